@@ -1,0 +1,41 @@
+# make book : set up .venv, execute every notebook, build the HTML book into _build/html
+# make test : set up .venv, unit tests, nbval over every notebook, book build with warnings as errors
+# make lab  : JupyterLab on the notebooks
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+JB     := $(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
+
+.PHONY: book test unit nbval book-check lab bench clean
+
+$(STAMP): requirements.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@touch $@
+
+book: $(STAMP)
+	$(JB)
+	@echo "The book: $(CURDIR)/_build/html/index.html"
+
+test: unit nbval book-check
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest -q tests
+
+nbval: $(STAMP)
+	$(BIN)/python -m pytest -q --nbval notebooks --nbval-sanitize-with tests/nbval-sanitize.cfg
+
+book-check: $(STAMP)
+	$(JB)
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/decode_sweep.py
+
+clean:
+	rm -rf _build $(VENV)

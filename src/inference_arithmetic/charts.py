@@ -1,0 +1,67 @@
+"""The book's altair theme and chart builders.
+
+Builders take tidy data computed by the library's formulas; they never compute a model quantity.
+"""
+from __future__ import annotations
+
+import altair as alt
+
+__all__ = ["enable_theme", "lines_with_points", "bars"]
+
+WIDTH, HEIGHT = 560, 320
+PALETTE = ["#1f5f8b", "#d1495b", "#edae49", "#00798c", "#66a182", "#8d6a9f", "#30343f"]
+
+
+@alt.theme.register("inference_arithmetic", enable=False)
+def _theme() -> alt.theme.ThemeConfig:
+    return {
+        "config": {
+            "view": {"continuousWidth": WIDTH, "continuousHeight": HEIGHT, "stroke": None},
+            "range": {"category": PALETTE},
+            "axis": {"labelFontSize": 12, "titleFontSize": 13, "grid": True, "gridOpacity": 0.4},
+            "legend": {"labelFontSize": 12, "titleFontSize": 12, "orient": "bottom"},
+            "title": {"fontSize": 15, "anchor": "start"},
+        }
+    }
+
+
+def enable_theme() -> None:
+    """Use the book's theme for every chart made afterwards."""
+    alt.theme.enable("inference_arithmetic")
+
+
+def lines_with_points(lines: list[dict], points: list[dict] | None = None, *, x: str, y: str,
+                      color: str, title: str, x_title: str, y_title: str,
+                      log_x: bool = False, log_y: bool = False) -> alt.LayerChart:
+    """Lines of ``y`` against ``x`` by ``color``, plus labelled points (keys x, y, label).
+
+    Data are lists of records (dicts), embedded in the chart spec.
+    """
+    xs = alt.Scale(type="log") if log_x else alt.Scale()
+    ys = alt.Scale(type="log") if log_y else alt.Scale()
+    base = alt.Chart(alt.Data(values=lines)).mark_line(strokeWidth=2.5).encode(
+        x=alt.X(f"{x}:Q", title=x_title, scale=xs),
+        y=alt.Y(f"{y}:Q", title=y_title, scale=ys),
+        color=alt.Color(f"{color}:N", title=None),
+        tooltip=[alt.Tooltip(f"{color}:N"), alt.Tooltip(f"{x}:Q", format=",.0f"),
+                 alt.Tooltip(f"{y}:Q", format=",.0f")],
+    )
+    layers = [base]
+    if points:
+        pts = alt.Chart(alt.Data(values=points)).mark_point(size=90, filled=True, color="black").encode(
+            x=f"{x}:Q", y=f"{y}:Q", tooltip=["label:N", alt.Tooltip(f"{y}:Q", format=",.0f")])
+        labels = pts.mark_text(align="left", dx=8, dy=-8, fontSize=12).encode(text="label:N")
+        layers += [pts, labels]
+    return alt.layer(*layers).properties(title=title, width=WIDTH, height=HEIGHT)
+
+
+def bars(rows: list[dict], *, x: str, y: str, color: str | None = None, title: str,
+         x_title: str, y_title: str, fmt: str = ",.0f") -> alt.LayerChart:
+    """Horizontal bars of ``x`` by category ``y`` (list of records), with value labels."""
+    enc = dict(x=alt.X(f"{x}:Q", title=x_title), y=alt.Y(f"{y}:N", title=y_title, sort=None))
+    if color:
+        enc["color"] = alt.Color(f"{color}:N", title=None)
+    b = alt.Chart(alt.Data(values=rows)).mark_bar().encode(**enc, tooltip=[f"{y}:N", alt.Tooltip(f"{x}:Q", format=fmt)])
+    t = alt.Chart(alt.Data(values=rows)).mark_text(align="left", dx=4).encode(
+        x=f"{x}:Q", y=alt.Y(f"{y}:N", sort=None), text=alt.Text(f"{x}:Q", format=fmt))
+    return alt.layer(b, t).properties(title=title, width=WIDTH, height=max(60, 36 * len(rows)))

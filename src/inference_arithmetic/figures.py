@@ -1,0 +1,231 @@
+"""The registry of reproduced figures: each computed by the library and compared with its source.
+
+A :class:`Figure` knows how to compute itself, the published value it reproduces
+(a key of ``measurements.yaml``) and its tolerance.  Two kinds of tolerance:
+
+* ``rtol``: relative tolerance against the published value;
+* ``rounded``: the published inputs were rounded (608 B tokens, 73.7k tok/s ...),
+  so the figure is recomputed at every corner of the inputs' rounding intervals
+  and the published value must lie inside the resulting range.
+
+``check(key)`` raises ``AssertionError`` on a drift; notebooks call it, so nbval
+fails when a number moves.  The CLI's ``figures`` command lists them all.
+"""
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Callable, Mapping
+
+from . import decode, fleet, kv
+from .catalog import api_price, gpu, measurement, model
+from .units import convert
+
+__all__ = ["Figure", "FIGURES", "check", "compute", "rounding_halfwidth", "corners_range",
+           "day6_inputs"]
+
+
+def rounding_halfwidth(x: float) -> float:
+    """Half a unit of the last non-zero digit: 608 -> 0.5, 73700 -> 50, 226.75 -> 0.005."""
+    d = Decimal(repr(float(x))).normalize()
+    sign, digits, exp = d.as_tuple()
+    return 0.5 * 10.0 ** exp
+
+
+def corners_range(f: Callable[..., float], values: Mapping[str, float],
+                  halfwidths: Mapping[str, float]) -> tuple[float, float]:
+    """Min and max of ``f(**values)`` over every corner of ``values +/- halfwidths``."""
+    keys = list(halfwidths)
+    results = []
+    for signs in itertools.product((-1, 1), repeat=len(keys)):
+        v = dict(values)
+        for k, s in zip(keys, signs):
+            v[k] = values[k] + s * halfwidths[k]
+        results.append(f(**v))
+    return min(results), max(results)
+
+
+# ----------------------------------------------------------------- shared inputs
+def _m(key: str, group: str = "deepseek_day6"):
+    return measurement(group, key)
+
+
+def day6_inputs() -> dict[str, float]:
+    """DeepSeek's day-6 figures and R1 prices as SI numbers keyed by formula symbols."""
+    p = api_price("deepseek-r1")
+    return {
+        "N_node": _m("average_nodes").si, "G": _m("gpus_per_node").si,
+        "price": measurement_price_h800(), "T": _m("period").si,
+        "tok_in": _m("input_tokens").si, "tok_hit": _m("cache_hit_tokens").si,
+        "tok_out": _m("output_tokens").si,
+        "pi_hit": p["input_cache_hit"].si, "pi_miss": p["input_cache_miss"].si,
+        "pi_out": p["output"].si,
+        "rate_in": _m("prefill_per_node").si, "rate_out": _m("decode_per_node").si,
+    }
+
+
+def measurement_price_h800() -> float:
+    from .catalog import gpu_hour_price
+    return gpu_hour_price("H800").si
+
+
+def _halfwidths(keys: Mapping[str, tuple[str, str]]) -> dict[str, float]:
+    """SI half-widths of published inputs from the digits they were published with."""
+    out = {}
+    for sym_key, (group, mkey) in keys.items():
+        v = measurement(group, mkey)
+        out[sym_key] = rounding_halfwidth(v.value) * v.si / v.value
+    return out
+
+
+_TOKENS = {"tok_in": ("deepseek_day6", "input_tokens"),
+           "tok_hit": ("deepseek_day6", "cache_hit_tokens"),
+           "tok_out": ("deepseek_day6", "output_tokens")}
+_RATES = {"rate_in": ("deepseek_day6", "prefill_per_node"),
+          "rate_out": ("deepseek_day6", "decode_per_node")}
+
+
+def _revenue(**v) -> float:
+    return float(fleet.revenue(**{k: v[k] for k in ("tok_in", "tok_hit", "tok_out",
+                                                       "pi_hit", "pi_miss", "pi_out")}))
+
+
+def _cost(**v) -> float:
+    return float(fleet.fleet_cost(**{k: v[k] for k in ("N_node", "G", "price", "T")}))
+
+
+def _margin(**v) -> float:
+    return float(fleet.margin(revenue=_revenue(**v), cost=_cost(**v)))
+
+
+def _nodes(**v) -> float:
+    return float(fleet.nodes_needed(**{k: v[k] for k in ("tok_in", "tok_out", "T",
+                                                           "rate_in", "rate_out")}))
+
+
+def _dsv3_kv(dtype: str = "bf16") -> float:
+    return kv.kv_bytes_per_token(model("deepseek-v3"), dtype)
+
+
+def _kv_user(ctx: float) -> float:
+    return float(kv.kv_per_user(ctx=ctx, S_kv=_dsv3_kv()))
+
+
+def _h800_sol(ctx: float, S_kv: float | None = None, bw: float | None = None) -> float:
+    return float(decode.sol_rate(accept=1, BW=bw or gpu("H800").hbm_bandwidth, ctx=ctx,
+                                 S_kv=S_kv or _dsv3_kv()))
+
+
+def _seed_sol() -> float:
+    # the seed's own arithmetic: 3.35 TB/s over its "334MB" taken as 334e6 bytes
+    return float(gpu("H800").hbm_bandwidth / measurement("seed_zhang", "kv_per_user").si)
+
+
+# ----------------------------------------------------------------- the registry
+@dataclass(frozen=True)
+class Figure:
+    """A reproduced figure. ``compute`` returns the value in ``unit``."""
+
+    key: str
+    title: str
+    unit: str
+    compute: Callable[[], float]
+    published: tuple[str, str] | None = None   # (group, key) in measurements.yaml
+    published_unit: str | None = None          # read the published number in this unit instead
+    rtol: float | None = None
+    rounded: Callable[[], tuple[float, float]] | None = None
+    note: str = ""
+
+    def published_value(self) -> float | None:
+        if self.published is None:
+            return None
+        v = measurement(*self.published)
+        if self.published_unit:
+            return v.value * convert(1.0, self.published_unit, self.unit)
+        return v.to(self.unit)
+
+    def source(self) -> str:
+        return measurement(*self.published).src if self.published else "derived"
+
+
+def _day6_range(f) -> tuple[float, float]:
+    return corners_range(f, day6_inputs(), _halfwidths({**_TOKENS, **_RATES}))
+
+
+FIGURES: dict[str, Figure] = {f.key: f for f in [
+    Figure("daily_cost", "fleet cost per day", "USD",
+           lambda: _cost(**day6_inputs()), ("deepseek_day6", "daily_cost"), rtol=1e-9,
+           note="226.75 nodes x 8 GPUs x $2 per GPU-hour x 24 h"),
+    Figure("revenue", "theoretical revenue per day at R1 prices", "USD",
+           lambda: _revenue(**day6_inputs()), ("deepseek_day6", "revenue"),
+           rounded=lambda: _day6_range(_revenue),
+           note="token counts published to 3 significant figures"),
+    Figure("margin", "cost-profit margin", "1",
+           lambda: _margin(**day6_inputs()), ("deepseek_day6", "margin"),
+           rounded=lambda: _day6_range(_margin),
+           note="from the recomputed revenue; published as 545 %"),
+    Figure("nodes_from_volume", "average nodes from token volumes", "node",
+           lambda: _nodes(**day6_inputs()), ("deepseek_day6", "average_nodes"),
+           rounded=lambda: _day6_range(_nodes),
+           note="168B / 14.8k + 608B / 73.7k per node-second"),
+    Figure("decode_per_gpu", "decode throughput per GPU", "token/s",
+           lambda: measurement("deepseek_day6", "decode_per_node").si / measurement("deepseek_day6", "gpus_per_node").si,
+           ("seed_zhang", "decode_per_gpu"), rtol=1e-9, note="14.8k per node over 8 GPUs"),
+    Figure("kv_per_token", "DeepSeek-V3 KV bytes per token, BF16", "B/token",
+           lambda: _dsv3_kv(), None, note="61 layers x (512 + 64) x 2 B"),
+    Figure("kv_user_seed", "KV per user at 4,989 tokens, read in MiB", "MiB",
+           lambda: convert(_kv_user(measurement("deepseek_day6", "kv_length").si), "B", "MiB"),
+           ("seed_zhang", "kv_per_user"), published_unit="MiB", rtol=0.0015,
+           note="the seed's '334MB' is 334 MiB at DeepSeek's average 4,989 tokens"),
+    Figure("sol_seed_arithmetic", "seed's speed of light on H800", "token/s",
+           _seed_sol, ("seed_zhang", "sol_h800"), rtol=1e-3,
+           note="3.35e12 B/s / 334e6 B: decimal bandwidth over a MiB-sized cache"),
+]}
+
+
+def compute(key: str) -> float:
+    """The library's value of figure ``key`` in its unit."""
+    try:
+        fig = FIGURES[key]
+    except KeyError:
+        raise KeyError(f"unknown figure {key!r}") from None
+    return float(fig.compute())
+
+
+@dataclass(frozen=True)
+class Check:
+    key: str
+    value: float
+    published: float | None
+    low: float | None
+    high: float | None
+    ok: bool
+
+    def __str__(self) -> str:
+        fig = FIGURES[self.key]
+        if self.published is None:
+            return f"{fig.title}: {self.value:,.6g} {fig.unit} (derived)"
+        how = (f"published value inside [{self.low:,.6g}, {self.high:,.6g}] from input rounding"
+               if fig.rounded else f"rtol {fig.rtol:g}")
+        return (f"{fig.title}: computed {self.value:,.6g} {fig.unit}, published "
+                f"{self.published:,.6g} ({fig.source()}); {how}: {'OK' if self.ok else 'DRIFT'}")
+
+
+def check(key: str) -> Check:
+    """Compute figure ``key`` and compare with its published value; ``AssertionError`` on drift."""
+    fig = FIGURES[key]
+    value = compute(key)
+    pub = fig.published_value()
+    if pub is None:
+        return Check(key, value, None, None, None, True)
+    if fig.rounded is not None:
+        lo, hi = fig.rounded()
+        ok = lo <= pub <= hi
+    else:
+        lo, hi = pub * (1 - fig.rtol), pub * (1 + fig.rtol)
+        ok = abs(value - pub) <= fig.rtol * abs(pub)
+    result = Check(key, value, pub, lo, hi, ok)
+    if not ok:
+        raise AssertionError(str(result))
+    return result

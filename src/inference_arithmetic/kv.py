@@ -1,0 +1,45 @@
+"""KV-cache bytes: per token of context for MLA and for MHA/GQA, and per user.
+
+``S_kv`` (bytes per token of context, all layers) is the quantity the decode
+bound divides HBM bandwidth by.
+"""
+from __future__ import annotations
+
+from .catalog import CatalogError, Model
+from .formula import formula
+from .symbols import S
+
+__all__ = ["kv_per_token_mla", "kv_per_token_gqa", "kv_per_user", "DTYPE_BYTES",
+           "dtype_bytes", "kv_bytes_per_token"]
+
+#: bytes per element of the supported cache dtypes
+DTYPE_BYTES = {"bf16": 2, "fp16": 2, "fp8": 1}
+
+kv_per_token_mla = formula(
+    "kv_per_token_mla", S.n_layers * (S.d_c + S.d_r) * S.b_kv, "B/token",
+    "MLA caches one compressed latent (d_c) and one shared RoPE key (d_r) per layer")
+
+kv_per_token_gqa = formula(
+    "kv_per_token_gqa", 2 * S.n_layers * S.n_kv_heads * S.d_head * S.b_kv, "B/token",
+    "MHA/GQA caches a key and a value of d_h per KV head per layer")
+
+kv_per_user = formula(
+    "kv_per_user", S.ctx * S.S_kv, "B", "KV-cache bytes of one user at context length l")
+
+
+def dtype_bytes(dtype: str) -> int:
+    """Bytes per element of a KV dtype; ``CatalogError`` for an unsupported one."""
+    try:
+        return DTYPE_BYTES[str(dtype).lower()]
+    except KeyError:
+        raise CatalogError(
+            f"unsupported KV dtype {dtype!r}: use {', '.join(DTYPE_BYTES)}") from None
+
+
+def kv_bytes_per_token(model: Model, dtype: str = "bf16") -> float:
+    """KV bytes per token of context (all layers) of ``model`` cached in ``dtype``."""
+    b = dtype_bytes(dtype)
+    if model.attention == "mla":
+        return kv_per_token_mla(n_layers=model.n_layers, d_c=model.d_c, d_r=model.d_r, b_kv=b)
+    return kv_per_token_gqa(n_layers=model.n_layers, n_kv_heads=model.n_kv_heads,
+                            d_head=model.d_head, b_kv=b)

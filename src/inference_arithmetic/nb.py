@@ -1,0 +1,59 @@
+"""Helpers for the notebooks: glue checked figures, numbers and equations for the prose.
+
+Notebooks import and narrate; these helpers only move library results into
+myst-nb's glue store, so prose never carries a hand-typed number.
+"""
+from __future__ import annotations
+
+from .figures import FIGURES, check
+from .formula import Formula
+
+__all__ = ["glue_figure", "glue_number", "glue_equation", "glue_measurements", "glue_chart"]
+
+
+def _glue(name, value, display=False):
+    from myst_nb import glue  # imported here: the library itself does not need myst-nb
+    glue(name, value, display=display)
+
+
+def glue_figure(key: str) -> str:
+    """Check figure ``key`` against its source (AssertionError on drift), glue it, return the verdict.
+
+    Glued names: ``key`` (the computed value) and, where published, ``key_published``.
+    """
+    result = check(key)
+    _glue(key, result.value)
+    if result.published is not None:
+        _glue(f"{key}_published", result.published)
+    return str(result)
+
+
+def glue_number(name: str, value) -> None:
+    """Glue a computed number (prose formats it with ``{glue:text}`name:,.0f```)."""
+    _glue(name, float(value))
+
+
+def glue_measurements(group: str, prefix: str = "") -> None:
+    """Glue every published value of a measurements.yaml group, in its published unit.
+
+    Names are ``prefix + key``; e.g. ``glue_measurements("deepseek_day6", "d6_")`` glues
+    ``d6_average_nodes`` = 226.75.
+    """
+    from .catalog import measurements
+    for key, v in measurements()[group].items():
+        _glue(prefix + key, v.value)
+
+
+def glue_chart(name: str, chart) -> None:
+    """Glue an altair chart for a captioned ``{glue:figure}`` directive."""
+    _glue(name, chart)
+
+
+def glue_equation(name: str, f: Formula, lhs: str) -> None:
+    """Glue the LaTeX of formula ``f`` as ``lhs = ...`` for a ``{glue:math}`` directive."""
+    from IPython.display import Math
+    _glue(name, Math(f.latex(lhs)))
+
+
+def figure_keys() -> list[str]:
+    return list(FIGURES)

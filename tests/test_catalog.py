@@ -1,0 +1,98 @@
+import json
+import re
+
+import pytest
+
+from inference_arithmetic import catalog
+from inference_arithmetic.catalog import CatalogError
+
+
+def test_gpus_load_and_are_sane():
+    gpus = catalog.gpus()
+    assert set(gpus) >= {"H800", "H100", "H200", "B200", "B300", "GB200", "GB300"}
+    for g in gpus.values():
+        assert 40e9 <= g.hbm_capacity <= 300e9
+        assert 1e12 <= g.hbm_bandwidth <= 10e12
+        assert g.dense_fp8 == pytest.approx(2 * g.dense_bf16, rel=0.01)
+        for v in g.values.values():
+            assert v.src and v.unit
+
+
+def test_h800_matches_the_seed():
+    h = catalog.gpu("h800")
+    assert h.hbm_bandwidth == 3.35e12 and h.hbm_capacity == 80e9
+
+
+def test_every_source_is_in_the_bibliography(root):
+    bib = (root / "references.bib").read_text()
+    keys = set(re.findall(r"@\w+\{([^,]+),", bib))
+    missing = catalog.source_keys() - keys
+    assert not missing, missing
+
+
+def test_unknown_gpu_suggests():
+    with pytest.raises(CatalogError) as e:
+        catalog.gpu("H80")
+    msg = str(e.value)
+    assert "\n" not in msg and "did you mean" in msg and "H800" in msg
+
+
+def test_unsupported_precision():
+    with pytest.raises(CatalogError, match="no fp4"):
+        catalog.gpu("H100").flops("fp4")
+    with pytest.raises(CatalogError, match="unsupported dtype"):
+        catalog.gpu("B200").flops("int2")
+    assert catalog.gpu("B200").flops("fp4") == 9e15
+
+
+def test_measurements_and_prices():
+    assert catalog.measurement("deepseek_day6", "average_nodes").value == 226.75
+    assert catalog.measurement("deepseek_day6", "input_tokens").si == 608e9
+    p = catalog.api_price("deepseek-r1")
+    assert p["output"].si == pytest.approx(2.19e-6)
+    assert catalog.gpu_hour_price("H800").si == pytest.approx(2 / 3600)
+    with pytest.raises(CatalogError):
+        catalog.measurement("deepseek_day6", "nonsense")
+
+
+def test_model_catalog():
+    m = catalog.model("DeepSeek-V3")
+    assert (m.attention, m.n_layers, m.n_dense, m.n_moe) == ("mla", 61, 3, 58)
+    assert (m.d_c, m.d_r, m.n_experts, m.top_k, m.n_shared) == (512, 64, 256, 8, 1)
+    with pytest.raises(CatalogError, match="unknown model"):
+        catalog.model("gpt-5")
+
+
+@pytest.mark.parametrize("text,match", [
+    ("{not json", "not valid JSON"),
+    ("[1, 2]", "JSON object"),
+    ('{"model_type": "llama", "hidden_size": 4096}', "missing num_hidden_layers, num_attention_heads, vocab_size"),
+    ('{"model_type": "deepseek_v3", "hidden_size": 7168, "num_hidden_layers": 61, '
+     '"num_attention_heads": 128, "vocab_size": 129280, "kv_lora_rank": 512}', "missing qk_rope_head_dim"),
+    ('{"model_type": "llama", "hidden_size": -5, "num_hidden_layers": 2, "num_attention_heads": 2, '
+     '"vocab_size": 10, "intermediate_size": 8}', "hidden_size must be an integer >= 1"),
+    ('{"model_type": "llama", "hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 6, '
+     '"num_key_value_heads": 4, "vocab_size": 10, "intermediate_size": 8}', "not a multiple"),
+])
+def test_bad_configs(tmp_path, text, match):
+    p = tmp_path / "config.json"
+    p.write_text(text)
+    with pytest.raises(CatalogError, match=match) as e:
+        catalog.read_config(p)
+    assert "\n" not in str(e.value)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(CatalogError, match="no such file"):
+        catalog.read_config(tmp_path / "absent.json")
+
+
+def test_config_round_trip(tmp_path):
+    cfg = {"model_type": "qwen3_moe", "hidden_size": 2048, "num_hidden_layers": 48,
+           "num_attention_heads": 32, "num_key_value_heads": 4, "head_dim": 128,
+           "vocab_size": 151936, "num_experts": 128, "num_experts_per_tok": 8,
+           "moe_intermediate_size": 768, "intermediate_size": 6144, "tie_word_embeddings": False}
+    p = tmp_path / "config.json"
+    p.write_text(json.dumps(cfg))
+    m = catalog.read_config(p)
+    assert (m.attention, m.d_head, m.n_kv_heads, m.n_experts, m.n_dense) == ("gqa", 128, 4, 128, 0)
