@@ -180,6 +180,7 @@ class Model:
     d_nope: int = 0
     d_v: int = 0
     n_mtp: int = 0
+    route_groups: int = 0  # topk_group: most expert groups (nodes, in DeepSeek's training) a token may use
     source: str = ""
 
     @property
@@ -255,6 +256,7 @@ def parse_config(cfg: Mapping, name: str = "model") -> Model:
             d_c=_int(cfg, "kv_lora_rank", where), d_r=_int(cfg, "qk_rope_head_dim", where),
             d_nope=_int(cfg, "qk_nope_head_dim", where), d_v=_int(cfg, "v_head_dim", where),
             n_mtp=_int(cfg, "num_nextn_predict_layers", where, minimum=0) if cfg.get("num_nextn_predict_layers") is not None else 0,
+            route_groups=_int(cfg, "topk_group", where) if moe and cfg.get("topk_group") is not None else 0,
             **common)
     if mtype not in _GQA_DENSE | _GQA_MOE and "num_key_value_heads" not in cfg and mtype is None:
         raise CatalogError(f"{where}: no model_type and no num_key_value_heads: not a decoder config this reader knows")

@@ -6,11 +6,13 @@ and produces ``alpha`` accepted tokens per user.
 """
 from __future__ import annotations
 
+import sympy as sp
+
 from .formula import formula
-from .symbols import S
+from .symbols import S, register
 
 __all__ = ["sol_rate", "gpu_rate", "mla_intensity", "ridge_point", "mla_compute_rate",
-           "users_in_flight", "kv_footprint"]
+           "users_in_flight", "kv_footprint", "kv_capacity", "max_batch"]
 
 sol_rate = formula(
     "sol_rate", S.accept * S.BW / (S.ctx * S.S_kv), "token/s",
@@ -39,6 +41,17 @@ users_in_flight = formula("users_in_flight", S.R_gpu / S.r_user, "user",
 
 kv_footprint = formula("kv_footprint", S.batch * S.ctx * S.S_kv, "B",
                        "KV bytes held by b users at context l")
+
+HBM = register("decode", "HBM", r"H", "B", "HBM capacity per GPU")
+W_res = register("decode", "W_res", r"W_{\mathrm{res}}", "B", "weight bytes resident on one GPU")
+reserve = register("decode", "reserve", r"r_{\mathrm{act}}", "B",
+                   "HBM kept for activations, workspace and fragmentation")
+
+kv_capacity = formula("kv_capacity", HBM - W_res - reserve, "B",
+                      "HBM left for KV caches after weights and the reserve")
+
+max_batch = formula("max_batch", sp.floor((HBM - W_res - reserve) / (S.ctx * S.S_kv)), "user",
+                    "most users whose KV caches fit at context l")
 
 #: FLOP per multiply-accumulate
 FLOP_PER_MAC = 2

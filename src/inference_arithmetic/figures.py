@@ -122,6 +122,31 @@ def _seed_sol() -> float:
     return float(gpu("H800").hbm_bandwidth / measurement("seed_zhang", "kv_per_user").si)
 
 
+def _seed_h200() -> dict[str, float]:
+    """The seed's H200 EP8 example evaluated with the library's formulas and the seed's own inputs."""
+    h200 = gpu("H200")
+    W = measurement("seed_zhang", "ep8_experts_per_gpu").si
+    kv_user = measurement("seed_zhang", "kv_per_user").si
+    users = float(decode.max_batch(HBM=h200.hbm_capacity, W_res=W, reserve=0, ctx=1, S_kv=kv_user))
+    users_exact = (h200.hbm_capacity - W) / kv_user
+    rate = float(decode.gpu_rate(accept=1, batch=users_exact, BW=h200.hbm_bandwidth, ctx=1, S_kv=kv_user, W=W))
+    return {"users": users, "users_exact": users_exact, "passes": rate / users_exact, "rate": rate}
+
+
+def _experts_per_gpu_ep8_GiB() -> float:
+    from . import params
+    m = model("deepseek-v3")
+    expert = float(params.expert_params(h=m.h, d_e=m.d_e))
+    return convert(m.n_moe * (m.n_experts + m.n_shared) * expert * 1 / 8, "B", "GiB")
+
+
+def _tp_ep_participants() -> float:
+    from . import comm
+    n = measurement("deepseek_day6", "prefill_ep").si  # 32, the source's TP32 / EP32
+    k = model("deepseek-v3").top_k
+    return n / float(comm.ep_participants(top_k=k, N_ep=n))
+
+
 # ----------------------------------------------------------------- the registry
 @dataclass(frozen=True)
 class Figure:
@@ -181,6 +206,21 @@ FIGURES: dict[str, Figure] = {f.key: f for f in [
     Figure("sol_seed_arithmetic", "seed's speed of light on H800", "token/s",
            _seed_sol, ("seed_zhang", "sol_h800"), rtol=1e-3,
            note="3.35e12 B/s / 334e6 B: decimal bandwidth over a MiB-sized cache"),
+    Figure("tp_ep_participants", "GPUs taking part per token, TP32 over EP32", "1",
+           _tp_ep_participants, ("seed_zhang", "tp_ep_saving"), rtol=1e-9,
+           note="32 GPUs all-reduce against at most k = 8 expert GPUs"),
+    Figure("ep8_experts_per_gpu", "DeepSeek-V3 FP8 routed+shared experts per GPU under EP8", "GiB",
+           _experts_per_gpu_ep8_GiB, ("seed_zhang", "ep8_experts_per_gpu"), published_unit="GiB", rtol=0.002,
+           note="the seed's '76.5GB' is GiB"),
+    Figure("h200_ep8_passes", "seed's HBM passes per second on H200", "1/s",
+           lambda: _seed_h200()["passes"], ("seed_zhang", "h200_passes"), rtol=0.005,
+           note="4.8 TB/s over 141 GB"),
+    Figure("h200_ep8_users", "seed's users per H200 under EP8", "user",
+           lambda: _seed_h200()["users"], ("seed_zhang", "h200_users"), rtol=1e-9,
+           note="(141 GB - 76.5 GB) / 334 MB, rounded down"),
+    Figure("h200_ep8_rate", "seed's tokens/s per H200 under EP8", "token/s",
+           lambda: _seed_h200()["rate"], ("seed_zhang", "h200_rate"), rtol=0.0025,
+           note="the seed multiplies the rounded 34 and 193"),
 ]}
 
 

@@ -15,7 +15,8 @@ from .symbols import S
 
 __all__ = ["attn_params_mla", "attn_params_mla_fullq", "attn_params_gqa", "expert_params",
            "params_total", "params_active", "params_mtp", "weights_read_ep", "weights_resident_ep",
-           "ParamCount", "count_params", "weight_bytes_ep"]
+           "ParamCount", "count_params", "weight_bytes_ep", "replicated_params",
+           "replicated_param_count"]
 
 attn_params_mla = formula(
     "attn_params_mla",
@@ -62,9 +63,14 @@ _replicated = (S.n_layers * S.P_attn + S.n_dense * 3 * S.h * S.d_ff
                + (S.n_layers - S.n_dense) * (S.n_shared * 3 * S.h * S.d_s + S.n_experts * S.h)
                + 2 * S.h * S.n_layers + S.h)
 
+replicated_params = formula(
+    "replicated_params", _replicated + S.vocab * S.h, "param",
+    "parameters every data-parallel GPU holds and reads each step: attention, dense FFN, shared "
+    "experts, routers, norms and the output head (not the routed experts)")
+
 weights_read_ep = formula(
     "weights_read_ep",
-    S.b_w * (_replicated + S.vocab * S.h
+    S.b_w * (replicated_params.expr
              + (S.n_layers - S.n_dense) * (S.n_experts + S.E_red) / S.N_ep * 3 * S.h * S.d_e),
     "B",
     "weight bytes one GPU reads per decode step under EP with data-parallel attention: "
@@ -98,6 +104,11 @@ def _model_subs(model: Model) -> dict:
     values = {**v, "P_attn": attn, "n_emb": 1 if model.tie_embeddings else 2,
               "d_s": model.d_shared}
     return {getattr(S, k): x for k, x in values.items()}
+
+
+def replicated_param_count(model: Model) -> float:
+    """Parameters replicated on every GPU under EP with data-parallel attention (all but routed experts)."""
+    return float(replicated_params.expr.subs(_model_subs(model)))
 
 
 def weight_bytes_ep(model: Model, n_ep: int, redundant: int = 0, bytes_per_weight: float = 1.0,

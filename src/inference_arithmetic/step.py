@@ -1,0 +1,126 @@
+"""A decode step-time model: attention and MoE each bounded by memory or compute, plus communication.
+
+Per GPU, per decode step, with expert parallelism over ``N_EP`` GPUs and
+data-parallel attention (DeepSeek's layout):
+
+* attention (and every replicated weight: MLA projections, dense layers, shared
+  expert, head) reads ``b * l * S_kv`` KV bytes and ``W_rep`` weight bytes, and
+  does ``c_mac * P_rep`` weight FLOP plus ``l * A`` attention FLOP per query token;
+* the routed experts read the weights of the local experts that at least one token
+  chose (``1 - (1 - 1/E)^(N_EP b s_q k)`` of them), and do ``c_mac * P_e`` FLOP per
+  token-expert pair, ``b s_q k`` pairs per GPU and MoE layer on a balanced load;
+* dispatch and combine move ``V_tok`` bytes per token and MoE layer over a link of
+  ``beta_link`` per GPU; with two micro-batches they hide behind computation.
+
+Step time is ``max(t_attn + t_moe, t_comm) + t_0`` with overlap and the sum without.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import sympy as sp
+
+from . import comm, params
+from .catalog import GPU, Model
+from .formula import formula
+from .symbols import S, register
+
+__all__ = ["attn_flop_mla", "attn_flop_gqa", "t_attn", "t_moe", "experts_touched", "step_time_overlap",
+           "step_time_serial", "user_rate", "Layout", "step_inputs", "breakdown"]
+
+W_rep = register("decode", "W_rep", r"W_{\mathrm{rep}}", "B", "replicated weight bytes read per step")
+P_rep = register("decode", "P_rep", r"P_{\mathrm{rep}}", "param", "replicated parameters used per token")
+P_exp = register("decode", "P_exp", r"P_e", "param", "parameters of one routed expert")
+A_f = register("decode", "A_f", r"A", "FLOP", "attention FLOP per query token per cached token (all layers)")
+F_w = register("decode", "F_w", r"\Phi_w", "FLOP/s", "matrix throughput for weight products (FP8 on Hopper)")
+t_over = register("decode", "t_over", r"t_0", "s", "fixed overhead per decode step (launches, sync, sampling)")
+
+attn_flop_mla = formula("attn_flop_mla", S.n_layers * S.n_heads * S.flop_mac * (2 * S.d_c + S.d_r), "FLOP",
+                        "MLA (absorbed): a (d_c+d_r) score and a d_c value product per head and cached token")
+attn_flop_gqa = formula("attn_flop_gqa", S.n_layers * S.n_heads * S.flop_mac * 2 * S.d_head, "FLOP",
+                        "MHA/GQA: a d_h score and a d_h value product per head and cached token")
+
+_attn_mem = (S.batch * S.ctx * S.S_kv + W_rep) / S.BW
+_attn_comp = S.batch * S.s_q * (S.flop_mac * P_rep / F_w + S.ctx * A_f / S.F)
+t_attn = formula("t_attn", sp.Max(_attn_mem, _attn_comp), "s",
+                 "attention and replicated layers: memory or compute bound")
+
+experts_touched = formula(
+    "experts_touched",
+    (S.n_layers - S.n_dense) * (S.n_experts + S.E_red) / S.N_ep
+    * (1 - (1 - 1 / S.n_experts) ** (S.N_ep * S.batch * S.s_q * S.top_k)),
+    "expert", "local routed experts chosen by at least one token this step, over all MoE layers")
+
+_moe_mem = experts_touched.expr * P_exp * S.b_w / S.BW
+_moe_comp = S.batch * S.s_q * S.top_k * (S.n_layers - S.n_dense) * S.flop_mac * P_exp / F_w
+t_moe = formula("t_moe", sp.Max(_moe_mem, _moe_comp), "s", "routed experts: memory or compute bound")
+
+_t_comm = comm.comm_time.expr
+step_time_overlap = formula("step_time_overlap", sp.Max(t_attn.expr + t_moe.expr, _t_comm) + t_over, "s",
+                            "two micro-batches: communication hidden behind computation")
+step_time_serial = formula("step_time_serial", t_attn.expr + t_moe.expr + _t_comm + t_over, "s",
+                           "no overlap: computation and communication in sequence")
+
+t_step = register("decode", "t_step", r"t_{\mathrm{step}}", "s", "decode step time")
+user_rate = formula("user_rate", S.accept / t_step, "token/s", "tokens per second one user sees")
+
+
+@dataclass(frozen=True)
+class Layout:
+    """A decode deployment: EP size, redundant experts, dtypes, MTP, overhead."""
+
+    n_ep: int
+    redundant: int = 0
+    kv_bytes: float = 2.0          # per element (BF16)
+    weight_bytes: float = 1.0      # per weight (FP8)
+    accept: float = 1.0            # tokens accepted per step
+    s_q: float = 1.0               # query tokens per user per step
+    overhead_s: float = 0.0
+
+
+def step_inputs(model: Model, gpu: GPU, layout: Layout, batch, ctx) -> dict:
+    """SI values for every symbol of the step-time formulas (``batch`` and ``ctx`` may be arrays)."""
+    if model.attention != "mla" or not model.is_moe:
+        raise ValueError("the step-time model covers MLA mixture-of-experts models")
+    if layout.n_ep < 1:
+        raise ValueError("EP size must be at least 1")
+    from .kv import kv_per_token_mla
+    v = {k: float(x) for k, x in model.symbol_values().items()}
+    mla = {k: v[k] for k in ("n_layers", "n_heads", "d_c", "d_r")}
+    multi_node = layout.n_ep > gpu.nvlink_domain
+    m_nodes = model.route_groups or model.top_k
+    V = (comm.ep_scaleout_bytes_per_token(M_nodes=m_nodes, N_ep=layout.n_ep, G=gpu.nvlink_domain, h=v["h"],
+                                          b_disp=comm.FP8_DISPATCH_BYTES, b_comb=comm.BF16_BYTES)
+         if multi_node else
+         comm.ep_bytes_per_token(N_ep=layout.n_ep, top_k=v["top_k"], h=v["h"],
+                                 b_disp=comm.FP8_DISPATCH_BYTES, b_comb=comm.BF16_BYTES))
+    w_bf16_fp8 = gpu.dense_fp8 if layout.weight_bytes <= 1 else gpu.dense_bf16
+    return dict(
+        batch=batch, ctx=ctx, s_q=layout.s_q, accept=layout.accept,
+        S_kv=kv_per_token_mla(n_layers=v["n_layers"], d_c=v["d_c"], d_r=v["d_r"], b_kv=layout.kv_bytes),
+        W_rep=params.replicated_param_count(model) * layout.weight_bytes,
+        P_rep=params.replicated_param_count(model),
+        P_exp=float(params.expert_params(h=v["h"], d_e=v["d_e"])),
+        A_f=float(attn_flop_mla(flop_mac=2, **mla)), flop_mac=2.0,
+        BW=gpu.hbm_bandwidth, F=gpu.dense_bf16, F_w=w_bf16_fp8, b_w=layout.weight_bytes,
+        n_layers=v["n_layers"], n_dense=v["n_dense"], n_experts=v["n_experts"], top_k=v["top_k"],
+        E_red=float(layout.redundant), N_ep=float(layout.n_ep),
+        V_tok=float(V), BW_link=gpu.scale_out if multi_node else gpu.nvlink,
+        t_over=layout.overhead_s,
+    )
+
+
+def _pick(f, values: dict):
+    return f(**{s.name: values[s.name] for s in f.symbols})
+
+
+def breakdown(values: dict, overlap: bool = True) -> dict:
+    """Step-time parts (s) and rates (tokens/s per user and per GPU) for ``step_inputs`` values."""
+    ta = _pick(t_attn, values)
+    tm = _pick(t_moe, values)
+    tc = _pick(comm.comm_time, values)
+    ts = _pick(step_time_overlap if overlap else step_time_serial, values)
+    per_user = user_rate(accept=values["accept"], t_step=ts)
+    return {"t_attn": ta, "t_moe": tm, "t_comm": tc, "t_step": ts, "per_user": per_user,
+            "per_gpu": np.asarray(values["batch"]) * per_user}
