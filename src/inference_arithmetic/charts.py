@@ -5,8 +5,10 @@ Builders take tidy data computed by the library's formulas; they never compute a
 from __future__ import annotations
 
 import altair as alt
+import sympy as sp
+from sympy.printing.jscode import JavascriptCodePrinter
 
-__all__ = ["enable_theme", "lines_with_points", "bars"]
+__all__ = ["enable_theme", "lines_with_points", "bars", "vega_expression"]
 
 WIDTH, HEIGHT = 560, 320
 PALETTE = ["#1f5f8b", "#d1495b", "#edae49", "#00798c", "#66a182", "#8d6a9f", "#30343f"]
@@ -65,3 +67,24 @@ def bars(rows: list[dict], *, x: str, y: str, color: str | None = None, title: s
     t = alt.Chart(alt.Data(values=rows)).mark_text(align="left", dx=4).encode(
         x=f"{x}:Q", y=alt.Y(f"{y}:N", sort=None), text=alt.Text(f"{x}:Q", format=fmt))
     return alt.layer(b, t).properties(title=title, width=WIDTH, height=max(60, 36 * len(rows)))
+
+
+class _VegaPrinter(JavascriptCodePrinter):
+    """sympy's JavaScript printer, speaking the Vega expression language (no ``Math.`` prefix)."""
+
+    def _print(self, expr, **kwargs):
+        return super()._print(expr, **kwargs).replace("Math.", "")
+
+
+def vega_expression(expr: sp.Expr, names: dict) -> str:
+    """A Vega expression string for ``expr``, generated from the sympy formula (never retyped).
+
+    ``names`` maps each remaining free symbol to its name in the chart, such as
+    ``"datum.r"`` for a data field or a parameter name bound to a slider; every other
+    symbol must already be substituted by a number.
+    """
+    missing = expr.free_symbols - set(names)
+    if missing:
+        raise ValueError(f"substitute or name these symbols: {sorted(s.name for s in missing)}")
+    renamed = expr.xreplace({s: sp.Symbol(n) for s, n in names.items()})
+    return _VegaPrinter().doprint(renamed)

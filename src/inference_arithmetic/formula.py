@@ -44,7 +44,7 @@ def dimension(expr: sp.Expr) -> tuple:
             if e.name not in SYMBOLS:
                 raise UnitError(f"symbol {e.name} has no unit: define it in symbols.py")
             return dict(SYMBOLS[e.name].dims)
-        if e.is_Number:
+        if e.is_number:  # numbers and constants such as pi
             return {}
         if isinstance(e, (sp.Add, sp.Max, sp.Min)):
             dims = [walk(a) for a in e.args]
@@ -68,6 +68,10 @@ def dimension(expr: sp.Expr) -> tuple:
             if not exp.is_Integer:
                 raise UnitError(f"non-integer power of a dimensioned quantity in {e}")
             return _add({}, bd, int(exp))
+        if isinstance(e, (sp.sin, sp.cos, sp.tan, sp.acos, sp.asin, sp.atan, sp.exp, sp.log)):
+            if walk(e.args[0]):
+                raise UnitError(f"argument of {e.func.__name__} must be dimensionless in {e}")
+            return {}
         if isinstance(e, (sp.floor, sp.ceiling, sp.Abs)):
             return walk(e.args[0])
         if isinstance(e, sp.Piecewise):
