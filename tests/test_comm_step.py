@@ -93,3 +93,13 @@ def test_capacity():
     assert decode.kv_capacity(HBM=80e9, W_res=W, reserve=0) < 0  # V3 does not fit in 8 H800
     b = decode.max_batch(HBM=141e9, W_res=W, reserve=0, ctx=4989, S_kv=70272)
     assert b == np.floor((141e9 - W) / (4989 * 70272))
+
+
+def test_full_expression_equals_parts():
+    g = catalog.gpu("H800")
+    v = step.step_inputs(DSV3, g, step.Layout(n_ep=144, redundant=32, overhead_s=0.002),
+                         batch=np.array([1.0, 88.0, 300.0]), ctx=4989.0)
+    full = step.step_time_overlap(**{s.name: v[s.name] for s in step.step_time_overlap.symbols})
+    assert np.allclose(full, step.breakdown(v)["t_step"])
+    serial = step.step_time_serial(**{s.name: v[s.name] for s in step.step_time_serial.symbols})
+    assert np.allclose(serial, step.breakdown(v, overlap=False)["t_step"])

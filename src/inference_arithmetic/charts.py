@@ -32,6 +32,13 @@ def enable_theme() -> None:
     alt.theme.enable("inference_arithmetic")
 
 
+def _stable(rows: list[dict] | None, digits: int = 10) -> list[dict] | None:
+    """Records with floats rounded to ``digits`` significant digits (stable stored outputs)."""
+    if rows is None:
+        return None
+    return [{k: float(f"{v:.{digits}g}") if isinstance(v, float) else v for k, v in r.items()} for r in rows]
+
+
 def lines_with_points(lines: list[dict], points: list[dict] | None = None, *, x: str, y: str,
                       color: str, title: str, x_title: str, y_title: str,
                       log_x: bool = False, log_y: bool = False) -> alt.LayerChart:
@@ -39,6 +46,7 @@ def lines_with_points(lines: list[dict], points: list[dict] | None = None, *, x:
 
     Data are lists of records (dicts), embedded in the chart spec.
     """
+    lines, points = _stable(lines), _stable(points)
     xs = alt.Scale(type="log") if log_x else alt.Scale()
     ys = alt.Scale(type="log") if log_y else alt.Scale()
     base = alt.Chart(alt.Data(values=lines)).mark_line(strokeWidth=2.5).encode(
@@ -60,6 +68,7 @@ def lines_with_points(lines: list[dict], points: list[dict] | None = None, *, x:
 def bars(rows: list[dict], *, x: str, y: str, color: str | None = None, title: str,
          x_title: str, y_title: str, fmt: str = ",.0f") -> alt.LayerChart:
     """Horizontal bars of ``x`` by category ``y`` (list of records), with value labels."""
+    rows = _stable(rows)
     enc = dict(x=alt.X(f"{x}:Q", title=x_title), y=alt.Y(f"{y}:N", title=y_title, sort=None))
     if color:
         enc["color"] = alt.Color(f"{color}:N", title=None)

@@ -22,15 +22,21 @@ def glue_figure(key: str) -> str:
     Glued names: ``key`` (the computed value) and, where published, ``key_published``.
     """
     result = check(key)
-    _glue(key, result.value)
+    _glue(key, stable(result.value))
     if result.published is not None:
-        _glue(f"{key}_published", result.published)
+        _glue(f"{key}_published", stable(result.published))
     return str(result)
+
+
+def stable(value: float, digits: int = 10) -> float:
+    """``value`` rounded to ``digits`` significant digits: stored outputs then ignore last-bit noise
+    (summation order, SIMD) while any real drift still changes them."""
+    return float(f"{float(value):.{digits}g}")
 
 
 def glue_number(name: str, value) -> None:
     """Glue a computed number (prose formats it with ``{glue:text}`name:,.0f```)."""
-    _glue(name, float(value))
+    _glue(name, stable(value))
 
 
 def glue_measurements(group: str, prefix: str = "") -> None:

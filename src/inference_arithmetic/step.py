@@ -56,11 +56,19 @@ _moe_mem = experts_touched.expr * P_exp * S.b_w / S.BW
 _moe_comp = S.batch * S.s_q * S.top_k * (S.n_layers - S.n_dense) * S.flop_mac * P_exp / F_w
 t_moe = formula("t_moe", sp.Max(_moe_mem, _moe_comp), "s", "routed experts: memory or compute bound")
 
-_t_comm = comm.comm_time.expr
-step_time_overlap = formula("step_time_overlap", sp.Max(t_attn.expr + t_moe.expr, _t_comm) + t_over, "s",
-                            "two micro-batches: communication hidden behind computation")
-step_time_serial = formula("step_time_serial", t_attn.expr + t_moe.expr + _t_comm + t_over, "s",
-                           "no overlap: computation and communication in sequence")
+t_a = register("decode", "t_a", r"t_{\mathrm{attn}}", "s", "attention and replicated-layer time per step")
+t_m = register("decode", "t_m", r"t_{\mathrm{MoE}}", "s", "routed-expert time per step")
+t_c = register("decode", "t_c", r"t_{\mathrm{comm}}", "s", "dispatch and combine time per step")
+
+step_from_parts_overlap = formula("step_from_parts_overlap", sp.Max(t_a + t_m, t_c) + t_over, "s",
+                                  "two micro-batches: communication hidden behind computation")
+step_from_parts_serial = formula("step_from_parts_serial", t_a + t_m + t_c + t_over, "s",
+                                 "no overlap: computation and communication in sequence")
+_parts = {t_a: t_attn.expr, t_m: t_moe.expr, t_c: comm.comm_time.expr}
+step_time_overlap = formula("step_time_overlap", step_from_parts_overlap.expr.xreplace(_parts), "s",
+                            "decode step time with overlap, in the model's inputs")
+step_time_serial = formula("step_time_serial", step_from_parts_serial.expr.xreplace(_parts), "s",
+                           "decode step time without overlap, in the model's inputs")
 
 t_step = register("decode", "t_step", r"t_{\mathrm{step}}", "s", "decode step time")
 user_rate = formula("user_rate", S.accept / t_step, "token/s", "tokens per second one user sees")
@@ -120,7 +128,8 @@ def breakdown(values: dict, overlap: bool = True) -> dict:
     ta = _pick(t_attn, values)
     tm = _pick(t_moe, values)
     tc = _pick(comm.comm_time, values)
-    ts = _pick(step_time_overlap if overlap else step_time_serial, values)
+    parts = step_from_parts_overlap if overlap else step_from_parts_serial
+    ts = parts(t_a=ta, t_m=tm, t_c=tc, t_over=values["t_over"])
     per_user = user_rate(accept=values["accept"], t_step=ts)
     return {"t_attn": ta, "t_moe": tm, "t_comm": tc, "t_step": ts, "per_user": per_user,
             "per_gpu": np.asarray(values["batch"]) * per_user}

@@ -1,0 +1,142 @@
+"""The command line: answers for shipped and public configs, one-line errors, property tests."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from inference_arithmetic import catalog, cli
+
+DATA = Path(catalog.__file__).parent / "data" / "models"  # shipped public configs, read by path
+
+# published totals (and activated counts where the publisher excludes nothing we include)
+PUBLISHED = {
+    "deepseek-v3": (671e9, catalog.measurement("deepseek_v3_report", "active_params").si),
+    "llama-3.1-70b": (70.6e9, None),
+    "mixtral-8x7b": (46.7e9, None),
+    str(DATA / "qwen3-30b-a3b.json"): (30.5e9, None),
+    str(DATA / "deepseek-v2-lite.json"): (15.7e9, 2.4e9),
+}
+
+
+def run(argv, capsys):
+    code = cli.main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.parametrize("spec", list(PUBLISHED))
+def test_model_params_within_one_percent(spec, capsys):
+    code, out, err = run(["model", spec, "--json"], capsys)
+    assert code == 0 and not err
+    d = json.loads(out)
+    total, active = PUBLISHED[spec]
+    assert d["params_total"] == pytest.approx(total, rel=0.01)
+    if active:
+        assert d["params_active"] == pytest.approx(active, rel=0.03)
+
+
+@pytest.mark.parametrize("spec,bf16", [
+    ("deepseek-v3", 61 * (512 + 64) * 2),
+    ("llama-3.1-70b", 2 * 80 * 8 * 128 * 2),
+    (str(DATA / "qwen3-30b-a3b.json"), 2 * 48 * 4 * 128 * 2),
+    (str(DATA / "deepseek-v2-lite.json"), 27 * (512 + 64) * 2),
+])
+def test_kv_bytes_exact(spec, bf16, capsys):
+    code, out, _ = run(["model", spec, "--json"], capsys)
+    d = json.loads(out)
+    assert d["kv_bytes_per_token"] == {"bf16": bf16, "fp8": bf16 / 2}
+
+
+def test_sol_matches_the_book(capsys):
+    code, out, _ = run(["sol", "--model", "deepseek-v3", "--gpu", "H800", "--context", "4989", "--json"], capsys)
+    d = json.loads(out)
+    assert d["sol_tokens_per_s"] == pytest.approx(3.35e12 / (4989 * 70272))
+
+
+def test_sol_ranges_are_vectorised(capsys):
+    code, out, _ = run(["sol", "--model", "deepseek-v3", "--gpu", "B200", "--context", "1000:128000:1000",
+                        "--ep", "144", "--redundant", "32", "--batch", "1:512:7", "--json"], capsys)
+    d = json.loads(out)
+    assert code == 0
+    n = len(range(1, 513, 7)) * len(range(1000, 128001, 1000))
+    assert len(d["bandwidth_bound_tokens_per_s"]) == n == len(d["step_per_gpu"])
+
+
+def test_figures_and_catalogs(capsys):
+    code, out, _ = run(["figures", "--json"], capsys)
+    rows = json.loads(out)
+    assert code == 0 and all(r["ok"] for r in rows) and {"daily_cost", "revenue"} <= {r["name"] for r in rows}
+    code, out, _ = run(["gpus"], capsys)
+    assert code == 0 and "GB300" in out
+    code, out, _ = run(["models", "--json"], capsys)
+    assert code == 0 and {r["model"] for r in json.loads(out)} >= {"deepseek-v3"}
+
+
+@pytest.mark.parametrize("argv,needle", [
+    (["sol", "--model", "deepseek-v3", "--gpu", "H80", "--context", "5"], "did you mean H800"),
+    (["sol", "--model", "deepseek-v3", "--gpu", "H800", "--context", "-5"], "--context"),
+    (["sol", "--model", "deepseek-v3", "--gpu", "H800", "--context", "0"], "--context"),
+    (["sol", "--model", "deepseek-v3", "--gpu", "H800", "--context", "9:3"], "start <= stop"),
+    (["sol", "--model", "deepseek-v3", "--gpu", "H800", "--context", "__import__('os')"], "--context"),
+    (["sol", "--model", "deepseek-v3", "--gpu", "H800", "--context", "5", "--kv-dtype", "int4"], "invalid choice"),
+    (["sol", "--model", "deepseek-v3", "--gpu", "H800", "--context", "5", "--mtp-accept", "1.5"], "between 0 and 1"),
+    (["sol", "--model", "deepseek-v3", "--gpu", "H800", "--context", "5", "--ep", "-8"], "positive integer"),
+    (["sol", "--model", "missing.json", "--gpu", "H800", "--context", "5"], "no such file"),
+    (["model", "gpt-9"], "unknown model"),
+    (["model"], "required"),
+    (["frobnicate"], "invalid choice"),
+])
+def test_bad_input_is_one_line_exit_2(argv, needle, capsys):
+    code, out, err = run(argv, capsys)
+    assert code == 2 and not out
+    assert err.count("\n") == 1 and needle in err and "Traceback" not in err
+
+
+def test_malformed_config_file(tmp_path, capsys):
+    p = tmp_path / "config.json"
+    p.write_text('{"model_type": "llama", "hidden_size": 4096')
+    code, _, err = run(["model", str(p)], capsys)
+    assert code == 2 and "not valid JSON" in err
+    p.write_text('{"model_type": "qwen3_moe", "hidden_size": 4096, "num_hidden_layers": 4, '
+                 '"num_attention_heads": 8, "vocab_size": 100}')
+    code, _, err = run(["model", str(p)], capsys)
+    assert code == 2 and "missing num_experts, num_experts_per_tok, moe_intermediate_size" in err
+    p.write_bytes(b"\xff\xfe\x00")
+    code, _, err = run(["model", str(p)], capsys)
+    assert code == 2 and "cannot read" in err
+
+
+def test_module_entry_point():
+    r = subprocess.run([sys.executable, "-m", "inference_arithmetic", "sol", "--model", "deepseek-v3",
+                        "--gpu", "nope", "--context", "5"], capture_output=True, text=True)
+    assert r.returncode == 2 and r.stderr.startswith("inference-arithmetic: error: unknown GPU")
+
+
+_text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=12)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(gpu=st.one_of(st.sampled_from(list(catalog.gpus())), _text),
+       context=st.one_of(st.integers(-10, 300000).map(str), _text, st.just("1:100:7")),
+       batch=st.one_of(st.none(), st.integers(-3, 600).map(str), _text),
+       ep=st.one_of(st.none(), st.integers(-2, 300).map(str)),
+       dtype=st.sampled_from(["bf16", "fp8", "fp16", "int8", ""]),
+       accept=st.one_of(st.floats(allow_nan=True, allow_infinity=True).map(str), st.just("0.85")))
+def test_cli_never_crashes(gpu, context, batch, ep, dtype, accept, capsys):
+    argv = ["sol", "--model", "deepseek-v3", "--gpu", gpu, "--context", context, "--kv-dtype", dtype,
+            "--mtp-accept", accept]
+    if batch is not None:
+        argv += ["--batch", batch]
+    if ep is not None:
+        argv += ["--ep", ep]
+    code = cli.main(argv)
+    out, err = capsys.readouterr()
+    assert code in (0, 2)
+    if code == 2:
+        assert err.count("\n") == 1 and "Traceback" not in err
+    else:
+        assert "nan" not in out.lower().split() and not err
