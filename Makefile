@@ -1,5 +1,6 @@
 # make book : set up .venv, execute every notebook, build the HTML book into _build/html
-# make test : set up .venv, unit tests, nbval over every notebook, book build with warnings as errors
+# make test : set up .venv, unit tests, nbval over every notebook, book build with warnings as errors,
+#             and every page opened offline in headless Chromium
 # make lab  : JupyterLab on the notebooks
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
@@ -7,7 +8,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 JB     := $(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
 
-.PHONY: book test unit nbval book-check lab bench clean
+.PHONY: book test unit nbval book-check browser lab bench clean
 
 $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'
@@ -20,7 +21,7 @@ book: $(STAMP)
 	$(JB)
 	@echo "The book: $(CURDIR)/_build/html/index.html"
 
-test: unit nbval book-check
+test: unit nbval book-check browser
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest -q tests
@@ -30,6 +31,17 @@ nbval: $(STAMP)
 
 book-check: $(STAMP)
 	$(JB)
+
+# Every built page in headless Chromium with no network (installs Debian's chromium when missing).
+browser: book-check
+	@command -v chromium >/dev/null 2>&1 || { echo "installing chromium (Debian package)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@if unshare -n true 2>/dev/null; then \
+	  unshare -n sh -c 'ip link set lo up && exec $(BIN)/python tests/browser_check.py _build/html --screenshots _build/screenshots'; \
+	else \
+	  echo "note: cannot make a network namespace here; checking without one"; \
+	  $(BIN)/python tests/browser_check.py _build/html --screenshots _build/screenshots; \
+	fi
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks

@@ -28,8 +28,11 @@ def _theme() -> alt.theme.ThemeConfig:
 
 
 def enable_theme() -> None:
-    """Use the book's theme for every chart made afterwards."""
+    """Use the book's theme for every chart made afterwards, rendered as SVG (inspectable marks,
+    crisp in print)."""
     alt.theme.enable("inference_arithmetic")
+    alt.renderers.set_embed_options(renderer="svg", actions={"export": True, "source": False,
+                                                             "compiled": False, "editor": False})
 
 
 def _stable(rows: list[dict] | None, digits: int = 10) -> list[dict] | None:

@@ -1,0 +1,146 @@
+"""Open every page of the built book in headless Chromium with no network, and check what a reader sees.
+
+For each page: every altair chart container holds a rendered ``<svg>``/``<canvas>`` with vega marks;
+every maths element became a MathJax ``mjx-container``; the console shows no script error and no failed
+load; no page asks for an external script, stylesheet, image or frame.  Run by ``make browser`` (part
+of ``make test``) inside a network namespace where only loopback exists.  Optional: ``--screenshots DIR``.
+Prints one line per page and a closing ``N passed, M failed`` line; exits 1 on any failure.
+"""
+from __future__ import annotations
+
+import argparse
+import functools
+import http.server
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+from html.parser import HTMLParser
+from pathlib import Path
+
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                  "--enable-logging=stderr", "--v=0", "--virtual-time-budget=20000",
+                  "--window-size=1280,2400", "--hide-scrollbars"]
+CONSOLE_ERROR = re.compile(r"CONSOLE.*?\"(Uncaught[^\"]*|Failed to load resource[^\"]*|Error loading script[^\"]*"
+                           r"|[^\"]*(?:SyntaxError|TypeError|ReferenceError)[^\"]*)\"")
+EXTERNAL = re.compile(r"<(?:script|img|iframe)\b[^>]*\bsrc=\"(https?:)?//|<link\b[^>]*\bhref=\"(https?:)?//[^\"]*\"[^>]*"
+                      r"rel=\"(?:stylesheet|preload|icon)\"|<link\b[^>]*rel=\"(?:stylesheet|preload)\"[^>]*href=\"(https?:)?//",
+                      re.I)
+
+
+class ChartScan(HTMLParser):
+    """Find each altair chart container and whether a vega root with marks was rendered inside it."""
+
+    def __init__(self):
+        super().__init__()
+        self.stack: list[tuple[str, str | None]] = []   # (tag, chart id it opened or None)
+        self.charts: dict[str, dict] = {}
+        self.mjx = 0
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        opened = None
+        if (a.get("id") or "").startswith("altair-viz-"):
+            opened = a["id"]
+            self.charts[opened] = {"root": False, "marks": 0}
+        open_charts = [c for _, c in self.stack if c] + ([opened] if opened else [])
+        cls = a.get("class") or ""
+        for c in open_charts:
+            if tag in ("svg", "canvas") and "marks" in cls.split():
+                self.charts[c]["root"] = True
+            if "mark-" in cls:
+                self.charts[c]["marks"] += 1
+        if tag == "mjx-container":
+            self.mjx += 1
+        if tag not in ("br", "img", "meta", "link", "input", "hr", "path", "rect", "line", "circle", "use"):
+            self.stack.append((tag, opened))
+
+    def handle_endtag(self, tag):
+        for i in range(len(self.stack) - 1, -1, -1):
+            if self.stack[i][0] == tag:
+                del self.stack[i:]
+                break
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+def serve(root: Path):
+    handler = functools.partial(_QuietHandler, directory=str(root))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    return httpd
+
+
+def check_page(chromium: str, url: str, source: str, shot: Path | None) -> list[str]:
+    problems = []
+    with tempfile.TemporaryDirectory() as profile:
+        cmd = [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--dump-dom", url]
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+        if shot is not None:
+            subprocess.run([chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}",
+                            f"--screenshot={shot}", url], capture_output=True, timeout=120)
+    dom = r.stdout
+    if r.returncode != 0 or "<body" not in dom:
+        return [f"chromium failed (exit {r.returncode})"]
+    for m in CONSOLE_ERROR.finditer(r.stderr):
+        problems.append(f"console: {m.group(1)[:160]}")
+    for m in EXTERNAL.finditer(source):
+        problems.append(f"external resource requested: {m.group(0)[:120]}")
+    expected = len(set(re.findall(r'id="(altair-viz-[0-9a-f]+)"', source)))
+    scan = ChartScan()
+    scan.feed(dom)
+    if len(scan.charts) != expected:
+        problems.append(f"{len(scan.charts)} chart containers in the page, {expected} in the source")
+    for cid, c in scan.charts.items():
+        if not c["root"] or c["marks"] == 0:
+            problems.append(f"chart {cid[:20]} not rendered (vega root: {c['root']}, mark groups: {c['marks']})")
+    n_math = len(re.findall(r'class="math notranslate nohighlight"', source))
+    if n_math and scan.mjx < n_math:
+        problems.append(f"maths not rendered: {scan.mjx} mjx-container for {n_math} math elements")
+    return problems
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("root", nargs="?", default="_build/html")
+    ap.add_argument("--screenshots", type=Path, help="folder for PNG screenshots of a few pages")
+    args = ap.parse_args()
+    root = Path(args.root)
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not chromium:
+        print("browser check: chromium not found (make browser installs it)", file=sys.stderr)
+        return 1
+    pages = sorted(p for p in root.rglob("*.html")
+                   if "_static" not in p.parts and p.name not in ("search.html", "genindex.html"))
+    if not pages:
+        print(f"browser check: no pages under {root}", file=sys.stderr)
+        return 1
+    shots = {"book/intro.html", "notebooks/speed_of_light.html", "notebooks/elastic.html"}
+    if args.screenshots:
+        args.screenshots.mkdir(parents=True, exist_ok=True)
+    httpd = serve(root)
+    port = httpd.server_address[1]
+    passed = failed = 0
+    for page in pages:
+        rel = page.relative_to(root).as_posix()
+        shot = args.screenshots / (rel.replace("/", "_") + ".png") if args.screenshots and rel in shots else None
+        problems = check_page(chromium, f"http://127.0.0.1:{port}/{rel}", page.read_text(encoding="utf-8"), shot)
+        if problems:
+            failed += 1
+            print(f"FAIL {rel}: " + "; ".join(problems))
+        else:
+            passed += 1
+            print(f"ok   {rel}")
+    httpd.shutdown()
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
