@@ -8,7 +8,7 @@ import altair as alt
 import sympy as sp
 from sympy.printing.jscode import JavascriptCodePrinter
 
-__all__ = ["enable_theme", "lines_with_points", "bars", "vega_expression"]
+__all__ = ["enable_theme", "lines_with_points", "bars", "vega_expression", "stable_records"]
 
 WIDTH, HEIGHT = 560, 320
 PALETTE = ["#1f5f8b", "#d1495b", "#edae49", "#00798c", "#66a182", "#8d6a9f", "#30343f"]
@@ -35,7 +35,7 @@ def enable_theme() -> None:
                                                              "compiled": False, "editor": False})
 
 
-def _stable(rows: list[dict] | None, digits: int = 10) -> list[dict] | None:
+def stable_records(rows: list[dict] | None, digits: int = 10) -> list[dict] | None:
     """Records with floats rounded to ``digits`` significant digits (stable stored outputs)."""
     if rows is None:
         return None
@@ -49,7 +49,7 @@ def lines_with_points(lines: list[dict], points: list[dict] | None = None, *, x:
 
     Data are lists of records (dicts), embedded in the chart spec.
     """
-    lines, points = _stable(lines), _stable(points)
+    lines, points = stable_records(lines), stable_records(points)
     xs = alt.Scale(type="log") if log_x else alt.Scale()
     ys = alt.Scale(type="log") if log_y else alt.Scale()
     base = alt.Chart(alt.Data(values=lines)).mark_line(strokeWidth=2.5).encode(
@@ -71,7 +71,7 @@ def lines_with_points(lines: list[dict], points: list[dict] | None = None, *, x:
 def bars(rows: list[dict], *, x: str, y: str, color: str | None = None, title: str,
          x_title: str, y_title: str, fmt: str = ",.0f") -> alt.LayerChart:
     """Horizontal bars of ``x`` by category ``y`` (list of records), with value labels."""
-    rows = _stable(rows)
+    rows = stable_records(rows)
     enc = dict(x=alt.X(f"{x}:Q", title=x_title), y=alt.Y(f"{y}:N", title=y_title, sort=None))
     if color:
         enc["color"] = alt.Color(f"{color}:N", title=None)

@@ -17,7 +17,7 @@ from .symbols import S, register
 
 __all__ = ["ep_destinations", "ep_remote_gpus", "ep_bytes_per_token", "ep_scaleout_bytes_per_token",
            "tp_bytes_per_token", "tp_bytes_per_gpu_per_token", "ep_participants", "comm_time",
-           "FP8_DISPATCH_BYTES", "BF16_BYTES"]
+           "FP8_DISPATCH_BYTES", "BF16_BYTES", "comm_latency"]
 
 N_tp = register("parallel", "N_tp", r"N_{\mathrm{TP}}", "GPU", "GPUs in one tensor-parallel group")
 M_nodes = register("parallel", "M_nodes", r"M", "node",
@@ -63,6 +63,11 @@ tp_bytes_per_gpu_per_token = formula(
 tp_bytes_per_token = formula(
     "tp_bytes_per_token", 2 * (N_tp - 1) * S.h * S.b_a, "B",
     "ring all-reduce: bytes all N_TP GPUs together send per token and layer")
+
+t_lat = register("parallel", "t_lat", r"t_{\mathrm{lat}}", "s", "fixed latency of one dispatch or combine")
+
+comm_latency = formula("comm_latency", 2 * (S.n_layers - S.n_dense) * t_lat, "s",
+                       "latency floor per step: one dispatch and one combine per MoE layer")
 
 comm_time = formula("comm_time", S.batch * S.s_q * (S.n_layers - S.n_dense) * V_tok / BW_link, "s",
                     "time to move the batch's tokens through every MoE layer's link traffic, per step")

@@ -10,7 +10,7 @@ from .symbols import S, register
 __all__ = ["fleet_cost", "revenue", "margin", "nodes_needed", "nodes_prefill", "nodes_decode",
            "load_diurnal", "exceed_fraction", "excess_nodes", "mix_cost", "mix_cost_lending",
            "optimal_reserve", "optimal_reserve_lending", "exceed_target", "unit_cost",
-           "optimal_reserve_quantile", "excess_of", "best_reserve"]
+           "optimal_reserve_quantile", "excess_of", "best_reserve", "token_cost"]
 
 fleet_cost = formula("fleet_cost", S.N_node * S.G * S.price * S.T, "USD",
                      "nodes x GPUs per node x price per GPU-hour x hours")
@@ -114,3 +114,8 @@ def excess_of(load, reserve):
     import numpy as np
     load = np.asarray(load, dtype=float)
     return np.maximum(load[None, :] - np.atleast_1d(reserve)[:, None], 0).mean(axis=1)
+
+
+util = register("elastic", "util", r"u", "1", "utilisation: share of paid GPU time spent producing tokens")
+token_cost = formula("token_cost", S.price / (S.R_gpu * util), "USD/token",
+                     "cost of one output token: the GPU-hour price over the tokens a GPU makes in it")

@@ -5,12 +5,14 @@ bound divides HBM bandwidth by.
 """
 from __future__ import annotations
 
+import sympy as sp
+
 from .catalog import CatalogError, Model
 from .formula import formula
-from .symbols import S
+from .symbols import S, register
 
 __all__ = ["kv_per_token_mla", "kv_per_token_gqa", "kv_per_user", "DTYPE_BYTES",
-           "dtype_bytes", "kv_bytes_per_token"]
+           "dtype_bytes", "kv_bytes_per_token", "dense_bytes_per_step", "sparse_bytes_per_step"]
 
 #: bytes per element of the supported cache dtypes
 DTYPE_BYTES = {"bf16": 2, "fp16": 2, "fp8": 1}
@@ -25,6 +27,17 @@ kv_per_token_gqa = formula(
 
 kv_per_user = formula(
     "kv_per_user", S.ctx * S.S_kv, "B", "KV-cache bytes of one user at context length l")
+
+
+S_lat = register("decode", "S_lat", r"s_{\mathrm{lat}}", "B/token", "cached bytes per token per layer of one MLA latent")
+b_idx = register("decode", "b_idx", r"s_{\mathrm{idx}}", "B/token", "indexer-key bytes per token per layer (sparse attention)")
+k_top = register("decode", "k_top", r"k_{\mathrm{top}}", "token", "tokens each query attends to under sparse attention (index_topk)")
+
+dense_bytes_per_step = formula("dense_bytes_per_step", S.n_layers * S.ctx * S_lat, "B",
+                               "bytes one generated token reads from a dense MLA cache")
+sparse_bytes_per_step = formula(
+    "sparse_bytes_per_step", S.n_layers * (S.ctx * b_idx + sp.Min(S.ctx, k_top) * S_lat), "B",
+    "DeepSeek sparse attention: the indexer reads every cached index key, the attention only k_top latents")
 
 
 def dtype_bytes(dtype: str) -> int:

@@ -3,6 +3,9 @@
 Per GPU, per decode step, with expert parallelism over ``N_EP`` GPUs and
 data-parallel attention (DeepSeek's layout):
 
+* with attention tensor-parallel over ``attn_tp`` GPUs, the replicated weights and their
+  FLOP are split ``attn_tp`` ways and ``batch`` users share those GPUs (MLA's latent cache
+  is not split by heads, so each GPU still reads every cache of its group);
 * attention (and every replicated weight: MLA projections, dense layers, shared
   expert, head) reads ``b * l * S_kv`` KV bytes and ``W_rep`` weight bytes, and
   does ``c_mac * P_rep`` weight FLOP plus ``l * A`` attention FLOP per query token;
@@ -64,7 +67,7 @@ step_from_parts_overlap = formula("step_from_parts_overlap", sp.Max(t_a + t_m, t
                                   "two micro-batches: communication hidden behind computation")
 step_from_parts_serial = formula("step_from_parts_serial", t_a + t_m + t_c + t_over, "s",
                                  "no overlap: computation and communication in sequence")
-_parts = {t_a: t_attn.expr, t_m: t_moe.expr, t_c: comm.comm_time.expr}
+_parts = {t_a: t_attn.expr, t_m: t_moe.expr, t_c: comm.comm_time.expr + comm.comm_latency.expr}
 step_time_overlap = formula("step_time_overlap", step_from_parts_overlap.expr.xreplace(_parts), "s",
                             "decode step time with overlap, in the model's inputs")
 step_time_serial = formula("step_time_serial", step_from_parts_serial.expr.xreplace(_parts), "s",
@@ -85,6 +88,8 @@ class Layout:
     accept: float = 1.0            # tokens accepted per step
     s_q: float = 1.0               # query tokens per user per step
     overhead_s: float = 0.0
+    attn_tp: int = 1               # GPUs sharing one attention instance (splits replicated weights)
+    link_latency_s: float = 0.0    # fixed latency of each dispatch and each combine
 
 
 def step_inputs(model: Model, gpu: GPU, layout: Layout, batch, ctx) -> dict:
@@ -103,19 +108,24 @@ def step_inputs(model: Model, gpu: GPU, layout: Layout, batch, ctx) -> dict:
          if multi_node else
          comm.ep_bytes_per_token(N_ep=layout.n_ep, top_k=v["top_k"], h=v["h"],
                                  b_disp=comm.FP8_DISPATCH_BYTES, b_comb=comm.BF16_BYTES))
-    w_bf16_fp8 = gpu.dense_fp8 if layout.weight_bytes <= 1 else gpu.dense_bf16
+    if layout.attn_tp < 1:
+        raise ValueError("attention TP degree must be at least 1")
+    w_dtype = {2.0: "bf16", 1.0: "fp8", 0.5: "fp4"}.get(float(layout.weight_bytes))
+    if w_dtype is None:
+        raise ValueError("weight bytes must be 2 (bf16), 1 (fp8) or 0.5 (fp4)")
+    w_flops = gpu.flops(w_dtype)
     return dict(
         batch=batch, ctx=ctx, s_q=layout.s_q, accept=layout.accept,
         S_kv=kv_per_token_mla(n_layers=v["n_layers"], d_c=v["d_c"], d_r=v["d_r"], b_kv=layout.kv_bytes),
-        W_rep=params.replicated_param_count(model) * layout.weight_bytes,
-        P_rep=params.replicated_param_count(model),
+        W_rep=params.replicated_param_count(model) * layout.weight_bytes / layout.attn_tp,
+        P_rep=params.replicated_param_count(model) / layout.attn_tp,
         P_exp=float(params.expert_params(h=v["h"], d_e=v["d_e"])),
         A_f=float(attn_flop_mla(flop_mac=2, **mla)), flop_mac=2.0,
-        BW=gpu.hbm_bandwidth, F=gpu.dense_bf16, F_w=w_bf16_fp8, b_w=layout.weight_bytes,
+        BW=gpu.hbm_bandwidth, F=gpu.dense_bf16, F_w=w_flops, b_w=layout.weight_bytes,
         n_layers=v["n_layers"], n_dense=v["n_dense"], n_experts=v["n_experts"], top_k=v["top_k"],
         E_red=float(layout.redundant), N_ep=float(layout.n_ep),
         V_tok=float(V), BW_link=gpu.scale_out if multi_node else gpu.nvlink,
-        t_over=layout.overhead_s,
+        t_over=layout.overhead_s, t_lat=layout.link_latency_s, attn_tp=layout.attn_tp,
     )
 
 
@@ -127,9 +137,10 @@ def breakdown(values: dict, overlap: bool = True) -> dict:
     """Step-time parts (s) and rates (tokens/s per user and per GPU) for ``step_inputs`` values."""
     ta = _pick(t_attn, values)
     tm = _pick(t_moe, values)
-    tc = _pick(comm.comm_time, values)
+    tc = _pick(comm.comm_time, values) + _pick(comm.comm_latency, values)
     parts = step_from_parts_overlap if overlap else step_from_parts_serial
     ts = parts(t_a=ta, t_m=tm, t_c=tc, t_over=values["t_over"])
     per_user = user_rate(accept=values["accept"], t_step=ts)
+    # with attention TP, `batch` users share attn_tp GPUs
     return {"t_attn": ta, "t_moe": tm, "t_comm": tc, "t_step": ts, "per_user": per_user,
-            "per_gpu": np.asarray(values["batch"]) * per_user}
+            "per_gpu": np.asarray(values["batch"]) * per_user / values.get("attn_tp", 1)}
