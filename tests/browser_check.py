@@ -1,6 +1,7 @@
 """Open every page of the built book in headless Chromium with no network, and check what a reader sees.
 
-For each page: every altair chart container holds a rendered ``<svg>``/``<canvas>`` with vega marks;
+For each page: every altair chart container holds a rendered ``<svg>``/``<canvas>`` with vega marks,
+and every chart parameter bound to a slider or menu has its widget;
 every maths element became a MathJax ``mjx-container``; the console shows no script error and no failed
 load; no page asks for an external script, stylesheet, image or frame.  Run by ``make browser`` (part
 of ``make test``) inside a network namespace where only loopback exists.  Optional: ``--screenshots DIR``.
@@ -100,6 +101,10 @@ def check_page(chromium: str, url: str, source: str, shot: Path | None) -> list[
     for cid, c in scan.charts.items():
         if not c["root"] or c["marks"] == 0:
             problems.append(f"chart {cid[:20]} not rendered (vega root: {c['root']}, mark groups: {c['marks']})")
+    n_bind = len(re.findall(r'"input": ?"(?:range|select)"', source))
+    n_widgets = len(re.findall(r'class="vega-bind"', dom))
+    if n_widgets < n_bind:
+        problems.append(f"{n_widgets} slider/menu widgets rendered for {n_bind} bound chart parameters")
     n_math = len(re.findall(r'class="math notranslate nohighlight"', source))
     if n_math and scan.mjx < n_math:
         problems.append(f"maths not rendered: {scan.mjx} mjx-container for {n_math} math elements")

@@ -8,7 +8,8 @@ import altair as alt
 import sympy as sp
 from sympy.printing.jscode import JavascriptCodePrinter
 
-__all__ = ["enable_theme", "lines_with_points", "bars", "vega_expression", "stable_records"]
+__all__ = ["enable_theme", "lines_with_points", "bars", "vega_expression", "stable_records", "slider",
+           "dropdown"]
 
 WIDTH, HEIGHT = 560, 320
 PALETTE = ["#1f5f8b", "#d1495b", "#edae49", "#00798c", "#66a182", "#8d6a9f", "#30343f"]
@@ -100,3 +101,14 @@ def vega_expression(expr: sp.Expr, names: dict) -> str:
         raise ValueError(f"substitute or name these symbols: {sorted(s.name for s in missing)}")
     renamed = expr.xreplace({s: sp.Symbol(n) for s, n in names.items()})
     return _VegaPrinter().doprint(renamed)
+
+
+def slider(name: str, value: float, lo: float, hi: float, step: float, label: str) -> alt.Parameter:
+    """A named chart parameter bound to a range slider."""
+    return alt.param(name=name, value=value, bind=alt.binding_range(min=lo, max=hi, step=step, name=label + " "))
+
+
+def dropdown(name: str, value, options: list, labels: list[str], label: str) -> alt.Parameter:
+    """A named chart parameter bound to a drop-down menu."""
+    return alt.param(name=name, value=value,
+                     bind=alt.binding_select(options=options, labels=labels, name=label + " "))
