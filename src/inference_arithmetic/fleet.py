@@ -45,7 +45,6 @@ lend = register("elastic", "lend", r"\lambda", "1", "share of a reserved node-ho
 t = register("elastic", "t", r"t", "s", "time of day")
 period = register("elastic", "period", r"P", "s", "period of the load cycle (one day)")
 t_peak = register("elastic", "t_peak", r"t_{\mathrm{pk}}", "s", "time of the daily peak")
-q_exceed = register("elastic", "q_exceed", r"q", "1", "fraction of time the load exceeds the reserve")
 
 load_diurnal = formula("load_diurnal", n_bar * (1 + amp * sp.cos(2 * sp.pi * (t - t_peak) / period)), "node",
                        "nodes needed over the day: a cosine swing of relative amplitude a around the mean")

@@ -18,7 +18,7 @@ import sympy as sp
 from .symbols import LATEX_NAMES, SYMBOLS
 from .units import UnitError, dims_of
 
-__all__ = ["Formula", "formula", "FORMULAS", "dimension", "InputError"]
+__all__ = ["Formula", "formula", "FORMULAS", "dimension", "InputError", "evaluate_all"]
 
 
 class InputError(ValueError):
@@ -157,5 +157,5 @@ def formula(name: str, expr: sp.Expr, unit: str, doc: str) -> Formula:
 
 
 def evaluate_all(f: Formula, values: Mapping[str, float]):
-    """Evaluate ``f`` with the subset of ``values`` it needs."""
+    """Evaluate ``f`` with the subset of ``values`` it needs (``values`` may hold more keys)."""
     return f(**{s.name: values[s.name] for s in f.symbols})

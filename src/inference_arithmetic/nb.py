@@ -5,7 +5,7 @@ myst-nb's glue store, so prose never carries a hand-typed number.
 """
 from __future__ import annotations
 
-from .figures import FIGURES, check
+from .figures import check
 from .formula import Formula
 
 __all__ = ["glue_figure", "glue_number", "glue_equation", "glue_measurements", "glue_chart"]
@@ -60,6 +60,3 @@ def glue_equation(name: str, f: Formula, lhs: str) -> None:
     from IPython.display import Math
     _glue(name, Math(f.latex(lhs)))
 
-
-def figure_keys() -> list[str]:
-    return list(FIGURES)

@@ -26,7 +26,7 @@ import sympy as sp
 
 from . import comm, params
 from .catalog import GPU, Model
-from .formula import formula
+from .formula import evaluate_all, formula
 from .symbols import S, register
 
 __all__ = ["attn_flop_mla", "attn_flop_gqa", "t_attn", "t_moe", "experts_touched", "step_time_overlap",
@@ -129,15 +129,11 @@ def step_inputs(model: Model, gpu: GPU, layout: Layout, batch, ctx) -> dict:
     )
 
 
-def _pick(f, values: dict):
-    return f(**{s.name: values[s.name] for s in f.symbols})
-
-
 def breakdown(values: dict, overlap: bool = True) -> dict:
     """Step-time parts (s) and rates (tokens/s per user and per GPU) for ``step_inputs`` values."""
-    ta = _pick(t_attn, values)
-    tm = _pick(t_moe, values)
-    tc = _pick(comm.comm_time, values) + _pick(comm.comm_latency, values)
+    ta = evaluate_all(t_attn, values)
+    tm = evaluate_all(t_moe, values)
+    tc = evaluate_all(comm.comm_time, values) + evaluate_all(comm.comm_latency, values)
     parts = step_from_parts_overlap if overlap else step_from_parts_serial
     ts = parts(t_a=ta, t_m=tm, t_c=tc, t_over=values["t_over"])
     per_user = user_rate(accept=values["accept"], t_step=ts)

@@ -12,7 +12,7 @@ import sympy as sp
 
 from .units import dims_of
 
-__all__ = ["Sym", "SYMBOLS", "S", "sym"]
+__all__ = ["Sym", "SYMBOLS", "S", "register", "LATEX_NAMES"]
 
 
 @dataclass(frozen=True)
@@ -100,14 +100,6 @@ for _group, _key, _latex, _unit, _meaning in _TABLE:
 S = SimpleNamespace(**{k: v.symbol for k, v in SYMBOLS.items()})
 
 LATEX_NAMES = {v.symbol: v.latex for v in SYMBOLS.values()}
-
-
-def sym(key: str) -> Sym:
-    """The :class:`Sym` for ``key``; raises ``KeyError`` with the known keys."""
-    try:
-        return SYMBOLS[key]
-    except KeyError:
-        raise KeyError(f"unknown symbol {key!r}") from None
 
 
 def register(group: str, key: str, latex: str, unit: str, meaning: str) -> sp.Symbol:

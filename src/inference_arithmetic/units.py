@@ -14,19 +14,15 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from types import MappingProxyType
 
 __all__ = [
     "UnitError", "Quantity", "parse_unit", "dims_of", "convert", "q", "fmt",
-    "DIMENSIONLESS",
 ]
 
 
 class UnitError(ValueError):
     """A unit string could not be parsed, or two dimensions do not match."""
 
-
-DIMENSIONLESS: tuple = ()
 
 # name -> (dimension exponents, factor to SI base)
 _BASE = {
@@ -159,5 +155,3 @@ def fmt(value: float, unit: str = "", digits: int = 3) -> str:
         s = f"{value:,.{decimals}f}"
     return f"{s} {unit}".strip()
 
-
-UNIT_TABLE = MappingProxyType({k: v for k, v in _UNITS.items()})
