@@ -140,3 +140,15 @@ def test_cli_never_crashes(gpu, context, batch, ep, dtype, accept, capsys):
         assert err.count("\n") == 1 and "Traceback" not in err
     else:
         assert "nan" not in out.lower().split() and not err
+
+
+def test_deepseek_v3_shaped_config_from_another_vendor(tmp_path, capsys):
+    cfg = json.loads((DATA / "deepseek-v3.json").read_text())
+    cfg.update(model_type="kimi_k2", n_routed_experts=384, num_attention_heads=64, first_k_dense_replace=1,
+               num_nextn_predict_layers=0)
+    p = tmp_path / "config.json"
+    p.write_text(json.dumps(cfg))
+    code, out, _ = run(["model", str(p), "--json"], capsys)
+    d = json.loads(out)
+    assert code == 0 and d["attention"] == "mla" and d["experts"] == 384 and d["dense_layers"] == 1
+    assert d["kv_bytes_per_token"]["bf16"] == 61 * 576 * 2

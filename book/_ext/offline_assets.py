@@ -36,6 +36,7 @@ def _setup_assets(app) -> None:
     app.add_js_file(None, body=f"window.VEGA_DEBUG = {json.dumps(debug)};", priority=100)
     for name in ("vega.min.js", "vega-lite.min.js", "vega-embed.min.js"):
         app.add_js_file(f"js/{name}", priority=101)
+    app.add_css_file("css/print.css", media="print")
 
 
 def _dedupe_scripts(app, pagename, templatename, context, doctree) -> None:
