@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import Callable, Mapping
 
 from . import decode, fleet, kv
-from .catalog import api_price, gpu, measurement, model
+from .catalog import api_price, gpu, gpu_hour_price, measurement, model
 from .units import convert
 
 __all__ = ["Figure", "FIGURES", "check", "compute", "rounding_halfwidth", "corners_range",
@@ -56,18 +56,13 @@ def day6_inputs() -> dict[str, float]:
     p = api_price("deepseek-r1")
     return {
         "N_node": _m("average_nodes").si, "G": _m("gpus_per_node").si,
-        "price": measurement_price_h800(), "T": _m("period").si,
+        "price": gpu_hour_price("H800").si, "T": _m("period").si,
         "tok_in": _m("input_tokens").si, "tok_hit": _m("cache_hit_tokens").si,
         "tok_out": _m("output_tokens").si,
         "pi_hit": p["input_cache_hit"].si, "pi_miss": p["input_cache_miss"].si,
         "pi_out": p["output"].si,
         "rate_in": _m("prefill_per_node").si, "rate_out": _m("decode_per_node").si,
     }
-
-
-def measurement_price_h800() -> float:
-    from .catalog import gpu_hour_price
-    return gpu_hour_price("H800").si
 
 
 def _halfwidths(keys: Mapping[str, tuple[str, str]]) -> dict[str, float]:
