@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 JB     := $(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
 
-.PHONY: book test unit nbval book-check browser lab bench clean
+.PHONY: book test unit nbval book-check browser print lab bench clean
 
 $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'
@@ -21,7 +21,7 @@ book: $(STAMP)
 	$(JB)
 	@echo "The book: $(CURDIR)/_build/html/index.html"
 
-test: unit nbval book-check browser
+test: unit nbval book-check browser print
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest -q tests
@@ -42,6 +42,10 @@ browser: book-check
 	  echo "note: cannot make a network namespace here; checking without one"; \
 	  $(BIN)/python tests/browser_check.py _build/html --screenshots _build/screenshots; \
 	fi
+
+# Static SVG of every captioned chart on one page, for print and PDF (vl-convert, no browser).
+print: $(STAMP)
+	$(BIN)/python book/_ext/print_view.py . _build/print
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks
