@@ -24,18 +24,24 @@ FIGURE = re.compile(r"```\{glue:figure\}\s+(\S+)\s*\n((?::[^\n]*\n)*)\n?(.*?)```
 ROLE = re.compile(r"\{(eq|ref|cite|glue:text)\}`([^`]*)`")
 
 
+def glued(nb, mime: str):
+    """(name, data) of every glued output of the notebook with this mime type."""
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            data = out.get("data", {}).get(mime)
+            name = out.get("metadata", {}).get("scrapbook", {}).get("name")
+            if name and data:
+                yield name, data
+
+
 def glued_numbers(nb) -> dict[str, float]:
     """Numbers the notebook glued (name -> value), to fill captions."""
     values = {}
-    for cell in nb.cells:
-        for out in cell.get("outputs", []):
-            text = out.get("data", {}).get(GLUE_TEXT)
-            name = out.get("metadata", {}).get("scrapbook", {}).get("name")
-            if name and text:
-                try:
-                    values[name] = float(text)
-                except ValueError:
-                    pass
+    for name, text in glued(nb, GLUE_TEXT):
+        try:
+            values[name] = float(text)
+        except ValueError:
+            pass
     return values
 
 
@@ -53,14 +59,10 @@ def plain_caption(text: str, numbers: dict[str, float]) -> str:
 def chart_specs(nb) -> dict[str, dict]:
     """Glued altair charts of a notebook: name -> vega-lite spec."""
     specs = {}
-    for cell in nb.cells:
-        for out in cell.get("outputs", []):
-            text = out.get("data", {}).get(GLUE_HTML)
-            name = out.get("metadata", {}).get("scrapbook", {}).get("name")
-            if text and name and "vega-lite" in text:
-                start = text.index("})(") + 3
-                spec, _ = json.JSONDecoder().raw_decode(text[start:])
-                specs[name] = spec
+    for name, text in glued(nb, GLUE_HTML):
+        if "vega-lite" in text:
+            spec, _ = json.JSONDecoder().raw_decode(text[text.index("})(") + 3:])
+            specs[name] = spec
     return specs
 
 
