@@ -22,7 +22,7 @@ from .units import UnitError, convert
 
 __all__ = ["main", "parse_range"]
 
-WEIGHT_BYTES = {"bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "fp4": 0.5}
+WEIGHT_BYTES = step.WEIGHT_BYTES
 _RANGE = re.compile(r"^\s*(\d+)\s*(?::\s*(\d+)\s*(?::\s*(\d+)\s*)?)?$")
 MAX_POINTS = 10_000_000
 
@@ -108,12 +108,12 @@ def cmd_sol(args) -> dict:
     ctx = parse_range(args.context, "--context")
     S_kv = kv.kv_bytes_per_token(m, args.kv_dtype)
     accept = 1.0 + args.mtp_accept
+    s_q = 2.0 if args.mtp_accept > 0 else 1.0  # one MTP draft adds a query token per step
     out: dict = {"model": m.name, "gpu": g.key, "kv_dtype": args.kv_dtype, "accepted_per_step": accept,
                  "kv_bytes_per_token": S_kv, "context": ctx,
                  "kv_bytes_per_user": kv.kv_per_user(ctx=ctx, S_kv=S_kv),
                  "sol_tokens_per_s": decode.sol_rate(accept=accept, BW=g.hbm_bandwidth, ctx=ctx, S_kv=S_kv)}
     if m.attention == "mla":
-        s_q = 2.0 if args.mtp_accept > 0 else 1.0
         out["mla_compute_bound_tokens_per_s"] = decode.mla_compute_rate(
             accept=accept, F=g.dense_bf16, s_q=s_q, n_layers=m.n_layers, ctx=ctx, n_heads=m.n_heads,
             flop_mac=decode.FLOP_PER_MAC, d_c=m.d_c, d_r=m.d_r)
@@ -129,7 +129,8 @@ def cmd_sol(args) -> dict:
         room = decode.kv_capacity(HBM=g.hbm_capacity, W_res=W_res, reserve=0)
         out.update(ep=n_ep, weight_dtype=args.weight_dtype, weight_bytes_read_per_step=W_read,
                    weight_bytes_resident=W_res, kv_room_bytes=room,
-                   max_batch=np.maximum(np.floor(room / (ctx * S_kv)), 0) if room > 0 else np.zeros_like(ctx))
+                   max_batch=np.maximum(decode.max_batch(HBM=g.hbm_capacity, W_res=W_res, reserve=0,
+                                                         ctx=ctx, S_kv=S_kv), 0))
         if args.batch is not None:
             batch = parse_range(args.batch, "--batch")
             if batch.size > 1 and ctx.size > 1:
@@ -144,7 +145,7 @@ def cmd_sol(args) -> dict:
                                                                   ctx=ctx_b, S_kv=S_kv, W=W_read)
             if m.attention == "mla" and m.is_moe:
                 layout = step.Layout(n_ep=n_ep, redundant=args.redundant, kv_bytes=kv.dtype_bytes(args.kv_dtype),
-                                     weight_bytes=wb, accept=accept, s_q=2.0 if args.mtp_accept > 0 else 1.0)
+                                     weight_bytes=wb, accept=accept, s_q=s_q)
                 bd = step.breakdown(step.step_inputs(m, g, layout, batch=batch, ctx=ctx_b))
                 out.update({f"step_{k}": v for k, v in bd.items()})
     return out

@@ -123,16 +123,15 @@ def _seed_h200() -> dict[str, float]:
     W = measurement("seed_zhang", "ep8_experts_per_gpu").si
     kv_user = measurement("seed_zhang", "kv_per_user").si
     users = float(decode.max_batch(HBM=h200.hbm_capacity, W_res=W, reserve=0, ctx=1, S_kv=kv_user))
-    users_exact = (h200.hbm_capacity - W) / kv_user
+    users_exact = float(decode.kv_capacity(HBM=h200.hbm_capacity, W_res=W, reserve=0)) / kv_user
     rate = float(decode.gpu_rate(accept=1, batch=users_exact, BW=h200.hbm_bandwidth, ctx=1, S_kv=kv_user, W=W))
     return {"users": users, "users_exact": users_exact, "passes": rate / users_exact, "rate": rate}
 
 
 def _experts_per_gpu_ep8_GiB() -> float:
     from . import params
-    m = model("deepseek-v3")
-    expert = float(params.expert_params(h=m.h, d_e=m.d_e))
-    return convert(m.n_moe * (m.n_experts + m.n_shared) * expert * 1 / 8, "B", "GiB")
+    fp8_bytes = 1  # one byte per FP8 weight
+    return convert(params.expert_param_count(model("deepseek-v3")) * fp8_bytes / 8, "B", "GiB")
 
 
 def _tp_ep_participants() -> float:

@@ -2,6 +2,7 @@
 elastic fleet (reserve the floor, rent the burst)."""
 from __future__ import annotations
 
+import numpy as np
 import sympy as sp
 
 from .formula import formula
@@ -85,7 +86,6 @@ def optimal_reserve_quantile(load, price_ratio: float) -> float:
 
     This is the same condition as :data:`exceed_target`, solved on an empirical distribution.
     """
-    import numpy as np
     if not price_ratio > 0:
         raise ValueError("the reserved/on-demand price ratio must be positive")
     if price_ratio >= 1:  # renting is no dearer than reserving: reserve nothing
@@ -110,7 +110,6 @@ def best_reserve(n_bar: float, amp: float, p_res: float, p_od: float) -> float:
 
 def excess_of(load, reserve):
     """Time-averaged load above ``reserve`` for a sampled load curve (equal-time samples)."""
-    import numpy as np
     load = np.asarray(load, dtype=float)
     return np.maximum(load[None, :] - np.atleast_1d(reserve)[:, None], 0).mean(axis=1)
 

@@ -16,7 +16,7 @@ from .symbols import S
 __all__ = ["attn_params_mla", "attn_params_mla_fullq", "attn_params_gqa", "expert_params",
            "params_total", "params_active", "params_mtp", "weights_read_ep", "weights_resident_ep",
            "ParamCount", "count_params", "weight_bytes_ep", "replicated_params",
-           "replicated_param_count"]
+           "replicated_param_count", "routed_expert_params", "shared_expert_params", "expert_param_count"]
 
 attn_params_mla = formula(
     "attn_params_mla",
@@ -37,6 +37,13 @@ attn_params_gqa = formula(
 
 expert_params = formula("expert_params", 3 * S.h * S.d_e, "param",
                         "one gated (SwiGLU) expert: up, gate and down projections")
+
+routed_expert_params = formula(
+    "routed_expert_params", (S.n_layers - S.n_dense) * S.n_experts * expert_params.expr, "param",
+    "all routed experts of all MoE layers")
+shared_expert_params = formula(
+    "shared_expert_params", (S.n_layers - S.n_dense) * S.n_shared * 3 * S.h * S.d_s, "param",
+    "all shared experts of all MoE layers")
 
 _dense_layer = S.P_attn + 3 * S.h * S.d_ff + 2 * S.h
 _moe_common = S.P_attn + S.n_shared * 3 * S.h * S.d_s + S.n_experts * S.h + 2 * S.h
@@ -118,6 +125,15 @@ def weight_bytes_ep(model: Model, n_ep: int, redundant: int = 0, bytes_per_weigh
     subs = _model_subs(model)
     subs.update({S.N_ep: n_ep, S.E_red: redundant, S.b_w: bytes_per_weight})
     return float(f.expr.subs(subs))
+
+
+def expert_param_count(model: Model, include_shared: bool = True) -> float:
+    """Parameters in the experts of ``model``'s MoE layers: routed, plus shared unless told not to."""
+    subs = _model_subs(model)
+    n = routed_expert_params.expr.subs(subs)
+    if include_shared:
+        n += shared_expert_params.expr.subs(subs)
+    return float(n)
 
 
 def count_params(model: Model) -> ParamCount:

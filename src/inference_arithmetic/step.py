@@ -25,12 +25,13 @@ import numpy as np
 import sympy as sp
 
 from . import comm, params
+from .decode import FLOP_PER_MAC
 from .catalog import GPU, Model
 from .formula import evaluate_all, formula
 from .symbols import S, register
 
 __all__ = ["attn_flop_mla", "attn_flop_gqa", "t_attn", "t_moe", "experts_touched", "step_time_overlap",
-           "step_time_serial", "user_rate", "Layout", "step_inputs", "breakdown"]
+           "step_time_serial", "user_rate", "Layout", "step_inputs", "breakdown", "WEIGHT_BYTES"]
 
 W_rep = register("decode", "W_rep", r"W_{\mathrm{rep}}", "B", "replicated weight bytes read per step")
 P_rep = register("decode", "P_rep", r"P_{\mathrm{rep}}", "param", "replicated parameters used per token")
@@ -73,6 +74,10 @@ step_time_overlap = formula("step_time_overlap", step_from_parts_overlap.expr.xr
 step_time_serial = formula("step_time_serial", step_from_parts_serial.expr.xreplace(_parts), "s",
                            "decode step time without overlap, in the model's inputs")
 
+#: bytes per weight of the supported weight dtypes
+WEIGHT_BYTES = {"bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "fp4": 0.5}
+_WEIGHT_DTYPE = {b: d for d, b in WEIGHT_BYTES.items() if d != "fp16"}
+
 t_step = register("decode", "t_step", r"t_{\mathrm{step}}", "s", "decode step time")
 user_rate = formula("user_rate", S.accept / t_step, "token/s", "tokens per second one user sees")
 
@@ -110,7 +115,7 @@ def step_inputs(model: Model, gpu: GPU, layout: Layout, batch, ctx) -> dict:
                                  b_disp=comm.FP8_DISPATCH_BYTES, b_comb=comm.BF16_BYTES))
     if layout.attn_tp < 1:
         raise ValueError("attention TP degree must be at least 1")
-    w_dtype = {2.0: "bf16", 1.0: "fp8", 0.5: "fp4"}.get(float(layout.weight_bytes))
+    w_dtype = _WEIGHT_DTYPE.get(float(layout.weight_bytes))
     if w_dtype is None:
         raise ValueError("weight bytes must be 2 (bf16), 1 (fp8) or 0.5 (fp4)")
     w_flops = gpu.flops(w_dtype)
@@ -120,7 +125,7 @@ def step_inputs(model: Model, gpu: GPU, layout: Layout, batch, ctx) -> dict:
         W_rep=params.replicated_param_count(model) * layout.weight_bytes / layout.attn_tp,
         P_rep=params.replicated_param_count(model) / layout.attn_tp,
         P_exp=float(params.expert_params(h=v["h"], d_e=v["d_e"])),
-        A_f=float(attn_flop_mla(flop_mac=2, **mla)), flop_mac=2.0,
+        A_f=float(attn_flop_mla(flop_mac=FLOP_PER_MAC, **mla)), flop_mac=float(FLOP_PER_MAC),
         BW=gpu.hbm_bandwidth, F=gpu.dense_bf16, F_w=w_flops, b_w=layout.weight_bytes,
         n_layers=v["n_layers"], n_dense=v["n_dense"], n_experts=v["n_experts"], top_k=v["top_k"],
         E_red=float(layout.redundant), N_ep=float(layout.n_ep),
