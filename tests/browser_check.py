@@ -3,14 +3,18 @@
 For each page: every altair chart container holds a rendered ``<svg>``/``<canvas>`` with vega marks,
 and every chart parameter bound to a slider or menu has its widget;
 every maths element became a MathJax ``mjx-container``; the console shows no script error and no failed
-load; no page asks for an external script, stylesheet, image or frame.  Run by ``make browser`` (part
-of ``make test``) inside a network namespace where only loopback exists.  Optional: ``--screenshots DIR``.
+load; no page asks for an external script, stylesheet, image or frame.  Each notebook chapter has a launch
+menu whose Binder, Colab and JupyterHub entries open that chapter's notebook in the book's repository
+(other pages have none), and on one chapter the JupyterHub entry is clicked, with the reader's answer
+to its question stubbed, to see the link it opens.  Run by ``make browser`` (part of ``make test``)
+inside a network namespace where only loopback exists.  Optional: ``--screenshots DIR``.
 Prints one line per page and a closing ``N passed, M failed`` line; exits 1 on any failure.
 """
 from __future__ import annotations
 
 import argparse
 import functools
+import html
 import http.server
 import re
 import shutil
@@ -20,6 +24,7 @@ import tempfile
 import threading
 from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import quote
 
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -66,9 +71,32 @@ class ChartScan(HTMLParser):
                 break
 
 
+LAUNCH_CHECK = "?launch-check"
+STUB_HUB = "hub.example.edu/"
+STUBS = ('<script>window.prompt = function () { return "%s"; };'
+         'window.open = function (u) { window.iaOpened = u; };</script>' % STUB_HUB)
+CLICK = ('<script>window.addEventListener("load", function () {'
+         'var b = document.querySelector(".btn-launch-jupyterhub"); if (b) { b.click(); }'
+         'document.body.setAttribute("data-launched", window.iaOpened || "nothing"); });</script>')
+
+
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args):
         pass
+
+    def do_GET(self):
+        """``page.html?launch-check``: the page with the reader's prompt and window.open stubbed, and
+        a click on the JupyterHub launch entry once loaded; the link it opened lands in ``data-launched``."""
+        if not self.path.endswith(LAUNCH_CHECK):
+            return super().do_GET()
+        page = Path(self.translate_path(self.path[: -len(LAUNCH_CHECK)]))
+        body = page.read_text(encoding="utf-8").replace("<head>", "<head>" + STUBS, 1)
+        body = body.replace("</body>", CLICK + "</body>", 1).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
 
 
 class _QuietServer(http.server.ThreadingHTTPServer):
@@ -85,14 +113,67 @@ def serve(root: Path):
     return httpd
 
 
-def check_page(chromium: str, url: str, source: str, shot: Path | None) -> list[str]:
-    problems = []
+def dump_dom(chromium: str, url: str, shot: Path | None = None) -> subprocess.CompletedProcess:
     with tempfile.TemporaryDirectory() as profile:
         cmd = [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--dump-dom", url]
         r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
         if shot is not None:
             subprocess.run([chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}",
                             f"--screenshot={shot}", url], capture_output=True, timeout=120)
+    return r
+
+
+def repository_of(source: str) -> str | None:
+    m = re.search(r'<a href="([^"]+)"[^>]*btn-source-repository-button', source)
+    return m.group(1) if m else None
+
+
+def hub_link_expected(repo_url: str, notebook: str) -> str:
+    """The nbgitpuller path and query a JupyterHub entry must open for ``notebook`` (repo-relative)."""
+    repo = repo_url.rstrip("/").rsplit("/", 1)[1]
+    return (f"/hub/user-redirect/git-pull?repo={quote(repo_url, safe='/')}"
+            f"&urlpath=lab/tree/{repo}/{notebook}&branch=")
+
+
+def launch_problems(rel: str, source: str) -> list[str]:
+    """A notebook chapter's launch menu opens that chapter in the book's repository; no other page has one."""
+    menu = re.search(r'<div class="dropdown dropdown-launch-buttons">(.*?)</ul>', source, re.S)
+    if not rel.startswith("notebooks/"):
+        return ["launch menu on a page that is not a notebook chapter"] if menu else []
+    if not menu:
+        return ["no launch menu"]
+    repo_url = repository_of(source)
+    if not repo_url or not re.fullmatch(r"https://github\.com/[\w.-]+/[\w.-]+", repo_url):
+        return [f"no GitHub repository button (found {repo_url})"]
+    org_repo = re.escape(repo_url.split("github.com/", 1)[1])
+    notebook = rel[: -len(".html")] + ".ipynb"
+    entries = html.unescape(menu.group(1))
+    problems = []
+    wanted = {"Binder": rf'href="https://[^"]+/v2/gh/{org_repo}/[\w.-]+\?urlpath=lab/tree/{re.escape(notebook)}"',
+              "Colab": rf'href="https://colab\.research\.google\.com/github/{org_repo}/blob/[\w.-]+/{re.escape(notebook)}"',
+              "JupyterHub": re.escape(hub_link_expected(repo_url, notebook))}
+    for name, pattern in wanted.items():
+        if not re.search(pattern, entries):
+            problems.append(f"launch menu: no {name} entry for {notebook} in {repo_url}")
+    return problems
+
+
+def check_hub_prompt(chromium: str, base: str, rel: str, source: str) -> list[str]:
+    """Click the JupyterHub entry of one chapter (the reader answers the prompt with a stub hub)."""
+    if "btn-launch-jupyterhub" not in source:
+        return []                       # a configured hub: the entry is a plain link, checked above
+    r = dump_dom(chromium, f"{base}/{rel}{LAUNCH_CHECK}")
+    m = re.search(r'data-launched="([^"]*)"', r.stdout)
+    opened = html.unescape(m.group(1)) if m else "no result"
+    want = "https://" + STUB_HUB.rstrip("/") + hub_link_expected(repository_of(source), rel[:-5] + ".ipynb")
+    if not opened.startswith(want):
+        return [f"JupyterHub entry opened {opened!r}, expected {want}..."]
+    return []
+
+
+def check_page(chromium: str, url: str, source: str, shot: Path | None) -> list[str]:
+    problems = []
+    r = dump_dom(chromium, url, shot)
     dom = r.stdout
     if r.returncode != 0 or "<body" not in dom:
         return [f"chromium failed (exit {r.returncode})"]
@@ -139,10 +220,16 @@ def main() -> int:
     httpd = serve(root)
     port = httpd.server_address[1]
     passed = failed = 0
+    clicked = False
     for page in pages:
         rel = page.relative_to(root).as_posix()
         shot = args.screenshots / (rel.replace("/", "_") + ".png") if args.screenshots and rel in shots else None
-        problems = check_page(chromium, f"http://127.0.0.1:{port}/{rel}", page.read_text(encoding="utf-8"), shot)
+        source = page.read_text(encoding="utf-8")
+        problems = check_page(chromium, f"http://127.0.0.1:{port}/{rel}", source, shot)
+        problems += launch_problems(rel, source)
+        if rel.startswith("notebooks/") and not clicked:
+            problems += check_hub_prompt(chromium, f"http://127.0.0.1:{port}", rel, source)
+            clicked = True
         if problems:
             failed += 1
             print(f"FAIL {rel}: " + "; ".join(problems))
