@@ -6,7 +6,8 @@ every maths element became a MathJax ``mjx-container``; the console shows no scr
 load; no page asks for an external script, stylesheet, image or frame.  Each notebook chapter has a launch
 menu whose Binder, Colab and JupyterHub entries open that chapter's notebook in the book's repository
 (other pages have none), and on one chapter the JupyterHub entry is clicked, with the reader's answer
-to its question stubbed, to see the link it opens.  Run by ``make browser`` (part of ``make test``)
+to its question stubbed, to see the link it opens.  On every page with sliders or menus, each chart's
+widgets are moved and its marks must change.  Run by ``make browser`` (part of ``make test``)
 inside a network namespace where only loopback exists.  Optional: ``--screenshots DIR``.
 Prints one line per page and a closing ``N passed, M failed`` line; exits 1 on any failure.
 """
@@ -71,13 +72,36 @@ class ChartScan(HTMLParser):
                 break
 
 
-LAUNCH_CHECK = "?launch-check"
 STUB_HUB = "hub.example.edu/"
-STUBS = ('<script>window.prompt = function () { return "%s"; };'
-         'window.open = function (u) { window.iaOpened = u; };</script>' % STUB_HUB)
-CLICK = ('<script>window.addEventListener("load", function () {'
-         'var b = document.querySelector(".btn-launch-jupyterhub"); if (b) { b.click(); }'
-         'document.body.setAttribute("data-launched", window.iaOpened || "nothing"); });</script>')
+# Probes: ``page.html?<probe>`` serves the page with a script at the top of <head> and one before </body>;
+# the result lands in an attribute of <body> in the dumped DOM.
+PROBES = {
+    # the reader's answer to the JupyterHub prompt and window.open stubbed, the JupyterHub entry clicked
+    "launch-check": (
+        '<script>window.prompt = function () { return "%s"; };'
+        'window.open = function (u) { window.iaOpened = u; };</script>' % STUB_HUB,
+        '<script>window.addEventListener("load", function () {'
+        'var b = document.querySelector(".btn-launch-jupyterhub"); if (b) { b.click(); }'
+        'document.body.setAttribute("data-launched", window.iaOpened || "nothing"); });</script>'),
+    # every slider of a chart moved to another end, every menu to its next option; did the marks change?
+    "drive-check": ("", """<script>window.addEventListener("load", function () { setTimeout(function () {
+  var svg = function (c) { var s = c.querySelector("svg.marks"); return s ? s.innerHTML : ""; };
+  var charts = Array.prototype.filter.call(document.querySelectorAll('[id^="altair-viz-"]'),
+    function (c) { return c.querySelector(".vega-bind input, .vega-bind select"); });
+  var before = charts.map(svg);
+  charts.forEach(function (c) {
+    c.querySelectorAll(".vega-bind input[type=range]").forEach(function (i) {
+      i.value = Number(i.value) !== Number(i.max) ? i.max : i.min;
+      i.dispatchEvent(new Event("input", {bubbles: true})); i.dispatchEvent(new Event("change", {bubbles: true})); });
+    c.querySelectorAll(".vega-bind select").forEach(function (m) {
+      m.selectedIndex = (m.selectedIndex + 1) % m.options.length;
+      m.dispatchEvent(new Event("change", {bubbles: true})); m.dispatchEvent(new Event("input", {bubbles: true})); });
+  });
+  setTimeout(function () {
+    document.body.setAttribute("data-driven", charts.map(function (c, k) {
+      return c.id + "=" + (svg(c) !== before[k] ? "moved" : "still"); }).join(" ") || "none");
+  }, 1500); }, 3000); });</script>"""),
+}
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -85,13 +109,13 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
     def do_GET(self):
-        """``page.html?launch-check``: the page with the reader's prompt and window.open stubbed, and
-        a click on the JupyterHub launch entry once loaded; the link it opened lands in ``data-launched``."""
-        if not self.path.endswith(LAUNCH_CHECK):
+        path, _, probe = self.path.partition("?")
+        if probe not in PROBES:
             return super().do_GET()
-        page = Path(self.translate_path(self.path[: -len(LAUNCH_CHECK)]))
-        body = page.read_text(encoding="utf-8").replace("<head>", "<head>" + STUBS, 1)
-        body = body.replace("</body>", CLICK + "</body>", 1).encode()
+        head, tail = PROBES[probe]
+        page = Path(self.translate_path(path))
+        body = page.read_text(encoding="utf-8").replace("<head>", "<head>" + head, 1)
+        body = body.replace("</body>", tail + "</body>", 1).encode()
         self.send_response(200)
         self.send_header("Content-Type", "text/html; charset=utf-8")
         self.send_header("Content-Length", str(len(body)))
@@ -162,13 +186,29 @@ def check_hub_prompt(chromium: str, base: str, rel: str, source: str) -> list[st
     """Click the JupyterHub entry of one chapter (the reader answers the prompt with a stub hub)."""
     if "btn-launch-jupyterhub" not in source:
         return []                       # a configured hub: the entry is a plain link, checked above
-    r = dump_dom(chromium, f"{base}/{rel}{LAUNCH_CHECK}")
+    r = dump_dom(chromium, f"{base}/{rel}?launch-check")
     m = re.search(r'data-launched="([^"]*)"', r.stdout)
     opened = html.unescape(m.group(1)) if m else "no result"
     want = "https://" + STUB_HUB.rstrip("/") + hub_link_expected(repository_of(source), rel[:-5] + ".ipynb")
     if not opened.startswith(want):
         return [f"JupyterHub entry opened {opened!r}, expected {want}..."]
     return []
+
+
+def check_driving(chromium: str, url: str, source: str) -> list[str]:
+    """Move the widgets of every chart that has some: its marks must change, with no kernel behind it."""
+    bound = [chunk for chunk in source.split('<div id="altair-viz-')[1:]
+             if re.search(r'"input": ?"(?:range|select)"', chunk.split("</script>", 1)[0])]
+    if not bound:
+        return []
+    r = dump_dom(chromium, f"{url}?drive-check")
+    m = re.search(r'data-driven="([^"]*)"', r.stdout)
+    results = dict(item.split("=", 1) for item in m.group(1).split()) if m and m.group(1) != "none" else {}
+    problems = []
+    if len(results) != len(bound):
+        problems.append(f"{len(results)} charts with widgets found in the page, {len(bound)} in the source")
+    problems += [f"chart {cid[:20]} did not change when its widgets moved" for cid, v in results.items() if v != "moved"]
+    return problems
 
 
 def check_page(chromium: str, url: str, source: str, shot: Path | None) -> list[str]:
@@ -227,6 +267,7 @@ def main() -> int:
         source = page.read_text(encoding="utf-8")
         problems = check_page(chromium, f"http://127.0.0.1:{port}/{rel}", source, shot)
         problems += launch_problems(rel, source)
+        problems += check_driving(chromium, f"http://127.0.0.1:{port}/{rel}", source)
         if rel.startswith("notebooks/") and not clicked:
             problems += check_hub_prompt(chromium, f"http://127.0.0.1:{port}", rel, source)
             clicked = True
