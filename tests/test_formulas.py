@@ -132,6 +132,12 @@ def test_formula_inputs_are_checked():
         decode.sol_rate(accept=1, BW=-1.0, ctx=1.0, S_kv=1.0)
     with pytest.raises(InputError, match="finite"):
         decode.sol_rate(accept=1, BW=float("inf"), ctx=1.0, S_kv=1.0)
+    # an EP size below 1 raises a negative number to a fractional power: refused, not complex
+    with pytest.raises(InputError, match="outside the formula's domain"):
+        FORMULAS["ep_destinations"](N_ep=0.5, top_k=2.5)
+    # 0/0 is not a number either
+    with pytest.raises(InputError, match="outside the formula's domain"):
+        decode.sol_rate(accept=1, BW=0.0, ctx=0.0, S_kv=0.0)
 
 
 def test_latex_uses_book_names():

@@ -114,7 +114,10 @@ class Formula:
         Every free symbol must be given, by its key; extra keys are an error, so a
         misspelt input never falls back silently to some default.  Negative or
         non-finite inputs raise :class:`InputError`; zero is allowed (a term that
-        vanishes), so callers that divide by an input check it is positive.
+        vanishes).  A result that is not a finite real number (a division by zero,
+        a negative base under a fractional power, an arccos argument above 1)
+        raises :class:`InputError` too, so a bad input never becomes a silent
+        ``inf``, ``nan`` or complex number.
         """
         names = [s.name for s in self.symbols]
         missing = [n for n in names if n not in values]
@@ -133,7 +136,17 @@ class Formula:
             if np.any(arr < 0):
                 raise InputError(f"{self.name}: {n} must not be negative, got {v!r}")
             args.append(v if isinstance(v, np.ndarray) else float(v))
-        return self._fn(*args)
+        try:
+            with np.errstate(all="ignore"):
+                result = self._fn(*args)
+            bad = np.iscomplexobj(result) or not np.all(np.isfinite(result))
+        except ZeroDivisionError:
+            bad = True
+        if bad:
+            raise InputError(f"{self.name}: inputs outside the formula's domain (a division by zero "
+                             f"or a complex or infinite result) at "
+                             f"{', '.join(f'{n}={values[n]!r}' for n in names)}")
+        return result
 
     def subs(self, **values) -> sp.Expr:
         """The expression with some symbols replaced by numbers or other expressions."""
