@@ -7,7 +7,8 @@ load; no page asks for an external script, stylesheet, image or frame.  Each not
 menu whose Binder, Colab and JupyterHub entries open that chapter's notebook in the book's repository
 (other pages have none), and on one chapter the JupyterHub entry is clicked, with the reader's answer
 to its question stubbed, to see the link it opens.  On every page with sliders or menus, each chart's
-widgets are moved and its marks must change.  Run by ``make browser`` (part of ``make test``)
+widgets are moved and its marks must change.  Over the whole site, each citation's text links to one
+bibliography entry only (no "NVIDIA, 2024" naming three datasheets).  Run by ``make browser`` (part of ``make test``)
 inside a network namespace where only loopback exists.  Optional: ``--screenshots DIR``.
 Prints one line per page and a closing ``N passed, M failed`` line; exits 1 on any failure.
 """
@@ -239,6 +240,24 @@ def check_page(chromium: str, url: str, source: str, shot: Path | None) -> list[
     return problems
 
 
+_CITATION = re.compile(r'<a class="reference internal" href="[^"]*references\.html#([^"]+)"[^>]*>(.*?)</a>', re.S)
+
+
+def citation_problems(root: Path, pages: list[Path]) -> list[str]:
+    """Citations in the text must name their source unambiguously: one text, one bibliography entry.
+
+    (Author-year text alone would print "NVIDIA, 2024" for three different datasheets.)
+    """
+    targets: dict[str, set[str]] = {}
+    for page in pages:
+        for anchor, text in _CITATION.findall(page.read_text(encoding="utf-8")):
+            targets.setdefault(re.sub(r"<[^>]+>", "", text).strip(), set()).add(anchor)
+    if not targets:
+        return ["no citation links found"]
+    return [f"citation text {text!r} links to {len(t)} different entries"
+            for text, t in sorted(targets.items()) if len(t) > 1]
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("root", nargs="?", default="_build/html")
@@ -278,6 +297,13 @@ def main() -> int:
             passed += 1
             print(f"ok   {rel}")
     httpd.shutdown()
+    cites = citation_problems(root, pages)
+    if cites:
+        failed += 1
+        print("FAIL citations: " + "; ".join(cites))
+    else:
+        passed += 1
+        print("ok   citations: each citation text names one bibliography entry")
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
 

@@ -30,6 +30,33 @@ def test_every_source_is_in_the_bibliography(root):
     assert not missing, missing
 
 
+def _book_citations(root) -> set[str]:
+    """Keys cited in the book: book/*.md, notebook Markdown cells and Markdown outputs."""
+    texts = [p.read_text() for p in (root / "book").glob("*.md")]
+    for path in (root / "notebooks").glob("*.ipynb"):
+        for cell in json.loads(path.read_text())["cells"]:
+            texts.append("".join(cell["source"]) if cell["cell_type"] == "markdown" else "")
+            for out in cell.get("outputs", []):
+                texts.append("".join(out.get("data", {}).get("text/markdown", "")))
+    keys = set()
+    for t in texts:
+        for group in re.findall(r"\{cite(?::\w+)?\}`([^`]+)`", t):
+            keys |= {k.strip() for k in group.split(",")}
+    return keys
+
+
+def test_every_reference_is_cited_where_it_is_used(root):
+    """The references page lists cited entries only, so an entry nobody cites would vanish:
+    every references.bib entry, and every source of the catalogs, is cited in the book."""
+    bib = set(re.findall(r"@\w+\{([^,]+),", (root / "references.bib").read_text()))
+    cited = _book_citations(root)
+    assert "{bibliography}" in (root / "book" / "references.md").read_text()
+    assert ":all:" not in (root / "book" / "references.md").read_text()
+    assert not cited - bib, f"cited but not in references.bib: {sorted(cited - bib)}"
+    assert not bib - cited, f"in references.bib but cited nowhere: {sorted(bib - cited)}"
+    assert not catalog.source_keys() - cited, sorted(catalog.source_keys() - cited)
+
+
 def test_unknown_gpu_suggests():
     with pytest.raises(CatalogError) as e:
         catalog.gpu("H80")

@@ -103,3 +103,43 @@ def test_full_expression_equals_parts():
     assert np.allclose(full, step.breakdown(v)["t_step"])
     serial = step.step_time_serial(**{s.name: v[s.name] for s in step.step_time_serial.symbols})
     assert np.allclose(serial, step.breakdown(v, overlap=False)["t_step"])
+
+
+def test_wide_ep_layout_follows_the_nvlink_domain():
+    rack, node = step.wide_ep_layout(catalog.gpu("GB300")), step.wide_ep_layout(catalog.gpu("H800"))
+    assert (rack.n_ep, rack.redundant, rack.link_latency_s) == (72, 32, step.LINK_LATENCY_S["nvlink"])
+    assert (node.n_ep, node.redundant, node.link_latency_s) == (144, 32, step.LINK_LATENCY_S["scale_out"])
+    assert step.wide_ep_layout(catalog.gpu("GB300"), weight_bytes=0.5).weight_bytes == 0.5
+
+
+def test_users_that_fit_is_the_largest_batch_that_fits():
+    ctx = 4989
+    for name in ("H800", "H200", "B200"):
+        g = catalog.gpu(name)
+        lay = step.Layout(n_ep=32)
+        W = params.weight_bytes_ep(DSV3, n_ep=32, bytes_per_weight=1, resident=True)
+        per_user = ctx * step.step_inputs(DSV3, g, lay, batch=1, ctx=ctx)["S_kv"]
+        room = g.hbm_capacity * (1 - step.HBM_RESERVE_SHARE) - W
+        b = step.users_that_fit(DSV3, g, lay, ctx)
+        assert b * per_user <= room < (b + 1) * per_user
+    # EP8 on an H800: the weights alone exceed HBM, so nobody fits and there is no frontier
+    h800 = catalog.gpu("H800")
+    assert step.users_that_fit(DSV3, h800, step.Layout(n_ep=8), ctx) == 0
+    assert step.frontier(DSV3, h800, step.Layout(n_ep=8), ctx) is None
+    assert step.best_gpu_rate(DSV3, h800, step.Layout(n_ep=8), ctx, 1) == 0
+    with pytest.raises(ValueError, match="reserve share"):
+        step.users_that_fit(DSV3, h800, step.Layout(n_ep=32), ctx, reserve_share=1.5)
+
+
+def test_frontier_trades_interactivity_for_throughput():
+    g, lay, ctx = catalog.gpu("H800"), step.Layout(n_ep=144, redundant=32), 4989
+    out = step.frontier(DSV3, g, lay, ctx, points=40)
+    assert out["batch"][0] == 1 and out["batch"][-1] == step.users_that_fit(DSV3, g, lay, ctx)
+    assert np.all(np.diff(out["per_user"]) < 0) and np.all(np.diff(out["per_gpu"]) > 0)
+    # the best rate at a per-user floor is the frontier's largest per-GPU rate above it
+    floor = float(np.median(out["per_user"]))
+    best = step.best_gpu_rate(DSV3, g, lay, ctx, floor)
+    full = step.frontier(DSV3, g, lay, ctx)
+    assert best == pytest.approx(full["per_gpu"][full["per_user"] >= floor].max())
+    assert step.best_gpu_rate(DSV3, g, lay, ctx, 2 * floor) < best
+    assert step.best_gpu_rate(DSV3, g, lay, ctx, 1e9) == 0

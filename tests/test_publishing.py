@@ -113,3 +113,30 @@ def test_launch_menu_keeps_a_configured_hub_and_drops_text_notebooks():
     context = {"header_buttons": _theme_menu(lm.PLACEHOLDER_HUB, "book/errata.md")}
     lm._adjust_launch_menu(_App("book/errata.md"), "book/errata", "page.html", context, None)
     assert context["header_buttons"] == []
+
+
+def test_markdown_table_and_citations():
+    from inference_arithmetic import nb
+    table = nb.markdown_table([{"GPU": "H800", "source": nb.cite("deepseek-day6")},
+                               {"GPU": "B200", "source": nb.cite(["nvidia-dgx-b200", "nvidia-hgx"])}])
+    assert table.data.splitlines() == ["| GPU | source |", "|---|---|",
+                                       "| H800 | {cite:p}`deepseek-day6` |",
+                                       "| B200 | {cite:p}`nvidia-dgx-b200,nvidia-hgx` |"]
+    with pytest.raises(ValueError, match="at least one row"):
+        nb.markdown_table([])
+
+
+def _ext_module(name):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "book" / "_ext" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_citations_tell_one_authors_sources_of_one_year_apart():
+    style = _ext_module("citation_style")
+    assert CONFIG["sphinx"]["config"]["bibtex_reference_style"] == style.NAME
+    assert "citation_style" in CONFIG["sphinx"]["local_extensions"]
+    assert style.year_suffix("NVIDIA24c", True) == "c"      # "NVIDIA, 2024c", as on the references page
+    assert style.year_suffix("NVIDIA23", True) == ""        # the only NVIDIA source of 2023
+    assert style.year_suffix("see25b", False) == ""         # no author: cited by its (unique) title

@@ -17,12 +17,12 @@ from typing import Any, Mapping
 
 import yaml
 
-from .units import UnitError, dims_of, parse_unit
+from .units import UnitError, convert, dims_of, parse_unit
 
 __all__ = [
     "CatalogError", "Value", "GPU", "Model", "gpu", "gpus", "model", "models",
     "read_config", "parse_config", "measurement", "measurements", "api_price",
-    "gpu_hour_price", "source_keys",
+    "gpu_hour_price", "source_keys", "gpu_spec_rows",
 ]
 
 
@@ -131,6 +131,26 @@ def gpus() -> Mapping[str, GPU]:
             kw[f] = int(v.si) if f == "nvlink_domain" else v.si
         out[key] = GPU(key=key, name=str(raw.get("name", key)), values=vals, **kw)
     return out
+
+
+def gpu_spec_rows() -> list[dict]:
+    """The GPU catalog as rows in datasheet units (GB, TB/s, TFLOP/s, GB/s per direction).
+
+    ``None`` marks an unsupported dtype; ``sources`` lists the references.bib keys
+    the row's values come from.  The CLI's ``gpus`` and the book's GPU table use it.
+    """
+    rows = []
+    for g in gpus().values():
+        rows.append({"gpu": g.key, "name": g.name, "hbm_GB": convert(g.hbm_capacity, "B", "GB"),
+                     "hbm_TB_per_s": convert(g.hbm_bandwidth, "B/s", "TB/s"),
+                     "bf16_TFLOP_per_s": convert(g.dense_bf16, "FLOP/s", "TFLOP/s"),
+                     "fp8_TFLOP_per_s": convert(g.dense_fp8, "FLOP/s", "TFLOP/s"),
+                     "fp4_TFLOP_per_s": None if g.dense_fp4 is None else convert(g.dense_fp4, "FLOP/s", "TFLOP/s"),
+                     "nvlink_GB_per_s": convert(g.nvlink, "B/s", "GB/s"),
+                     "scale_out_GB_per_s": convert(g.scale_out, "B/s", "GB/s"),
+                     "nvlink_domain": g.nvlink_domain,
+                     "sources": sorted({v.src for v in g.values.values()})})
+    return rows
 
 
 def _unknown(kind: str, name: str, known) -> CatalogError:

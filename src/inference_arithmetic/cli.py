@@ -18,7 +18,7 @@ import numpy as np
 from . import catalog, decode, figures, kv, params, step
 from .catalog import CatalogError
 from .formula import InputError
-from .units import UnitError, convert
+from .units import UnitError
 
 __all__ = ["main", "parse_range"]
 
@@ -183,18 +183,7 @@ def cmd_figures(args) -> list:
 
 
 def cmd_gpus(args) -> list:
-    rows = []
-    for g in catalog.gpus().values():
-        rows.append({"gpu": g.key, "name": g.name, "hbm_GB": convert(g.hbm_capacity, "B", "GB"),
-                     "hbm_TB_per_s": convert(g.hbm_bandwidth, "B/s", "TB/s"),
-                     "bf16_TFLOP_per_s": convert(g.dense_bf16, "FLOP/s", "TFLOP/s"),
-                     "fp8_TFLOP_per_s": convert(g.dense_fp8, "FLOP/s", "TFLOP/s"),
-                     "fp4_TFLOP_per_s": None if g.dense_fp4 is None else convert(g.dense_fp4, "FLOP/s", "TFLOP/s"),
-                     "nvlink_GB_per_s": convert(g.nvlink, "B/s", "GB/s"),
-                     "scale_out_GB_per_s": convert(g.scale_out, "B/s", "GB/s"),
-                     "nvlink_domain": g.nvlink_domain,
-                     "sources": sorted({v.src for v in g.values.values()})})
-    return rows
+    return catalog.gpu_spec_rows()
 
 
 def cmd_models(args) -> list:

@@ -14,7 +14,7 @@ fails when a number moves.  The CLI's ``figures`` command lists them all.
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Callable, Mapping
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 from .figures import check
 from .formula import Formula
 
-__all__ = ["glue_figure", "glue_number", "glue_equation", "glue_measurements", "glue_chart"]
+__all__ = ["glue_figure", "glue_number", "glue_equation", "glue_measurements", "glue_chart",
+           "markdown_table", "cite"]
 
 
 def _glue(name, value, display=False):
@@ -60,3 +61,23 @@ def glue_equation(name: str, f: Formula, lhs: str) -> None:
     from IPython.display import Math
     _glue(name, Math(f.latex(lhs)))
 
+
+
+def markdown_table(rows: list[dict]):
+    """A Markdown table of ``rows`` (dicts with the same keys, values already formatted) for display.
+
+    Cells may hold MyST roles such as :func:`cite`; the book renders Markdown outputs as MyST.
+    """
+    from IPython.display import Markdown
+    if not rows:
+        raise ValueError("markdown_table needs at least one row")
+    head = list(rows[0])
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines += ["| " + " | ".join(str(r[h]) for h in head) + " |" for r in rows]
+    return Markdown("\n".join(lines))
+
+
+def cite(keys) -> str:
+    """A parenthetical MyST citation of one references.bib key or several."""
+    keys = [keys] if isinstance(keys, str) else list(keys)
+    return "{cite:p}`" + ",".join(keys) + "`"

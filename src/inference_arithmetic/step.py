@@ -31,7 +31,8 @@ from .formula import evaluate_all, formula
 from .symbols import S, register
 
 __all__ = ["attn_flop_mla", "attn_flop_gqa", "t_attn", "t_moe", "experts_touched", "step_time_overlap",
-           "step_time_serial", "user_rate", "Layout", "step_inputs", "breakdown", "WEIGHT_BYTES"]
+           "step_time_serial", "user_rate", "Layout", "step_inputs", "breakdown", "WEIGHT_BYTES",
+           "HBM_RESERVE_SHARE", "LINK_LATENCY_S", "wide_ep_layout", "users_that_fit", "frontier", "best_gpu_rate"]
 
 W_rep = register("decode", "W_rep", r"W_{\mathrm{rep}}", "B", "replicated weight bytes read per step")
 P_rep = register("decode", "P_rep", r"P_{\mathrm{rep}}", "param", "replicated parameters used per token")
@@ -145,3 +146,72 @@ def breakdown(values: dict, overlap: bool = True) -> dict:
     # with attention TP, `batch` users share attn_tp GPUs
     return {"t_attn": ta, "t_moe": tm, "t_comm": tc, "t_step": ts, "per_user": per_user,
             "per_gpu": np.asarray(values["batch"]) * per_user / values.get("attn_tp", 1)}
+
+
+# --------------------------------------------------------------------------- deployments
+#: Share of each GPU's HBM kept free for activations and workspace.  An assumption of
+#: the book (no source states it), used wherever it asks how many users fit.
+HBM_RESERVE_SHARE = 0.1
+
+#: Fixed latency of one dispatch or one combine, s.  Assumptions of the book: within an
+#: NVLink domain (``"nvlink"``) and across the scale-out network (``"scale_out"``).
+LINK_LATENCY_S = {"nvlink": 10e-6, "scale_out": 25e-6}
+
+
+def wide_ep_layout(gpu: GPU, **kw) -> Layout:
+    """DeepSeek-style wide expert parallelism on ``gpu``, with the assumed link latency.
+
+    EP72 with 32 redundant experts inside a 72-GPU NVLink rack; otherwise EP144 with
+    32 redundant experts across 8-GPU nodes (DeepSeek's own decode layout).  Keyword
+    arguments set the other :class:`Layout` fields (dtypes, MTP, attention TP).
+    """
+    n_ep = 72 if gpu.nvlink_domain >= 72 else 144
+    latency = LINK_LATENCY_S["nvlink" if n_ep <= gpu.nvlink_domain else "scale_out"]
+    return Layout(n_ep=n_ep, redundant=32, link_latency_s=latency, **kw)
+
+
+def users_that_fit(model: Model, gpu: GPU, layout: Layout, ctx: float,
+                   reserve_share: float = HBM_RESERVE_SHARE) -> int:
+    """Users per GPU whose ``ctx``-token KV caches fit next to the resident weights (0 if none).
+
+    Weights: ``params.weight_bytes_ep`` at the layout's EP size, redundant experts and
+    weight bytes; KV at the layout's bytes per element; ``reserve_share`` of HBM kept free.
+    """
+    from .decode import max_batch
+    from .kv import kv_per_token_mla
+    if not 0 <= reserve_share < 1:
+        raise ValueError(f"reserve share must be in [0, 1), got {reserve_share!r}")
+    v = model.symbol_values()
+    W = params.weight_bytes_ep(model, n_ep=layout.n_ep, redundant=layout.redundant,
+                               bytes_per_weight=layout.weight_bytes, resident=True)
+    S_kv = kv_per_token_mla(n_layers=v["n_layers"], d_c=v["d_c"], d_r=v["d_r"], b_kv=layout.kv_bytes)
+    b = float(max_batch(HBM=gpu.hbm_capacity, W_res=W, reserve=reserve_share * gpu.hbm_capacity, ctx=ctx, S_kv=S_kv))
+    return max(int(b), 0)
+
+
+def frontier(model: Model, gpu: GPU, layout: Layout, ctx: float, points: int = 200,
+             reserve_share: float = HBM_RESERVE_SHARE) -> dict | None:
+    """:func:`breakdown` over batch sizes from 1 to :func:`users_that_fit`, geometrically spaced.
+
+    The throughput-interactivity frontier: ``out["per_user"]`` against ``out["per_gpu"]``,
+    with ``out["batch"]`` the batch sizes (whole users, ``points`` at most).  ``None`` if
+    not one user fits.
+    """
+    b_max = users_that_fit(model, gpu, layout, ctx, reserve_share)
+    if b_max < 1:
+        return None
+    batch = np.unique(np.geomspace(1, b_max, points).round())
+    out = breakdown(step_inputs(model, gpu, layout, batch=batch, ctx=ctx))
+    out["batch"] = batch
+    return out
+
+
+def best_gpu_rate(model: Model, gpu: GPU, layout: Layout, ctx: float, per_user_min: float,
+                  reserve_share: float = HBM_RESERVE_SHARE) -> float:
+    """Highest tokens/s per GPU on the :func:`frontier` with every user at ``per_user_min`` tokens/s
+    or more; 0 if no batch that fits reaches it."""
+    out = frontier(model, gpu, layout, ctx, reserve_share=reserve_share)
+    if out is None:
+        return 0.0
+    ok = out["per_user"] >= per_user_min
+    return float(out["per_gpu"][ok].max()) if ok.any() else 0.0
