@@ -32,6 +32,23 @@ def test_closed_form_matches_the_sampled_quantile(ratio):
         fleet.excess_nodes(n_bar=N, amp=A, r_res=closed), rel=1e-3)
 
 
+@pytest.mark.parametrize("reserve", [0.0, 0.5 * N, N * (1 - A), N, N * (1 + A) - 1, N * (1 + A), 2 * N])
+def test_excess_at_any_reserve_matches_the_sampled_load(reserve):
+    t = np.linspace(0, 86400, 200_001)[:-1]
+    load = fleet.load_diurnal(n_bar=N, amp=A, t=t, t_peak=3600, period=86400)
+    assert fleet.excess_cosine(N, A, reserve) == pytest.approx(float(fleet.excess_of(load, reserve)[0]),
+                                                               rel=1e-4, abs=1e-6)
+
+
+def test_excess_outside_the_swing_needs_the_piecewise_function():
+    # the closed form holds inside the swing only; outside it is refused, not extrapolated
+    from inference_arithmetic.formula import InputError
+    with pytest.raises(InputError, match="domain"):
+        fleet.excess_nodes(n_bar=N, amp=A, r_res=0.5 * N)
+    with pytest.raises(ValueError, match="negative"):
+        fleet.excess_cosine(N, A, -1)
+
+
 def test_excess_at_the_ends_of_the_swing():
     assert fleet.excess_nodes(n_bar=N, amp=A, r_res=N * (1 + A)) == pytest.approx(0, abs=1e-9)
     # at the trough the whole load above it is rented: mean minus trough

@@ -11,7 +11,7 @@ from .symbols import S, register
 __all__ = ["fleet_cost", "revenue", "margin", "nodes_needed", "nodes_prefill", "nodes_decode",
            "load_diurnal", "exceed_fraction", "excess_nodes", "mix_cost", "mix_cost_lending",
            "optimal_reserve", "optimal_reserve_lending", "exceed_target", "unit_cost",
-           "optimal_reserve_quantile", "excess_of", "best_reserve", "token_cost"]
+           "optimal_reserve_quantile", "excess_of", "excess_cosine", "best_reserve", "token_cost"]
 
 fleet_cost = formula("fleet_cost", S.N_node * S.G * S.price * S.T, "USD",
                      "nodes x GPUs per node x price per GPU-hour x hours")
@@ -112,6 +112,21 @@ def excess_of(load, reserve):
     """Time-averaged load above ``reserve`` for a sampled load curve (equal-time samples)."""
     load = np.asarray(load, dtype=float)
     return np.maximum(load[None, :] - np.atleast_1d(reserve)[:, None], 0).mean(axis=1)
+
+
+def excess_cosine(n_bar: float, amp: float, reserve: float) -> float:
+    """Time-averaged nodes above ``reserve`` for the cosine load, at any reserve.
+
+    :data:`excess_nodes` inside the swing; ``n_bar - reserve`` at or below the trough (the
+    load is always above the reserve); 0 at or above the peak.
+    """
+    if min(n_bar, amp, reserve) < 0:
+        raise ValueError("n_bar, amp and the reserve must not be negative")
+    if reserve >= n_bar * (1 + amp):
+        return 0.0
+    if reserve <= n_bar * (1 - amp):
+        return float(n_bar - reserve)
+    return float(excess_nodes(n_bar=n_bar, amp=amp, r_res=reserve))
 
 
 util = register("elastic", "util", r"u", "1", "utilisation: share of paid GPU time spent producing tokens")
