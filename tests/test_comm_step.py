@@ -127,6 +127,8 @@ def test_users_that_fit_is_the_largest_batch_that_fits():
     assert step.users_that_fit(DSV3, h800, step.Layout(n_ep=8), ctx) == 0
     assert step.frontier(DSV3, h800, step.Layout(n_ep=8), ctx) is None
     assert step.best_gpu_rate(DSV3, h800, step.Layout(n_ep=8), ctx, 1) == 0
+    with pytest.raises(ValueError, match="MLA mixture-of-experts"):
+        step.users_that_fit(catalog.model("llama-3.1-70b"), h800, step.Layout(n_ep=8), ctx)
     with pytest.raises(ValueError, match="reserve share"):
         step.users_that_fit(DSV3, h800, step.Layout(n_ep=32), ctx, reserve_share=1.5)
 

@@ -62,7 +62,6 @@ def glue_equation(name: str, f: Formula, lhs: str) -> None:
     _glue(name, Math(f.latex(lhs)))
 
 
-
 def markdown_table(rows: list[dict]):
     """A Markdown table of ``rows`` (dicts with the same keys, values already formatted) for display.
 

@@ -98,13 +98,20 @@ class Layout:
     link_latency_s: float = 0.0    # fixed latency of each dispatch and each combine
 
 
-def step_inputs(model: Model, gpu: GPU, layout: Layout, batch, ctx) -> dict:
-    """SI values for every symbol of the step-time formulas (``batch`` and ``ctx`` may be arrays)."""
+def _kv_bytes_per_token(model: Model, layout: Layout) -> float:
+    """KV bytes per token of an MLA mixture of experts at the layout's bytes per element."""
     if model.attention != "mla" or not model.is_moe:
         raise ValueError("the step-time model covers MLA mixture-of-experts models")
+    from .kv import kv_per_token_mla
+    v = model.symbol_values()
+    return float(kv_per_token_mla(n_layers=v["n_layers"], d_c=v["d_c"], d_r=v["d_r"], b_kv=layout.kv_bytes))
+
+
+def step_inputs(model: Model, gpu: GPU, layout: Layout, batch, ctx) -> dict:
+    """SI values for every symbol of the step-time formulas (``batch`` and ``ctx`` may be arrays)."""
+    S_kv = _kv_bytes_per_token(model, layout)
     if layout.n_ep < 1:
         raise ValueError("EP size must be at least 1")
-    from .kv import kv_per_token_mla
     v = {k: float(x) for k, x in model.symbol_values().items()}
     mla = {k: v[k] for k in ("n_layers", "n_heads", "d_c", "d_r")}
     multi_node = layout.n_ep > gpu.nvlink_domain
@@ -122,7 +129,7 @@ def step_inputs(model: Model, gpu: GPU, layout: Layout, batch, ctx) -> dict:
     w_flops = gpu.flops(w_dtype)
     return dict(
         batch=batch, ctx=ctx, s_q=layout.s_q, accept=layout.accept,
-        S_kv=kv_per_token_mla(n_layers=v["n_layers"], d_c=v["d_c"], d_r=v["d_r"], b_kv=layout.kv_bytes),
+        S_kv=S_kv,
         W_rep=params.replicated_param_count(model) * layout.weight_bytes / layout.attn_tp,
         P_rep=params.replicated_param_count(model) / layout.attn_tp,
         P_exp=float(params.expert_params(h=v["h"], d_e=v["d_e"])),
@@ -178,13 +185,11 @@ def users_that_fit(model: Model, gpu: GPU, layout: Layout, ctx: float,
     weight bytes; KV at the layout's bytes per element; ``reserve_share`` of HBM kept free.
     """
     from .decode import max_batch
-    from .kv import kv_per_token_mla
     if not 0 <= reserve_share < 1:
         raise ValueError(f"reserve share must be in [0, 1), got {reserve_share!r}")
-    v = model.symbol_values()
+    S_kv = _kv_bytes_per_token(model, layout)
     W = params.weight_bytes_ep(model, n_ep=layout.n_ep, redundant=layout.redundant,
                                bytes_per_weight=layout.weight_bytes, resident=True)
-    S_kv = kv_per_token_mla(n_layers=v["n_layers"], d_c=v["d_c"], d_r=v["d_r"], b_kv=layout.kv_bytes)
     b = float(max_batch(HBM=gpu.hbm_capacity, W_res=W, reserve=reserve_share * gpu.hbm_capacity, ctx=ctx, S_kv=S_kv))
     return max(int(b), 0)
 
