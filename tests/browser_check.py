@@ -243,14 +243,14 @@ def check_page(chromium: str, url: str, source: str, shot: Path | None) -> list[
 _CITATION = re.compile(r'<a class="reference internal" href="[^"]*references\.html#([^"]+)"[^>]*>(.*?)</a>', re.S)
 
 
-def citation_problems(root: Path, pages: list[Path]) -> list[str]:
+def citation_problems(sources: list[str]) -> list[str]:
     """Citations in the text must name their source unambiguously: one text, one bibliography entry.
 
     (Author-year text alone would print "NVIDIA, 2024" for three different datasheets.)
     """
     targets: dict[str, set[str]] = {}
-    for page in pages:
-        for anchor, text in _CITATION.findall(page.read_text(encoding="utf-8")):
+    for source in sources:
+        for anchor, text in _CITATION.findall(source):
             targets.setdefault(re.sub(r"<[^>]+>", "", text).strip(), set()).add(anchor)
     if not targets:
         return ["no citation links found"]
@@ -280,10 +280,12 @@ def main() -> int:
     port = httpd.server_address[1]
     passed = failed = 0
     clicked = False
+    sources = []
     for page in pages:
         rel = page.relative_to(root).as_posix()
         shot = args.screenshots / (rel.replace("/", "_") + ".png") if args.screenshots and rel in shots else None
         source = page.read_text(encoding="utf-8")
+        sources.append(source)
         problems = check_page(chromium, f"http://127.0.0.1:{port}/{rel}", source, shot)
         problems += launch_problems(rel, source)
         problems += check_driving(chromium, f"http://127.0.0.1:{port}/{rel}", source)
@@ -297,7 +299,7 @@ def main() -> int:
             passed += 1
             print(f"ok   {rel}")
     httpd.shutdown()
-    cites = citation_problems(root, pages)
+    cites = citation_problems(sources)
     if cites:
         failed += 1
         print("FAIL citations: " + "; ".join(cites))

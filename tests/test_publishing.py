@@ -24,8 +24,9 @@ REPO = CONFIG["repository"]["url"]
 BRANCH = CONFIG["repository"]["branch"]
 
 
-def _launch_menu_module():
-    spec = importlib.util.spec_from_file_location("launch_menu", ROOT / "book" / "_ext" / "launch_menu.py")
+def _ext_module(name):
+    """A local Sphinx extension of book/_ext, imported by path."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / "book" / "_ext" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -94,7 +95,7 @@ class _App:
 
 
 def test_launch_menu_asks_for_the_hub_and_keeps_the_theme_link():
-    lm = _launch_menu_module()
+    lm = _ext_module("launch_menu")
     context = {"header_buttons": _theme_menu(lm.PLACEHOLDER_HUB, "notebooks/fleet.ipynb")}
     lm._adjust_launch_menu(_App("notebooks/fleet.ipynb"), "notebooks/fleet", "page.html", context, None)
     binder, hub = context["header_buttons"][0]["buttons"]
@@ -106,7 +107,7 @@ def test_launch_menu_asks_for_the_hub_and_keeps_the_theme_link():
 
 
 def test_launch_menu_keeps_a_configured_hub_and_drops_text_notebooks():
-    lm = _launch_menu_module()
+    lm = _ext_module("launch_menu")
     context = {"header_buttons": _theme_menu("https://hub.example.edu", "notebooks/fleet.ipynb")}
     lm._adjust_launch_menu(_App("notebooks/fleet.ipynb"), "notebooks/fleet", "page.html", context, None)
     assert [b["type"] for b in context["header_buttons"][0]["buttons"]] == ["link", "link"]
@@ -124,13 +125,6 @@ def test_markdown_table_and_citations():
                                        "| B200 | {cite:p}`nvidia-dgx-b200,nvidia-hgx` |"]
     with pytest.raises(ValueError, match="at least one row"):
         nb.markdown_table([])
-
-
-def _ext_module(name):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "book" / "_ext" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_citations_tell_one_authors_sources_of_one_year_apart():
