@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 JB     := $(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
 
-.PHONY: book test unit nbval book-check browser print lab bench clean
+.PHONY: book test unit nbval nbval-baseline book-check browser print lab bench clean
 
 $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'
@@ -21,13 +21,29 @@ book: $(STAMP)
 	$(JB)
 	@echo "The book: $(CURDIR)/_build/html/index.html"
 
-test: unit nbval book-check browser print
+test: unit nbval nbval-baseline book-check browser print
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest -q tests
 
 nbval: $(STAMP)
 	$(BIN)/python -m pytest -q --nbval notebooks --nbval-sanitize-with tests/nbval-sanitize.cfg
+
+# nbval again on numpy's baseline code paths: committed outputs must not depend on the CPU's SIMD
+# kernels.  numpy dispatches hot loops at run time to X86_V3 (AVX2), X86_V4 / AVX512_ICL /
+# AVX512_SPR (AVX-512) kernels that may differ in the last bit; NPY_DISABLE_CPU_FEATURES turns
+# off every dispatched target this CPU has (tests/cpu_dispatch.py lists them), so the two runs
+# take different paths on any x86-64 machine with AVX2 or better.  Skipped, with a message,
+# where there is nothing to disable (other architectures, or an x86-64 CPU without AVX2).
+nbval-baseline: $(STAMP)
+	@disable="$$($(BIN)/python tests/cpu_dispatch.py)"; \
+	if [ -z "$$disable" ]; then \
+	  echo "nbval-baseline: skipped: no dispatched numpy CPU features to disable on $$(uname -m)"; \
+	else \
+	  echo "nbval-baseline: NPY_DISABLE_CPU_FEATURES=\"$$disable\""; \
+	  NPY_DISABLE_CPU_FEATURES="$$disable" $(BIN)/python -m pytest -q -p no:cacheprovider --nbval notebooks \
+	    --nbval-sanitize-with tests/nbval-sanitize.cfg; \
+	fi
 
 book-check: $(STAMP)
 	$(JB)

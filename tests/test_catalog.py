@@ -97,7 +97,7 @@ def test_model_catalog():
     ('{"model_type": "deepseek_v3", "hidden_size": 7168, "num_hidden_layers": 61, '
      '"num_attention_heads": 128, "vocab_size": 129280, "kv_lora_rank": 512}', "missing qk_rope_head_dim"),
     ('{"model_type": "llama", "hidden_size": -5, "num_hidden_layers": 2, "num_attention_heads": 2, '
-     '"vocab_size": 10, "intermediate_size": 8}', "hidden_size must be an integer >= 1"),
+     '"vocab_size": 10, "intermediate_size": 8}', "hidden_size must be an integer in 1\\.\\."),
     ('{"model_type": "llama", "hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 6, '
      '"num_key_value_heads": 4, "vocab_size": 10, "intermediate_size": 8}', "not a multiple"),
 ])

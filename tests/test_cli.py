@@ -107,7 +107,7 @@ def test_malformed_config_file(tmp_path, capsys):
     assert code == 2 and "missing num_experts, num_experts_per_tok, moe_intermediate_size" in err
     p.write_bytes(b"\xff\xfe\x00")
     code, _, err = run(["model", str(p)], capsys)
-    assert code == 2 and "cannot read" in err
+    assert code == 2 and "not UTF-8" in err
 
 
 def test_module_entry_point():

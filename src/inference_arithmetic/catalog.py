@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -26,8 +26,8 @@ __all__ = [
 ]
 
 
-class CatalogError(ValueError):
-    """A catalog entry or a user-supplied config is missing, malformed or unknown."""
+from .errors import CatalogError  # noqa: E402  (re-exported: the library's error type)
+from .inputs import config_bool, config_int, config_source, config_str, read_json_file, short  # noqa: E402
 
 
 DATA = resources.files(__package__) / "data"
@@ -154,10 +154,11 @@ def gpu_spec_rows() -> list[dict]:
 
 
 def _unknown(kind: str, name: str, known) -> CatalogError:
-    close = difflib.get_close_matches(str(name), list(known), n=3, cutoff=0.4)
-    close += [k for k in known if str(name).lower() == k.lower() and k not in close]
+    text = str(name)[:200]
+    close = difflib.get_close_matches(text, list(known), n=3, cutoff=0.4)
+    close += [k for k in known if text.lower() == k.lower() and k not in close]
     hint = f"; did you mean {', '.join(close)}?" if close else ""
-    return CatalogError(f"unknown {kind} {name!r}{hint} (known: {', '.join(known)})")
+    return CatalogError(f"unknown {kind} {short(name)}{hint} (known: {', '.join(known)})")
 
 
 def gpu(name: str) -> GPU:
@@ -203,6 +204,32 @@ class Model:
     route_groups: int = 0  # topk_group: most expert groups (nodes, in DeepSeek's training) a token may use
     source: str = ""
 
+    def __post_init__(self):
+        """Validate a Model built by hand as a config is validated: fields are Python ints within
+        the sanity limits of :mod:`.inputs`, never strings or floats (no user value reaches sympy
+        as anything else)."""
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if f.name in ("name", "attention", "source"):
+                if not isinstance(v, str):
+                    raise CatalogError(f"Model.{f.name} must be a string, got {short(v)}")
+            elif f.name == "tie_embeddings":
+                if not isinstance(v, bool):
+                    raise CatalogError(f"Model.tie_embeddings must be a boolean, got {short(v)}")
+            elif isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= 2**24:
+                raise CatalogError(f"Model.{f.name} must be an integer in 0..{2**24:,}, got {short(v)}")
+        if self.attention not in ("mla", "gqa"):
+            raise CatalogError(f"Model.attention must be 'mla' or 'gqa', got {short(self.attention)}")
+        if min(self.h, self.n_layers, self.n_heads, self.vocab) < 1 or self.n_dense > self.n_layers:
+            raise CatalogError(f"{self.name}: hidden size, layers, heads and vocabulary must be >= 1 "
+                               f"and dense layers at most the layers")
+        if self.attention == "gqa" and (self.d_head < 1 or self.n_kv_heads < 1):
+            raise CatalogError(f"{self.name}: a GQA model needs a head dimension and KV heads >= 1")
+        if self.attention == "mla" and min(self.d_c, self.d_r, self.d_v) < 1:
+            raise CatalogError(f"{self.name}: an MLA model needs kv_lora_rank, qk_rope_head_dim, v_head_dim >= 1")
+        if self.is_moe and not 1 <= self.top_k <= self.n_experts:
+            raise CatalogError(f"{self.name}: top-k must be between 1 and the number of experts")
+
     @property
     def n_moe(self) -> int:
         return self.n_layers - self.n_dense
@@ -219,107 +246,107 @@ class Model:
             "d_nope", "d_v", "n_mtp")}
 
 
-def _int(cfg: Mapping, key: str, where: str, *, minimum: int = 1) -> int:
-    v = cfg[key]
-    if isinstance(v, bool) or not isinstance(v, int) or v < minimum:
-        raise CatalogError(f"{where}: {key} must be an integer >= {minimum}, got {v!r}")
-    return v
-
-
-def _need(cfg: Mapping, keys, where: str) -> None:
-    missing = [k for k in keys if cfg.get(k) is None]
-    if missing:
-        raise CatalogError(f"{where}: incomplete config, missing {', '.join(missing)}")
-
-
 _MLA_TYPES = {"deepseek_v2", "deepseek_v3", "deepseek_v32", "kimi_k2"}
 _GQA_DENSE = {"llama", "mistral", "qwen2", "qwen3", "gemma", "gemma2", "phi3", "olmo2"}
 _GQA_MOE = {"mixtral", "qwen2_moe", "qwen3_moe"}
 
 
 def parse_config(cfg: Mapping, name: str = "model") -> Model:
-    """A :class:`Model` from a config.json dictionary; one-line ``CatalogError`` on any problem."""
-    where = name
+    """A :class:`Model` from a config.json dictionary; one-line ``CatalogError`` on any problem.
+
+    Every field is validated by :mod:`.inputs` (JSON integers within sanity limits, JSON
+    booleans, strings) before use, and the fields are checked against each other (top-k
+    within the experts, KV heads dividing the heads, a head dimension of at least 1).
+    """
+    where = short(name, 80) if not isinstance(name, str) or len(name) > 80 else name
     if not isinstance(cfg, Mapping):
         raise CatalogError(f"{where}: a config.json must hold a JSON object")
-    mtype = cfg.get("model_type")
+    I = lambda key, **kw: config_int(cfg, key, where, **kw)  # noqa: E731
+    mtype = config_str(cfg, "model_type", where)
+    source = config_source(cfg, where)
+    tie = config_bool(cfg, "tie_word_embeddings", where, False)
     is_mla = mtype in _MLA_TYPES or "kv_lora_rank" in cfg
-    _need(cfg, ["hidden_size", "num_hidden_layers", "num_attention_heads", "vocab_size"], where)
-    h = _int(cfg, "hidden_size", where)
-    n_layers = _int(cfg, "num_hidden_layers", where)
-    n_heads = _int(cfg, "num_attention_heads", where)
-    vocab = _int(cfg, "vocab_size", where)
-    tie = bool(cfg.get("tie_word_embeddings", False))
-    common = dict(name=name, h=h, n_layers=n_layers, n_heads=n_heads, vocab=vocab,
-                  tie_embeddings=tie, source=str(cfg.get("_source", {}).get("key", "")))
+    missing = [k for k in ("hidden_size", "num_hidden_layers", "num_attention_heads", "vocab_size")
+               if cfg.get(k) is None]
+    if missing:
+        raise CatalogError(f"{where}: incomplete config, missing {', '.join(missing)}")
+    h, n_layers, n_heads, vocab = (I("hidden_size"), I("num_hidden_layers"),
+                                   I("num_attention_heads"), I("vocab_size"))
+    common = dict(name=name if isinstance(name, str) else where, h=h, n_layers=n_layers,
+                  n_heads=n_heads, vocab=vocab, tie_embeddings=tie, source=source)
     if is_mla:
-        _need(cfg, ["kv_lora_rank", "qk_rope_head_dim", "qk_nope_head_dim", "v_head_dim",
-                    "intermediate_size"], where)
+        missing = [k for k in ("kv_lora_rank", "qk_rope_head_dim", "qk_nope_head_dim", "v_head_dim",
+                               "intermediate_size") if cfg.get(k) is None]
         moe = cfg.get("n_routed_experts") is not None
         if moe:
-            _need(cfg, ["moe_intermediate_size", "num_experts_per_tok"], where)
-        q_lora = cfg.get("q_lora_rank")
-        n_dense = cfg.get("first_k_dense_replace", 0) if moe else n_layers
-        if isinstance(n_dense, bool) or not isinstance(n_dense, int) or not 0 <= n_dense <= n_layers:
-            raise CatalogError(f"{where}: first_k_dense_replace must be in 0..{n_layers}")
-        if moe and cfg.get("moe_layer_freq", 1) != 1:
+            missing += [k for k in ("moe_intermediate_size", "num_experts_per_tok") if cfg.get(k) is None]
+        if missing:
+            raise CatalogError(f"{where}: incomplete config, missing {', '.join(missing)}")
+        n_experts = I("n_routed_experts") if moe else 0
+        top_k = I("num_experts_per_tok", most=n_experts) if moe else 0
+        n_dense = I("first_k_dense_replace", default=0, most=n_layers) if moe else n_layers
+        if moe and I("moe_layer_freq", default=1) != 1:
             raise CatalogError(f"{where}: moe_layer_freq other than 1 is not supported")
+        route_groups = 0
+        if moe and cfg.get("topk_group") is not None:
+            n_group = I("n_group", default=n_experts, most=n_experts)
+            route_groups = I("topk_group", most=n_group)
+        d_e = I("moe_intermediate_size") if moe else 0
         return Model(
             attention="mla", n_dense=n_dense, n_kv_heads=n_heads, d_head=0,
-            d_ff=_int(cfg, "intermediate_size", where),
-            n_experts=_int(cfg, "n_routed_experts", where) if moe else 0,
-            n_shared=_int(cfg, "n_shared_experts", where, minimum=0) if moe and cfg.get("n_shared_experts") is not None else 0,
-            top_k=_int(cfg, "num_experts_per_tok", where) if moe else 0,
-            d_e=_int(cfg, "moe_intermediate_size", where) if moe else 0,
-            d_shared=_int(cfg, "moe_intermediate_size", where) if moe else 0,
-            d_q=0 if q_lora is None else _int(cfg, "q_lora_rank", where),
-            d_c=_int(cfg, "kv_lora_rank", where), d_r=_int(cfg, "qk_rope_head_dim", where),
-            d_nope=_int(cfg, "qk_nope_head_dim", where), d_v=_int(cfg, "v_head_dim", where),
-            n_mtp=_int(cfg, "num_nextn_predict_layers", where, minimum=0) if cfg.get("num_nextn_predict_layers") is not None else 0,
-            route_groups=_int(cfg, "topk_group", where) if moe and cfg.get("topk_group") is not None else 0,
-            **common)
-    if mtype not in _GQA_DENSE | _GQA_MOE and "num_key_value_heads" not in cfg and mtype is None:
-        raise CatalogError(f"{where}: no model_type and no num_key_value_heads: not a decoder config this reader knows")
-    n_kv = _int(cfg, "num_key_value_heads", where) if cfg.get("num_key_value_heads") is not None else n_heads
+            d_ff=I("intermediate_size"), n_experts=n_experts,
+            n_shared=I("n_shared_experts", default=0) if moe else 0, top_k=top_k,
+            d_e=d_e, d_shared=d_e, d_q=I("q_lora_rank", default=0),
+            d_c=I("kv_lora_rank"), d_r=I("qk_rope_head_dim"), d_nope=I("qk_nope_head_dim"),
+            d_v=I("v_head_dim"), n_mtp=I("num_nextn_predict_layers", default=0),
+            route_groups=route_groups, **common)
+    if mtype not in _GQA_DENSE | _GQA_MOE and cfg.get("num_key_value_heads") is None:
+        what = "no model_type" if mtype is None else f"model_type {short(mtype)}"
+        raise CatalogError(f"{where}: {what} and no num_key_value_heads: not a decoder config this reader knows")
+    n_kv = I("num_key_value_heads", default=n_heads, most=n_heads)
     if n_heads % n_kv:
         raise CatalogError(f"{where}: num_attention_heads {n_heads} is not a multiple of num_key_value_heads {n_kv}")
-    d_head = _int(cfg, "head_dim", where) if cfg.get("head_dim") is not None else h // n_heads
+    if cfg.get("head_dim") is not None:
+        d_head = I("head_dim")
+    elif h % n_heads:
+        raise CatalogError(f"{where}: hidden_size {h} is not a multiple of num_attention_heads {n_heads}; "
+                           f"give head_dim")
+    else:
+        d_head = h // n_heads
     if mtype == "mixtral" or cfg.get("num_local_experts") is not None:
-        _need(cfg, ["num_local_experts", "num_experts_per_tok", "intermediate_size"], where)
-        ff = _int(cfg, "intermediate_size", where)
+        missing = [k for k in ("num_local_experts", "num_experts_per_tok", "intermediate_size") if cfg.get(k) is None]
+        if missing:
+            raise CatalogError(f"{where}: incomplete config, missing {', '.join(missing)}")
+        ff = I("intermediate_size")
+        n_experts = I("num_local_experts")
         return Model(attention="gqa", n_dense=0, n_kv_heads=n_kv, d_head=d_head, d_ff=ff,
-                     n_experts=_int(cfg, "num_local_experts", where),
-                     top_k=_int(cfg, "num_experts_per_tok", where), d_e=ff, **common)
+                     n_experts=n_experts, top_k=I("num_experts_per_tok", most=n_experts), d_e=ff, **common)
     if mtype in ("qwen2_moe", "qwen3_moe") or cfg.get("num_experts") is not None:
-        _need(cfg, ["num_experts", "num_experts_per_tok", "moe_intermediate_size"], where)
-        if cfg.get("decoder_sparse_step", 1) != 1 or cfg.get("mlp_only_layers"):
+        missing = [k for k in ("num_experts", "num_experts_per_tok", "moe_intermediate_size") if cfg.get(k) is None]
+        if missing:
+            raise CatalogError(f"{where}: incomplete config, missing {', '.join(missing)}")
+        mlp_only = cfg.get("mlp_only_layers")
+        if mlp_only is not None and not isinstance(mlp_only, list):
+            raise CatalogError(f"{where}: mlp_only_layers must be a JSON list, got {short(mlp_only)}")
+        if I("decoder_sparse_step", default=1) != 1 or mlp_only:
             raise CatalogError(f"{where}: decoder_sparse_step != 1 or mlp_only_layers is not supported")
-        shared = cfg.get("shared_expert_intermediate_size") or 0
+        shared = I("shared_expert_intermediate_size", default=0)
+        n_experts = I("num_experts")
         return Model(attention="gqa", n_dense=0, n_kv_heads=n_kv, d_head=d_head,
-                     d_ff=cfg.get("intermediate_size") or 0,
-                     n_experts=_int(cfg, "num_experts", where),
-                     n_shared=1 if shared else 0, d_shared=int(shared),
-                     top_k=_int(cfg, "num_experts_per_tok", where),
-                     d_e=_int(cfg, "moe_intermediate_size", where), **common)
-    _need(cfg, ["intermediate_size"], where)
+                     d_ff=I("intermediate_size", default=0, least=0),
+                     n_experts=n_experts, n_shared=1 if shared else 0, d_shared=shared,
+                     top_k=I("num_experts_per_tok", most=n_experts),
+                     d_e=I("moe_intermediate_size"), **common)
+    if cfg.get("intermediate_size") is None:
+        raise CatalogError(f"{where}: incomplete config, missing intermediate_size")
     return Model(attention="gqa", n_dense=n_layers, n_kv_heads=n_kv, d_head=d_head,
-                 d_ff=_int(cfg, "intermediate_size", where), **common)
+                 d_ff=I("intermediate_size"), **common)
 
 
 def read_config(path: str | Path) -> Model:
-    """A :class:`Model` from a config.json file on disk."""
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise CatalogError(f"{p}: no such file") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise CatalogError(f"{p}: cannot read ({e.__class__.__name__})") from None
-    try:
-        cfg = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise CatalogError(f"{p}: not valid JSON (line {e.lineno}: {e.msg})") from None
-    return parse_config(cfg, p.stem)
+    """A :class:`Model` from a config.json file on disk (a regular file of at most 1 MB)."""
+    data, stem = read_json_file(path)
+    return parse_config(data, stem)
 
 
 @lru_cache(maxsize=None)

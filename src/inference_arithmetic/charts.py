@@ -8,6 +8,9 @@ import altair as alt
 import sympy as sp
 from sympy.printing.jscode import JavascriptCodePrinter
 
+from .rounding import SIGNIFICANT_DIGITS, stable, stable_data
+from altair.vegalite.v6.display import html_renderer as _html_renderer
+
 __all__ = ["enable_theme", "lines_with_points", "bars", "vega_expression", "stable_records", "slider",
            "dropdown"]
 
@@ -33,15 +36,24 @@ def enable_theme() -> None:
     """Use the book's theme for every chart made afterwards, rendered as SVG (inspectable marks,
     crisp in print)."""
     alt.theme.enable("inference_arithmetic")
+    alt.renderers.enable("inference_arithmetic")
     alt.renderers.set_embed_options(renderer="svg", actions={"export": True, "source": False,
                                                              "compiled": False, "editor": False})
 
 
-def stable_records(rows: list[dict] | None, digits: int = 10) -> list[dict] | None:
-    """Records with floats rounded to ``digits`` significant digits (stable stored outputs)."""
-    if rows is None:
-        return None
-    return [{k: float(f"{v:.{digits}g}") if isinstance(v, float) else v for k, v in r.items()} for r in rows]
+def stable_records(rows: list[dict] | None) -> list[dict] | None:
+    """Records with every float rounded by the library's one rule (:func:`.rounding.stable`)."""
+    return None if rows is None else stable_data(rows)
+
+
+def _stable_renderer(spec: dict, **metadata) -> dict:
+    """altair's HTML renderer, after every float of the chart spec (inline data, scales, parameter
+    values) went through :func:`.rounding.stable_data`: a chart stored in a notebook is then the
+    same on every CPU, whatever chart-building code made it."""
+    return _html_renderer(stable_data(spec), **metadata)
+
+
+alt.renderers.register("inference_arithmetic", _stable_renderer)
 
 
 def lines_with_points(lines: list[dict], points: list[dict] | None = None, *, x: str, y: str,
@@ -101,7 +113,9 @@ def vega_expression(expr: sp.Expr, names: dict) -> str:
     if missing:
         raise ValueError(f"substitute or name these symbols: {sorted(s.name for s in missing)}")
     renamed = expr.xreplace({s: sp.Symbol(n) for s, n in names.items()})
-    return _VegaPrinter().doprint(renamed)
+    # numbers in the expression follow the library's rounding rule (stored charts are CPU-independent)
+    renamed = renamed.xreplace({f: sp.Float(stable(float(f)), SIGNIFICANT_DIGITS) for f in renamed.atoms(sp.Float)})
+    return _VegaPrinter({"precision": SIGNIFICANT_DIGITS}).doprint(renamed)
 
 
 def slider(name: str, value: float, lo: float, hi: float, step: float, label: str) -> alt.Parameter:

@@ -16,18 +16,20 @@ from pathlib import Path
 import numpy as np
 
 from . import catalog, decode, figures, kv, params, step
-from .catalog import CatalogError
-from .formula import InputError
-from .units import UnitError
+from . import inputs
+from .errors import Error
+from .rounding import stable_data
 
 __all__ = ["main", "parse_range"]
 
 WEIGHT_BYTES = step.WEIGHT_BYTES
-_RANGE = re.compile(r"^\s*(\d+)\s*(?::\s*(\d+)\s*(?::\s*(\d+)\s*)?)?$")
-MAX_POINTS = 10_000_000
+_RANGE = re.compile(r"^\s*(\d{1,12})\s*(?::\s*(\d{1,12})\s*(?::\s*(\d{1,12})\s*)?)?$")
+MAX_POINTS = inputs.MAX_GRID_POINTS
+#: Largest context, batch or range bound accepted, tokens or users.
+MAX_RANGE_VALUE = 10**8
 
 
-class UsageError(ValueError):
+class UsageError(Error):
     """Bad command-line input."""
 
 
@@ -35,40 +37,68 @@ def parse_range(text: str, what: str) -> np.ndarray:
     """``"4096"`` or ``"1000:128000:1000"`` (inclusive) as a float array of positive integers."""
     m = _RANGE.match(str(text))
     if not m:
-        raise UsageError(f"{what} must be a positive integer or a range start:stop[:step], got {text!r}")
+        raise UsageError(f"{what} must be a positive integer or a range start:stop[:step], got {inputs.short(text)}")
     start = int(m.group(1))
     stop = int(m.group(2)) if m.group(2) is not None else start
     stp = int(m.group(3)) if m.group(3) is not None else 1
     if start < 1 or stop < start or stp < 1:
-        raise UsageError(f"{what}: need 1 <= start <= stop and step >= 1, got {text!r}")
+        raise UsageError(f"{what}: need 1 <= start <= stop and step >= 1, got {inputs.short(text)}")
+    if stop > MAX_RANGE_VALUE:
+        raise UsageError(f"{what}: values above {MAX_RANGE_VALUE:,} are refused, got {inputs.short(text)}")
     if (stop - start) // stp + 1 > MAX_POINTS:
         raise UsageError(f"{what}: range has more than {MAX_POINTS:,} points")
     return np.arange(start, stop + 1, stp, dtype=float)
 
 
+def grid(*axes: np.ndarray) -> list[np.ndarray]:
+    """Every combination of the ranges ``axes`` (first axis slowest), flattened and aligned.
+
+    Refuses grids of more than :data:`MAX_POINTS` points with a one-line error.
+    """
+    n = 1
+    for a in axes:
+        n *= a.size
+    if n > MAX_POINTS:
+        sizes = " x ".join(f"{a.size:,}" for a in axes)
+        raise UsageError(f"the ranges make {sizes} = {n:,} points; at most {MAX_POINTS:,} are evaluated at once")
+    return [g.ravel() for g in np.meshgrid(*axes, indexing="ij")]
+
+
 def _positive_int(text: str) -> int:
-    if not re.fullmatch(r"\s*\d+\s*", str(text)) or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
-    return int(text)
+    try:
+        return inputs.parse_int(text, "value", least=1)
+    except Error as e:
+        raise argparse.ArgumentTypeError(f"must be a positive integer up to {inputs.MAX_INT:,}, "
+                                         f"got {inputs.short(text)}") from None
+
+
+def _count(text: str) -> int:
+    try:
+        return inputs.parse_int(text, "value", least=0)
+    except Error:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 0 up to {inputs.MAX_INT:,}, "
+                                         f"got {inputs.short(text)}") from None
 
 
 def _probability(text: str) -> float:
     try:
-        x = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number between 0 and 1, got {text!r}") from None
-    if not 0 <= x <= 1:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {text!r}")
-    return x
+        return inputs.parse_float(text, "value", least=0.0, most=1.0)
+    except Error:
+        raise argparse.ArgumentTypeError(f"must be a number between 0 and 1, got {inputs.short(text)}") from None
 
 
 def load_model(spec: str) -> catalog.Model:
-    """A shipped model by name, or a config.json path."""
+    """A shipped model by name, or a config.json path (a folder means its config.json)."""
+    if spec in catalog.models():
+        return catalog.model(spec)
     p = Path(spec)
-    if spec.endswith(".json") or p.exists() or "/" in spec:
-        if p.is_dir():
-            p = p / "config.json"
-        return catalog.read_config(p)
+    try:
+        is_dir = p.is_dir()
+        exists = is_dir or p.exists()
+    except (OSError, ValueError):  # a name too long for the file system, or with a NUL
+        is_dir = exists = False
+    if spec.endswith(".json") or exists or "/" in spec:
+        return catalog.read_config(p / "config.json" if is_dir else p)
     return catalog.model(spec)
 
 
@@ -106,6 +136,9 @@ def cmd_sol(args) -> dict:
     m = load_model(args.model)
     g = catalog.gpu(args.gpu)
     ctx = parse_range(args.context, "--context")
+    batch = parse_range(args.batch, "--batch") if args.batch is not None else None
+    if batch is not None:
+        batch, ctx = grid(batch, ctx)  # every combination, aligned in the table and in --json
     S_kv = kv.kv_bytes_per_token(m, args.kv_dtype)
     accept = 1.0 + args.mtp_accept
     s_q = 2.0 if args.mtp_accept > 0 else 1.0  # one MTP draft adds a query token per step
@@ -128,18 +161,12 @@ def cmd_sol(args) -> dict:
         W_res = params.weight_bytes_ep(m, n_ep=n_ep, redundant=args.redundant, bytes_per_weight=wb, resident=True)
         room = decode.kv_capacity(HBM=g.hbm_capacity, W_res=W_res, reserve=0)
         out.update(ep=n_ep, weight_dtype=args.weight_dtype, weight_bytes_read_per_step=W_read,
-                   weight_bytes_resident=W_res, kv_room_bytes=room,
+                   weight_bytes_resident=W_res, weights_fit=bool(room > 0), kv_room_bytes=max(float(room), 0.0),
                    max_batch=np.maximum(decode.max_batch(HBM=g.hbm_capacity, W_res=W_res, reserve=0,
                                                          ctx=ctx, S_kv=S_kv), 0))
-        if args.batch is not None:
-            batch = parse_range(args.batch, "--batch")
-            if batch.size > 1 and ctx.size > 1:
-                b2, c2 = np.meshgrid(batch, ctx, indexing="ij")
-                batch, ctx_b = b2.ravel(), c2.ravel()
-            else:
-                ctx_b = ctx
+        if batch is not None:
+            ctx_b = ctx
             out["batch"] = batch
-            out["context"] = ctx_b
             out["fits"] = decode.kv_footprint(batch=batch, ctx=ctx_b, S_kv=S_kv) + W_res <= g.hbm_capacity
             out["bandwidth_bound_tokens_per_s"] = decode.gpu_rate(accept=accept, batch=batch, BW=g.hbm_bandwidth,
                                                                   ctx=ctx_b, S_kv=S_kv, W=W_read)
@@ -221,7 +248,7 @@ def build_parser() -> argparse.ArgumentParser:
     ps.add_argument("--mtp-accept", type=_probability, default=0.0,
                     help="acceptance probability of one MTP draft token (0: no MTP)")
     ps.add_argument("--ep", type=_positive_int, help="GPUs in the expert-parallel group")
-    ps.add_argument("--redundant", type=_positive_int, default=0, help="redundant routed experts in the group")
+    ps.add_argument("--redundant", type=_count, default=0, help="redundant routed experts in the group")
     ps.add_argument("--batch", help="users per GPU: B or start:stop[:step]")
     ps.add_argument("--weight-dtype", default="fp8", choices=list(WEIGHT_BYTES))
     for name, h in (("figures", "every figure the book reproduces, checked against its source"),
@@ -241,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.json:
             if isinstance(out, dict):
                 out = {k: _jsonable(v) for k, v in out.items()}
-            print(json.dumps(out, indent=2, default=_jsonable))
+            print(json.dumps(stable_data(out), indent=2, default=_jsonable))
         elif args.command == "model":
             _print_model(out)
         elif args.command == "sol":
@@ -249,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             _print_rows(out)
         return 0
-    except (UsageError, CatalogError, InputError, UnitError, ValueError) as e:
+    except Error as e:
         msg = " ".join(str(e).split())
         print(f"inference-arithmetic: error: {msg}", file=sys.stderr)
         return 2

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from .formula import formula
+from .formula import InputError, formula
 from .symbols import S, register
 
 __all__ = ["fleet_cost", "revenue", "margin", "nodes_needed", "nodes_prefill", "nodes_decode",
@@ -87,7 +87,7 @@ def optimal_reserve_quantile(load, price_ratio: float) -> float:
     This is the same condition as :data:`exceed_target`, solved on an empirical distribution.
     """
     if not price_ratio > 0:
-        raise ValueError("the reserved/on-demand price ratio must be positive")
+        raise InputError("the reserved/on-demand price ratio must be positive")
     if price_ratio >= 1:  # renting is no dearer than reserving: reserve nothing
         return 0.0
     return float(np.quantile(np.asarray(load, dtype=float), 1 - price_ratio))
@@ -100,7 +100,7 @@ def best_reserve(n_bar: float, amp: float, p_res: float, p_od: float) -> float:
     trough costs the same).  ``amp == 0`` (flat load): reserve the mean whenever reserving is cheaper.
     """
     if min(n_bar, p_res, p_od) <= 0 or amp < 0:
-        raise ValueError("n_bar and prices must be positive and amp non-negative")
+        raise InputError("n_bar and prices must be positive and amp non-negative")
     if p_res >= p_od:
         return 0.0
     if amp == 0:
@@ -121,7 +121,7 @@ def excess_cosine(n_bar: float, amp: float, reserve: float) -> float:
     load is always above the reserve); 0 at or above the peak.
     """
     if min(n_bar, amp, reserve) < 0:
-        raise ValueError("n_bar, amp and the reserve must not be negative")
+        raise InputError("n_bar, amp and the reserve must not be negative")
     if reserve >= n_bar * (1 + amp):
         return 0.0
     if reserve <= n_bar * (1 - amp):

@@ -21,8 +21,8 @@ from .units import UnitError, dims_of
 __all__ = ["Formula", "formula", "FORMULAS", "dimension", "InputError", "evaluate_all"]
 
 
-class InputError(ValueError):
-    """A numeric input is missing, negative, zero where it must be positive, or not a number."""
+from .errors import InputError  # noqa: E402  (re-exported: the library's error type)
+from .inputs import short  # noqa: E402
 
 
 def _add(a: dict, b: dict, scale: int = 1) -> dict:
@@ -130,7 +130,12 @@ class Formula:
         args = []
         for n in names:
             v = values[n]
-            arr = np.asarray(v, dtype=float)
+            if isinstance(v, (str, bytes)) or isinstance(v, np.ndarray) and v.dtype.kind not in "biuf":
+                raise InputError(f"{self.name}: {n} must be a number, got {short(v)}")
+            try:
+                arr = np.asarray(v, dtype=float)
+            except (TypeError, ValueError, OverflowError):
+                raise InputError(f"{self.name}: {n} must be a number, got {short(v)}") from None
             if not np.all(np.isfinite(arr)):
                 raise InputError(f"{self.name}: {n} must be a finite number, got {v!r}")
             if np.any(arr < 0):
@@ -145,7 +150,7 @@ class Formula:
         if bad:
             raise InputError(f"{self.name}: inputs outside the formula's domain (a division by zero "
                              f"or a complex or infinite result) at "
-                             f"{', '.join(f'{n}={values[n]!r}' for n in names)}")
+                             f"{', '.join(f'{n}={short(values[n], 40)}' for n in names)}")
         return result
 
     def subs(self, **values) -> sp.Expr:

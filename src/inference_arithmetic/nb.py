@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from .figures import check
 from .formula import Formula
+from .rounding import stable
 
 __all__ = ["glue_figure", "glue_number", "glue_equation", "glue_measurements", "glue_chart",
            "markdown_table", "cite"]
@@ -27,12 +28,6 @@ def glue_figure(key: str) -> str:
     if result.published is not None:
         _glue(f"{key}_published", stable(result.published))
     return str(result)
-
-
-def stable(value: float, digits: int = 10) -> float:
-    """``value`` rounded to ``digits`` significant digits: stored outputs then ignore last-bit noise
-    (summation order, SIMD) while any real drift still changes them."""
-    return float(f"{float(value):.{digits}g}")
 
 
 def glue_number(name: str, value) -> None:

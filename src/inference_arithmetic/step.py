@@ -27,7 +27,7 @@ import sympy as sp
 from . import comm, params
 from .decode import FLOP_PER_MAC
 from .catalog import GPU, Model
-from .formula import evaluate_all, formula
+from .formula import InputError, evaluate_all, formula
 from .symbols import S, register
 
 __all__ = ["attn_flop_mla", "attn_flop_gqa", "t_attn", "t_moe", "experts_touched", "step_time_overlap",
@@ -101,7 +101,7 @@ class Layout:
 def _kv_bytes_per_token(model: Model, layout: Layout) -> float:
     """KV bytes per token of an MLA mixture of experts at the layout's bytes per element."""
     if model.attention != "mla" or not model.is_moe:
-        raise ValueError("the step-time model covers MLA mixture-of-experts models")
+        raise InputError("the step-time model covers MLA mixture-of-experts models")
     from .kv import kv_per_token_mla
     v = model.symbol_values()
     return float(kv_per_token_mla(n_layers=v["n_layers"], d_c=v["d_c"], d_r=v["d_r"], b_kv=layout.kv_bytes))
@@ -111,7 +111,7 @@ def step_inputs(model: Model, gpu: GPU, layout: Layout, batch, ctx) -> dict:
     """SI values for every symbol of the step-time formulas (``batch`` and ``ctx`` may be arrays)."""
     S_kv = _kv_bytes_per_token(model, layout)
     if layout.n_ep < 1:
-        raise ValueError("EP size must be at least 1")
+        raise InputError("EP size must be at least 1")
     v = {k: float(x) for k, x in model.symbol_values().items()}
     mla = {k: v[k] for k in ("n_layers", "n_heads", "d_c", "d_r")}
     multi_node = layout.n_ep > gpu.nvlink_domain
@@ -122,10 +122,10 @@ def step_inputs(model: Model, gpu: GPU, layout: Layout, batch, ctx) -> dict:
          comm.ep_bytes_per_token(N_ep=layout.n_ep, top_k=v["top_k"], h=v["h"],
                                  b_disp=comm.FP8_DISPATCH_BYTES, b_comb=comm.BF16_BYTES))
     if layout.attn_tp < 1:
-        raise ValueError("attention TP degree must be at least 1")
+        raise InputError("attention TP degree must be at least 1")
     w_dtype = _WEIGHT_DTYPE.get(float(layout.weight_bytes))
     if w_dtype is None:
-        raise ValueError("weight bytes must be 2 (bf16), 1 (fp8) or 0.5 (fp4)")
+        raise InputError("weight bytes must be 2 (bf16), 1 (fp8) or 0.5 (fp4)")
     w_flops = gpu.flops(w_dtype)
     return dict(
         batch=batch, ctx=ctx, s_q=layout.s_q, accept=layout.accept,
@@ -186,7 +186,7 @@ def users_that_fit(model: Model, gpu: GPU, layout: Layout, ctx: float,
     """
     from .decode import max_batch
     if not 0 <= reserve_share < 1:
-        raise ValueError(f"reserve share must be in [0, 1), got {reserve_share!r}")
+        raise InputError(f"reserve share must be in [0, 1), got {reserve_share!r}")
     S_kv = _kv_bytes_per_token(model, layout)
     W = params.weight_bytes_ep(model, n_ep=layout.n_ep, redundant=layout.redundant,
                                bytes_per_weight=layout.weight_bytes, resident=True)

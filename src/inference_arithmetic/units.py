@@ -20,8 +20,7 @@ __all__ = [
 ]
 
 
-class UnitError(ValueError):
-    """A unit string could not be parsed, or two dimensions do not match."""
+from .errors import UnitError  # noqa: E402  (re-exported: the library's error type)
 
 
 # name -> (dimension exponents, factor to SI base)

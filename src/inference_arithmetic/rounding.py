@@ -1,0 +1,45 @@
+"""One rounding rule for every float that goes into a stored output.
+
+numpy's SIMD paths (SSE, AVX2, AVX-512) may differ in the last bit of a result,
+so a notebook executed on a reader's machine would not reproduce the outputs
+committed from ours.  Every float stored in a committed output (chart data, glued
+numbers, printed tables) therefore passes through :func:`stable`, which keeps
+:data:`SIGNIFICANT_DIGITS` significant digits: far more than any figure needs, and
+far fewer than the 15-17 where the platforms disagree.  A test scans every committed
+notebook for floats stored with more digits than this rule allows.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+__all__ = ["SIGNIFICANT_DIGITS", "stable", "stable_data"]
+
+#: Significant digits kept in every stored float.
+SIGNIFICANT_DIGITS = 8
+
+
+def stable(value, digits: int = SIGNIFICANT_DIGITS):
+    """``value`` (a number or an array) rounded to ``digits`` significant digits, as float(s)."""
+    if isinstance(value, np.ndarray):
+        return np.array([float(f"{float(x):.{digits}g}") for x in value.ravel()]).reshape(value.shape)
+    return float(f"{float(value):.{digits}g}")
+
+
+def stable_data(data: Any, digits: int = SIGNIFICANT_DIGITS) -> Any:
+    """``data`` (nested dicts, lists and tuples, as in a chart spec) with every float rounded by
+    :func:`stable`; integers, booleans and strings unchanged."""
+    if isinstance(data, bool) or data is None or isinstance(data, (str, int)):
+        return data
+    if isinstance(data, (float, np.floating)):
+        return stable(data, digits) if np.isfinite(data) else float(data)
+    if isinstance(data, np.integer):
+        return int(data)
+    if isinstance(data, np.ndarray):
+        return stable_data(data.tolist(), digits)
+    if isinstance(data, dict):
+        return {k: stable_data(v, digits) for k, v in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [stable_data(v, digits) for v in data]
+    return data
