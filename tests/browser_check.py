@@ -8,7 +8,10 @@ menu whose Binder, Colab and JupyterHub entries open that chapter's notebook in 
 (other pages have none), and on one chapter the JupyterHub entry is clicked, with the reader's answer
 to its question stubbed, to see the link it opens.  On every page with sliders or menus, each chart's
 widgets are moved and its marks must change.  Over the whole site, each citation's text links to one
-bibliography entry only (no "NVIDIA, 2024" naming three datasheets).  Run by ``make browser`` (part of ``make test``)
+bibliography entry only (no "NVIDIA, 2024" naming three datasheets), and with the label that entry carries
+on the references page.  In every page's HTML, no MyST was left unrendered (a literal ``{glue:``, ``{cite``,
+``{eq}``, an escaped ``\$``, a ``$`` that should have opened maths), and at a 400 px window no chart, table
+or equation sticks out of the page.  Run by ``make browser`` (part of ``make test``)
 inside a network namespace where only loopback exists.  Optional: ``--screenshots DIR``.
 Prints one line per page and a closing ``N passed, M failed`` line; exits 1 on any failure.
 """
@@ -102,6 +105,20 @@ PROBES = {
     document.body.setAttribute("data-driven", charts.map(function (c, k) {
       return c.id + "=" + (svg(c) !== before[k] ? "moved" : "still"); }).join(" ") || "none");
   }, 1500); }, 3000); });</script>"""),
+    # at a narrow window: does any chart, table or display equation stick out of the page?
+    "narrow-check": ("", """<script>window.addEventListener("load", function () { setTimeout(function () {
+  var width = document.documentElement.clientWidth, bad = [];
+  var items = document.querySelectorAll('[id^="altair-viz-"] svg.marks, [id^="altair-viz-"] canvas.marks, '
+                                        + 'article table, mjx-container[display="true"]');
+  Array.prototype.forEach.call(items, function (e) {
+    var r = e.getBoundingClientRect();
+    if (r.width > 0 && r.right > width + 1) {
+      var box = e.closest('[id^="altair-viz-"]') || e;
+      bad.push((box.id || e.tagName.toLowerCase()).slice(0, 24) + ":" + Math.round(r.right) + ">" + width); }
+  });
+  if (document.documentElement.scrollWidth > width + 1) { bad.push("page:" + document.documentElement.scrollWidth + ">" + width); }
+  document.body.setAttribute("data-narrow", bad.join(" ") || "ok");
+}, 3000); });</script>"""),
 }
 
 
@@ -138,14 +155,47 @@ def serve(root: Path):
     return httpd
 
 
-def dump_dom(chromium: str, url: str, shot: Path | None = None) -> subprocess.CompletedProcess:
+def dump_dom(chromium: str, url: str, shot: Path | None = None, width: int | None = None) -> subprocess.CompletedProcess:
+    flags = [f"--window-size={width},2400" if width and f.startswith("--window-size") else f for f in CHROMIUM_FLAGS]
     with tempfile.TemporaryDirectory() as profile:
-        cmd = [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--dump-dom", url]
+        cmd = [chromium, *flags, f"--user-data-dir={profile}", "--dump-dom", url]
         r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
         if shot is not None:
-            subprocess.run([chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}",
+            subprocess.run([chromium, *flags, f"--user-data-dir={profile}",
                             f"--screenshot={shot}", url], capture_output=True, timeout=120)
     return r
+
+
+NARROW = 400   # px: a phone held upright
+
+
+def check_narrow(chromium: str, url: str, shot: Path | None = None) -> list[str]:
+    """At a 400 px window every chart, table and display equation fits the page (or scrolls in its own box)."""
+    r = dump_dom(chromium, f"{url}?narrow-check", shot, width=NARROW)
+    m = re.search(r'data-narrow="([^"]*)"', r.stdout)
+    if not m:
+        return ["narrow window: no result"]
+    return [] if m.group(1) == "ok" else [f"wider than a {NARROW} px window: {m.group(1)[:200]}"]
+
+
+_NOT_TEXT = re.compile(r"<(script|style|pre|code)\b.*?</\1>|<(span|div)\b[^>]*class=\"math[^\"]*\"[^>]*>.*?</\2>", re.S)
+_MYST_LEFT = re.compile(r"\{(?:glue|cite|eq|ref|numref|doc|math)[:}]|\\\$|:::\{|```\{")
+_RAW_DOLLAR = re.compile(r"\$(?=[A-Za-z\\{^_])")
+
+
+def rendered_text_problems(source: str) -> list[str]:
+    """MyST that reached the reader unrendered: a role or directive left as text (also inside maths,
+    where a glued value pasted after ``$`` lands), an escaped ``\\$``, or a ``$`` that opened no maths."""
+    problems = []
+    body = source.split("<body", 1)[-1]
+    scripts_out = re.sub(r"<(script|style)\b.*?</\1>", "", body, flags=re.S)
+    for m in _MYST_LEFT.finditer(re.sub(r"<(pre|code)\b.*?</\1>", "", scripts_out, flags=re.S)):
+        problems.append(f"unrendered MyST: ...{html.unescape(scripts_out[max(0, m.start() - 40):m.end() + 30])!r}")
+    text = _NOT_TEXT.sub("", body)
+    text = re.sub(r"<[^>]+>", "", text)
+    for m in _RAW_DOLLAR.finditer(text):
+        problems.append(f"raw $ in the text: ...{html.unescape(text[max(0, m.start() - 40):m.end() + 30])!r}")
+    return problems[:5]
 
 
 def repository_of(source: str) -> str | None:
@@ -243,6 +293,10 @@ def check_page(chromium: str, url: str, source: str, shot: Path | None) -> list[
 _CITATION = re.compile(r'<a class="reference internal" href="[^"]*references\.html#([^"]+)"[^>]*>(.*?)</a>', re.S)
 
 
+_LIST_LABEL = re.compile(r'<div class="citation" id="([^"]+)" role="doc-biblioentry">\s*<span class="label">(.*?)</span>\s*</span>',
+                         re.S)
+
+
 def citation_problems(sources: list[str]) -> list[str]:
     """Citations in the text must name their source unambiguously: one text, one bibliography entry.
 
@@ -254,8 +308,18 @@ def citation_problems(sources: list[str]) -> list[str]:
             targets.setdefault(re.sub(r"<[^>]+>", "", text).strip(), set()).add(anchor)
     if not targets:
         return ["no citation links found"]
-    return [f"citation text {text!r} links to {len(t)} different entries"
-            for text, t in sorted(targets.items()) if len(t) > 1]
+    problems = [f"citation text {text!r} links to {len(t)} different entries"
+                for text, t in sorted(targets.items()) if len(t) > 1]
+    labels = {}
+    for source in sources:
+        for anchor, label in _LIST_LABEL.findall(source):
+            labels[anchor] = re.sub(r"<[^>]+>", "", html.unescape(label)).strip("[] \n")
+    for text, anchors in sorted(targets.items()):
+        for anchor in anchors:
+            if anchor in labels and html.unescape(text) != labels[anchor]:
+                problems.append(f"citation text {html.unescape(text)!r} but the references page labels it "
+                                f"{labels[anchor]!r}")
+    return problems
 
 
 def main() -> int:
@@ -289,6 +353,10 @@ def main() -> int:
         problems = check_page(chromium, f"http://127.0.0.1:{port}/{rel}", source, shot)
         problems += launch_problems(rel, source)
         problems += check_driving(chromium, f"http://127.0.0.1:{port}/{rel}", source)
+        problems += rendered_text_problems(source)
+        narrow_shot = args.screenshots / (rel.replace("/", "_") + f".{NARROW}px.png") if shot else None
+        if not re.search(r'http-equiv="refresh"', source, re.I):   # the index only redirects
+            problems += check_narrow(chromium, f"http://127.0.0.1:{port}/{rel}", narrow_shot)
         if rel.startswith("notebooks/") and not clicked:
             problems += check_hub_prompt(chromium, f"http://127.0.0.1:{port}", rel, source)
             clicked = True
@@ -305,7 +373,7 @@ def main() -> int:
         print("FAIL citations: " + "; ".join(cites))
     else:
         passed += 1
-        print("ok   citations: each citation text names one bibliography entry")
+        print("ok   citations: each citation text names one bibliography entry, by the label it has there")
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
 

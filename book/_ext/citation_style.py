@@ -13,7 +13,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from pybtex.plugin import register_plugin as pybtex_register_plugin
 from pybtex.richtext import Text
+from pybtex.style.formatting.alpha import Style as AlphaStyle
+from pybtex.style.labels.alpha import LabelStyle as AlphaLabelStyle
 from sphinxcontrib.bibtex.plugin import register_plugin
 from sphinxcontrib.bibtex.style.referencing import GroupReferenceStyle
 from sphinxcontrib.bibtex.style.referencing.author_year import AuthorYearReferenceStyle
@@ -26,11 +29,12 @@ from sphinxcontrib.bibtex.style.referencing.extra_year import ExtraYearReference
 from sphinxcontrib.bibtex.style.template import join, join2, node, post_text, pre_text, reference, year
 
 NAME = "author_year_unique"
+LABELS = "author_year_labels"   # the bibliography's style: alpha, with labels that read as the citations
 
 
 def year_suffix(label: str, has_persons: bool) -> str:
     """The disambiguating letters of an alpha label ("NVIDIA24b" gives "b"), for entries with persons."""
-    m = re.search(r"\d{2}([a-z]+)$", label)
+    m = re.search(r"\d{2}([a-z]+)$", label)   # "NVIDIA24b" (alpha) or "NVIDIA, 2024b" (author_year_labels)
     return m.group(1) if m and has_persons else ""
 
 
@@ -82,6 +86,37 @@ class AuthorYearUniqueReferenceStyle(AuthorYearReferenceStyle):
         GroupReferenceStyle.__post_init__(self)
 
 
+def _plain(latex_text: str) -> str:
+    return Text.from_latex(latex_text).render_as("text") if latex_text else ""
+
+
+class AuthorYearLabelStyle(AlphaLabelStyle):
+    """References-page labels that read like the citations in the text: "[NVIDIA, 2024c]".
+
+    One author: the last name; two: "A and B"; more: "A et al."; no author or editor: the title.
+    Alpha's rule then appends a letter to labels that occur more than once, the letter the text's
+    :func:`year_unique` repeats.
+    """
+
+    def format_label(self, entry):
+        persons = entry.persons.get("author") or entry.persons.get("editor") or []
+        names = [_plain(" ".join(p.prelast_names + p.last_names)) for p in persons]
+        if not names:
+            who = _plain(entry.fields.get("title", entry.key))
+        elif len(names) == 1:
+            who = names[0]
+        elif len(names) == 2:
+            who = f"{names[0]} and {names[1]}"
+        else:
+            who = f"{names[0]} et al."
+        return f"{who}, {entry.fields['year']}" if "year" in entry.fields else who
+
+
+class AuthorYearLabelsStyle(AlphaStyle):
+    default_label_style = AuthorYearLabelStyle
+
+
 def setup(app):
     register_plugin("sphinxcontrib.bibtex.style.referencing", NAME, AuthorYearUniqueReferenceStyle)
+    pybtex_register_plugin("pybtex.style.formatting", LABELS, AuthorYearLabelsStyle)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

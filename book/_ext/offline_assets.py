@@ -37,6 +37,7 @@ def _setup_assets(app) -> None:
     for name in ("vega.min.js", "vega-lite.min.js", "vega-embed.min.js"):
         app.add_js_file(f"js/{name}", priority=101)
     app.add_css_file("css/print.css", media="print")
+    app.add_css_file("css/layout.css")   # charts, tables and equations fit the column at any width
 
 
 def _dedupe_scripts(app, pagename, templatename, context, doctree) -> None:

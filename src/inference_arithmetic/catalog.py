@@ -421,4 +421,8 @@ def source_keys() -> set[str]:
         keys |= {v.src for v in api_price(name).values()}
     keys |= {gpu_hour_price(n).src for n in _prices()["gpu_hour"]}
     keys |= {m.source for m in models().values()}
+    for fam in _yaml("kernels.yaml").values():        # the calibration set
+        keys.add(fam["src"])
+        keys |= {r["src"] for r in fam["rows"] if "src" in r}
+    keys |= {e["src"] for e in _yaml("validation.yaml").values()}  # the validation set
     return keys

@@ -12,7 +12,7 @@ from .rounding import SIGNIFICANT_DIGITS, stable, stable_data
 from altair.vegalite.v6.display import html_renderer as _html_renderer
 
 __all__ = ["enable_theme", "lines_with_points", "bars", "vega_expression", "stable_records", "slider",
-           "dropdown"]
+           "dropdown", "predicted_vs_measured", "error_bars", "waterfall"]
 
 WIDTH, HEIGHT = 560, 320
 PALETTE = ["#1f5f8b", "#d1495b", "#edae49", "#00798c", "#66a182", "#8d6a9f", "#30343f"]
@@ -26,7 +26,9 @@ def _theme() -> alt.theme.ThemeConfig:
             "range": {"category": PALETTE},
             "axis": {"labelFontSize": 12, "titleFontSize": 13, "grid": True, "gridOpacity": 0.4,
                      "labelLimit": 320},
-            "legend": {"labelFontSize": 12, "titleFontSize": 12, "orient": "bottom"},
+            # below the plot, one entry a line, never truncated: every line is named in full
+            "legend": {"labelFontSize": 12, "titleFontSize": 12, "orient": "bottom", "direction": "vertical",
+                       "labelLimit": 0, "symbolStrokeWidth": 3},
             "title": {"fontSize": 15, "anchor": "start"},
         }
     }
@@ -127,3 +129,48 @@ def dropdown(name: str, value, options: list, labels: list[str], label: str) -> 
     """A named chart parameter bound to a drop-down menu."""
     return alt.param(name=name, value=value,
                      bind=alt.binding_select(options=options, labels=labels, name=label + " "))
+
+
+def predicted_vs_measured(points: list[dict], *, title: str, unit: str) -> alt.LayerChart:
+    """Log-log scatter of model predictions against measurements (keys ``measured``,
+    ``predicted``, ``group``, ``label``), with the y = x line and the ±25 % band around it;
+    axis ranges from the data."""
+    points = stable_records(points)
+    vals = [p[k] for p in points for k in ("measured", "predicted")]
+    lo, hi = min(vals) / 1.5, max(vals) * 1.5
+    dom = alt.Scale(type="log", domain=[lo, hi])
+    diag = [{"x": lo, "y": lo, "line": "prediction = measurement"}, {"x": hi, "y": hi, "line": "prediction = measurement"},
+            {"x": lo, "y": lo * 1.25, "line": "25 % above"}, {"x": hi, "y": hi * 1.25, "line": "25 % above"},
+            {"x": lo, "y": lo * 0.75, "line": "25 % below"}, {"x": hi, "y": hi * 0.75, "line": "25 % below"}]
+    ref = alt.Chart(alt.Data(values=stable_records(diag))).mark_line(color="#888", strokeDash=[4, 3]).encode(
+        x=alt.X("x:Q", scale=dom), y=alt.Y("y:Q", scale=dom), detail="line:N")
+    pts = alt.Chart(alt.Data(values=points)).mark_point(size=90, filled=True).encode(
+        x=alt.X("measured:Q", scale=dom, title=f"measured ({unit})"),
+        y=alt.Y("predicted:Q", scale=dom, title=f"model prediction ({unit})"),
+        color=alt.Color("group:N", title=None), shape=alt.Shape("group:N", title=None),
+        tooltip=["label:N", alt.Tooltip("measured:Q", format=",.0f"), alt.Tooltip("predicted:Q", format=",.0f"),
+                 alt.Tooltip("error:Q", format="+.0%")])
+    return alt.layer(ref, pts).properties(title=title, width=WIDTH, height=HEIGHT)
+
+
+def error_bars(points: list[dict], *, title: str) -> alt.LayerChart:
+    """Horizontal bars of each prediction's relative error (keys ``label``, ``error``, ``group``)."""
+    points = stable_records(points)
+    enc = dict(y=alt.Y("label:N", sort=None, title=None), x=alt.X("error:Q", axis=alt.Axis(format="+.0%"),
+                                                                  title="model / measurement − 1"))
+    b = alt.Chart(alt.Data(values=points)).mark_bar().encode(**enc, color=alt.Color("group:N", title=None),
+                                                             tooltip=["label:N", alt.Tooltip("error:Q", format="+.1%")])
+    zero = alt.Chart(alt.Data(values=[{"z": 0}])).mark_rule(color="black").encode(x="z:Q")
+    return alt.layer(b, zero).properties(title=title, width=WIDTH, height=max(120, 18 * len(points)))
+
+
+def waterfall(rows: list[dict], *, title: str, x_title: str) -> alt.LayerChart:
+    """Horizontal bars, one per step of a gap decomposition (keys ``step``, ``value``, ``kind``),
+    in the given order, labelled with their values."""
+    rows = stable_records(rows)
+    enc = dict(y=alt.Y("step:N", sort=None, title=None, axis=alt.Axis(labelLimit=400)),
+               x=alt.X("value:Q", title=x_title))
+    b = alt.Chart(alt.Data(values=rows)).mark_bar().encode(**enc, color=alt.Color("kind:N", title=None),
+                                                           tooltip=["step:N", alt.Tooltip("value:Q", format=",.0f")])
+    t = alt.Chart(alt.Data(values=rows)).mark_text(align="left", dx=4).encode(**enc, text=alt.Text("value:Q", format=",.0f"))
+    return alt.layer(b, t).properties(title=title, width=WIDTH, height=max(120, 30 * len(rows)))

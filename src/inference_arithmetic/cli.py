@@ -15,14 +15,15 @@ from pathlib import Path
 
 import numpy as np
 
-from . import catalog, decode, figures, kv, params, step
+from . import catalog, decode, figures, kv, operating, params, plan, prefill, serving_search, step
 from . import inputs
 from .errors import Error
 from .rounding import stable_data
 
 __all__ = ["main", "parse_range"]
 
-WEIGHT_BYTES = step.WEIGHT_BYTES
+#: bytes per weight of the ``sol`` command's --weight-dtype (a bound: one dtype for every weight)
+WEIGHT_BYTES = {"bf16": 2.0, "fp8": 1.0, "fp4": 0.5}
 _RANGE = re.compile(r"^\s*(\d{1,12})\s*(?::\s*(\d{1,12})\s*(?::\s*(\d{1,12})\s*)?)?$")
 MAX_POINTS = inputs.MAX_GRID_POINTS
 #: Largest context, batch or range bound accepted, tokens or users.
@@ -78,6 +79,42 @@ def _count(text: str) -> int:
     except Error:
         raise argparse.ArgumentTypeError(f"must be a whole number >= 0 up to {inputs.MAX_INT:,}, "
                                          f"got {inputs.short(text)}") from None
+
+
+def _count_small(text: str) -> int:
+    try:
+        return inputs.parse_int(text, "value", least=0, most=8)
+    except Error:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 0 to 8, got {inputs.short(text)}") from None
+
+
+def _acceptance(text: str) -> float:
+    try:
+        return inputs.parse_float(text, "value", least=0.0, most=0.999)
+    except Error:
+        raise argparse.ArgumentTypeError(f"must be a number from 0 to 0.999, got {inputs.short(text)}") from None
+
+
+def _fraction(text: str) -> float:
+    try:
+        return inputs.parse_float(text, "value", least=0.0, most=0.99)
+    except Error:
+        raise argparse.ArgumentTypeError(f"must be a number from 0 to 0.99, got {inputs.short(text)}") from None
+
+
+def _rate(text: str) -> float:
+    try:
+        return inputs.parse_float(text, "value", least=0.0, most=1e6, open_low=True)
+    except Error:
+        raise argparse.ArgumentTypeError(f"must be a positive number of tokens/s up to 1e6, got "
+                                         f"{inputs.short(text)}") from None
+
+
+def _rate_big(text: str) -> float:
+    try:
+        return inputs.parse_float(text, "value", least=0.0, most=1e18, open_low=True)
+    except Error:
+        raise argparse.ArgumentTypeError(f"must be a positive number up to 1e18, got {inputs.short(text)}") from None
 
 
 def _probability(text: str) -> float:
@@ -159,23 +196,146 @@ def cmd_sol(args) -> dict:
         wb = WEIGHT_BYTES[args.weight_dtype]
         W_read = params.weight_bytes_ep(m, n_ep=n_ep, redundant=args.redundant, bytes_per_weight=wb)
         W_res = params.weight_bytes_ep(m, n_ep=n_ep, redundant=args.redundant, bytes_per_weight=wb, resident=True)
+        reserve = step.HBM_RESERVE_SHARE * g.hbm_capacity   # the book's one reserve default
         room = decode.kv_capacity(HBM=g.hbm_capacity, W_res=W_res, reserve=0)
         out.update(ep=n_ep, weight_dtype=args.weight_dtype, weight_bytes_read_per_step=W_read,
-                   weight_bytes_resident=W_res, weights_fit=bool(room > 0), kv_room_bytes=max(float(room), 0.0),
-                   max_batch=np.maximum(decode.max_batch(HBM=g.hbm_capacity, W_res=W_res, reserve=0,
+                   weight_bytes_resident=W_res, hbm_reserve_bytes=reserve, weights_fit=bool(room > reserve),
+                   kv_room_bytes=max(float(room - reserve), 0.0),
+                   max_batch=np.maximum(decode.max_batch(HBM=g.hbm_capacity, W_res=W_res, reserve=reserve,
                                                          ctx=ctx, S_kv=S_kv), 0))
         if batch is not None:
-            ctx_b = ctx
             out["batch"] = batch
-            out["fits"] = decode.kv_footprint(batch=batch, ctx=ctx_b, S_kv=S_kv) + W_res <= g.hbm_capacity
+            out["fits"] = decode.kv_footprint(batch=batch, ctx=ctx, S_kv=S_kv) + W_res + reserve <= g.hbm_capacity
             out["bandwidth_bound_tokens_per_s"] = decode.gpu_rate(accept=accept, batch=batch, BW=g.hbm_bandwidth,
-                                                                  ctx=ctx_b, S_kv=S_kv, W=W_read)
-            if m.attention == "mla" and m.is_moe:
-                layout = step.Layout(n_ep=n_ep, redundant=args.redundant, kv_bytes=kv.dtype_bytes(args.kv_dtype),
-                                     weight_bytes=wb, accept=accept, s_q=s_q)
-                bd = step.breakdown(step.step_inputs(m, g, layout, batch=batch, ctx=ctx_b))
-                out.update({f"step_{k}": v for k, v in bd.items()})
+                                                                  ctx=ctx, S_kv=S_kv, W=W_read)
     return out
+
+
+def _layout_args(args, m, g, ep: int, phase: str):
+    """A step Layout from the shared layout flags (the book's defaults for what is not given)."""
+    if args.attn == "tp":
+        attn_tp = args.attn_tp or ep
+    else:
+        if args.attn_tp not in (None, 1):
+            raise UsageError("--attn-tp needs --attn tp")
+        attn_tp = 1
+    mtp = getattr(args, "mtp", 0) or 0
+    accept = getattr(args, "accept", None)
+    if accept is not None and not mtp:
+        raise UsageError("--accept needs --mtp N")
+    return step.layout_for(m, g, ep, attn_tp=attn_tp, moe_tp=args.moe_tp, redundant=args.redundant,
+                           micro_batches=args.micro_batches, mtp=mtp if phase == "decode" else 0,
+                           accept=accept, precision=step.Precision(moe=args.moe_dtype, attn=args.attn_dtype,
+                                                                    kv=getattr(args, "kv_dtype", "bf16")))
+
+
+def _layout_json(L: step.Layout) -> dict:
+    return {"ep": L.ep, "attn": "tp" if L.attn_tp > 1 else "dp", "attn_tp": L.attn_tp, "moe_tp": L.moe_tp,
+            "redundant": L.redundant, "micro_batches": L.micro_batches, "mtp": L.mtp,
+            "moe_dtype": L.precision.moe, "attn_dtype": L.precision.attn, "kv_dtype": L.precision.kv}
+
+
+_TERMS = ("t_kernels", "t_attn", "t_dense", "t_head", "t_moe", "t_comm", "t_mtp")
+
+
+def cmd_decode(args) -> dict:
+    m, g = load_model(args.model), catalog.gpu(args.gpu)
+    u = step.unit(m, g, _layout_args(args, m, g, args.ep, "decode"))
+    ctx = args.isl + args.osl / 2
+    if args.batch is not None:
+        pt = operating.at_batch(u, ctx, args.batch)
+    elif args.per_user is not None:
+        pt = operating.at_per_user(u, ctx, args.per_user)
+    else:
+        pt = operating.max_throughput(u, ctx)
+    b = float(pt["batch"])
+    mem = step.memory(u, b, ctx)
+    return {"model": m.name, "gpu": g.key, "layout": _layout_json(u.layout), "isl": args.isl, "osl": args.osl,
+            "context_tokens": ctx, "kind": "model prediction (step model, calibrated on DeepSeek's profiles)",
+            "tokens_per_s_per_gpu": pt["tokens_per_s_per_gpu"], "tokens_per_s_per_user": pt["tokens_per_s_per_user"],
+            "batch_per_instance": b, "batch_per_gpu": b / u.layout.attn_tp, "step_time_s": pt["t_step"],
+            "accepted_tokens_per_step": u.accept_per_step,
+            "bound_tokens_per_s_per_gpu": pt["bound_tokens_per_s_per_gpu"],
+            "breakdown": {k: float(pt[k]) for k in _TERMS},
+            "memory_bytes": {k: float(np.asarray(v)) for k, v in mem.items()}}
+
+
+def cmd_prefill(args) -> dict:
+    m, g = load_model(args.model), catalog.gpu(args.gpu)
+    u = prefill.prefill_unit(m, g, _layout_args(args, m, g, args.ep, "prefill"))
+    out = prefill.prefill(u, args.isl, args.cached_fraction, chunk=args.chunk)
+    return {"model": m.name, "gpu": g.key, "layout": _layout_json(u.layout), "isl": args.isl,
+            "cached_fraction": args.cached_fraction, "chunk_tokens_per_gpu": args.chunk,
+            "kind": "model prediction (step model, calibrated on DeepSeek's profiles)",
+            "input_tokens_per_s_per_gpu": out["input_tokens_per_s_per_gpu"],
+            "input_tokens_per_s_per_node": out["input_tokens_per_s_per_node"],
+            "ttft_s": out["ttft_s"], "utilisation": prefill.UTILISATION, "step_time_s": out["t_step"],
+            "bound_input_tokens_per_s_per_gpu": out["bound_tokens_per_s_per_gpu"] * args.isl / out["new_tokens"],
+            "breakdown": {k: float(out[k]) for k in _TERMS}}
+
+
+def cmd_serve(args) -> dict:
+    m, g = load_model(args.model), catalog.gpu(args.gpu)
+    best = serving_search.best(m, g, mode=args.mode, isl=args.isl, osl=args.osl, per_user=args.per_user,
+                               precision=step.Precision(moe=args.moe_dtype, attn=args.attn_dtype, kv=args.kv_dtype),
+                               mtp=args.mtp, cached=args.cached_fraction)
+    return {"model": m.name, "gpu": g.key, "mode": args.mode, "isl": args.isl, "osl": args.osl,
+            "kind": "model prediction (step model, calibrated on DeepSeek's profiles)", **best}
+
+
+def _profile(text: str):
+    if text == "flat":
+        return plan.Profile.flat()
+    if text.startswith("cosine:"):
+        return plan.Profile.cosine(inputs.parse_float(text[7:], "--profile cosine peak-to-mean ratio", least=1.0,
+                                                      most=2.0))
+    if text.endswith(".csv") or text.endswith(".txt") or "/" in text:
+        return plan.Profile.hourly(inputs.read_numbers_file(text, "hourly load"))
+    raise UsageError(f"--profile must be flat, cosine:P (peak-to-mean ratio, 1 to 2) or a CSV file of hourly load, "
+                     f"got {inputs.short(text)}")
+
+
+def _progress(i: int, n: int, name: str) -> None:
+    if sys.stderr.isatty():
+        bar = "#" * (20 * i // n)
+        print(f"\rsearching {bar:<20s} {i}/{n} GPU types ({name})", end="", file=sys.stderr, flush=True)
+
+
+def cmd_plan(args) -> dict:
+    m = load_model(args.model)
+    kw = dict(per_user=args.per_user, ttft_s=args.ttft, cache_hit=args.cache_hit, profile=_profile(args.profile))
+    if args.tokens_per_day is not None:
+        w = plan.Workload.from_tokens_per_day(args.tokens_per_day, args.isl, args.osl, **kw)
+    else:
+        w = plan.Workload(requests_per_s=args.requests_per_s, isl=args.isl, osl=args.osl, **kw)
+    names = None
+    if args.gpus:
+        names = [catalog.gpu(x.strip()).key for x in args.gpus.split(",") if x.strip()]
+        if not names or len(names) > 32:
+            raise UsageError("--gpus needs a comma-separated list of GPU names")
+    out = plan.search(m, w, names, args.prices, top=args.top, progress=_progress)
+    if sys.stderr.isatty() and out["search_s"] > 1.0:
+        print("\r" + " " * 60 + "\r", end="", file=sys.stderr, flush=True)
+    return {"model": m.name, "requests_per_s": w.requests_per_s, "isl": w.isl, "osl": w.osl,
+            "per_user": w.per_user, "ttft_s_max": w.ttft_s, "cache_hit": w.cache_hit, "profile": w.profile.name,
+            "kind": "model prediction (step model, calibrated on DeepSeek's profiles) costed at published prices",
+            **out}
+
+
+def _print_plan(d: dict) -> None:
+    print(f"{d['model']}: {d['requests_per_s']:,.2f} requests/s of {d['isl']:,.0f} in / {d['osl']:,.0f} out tokens, "
+          f"at least {d['per_user']:g} tok/s per user" + (f", TTFT <= {d['ttft_s_max']:g} s" if d["ttft_s_max"] else "")
+          + f"; profile {d['profile']}; prices: {d['source']}")
+    print(f"searched {d['candidates']:,} candidate deployments in {d['search_s']:.2f} s "
+          f"({d['feasible_layouts']:,} feasible layouts); cheapest first:")
+    cols = ("gpu", "mode", "gpus_avg", "gpus_peak", "nodes_peak", "usd_per_day", "usd_per_m_input",
+            "usd_per_m_output", "ttft_s", "tokens_per_s_per_user")
+    print("\t".join(cols + ("layout",)))
+    for r in d["deployments"]:
+        L = r["layout"]
+        lay = (f"EP{L['ep']} {'TP' + str(L['attn_tp']) if L['attn'] == 'tp' else 'DP'} attn, {L['moe_dtype']} experts, "
+               f"{L['kv_dtype']} KV, MTP {L['mtp']}")
+        print("\t".join(f"{r[c]:,.3g}" if isinstance(r[c], float) else str(r[c]) for c in cols) + "\t" + lay)
 
 
 def _jsonable(x):
@@ -198,6 +358,16 @@ def _print_sol(d: dict) -> None:
         n = max(d[c].size for c in cols)
         for i in range(n):
             print("\t".join(f"{float(d[c][i]):.6g}" for c in cols))
+
+
+def _print_point(d: dict, indent: str = "") -> None:
+    for k, v in d.items():
+        if isinstance(v, dict):
+            print(f"{indent}{k}:")
+            _print_point(v, indent + "  ")
+        else:
+            v = _jsonable(v)
+            print(f"{indent}{k:32s} {v:,.6g}" if isinstance(v, float) else f"{indent}{k:32s} {v}")
 
 
 def cmd_figures(args) -> list:
@@ -251,6 +421,67 @@ def build_parser() -> argparse.ArgumentParser:
     ps.add_argument("--redundant", type=_count, default=0, help="redundant routed experts in the group")
     ps.add_argument("--batch", help="users per GPU: B or start:stop[:step]")
     ps.add_argument("--weight-dtype", default="fp8", choices=list(WEIGHT_BYTES))
+    def layout_flags(sp_, phase):
+        sp_.add_argument("--model", required=True, help="config.json path or shipped model name")
+        sp_.add_argument("--gpu", required=True, help="GPU name (see 'gpus')")
+        sp_.add_argument("--ep", type=_positive_int, required=True, help="GPUs in the deployment unit (EP group)")
+        sp_.add_argument("--redundant", type=_count, default=None,
+                         help="redundant routed experts (default: the fewest that spread evenly)")
+        sp_.add_argument("--attn", choices=["dp", "tp"], default="dp", help="attention data- or tensor-parallel")
+        sp_.add_argument("--attn-tp", type=_positive_int, default=None, help="GPUs per attention instance (--attn tp)")
+        sp_.add_argument("--moe-tp", type=_positive_int, default=1, help="GPUs splitting each expert")
+        sp_.add_argument("--micro-batches", type=_positive_int, choices=[1, 2], default=None,
+                         help="2: two-batch overlap (default: when the unit spans NVLink domains)")
+        sp_.add_argument("--moe-dtype", choices=list(step.MOE_DTYPES), default="fp8")
+        sp_.add_argument("--attn-dtype", choices=list(step.ATTN_DTYPES), default="bf16")
+        if phase == "decode":
+            sp_.add_argument("--kv-dtype", choices=list(step.KV_DTYPES), default="bf16")
+            sp_.add_argument("--mtp", type=_count_small, default=0, help="MTP draft tokens per step")
+            sp_.add_argument("--accept", type=_acceptance, default=None,
+                             help="acceptance of each draft token (default: cited, 0.875)")
+
+    pd = sub.add_parser("decode", help="decode throughput and per-user speed from the step model")
+    layout_flags(pd, "decode")
+    pd.add_argument("--isl", type=_positive_int, required=True, help="input tokens per request")
+    pd.add_argument("--osl", type=_positive_int, required=True, help="output tokens per request")
+    g1 = pd.add_mutually_exclusive_group(required=True)
+    g1.add_argument("--batch", type=_positive_int, help="concurrent requests per attention instance")
+    g1.add_argument("--per-user", type=_rate, help="slowest allowed tokens/s per user")
+    g1.add_argument("--max-throughput", action="store_true", help="the largest batch that fits")
+    pp = sub.add_parser("prefill", help="prefill input throughput and time to first token")
+    layout_flags(pp, "prefill")
+    pp.add_argument("--isl", type=_positive_int, default=4096, help="input tokens per request")
+    pp.add_argument("--cached-fraction", type=_fraction, default=0.0, help="share of input from the prefix cache")
+    pp.add_argument("--chunk", type=_positive_int, default=prefill.PREFILL_CHUNK_TOKENS,
+                    help="new tokens per GPU per prefill step")
+    pv = sub.add_parser("serve", help="the best layout for a GPU type and serving mode")
+    pv.add_argument("--model", required=True)
+    pv.add_argument("--gpu", required=True)
+    pv.add_argument("--mode", choices=["agg", "disagg"], required=True)
+    pv.add_argument("--isl", type=_positive_int, required=True)
+    pv.add_argument("--osl", type=_positive_int, required=True)
+    g2 = pv.add_mutually_exclusive_group(required=True)
+    g2.add_argument("--per-user", type=_rate)
+    g2.add_argument("--max-throughput", action="store_true")
+    pv.add_argument("--moe-dtype", choices=list(step.MOE_DTYPES), default="fp8")
+    pv.add_argument("--attn-dtype", choices=list(step.ATTN_DTYPES), default="bf16")
+    pv.add_argument("--kv-dtype", choices=list(step.KV_DTYPES), default="bf16")
+    pv.add_argument("--mtp", type=_count_small, default=0)
+    pv.add_argument("--cached-fraction", type=_fraction, default=0.0)
+    pl = sub.add_parser("plan", help="the cheapest fleet for a workload and a service level")
+    pl.add_argument("--model", required=True)
+    g3 = pl.add_mutually_exclusive_group(required=True)
+    g3.add_argument("--tokens-per-day", type=_rate_big, help="input plus output tokens per day")
+    g3.add_argument("--requests-per-s", type=_rate_big, help="requests per second, on average")
+    pl.add_argument("--isl", type=_positive_int, required=True)
+    pl.add_argument("--osl", type=_positive_int, required=True)
+    pl.add_argument("--per-user", type=_rate, required=True, help="slowest allowed tokens/s per user")
+    pl.add_argument("--ttft", type=_rate, default=None, help="longest allowed time to first token, s")
+    pl.add_argument("--cache-hit", type=_fraction, default=0.0, help="share of input tokens from the prefix cache")
+    pl.add_argument("--gpus", default=None, help="GPU types to consider, comma-separated (default: all priced)")
+    pl.add_argument("--profile", default="flat", help="flat, cosine:P (peak-to-mean ratio) or an hourly-load CSV")
+    pl.add_argument("--prices", default=None, help="price source (default: the one pricing most GPUs)")
+    pl.add_argument("--top", type=_positive_int, default=10, help="deployments to list")
     for name, h in (("figures", "every figure the book reproduces, checked against its source"),
                     ("gpus", "the GPU catalog"), ("models", "the shipped model configs")):
         sub.add_parser(name, help=h)
@@ -262,7 +493,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
-        cmd = {"model": cmd_model, "sol": cmd_sol, "figures": cmd_figures, "gpus": cmd_gpus,
+        cmd = {"model": cmd_model, "sol": cmd_sol, "decode": cmd_decode, "prefill": cmd_prefill,
+               "serve": cmd_serve, "plan": cmd_plan, "figures": cmd_figures, "gpus": cmd_gpus,
                "models": cmd_models}[args.command]
         out = cmd(args)
         if args.json:
@@ -273,6 +505,10 @@ def main(argv: list[str] | None = None) -> int:
             _print_model(out)
         elif args.command == "sol":
             _print_sol(out)
+        elif args.command in ("decode", "prefill", "serve"):
+            _print_point(out)
+        elif args.command == "plan":
+            _print_plan(out)
         else:
             _print_rows(out)
         return 0

@@ -141,6 +141,11 @@ def _tp_ep_participants() -> float:
     return n / float(comm.ep_participants(top_k=k, N_ep=n))
 
 
+def _dsv3_params(which: str) -> float:
+    from . import params
+    return convert(getattr(params.count_params(model("deepseek-v3")), which), "param", "Gparam")
+
+
 # ----------------------------------------------------------------- the registry
 @dataclass(frozen=True)
 class Figure:
@@ -215,6 +220,12 @@ FIGURES: dict[str, Figure] = {f.key: f for f in [
     Figure("h200_ep8_rate", "seed's tokens/s per H200 under EP8", "token/s",
            lambda: _seed_h200()["rate"], ("seed_zhang", "h200_rate"), rtol=0.0025,
            note="the seed multiplies the rounded 34 and 193"),
+    Figure("dsv3_total_params", "DeepSeek-V3 total parameters (main model)", "Gparam",
+           lambda: _dsv3_params("total"), ("deepseek_v3_report", "total_params"), rtol=0.5 / 671,
+           note="published as 671B: half a unit of the last digit"),
+    Figure("dsv3_active_params", "DeepSeek-V3 parameters activated per token", "Gparam",
+           lambda: _dsv3_params("active"), ("deepseek_v3_report", "active_params"), rtol=0.5 / 37,
+           note="published as 37B: half a unit of the last digit; head counted, embedding lookup not"),
 ]}
 
 

@@ -104,9 +104,10 @@ class Formula:
         return sp.lambdify(self.symbols, self.expr, modules="numpy", cse=True)
 
     def latex(self, lhs: str | None = None) -> str:
-        """LaTeX of the expression with the book's symbol names; ``lhs = rhs`` if ``lhs`` is given."""
-        rhs = sp.latex(self.expr, symbol_names=LATEX_NAMES, mul_symbol="dot")
-        return f"{lhs} = {rhs}" if lhs else rhs
+        """LaTeX of the expression as a person writes it (:func:`.printing.latex`: the book's symbol
+        names, named sub-terms, terms in reading order); ``lhs = rhs`` if ``lhs`` is given."""
+        from .printing import latex
+        return latex(self.expr, lhs, skip=self.expr)
 
     def __call__(self, **values):
         """Evaluate with SI numbers (bytes, seconds, FLOP, USD) or numpy arrays.

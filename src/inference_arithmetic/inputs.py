@@ -26,7 +26,7 @@ from .errors import CatalogError, InputError
 
 __all__ = ["CONFIG_LIMITS", "MAX_CONFIG_BYTES", "MAX_JSON_DEPTH", "MAX_GRID_POINTS", "MAX_INT",
            "config_int", "config_bool", "config_str", "config_source", "read_json_file",
-           "number", "parse_int", "parse_float", "short"]
+           "number", "parse_int", "parse_float", "short", "read_numbers_file"]
 
 #: Largest config.json read, bytes (real ones are a few kB).
 MAX_CONFIG_BYTES = 1_000_000
@@ -239,3 +239,42 @@ def parse_float(text: str, name: str, *, least: float = 0.0, most: float = 1e30,
     if not isinstance(text, str) or not _FLOAT.match(text):
         raise InputError(f"{name} must be a number, got {short(text)}")
     return number(float(text), name, least=least, most=most, open_low=open_low)
+
+
+def read_numbers_file(path: str | Path, what: str, most: int = 8784) -> list[float]:
+    """Non-negative numbers from a small text or CSV file (one or more per line, separated by
+    commas or spaces; a first line that is not numeric is taken as a header and skipped).
+
+    The same limits as a config file: a regular file of at most :data:`MAX_CONFIG_BYTES`, UTF-8;
+    every value must parse as a plain decimal number (no expressions); at most ``most`` values.
+    """
+    p = Path(path)
+    label = short(str(p), 80)
+    try:
+        st = os.stat(p)
+    except FileNotFoundError:
+        raise InputError(f"{label}: no such file") from None
+    except (OSError, ValueError) as e:
+        raise InputError(f"{label}: cannot read ({e.__class__.__name__})") from None
+    if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_CONFIG_BYTES:
+        raise InputError(f"{label}: not a regular file of at most {MAX_CONFIG_BYTES:,} bytes")
+    try:
+        text = p.read_bytes()[: MAX_CONFIG_BYTES + 1].decode("utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise InputError(f"{label}: cannot read ({e.__class__.__name__})") from None
+    values: list[float] = []
+    for i, line in enumerate(text.splitlines()):
+        cells = [c for c in re.split(r"[,\s;]+", line.strip()) if c]
+        if not cells:
+            continue
+        if i == 0 and not all(_FLOAT.match(c) for c in cells):
+            continue  # a header
+        for c in cells:
+            if not _FLOAT.match(c):
+                raise InputError(f"{label}: line {i + 1}: {short(c)} is not a non-negative number ({what})")
+            values.append(number(float(c), what, most=1e15))
+        if len(values) > most:
+            raise InputError(f"{label}: more than {most:,} values ({what})")
+    if not values:
+        raise InputError(f"{label}: no numbers found ({what})")
+    return values

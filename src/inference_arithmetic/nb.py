@@ -10,7 +10,7 @@ from .formula import Formula
 from .rounding import stable
 
 __all__ = ["glue_figure", "glue_number", "glue_equation", "glue_measurements", "glue_chart",
-           "markdown_table", "cite"]
+           "markdown_table", "cite", "reproduced_figures_table"]
 
 
 def _glue(name, value, display=False):
@@ -19,7 +19,8 @@ def _glue(name, value, display=False):
 
 
 def glue_figure(key: str) -> str:
-    """Check figure ``key`` against its source (AssertionError on drift), glue it, return the verdict.
+    """Check figure ``key`` against its source (AssertionError on drift), glue it, return the verdict
+    (a log line for the command line: a chapter shows :func:`reproduced_figures_table` instead).
 
     Glued names: ``key`` (the computed value) and, where published, ``key_published``.
     """
@@ -75,3 +76,53 @@ def cite(keys) -> str:
     """A parenthetical MyST citation of one references.bib key or several."""
     keys = [keys] if isinstance(keys, str) else list(keys)
     return "{cite:p}`" + ",".join(keys) + "`"
+
+
+def _with_unit(value: float, unit: str) -> str:
+    text = f"{value:,.6g}"
+    return text if unit == "1" else f"{text} {unit}"
+
+
+def reproduced_figures_table(keys):
+    """A chapter's "reproduced figures" table: each figure checked again (``AssertionError`` on drift).
+
+    Columns: the figure, the source's value (cited), the value computed here, the tolerance and the
+    status. Derived figures, with no published value, read "derived" in the source column.
+    """
+    from .catalog import measurement
+    from .figures import FIGURES
+    rows = []
+    for key in keys:
+        fig, result = FIGURES[key], check(key)
+        if result.published is None:
+            source, tol = "derived: no published value", "–"
+        else:
+            m = measurement(*fig.published)
+            source = f"{m.value:,.6g} {fig.published_unit or m.unit} {cite(m.src)}".replace(" 1 ", " ")
+            if fig.rounded:
+                tol = (f"source inside {result.low:,.6g} to {_with_unit(result.high, fig.unit)}, "
+                       "from the rounding of its inputs")
+            else:
+                tol = "exact (relative 1e-9)" if fig.rtol <= 1e-9 else f"within {100 * fig.rtol:.2g} %"
+        rows.append({"figure": fig.title, "source": source, "computed": _with_unit(result.value, fig.unit),
+                     "tolerance": tol, "status": "agrees" if result.ok else "DRIFT"})
+    return markdown_table(rows)
+
+
+def inputs_table(group: str, keys=None, labels: dict | None = None):
+    """The published inputs a chapter starts from: quantity, value as published, unit, source (cited).
+
+    ``keys``: which values of the ``measurements.yaml`` group (all by default); ``labels``: the
+    quantity's name for a key (the key with spaces otherwise). The source's own note, when it has
+    one, follows the name.
+    """
+    from .catalog import measurements
+    values = measurements()[group]
+    labels = labels or {}
+    rows = []
+    for key in keys or list(values):
+        v = values[key]
+        name = labels.get(key, key.replace("_", " "))
+        rows.append({"quantity": name + (f" ({v.note})" if v.note else ""), "value": f"{v.value:,.6g}",
+                     "unit": v.unit, "source": cite(v.src)})
+    return markdown_table(rows)
