@@ -68,6 +68,7 @@ lab: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/decode_sweep.py
+	$(BIN)/python benchmarks/plan_search.py
 
 clean:
 	rm -rf _build $(VENV)

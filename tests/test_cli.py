@@ -63,7 +63,7 @@ def test_sol_ranges_are_vectorised(capsys):
     d = json.loads(out)
     assert code == 0
     n = len(range(1, 513, 7)) * len(range(1000, 128001, 1000))
-    assert len(d["bandwidth_bound_tokens_per_s"]) == n == len(d["step_per_gpu"])
+    assert len(d["bandwidth_bound_tokens_per_s"]) == n == len(d["fits"]) == len(d["kv_bytes_per_user"])
 
 
 def test_figures_and_catalogs(capsys):

@@ -1,14 +1,23 @@
-"""Communication volume and the step-time model, with their limits (N = 1, k = 1, batch 1)."""
+"""Communication volume and the decode step model: limits, invariances and the properties the
+parallelism chapter relies on (bound above prediction, capacity, micro-batches, attention TP)."""
 import numpy as np
 import pytest
 
-from inference_arithmetic import catalog, comm, decode, params, step
+from inference_arithmetic import catalog, comm, operating, projections, step
+from inference_arithmetic.errors import InputError
 
 H = 7168
 B = dict(h=H, b_disp=comm.FP8_DISPATCH_BYTES, b_comb=comm.BF16_BYTES)
 DSV3 = catalog.model("deepseek-v3")
+CTX = 4989.0
 
 
+def _unit(gpu="H800", ep=144, **kw):
+    g = catalog.gpu(gpu)
+    return step.unit(DSV3, g, step.layout_for(DSV3, g, ep, **kw))
+
+
+# ----------------------------------------------------------------------------- communication volume
 def test_single_gpu_moves_nothing():
     assert comm.ep_destinations(N_ep=1, top_k=8) == 1
     assert comm.ep_bytes_per_token(N_ep=1, top_k=8, **B) == 0
@@ -29,8 +38,7 @@ def test_many_gpus_approach_k():
 def test_participants_and_the_4x():
     assert comm.ep_participants(top_k=8, N_ep=32) == 8
     assert comm.ep_participants(top_k=8, N_ep=4) == 4
-    tp = comm.tp_bytes_per_token(N_tp=32, h=H, b_a=2)
-    assert tp == 2 * 31 * H * 2
+    assert comm.tp_bytes_per_token(N_tp=32, h=H, b_a=2) == 2 * 31 * H * 2
 
 
 def test_tp_per_gpu_is_total_over_n():
@@ -40,108 +48,142 @@ def test_tp_per_gpu_is_total_over_n():
 
 
 def test_scaleout_node_limited():
-    one_node = comm.ep_scaleout_bytes_per_token(M_nodes=4, N_ep=8, G=8, **B)
-    assert one_node == 0
-    two_nodes = comm.ep_scaleout_bytes_per_token(M_nodes=4, N_ep=16, G=8, **B)
-    assert two_nodes == pytest.approx(2 * 0.5 * H * 3.03125)
-    many = comm.ep_scaleout_bytes_per_token(M_nodes=4, N_ep=144, G=8, **B)
-    assert many == pytest.approx(4 * 17 / 18 * H * 3.03125)
+    assert comm.ep_scaleout_bytes_per_token(M_nodes=4, N_ep=8, G=8, **B) == 0
+    assert comm.ep_scaleout_bytes_per_token(M_nodes=4, N_ep=16, G=8, **B) == pytest.approx(2 * 0.5 * H * 3.03125)
+    assert comm.ep_scaleout_bytes_per_token(M_nodes=4, N_ep=144, G=8, **B) == pytest.approx(4 * 17 / 18 * H * 3.03125)
+
+
+# ----------------------------------------------------------------------------- experts touched
+def _touched(**kw):
+    base = dict(n_experts=256, E_red=0, N_ep=1, T_a=1, T_m=1, batch=1, m_mb=1, s_q=1, top_k=8)
+    return float(step.experts_touched(**{**base, **kw}))
 
 
 def test_experts_touched_limits():
-    one = step.experts_touched(n_layers=61, n_dense=3, n_experts=256, E_red=0, N_ep=1,
-                               batch=1, s_q=1, top_k=1)
-    assert one == pytest.approx(58)  # one token, one expert per MoE layer
-    full = step.experts_touched(n_layers=61, n_dense=3, n_experts=256, E_red=32, N_ep=144,
-                                batch=1000, s_q=1, top_k=8)
-    assert full == pytest.approx(58 * 2)
+    # one token choosing one expert on a single GPU touches (almost exactly) one expert
+    assert _touched(top_k=1) == pytest.approx(1.0)
+    # a large batch touches every local slot: (256 + 32) / 144 = 2 per GPU
+    assert _touched(E_red=32, N_ep=144, batch=1000) == pytest.approx(2.0)
+    # more tokens never touch fewer experts
+    b = np.array([1, 4, 16, 64, 256], dtype=float)
+    assert np.all(np.diff([_touched(N_ep=8, batch=x) for x in b]) > 0)
 
 
-def test_step_model_batch1_single_gpu():
-    layout = step.Layout(n_ep=1)
-    v = step.step_inputs(DSV3, catalog.gpu("H200"), layout, batch=1.0, ctx=1000.0)
-    out = step.breakdown(v)
-    assert out["t_comm"] == 0
-    assert out["t_step"] == pytest.approx(out["t_attn"] + out["t_moe"])
-    assert out["per_gpu"] == pytest.approx(out["per_user"])
+def test_attention_tp_does_not_over_count_routed_tokens():
+    # an attention TP group of 8 GPUs with 8 requests routes 8 tokens, as 8 DP ranks with 1 each
+    # would route 8 * 1: experts touched depend on the unit's distinct tokens only
+    for n_ep in (8, 72, 144):
+        tp = _touched(N_ep=n_ep, T_a=8, batch=8)
+        dp = _touched(N_ep=n_ep, T_a=1, batch=1)
+        assert tp == pytest.approx(dp)
 
 
-def test_overlap_never_slower_and_rates_consistent():
-    g = catalog.gpu("H800")
-    v = step.step_inputs(DSV3, g, step.Layout(n_ep=144, redundant=32), batch=np.array([1.0, 64.0, 256.0]),
-                         ctx=4989.0)
-    fast, slow = step.breakdown(v), step.breakdown(v, overlap=False)
-    assert np.all(fast["t_step"] <= slow["t_step"])
-    assert np.allclose(fast["per_gpu"], np.array([1, 64, 256]) * fast["per_user"])
-    assert np.all(np.diff(fast["per_gpu"]) > 0) and np.all(np.diff(fast["per_user"]) < 0)
+def test_two_micro_batches_touch_fewer_experts_each():
+    one, two = _touched(N_ep=8, batch=2), _touched(N_ep=8, batch=2, m_mb=2)
+    assert two < one < 2 * two
+
+
+# ----------------------------------------------------------------------------- the step model
+def test_bound_never_below_prediction():
+    b = np.arange(1.0, 129.0)
+    for gpu, ep, kw in (("H800", 144, {}), ("H800", 32, {}), ("H200", 8, {"attn_tp": 8}), ("GB300", 72, {}),
+                        ("B200", 144, {"mtp": 2}),
+                        ("GB200", 72, {"precision": step.Precision(moe="nvfp4", attn="fp8", kv="fp8")})):
+        t = step.terms(_unit(gpu, ep, **kw), b, CTX)
+        assert np.all(t["bound_tokens_per_s_per_gpu"] >= t["tokens_per_s_per_gpu"]), (gpu, ep, kw)
+
+
+def test_per_user_speed_falls_as_batch_grows():
+    t = step.terms(_unit(), np.arange(1.0, 132.0), CTX)
+    assert np.all(np.diff(t["tokens_per_s_per_user"]) < 0)
+    assert np.allclose(t["tokens_per_s_per_gpu"], np.arange(1.0, 132.0) * t["tokens_per_s_per_user"])
+
+
+def test_two_micro_batches_reread_the_weights():
+    # at a small batch the dense GEMMs are memory-bound: a second micro-batch streams them again
+    one = step.terms(_unit(micro_batches=1), 4.0, CTX)
+    two = step.terms(_unit(micro_batches=2), 4.0, CTX)
+    assert two["t_dense"] == pytest.approx(2 * one["t_dense"])
+    assert two["t_head"] == pytest.approx(2 * one["t_head"])
+    assert two["t_kernels"] == pytest.approx(2 * one["t_kernels"])
+
+
+def test_attention_tp_splits_the_dense_weights():
+    dp = step.terms(_unit("H200", 8), 1.0, CTX)
+    tp = step.terms(_unit("H200", 8, attn_tp=8), 1.0, CTX)
+    assert tp["t_dense"] == pytest.approx(dp["t_dense"] / 8)
+    # ... and the per-GPU rate counts each request once over the instance's GPUs
+    assert tp["tokens_per_s_per_gpu"] == pytest.approx(tp["tokens_per_s_per_user"] / 8)
+
+
+def test_serial_step_is_the_sum_of_its_parts():
+    u = _unit(micro_batches=1)
+    t = step.terms(u, np.array([1.0, 88.0, 130.0]), CTX)
+    parts = (t["t_attn"] + t["t_dense"] + t["t_head"] + t["t_moe"] + t["t_kernels"]) / u.values["kappa"] + t["t_comm"]
+    assert np.allclose(t["t_step"], parts)
 
 
 def test_overhead_adds_directly():
     g = catalog.gpu("H800")
-    base = step.breakdown(step.step_inputs(DSV3, g, step.Layout(n_ep=32), batch=16.0, ctx=4000.0))
-    slow = step.breakdown(step.step_inputs(DSV3, g, step.Layout(n_ep=32, overhead_s=0.01), batch=16.0, ctx=4000.0))
-    assert slow["t_step"] == pytest.approx(base["t_step"] + 0.01)
+    for mb in (1, 2):
+        base = step.terms(step.unit(DSV3, g, step.layout_for(DSV3, g, 144, micro_batches=mb)), 16.0, CTX)
+        slow = step.terms(step.unit(DSV3, g, step.layout_for(DSV3, g, 144, micro_batches=mb, overhead_s=0.01)), 16.0, CTX)
+        assert slow["t_step"] == pytest.approx(base["t_step"] + 0.01)
 
 
 def test_step_model_refuses_dense_models():
-    with pytest.raises(ValueError, match="MLA mixture-of-experts"):
-        step.step_inputs(catalog.model("llama-3.1-70b"), catalog.gpu("H100"), step.Layout(n_ep=8), 1.0, 1.0)
+    g = catalog.gpu("H100")
+    with pytest.raises(InputError, match="MLA mixture-of-experts"):
+        step.unit(catalog.model("llama-3.1-70b"), g, step.Layout(ep=8))
 
 
-def test_capacity():
-    W = params.weight_bytes_ep(DSV3, n_ep=8, bytes_per_weight=1, resident=True)
-    assert decode.kv_capacity(HBM=80e9, W_res=W, reserve=0) < 0  # V3 does not fit in 8 H800
-    b = decode.max_batch(HBM=141e9, W_res=W, reserve=0, ctx=4989, S_kv=70272)
-    assert b == np.floor((141e9 - W) / (4989 * 70272))
+# ----------------------------------------------------------------------------- capacity
+def test_max_batch_is_the_largest_batch_that_fits():
+    for gpu, ep in (("H800", 144), ("H800", 32), ("H200", 8), ("B200", 144), ("GB300", 72)):
+        u = _unit(gpu, ep)
+        b = step.max_batch(u, CTX)
+        assert b >= 1 and step.fits(u, b, CTX) and not step.fits(u, b + 1, CTX)
+        assert step.users_that_fit(DSV3, catalog.gpu(gpu), u.layout, CTX) == b
 
 
-def test_full_expression_equals_parts():
-    g = catalog.gpu("H800")
-    v = step.step_inputs(DSV3, g, step.Layout(n_ep=144, redundant=32, overhead_s=0.002),
-                         batch=np.array([1.0, 88.0, 300.0]), ctx=4989.0)
-    full = step.step_time_overlap(**{s.name: v[s.name] for s in step.step_time_overlap.symbols})
-    assert np.allclose(full, step.breakdown(v)["t_step"])
-    serial = step.step_time_serial(**{s.name: v[s.name] for s in step.step_time_serial.symbols})
-    assert np.allclose(serial, step.breakdown(v, overlap=False)["t_step"])
+def test_capacity_counts_the_one_reserve():
+    u = _unit("H200", 8)
+    mem = step.memory(u, 0.0, CTX)
+    assert mem["reserve"] == pytest.approx(step.HBM_RESERVE_SHARE * catalog.gpu("H200").hbm_capacity)
+    # every resident weight: more than the routed and shared experts alone (the seed's 76.5 GiB)
+    assert u.weights_resident > 76.5 * 2**30
 
 
-def test_wide_ep_layout_follows_the_nvlink_domain():
-    rack, node = step.wide_ep_layout(catalog.gpu("GB300")), step.wide_ep_layout(catalog.gpu("H800"))
-    assert (rack.n_ep, rack.redundant, rack.link_latency_s) == (72, 32, step.LINK_LATENCY_S["nvlink"])
-    assert (node.n_ep, node.redundant, node.link_latency_s) == (144, 32, step.LINK_LATENCY_S["scale_out"])
-    assert step.wide_ep_layout(catalog.gpu("GB300"), weight_bytes=0.5).weight_bytes == 0.5
+def test_a_layout_that_does_not_fit_reports_no_throughput():
+    u = _unit("H800", 8)                       # DeepSeek-V3 in eight H800s: the weights alone exceed HBM
+    assert step.max_batch(u, CTX) == 0 and operating.frontier(u, CTX) is None
+    for f in (lambda: operating.max_throughput(u, CTX), lambda: operating.at_per_user(u, CTX, 1.0),
+              lambda: operating.at_batch(u, CTX, 1.0)):
+        with pytest.raises(InputError):
+            f()
+    p = projections.project(DSV3, catalog.gpu("H800"), u.layout, CTX, 1.0)
+    assert not p.reachable and p.predicted is None and "does not fit" in p.reason
 
 
-def test_users_that_fit_is_the_largest_batch_that_fits():
-    ctx = 4989
-    for name in ("H800", "H200", "B200"):
-        g = catalog.gpu(name)
-        lay = step.Layout(n_ep=32)
-        W = params.weight_bytes_ep(DSV3, n_ep=32, bytes_per_weight=1, resident=True)
-        per_user = ctx * step.step_inputs(DSV3, g, lay, batch=1, ctx=ctx)["S_kv"]
-        room = g.hbm_capacity * (1 - step.HBM_RESERVE_SHARE) - W
-        b = step.users_that_fit(DSV3, g, lay, ctx)
-        assert b * per_user <= room < (b + 1) * per_user
-    # EP8 on an H800: the weights alone exceed HBM, so nobody fits and there is no frontier
-    h800 = catalog.gpu("H800")
-    assert step.users_that_fit(DSV3, h800, step.Layout(n_ep=8), ctx) == 0
-    assert step.frontier(DSV3, h800, step.Layout(n_ep=8), ctx) is None
-    assert step.best_gpu_rate(DSV3, h800, step.Layout(n_ep=8), ctx, 1) == 0
-    with pytest.raises(ValueError, match="MLA mixture-of-experts"):
-        step.users_that_fit(catalog.model("llama-3.1-70b"), h800, step.Layout(n_ep=8), ctx)
-    with pytest.raises(ValueError, match="reserve share"):
-        step.users_that_fit(DSV3, h800, step.Layout(n_ep=32), ctx, reserve_share=1.5)
+def test_at_per_user_is_the_best_point_above_the_floor():
+    u = _unit()
+    out = operating.frontier(u, CTX)
+    floor = float(np.median(out["tokens_per_s_per_user"]))
+    best = operating.at_per_user(u, CTX, floor)
+    assert best["tokens_per_s_per_user"] >= floor
+    assert best["tokens_per_s_per_gpu"] == pytest.approx(out["tokens_per_s_per_gpu"][out["tokens_per_s_per_user"] >= floor].max())
+    assert operating.at_per_user(u, CTX, 1.5 * floor)["tokens_per_s_per_gpu"] < best["tokens_per_s_per_gpu"]
+    with pytest.raises(InputError, match="out of reach"):
+        operating.at_per_user(u, CTX, 1e6)
 
 
-def test_frontier_trades_interactivity_for_throughput():
-    g, lay, ctx = catalog.gpu("H800"), step.Layout(n_ep=144, redundant=32), 4989
-    out = step.frontier(DSV3, g, lay, ctx, points=40)
-    assert out["batch"][0] == 1 and out["batch"][-1] == step.users_that_fit(DSV3, g, lay, ctx)
-    assert np.all(np.diff(out["per_user"]) < 0) and np.all(np.diff(out["per_gpu"]) > 0)
-    # the best rate at a per-user floor is the frontier's largest per-GPU rate above it
-    floor = float(np.median(out["per_user"]))
-    best = step.best_gpu_rate(DSV3, g, lay, ctx, floor)
-    full = step.frontier(DSV3, g, lay, ctx)
-    assert best == pytest.approx(full["per_gpu"][full["per_user"] >= floor].max())
-    assert step.best_gpu_rate(DSV3, g, lay, ctx, 2 * floor) < best
-    assert step.best_gpu_rate(DSV3, g, lay, ctx, 1e9) == 0
+# ----------------------------------------------------------------------------- layouts
+def test_default_layouts():
+    h800, gb300 = catalog.gpu("H800"), catalog.gpu("GB300")
+    assert step.layout_for(DSV3, h800, 144).redundant == 32 and step.layout_for(DSV3, h800, 8).redundant == 0
+    assert step.layout_for(DSV3, h800, 144).micro_batches == 2 and step.layout_for(DSV3, h800, 8).micro_batches == 1
+    rack, node = step.wide_ep_layout(gb300), step.wide_ep_layout(h800)
+    assert (rack.ep, rack.redundant, rack.micro_batches) == (72, 32, 1)
+    assert (node.ep, node.redundant, node.micro_batches) == (144, 32, 2)
+    with pytest.raises(InputError):
+        step.Layout(ep=144, attn_tp=7)

@@ -147,3 +147,45 @@ def test_bad_arguments(case, capsys):
     for flag, value in flags.items():
         argv += [flag, value]
     _run(argv + ["--json"], capsys)
+
+
+MODEL_FLAGS = {
+    "--gpu": st.sampled_from(["H800", "H200", "B200", "GB200", "H20", "nope", ""]),
+    "--ep": st.sampled_from(["8", "16", "32", "72", "144", "0", "-8", "12", "1e3", "99999999999"]),
+    "--redundant": st.sampled_from(["0", "32", "-1", "x", "5000"]),
+    "--attn": st.sampled_from(["dp", "tp", "xx"]),
+    "--attn-tp": st.sampled_from(["1", "8", "3", "0", "x"]),
+    "--moe-tp": st.sampled_from(["1", "2", "4", "7", "0"]),
+    "--micro-batches": st.sampled_from(["1", "2", "3", "x"]),
+    "--moe-dtype": st.sampled_from(["fp8", "bf16", "nvfp4", "int4"]),
+    "--attn-dtype": st.sampled_from(["bf16", "fp8", "fp4"]),
+    "--isl": st.sampled_from(["1", "2000", "131072", "0", "-5", "1e9", "10000000000000"]),
+}
+DECODE_ONLY = {
+    "--osl": st.sampled_from(["1", "500", "0", "x"]),
+    "--kv-dtype": st.sampled_from(["bf16", "fp8", "int8"]),
+    "--mtp": st.sampled_from(["0", "1", "3", "9", "-1"]),
+    "--accept": st.sampled_from(["0.5", "0.99", "1", "1.5", "nan"]),
+    "--batch": st.sampled_from(["1", "64", "4096", "0", "1:4", "99999999"]),
+    "--per-user": st.sampled_from(["1", "20", "0", "-3", "1e9", "inf"]),
+}
+PREFILL_ONLY = {
+    "--cached-fraction": st.sampled_from(["0", "0.563", "0.99", "1", "-0.1", "x"]),
+    "--chunk": st.sampled_from(["1", "2048", "16384", "0", "100000000"]),
+}
+
+
+def _flags(table):
+    return st.dictionaries(st.sampled_from(sorted(table)), st.just(None), max_size=len(table)).flatmap(
+        lambda d: st.fixed_dictionaries({k: table[k] for k in d}))
+
+
+@settings(max_examples=300, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(command=st.sampled_from(["decode", "prefill"]), common=_flags(MODEL_FLAGS), dec=_flags(DECODE_ONLY),
+       pre=_flags(PREFILL_ONLY), model=st.sampled_from(["deepseek-v3", "deepseek-v2-lite", "qwen3-30b-a3b", "x"]))
+def test_bad_step_model_arguments(command, common, dec, pre, model, capsys):
+    argv = [command, "--model", model]
+    for flag, value in {**common, **(dec if command == "decode" else pre)}.items():
+        argv += [flag, value]
+    _run(argv + ["--json"], capsys)

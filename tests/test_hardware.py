@@ -1,12 +1,16 @@
-"""Formulas of the hardware chapter: token cost, dense against sparse attention bytes, FP4 and attention TP."""
+"""The hardware chapter: token cost, dense against sparse attention bytes, precisions and attention TP in
+the step model, price sources, per-GPU projections and the validation errors by kind."""
 import numpy as np
 import pytest
 import sympy as sp
 
-from inference_arithmetic import catalog, comm, fleet, kv, step
+from inference_arithmetic import catalog, comm, fleet, kv, projections, step, validation
+from inference_arithmetic.errors import InputError
 from inference_arithmetic.symbols import S
 
 DSV3 = catalog.model("deepseek-v3")
+CTX = 4989.0
+FP4 = step.Precision(moe="nvfp4", attn="fp8", kv="fp8")
 
 
 def test_token_cost_hand_value():
@@ -14,20 +18,19 @@ def test_token_cost_hand_value():
     c = fleet.token_cost(price=2 / 3600, R_gpu=1850, util=1)
     assert c * 1e6 == pytest.approx(2 / 3600 / 1850 * 1e6)
     assert fleet.token_cost(price=2 / 3600, R_gpu=1850, util=0.5) == pytest.approx(2 * c)
+    assert projections.cost_per_mtok(2 / 3600, 1850) == pytest.approx(2 / 3600 / 1850 * 1e6)
 
 
 def test_sparse_below_topk_reads_everything_plus_the_index():
-    b = kv.sparse_bytes_per_step(n_layers=61, ctx=1000, S_lat=656, b_idx=132, k_top=2048)
-    assert b == 61 * 1000 * (656 + 132)
+    assert kv.sparse_bytes_per_step(n_layers=61, ctx=1000, S_lat=656, b_idx=132, k_top=2048) == 61 * 1000 * (656 + 132)
     assert kv.dense_bytes_per_step(n_layers=61, ctx=1000, S_lat=656) == 61 * 1000 * 656
 
 
 def test_sparse_above_topk_and_crossover():
     big = kv.sparse_bytes_per_step(n_layers=61, ctx=131072, S_lat=656, b_idx=132, k_top=2048)
     assert big == 61 * (131072 * 132 + 2048 * 656)
-    dense = kv.dense_bytes_per_step.expr
     sparse = kv.sparse_bytes_per_step.expr.subs(sp.Min(S.ctx, S.k_top), S.k_top)
-    cross = sp.solve(sp.Eq(dense, sparse), S.ctx)[0]
+    cross = sp.solve(sp.Eq(kv.dense_bytes_per_step.expr, sparse), S.ctx)[0]
     assert float(cross.subs({S.S_lat: 656, S.b_idx: 132, S.k_top: 2048})) == pytest.approx(2048 * 656 / (656 - 132))
 
 
@@ -35,27 +38,95 @@ def test_comm_latency_floor():
     assert comm.comm_latency(n_layers=61, n_dense=3, t_lat=10e-6) == pytest.approx(2 * 58 * 10e-6)
 
 
-def test_fp4_and_attention_tp_shrink_the_step():
+# ----------------------------------------------------------------------------- precisions and layouts
+def test_nvfp4_needs_blackwell():
+    for name in ("H800", "H100", "H200"):
+        g = catalog.gpu(name)
+        with pytest.raises(InputError, match="FP4"):
+            step.unit(DSV3, g, step.wide_ep_layout(g, precision=step.Precision(moe="nvfp4")))
+    with pytest.raises(InputError):
+        step.Precision(moe="int4")
+    with pytest.raises(InputError):
+        step.Precision(kv="fp4")
+
+
+def test_nvfp4_halves_resident_experts_and_speeds_the_batch_one_step():
     g = catalog.gpu("GB300")
-    base = step.breakdown(step.step_inputs(DSV3, g, step.Layout(n_ep=72, redundant=32), batch=1.0, ctx=4989.0))
-    fp4 = step.breakdown(step.step_inputs(DSV3, g, step.Layout(n_ep=72, redundant=32, weight_bytes=0.5),
-                                          batch=1.0, ctx=4989.0))
-    tp = step.breakdown(step.step_inputs(DSV3, g, step.Layout(n_ep=72, redundant=32, weight_bytes=0.5, attn_tp=8),
-                                         batch=1.0, ctx=4989.0))
-    assert fp4["t_step"] < base["t_step"] and tp["t_step"] < fp4["t_step"]
-    assert tp["per_gpu"] == pytest.approx(tp["per_user"] / 8)
+    fp8 = step.unit(DSV3, g, step.wide_ep_layout(g))
+    fp4 = step.unit(DSV3, g, step.wide_ep_layout(g, precision=step.Precision(moe="nvfp4")))
+    assert fp4.weights_resident < fp8.weights_resident
+    assert step.max_batch(fp4, CTX) > step.max_batch(fp8, CTX)
+    assert step.terms(fp4, 1.0, CTX)["t_moe"] < step.terms(fp8, 1.0, CTX)["t_moe"]
 
 
-def test_fp4_refused_where_absent():
-    with pytest.raises(catalog.CatalogError, match="no fp4"):
-        step.step_inputs(DSV3, catalog.gpu("H200"), step.Layout(n_ep=8, weight_bytes=0.5), 1.0, 1.0)
-    with pytest.raises(ValueError, match="weight bytes"):
-        step.step_inputs(DSV3, catalog.gpu("H200"), step.Layout(n_ep=8, weight_bytes=3), 1.0, 1.0)
+def test_fp8_kv_doubles_the_users_that_fit():
+    # in one node (no DeepEP buffers per user) the room after the weights holds twice the FP8 caches
+    g = catalog.gpu("B200")
+    bf16 = step.unit(DSV3, g, step.layout_for(DSV3, g, 8))
+    fp8 = step.unit(DSV3, g, step.layout_for(DSV3, g, 8, precision=step.Precision(kv="fp8")))
+    b = step.max_batch(bf16, CTX)
+    assert 2 * b <= step.max_batch(fp8, CTX) <= 2 * b + 1
+    # across nodes each user also needs DeepEP receive buffers, so FP8 KV gives less than twice
+    wide16, wide8 = (step.unit(DSV3, g, step.wide_ep_layout(g, precision=step.Precision(kv=k))) for k in ("bf16", "fp8"))
+    assert step.max_batch(wide16, CTX) < step.max_batch(wide8, CTX) < 2 * step.max_batch(wide16, CTX)
 
 
+def test_attention_tp_and_mtp_raise_the_fastest_user():
+    g = catalog.gpu("GB300")
+    base = projections.fastest_user(DSV3, g, step.layout_for(DSV3, g, 72, precision=FP4), CTX)
+    tp = projections.fastest_user(DSV3, g, step.layout_for(DSV3, g, 72, attn_tp=8, precision=FP4), CTX)
+    mtp = projections.fastest_user(DSV3, g, step.layout_for(DSV3, g, 72, attn_tp=8, mtp=3, precision=FP4), CTX)
+    assert base["predicted"] < tp["predicted"] < mtp["predicted"]
+    for f in (base, tp, mtp):
+        assert f["bound"] >= f["predicted"]
+
+
+def test_projection_per_gpu_and_its_bound():
+    for name in ("H800", "H200", "B200", "B300", "GB200", "GB300"):
+        g = catalog.gpu(name)
+        p = projections.project(DSV3, g, step.wide_ep_layout(g), CTX, 21.0)
+        assert p.reachable and p.per_user >= 21.0 and 1 <= p.batch <= p.users_fit
+        assert p.bound >= p.predicted > 0
+    # a per-user floor above the fastest user gives no rate, with the reason
+    h100 = catalog.gpu("H100")
+    fastest = projections.fastest_user(DSV3, h100, step.wide_ep_layout(h100), CTX)["predicted"]
+    p = projections.project(DSV3, h100, step.wide_ep_layout(h100), CTX, 1.01 * fastest)
+    assert not p.reachable and "out of reach" in p.reason
+
+
+# ----------------------------------------------------------------------------- prices
 def test_every_priced_gpu_is_in_the_catalog():
     for name in ("H800", "H100", "H200", "B200", "GB200", "GB300"):
         assert catalog.gpu_hour_price(name).si > 0
         catalog.gpu(name)
     with pytest.raises(catalog.CatalogError, match="unknown GPU-hour price"):
         catalog.gpu_hour_price("B300")
+    for q in projections.price_quotes():
+        catalog.gpu(q.gpu)
+        assert q.si == pytest.approx(q.usd_per_hour / 3600)
+
+
+def test_ranking_uses_one_source_and_no_vendor_price():
+    gpus = ("H800", "H100", "H200", "B200", "B300", "GB200", "GB300")
+    src = projections.ranking_source(gpus)
+    quotes = projections.quotes_by_source()
+    assert not any(q.vendor_quoted for q in quotes[src].values())
+    covered = len([g for g in gpus if g in quotes[src]])
+    assert all(len([g for g in gpus if g in qs]) <= covered for s, qs in quotes.items()
+               if not any(q.vendor_quoted for q in qs.values()))
+    vendor = [q for q in projections.price_quotes() if q.vendor_quoted]
+    assert {q.gpu for q in vendor} >= {"GB300"} and all(q.src == "nvidia-cost-per-token-news" for q in vendor)
+
+
+# ----------------------------------------------------------------------------- validation by kind
+def test_validation_groups_partition_the_scored_entries():
+    n = validation.summary()["n"]
+    for by in ("generation", "phase", "metric"):
+        groups = projections.validation_groups(by)
+        assert sum(v["n"] for v in groups.values()) == n
+        for v in groups.values():
+            assert v["lowest"] <= v["mean"] <= v["highest"] and v["median_abs"] >= 0
+    assert set(projections.validation_groups("generation")) <= {"Hopper", "Blackwell"}
+    assert projections.validation_errors(lambda p: False)["n"] == 0
+    with pytest.raises(InputError):
+        projections.validation_groups("vendor")

@@ -11,8 +11,8 @@ import pytest
 from inference_arithmetic.rounding import SIGNIFICANT_DIGITS, stable, stable_data
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
-# a decimal float literal (with a point or an exponent), not part of a word, version or hex id
-FLOAT = re.compile(r"(?<![\w.#-])-?(\d+\.\d+(?:[eE][+-]?\d+)?|\d+[eE][+-]?\d+)(?![\w.])")
+# a decimal float literal (with a point or an exponent), not part of a word, version, hex or arXiv id
+FLOAT = re.compile(r"(?<![\w.#-])(?<!arXiv:)-?(\d+\.\d+(?:[eE][+-]?\d+)?|\d+[eE][+-]?\d+)(?![\w.])")
 
 
 def significant_digits(literal: str) -> int:
@@ -27,6 +27,7 @@ def too_long(text: str) -> list[str]:
 def test_the_scanner_finds_long_floats():
     assert too_long('{"x": 12799.061316459894, "y": 1.5, "v": "5.20.1", "n": 123456789}') == ["12799.061316459894"]
     assert too_long("1.2345678e-05 and 1.23456789e-05") == ["1.23456789e-05"]
+    assert too_long("(arXiv:2412.19437)") == []
     assert stable(12799.061316459894) == 12799.061 and stable_data({"a": [0.1 + 0.2]}) == {"a": [0.3]}
 
 

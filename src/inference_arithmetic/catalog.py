@@ -425,4 +425,5 @@ def source_keys() -> set[str]:
         keys.add(fam["src"])
         keys |= {r["src"] for r in fam["rows"] if "src" in r}
     keys |= {e["src"] for e in _yaml("validation.yaml").values()}  # the validation set
+    keys |= {v["src"] for v in _yaml("price_sources.yaml").values() if isinstance(v, dict) and "src" in v}
     return keys

@@ -203,9 +203,17 @@ def cmd_sol(args) -> dict:
                    kv_room_bytes=max(float(room - reserve), 0.0),
                    max_batch=np.maximum(decode.max_batch(HBM=g.hbm_capacity, W_res=W_res, reserve=reserve,
                                                          ctx=ctx, S_kv=S_kv), 0))
+        if m.attention == "mla" and m.is_moe:  # the step model's memory accounting: the book's one count
+            moe = {"fp4": "nvfp4"}.get(args.weight_dtype, args.weight_dtype)
+            if moe != "nvfp4" or g.dense_fp4 is not None:
+                u = step.unit(m, g, step.layout_for(m, g, n_ep, redundant=args.redundant, mtp=1 if args.mtp_accept else 0,
+                                                    precision=step.Precision(moe=moe, kv=args.kv_dtype)))
+                out["weight_bytes_resident"] = u.weights_resident
+                out["max_batch"] = step.max_batch(u, ctx)
+                out["weights_fit"] = bool(u.weights_resident < g.hbm_capacity * (1 - step.HBM_RESERVE_SHARE))
         if batch is not None:
             out["batch"] = batch
-            out["fits"] = decode.kv_footprint(batch=batch, ctx=ctx, S_kv=S_kv) + W_res + reserve <= g.hbm_capacity
+            out["fits"] = batch <= np.asarray(out["max_batch"])
             out["bandwidth_bound_tokens_per_s"] = decode.gpu_rate(accept=accept, batch=batch, BW=g.hbm_bandwidth,
                                                                   ctx=ctx, S_kv=S_kv, W=W_read)
     return out
@@ -339,6 +347,8 @@ def _print_plan(d: dict) -> None:
 
 
 def _jsonable(x):
+    if isinstance(x, np.ndarray) and x.ndim == 0:
+        return x.item()
     if isinstance(x, np.ndarray):
         x = x.tolist()
         return x[0] if len(x) == 1 else x

@@ -9,7 +9,7 @@ from .figures import check
 from .formula import Formula
 from .rounding import stable
 
-__all__ = ["glue_figure", "glue_number", "glue_equation", "glue_measurements", "glue_chart",
+__all__ = ["glue_figure", "glue_number", "glue_text", "glue_equation", "glue_measurements", "glue_chart",
            "markdown_table", "cite", "reproduced_figures_table"]
 
 
@@ -34,6 +34,11 @@ def glue_figure(key: str) -> str:
 def glue_number(name: str, value) -> None:
     """Glue a computed number (prose formats it with ``{glue:text}`name:,.0f```)."""
     _glue(name, stable(value))
+
+
+def glue_text(name: str, text: str) -> None:
+    """Glue a short computed string (a GPU name, a layout) for ``{glue:text}`name```."""
+    _glue(name, str(text))
 
 
 def glue_measurements(group: str, prefix: str = "") -> None:

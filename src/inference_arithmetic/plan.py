@@ -30,7 +30,7 @@ from .errors import CatalogError, InputError
 from .inputs import number
 from .step import Precision, _fast
 
-__all__ = ["Workload", "Profile", "price_sources", "default_price_source", "search", "deepseek_check",
+__all__ = ["Workload", "Profile", "price_sources", "default_price_source", "search", "deepseek_check", "cost_frontier",
            "MTP_DRAFTS", "EP_SIZES", "BATCHES", "CHUNKS"]
 
 EP_SIZES = (8, 16, 32, 36, 48, 64, 72, 128, 144, 256)
@@ -351,3 +351,22 @@ def deepseek_check() -> dict:
             "nodes_avg": nodes_avg, "nodes_avg_published": d6("average_nodes"),
             "nodes_peak": nodes_avg * peak_ratio, "nodes_peak_published": d6("peak_nodes"),
             "error_avg": nodes_avg / d6("average_nodes") - 1}
+
+
+def cost_frontier(m: Model, w: Workload, floors, gpu_names=None, source: str | None = None) -> list[dict]:
+    """The cheapest deployment of each GPU type at each per-user floor in ``floors``: the
+    cost-interactivity frontier (rows: gpu, per_user, usd_per_token, usd_per_m_output, mode)."""
+    rows = []
+    names = list(gpu_names) if gpu_names else [g for g in all_gpus() if g in _prices(source or default_price_source())]
+    for name in names:
+        for f in floors:
+            try:
+                r = search(m, Workload(**{**w.__dict__, "per_user": float(f)}), [name], source, top=1)
+            except InputError:
+                continue
+            d = r["deployments"][0]
+            tokens_per_s = w.input_per_s + w.output_per_s
+            rows.append({"gpu": name, "per_user": float(f), "mode": d["mode"],
+                         "usd_per_token": d["usd_per_day"] / (tokens_per_s * DAY_S),
+                         "usd_per_m_output": d["usd_per_m_output"], "usd_per_day": d["usd_per_day"]})
+    return rows

@@ -7,7 +7,9 @@
 * :func:`fastest_user`: a user's speed with the deployment serving one request per attention
   instance (the interactivity ceiling), predicted and bound.
 * :func:`price_quotes`, :func:`ranking_source`, :func:`cost_per_mtok`: GPU-hour prices with
-  their source, ranked on one source at a time, vendor-chosen prices flagged.
+  their source, ranked on one source at a time, vendor-chosen prices flagged;
+  :func:`list_quotes`, :func:`price_band`: the providers' price lists (``price_sources.yaml``)
+  and the spread of every published price of a GPU (the sensitivity band).
 * :func:`validation_errors`, :func:`validation_groups`: how far the model is from published
   **measurements** by other teams, by kind of measurement (from :mod:`.validation`).
 
@@ -27,7 +29,7 @@ from .catalog import GPU, Model
 from .errors import InputError
 from .units import convert
 
-__all__ = ["GENERATION", "Projection", "project", "fastest_user", "PriceQuote", "price_quotes",
+__all__ = ["GENERATION", "Projection", "project", "fastest_user", "PriceQuote", "price_quotes", "list_quotes", "price_band",
            "quotes_by_source", "ranking_source", "cost_per_mtok", "validation_errors", "validation_groups"]
 
 #: GPU generation of each catalog GPU (for grouping validation errors).
@@ -97,6 +99,7 @@ class PriceQuote:
     src: str
     note: str
     vendor_quoted: bool
+    source: str = ""          # the price list: a block of price_sources.yaml, or the src key for prices.yaml
 
 
 @lru_cache(maxsize=None)
@@ -108,8 +111,30 @@ def price_quotes() -> tuple[PriceQuote, ...]:
     for r in rows:
         v = catalog._value(r, f"prices.yaml {r['gpu']}", "USD/GPU/h")
         out.append(PriceQuote(r["gpu"], convert(v.value, v.unit, "USD/GPU/h"), v.si, v.src, v.note,
-                              bool(r.get("vendor_quoted", False))))
+                              bool(r.get("vendor_quoted", False)), v.src))
     return tuple(out)
+
+
+@lru_cache(maxsize=None)
+def list_quotes() -> tuple[PriceQuote, ...]:
+    """Every on-demand price of ``price_sources.yaml`` (one block per provider's price list),
+    with ``source`` the block's id (``hyperstack-2026-08``); none of them is vendor-quoted."""
+    from .plan import price_sources
+    out = []
+    for source, block in price_sources().items():
+        for g, p in block["gpus"].items():
+            if p.get("on_demand"):
+                usd = float(p["on_demand"])
+                out.append(PriceQuote(g, usd, convert(usd, "USD/GPU/h", "USD/GPU/s"), block["src"],
+                                      str(p.get("note", "")), False, source))
+    return tuple(out)
+
+
+def price_band(gpu_key: str) -> tuple[float, float, int] | None:
+    """(cheapest, dearest, count) of the published on-demand prices for ``gpu_key`` (USD per
+    GPU-hour) over every price list and quote, vendor-quoted prices left out; ``None`` if none."""
+    v = [q.usd_per_hour for q in price_quotes() + list_quotes() if q.gpu == gpu_key and not q.vendor_quoted]
+    return (min(v), max(v), len(v)) if v else None
 
 
 def quotes_by_source() -> dict[str, dict[str, PriceQuote]]:

@@ -595,11 +595,13 @@ def fits(u: Unit, batch, ctx_max):
     return memory(u, batch, ctx_max)["free"] >= 0
 
 
-def max_batch(u: Unit, ctx_max: float) -> int:
-    """The most requests per attention instance that fit at ``ctx_max`` tokens (0: none)."""
-    per_req = ctx_max * u.values["S_kv"] + _buffer_bytes_per_token(u) * u.values["s_q"] / u.layout.attn_tp
+def max_batch(u: Unit, ctx_max):
+    """The most requests per attention instance that fit at ``ctx_max`` tokens (0: none); an
+    array of contexts gives an array of counts."""
+    per_req = np.asarray(ctx_max, dtype=float) * u.values["S_kv"] + _buffer_bytes_per_token(u) * u.values["s_q"] / u.layout.attn_tp
     room = u.gpu.hbm_capacity * (1 - HBM_RESERVE_SHARE) - u.weights_resident
-    return max(int(room // per_req), 0)
+    out = np.maximum(np.floor(room / per_req), 0)
+    return int(out) if out.ndim == 0 else out
 
 
 def users_that_fit(model: Model, gpu: GPU, layout: Layout, ctx: float) -> int:

@@ -1,0 +1,103 @@
+"""The capacity planner: search, costs, constraints and the command line contract."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from inference_arithmetic import catalog, cli, plan
+from inference_arithmetic.errors import InputError
+
+V3 = catalog.model("deepseek-v3")
+
+
+def run(argv, capsys):
+    code = cli.main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture(scope="module")
+def result():
+    w = plan.Workload.from_tokens_per_day(50e9, 2000, 500, per_user=20, ttft_s=5,
+                                          profile=plan.Profile.cosine(1.5))
+    return w, plan.search(V3, w, ["H100", "H200", "B200"])
+
+
+def test_search_is_large_and_ranked(result):
+    w, r = result
+    assert r["candidates"] >= 10**6
+    costs = [d["usd_per_day"] for d in r["deployments"]]
+    assert costs == sorted(costs) and len(costs) == 10
+    for d in r["deployments"]:
+        assert d["tokens_per_s_per_user"] >= w.per_user and d["ttft_s"] <= w.ttft_s
+        assert d["gpus_peak"] >= d["gpus_avg"] * 1.5 - 1e-9      # the peak of the profile, whole units
+        assert d["nodes_peak"] * 8 >= d["gpus_peak"]
+
+
+def test_costs_add_up(result):
+    w, r = result
+    d = r["deployments"][0]
+    in_day, out_day = w.input_per_s * 86400, w.output_per_s * 86400
+    assert d["usd_per_m_input"] * in_day / 1e6 + d["usd_per_m_output"] * out_day / 1e6 == pytest.approx(d["usd_per_day"])
+    od, res = d["price_on_demand"], d["price_reserved"]
+    assert res * 24 * d["gpus_avg"] <= d["usd_per_day"] * 1.0000001 <= od * 24 * d["gpus_avg"] * 1.5  # elastic in between
+    assert d["reserved_gpus"] < d["gpus_avg"] * 1.5
+
+
+def test_elastic_split_follows_the_reserve_rule():
+    shape = np.asarray(plan.Profile.cosine(1.4).shape)
+    r, e = plan._elastic(shape, 2.0, 4.0)
+    assert np.mean(shape > r) == pytest.approx(0.5, abs=0.01)     # exceeded p_r/p_o of the time
+    assert plan._elastic(np.ones(1), 2.0, 4.0) == (1.0, 0.0)      # flat: reserve it all
+    assert plan._elastic(shape, 4.0, 4.0) == (0.0, 1.0)           # no discount: rent it all
+
+
+def test_infeasible_requirements_name_the_constraint():
+    w = plan.Workload(requests_per_s=10, isl=2000, osl=500, per_user=5000)
+    with pytest.raises(InputError, match="no deployment reaches 5000 tok/s per user: the fastest is"):
+        plan.search(V3, w, ["H200"])
+    w = plan.Workload(requests_per_s=10, isl=2000, osl=500, per_user=10, ttft_s=0.001)
+    with pytest.raises(InputError, match="no deployment meets TTFT"):
+        plan.search(V3, w, ["H200"])
+
+
+def test_deepseek_check_is_within_the_stated_error():
+    c = plan.deepseek_check()
+    assert abs(c["error_avg"]) < 0.25
+    assert c["nodes_peak"] > c["nodes_avg"]
+
+
+def test_plan_command_contract(capsys, tmp_path):
+    code, out, err = run(["plan", "--model", "deepseek-v3", "--tokens-per-day", "2e10", "--isl", "2000", "--osl",
+                          "500", "--per-user", "20", "--ttft", "5", "--gpus", "H200,B200", "--profile", "cosine:1.3",
+                          "--json"], capsys)
+    assert code == 0, err
+    d = json.loads(out)
+    keys = {"gpu", "mode", "gpus_avg", "gpus_peak", "nodes_avg", "nodes_peak", "usd_per_day", "usd_per_m_input",
+            "usd_per_m_output", "ttft_s", "tokens_per_s_per_user", "layout"}
+    assert d["deployments"] and all(keys <= set(x) for x in d["deployments"])
+    csv = tmp_path / "load.csv"
+    csv.write_text("hour,load\n" + "\n".join(str(1 + (h > 8) * 0.5) for h in range(24)))
+    code, out, _ = run(["plan", "--model", "deepseek-v3", "--requests-per-s", "5", "--isl", "1000", "--osl", "1000",
+                        "--per-user", "30", "--gpus", "H200", "--profile", str(csv), "--json"], capsys)
+    assert code == 0 and json.loads(out)["profile"].startswith("hourly")
+
+
+@pytest.mark.parametrize("argv,needle", [
+    (["--tokens-per-day", "1e9", "--isl", "100", "--osl", "100", "--per-user", "20", "--profile", "sine"], "--profile"),
+    (["--tokens-per-day", "1e9", "--isl", "100", "--osl", "100", "--per-user", "20", "--profile", "cosine:9"],
+     "peak-to-mean"),
+    (["--tokens-per-day", "-5", "--isl", "100", "--osl", "100", "--per-user", "20"], "positive number"),
+    (["--tokens-per-day", "1e9", "--isl", "100", "--osl", "100", "--per-user", "20", "--gpus", "H900"], "unknown GPU"),
+    (["--tokens-per-day", "1e9", "--isl", "100", "--osl", "100", "--per-user", "20", "--prices", "ebay"],
+     "unknown price source"),
+    (["--tokens-per-day", "1e9", "--requests-per-s", "3", "--isl", "100", "--osl", "100", "--per-user", "20"],
+     "not allowed"),
+    (["--tokens-per-day", "1e9", "--isl", "100", "--osl", "100", "--per-user", "20", "--profile", "/dev/zero.csv"],
+     "no such file"),
+])
+def test_plan_bad_input(argv, needle, capsys):
+    code, out, err = run(["plan", "--model", "deepseek-v3", *argv], capsys)
+    assert code == 2 and not out and err.count("\n") == 1 and needle in err, err
