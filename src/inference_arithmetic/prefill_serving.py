@@ -15,7 +15,7 @@ from .formula import formula
 from .prefill import prefill_context, prefill_tokens_per_request
 from .step import A_f, _fast
 
-__all__ = ["prefill_attn_flop", "pd_ratio_curve", "ttft_curve", "modes_frontier", "prefill_validation",
+__all__ = ["prefill_attn_flop", "attention_share", "at_speed", "pd_ratio_curve", "ttft_curve", "modes_frontier", "prefill_validation",
            "validation_by_team"]
 
 prefill_attn_flop = formula(
@@ -25,6 +25,14 @@ prefill_attn_flop = formula(
 
 def _dsv3_h800() -> tuple[Model, GPU]:
     return model("deepseek-v3"), gpu("H800")
+
+
+def attention_share(u: step.Unit, isl: float, cached: float) -> float:
+    """Share of a prefill step's computation time (attention, dense GEMMs, head, experts, kernel
+    floors) that attention takes, for prompts of ``isl`` tokens on prefill unit ``u``."""
+    t = prefill.prefill(u, isl, cached)
+    work = float(t["t_attn"] + t["t_dense"] + t["t_head"] + t["t_moe"] + t["t_kernels"])
+    return float(t["t_attn"]) / work
 
 
 def pd_ratio_curve(ratios, osl: float, per_user: float, cached: float, prefill_layout: step.Layout,

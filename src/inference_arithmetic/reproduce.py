@@ -37,7 +37,7 @@ from .serving import L_i, L_o
 from .step import _fast
 from .symbols import S, register
 
-__all__ = ["decode_mean_context", "isl_from_day", "osl_from_day", "implied_utilisation", "Compared", "Day",
+__all__ = ["decode_mean_context", "isl_from_day", "osl_from_day", "implied_utilisation", "fleet_output_rate", "fleet_output_per_gpu", "Compared", "Day",
            "deepseek_layouts", "day6", "isl_sensitivity"]
 
 R_meas = register("reproduce", "R_meas", r"\bar R", "token/s/node",
@@ -56,6 +56,8 @@ isl_from_day = formula("isl_from_day", _isl, "token",
                        "input/output token ratio")
 osl_from_day = formula("osl_from_day", _isl * S.tok_out / S.tok_in, "token",
                        "mean output length of a day whose requests are alike")
+fleet_output_rate = formula("fleet_output_rate", S.tok_out / (S.T * S.N_node * S.G), "token/s/GPU",
+                            "output tokens per second per GPU of the whole fleet, prefill GPUs included")
 implied_utilisation = formula("implied_utilisation", R_meas / R_sat, "1",
                               "share of the time a pool would be busy if it ran at the model's saturated rate "
                               "and averaged the published rate")
@@ -104,7 +106,7 @@ def _m(key: str) -> float:
 def deepseek_layouts() -> tuple[step.Layout, step.Layout]:
     """DeepSeek's published prefill (EP32) and decode (EP144) units, 32 redundant experts each, two
     micro-batches (two-batch overlap), no MTP (the note does not say it is used)."""
-    pre = step.Layout(ep=int(_m("prefill_ep")), redundant=int(_m("prefill_redundant_experts")), micro_batches=2)
+    pre = step.Layout(ep=int(_m("prefill_ep")), redundant=int(measurement("deepseek_day6_prefill", "redundant_experts").si), micro_batches=2)
     dec = step.Layout(ep=int(_m("decode_ep")), redundant=int(_m("decode_redundant_experts")), micro_batches=2)
     return pre, dec
 
@@ -142,7 +144,8 @@ def day6(isl: float | None = None, utilisation: float = prefill.UTILISATION, mtp
     the published per-user speed (20 to 22 tok/s; the midpoint is the central prediction) and
     DeepSeek's published average KV length.
 
-    Keys: ``isl``, ``osl``, ``prefill_per_node``, ``decode_per_node`` (and ``_fast``/``_slow`` at
+    Keys: ``isl``, ``osl``, ``prefill_per_node`` (and ``_unbalanced``: experts placed without load
+    balancing), ``decode_per_node`` (and ``_fast``/``_slow`` at
     22 and 20 tok/s per user), ``prefill_utilisation``, ``decode_utilisation``,
     ``nodes_prefill``/``nodes_decode``/``nodes`` (planned: prefill at ``utilisation``),
     ``nodes_saturated`` (every node always busy: the fewest nodes at the model's rates),
@@ -158,6 +161,9 @@ def day6(isl: float | None = None, utilisation: float = prefill.UTILISATION, mtp
     mid = (lo + hi) / 2
     pre = _prefill_node_rate(isl_v, cached, utilisation)
     R_p = float(pre["input_tokens_per_s_per_node"])
+    # the same unit with its experts placed without load balancing (the cited unbalanced load)
+    unbalanced = step.Layout(**{**deepseek_layouts()[0].__dict__, "eplb": False})
+    R_p_unb = float(_prefill_node_rate(isl_v, cached, utilisation, unbalanced)["input_tokens_per_s_per_node"])
     R_d = {r: _decode_node_rate(r, mtp) for r in (lo, mid, hi)}
     pub_p, pub_d = _m("prefill_per_node"), _m("decode_per_node")
     T = d["T"]
@@ -178,6 +184,8 @@ def day6(isl: float | None = None, utilisation: float = prefill.UTILISATION, mtp
         Compared("isl", "mean prompt length (input tokens per request)", isl_v, "token", A),
         Compared("osl", "mean output length (output tokens per request)", osl_v, "token", A),
         Compared("prefill_per_node", "prefill input tokens/s per node, saturated", R_p, "token/s/node", P, pub_p),
+        Compared("prefill_per_node_unbalanced", "prefill input tokens/s per node, saturated, experts not balanced",
+                 R_p_unb, "token/s/node", P, pub_p),
         Compared("decode_per_node", "decode output tokens/s per node at the midpoint speed", R_d[mid],
                  "token/s/node", P, pub_d),
         Compared("decode_per_node_fast", "decode output tokens/s per node at the high speed", R_d[hi],
@@ -203,6 +211,12 @@ def day6(isl: float | None = None, utilisation: float = prefill.UTILISATION, mtp
     if mtp:
         dec_l = step.Layout(**{**dec_l.__dict__, "mtp": mtp})
     return Day({c.key: c for c in items}, isl_v, osl_v, cached, (lo, mid, hi), utilisation, pre_l, dec_l)
+
+
+def fleet_output_per_gpu() -> float:
+    """DeepSeek's measured day: all output tokens over every GPU-second of the average fleet."""
+    d = day6_inputs()
+    return float(fleet_output_rate(tok_out=d["tok_out"], T=d["T"], N_node=d["N_node"], G=d["G"]))
 
 
 def isl_sensitivity(isl_grid, utilisation: float = prefill.UTILISATION) -> list[dict]:

@@ -107,7 +107,8 @@ def _layout(e: dict, g, notes: list, phase: str) -> step.Layout:
         if redundant:
             notes.append(f"{redundant} redundant experts (256 do not divide over {moe_ep} GPUs)")
     eplb = bool(setup.get("eplb", False))
-    notes.append("EPLB imbalance" if eplb or redundant else "unbalanced experts")
+    if moe_ep > 1:
+        notes.append("EPLB imbalance" if eplb or redundant else "unbalanced experts")
     micro = setup.get("micro_batches") or (2 if unit_gpus > g.nvlink_domain else 1)
     if "micro_batches" not in setup and micro == 2:
         notes.append("two micro-batches (EP spans NVLink domains)")
