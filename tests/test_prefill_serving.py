@@ -204,9 +204,12 @@ def test_phase_costs_are_the_token_cost_formula():
 def test_phase_costs_use_one_price_source():
     rows = costs.phase_costs(4_383.0, 1_211.0, 0.563, 20.0)
     assert {r["gpu"] for r in rows} == set(catalog.gpus())
+    from inference_arithmetic import plan
     src = rows[0]["ranking_source"]
+    assert src == plan.default_price_source()
+    assert len({r["source"] for r in rows if r["price"] is not None}) == 1     # one price list for the comparison
     for r in rows:
-        assert r["same_source"] == (r["source"] == src)
+        assert r["same_source"] == (r["price"] is not None)
         if r["price"] is None:
             assert r["usd_per_mtok_input"] is None and r["usd_per_mtok_output"] is None
         else:  # decode reads the caches and weights for one token per user and step: dearer than prefill

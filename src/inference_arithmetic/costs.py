@@ -5,9 +5,9 @@ decode GPU-second makes output tokens, so each token class has its own cost: the
 over the tokens one GPU of that phase makes in the hour (:data:`.fleet.token_cost`, with the
 prefill rate ``R_p`` for input tokens and the decode rate ``R_d`` for output tokens).
 
-Prices come from ``prices.yaml`` through :mod:`.projections`; a comparison of GPUs uses one
-price source (:func:`.projections.ranking_source`), and a GPU that source does not price is
-listed with its own source, flagged, or with no price.
+Prices come from one published price list, the planner's default
+(:func:`.plan.default_price_source`, on-demand prices); a GPU that list does not price is listed
+without a cost.
 """
 from __future__ import annotations
 
@@ -40,23 +40,24 @@ def phase_costs(isl: float, osl: float, cached: float, per_user: float, util: fl
 
     Rates: the best disaggregated deployment of DeepSeek-V3 on each GPU
     (:func:`.serving_search.best`) at ``isl``/``osl`` tokens, ``cached`` prefix-cache share and
-    ``per_user`` output tokens/s per user.  Price: the one source that prices the most of the
-    GPUs (``source``); a GPU it does not price gets its own quote with ``same_source`` False, or
-    no cost (``price`` None) when no quote exists.  ``util``: share of paid time spent working.
+    ``per_user`` output tokens/s per user.  Price: the on-demand price of the book's one price list
+    for comparisons, :func:`.plan.default_price_source`; a GPU it does not price has no cost
+    (``price`` None).  ``util``: share of paid time spent working.
     """
     keys = list(gpu_keys or gpus())
-    src = projections.ranking_source(keys)
-    by_src = projections.quotes_by_source()
+    from .plan import default_price_source
+    src = default_price_source()   # the book's one price list for comparisons (the planner's default)
+    listed = {q.gpu: q for q in projections.list_quotes() if q.source == src}
     m = model("deepseek-v3")
     rows = []
     for key in keys:
         best = serving_search.best(m, _gpu(key), mode="disagg", isl=isl, osl=osl, per_user=per_user,
                                    precision=precision or step.Precision(), cached=cached)
-        quote = by_src[src].get(key) or next((q for q in projections.price_quotes() if q.gpu == key), None)
+        quote = listed.get(key)   # a GPU this list does not price is shown without a cost
         row = {"gpu": key, "prefill_tokens_per_s_per_gpu": best["prefill_tokens_per_s_per_gpu"],
                "decode_tokens_per_s_per_gpu": best["decode_tokens_per_s_per_gpu"],
                "price": None if quote is None else quote.usd_per_hour, "source": None if quote is None else quote.src,
-               "same_source": quote is not None and quote.src == src,
+               "same_source": quote is not None,
                "vendor_quoted": quote is not None and quote.vendor_quoted,
                "usd_per_mtok_input": None, "usd_per_mtok_output": None, "ranking_source": src}
         if quote is not None:
