@@ -31,6 +31,7 @@ from .inputs import number
 from .step import Precision, _fast
 
 __all__ = ["Workload", "Profile", "price_sources", "default_price_source", "search", "deepseek_check", "cost_frontier",
+           "cheapest_by_gpu_and_mode", "layout_label",
            "MTP_DRAFTS", "EP_SIZES", "BATCHES", "CHUNKS"]
 
 EP_SIZES = (8, 16, 32, 36, 48, 64, 72, 128, 144, 256)
@@ -370,3 +371,22 @@ def cost_frontier(m: Model, w: Workload, floors, gpu_names=None, source: str | N
                          "usd_per_token": d["usd_per_day"] / (tokens_per_s * DAY_S),
                          "usd_per_m_output": d["usd_per_m_output"], "usd_per_day": d["usd_per_day"]})
     return rows
+
+
+def cheapest_by_gpu_and_mode(m: Model, w: Workload, gpu_names=None, source: str | None = None) -> list[dict]:
+    """The cheapest deployment of each (GPU type, serving mode), cheapest first: the comparison a
+    ranked list of near-identical variants of one winner hides."""
+    rows = search(m, w, gpu_names, source, top=10**9)["deployments"]
+    seen, out = set(), []
+    for r in rows:
+        if (r["gpu"], r["mode"]) not in seen:
+            seen.add((r["gpu"], r["mode"]))
+            out.append(r)
+    return out
+
+
+def layout_label(r: dict) -> str:
+    """A short label of a deployment's decode layout: ``EP8 DP · NVFP4 · FP8 KV · MTP 1``."""
+    L = r["layout"]
+    attn = "DP" if L["attn"] == "dp" else f"TP{L['attn_tp']}"
+    return f"EP{L['ep']} {attn} · {L['moe_dtype'].upper()} · {L['kv_dtype'].upper()} KV · MTP {L['mtp']}"

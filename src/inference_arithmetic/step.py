@@ -175,6 +175,17 @@ _A = (ta + td + th + tk) / (2 * kappa * (1 - f_sm))      # one micro-batch's att
 _M = tm / (2 * kappa * (1 - f_sm))                        # one micro-batch's expert computation
 _Cd = tc * comm.b_disp / (2 * (comm.b_disp + comm.b_comb))  # one micro-batch's dispatch
 _Cc = tc * comm.b_comb / (2 * (comm.b_disp + comm.b_comb))  # one micro-batch's combine
+from .printing import name as _print_as  # noqa: E402  (how the book prints the pipeline's stages)
+
+for _key, _lx, _m, _expr in (
+        ("cA", r"\tau_{\mathrm{A}}", "one micro-batch's attention-side computation per step", _A),
+        ("cM", r"\tau_{\mathrm{M}}", "one micro-batch's expert computation per step", _M),
+        ("cD", r"\tau_{\mathrm{D}}", "one micro-batch's dispatch per step", _Cd),
+        ("cC", r"\tau_{\mathrm{C}}", "one micro-batch's combine per step", _Cc)):
+    _print_as(register("step", _key, _lx, "s", _m), _expr)
+_print_as(register("step", "X_t", r"X", "expert", "local expert slots chosen by a micro-batch, per MoE layer"),
+          experts_touched.expr)
+
 step_overlap = formula(
     "step_overlap", sp.Max(_A, _Cc) + sp.Max(_A, _Cd) + sp.Max(_M, _Cd) + sp.Max(_M, _Cc) + t_0, "s",
     "two micro-batches in a four-stage pipeline per layer: each stage overlaps one micro-batch's "
