@@ -23,7 +23,7 @@ from .catalog import api_price, gpu, gpu_hour_price, measurement, model
 from .units import convert
 
 __all__ = ["Figure", "FIGURES", "check", "compute", "rounding_halfwidth", "corners_range",
-           "day6_inputs"]
+           "day6_inputs", "seed_h200_share", "training_days"]
 
 
 def rounding_halfwidth(x: float) -> float:
@@ -146,6 +146,66 @@ def _dsv3_params(which: str) -> float:
     return convert(getattr(params.count_params(model("deepseek-v3")), which), "param", "Gparam")
 
 
+def seed_h200_share() -> float:
+    """The estimate's "60 %" recomputed from its own printed figures: its H200 EP8 rate (6,562
+    tokens/s) over its H800 speed of light (10,030).  A ratio of the source's figures, neither a
+    bound nor a measurement; the errata and the parallelism chapter both quote this value."""
+    return measurement("seed_zhang", "h200_rate").si / measurement("seed_zhang", "sol_h800").si
+
+
+def _v3_gpu_hours(part: str = "total") -> float:
+    t = "deepseek_v3_training"
+    if part == "sum":
+        return sum(measurement(t, k).si for k in ("pretrain_gpu_hours", "context_gpu_hours", "post_gpu_hours"))
+    return measurement(t, f"{part}_gpu_hours").si
+
+
+def _v3_cost() -> float:
+    return float(fleet.compute_cost(gpu_hours=_v3_gpu_hours("sum"), price=measurement("deepseek_v3_training", "price").si))
+
+
+def training_days(part: str = "total") -> float:
+    """Days DeepSeek-V3's training ran on its 2,048-GPU cluster: ``"total"`` (the report's 2.788M
+    GPU-hours) or ``"pretrain"`` (the 2.664M of pre-training alone)."""
+    return convert(float(fleet.run_time(gpu_hours=_v3_gpu_hours(part),
+                                        n_gpus=measurement("deepseek_v3_training", "cluster_gpus").si)), "s", "day")
+
+
+_R1 = {"hours": ("deepseek_r1_training", "r1_zero_hours"), "hours2": ("deepseek_r1_training", "r1_hours"),
+       "sft": ("deepseek_r1_training", "sft_gpu_hours")}
+
+
+def _r1_inputs() -> dict[str, float]:
+    return {k: measurement(*v).si for k, v in _R1.items()}
+
+
+def _r1_cost(hours: float, hours2: float, sft: float) -> float:
+    t = "deepseek_r1_training"
+    gh = measurement(t, "cluster_gpus").si * (hours + hours2) + sft      # GPU-seconds
+    return float(fleet.compute_cost(gpu_hours=gh, price=measurement(t, "price").si))
+
+
+def _r1_range() -> tuple[float, float]:
+    return corners_range(_r1_cost, _r1_inputs(), _halfwidths(_R1))
+
+
+def _layout_day6(phase: str) -> tuple[float, float]:
+    """(GPUs, redundant experts) of DeepSeek's prefill or decode unit."""
+    if phase == "prefill":
+        return measurement("deepseek_day6", "prefill_ep").si, measurement("deepseek_day6_prefill", "redundant_experts").si
+    return measurement("deepseek_day6", "decode_ep").si, measurement("deepseek_day6", "decode_redundant_experts").si
+
+
+def _routed_per_gpu(phase: str) -> float:
+    from . import params
+    n, red = _layout_day6(phase)
+    return float(params.routed_per_gpu(n_experts=model("deepseek-v3").n_experts, E_red=red, N_ep=n))
+
+
+def _unit_nodes(phase: str) -> float:
+    return _layout_day6(phase)[0] / measurement("deepseek_day6", "gpus_per_node").si
+
+
 # ----------------------------------------------------------------- the registry
 @dataclass(frozen=True)
 class Figure:
@@ -226,6 +286,59 @@ FIGURES: dict[str, Figure] = {f.key: f for f in [
     Figure("dsv3_active_params", "DeepSeek-V3 parameters activated per token", "Gparam",
            lambda: _dsv3_params("active"), ("deepseek_v3_report", "active_params"), rtol=0.5 / 37,
            note="published as 37B: half a unit of the last digit; head counted, embedding lookup not"),
+    # hardware the sources quote, against the catalog (gpus.yaml)
+    Figure("b200_hbm", "B200 HBM capacity, usable (catalog)", "GB",
+           lambda: convert(gpu("B200").hbm_capacity, "B", "GB"), ("seed_zhang_extra", "hbm_capacity"), rtol=1e-9,
+           note="the DGX B200's 1,440 GB over 8 GPUs; the package holds 192 GB"),
+    Figure("b200_bandwidth", "B200 HBM bandwidth (catalog)", "TB/s",
+           lambda: convert(gpu("B200").hbm_bandwidth, "B/s", "TB/s"), ("seed_zhang_extra", "hbm_bandwidth"), rtol=1e-9),
+    Figure("b300_hbm", "B300 (Blackwell Ultra) HBM capacity (catalog)", "GB",
+           lambda: convert(gpu("B300").hbm_capacity, "B", "GB"), ("seed_reddy", "b300_hbm"), rtol=1e-9),
+    Figure("b300_bandwidth", "B300 HBM bandwidth (catalog)", "TB/s",
+           lambda: convert(gpu("B300").hbm_bandwidth, "B/s", "TB/s"), ("seed_reddy", "b300_bandwidth"), rtol=1e-9),
+    # DeepSeek's deployment units
+    Figure("prefill_routed_per_gpu", "routed experts per GPU, prefill unit (EP32, 32 redundant)", "expert",
+           lambda: _routed_per_gpu("prefill"), ("deepseek_day6_layout", "prefill_routed_per_gpu"), rtol=1e-9,
+           note="(256 + 32) / 32"),
+    Figure("decode_routed_per_gpu", "routed experts per GPU, decode unit (EP144, 32 redundant)", "expert",
+           lambda: _routed_per_gpu("decode"), ("deepseek_day6_layout", "decode_routed_per_gpu"), rtol=1e-9,
+           note="(256 + 32) / 144"),
+    Figure("shared_per_gpu", "shared experts per GPU (replicated by data parallelism)", "expert",
+           lambda: float(model("deepseek-v3").n_shared), ("deepseek_day6_layout", "decode_shared_per_gpu"), rtol=1e-9,
+           note="n_shared_experts of the config, on every GPU"),
+    Figure("prefill_unit_nodes", "nodes per prefill unit", "node",
+           lambda: _unit_nodes("prefill"), ("deepseek_day6_layout", "prefill_nodes"), rtol=1e-9, note="32 GPUs / 8"),
+    Figure("decode_unit_nodes", "nodes per decode unit", "node",
+           lambda: _unit_nodes("decode"), ("deepseek_day6_layout", "decode_nodes"), rtol=1e-9, note="144 GPUs / 8"),
+    # the fleet in GPUs and the day's profit, as the summary states them
+    Figure("peak_gpus", "H800s at the peak", "GPU",
+           lambda: measurement("deepseek_day6", "peak_nodes").si * measurement("deepseek_day6", "gpus_per_node").si,
+           ("seed_day6_claims", "peak_gpus"), rtol=1e-9, note="278 nodes x 8"),
+    Figure("average_gpus", "H800s on average", "GPU",
+           lambda: measurement("deepseek_day6", "average_nodes").si * measurement("deepseek_day6", "gpus_per_node").si,
+           ("seed_day6_claims", "average_gpus"), rtol=1e-9, note="226.75 nodes x 8"),
+    Figure("gross_profit", "gross profit per day (DeepSeek's revenue less its cost)", "USD",
+           lambda: measurement("deepseek_day6", "revenue").si - _cost(**day6_inputs()),
+           ("seed_day6_claims", "gross_profit"), rtol=1e-9, note="$562,027 - $87,072"),
+    # training runs priced at $2 per H800-hour
+    Figure("v3_gpu_hours", "DeepSeek-V3 training GPU-hours, sum of the stages", "GPU*h",
+           lambda: convert(_v3_gpu_hours("sum"), "s", "h"), ("deepseek_v3_training", "total_gpu_hours"), rtol=1e-9,
+           note="2,664K + 119K + 5K"),
+    Figure("v3_training_cost", "DeepSeek-V3 training cost at $2 per H800-hour", "USD",
+           _v3_cost, ("deepseek_v3_training", "total_cost"), rtol=1e-9, note="2.788M GPU-hours x $2"),
+    Figure("v3_training_cost_seed", "DeepSeek-V3 training cost, as the seed rounds it", "USD",
+           _v3_cost, ("seed_reddy", "v3_training_cost"), rtol=0.05 / 5.6,
+           note="published as $5.6 million: half a unit of the last digit"),
+    Figure("r1_training_cost", "DeepSeek-R1 reinforcement-learning cost at $2 per H800-hour", "USD",
+           lambda: _r1_cost(**_r1_inputs()), ("deepseek_r1_training", "total_cost"), rounded=_r1_range,
+           note="512 GPUs x (198 h + 80 h) + 5K GPU-hours, at $2; hours published rounded"),
+    Figure("r1_training_cost_seed", "DeepSeek-R1 cost, as the seed states it", "USD",
+           lambda: _r1_cost(**_r1_inputs()), ("seed_reddy", "r1_rl_cost"), rounded=_r1_range,
+           note="the seed's $294K is DeepSeek's"),
+    Figure("you_tps_per_gpu", "Professor You's tokens/s per GPU on 32 GPUs", "token/s",
+           lambda: measurement("seed_zhang_extra", "tps_per_system").si / measurement("seed_zhang_extra", "system_gpus_low").si,
+           ("seed_zhang_extra", "tps_per_gpu"), rtol=5 / 30,
+           note="1,000 tokens/s over 32 GPUs; published as 30 (one significant digit); over 64 GPUs it is half"),
 ]}
 
 

@@ -11,7 +11,8 @@ from .symbols import S, register
 __all__ = ["fleet_cost", "revenue", "margin", "nodes_needed", "nodes_prefill", "nodes_decode",
            "load_diurnal", "exceed_fraction", "excess_nodes", "mix_cost", "mix_cost_lending",
            "optimal_reserve", "optimal_reserve_lending", "exceed_target", "unit_cost",
-           "optimal_reserve_quantile", "excess_of", "excess_cosine", "best_reserve", "token_cost"]
+           "optimal_reserve_quantile", "excess_of", "excess_cosine", "best_reserve", "token_cost",
+           "compute_cost", "run_time"]
 
 fleet_cost = formula("fleet_cost", S.N_node * S.G * S.price * S.T, "USD",
                      "nodes x GPUs per node x price per GPU-hour x hours")
@@ -32,6 +33,16 @@ nodes_decode = formula("nodes_decode", S.tok_out / (S.T * S.rate_out), "node",
 
 nodes_needed = formula("nodes_needed", nodes_prefill.expr + nodes_decode.expr, "node",
                        "average nodes to serve the token volumes at the per-node rates")
+
+# --------------------------------------------------------------------------- a run's GPU-hours
+gpu_hours = register("fleet", "gpu_hours", r"H_{\mathrm{GPU}}", "GPU*h", "GPU-hours a run uses (a training run, a day of serving)")
+n_gpus = register("fleet", "n_gpus", r"n_{\mathrm{GPU}}", "GPU", "GPUs a run uses at once")
+
+compute_cost = formula("compute_cost", gpu_hours * S.price, "USD",
+                       "GPU-hours at a rental price per GPU-hour (how DeepSeek prices its training runs)")
+
+run_time = formula("run_time", gpu_hours / n_gpus, "s",
+                   "wall-clock time of a run: its GPU-hours over the GPUs it uses at once")
 
 
 # --------------------------------------------------------------------------- elastic fleet

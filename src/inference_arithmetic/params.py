@@ -16,7 +16,8 @@ from .symbols import S
 __all__ = ["attn_params_mla", "attn_params_mla_fullq", "attn_params_gqa", "expert_params",
            "params_total", "params_active", "params_mtp", "weights_read_ep", "weights_resident_ep",
            "ParamCount", "count_params", "weight_bytes_ep", "replicated_params",
-           "replicated_param_count", "routed_expert_params", "shared_expert_params", "expert_param_count"]
+           "replicated_param_count", "routed_expert_params", "shared_expert_params", "expert_param_count",
+           "routed_per_gpu"]
 
 attn_params_mla = formula(
     "attn_params_mla",
@@ -74,6 +75,11 @@ replicated_params = formula(
     "replicated_params", _replicated + S.vocab * S.h, "param",
     "parameters every data-parallel GPU holds and reads each step: attention, dense FFN, shared "
     "experts, routers, norms and the output head (not the routed experts)")
+
+routed_per_gpu = formula(
+    "routed_per_gpu", (S.n_experts + S.E_red) / S.N_ep, "expert",
+    "routed-expert slots one GPU holds per MoE layer under EP: the experts and their redundant "
+    "copies spread evenly over the group")
 
 weights_read_ep = formula(
     "weights_read_ep",
