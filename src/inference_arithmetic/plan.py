@@ -142,17 +142,33 @@ def _prices(source: str) -> dict[str, tuple[float, float]]:
 
 
 # ----------------------------------------------------------------------------- search
-def _decode_units(m: Model, g: GPU):
+@dataclass(frozen=True)
+class Space:
+    """The layouts the search may choose from (the default: everything; a restriction reproduces a
+    published deployment, as :func:`deepseek_check` does).  ``redundant``/``prefill_redundant``
+    ``None``: the book's default (:func:`.step.default_redundant`)."""
+
+    decode_ep: tuple = EP_SIZES
+    prefill_ep: tuple = EP_SIZES[:7]
+    attn_tp: tuple = (1, 8)
+    moe_dtypes: tuple = step.MOE_DTYPES
+    kv_dtypes: tuple = step.KV_DTYPES
+    mtp: tuple = MTP_DRAFTS
+    redundant: int | None = None
+    prefill_redundant: int | None = None
+
+
+def _decode_units(m: Model, g: GPU, space: "Space"):
     units = []
-    for ep in EP_SIZES:
+    for ep in space.decode_ep:
         if ep % 8 and ep % g.nvlink_domain:
             continue
-        for attn_tp in (1, 8):
-            for moe in step.MOE_DTYPES:
-                for kv in step.KV_DTYPES:
-                    for mtp in MTP_DRAFTS:
+        for attn_tp in space.attn_tp:
+            for moe in space.moe_dtypes:
+                for kv in space.kv_dtypes:
+                    for mtp in space.mtp:
                         try:
-                            L = step.layout_for(m, g, ep, attn_tp=attn_tp, mtp=mtp,
+                            L = step.layout_for(m, g, ep, attn_tp=attn_tp, mtp=mtp, redundant=space.redundant,
                                                 precision=Precision(moe=moe, attn="bf16", kv=kv))
                             units.append(step.unit(m, g, L))
                         except InputError:
@@ -160,15 +176,16 @@ def _decode_units(m: Model, g: GPU):
     return units
 
 
-def _prefill_table(m: Model, g: GPU, w: Workload):
+def _prefill_table(m: Model, g: GPU, w: Workload, space: "Space"):
     """Best prefill (rate, TTFT, layout, chunk) per (unit size, MoE dtype), TTFT floor met."""
     out = {}
-    for ep in EP_SIZES[:7]:
+    for ep in sorted(set(space.prefill_ep) | set(space.decode_ep)):
         if ep % 8 and ep % g.nvlink_domain:
             continue
-        for moe in step.MOE_DTYPES:
+        for moe in space.moe_dtypes:
             try:
-                u = prefill.prefill_unit(m, g, step.layout_for(m, g, ep, precision=Precision(moe=moe)))
+                u = prefill.prefill_unit(m, g, step.layout_for(m, g, ep, precision=Precision(moe=moe),
+                                                               redundant=space.prefill_redundant))
             except InputError:
                 continue
             if not step.fits(u, 0.0, 0.0):
@@ -186,7 +203,7 @@ def _prefill_table(m: Model, g: GPU, w: Workload):
 
 
 def search(m: Model, w: Workload, gpu_names=None, source: str | None = None, top: int = 10,
-           progress=None) -> dict:
+           progress=None, space: Space | None = None) -> dict:
     """The cheapest feasible deployments, ranked, with the search's size and time.
 
     Raises :class:`InputError` naming the constraint that cannot be met and the closest point.
@@ -207,8 +224,9 @@ def search(m: Model, w: Workload, gpu_names=None, source: str | None = None, top
     for gi, g in enumerate(gs):
         if progress is not None and time.perf_counter() - t0 > 1.0:
             progress(gi, len(gs), g.key)
-        units = _decode_units(m, g)
-        pre = _prefill_table(m, g, w)
+        space = space or Space()
+        units = _decode_units(m, g, space)
+        pre = _prefill_table(m, g, w, space)
         if not units or not pre:
             continue
         v = step.stack(units)
@@ -220,7 +238,8 @@ def search(m: Model, w: Workload, gpu_names=None, source: str | None = None, top
         n_candidates += R_d.size * 2
         p_od, p_res = prices[g.key]
         r_frac, e_frac = _elastic(shape, p_res, p_od)
-        best_by_moe = {moe: max((x for k, x in pre.items() if k[1] == moe), key=lambda x: x[0], default=None)
+        best_by_moe = {moe: max((x for k, x in pre.items() if k[1] == moe and k[0] in space.prefill_ep),
+                                key=lambda x: x[0], default=None)
                        for moe in step.MOE_DTYPES}
         for x in best_by_moe.values():
             if x is not None:
@@ -308,6 +327,7 @@ def _cost_row(g, mode, L, L_p, chunk, rate, R_d, R_p, user, ttft, batch, w, p_re
             "usd_per_day": usd_day, "usd_per_m_input": usd_day * share_in / tok_in_day * 1e6,
             "usd_per_m_output": usd_day * (1 - share_in) / tok_out_day * 1e6,
             "ttft_s": ttft, "tokens_per_s_per_user": user, "tokens_per_s_per_gpu": rate,
+            "decode_tokens_per_s_per_gpu": R_d, "prefill_tokens_per_s_per_gpu": R_p,
             "batch_per_instance": batch, "reserved_gpus": g_avg * r_frac, "on_demand_gpus_avg": g_avg * e_frac,
             "price_source": source, "price_on_demand": p_od, "price_reserved": p_res,
             "layout": {"ep": L.ep, "attn": "tp" if L.attn_tp > 1 else "dp", "attn_tp": L.attn_tp,
@@ -322,36 +342,36 @@ def _cost_row(g, mode, L, L_p, chunk, rate, R_d, R_p, user, ttft, batch, w, p_re
 def deepseek_check() -> dict:
     """The planner restricted to H800 and DeepSeek's published layouts, given DeepSeek's day.
 
-    Token volumes (input, cache hits, output), 20-22 tok/s per user, the average KV length and
-    the peak-to-average node ratio of the day, as published; decode EP144 with 32 redundant
-    experts, prefill EP32 with 32 redundant experts, FP8 experts, BF16 KV, no MTP, disaggregated.
-    Returns predicted average and peak nodes next to the published ones.
+    Token volumes (input, cache hits, output), 20-22 tok/s per user (the middle), the average KV
+    length, the day's peak-to-average node ratio (a cosine of that ratio) and DeepSeek's $2 per
+    H800-hour, all as published; the search may only use decode EP144 with 32 redundant experts,
+    prefill EP32 with 32 redundant experts, FP8 experts, BF16 KV, no MTP, data-parallel attention.
+    The mean prompt is derived from the published average KV length (:mod:`.reproduce`).
+    Returns the planner's average and peak nodes next to the published ones.
     """
     from .catalog import measurement as ms
+    from .catalog import model as get_model
+    from . import reproduce
 
     def d6(k):
         return ms("deepseek_day6", k).si
-    T = d6("period")
-    tok_in, tok_out, hit = d6("input_tokens"), d6("output_tokens"), d6("cache_hit_tokens")
-    ctx = d6("kv_length")
-    r_user = (d6("output_rate_low") + d6("output_rate_high")) / 2
-    m, g = __import__("inference_arithmetic.catalog", fromlist=["model"]).model("deepseek-v3"), gpu_by_name("H800")
-    from . import operating
-    ud = step.unit(m, g, step.layout_for(m, g, int(d6("decode_ep")), redundant=int(d6("decode_redundant_experts"))))
-    R_d = float(operating.at_per_user(ud, ctx, r_user)["tokens_per_s_per_gpu"])
-    # prompt length: DeepSeek states the mean KV length per output token; with a prompt of L_in and
-    # L_out outputs it is L_in + L_out / 2, and L_in / L_out is the published token ratio
-    ratio = tok_in / tok_out
-    isl = ctx / (1 + 1 / (2 * ratio))
-    up = prefill.prefill_unit(m, g, step.layout_for(m, g, int(d6("prefill_ep")), redundant=32))
-    R_p = float(prefill.prefill(up, isl, hit / tok_in)["input_tokens_per_s_per_gpu"])
+    isl, osl, cached = reproduce.day_workload()
+    pre, dec = reproduce.deepseek_layouts()
+    w = Workload(requests_per_s=d6("output_tokens") / d6("period") / osl, isl=isl, osl=osl,
+                 per_user=(d6("output_rate_low") + d6("output_rate_high")) / 2, cache_hit=cached,
+                 profile=Profile.cosine(d6("peak_nodes") / d6("average_nodes")))
+    space = Space(decode_ep=(dec.ep,), prefill_ep=(pre.ep,), attn_tp=(1,), moe_dtypes=("fp8",), kv_dtypes=("bf16",),
+                  mtp=(0,), redundant=dec.redundant, prefill_redundant=pre.redundant)
+    r = search(get_model("deepseek-v3"), w, ["H800"], "deepseek-day6", top=10**6, space=space)
+    d = next(x for x in r["deployments"] if x["mode"] == "disagg")
     G = d6("gpus_per_node")
-    nodes_avg = tok_in / (T * R_p * G) + tok_out / (T * R_d * G)
-    peak_ratio = d6("peak_nodes") / d6("average_nodes")
-    return {"decode_tokens_per_s_per_gpu": R_d, "prefill_tokens_per_s_per_gpu": R_p, "isl": isl,
+    nodes_avg = d["gpus_avg"] / G
+    return {"decode_tokens_per_s_per_gpu": d["decode_tokens_per_s_per_gpu"],
+            "prefill_tokens_per_s_per_gpu": d["prefill_tokens_per_s_per_gpu"], "isl": isl,
             "nodes_avg": nodes_avg, "nodes_avg_published": d6("average_nodes"),
-            "nodes_peak": nodes_avg * peak_ratio, "nodes_peak_published": d6("peak_nodes"),
-            "error_avg": nodes_avg / d6("average_nodes") - 1}
+            "nodes_peak": d["gpus_peak"] / G, "nodes_peak_published": d6("peak_nodes"),
+            "error_avg": nodes_avg / d6("average_nodes") - 1, "usd_per_day": d["usd_per_day"],
+            "usd_per_day_published": d6("daily_cost"), "deployment": d}
 
 
 def cost_frontier(m: Model, w: Workload, floors, gpu_names=None, source: str | None = None) -> list[dict]:

@@ -119,6 +119,12 @@ def _workload() -> tuple[float, float, float]:
     return isl, osl, d["tok_hit"] / d["tok_in"]
 
 
+def day_workload() -> tuple[float, float, float]:
+    """DeepSeek's mean prompt and output lengths (tokens) derived from its published average KV
+    length and token volumes, and its prefix-cache hit share."""
+    return _workload()
+
+
 def _prefill_node_rate(isl, cached: float, utilisation: float, layout: step.Layout | None = None) -> dict:
     pre = layout or deepseek_layouts()[0]
     u = prefill.prefill_unit(model("deepseek-v3"), gpu("H800"), pre)
