@@ -65,63 +65,24 @@ def grid(*axes: np.ndarray) -> list[np.ndarray]:
     return [g.ravel() for g in np.meshgrid(*axes, indexing="ij")]
 
 
-def _positive_int(text: str) -> int:
-    try:
-        return inputs.parse_int(text, "value", least=1)
-    except Error as e:
-        raise argparse.ArgumentTypeError(f"must be a positive integer up to {inputs.MAX_INT:,}, "
-                                         f"got {inputs.short(text)}") from None
+def _arg_type(parse, what: str, **bounds):
+    """An argparse type: ``parse`` (an :mod:`.inputs` parser) within ``bounds``, else one message."""
+    def convert(text: str):
+        try:
+            return parse(text, "value", **bounds)
+        except Error:
+            raise argparse.ArgumentTypeError(f"must be {what}, got {inputs.short(text)}") from None
+    return convert
 
 
-def _count(text: str) -> int:
-    try:
-        return inputs.parse_int(text, "value", least=0)
-    except Error:
-        raise argparse.ArgumentTypeError(f"must be a whole number >= 0 up to {inputs.MAX_INT:,}, "
-                                         f"got {inputs.short(text)}") from None
-
-
-def _count_small(text: str) -> int:
-    try:
-        return inputs.parse_int(text, "value", least=0, most=8)
-    except Error:
-        raise argparse.ArgumentTypeError(f"must be a whole number from 0 to 8, got {inputs.short(text)}") from None
-
-
-def _acceptance(text: str) -> float:
-    try:
-        return inputs.parse_float(text, "value", least=0.0, most=0.999)
-    except Error:
-        raise argparse.ArgumentTypeError(f"must be a number from 0 to 0.999, got {inputs.short(text)}") from None
-
-
-def _fraction(text: str) -> float:
-    try:
-        return inputs.parse_float(text, "value", least=0.0, most=0.99)
-    except Error:
-        raise argparse.ArgumentTypeError(f"must be a number from 0 to 0.99, got {inputs.short(text)}") from None
-
-
-def _rate(text: str) -> float:
-    try:
-        return inputs.parse_float(text, "value", least=0.0, most=1e6, open_low=True)
-    except Error:
-        raise argparse.ArgumentTypeError(f"must be a positive number of tokens/s up to 1e6, got "
-                                         f"{inputs.short(text)}") from None
-
-
-def _rate_big(text: str) -> float:
-    try:
-        return inputs.parse_float(text, "value", least=0.0, most=1e18, open_low=True)
-    except Error:
-        raise argparse.ArgumentTypeError(f"must be a positive number up to 1e18, got {inputs.short(text)}") from None
-
-
-def _probability(text: str) -> float:
-    try:
-        return inputs.parse_float(text, "value", least=0.0, most=1.0)
-    except Error:
-        raise argparse.ArgumentTypeError(f"must be a number between 0 and 1, got {inputs.short(text)}") from None
+_positive_int = _arg_type(inputs.parse_int, f"a positive integer up to {inputs.MAX_INT:,}", least=1)
+_count = _arg_type(inputs.parse_int, f"a whole number >= 0 up to {inputs.MAX_INT:,}", least=0)
+_count_small = _arg_type(inputs.parse_int, "a whole number from 0 to 8", least=0, most=8)
+_acceptance = _arg_type(inputs.parse_float, "a number from 0 to 0.999", least=0.0, most=0.999)
+_fraction = _arg_type(inputs.parse_float, "a number from 0 to 0.99", least=0.0, most=0.99)
+_rate = _arg_type(inputs.parse_float, "a positive number of tokens/s up to 1e6", least=0.0, most=1e6, open_low=True)
+_rate_big = _arg_type(inputs.parse_float, "a positive number up to 1e18", least=0.0, most=1e18, open_low=True)
+_probability = _arg_type(inputs.parse_float, "a number between 0 and 1", least=0.0, most=1.0)
 
 
 def load_model(spec: str) -> catalog.Model:
