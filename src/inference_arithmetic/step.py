@@ -284,7 +284,9 @@ class Layout:
         for name, most in (("ep", 4096), ("redundant", 4096), ("attn_tp", 4096), ("moe_tp", 4096),
                            ("micro_batches", 2), ("mtp", 8)):
             least = 0 if name in ("redundant", "mtp") else 1
-            object.__setattr__(self, name, number(getattr(self, name), name, least=least, most=most, integer=True))
+            x = getattr(self, name)
+            if not (type(x) is int and least <= x <= most):  # the common case needs no conversion
+                object.__setattr__(self, name, number(x, name, least=least, most=most, integer=True))
         if self.accept is not None:
             object.__setattr__(self, "accept", number(self.accept, "accept", least=0.0, most=0.999))
         object.__setattr__(self, "overhead_s", number(self.overhead_s, "overhead_s", most=10.0))
@@ -533,20 +535,29 @@ def evaluate(v: dict) -> dict:
     lambdified call for every term, no Python loop over configurations."""
     args = [v[s.name] for s in _ARGS]
     tk_, ta_, td_, th_, tm_, ta2a, tar, tmar, bound = _compiled()(*args)
-    tc_ = np.where(v["moe_tp_on"], tmar, ta2a) + tar
+    scalar = isinstance(v["overlapped"], float)   # one unit: choose the branch instead of computing both
+    if scalar:
+        tc_ = (tmar if v["moe_tp_on"] else ta2a) + tar
+    else:
+        tc_ = np.where(v["moe_tp_on"], tmar, ta2a) + tar
     common = dict(ta=ta_, td=td_, th=th_, tm=tm_, tk=tk_, tc=tc_, t_0=v["t_0"], f_sm=v["f_sm"], kappa=v["kappa"])
-    t_ser = _fast(step_serial, **common)
-    t_ovl = _fast(step_overlap, **common, b_disp=comm.FP8_DISPATCH_BYTES, b_comb=comm.BF16_BYTES)
-    t = np.where(v["overlapped"], t_ovl, t_ser)
+    overlap = dict(b_disp=comm.FP8_DISPATCH_BYTES, b_comb=comm.BF16_BYTES)
+    if scalar:
+        t = _fast(step_overlap, **common, **overlap) if v["overlapped"] else _fast(step_serial, **common)
+    else:
+        t = np.where(v["overlapped"], _fast(step_overlap, **common, **overlap), _fast(step_serial, **common))
     t_mtp = 0.0 * t
-    if np.any(np.asarray(v["n_dr"]) > 0):  # the MTP module: drafts, each one more layer and the head
+    if (v["n_dr"] > 0) if scalar else np.any(np.asarray(v["n_dr"]) > 0):  # the MTP module: drafts, each one more layer and the head
         v1 = dict(v, s_q=1.0)
         k1, a1, d1, h1, m1, x1, r1, y1, _ = _compiled()(*[v1[s.name] for s in _ARGS])
         t_mtp = _fast(mtp_time, n_dr=v["n_dr"], n_layers=v["n_layers"], th=h1, kappa=v["kappa"],
                       tl=a1 + d1 + m1 + k1 + np.where(v["moe_tp_on"], y1, x1) + r1)
         t = t + t_mtp
-    tokens = np.where(v["decode"], v["accept_tok"], v["s_q"])  # prefill: new tokens per request
-    ideal = np.where(v["decode"], 1 + v["n_dr"], v["s_q"])
+    if scalar:  # prefill: new tokens per request
+        tokens, ideal = (v["accept_tok"], 1 + v["n_dr"]) if v["decode"] else (v["s_q"], v["s_q"])
+    else:
+        tokens = np.where(v["decode"], v["accept_tok"], v["s_q"])
+        ideal = np.where(v["decode"], 1 + v["n_dr"], v["s_q"])
     per_user = tokens / t
     per_gpu = v["batch"] * per_user / v["T_a"]
     return {"t_kernels": tk_, "t_attn": ta_, "t_dense": td_, "t_head": th_, "t_moe": tm_, "t_comm": tc_,
