@@ -30,6 +30,7 @@ import sympy as sp
 
 from . import comm, params
 from .catalog import GPU, Model
+from . import decode
 from .decode import FLOP_PER_MAC
 from .efficiency import efficiencies, unbalanced_points
 from .errors import InputError
@@ -42,7 +43,8 @@ __all__ = ["Precision", "Layout", "layout_for", "default_redundant", "default_mi
            "HBM_RESERVE_SHARE", "LINK_LATENCY_S", "Unit", "unit", "terms", "memory", "fits", "max_batch",
            "attn_flop_mla", "attn_flop_mla_prefill", "mtp_tokens", "imbalance_unbalanced",
            "t_attn", "t_dense", "t_head", "t_moe", "t_a2a", "t_allreduce", "step_serial", "step_overlap",
-           "experts_touched", "bound_time", "wide_ep_layout", "users_that_fit", "evaluate", "stack", "free_bytes"]
+           "experts_touched", "bound_time", "wide_ep_layout", "users_that_fit", "evaluate", "stack", "free_bytes",
+           "weights_resident", "ll_buffer_per_token", "hbm_free", "batch_fit"]
 
 # ----------------------------------------------------------------------------- symbols
 T_a = register("step", "T_a", r"T_a", "GPU", "GPUs sharing one attention instance (attention TP degree)")
@@ -204,6 +206,33 @@ bound_time = formula(
            + n_moe * c * P_e * U_tok * S.top_k / (S.N_ep * F_m)),
     "s", "roofline bound on the step: every byte read once at peak bandwidth, or every FLOP at peak, "
          "no communication, perfect balance")
+
+# ----------------------------------------------------------------------------- memory
+buf_tok = register("step", "buf_tok", r"B_{\mathrm{buf}}", "B",
+                   "low-latency all-to-all buffer bytes per token a GPU sends (0 without those buffers)")
+rho_res = register("step", "rho_res", r"\rho_{\mathrm{res}}", "1", "share of HBM kept for activations and workspace")
+_local_slots = (S.n_experts + S.E_red) / (S.N_ep / T_m)
+
+weights_resident = formula(
+    "weights_resident",
+    (P_at * b_aw + P_ds * b_dw + S.n_emb * P_hd * b_hw) / T_a + n_moe * _local_slots * P_e * b_mw / T_m
+    + sp.Min(1, n_dr) * ((P_at * b_aw + P_ds * b_dw) / (S.n_layers * T_a) + 2 * S.h ** 2 * b_dw / T_a
+                         + _local_slots * P_e * b_mw / T_m),
+    "B", "weights resident on one GPU: replicated parts split by attention TP, the local expert slices, and "
+         "with MTP one more layer (its replicated weights, the 2h x h projection and its experts)")
+
+ll_buffer_per_token = formula(
+    "ll_buffer_per_token", 2 * (comm.b_disp + comm.b_comb) * (S.n_experts + S.E_red) * S.h, "B",
+    "DeepEP low-latency receive buffers per token a GPU sends: every expert slot of the unit may receive it, "
+    "dispatch plus combine, double-buffered")
+
+_per_request = S.ctx * S.S_kv + S.s_q * buf_tok / T_a
+_room = decode.HBM * (1 - rho_res) - decode.W_res
+hbm_free = formula("hbm_free", _room - S.batch * _per_request, "B",
+                   "HBM left per GPU after the reserve, the weights, b requests' KV caches and their buffers")
+batch_fit = formula("batch_fit", sp.Max(0, sp.floor(_room / _per_request)), "user",
+                    "most requests per attention instance that fit: the room left over the bytes each needs")
+
 
 # ----------------------------------------------------------------------------- layouts
 #: bytes per weight of the supported weight dtypes (NVFP4: 4-bit values plus an FP8 scale per 16)
@@ -464,7 +493,8 @@ def unit(model: Model, gpu: GPU, layout: Layout, phase: str = "decode") -> Unit:
     values["t_k0"] = eff.kernel_floor_s.value
     a = float(_fast(mtp_tokens, p_acc=accept, n_dr=layout.mtp)) if layout.mtp else 1.0
     values["accept_tok"] = a
-    w_res = _weights_resident(model, layout, p_at, p_ds, p_hd, p_e)
+    values["n_emb"] = 1.0 if model.tie_embeddings else 2.0
+    w_res = float(_fast(weights_resident, **values))
     return Unit(model, gpu, layout, phase, values, w_res, a)
 
 
@@ -492,20 +522,6 @@ def _default_kappa() -> float:
 def _imbalance_exponent() -> float:
     r1, rk, k = unbalanced_points()
     return float(np.log(r1 / rk) / np.log(k))
-
-
-def _weights_resident(model: Model, layout: Layout, p_at, p_ds, p_hd, p_e) -> float:
-    p = layout.precision
-    wb = WEIGHT_BYTES
-    b_at = wb[p.dense]
-    n_emb = 1 if model.tie_embeddings else 2
-    rep = (p_at * b_at + p_ds * wb[p.dense] + n_emb * p_hd * wb["bf16"]) / layout.attn_tp
-    experts = (model.n_experts + layout.redundant) / layout.moe_ep * p_e * wb[p.moe] / layout.moe_tp
-    w = rep + model.n_moe * experts
-    if layout.mtp:  # the MTP module: one more layer's replicated weights and experts
-        w += (p_at / model.n_layers * b_at + (p_ds / model.n_layers + 2 * model.h * model.h) * wb[p.dense]) \
-            / layout.attn_tp + experts
-    return float(w)
 
 
 def _fast(f, **kw):
@@ -566,27 +582,29 @@ def evaluate(v: dict) -> dict:
 
 
 def stack(units) -> dict:
-    """The symbol values of several units as arrays of shape (units, 1, 1), plus each unit's
-    memory constants, ready for :func:`evaluate` with batch (1, B, 1) and context (1, 1, C)."""
-    keys = units[0].values.keys()
-    out = {k: np.array([u.values[k] for u in units], dtype=float).reshape(-1, 1, 1) for k in keys}
-    out["W_res"] = np.array([u.weights_resident for u in units]).reshape(-1, 1, 1)
-    out["HBM"] = np.array([u.gpu.hbm_capacity for u in units]).reshape(-1, 1, 1)
-    out["buf_per_token"] = np.array([_buffer_bytes_per_token(u) for u in units]).reshape(-1, 1, 1)
-    return out
+    """The symbol values of several units as arrays of shape (units, 1, 1), with their memory
+    constants, ready for :func:`evaluate` with batch (1, B, 1) and context (1, 1, C)."""
+    rows = [_memory_values(u) for u in units]
+    return {k: np.array([r[k] for r in rows], dtype=float).reshape(-1, 1, 1) for k in rows[0]}
 
 
 def free_bytes(v: dict, batch, ctx):
-    """HBM left per GPU (bytes; negative: does not fit) for stacked units at ``batch``, ``ctx``."""
-    n_g = batch * v["s_q"] / v["T_a"]
-    return v["HBM"] * (1 - HBM_RESERVE_SHARE) - v["W_res"] - batch * ctx * v["S_kv"] - n_g * v["buf_per_token"]
+    """HBM left per GPU (bytes; negative: does not fit) for stacked units at ``batch``, ``ctx``
+    (:data:`hbm_free`)."""
+    return _fast(hbm_free, **dict(v, batch=batch, ctx=ctx))
 
 
 def _buffer_bytes_per_token(u: Unit) -> float:
     """DeepEP low-latency buffer bytes per token a GPU sends (0 without those buffers)."""
     if not _ll_buffers(u):
         return 0.0
-    return 2 * (comm.FP8_DISPATCH_BYTES + comm.BF16_BYTES) * (u.model.n_experts + u.layout.redundant) * u.model.h
+    return float(_fast(ll_buffer_per_token, b_disp=comm.FP8_DISPATCH_BYTES, b_comb=comm.BF16_BYTES,
+                       n_experts=u.values["n_experts"], E_red=u.values["E_red"], h=u.values["h"]))
+
+
+def _memory_values(u: Unit) -> dict:
+    return dict(u.values, HBM=u.gpu.hbm_capacity, W_res=u.weights_resident, rho_res=HBM_RESERVE_SHARE,
+                buf_tok=_buffer_bytes_per_token(u))
 
 
 def memory(u: Unit, batch, ctx_max) -> dict:
@@ -596,15 +614,12 @@ def memory(u: Unit, batch, ctx_max) -> dict:
 
     The KV cache of an attention instance is held whole on each of its ``attn_tp`` GPUs (MLA's
     latent cache is not split by heads).  DeepEP's low-latency receive buffers are sized for
-    the worst case: every expert slot of the unit able to receive every token of a GPU,
-    double-buffered, dispatch plus combine."""
-    L = u.layout
-    kv = np.asarray(batch, dtype=float) * ctx_max * u.values["S_kv"]
-    n_g = np.asarray(batch, dtype=float) * u.values["s_q"] / L.attn_tp
-    buffers = _buffer_bytes_per_token(u) * n_g
-    reserve = HBM_RESERVE_SHARE * u.gpu.hbm_capacity
-    free = u.gpu.hbm_capacity - u.weights_resident - kv - buffers - reserve
-    return {"weights": u.weights_resident, "kv": kv, "buffers": buffers, "reserve": reserve, "free": free}
+    the worst case (:data:`ll_buffer_per_token`)."""
+    v = _memory_values(u)
+    b = np.asarray(batch, dtype=float)
+    return {"weights": u.weights_resident, "kv": b * ctx_max * v["S_kv"],
+            "buffers": b * v["s_q"] / u.layout.attn_tp * v["buf_tok"], "reserve": HBM_RESERVE_SHARE * v["HBM"],
+            "free": _fast(hbm_free, **v, batch=b, ctx=ctx_max)}
 
 
 def _ll_buffers(u: Unit) -> bool:
@@ -619,10 +634,8 @@ def fits(u: Unit, batch, ctx_max):
 
 def max_batch(u: Unit, ctx_max):
     """The most requests per attention instance that fit at ``ctx_max`` tokens (0: none); an
-    array of contexts gives an array of counts."""
-    per_req = np.asarray(ctx_max, dtype=float) * u.values["S_kv"] + _buffer_bytes_per_token(u) * u.values["s_q"] / u.layout.attn_tp
-    room = u.gpu.hbm_capacity * (1 - HBM_RESERVE_SHARE) - u.weights_resident
-    out = np.maximum(np.floor(room / per_req), 0)
+    array of contexts gives an array of counts (:data:`batch_fit`)."""
+    out = np.asarray(_fast(batch_fit, **_memory_values(u), ctx=np.asarray(ctx_max, dtype=float)), dtype=float)
     return int(out) if out.ndim == 0 else out
 
 
