@@ -156,22 +156,20 @@ def cmd_sol(args) -> dict:
         n_ep = args.ep or 1
         wb = WEIGHT_BYTES[args.weight_dtype]
         W_read = params.weight_bytes_ep(m, n_ep=n_ep, redundant=args.redundant, bytes_per_weight=wb)
-        W_res = params.weight_bytes_ep(m, n_ep=n_ep, redundant=args.redundant, bytes_per_weight=wb, resident=True)
         reserve = step.HBM_RESERVE_SHARE * g.hbm_capacity   # the book's one reserve default
-        room = decode.kv_capacity(HBM=g.hbm_capacity, W_res=W_res, reserve=0)
+        moe = {"fp4": "nvfp4"}.get(args.weight_dtype, args.weight_dtype)
+        if m.attention == "mla" and m.is_moe and (moe != "nvfp4" or g.dense_fp4 is not None):
+            # the step model's memory accounting (per-component dtypes, DeepEP buffers): the book's one count
+            u = step.unit(m, g, step.layout_for(m, g, n_ep, redundant=args.redundant, mtp=1 if args.mtp_accept else 0,
+                                                precision=step.Precision(moe=moe, kv=args.kv_dtype)))
+            W_res, most = u.weights_resident, step.max_batch(u, ctx)
+        else:
+            W_res = params.weight_bytes_ep(m, n_ep=n_ep, redundant=args.redundant, bytes_per_weight=wb, resident=True)
+            most = np.maximum(decode.max_batch(HBM=g.hbm_capacity, W_res=W_res, reserve=reserve, ctx=ctx, S_kv=S_kv), 0)
+        room = decode.kv_capacity(HBM=g.hbm_capacity, W_res=W_res, reserve=reserve)
         out.update(ep=n_ep, weight_dtype=args.weight_dtype, weight_bytes_read_per_step=W_read,
-                   weight_bytes_resident=W_res, hbm_reserve_bytes=reserve, weights_fit=bool(room > reserve),
-                   kv_room_bytes=max(float(room - reserve), 0.0),
-                   max_batch=np.maximum(decode.max_batch(HBM=g.hbm_capacity, W_res=W_res, reserve=reserve,
-                                                         ctx=ctx, S_kv=S_kv), 0))
-        if m.attention == "mla" and m.is_moe:  # the step model's memory accounting: the book's one count
-            moe = {"fp4": "nvfp4"}.get(args.weight_dtype, args.weight_dtype)
-            if moe != "nvfp4" or g.dense_fp4 is not None:
-                u = step.unit(m, g, step.layout_for(m, g, n_ep, redundant=args.redundant, mtp=1 if args.mtp_accept else 0,
-                                                    precision=step.Precision(moe=moe, kv=args.kv_dtype)))
-                out["weight_bytes_resident"] = u.weights_resident
-                out["max_batch"] = step.max_batch(u, ctx)
-                out["weights_fit"] = bool(u.weights_resident < g.hbm_capacity * (1 - step.HBM_RESERVE_SHARE))
+                   weight_bytes_resident=W_res, hbm_reserve_bytes=reserve, weights_fit=bool(room > 0),
+                   kv_room_bytes=max(float(room), 0.0), max_batch=most)
         if batch is not None:
             out["batch"] = batch
             out["fits"] = batch <= np.asarray(out["max_batch"])

@@ -221,10 +221,10 @@ def search(m: Model, w: Workload, gpu_names=None, source: str | None = None, top
     ctx = w.isl + w.osl / 2
     rows, n_candidates = [], 0
     closest = {"per_user": (0.0, ""), "ttft": (math.inf, "")}
+    space = space or Space()
     for gi, g in enumerate(gs):
         if progress is not None and time.perf_counter() - t0 > 1.0:
             progress(gi, len(gs), g.key)
-        space = space or Space()
         units = _decode_units(m, g, space)
         pre = _prefill_table(m, g, w, space)
         if not units or not pre:
