@@ -103,13 +103,14 @@ def _layout(e: dict, g, notes: list, phase: str) -> step.Layout:
     moe_ep = unit_gpus // moe_tp
     redundant = lay.get("redundant_experts")
     if redundant is None:
-        redundant = (-256) % moe_ep if moe_ep > 1 else 0   # the fewest slots that spread evenly
+        m = model("deepseek-v3")
+        redundant = step.default_redundant(m, moe_ep)   # the fewest slots that spread evenly
         if redundant:
-            notes.append(f"{redundant} redundant experts (256 do not divide over {moe_ep} GPUs)")
+            notes.append(f"{redundant} redundant experts ({m.n_experts} do not divide over {moe_ep} GPUs)")
     eplb = bool(setup.get("eplb", False))
     if moe_ep > 1:
         notes.append("EPLB imbalance" if eplb or redundant else "unbalanced experts")
-    micro = setup.get("micro_batches") or (2 if unit_gpus > g.nvlink_domain else 1)
+    micro = setup.get("micro_batches") or step.default_micro_batches(g, unit_gpus)
     if "micro_batches" not in setup and micro == 2:
         notes.append("two micro-batches (EP spans NVLink domains)")
     attn = prec.get("attn") or "bf16"
