@@ -21,8 +21,12 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
 
-from inference_arithmetic import catalog, step  # noqa: E402
-from inference_arithmetic.errors import Error  # noqa: E402
+from inference_arithmetic.hardware import gpus
+from inference_arithmetic.model import config
+from inference_arithmetic import step  # noqa: E402
+from inference_arithmetic.hardware import gpus  # noqa: E402
+from inference_arithmetic.model import config  # noqa: E402
+from inference_arithmetic.core.errors import Error  # noqa: E402
 
 EP_SIZES = (8, 16, 32, 64, 72, 128, 144, 256)
 
@@ -46,7 +50,7 @@ def one_configuration(m, g) -> float:
 def sweep(m, batch, ctx) -> int:
     step.unit.cache_clear()
     units = []
-    for g in catalog.gpus().values():
+    for g in gpus.gpus().values():
         for ep in EP_SIZES:
             for moe in step.MOE_DTYPES:
                 for kv in step.KV_DTYPES:
@@ -64,8 +68,8 @@ def sweep(m, batch, ctx) -> int:
 
 
 def main(repeats: int = 15) -> None:
-    m = catalog.model("deepseek-v3")
-    g = catalog.gpu("H800")
+    m = config.model("deepseek-v3")
+    g = gpus.gpu("H800")
     t1 = median_time(lambda: one_configuration(m, g), repeats * 20)
     batch = np.arange(1, 257, dtype=float).reshape(1, -1, 1)
     ctx = np.geomspace(512, 131072, 64).reshape(1, 1, -1)

@@ -24,13 +24,18 @@ import time
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-from inference_arithmetic import catalog, plan, step  # noqa: E402
+from inference_arithmetic.model import config
+from inference_arithmetic.serving import search, workload
+from inference_arithmetic.serving import plan  # noqa: E402
+from inference_arithmetic import step  # noqa: E402
+from inference_arithmetic.model import config  # noqa: E402
+from inference_arithmetic.serving import search, workload  # noqa: E402
 
 
 def main(repeats: int = 7) -> None:
-    m = catalog.model("deepseek-v3")
-    w = plan.Workload.from_tokens_per_day(100e9, 2000, 500, per_user=20, ttft_s=5, cache_hit=0.5,
-                                          profile=plan.Profile.cosine(1.3))
+    m = config.model("deepseek-v3")
+    w = workload.Workload.from_tokens_per_day(100e9, 2000, 500, per_user=20, ttft_s=5, cache_hit=0.5,
+                                          profile=workload.Profile.cosine(1.3))
     times, n = [], 0
     for _ in range(repeats):
         step.unit.cache_clear()
@@ -42,10 +47,10 @@ def main(repeats: int = 7) -> None:
     print(f"plan.search: {n:,} candidate deployments, median {statistics.median(times):.3f} s over {repeats} runs "
           f"(price source {r['source']}); cheapest: {best['gpu']} {best['mode']} USD {best['usd_per_day']:,.0f}/day")
     # the question aiconfigurator answers below: H200, 2,000/500 tokens, no prefix cache, units of 32 GPUs at most
-    w2 = plan.Workload(requests_per_s=30, isl=2000, osl=500, per_user=20, ttft_s=5)
-    small = tuple(e for e in plan.EP_SIZES if e <= 32)
+    w2 = workload.Workload(requests_per_s=30, isl=2000, osl=500, per_user=20, ttft_s=5)
+    small = tuple(e for e in search.EP_SIZES if e <= 32)
     t0 = time.perf_counter()
-    rows = plan.search(m, w2, ["H200"], top=50, space=plan.Space(decode_ep=small, prefill_ep=small))["deployments"]
+    rows = plan.search(m, w2, ["H200"], top=50, space=search.Space(decode_ep=small, prefill_ep=small))["deployments"]
     took = time.perf_counter() - t0
     for mode in ("agg", "disagg"):
         d = next(x for x in rows if x["mode"] == mode)

@@ -3,14 +3,17 @@ import re
 
 import pytest
 
-from inference_arithmetic import catalog
-from inference_arithmetic.catalog import CatalogError
+from inference_arithmetic.evidence import measurements
+from inference_arithmetic.hardware import gpus
+from inference_arithmetic.model import config
+from inference_arithmetic.serving import prices
+from inference_arithmetic.core.errors import CatalogError
 
 
 def test_gpus_load_and_are_sane():
-    gpus = catalog.gpus()
-    assert set(gpus) >= {"H800", "H100", "H200", "B200", "B300", "GB200", "GB300"}
-    for g in gpus.values():
+    table = gpus.gpus()
+    assert set(table) >= {"H800", "H100", "H200", "B200", "B300", "GB200", "GB300"}
+    for g in table.values():
         assert 40e9 <= g.hbm_capacity <= 300e9
         assert 1e12 <= g.hbm_bandwidth <= 10e12
         assert g.dense_fp8 == pytest.approx(2 * g.dense_bf16, rel=0.01)
@@ -19,14 +22,14 @@ def test_gpus_load_and_are_sane():
 
 
 def test_h800_matches_the_seed():
-    h = catalog.gpu("h800")
+    h = gpus.gpu("h800")
     assert h.hbm_bandwidth == 3.35e12 and h.hbm_capacity == 80e9
 
 
 def test_every_source_is_in_the_bibliography(root):
     bib = (root / "references.bib").read_text()
     keys = set(re.findall(r"@\w+\{([^,]+),", bib))
-    missing = catalog.source_keys() - keys
+    missing = measurements.source_keys() - keys
     assert not missing, missing
 
 
@@ -49,45 +52,45 @@ def test_every_reference_is_cited_where_it_is_used(root):
     """The references page lists cited entries only, so an entry nobody cites would vanish:
     every references.bib entry, and every source of the catalogs, is cited in the book."""
     bib = set(re.findall(r"@\w+\{([^,]+),", (root / "references.bib").read_text()))
-    cited = _book_citations(root)
+    cited_keys = _book_citations(root)
     assert "{bibliography}" in (root / "book" / "references.md").read_text()
     assert ":all:" not in (root / "book" / "references.md").read_text()
-    assert not cited - bib, f"cited but not in references.bib: {sorted(cited - bib)}"
-    assert not bib - cited, f"in references.bib but cited nowhere: {sorted(bib - cited)}"
-    assert not catalog.source_keys() - cited, sorted(catalog.source_keys() - cited)
+    assert not cited_keys - bib, f"cited_keys but not in references.bib: {sorted(cited_keys - bib)}"
+    assert not bib - cited_keys, f"in references.bib but cited_keys nowhere: {sorted(bib - cited_keys)}"
+    assert not measurements.source_keys() - cited_keys, sorted(measurements.source_keys() - cited_keys)
 
 
 def test_unknown_gpu_suggests():
     with pytest.raises(CatalogError) as e:
-        catalog.gpu("H80")
+        gpus.gpu("H80")
     msg = str(e.value)
     assert "\n" not in msg and "did you mean" in msg and "H800" in msg
 
 
 def test_unsupported_precision():
     with pytest.raises(CatalogError, match="no fp4"):
-        catalog.gpu("H100").flops("fp4")
+        gpus.gpu("H100").flops("fp4")
     with pytest.raises(CatalogError, match="unsupported dtype"):
-        catalog.gpu("B200").flops("int2")
-    assert catalog.gpu("B200").flops("fp4") == 9e15
+        gpus.gpu("B200").flops("int2")
+    assert gpus.gpu("B200").flops("fp4") == 9e15
 
 
 def test_measurements_and_prices():
-    assert catalog.measurement("deepseek_day6", "average_nodes").value == 226.75
-    assert catalog.measurement("deepseek_day6", "input_tokens").si == 608e9
-    p = catalog.api_price("deepseek-r1")
+    assert measurements.measurement("deepseek_day6", "average_nodes").value == 226.75
+    assert measurements.measurement("deepseek_day6", "input_tokens").si == 608e9
+    p = prices.api_price("deepseek-r1")
     assert p["output"].si == pytest.approx(2.19e-6)
-    assert catalog.gpu_hour_price("H800").si == pytest.approx(2 / 3600)
+    assert prices.gpu_hour_price("H800").si == pytest.approx(2 / 3600)
     with pytest.raises(CatalogError):
-        catalog.measurement("deepseek_day6", "nonsense")
+        measurements.measurement("deepseek_day6", "nonsense")
 
 
 def test_model_catalog():
-    m = catalog.model("DeepSeek-V3")
+    m = config.model("DeepSeek-V3")
     assert (m.attention, m.n_layers, m.n_dense, m.n_moe) == ("mla", 61, 3, 58)
     assert (m.d_c, m.d_r, m.n_experts, m.top_k, m.n_shared) == (512, 64, 256, 8, 1)
     with pytest.raises(CatalogError, match="unknown model"):
-        catalog.model("gpt-5")
+        config.model("gpt-5")
 
 
 @pytest.mark.parametrize("text,match", [
@@ -105,13 +108,13 @@ def test_bad_configs(tmp_path, text, match):
     p = tmp_path / "config.json"
     p.write_text(text)
     with pytest.raises(CatalogError, match=match) as e:
-        catalog.read_config(p)
+        config.read_config(p)
     assert "\n" not in str(e.value)
 
 
 def test_missing_file(tmp_path):
     with pytest.raises(CatalogError, match="no such file"):
-        catalog.read_config(tmp_path / "absent.json")
+        config.read_config(tmp_path / "absent.json")
 
 
 def test_config_round_trip(tmp_path):
@@ -121,5 +124,5 @@ def test_config_round_trip(tmp_path):
            "moe_intermediate_size": 768, "intermediate_size": 6144, "tie_word_embeddings": False}
     p = tmp_path / "config.json"
     p.write_text(json.dumps(cfg))
-    m = catalog.read_config(p)
+    m = config.read_config(p)
     assert (m.attention, m.d_head, m.n_kv_heads, m.n_experts, m.n_dense) == ("gqa", 128, 4, 128, 0)

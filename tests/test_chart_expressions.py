@@ -13,8 +13,9 @@ import pytest
 import vl_convert as vlc
 
 import inference_arithmetic  # noqa: F401  (imports every module, registering every formula)
-from inference_arithmetic import charts
-from inference_arithmetic.formula import FORMULAS, InputError
+from inference_arithmetic.book import charts
+from inference_arithmetic.book.registry import FORMULAS
+from inference_arithmetic.core.errors import InputError
 
 RTOL = 1e-9
 

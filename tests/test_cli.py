@@ -8,13 +8,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from inference_arithmetic import catalog, cli
+from inference_arithmetic.core import cited
+from inference_arithmetic.evidence import measurements
+from inference_arithmetic.hardware import gpus
+from inference_arithmetic.model import config
+from inference_arithmetic import cli
 
-DATA = Path(catalog.__file__).parent / "data" / "models"  # shipped public configs, read by path
+DATA = Path(str(cited.DATA)) / "models"  # shipped public configs, read by path
 
 # published totals (and activated counts where the publisher excludes nothing we include)
 PUBLISHED = {
-    "deepseek-v3": (671e9, catalog.measurement("deepseek_v3_report", "active_params").si),
+    "deepseek-v3": (671e9, measurements.measurement("deepseek_v3_report", "active_params").si),
     "llama-3.1-70b": (70.6e9, None),
     "mixtral-8x7b": (46.7e9, None),
     str(DATA / "qwen3-30b-a3b.json"): (30.5e9, None),
@@ -120,7 +124,7 @@ _text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=1
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(gpu=st.one_of(st.sampled_from(list(catalog.gpus())), _text),
+@given(gpu=st.one_of(st.sampled_from(list(gpus.gpus())), _text),
        context=st.one_of(st.integers(-10, 300000).map(str), _text, st.just("1:100:7")),
        batch=st.one_of(st.none(), st.integers(-3, 600).map(str), _text),
        ep=st.one_of(st.none(), st.integers(-2, 300).map(str)),

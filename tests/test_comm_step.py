@@ -3,17 +3,22 @@ parallelism chapter relies on (bound above prediction, capacity, micro-batches, 
 import numpy as np
 import pytest
 
-from inference_arithmetic import catalog, comm, operating, projections, step
-from inference_arithmetic.errors import InputError
+from inference_arithmetic.hardware import gpus
+from inference_arithmetic.model import config
+from inference_arithmetic.step import comm
+from inference_arithmetic.serving import operating
+from inference_arithmetic.evidence import projections
+from inference_arithmetic import step
+from inference_arithmetic.core.errors import InputError
 
 H = 7168
 B = dict(h=H, b_disp=comm.FP8_DISPATCH_BYTES, b_comb=comm.BF16_BYTES)
-DSV3 = catalog.model("deepseek-v3")
+DSV3 = config.model("deepseek-v3")
 CTX = 4989.0
 
 
 def _unit(gpu="H800", ep=144, **kw):
-    g = catalog.gpu(gpu)
+    g = gpus.gpu(gpu)
     return step.unit(DSV3, g, step.layout_for(DSV3, g, ep, **kw))
 
 
@@ -124,7 +129,7 @@ def test_serial_step_is_the_sum_of_its_parts():
 
 
 def test_overhead_adds_directly():
-    g = catalog.gpu("H800")
+    g = gpus.gpu("H800")
     for mb in (1, 2):
         base = step.terms(step.unit(DSV3, g, step.layout_for(DSV3, g, 144, micro_batches=mb)), 16.0, CTX)
         slow = step.terms(step.unit(DSV3, g, step.layout_for(DSV3, g, 144, micro_batches=mb, overhead_s=0.01)), 16.0, CTX)
@@ -132,9 +137,9 @@ def test_overhead_adds_directly():
 
 
 def test_step_model_refuses_dense_models():
-    g = catalog.gpu("H100")
+    g = gpus.gpu("H100")
     with pytest.raises(InputError, match="MLA mixture-of-experts"):
-        step.unit(catalog.model("llama-3.1-70b"), g, step.Layout(ep=8))
+        step.unit(config.model("llama-3.1-70b"), g, step.Layout(ep=8))
 
 
 # ----------------------------------------------------------------------------- capacity
@@ -143,13 +148,13 @@ def test_max_batch_is_the_largest_batch_that_fits():
         u = _unit(gpu, ep)
         b = step.max_batch(u, CTX)
         assert b >= 1 and step.fits(u, b, CTX) and not step.fits(u, b + 1, CTX)
-        assert step.users_that_fit(DSV3, catalog.gpu(gpu), u.layout, CTX) == b
+        assert step.users_that_fit(DSV3, gpus.gpu(gpu), u.layout, CTX) == b
 
 
 def test_capacity_counts_the_one_reserve():
     u = _unit("H200", 8)
     mem = step.memory(u, 0.0, CTX)
-    assert mem["reserve"] == pytest.approx(step.HBM_RESERVE_SHARE * catalog.gpu("H200").hbm_capacity)
+    assert mem["reserve"] == pytest.approx(step.HBM_RESERVE_SHARE * gpus.gpu("H200").hbm_capacity)
     # every resident weight: more than the routed and shared experts alone (the seed's 76.5 GiB)
     assert u.weights_resident > 76.5 * 2**30
 
@@ -161,7 +166,7 @@ def test_a_layout_that_does_not_fit_reports_no_throughput():
               lambda: operating.at_batch(u, CTX, 1.0)):
         with pytest.raises(InputError):
             f()
-    p = projections.project(DSV3, catalog.gpu("H800"), u.layout, CTX, 1.0)
+    p = projections.project(DSV3, gpus.gpu("H800"), u.layout, CTX, 1.0)
     assert not p.reachable and p.predicted is None and "does not fit" in p.reason
 
 
@@ -179,7 +184,7 @@ def test_at_per_user_is_the_best_point_above_the_floor():
 
 # ----------------------------------------------------------------------------- layouts
 def test_default_layouts():
-    h800, gb300 = catalog.gpu("H800"), catalog.gpu("GB300")
+    h800, gb300 = gpus.gpu("H800"), gpus.gpu("GB300")
     assert step.layout_for(DSV3, h800, 144).redundant == 32 and step.layout_for(DSV3, h800, 8).redundant == 0
     assert step.layout_for(DSV3, h800, 144).micro_batches == 2 and step.layout_for(DSV3, h800, 8).micro_batches == 1
     rack, node = step.wide_ep_layout(gb300), step.wide_ep_layout(h800)

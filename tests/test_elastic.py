@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from inference_arithmetic import fleet
-from inference_arithmetic.symbols import S
+from inference_arithmetic.serving import fleet
+from inference_arithmetic.core.symbols import S
 
 N, A = 226.86, 0.226
 
@@ -42,7 +42,7 @@ def test_excess_at_any_reserve_matches_the_sampled_load(reserve):
 
 def test_excess_outside_the_swing_needs_the_piecewise_function():
     # the closed form holds inside the swing only; outside it is refused, not extrapolated
-    from inference_arithmetic.formula import InputError
+    from inference_arithmetic.core.formula import InputError
     with pytest.raises(InputError, match="domain"):
         fleet.excess_nodes(n_bar=N, amp=A, r_res=0.5 * N)
     with pytest.raises(ValueError, match="negative"):

@@ -3,14 +3,19 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from inference_arithmetic import catalog, decode, fleet, kv, params
-from inference_arithmetic.formula import FORMULAS, InputError, dimension, formula
-from inference_arithmetic.symbols import S, SYMBOLS
-from inference_arithmetic.units import UnitError, dims_of
+from inference_arithmetic.core import errors
+from inference_arithmetic.model import config
+from inference_arithmetic.step import bounds
+from inference_arithmetic.serving import fleet
+from inference_arithmetic.model import kv, params
+from inference_arithmetic.book.registry import FORMULAS
+from inference_arithmetic.core.formula import InputError, dimension, formula
+from inference_arithmetic.core.symbols import S, SYMBOLS
+from inference_arithmetic.core.units import UnitError, dims_of
 
-DSV3 = catalog.model("deepseek-v3")
-LLAMA = catalog.model("llama-3.1-70b")
-MIXTRAL = catalog.model("mixtral-8x7b")
+DSV3 = config.model("deepseek-v3")
+LLAMA = config.model("llama-3.1-70b")
+MIXTRAL = config.model("mixtral-8x7b")
 
 
 def test_every_formula_is_unit_consistent():
@@ -47,7 +52,7 @@ def test_kv_per_user():
 
 
 def test_unsupported_dtype():
-    with pytest.raises(catalog.CatalogError, match="unsupported KV dtype 'int3'"):
+    with pytest.raises(errors.CatalogError, match="unsupported KV dtype 'int3'"):
         kv.kv_bytes_per_token(DSV3, "int3")
 
 
@@ -82,29 +87,29 @@ def test_weights_per_gpu_ep_limits():
 
 
 def test_sol_rate_hand_value():
-    r = decode.sol_rate(accept=1, BW=3.35e12, ctx=4989, S_kv=70272)
+    r = bounds.sol_rate(accept=1, BW=3.35e12, ctx=4989, S_kv=70272)
     assert r == pytest.approx(3.35e12 / (4989 * 70272))
     assert r == pytest.approx(9555.4, abs=0.1)
-    assert decode.sol_rate(accept=2, BW=3.35e12, ctx=4989, S_kv=35136) == pytest.approx(4 * r)
+    assert bounds.sol_rate(accept=2, BW=3.35e12, ctx=4989, S_kv=35136) == pytest.approx(4 * r)
 
 
 def test_gpu_rate_limits():
     kw = dict(accept=1, BW=3.35e12, ctx=4989, S_kv=70272)
-    sol = decode.sol_rate(**kw)
+    sol = bounds.sol_rate(**kw)
     # no weights: independent of batch; huge batch: tends to the speed of light
-    assert decode.gpu_rate(batch=1, W=0, **kw) == pytest.approx(sol)
-    assert decode.gpu_rate(batch=1e9, W=21e9, **kw) == pytest.approx(sol, rel=1e-3)
+    assert bounds.gpu_rate(batch=1, W=0, **kw) == pytest.approx(sol)
+    assert bounds.gpu_rate(batch=1e9, W=21e9, **kw) == pytest.approx(sol, rel=1e-3)
     # batch 1: one user's KV plus all weights per token
-    assert decode.gpu_rate(batch=1, W=21e9, **kw) == pytest.approx(3.35e12 / (4989 * 70272 + 21e9))
-    grid = decode.gpu_rate(batch=np.arange(1, 5), W=21e9, **kw)
+    assert bounds.gpu_rate(batch=1, W=21e9, **kw) == pytest.approx(3.35e12 / (4989 * 70272 + 21e9))
+    grid = bounds.gpu_rate(batch=np.arange(1, 5), W=21e9, **kw)
     assert grid.shape == (4,) and np.all(np.diff(grid) > 0)
 
 
 def test_mla_roofline_hand_values():
-    i = decode.mla_intensity(s_q=1, n_heads=128, flop_mac=2, d_c=512, d_r=64, b_kv=2)
+    i = bounds.mla_intensity(s_q=1, n_heads=128, flop_mac=2, d_c=512, d_r=64, b_kv=2)
     assert i == pytest.approx(128 * 2 * (2 * 512 + 64) / (576 * 2))
-    assert decode.ridge_point(F=989e12, BW=3.35e12) == pytest.approx(295.22, abs=0.01)
-    rate = decode.mla_compute_rate(accept=1, F=660e12, s_q=1, n_layers=61, ctx=4989,
+    assert bounds.ridge_point(F=989e12, BW=3.35e12) == pytest.approx(295.22, abs=0.01)
+    rate = bounds.mla_compute_rate(accept=1, F=660e12, s_q=1, n_layers=61, ctx=4989,
                                    n_heads=128, flop_mac=2, d_c=512, d_r=64)
     assert rate == pytest.approx(660e12 / (61 * 4989 * 128 * 2 * 1088))
 
@@ -120,27 +125,27 @@ def test_fleet_hand_values():
 
 
 def test_littles_law():
-    assert decode.users_in_flight(R_gpu=1850, r_user=21) == pytest.approx(88.095, abs=1e-3)
+    assert bounds.users_in_flight(R_gpu=1850, r_user=21) == pytest.approx(88.095, abs=1e-3)
 
 
 def test_formula_inputs_are_checked():
     with pytest.raises(InputError, match="missing"):
-        decode.sol_rate(accept=1, BW=1.0, ctx=1.0)
+        bounds.sol_rate(accept=1, BW=1.0, ctx=1.0)
     with pytest.raises(InputError, match="unexpected"):
-        decode.sol_rate(accept=1, BW=1.0, ctx=1.0, S_kv=1.0, bandwidth=2)
+        bounds.sol_rate(accept=1, BW=1.0, ctx=1.0, S_kv=1.0, bandwidth=2)
     with pytest.raises(InputError, match="negative"):
-        decode.sol_rate(accept=1, BW=-1.0, ctx=1.0, S_kv=1.0)
+        bounds.sol_rate(accept=1, BW=-1.0, ctx=1.0, S_kv=1.0)
     with pytest.raises(InputError, match="finite"):
-        decode.sol_rate(accept=1, BW=float("inf"), ctx=1.0, S_kv=1.0)
+        bounds.sol_rate(accept=1, BW=float("inf"), ctx=1.0, S_kv=1.0)
     # an EP size below 1 raises a negative number to a fractional power: refused, not complex
     with pytest.raises(InputError, match="outside the formula's domain"):
         FORMULAS["ep_destinations"](N_ep=0.5, top_k=2.5)
     # 0/0 is not a number either
     with pytest.raises(InputError, match="outside the formula's domain"):
-        decode.sol_rate(accept=1, BW=0.0, ctx=0.0, S_kv=0.0)
+        bounds.sol_rate(accept=1, BW=0.0, ctx=0.0, S_kv=0.0)
 
 
 def test_latex_uses_book_names():
-    assert r"\beta" in decode.sol_rate.latex()
-    assert decode.sol_rate.latex("R").startswith("R = ")
-    assert isinstance(decode.sol_rate.expr, sp.Expr)
+    assert r"\beta" in bounds.sol_rate.latex()
+    assert bounds.sol_rate.latex("R").startswith("R = ")
+    assert isinstance(bounds.sol_rate.expr, sp.Expr)

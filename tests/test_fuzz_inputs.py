@@ -22,6 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from inference_arithmetic import cli
+from inference_arithmetic.model import config
 
 DATA = Path(__file__).resolve().parents[1] / "src" / "inference_arithmetic" / "data" / "models"
 SHIPPED = {p.stem: json.loads(p.read_text()) for p in sorted(DATA.glob("*.json"))}

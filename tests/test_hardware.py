@@ -4,11 +4,19 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from inference_arithmetic import catalog, comm, fleet, kv, projections, step, validation
-from inference_arithmetic.errors import InputError
-from inference_arithmetic.symbols import S
+from inference_arithmetic.core import errors
+from inference_arithmetic.hardware import gpus
+from inference_arithmetic.model import config
+from inference_arithmetic.serving import prices
+from inference_arithmetic.step import comm
+from inference_arithmetic.serving import fleet
+from inference_arithmetic.model import kv
+from inference_arithmetic.evidence import projections, validation
+from inference_arithmetic import step
+from inference_arithmetic.core.errors import InputError
+from inference_arithmetic.core.symbols import S
 
-DSV3 = catalog.model("deepseek-v3")
+DSV3 = config.model("deepseek-v3")
 CTX = 4989.0
 FP4 = step.Precision(moe="nvfp4", attn="fp8", kv="fp8")
 
@@ -18,7 +26,7 @@ def test_token_cost_hand_value():
     c = fleet.token_cost(price=2 / 3600, R_gpu=1850, util=1)
     assert c * 1e6 == pytest.approx(2 / 3600 / 1850 * 1e6)
     assert fleet.token_cost(price=2 / 3600, R_gpu=1850, util=0.5) == pytest.approx(2 * c)
-    assert projections.cost_per_mtok(2 / 3600, 1850) == pytest.approx(2 / 3600 / 1850 * 1e6)
+    assert prices.cost_per_mtok(2 / 3600, 1850) == pytest.approx(2 / 3600 / 1850 * 1e6)
 
 
 def test_sparse_below_topk_reads_everything_plus_the_index():
@@ -41,7 +49,7 @@ def test_comm_latency_floor():
 # ----------------------------------------------------------------------------- precisions and layouts
 def test_nvfp4_needs_blackwell():
     for name in ("H800", "H100", "H200"):
-        g = catalog.gpu(name)
+        g = gpus.gpu(name)
         with pytest.raises(InputError, match="FP4"):
             step.unit(DSV3, g, step.wide_ep_layout(g, precision=step.Precision(moe="nvfp4")))
     with pytest.raises(InputError):
@@ -51,7 +59,7 @@ def test_nvfp4_needs_blackwell():
 
 
 def test_nvfp4_halves_resident_experts_and_speeds_the_batch_one_step():
-    g = catalog.gpu("GB300")
+    g = gpus.gpu("GB300")
     fp8 = step.unit(DSV3, g, step.wide_ep_layout(g))
     fp4 = step.unit(DSV3, g, step.wide_ep_layout(g, precision=step.Precision(moe="nvfp4")))
     assert fp4.weights_resident < fp8.weights_resident
@@ -61,7 +69,7 @@ def test_nvfp4_halves_resident_experts_and_speeds_the_batch_one_step():
 
 def test_fp8_kv_doubles_the_users_that_fit():
     # in one node (no DeepEP buffers per user) the room after the weights holds twice the FP8 caches
-    g = catalog.gpu("B200")
+    g = gpus.gpu("B200")
     bf16 = step.unit(DSV3, g, step.layout_for(DSV3, g, 8))
     fp8 = step.unit(DSV3, g, step.layout_for(DSV3, g, 8, precision=step.Precision(kv="fp8")))
     b = step.max_batch(bf16, CTX)
@@ -72,7 +80,7 @@ def test_fp8_kv_doubles_the_users_that_fit():
 
 
 def test_attention_tp_and_mtp_raise_the_fastest_user():
-    g = catalog.gpu("GB300")
+    g = gpus.gpu("GB300")
     base = projections.fastest_user(DSV3, g, step.layout_for(DSV3, g, 72, precision=FP4), CTX)
     tp = projections.fastest_user(DSV3, g, step.layout_for(DSV3, g, 72, attn_tp=8, precision=FP4), CTX)
     mtp = projections.fastest_user(DSV3, g, step.layout_for(DSV3, g, 72, attn_tp=8, mtp=3, precision=FP4), CTX)
@@ -83,12 +91,12 @@ def test_attention_tp_and_mtp_raise_the_fastest_user():
 
 def test_projection_per_gpu_and_its_bound():
     for name in ("H800", "H200", "B200", "B300", "GB200", "GB300"):
-        g = catalog.gpu(name)
+        g = gpus.gpu(name)
         p = projections.project(DSV3, g, step.wide_ep_layout(g), CTX, 21.0)
         assert p.reachable and p.per_user >= 21.0 and 1 <= p.batch <= p.users_fit
         assert p.bound >= p.predicted > 0
     # a per-user floor above the fastest user gives no rate, with the reason
-    h100 = catalog.gpu("H100")
+    h100 = gpus.gpu("H100")
     fastest = projections.fastest_user(DSV3, h100, step.wide_ep_layout(h100), CTX)["predicted"]
     p = projections.project(DSV3, h100, step.wide_ep_layout(h100), CTX, 1.01 * fastest)
     assert not p.reachable and "out of reach" in p.reason
@@ -97,24 +105,24 @@ def test_projection_per_gpu_and_its_bound():
 # ----------------------------------------------------------------------------- prices
 def test_every_priced_gpu_is_in_the_catalog():
     for name in ("H800", "H100", "H200", "B200", "GB200", "GB300"):
-        assert catalog.gpu_hour_price(name).si > 0
-        catalog.gpu(name)
-    with pytest.raises(catalog.CatalogError, match="unknown GPU-hour price"):
-        catalog.gpu_hour_price("B300")
-    for q in projections.price_quotes():
-        catalog.gpu(q.gpu)
+        assert prices.gpu_hour_price(name).si > 0
+        gpus.gpu(name)
+    with pytest.raises(errors.CatalogError, match="unknown GPU-hour price"):
+        prices.gpu_hour_price("B300")
+    for q in prices.price_quotes():
+        gpus.gpu(q.gpu)
         assert q.si == pytest.approx(q.usd_per_hour / 3600)
 
 
-def test_ranking_uses_one_source_and_no_vendor_price():
-    gpus = ("H800", "H100", "H200", "B200", "B300", "GB200", "GB300")
-    src = projections.ranking_source(gpus)
-    quotes = projections.quotes_by_source()
-    assert not any(q.vendor_quoted for q in quotes[src].values())
-    covered = len([g for g in gpus if g in quotes[src]])
-    assert all(len([g for g in gpus if g in qs]) <= covered for s, qs in quotes.items()
-               if not any(q.vendor_quoted for q in qs.values()))
-    vendor = [q for q in projections.price_quotes() if q.vendor_quoted]
+def test_the_one_price_list_prices_the_most_gpus_and_no_vendor_price():
+    """The book ranks GPUs on one list, the planner's default: the one pricing most catalog GPUs."""
+    src = prices.default_price_source()
+    table = prices.price_sources()
+    def priced(v):
+        return len([g for g, p in v["gpus"].items() if g in gpus.gpus() and p.get("on_demand")])
+    assert all(priced(v) <= priced(table[src]) for v in table.values())
+    assert not any(q.vendor_quoted for q in prices.list_quotes() if q.source == src)
+    vendor = [q for q in prices.price_quotes() if q.vendor_quoted]
     assert {q.gpu for q in vendor} >= {"GB300"} and all(q.src == "nvidia-cost-per-token-news" for q in vendor)
 
 

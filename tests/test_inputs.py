@@ -12,10 +12,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from inference_arithmetic import catalog, cli, decode, inputs
-from inference_arithmetic.errors import CatalogError, Error, InputError
+from inference_arithmetic.core import cited
+from inference_arithmetic.hardware import gpus
+from inference_arithmetic.model import config
+from inference_arithmetic.step import bounds
+from inference_arithmetic import cli
+from inference_arithmetic.core import inputs
+from inference_arithmetic.core.errors import CatalogError, Error, InputError
 
-DATA = Path(catalog.DATA)
+DATA = Path(cited.DATA)
 QWEN = json.loads((DATA / "models" / "qwen3-30b-a3b.json").read_text())
 V3 = json.loads((DATA / "models" / "deepseek-v3.json").read_text())
 
@@ -124,7 +129,7 @@ def test_two_ranges_form_a_full_aligned_grid(capsys):
                            min_size=3))
 def test_parse_config_raises_only_catalog_error(cfg):
     try:
-        m = catalog.parse_config(cfg, "fuzz")
+        m = config.parse_config(cfg, "fuzz")
     except CatalogError as e:
         assert "\n" not in str(e)
     else:
@@ -133,14 +138,14 @@ def test_parse_config_raises_only_catalog_error(cfg):
 
 def test_library_functions_raise_library_errors():
     with pytest.raises(CatalogError, match="Model.h must be an integer"):
-        catalog.Model(name="x", attention="gqa", h="4096", n_layers=2, n_dense=2, n_heads=2, n_kv_heads=2,
+        config.Model(name="x", attention="gqa", h="4096", n_layers=2, n_dense=2, n_heads=2, n_kv_heads=2,
                       d_head=2, d_ff=2, vocab=2, tie_embeddings=False)
     with pytest.raises(InputError, match="must be a number"):
-        decode.ridge_point(F="1e15", BW=1.0)
+        bounds.ridge_point(F="1e15", BW=1.0)
     with pytest.raises(InputError, match="must be a number"):
-        decode.ridge_point(F=np.array(["a"]), BW=1.0)
+        bounds.ridge_point(F=np.array(["a"]), BW=1.0)
     with pytest.raises(Error):
-        catalog.gpu(["H800"])
+        gpus.gpu(["H800"])
     for bad in (True, "3", float("nan"), -1, 2**70):
         with pytest.raises(InputError):
             inputs.number(bad, "x", most=1e12)

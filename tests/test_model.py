@@ -6,11 +6,16 @@ import json
 import numpy as np
 import pytest
 
-from inference_arithmetic import calibration, catalog, cli, efficiency, operating, step, validation
-from inference_arithmetic.errors import Error, InputError
+from inference_arithmetic.evidence import calibration, validation
+from inference_arithmetic.hardware import gpus
+from inference_arithmetic.model import config
+from inference_arithmetic import cli, step
+from inference_arithmetic.hardware import efficiency
+from inference_arithmetic.serving import operating
+from inference_arithmetic.core.errors import Error, InputError
 
-V3 = catalog.model("deepseek-v3")
-H800 = catalog.gpu("H800")
+V3 = config.model("deepseek-v3")
+H800 = gpus.gpu("H800")
 
 
 def run(argv, capsys):
@@ -82,7 +87,7 @@ def test_mtp_accepted_tokens():
 
 
 def test_vectorised_sweep_equals_one_by_one():
-    units = [step.unit(V3, g, step.layout_for(V3, g, ep)) for g in (H800, catalog.gpu("B200")) for ep in (32, 144)]
+    units = [step.unit(V3, g, step.layout_for(V3, g, ep)) for g in (H800, gpus.gpu("B200")) for ep in (32, 144)]
     v = step.stack(units)
     b, c = np.array([1.0, 64.0]).reshape(1, -1, 1), np.array([1000.0, 8000.0]).reshape(1, 1, -1)
     v["batch"], v["ctx"] = b, c
@@ -107,7 +112,7 @@ def test_bad_layouts_are_refused():
     with pytest.raises(InputError, match="out of reach"):
         operating.at_per_user(step.unit(V3, H800, step.layout_for(V3, H800, 144)), 2000.0, 5000.0)
     with pytest.raises(Error):
-        step.unit(catalog.model("llama-3.1-70b"), H800, step.Layout(ep=8))
+        step.unit(config.model("llama-3.1-70b"), H800, step.Layout(ep=8))
 
 
 # ------------------------------------------------------------------ validation

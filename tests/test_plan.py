@@ -6,10 +6,14 @@ import json
 import numpy as np
 import pytest
 
-from inference_arithmetic import catalog, cli, plan
-from inference_arithmetic.errors import InputError
+from inference_arithmetic.evidence import reproduce
+from inference_arithmetic.model import config
+from inference_arithmetic.serving import workload
+from inference_arithmetic import cli
+from inference_arithmetic.serving import plan
+from inference_arithmetic.core.errors import InputError
 
-V3 = catalog.model("deepseek-v3")
+V3 = config.model("deepseek-v3")
 
 
 def run(argv, capsys):
@@ -20,8 +24,8 @@ def run(argv, capsys):
 
 @pytest.fixture(scope="module")
 def result():
-    w = plan.Workload.from_tokens_per_day(50e9, 2000, 500, per_user=20, ttft_s=5,
-                                          profile=plan.Profile.cosine(1.5))
+    w = workload.Workload.from_tokens_per_day(50e9, 2000, 500, per_user=20, ttft_s=5,
+                                          profile=workload.Profile.cosine(1.5))
     return w, plan.search(V3, w, ["H100", "H200", "B200"])
 
 
@@ -47,7 +51,7 @@ def test_costs_add_up(result):
 
 
 def test_elastic_split_follows_the_reserve_rule():
-    shape = np.asarray(plan.Profile.cosine(1.4).shape)
+    shape = np.asarray(workload.Profile.cosine(1.4).shape)
     r, e = plan._elastic(shape, 2.0, 4.0)
     assert np.mean(shape > r) == pytest.approx(0.5, abs=0.01)     # exceeded p_r/p_o of the time
     assert plan._elastic(np.ones(1), 2.0, 4.0) == (1.0, 0.0)      # flat: reserve it all
@@ -55,16 +59,16 @@ def test_elastic_split_follows_the_reserve_rule():
 
 
 def test_infeasible_requirements_name_the_constraint():
-    w = plan.Workload(requests_per_s=10, isl=2000, osl=500, per_user=5000)
+    w = workload.Workload(requests_per_s=10, isl=2000, osl=500, per_user=5000)
     with pytest.raises(InputError, match="no deployment reaches 5000 tok/s per user: the fastest is"):
         plan.search(V3, w, ["H200"])
-    w = plan.Workload(requests_per_s=10, isl=2000, osl=500, per_user=10, ttft_s=0.001)
+    w = workload.Workload(requests_per_s=10, isl=2000, osl=500, per_user=10, ttft_s=0.001)
     with pytest.raises(InputError, match="no deployment meets TTFT"):
         plan.search(V3, w, ["H200"])
 
 
 def test_deepseek_check_is_within_the_stated_error():
-    c = plan.deepseek_check()
+    c = reproduce.deepseek_check()
     assert abs(c["error_avg"]) < 0.25
     assert c["nodes_peak"] > c["nodes_avg"]
 

@@ -8,15 +8,22 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from inference_arithmetic import catalog, cli, costs, fleet, prefill, reproduce, serving, serving_search, step
-from inference_arithmetic import prefill_serving as ps
-from inference_arithmetic.errors import InputError
-from inference_arithmetic.figures import day6_inputs
-from inference_arithmetic.symbols import S
-from inference_arithmetic.units import convert
+from inference_arithmetic.evidence import measurements, reproduce
+from inference_arithmetic.hardware import gpus
+from inference_arithmetic.model import config
+from inference_arithmetic.serving import modes, prices, search
+from inference_arithmetic import cli, step
+from inference_arithmetic.serving import costs, fleet, plan, prefill
+from inference_arithmetic.serving.workload import Service, Workload
+from inference_arithmetic.evidence import reproduce
+from inference_arithmetic.evidence import prefill_serving as ps
+from inference_arithmetic.core.errors import InputError
+from inference_arithmetic.evidence.published import day6_inputs
+from inference_arithmetic.core.symbols import S
+from inference_arithmetic.core.units import convert
 
-M = catalog.model("deepseek-v3")
-H800 = catalog.gpu("H800")
+M = config.model("deepseek-v3")
+H800 = gpus.gpu("H800")
 RNG = np.random.default_rng(15)
 
 
@@ -93,26 +100,26 @@ def test_ttft_curve_follows_the_formula(pre_unit):
 # ----------------------------------------------------------------------------- serving modes
 def test_pd_ratio_balances_request_rates():
     v = _rates()
-    ratio = serving.pd_ratio(**v)
+    ratio = modes.pd_ratio(**v)
     N_d = 100.0
     N_p = ratio * N_d
     np.testing.assert_allclose(N_p * v["R_p"] / v["L_i"], N_d * v["R_d"] / v["L_o"], rtol=1e-12)
-    req = serving.requests_fixed_split(N_p=N_p, N_d=np.full_like(N_p, N_d), **v)
+    req = modes.requests_fixed_split(N_p=N_p, N_d=np.full_like(N_p, N_d), **v)
     np.testing.assert_allclose(req, N_d * v["R_d"] / v["L_o"], rtol=1e-12)
     # the disaggregated rate is the balanced deployment's output over all its GPUs
-    np.testing.assert_allclose(serving.disagg_rate(**v), req * v["L_o"] / (N_p + N_d), rtol=1e-12)
+    np.testing.assert_allclose(modes.disagg_rate(**v), req * v["L_o"] / (N_p + N_d), rtol=1e-12)
 
 
 def test_aggregated_rate_never_beats_either_phase_alone():
     v = _rates()
-    agg = serving.agg_rate(**v)
+    agg = modes.agg_rate(**v)
     assert np.all(agg <= v["R_d"] * (1 + 1e-12))                       # decode alone
     assert np.all(agg <= v["R_p"] * v["L_o"] / v["L_i"] * (1 + 1e-12))  # prefill alone, in output tokens
     r_d = RNG.uniform(1, 200, agg.size)
-    user = serving.agg_user_rate(r_d=r_d, **v)
+    user = modes.agg_user_rate(r_d=r_d, **v)
     assert np.all(user <= r_d) and np.all(user > 0)
     # with equal rates the two modes are one expression: the difference is the users' speed
-    assert sp.simplify(serving.agg_rate.expr - serving.disagg_rate.expr) == 0
+    assert sp.simplify(modes.agg_rate.expr - modes.disagg_rate.expr) == 0
 
 
 def test_disaggregated_wins_at_equal_per_user_speed_on_deepseeks_day():
@@ -136,17 +143,30 @@ def test_pd_ratio_curve_is_the_formula_on_the_step_model():
 
 
 def test_serve_search_rate_is_the_disaggregated_formula():
-    b = serving_search.best(M, H800, mode="disagg", isl=4_000, osl=1_000, per_user=20, precision=step.Precision())
+    b = search.best(M, H800, Service(4_000, 1_000, 20), "disagg", search.Space(moe_dtypes=("fp8",), kv_dtypes=("bf16",),
+                                                                                mtp=(0,)))
     shape = dict(R_d=b["decode_tokens_per_s_per_gpu"], R_p=b["prefill_tokens_per_s_per_gpu"], L_i=4_000, L_o=1_000)
-    assert b["tokens_per_s_per_gpu"] == pytest.approx(float(serving.disagg_rate(**shape)), rel=1e-9)
-    assert b["prefill_gpus_per_decode_gpu"] == pytest.approx(float(serving.pd_ratio(**shape)), rel=1e-9)
+    assert b["tokens_per_s_per_gpu"] == pytest.approx(float(modes.disagg_rate(**shape)), rel=1e-9)
+    assert b["prefill_gpus_per_decode_gpu"] == pytest.approx(float(modes.pd_ratio(**shape)), rel=1e-9)
     assert b["tokens_per_s_per_user"] >= 20
+
+
+@pytest.mark.parametrize("mode", ["disagg", "agg"])
+def test_serve_and_plan_give_one_answer(mode):
+    """One search: ``serve`` (fastest) and ``plan --gpus G`` (cheapest) agree on the best layout and
+    its throughput for the same question (one GPU type: cost per token is price over throughput)."""
+    g = gpus.gpu("H200")
+    w = Workload(requests_per_s=50.0, isl=2_000, osl=500, per_user=20)
+    s = search.best(M, g, w.service, mode)
+    p = [d for d in plan.search(M, w, ["H200"], top=10**6)["deployments"] if d["mode"] == mode][0]
+    assert p["tokens_per_s_per_gpu"] == pytest.approx(s["tokens_per_s_per_gpu"], rel=1e-12)
+    assert p["layout"] == s["layout"]
 
 
 # ----------------------------------------------------------------------------- DeepSeek's day
 def test_derived_prompt_length_meets_both_published_conditions():
     d = day6_inputs()
-    ctx = catalog.measurement("deepseek_day6", "kv_length").si
+    ctx = measurements.measurement("deepseek_day6", "kv_length").si
     isl = float(reproduce.isl_from_day(ctx=ctx, tok_in=d["tok_in"], tok_out=d["tok_out"]))
     osl = float(reproduce.osl_from_day(ctx=ctx, tok_in=d["tok_in"], tok_out=d["tok_out"]))
     assert float(reproduce.decode_mean_context(L_i=isl, L_o=osl)) == pytest.approx(ctx, rel=1e-12)
@@ -192,9 +212,9 @@ def test_fleet_output_per_gpu_is_the_published_day():
 
 # ----------------------------------------------------------------------------- costs
 def test_phase_costs_are_the_token_cost_formula():
-    assert costs.input_token_cost.expr == fleet.token_cost.expr.subs(S.R_gpu, serving.R_p)
-    assert costs.output_token_cost.expr == fleet.token_cost.expr.subs(S.R_gpu, serving.R_d)
-    price = catalog.gpu_hour_price("H800").si
+    assert costs.input_token_cost.expr == fleet.token_cost.expr.subs(S.R_gpu, modes.R_p)
+    assert costs.output_token_cost.expr == fleet.token_cost.expr.subs(S.R_gpu, modes.R_d)
+    price = prices.gpu_hour_price("H800").si
     usd_per_mtok = costs.per_mtok(costs.input_token_cost, price=price, R_p=10_000.0, util=1.0)
     assert usd_per_mtok == pytest.approx(2.0 / (3600 * 10_000.0) * 1e6)
     assert costs.per_mtok(costs.output_token_cost, price=price, R_d=1_000.0, util=0.5) == pytest.approx(
@@ -203,10 +223,9 @@ def test_phase_costs_are_the_token_cost_formula():
 
 def test_phase_costs_use_one_price_source():
     rows = costs.phase_costs(4_383.0, 1_211.0, 0.563, 20.0)
-    assert {r["gpu"] for r in rows} == set(catalog.gpus())
-    from inference_arithmetic import plan
+    assert {r["gpu"] for r in rows} == set(gpus.gpus())
     src = rows[0]["ranking_source"]
-    assert src == plan.default_price_source()
+    assert src == prices.default_price_source()
     assert len({r["source"] for r in rows if r["price"] is not None}) == 1     # one price list for the comparison
     for r in rows:
         assert r["same_source"] == (r["price"] is not None)

@@ -1,7 +1,10 @@
 """The book's equation printer: reading order and named sub-terms, the mathematics unchanged."""
 import sympy as sp
 
-from inference_arithmetic import FORMULAS, fleet, params, printing
+from inference_arithmetic.book.registry import FORMULAS
+from inference_arithmetic.serving import fleet
+from inference_arithmetic.model import params
+from inference_arithmetic.core import printing
 
 
 def test_terms_read_left_to_right():

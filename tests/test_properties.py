@@ -4,16 +4,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from inference_arithmetic import comm, decode, fleet
-from inference_arithmetic.formula import InputError
+from inference_arithmetic.step import bounds, comm
+from inference_arithmetic.serving import fleet
+from inference_arithmetic.core.formula import InputError
 
 pos = st.floats(min_value=1e-3, max_value=1e15, allow_nan=False, allow_infinity=False)
 
 
 @given(bw=pos, ctx=st.floats(1, 1e6), s=st.floats(1, 1e6), b=st.floats(1, 1e4), w=st.floats(0, 1e12))
 def test_weights_never_help(bw, ctx, s, b, w):
-    sol = decode.sol_rate(accept=1, BW=bw, ctx=ctx, S_kv=s)
-    with_w = decode.gpu_rate(accept=1, batch=b, BW=bw, ctx=ctx, S_kv=s, W=w)
+    sol = bounds.sol_rate(accept=1, BW=bw, ctx=ctx, S_kv=s)
+    with_w = bounds.gpu_rate(accept=1, batch=b, BW=bw, ctx=ctx, S_kv=s, W=w)
     assert with_w <= sol * (1 + 1e-12)
 
 
@@ -26,10 +27,10 @@ def test_destinations_bounded(n, k):
 @given(x=st.floats(allow_nan=True, allow_infinity=True))
 def test_bad_numbers_are_refused(x):
     if np.isfinite(x) and x >= 0:
-        assert decode.ridge_point(F=x, BW=1.0) == x
+        assert bounds.ridge_point(F=x, BW=1.0) == x
     else:
         with pytest.raises(InputError):
-            decode.ridge_point(F=x, BW=1.0)
+            bounds.ridge_point(F=x, BW=1.0)
 
 
 @given(ratio=st.floats(0.01, 0.99), a=st.floats(0.01, 0.99))

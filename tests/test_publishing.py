@@ -117,7 +117,7 @@ def test_launch_menu_keeps_a_configured_hub_and_drops_text_notebooks():
 
 
 def test_markdown_table_and_citations():
-    from inference_arithmetic import nb
+    from inference_arithmetic.book import nb
     table = nb.markdown_table([{"GPU": "H800", "source": nb.cite("deepseek-day6")},
                                {"GPU": "B200", "source": nb.cite(["nvidia-dgx-b200", "nvidia-hgx"])}])
     assert table.data.splitlines() == ["| GPU | source |", "|---|---|",

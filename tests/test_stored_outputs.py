@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from inference_arithmetic.rounding import SIGNIFICANT_DIGITS, stable, stable_data
+from inference_arithmetic.core.rounding import SIGNIFICANT_DIGITS, stable, stable_data
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
 # a decimal float literal (with a point or an exponent), not part of a word, version, hex or arXiv id

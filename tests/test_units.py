@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from inference_arithmetic.units import UnitError, convert, dims_of, fmt, parse_unit, q
+from inference_arithmetic.core.units import UnitError, convert, dims_of, fmt, parse_unit, q
 
 
 def test_decimal_and_binary_prefixes_differ():

@@ -1,12 +1,11 @@
-"""inference_arithmetic: the arithmetic of serving DeepSeek-class LLMs.
+"""inference_arithmetic: the arithmetic of serving DeepSeek-class LLMs (a library and a book).
 
-Every formula is a sympy expression defined once (see :mod:`.formula`), unit-checked
-at import, and evaluated numerically through ``lambdify``.
+Subpackages, each importing only those before it: ``core`` (errors, inputs, units, rounding,
+symbols, printing, formulas, cited values) -> ``model`` (configs, dtypes, parameters, KV) ->
+``hardware`` (GPUs, kernel efficiencies) -> ``step`` (the step model) -> ``serving``
+(operating points, prefill, modes, the one search, fleet, planner) -> ``evidence``
+(calibration, validation, DeepSeek's day, published figures) -> ``book`` (notebook helpers,
+charts) -> ``cli``.  Importing this package loads none of them.
 """
-from . import catalog, comm, decode, fleet, kv, params, step, units  # noqa: F401
-from . import costs, prefill, prefill_serving, reproduce, serving  # noqa: F401  (register their formulas)
-from .catalog import CatalogError, gpu, gpus, measurement, model, models, read_config  # noqa: F401
-from .formula import FORMULAS, Formula, InputError  # noqa: F401
-from .symbols import SYMBOLS, S  # noqa: F401
-
+__all__ = ["__version__"]
 __version__ = "0.1.0"

@@ -1,0 +1,14 @@
+"""The complete registries: every module that defines formulas or symbols, imported.
+
+Each module registers its formulas and symbols when it is imported, and a command imports only
+what it needs; the glossary, the equation checks and the chart-expression tests want them all,
+so they read :data:`FORMULAS` and :data:`SYMBOLS` from here.
+"""
+from inference_arithmetic.core.formula import FORMULAS, Formula  # noqa: F401
+from inference_arithmetic.core.symbols import SYMBOLS, S  # noqa: F401
+from inference_arithmetic.evidence import prefill_serving, reproduce  # noqa: F401
+from inference_arithmetic.model import kv, params  # noqa: F401
+from inference_arithmetic.serving import costs, fleet, modes, plan, prefill  # noqa: F401
+from inference_arithmetic.step import bounds, comm, evaluate  # noqa: F401
+
+__all__ = ["FORMULAS", "SYMBOLS", "S", "Formula"]

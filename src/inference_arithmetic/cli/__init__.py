@@ -1,0 +1,148 @@
+"""The command line: ``python -m inference_arithmetic`` or ``inference-arithmetic``.
+
+Subcommands: ``model``, ``sol``, ``figures``, ``gpus``, ``models``.  ``--json`` gives
+machine-readable output.  ``--context`` and ``--batch`` take a number or a range
+``start:stop[:step]`` (inclusive) evaluated in one vectorised call.  Bad input gives
+one line on stderr and exit status 2; nothing typed by the user is evaluated as code.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from inference_arithmetic import step
+from inference_arithmetic.core.errors import Error
+from inference_arithmetic.core.rounding import stable_data
+from inference_arithmetic.model import kv
+from inference_arithmetic.serving import prefill
+from inference_arithmetic.cli.args import (SOL_WEIGHT_DTYPES, Parser, acceptance, count, count_small, fraction, parse_range,
+                                           positive_int, probability, rate,
+                                           rate_big)
+from inference_arithmetic.cli.commands import (cmd_decode, cmd_figures, cmd_gpus, cmd_model, cmd_models, cmd_plan,
+                                               cmd_prefill, cmd_serve,
+                                               cmd_sol)
+from inference_arithmetic.cli.output import jsonable, print_model, print_plan, print_point, print_rows, print_sol
+
+__all__ = ["main", "parse_range", "build_parser"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = Parser(prog="inference-arithmetic",
+                description="The arithmetic of serving DeepSeek-class LLMs: KV bytes, bounds, catalogs.")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)
+    pm = sub.add_parser("model", help="attention, KV bytes per token, parameters of a config.json or shipped model")
+    pm.add_argument("config", help="path to a Hugging Face config.json, or a shipped model name")
+    ps = sub.add_parser("sol", help="speed of light and step-time breakdown")
+    ps.add_argument("--model", required=True, help="config.json path or shipped model name")
+    ps.add_argument("--gpu", required=True, help="GPU name (see 'gpus')")
+    ps.add_argument("--context", required=True, help="tokens of context: N or start:stop[:step]")
+    ps.add_argument("--kv-dtype", default="bf16", choices=list(kv.CACHE_DTYPES))
+    ps.add_argument("--mtp-accept", type=probability, default=0.0,
+                    help="acceptance probability of one MTP draft token (0: no MTP)")
+    ps.add_argument("--ep", type=positive_int, help="GPUs in the expert-parallel group")
+    ps.add_argument("--redundant", type=count, default=0, help="redundant routed experts in the group")
+    ps.add_argument("--batch", help="users per GPU: B or start:stop[:step]")
+    ps.add_argument("--weight-dtype", default="fp8", choices=list(SOL_WEIGHT_DTYPES))
+    def layout_flags(sp_, phase):
+        sp_.add_argument("--model", required=True, help="config.json path or shipped model name")
+        sp_.add_argument("--gpu", required=True, help="GPU name (see 'gpus')")
+        sp_.add_argument("--ep", type=positive_int, required=True, help="GPUs in the deployment unit (EP group)")
+        sp_.add_argument("--redundant", type=count, default=None,
+                         help="redundant routed experts (default: the fewest that spread evenly)")
+        sp_.add_argument("--attn", choices=["dp", "tp"], default="dp", help="attention data- or tensor-parallel")
+        sp_.add_argument("--attn-tp", type=positive_int, default=None, help="GPUs per attention instance (--attn tp)")
+        sp_.add_argument("--moe-tp", type=positive_int, default=1, help="GPUs splitting each expert")
+        sp_.add_argument("--micro-batches", type=positive_int, choices=[1, 2], default=None,
+                         help="2: two-batch overlap (default: when the unit spans NVLink domains)")
+        sp_.add_argument("--moe-dtype", choices=list(step.MOE_DTYPES), default="fp8")
+        sp_.add_argument("--attn-dtype", choices=list(step.ATTN_DTYPES), default="bf16")
+        if phase == "decode":
+            sp_.add_argument("--kv-dtype", choices=list(step.KV_DTYPES), default="bf16")
+            sp_.add_argument("--mtp", type=count_small, default=0, help="MTP draft tokens per step")
+            sp_.add_argument("--accept", type=acceptance, default=None,
+                             help="acceptance of each draft token (default: cited, 0.875)")
+
+    pd = sub.add_parser("decode", help="decode throughput and per-user speed from the step model")
+    layout_flags(pd, "decode")
+    pd.add_argument("--isl", type=positive_int, required=True, help="input tokens per request")
+    pd.add_argument("--osl", type=positive_int, required=True, help="output tokens per request")
+    g1 = pd.add_mutually_exclusive_group(required=True)
+    g1.add_argument("--batch", type=positive_int, help="concurrent requests per attention instance")
+    g1.add_argument("--per-user", type=rate, help="slowest allowed tokens/s per user")
+    g1.add_argument("--max-throughput", action="store_true", help="the largest batch that fits")
+    pp = sub.add_parser("prefill", help="prefill input throughput and time to first token")
+    layout_flags(pp, "prefill")
+    pp.add_argument("--isl", type=positive_int, default=4096, help="input tokens per request")
+    pp.add_argument("--cached-fraction", type=fraction, default=0.0, help="share of input from the prefix cache")
+    pp.add_argument("--chunk", type=positive_int, default=prefill.PREFILL_CHUNK_TOKENS,
+                    help="new tokens per GPU per prefill step")
+    pv = sub.add_parser("serve", help="the best layout for a GPU type and serving mode")
+    pv.add_argument("--model", required=True)
+    pv.add_argument("--gpu", required=True)
+    pv.add_argument("--mode", choices=["agg", "disagg"], required=True)
+    pv.add_argument("--isl", type=positive_int, required=True)
+    pv.add_argument("--osl", type=positive_int, required=True)
+    g2 = pv.add_mutually_exclusive_group(required=True)
+    g2.add_argument("--per-user", type=rate)
+    g2.add_argument("--max-throughput", action="store_true")
+    pv.add_argument("--moe-dtype", choices=list(step.MOE_DTYPES), default=None,
+                    help="pin the routed-expert dtype (default: searched, as the planner does)")
+    pv.add_argument("--attn-dtype", choices=list(step.ATTN_DTYPES), default=None, help="pin (default: bf16)")
+    pv.add_argument("--kv-dtype", choices=list(step.KV_DTYPES), default=None, help="pin (default: searched)")
+    pv.add_argument("--mtp", type=count_small, default=None, help="pin the MTP draft tokens (default: searched)")
+    pv.add_argument("--cached-fraction", type=fraction, default=0.0)
+    pv.add_argument("--ttft", type=rate, default=None, help="longest allowed time to first token, s")
+    pl = sub.add_parser("plan", help="the cheapest fleet for a workload and a service level")
+    pl.add_argument("--model", required=True)
+    g3 = pl.add_mutually_exclusive_group(required=True)
+    g3.add_argument("--tokens-per-day", type=rate_big, help="input plus output tokens per day")
+    g3.add_argument("--requests-per-s", type=rate_big, help="requests per second, on average")
+    pl.add_argument("--isl", type=positive_int, required=True)
+    pl.add_argument("--osl", type=positive_int, required=True)
+    pl.add_argument("--per-user", type=rate, required=True, help="slowest allowed tokens/s per user")
+    pl.add_argument("--ttft", type=rate, default=None, help="longest allowed time to first token, s")
+    pl.add_argument("--cache-hit", type=fraction, default=0.0, help="share of input tokens from the prefix cache")
+    pl.add_argument("--gpus", default=None, help="GPU types to consider, comma-separated (default: all priced)")
+    pl.add_argument("--profile", default="flat", help="flat, cosine:P (peak-to-mean ratio) or an hourly-load CSV")
+    pl.add_argument("--prices", default=None, help="price source (default: the one pricing most GPUs)")
+    pl.add_argument("--top", type=positive_int, default=10, help="deployments to list")
+    for name, h in (("figures", "every figure the book reproduces, checked against its source"),
+                    ("gpus", "the GPU catalog"), ("models", "the shipped model configs")):
+        sub.add_parser(name, help=h)
+    for sp_ in sub.choices.values():
+        sp_.add_argument("--json", action="store_true", help="machine-readable output")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        cmd = {"model": cmd_model, "sol": cmd_sol, "decode": cmd_decode, "prefill": cmd_prefill,
+               "serve": cmd_serve, "plan": cmd_plan, "figures": cmd_figures, "gpus": cmd_gpus,
+               "models": cmd_models}[args.command]
+        out = cmd(args)
+        if args.json:
+            if isinstance(out, dict):
+                out = {k: jsonable(v) for k, v in out.items()}
+            print(json.dumps(stable_data(out), indent=2, default=jsonable))
+        elif args.command == "model":
+            print_model(out)
+        elif args.command == "sol":
+            print_sol(out)
+        elif args.command in ("decode", "prefill", "serve"):
+            print_point(out)
+        elif args.command == "plan":
+            print_plan(out)
+        else:
+            print_rows(out)
+        return 0
+    except Error as e:
+        msg = " ".join(str(e).split())
+        print(f"inference-arithmetic: error: {msg}", file=sys.stderr)
+        return 2
+    except SystemExit as e:  # --help
+        return int(e.code or 0)
+    except BrokenPipeError:
+        return 0
+

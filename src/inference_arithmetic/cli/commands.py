@@ -1,0 +1,207 @@
+"""The subcommands: each turns parsed arguments into a result (a dict or a list of rows)."""
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+
+from inference_arithmetic import step
+from inference_arithmetic.core import inputs
+from inference_arithmetic.evidence import published
+from inference_arithmetic.hardware import gpus
+from inference_arithmetic.model import config, dtypes, kv, params
+from inference_arithmetic.serving import operating, plan, prefill, search
+from inference_arithmetic.serving.workload import Profile, Service, Workload
+from inference_arithmetic.step import bounds
+from inference_arithmetic.cli.args import UsageError, grid, load_model, parse_range
+
+
+
+def cmd_model(args) -> dict:
+    m = load_model(args.config)
+    pc = params.count_params(m)
+    out = {
+        "model": m.name, "attention": m.attention, "layers": m.n_layers,
+        "dense_layers": m.n_dense, "moe_layers": m.n_moe if m.is_moe else 0,
+        "kv_bytes_per_token": {d: kv.kv_bytes_per_token(m, d) for d in ("bf16", "fp8")},
+        "params_total": pc.total, "params_active": pc.active,
+        "params_active_note": "per token: output head counts, input embedding (a lookup) does not",
+    }
+    if m.is_moe:
+        out.update(experts=m.n_experts, shared_experts=m.n_shared, top_k=m.top_k)
+    if pc.mtp:
+        out["params_mtp"] = pc.mtp
+    return out
+
+
+def cmd_sol(args) -> dict:
+    m = load_model(args.model)
+    g = gpus.gpu(args.gpu)
+    ctx = parse_range(args.context, "--context")
+    batch = parse_range(args.batch, "--batch") if args.batch is not None else None
+    if batch is not None:
+        batch, ctx = grid(batch, ctx)  # every combination, aligned in the table and in --json
+    S_kv = kv.kv_bytes_per_token(m, args.kv_dtype)
+    accept = 1.0 + args.mtp_accept
+    s_q = 2.0 if args.mtp_accept > 0 else 1.0  # one MTP draft adds a query token per step
+    out: dict = {"model": m.name, "gpu": g.key, "kv_dtype": args.kv_dtype, "accepted_per_step": accept,
+                 "kv_bytes_per_token": S_kv, "context": ctx,
+                 "kv_bytes_per_user": kv.kv_per_user(ctx=ctx, S_kv=S_kv),
+                 "sol_tokens_per_s": bounds.sol_rate(accept=accept, BW=g.hbm_bandwidth, ctx=ctx, S_kv=S_kv)}
+    if m.attention == "mla":
+        out["mla_compute_bound_tokens_per_s"] = bounds.mla_compute_rate(
+            accept=accept, F=g.dense_bf16, s_q=s_q, n_layers=m.n_layers, ctx=ctx, n_heads=m.n_heads,
+            flop_mac=bounds.FLOP_PER_MAC, d_c=m.d_c, d_r=m.d_r)
+        out["mla_intensity_flop_per_byte"] = bounds.mla_intensity(
+            s_q=s_q, n_heads=m.n_heads, flop_mac=bounds.FLOP_PER_MAC, d_c=m.d_c, d_r=m.d_r,
+            b_kv=kv.dtype_bytes(args.kv_dtype))
+        out["ridge_flop_per_byte"] = bounds.ridge_point(F=g.dense_bf16, BW=g.hbm_bandwidth)
+    if args.ep is not None or args.batch is not None:
+        n_ep = args.ep or 1
+        wb = dtypes.bytes_per_value(args.weight_dtype)
+        W_read = params.weight_bytes_ep(m, n_ep=n_ep, redundant=args.redundant, bytes_per_weight=wb)
+        reserve = step.HBM_RESERVE_SHARE * g.hbm_capacity   # the book's one reserve default
+        moe = dtypes.ALIASES.get(args.weight_dtype, args.weight_dtype)
+        if m.attention == "mla" and m.is_moe and moe in step.MOE_DTYPES and (moe != "nvfp4" or g.dense_fp4 is not None):
+            # the step model's memory accounting (per-component dtypes, DeepEP buffers): the book's one count
+            u = step.unit(m, g, step.layout_for(m, g, n_ep, redundant=args.redundant, mtp=1 if args.mtp_accept else 0,
+                                                precision=step.Precision(moe=moe, kv=args.kv_dtype)))
+            W_res, most = u.weights_resident, step.max_batch(u, ctx)
+        else:
+            W_res = params.weight_bytes_ep(m, n_ep=n_ep, redundant=args.redundant, bytes_per_weight=wb, resident=True)
+            most = np.maximum(bounds.max_batch(HBM=g.hbm_capacity, W_res=W_res, reserve=reserve, ctx=ctx, S_kv=S_kv), 0)
+        room = bounds.kv_capacity(HBM=g.hbm_capacity, W_res=W_res, reserve=reserve)
+        out.update(ep=n_ep, weight_dtype=args.weight_dtype, weight_bytes_read_per_step=W_read,
+                   weight_bytes_resident=W_res, hbm_reserve_bytes=reserve, weights_fit=bool(room > 0),
+                   kv_room_bytes=max(float(room), 0.0), max_batch=most)
+        if batch is not None:
+            out["batch"] = batch
+            out["fits"] = batch <= np.asarray(out["max_batch"])
+            out["bandwidth_bound_tokens_per_s"] = bounds.gpu_rate(accept=accept, batch=batch, BW=g.hbm_bandwidth,
+                                                                  ctx=ctx, S_kv=S_kv, W=W_read)
+    return out
+
+
+def _layout_args(args, m, g, ep: int, phase: str):
+    """A step Layout from the shared layout flags (the book's defaults for what is not given)."""
+    if args.attn == "tp":
+        attn_tp = args.attn_tp or ep
+    else:
+        if args.attn_tp not in (None, 1):
+            raise UsageError("--attn-tp needs --attn tp")
+        attn_tp = 1
+    mtp = getattr(args, "mtp", 0) or 0
+    accept = getattr(args, "accept", None)
+    if accept is not None and not mtp:
+        raise UsageError("--accept needs --mtp N")
+    return step.layout_for(m, g, ep, attn_tp=attn_tp, moe_tp=args.moe_tp, redundant=args.redundant,
+                           micro_batches=args.micro_batches, mtp=mtp if phase == "decode" else 0,
+                           accept=accept, precision=step.Precision(moe=args.moe_dtype, attn=args.attn_dtype,
+                                                                    kv=getattr(args, "kv_dtype", "bf16")))
+
+
+_TERMS = ("t_kernels", "t_attn", "t_dense", "t_head", "t_moe", "t_comm", "t_mtp")
+
+
+def cmd_decode(args) -> dict:
+    m, g = load_model(args.model), gpus.gpu(args.gpu)
+    u = step.unit(m, g, _layout_args(args, m, g, args.ep, "decode"))
+    ctx = args.isl + args.osl / 2
+    if args.batch is not None:
+        pt = operating.at_batch(u, ctx, args.batch)
+    elif args.per_user is not None:
+        pt = operating.at_per_user(u, ctx, args.per_user)
+    else:
+        pt = operating.max_throughput(u, ctx)
+    b = float(pt["batch"])
+    mem = step.memory(u, b, ctx)
+    return {"model": m.name, "gpu": g.key, "layout": search.describe(u.layout), "isl": args.isl, "osl": args.osl,
+            "context_tokens": ctx, "kind": "model prediction (step model, calibrated on DeepSeek's profiles)",
+            "tokens_per_s_per_gpu": pt["tokens_per_s_per_gpu"], "tokens_per_s_per_user": pt["tokens_per_s_per_user"],
+            "batch_per_instance": b, "batch_per_gpu": b / u.layout.attn_tp, "step_time_s": pt["t_step"],
+            "accepted_tokens_per_step": u.accept_per_step,
+            "bound_tokens_per_s_per_gpu": pt["bound_tokens_per_s_per_gpu"],
+            "breakdown": {k: float(pt[k]) for k in _TERMS},
+            "memory_bytes": {k: float(np.asarray(v)) for k, v in mem.items()}}
+
+
+def cmd_prefill(args) -> dict:
+    m, g = load_model(args.model), gpus.gpu(args.gpu)
+    u = prefill.prefill_unit(m, g, _layout_args(args, m, g, args.ep, "prefill"))
+    out = prefill.prefill(u, args.isl, args.cached_fraction, chunk=args.chunk)
+    return {"model": m.name, "gpu": g.key, "layout": search.describe(u.layout), "isl": args.isl,
+            "cached_fraction": args.cached_fraction, "chunk_tokens_per_gpu": args.chunk,
+            "kind": "model prediction (step model, calibrated on DeepSeek's profiles)",
+            "input_tokens_per_s_per_gpu": out["input_tokens_per_s_per_gpu"],
+            "input_tokens_per_s_per_node": out["input_tokens_per_s_per_node"],
+            "ttft_s": out["ttft_s"], "utilisation": prefill.UTILISATION, "step_time_s": out["t_step"],
+            "bound_input_tokens_per_s_per_gpu": out["bound_tokens_per_s_per_gpu"] * args.isl / out["new_tokens"],
+            "breakdown": {k: float(out[k]) for k in _TERMS}}
+
+
+def cmd_serve(args) -> dict:
+    m, g = load_model(args.model), gpus.gpu(args.gpu)
+    pinned = {k: (v,) for k, v in (("moe_dtypes", args.moe_dtype), ("attn_dtypes", args.attn_dtype),
+                                   ("kv_dtypes", args.kv_dtype), ("mtp", args.mtp)) if v is not None}
+    svc = Service(args.isl, args.osl, args.per_user, args.ttft, args.cached_fraction)
+    best = search.best(m, g, svc, args.mode, search.Space(**pinned))
+    return {"model": m.name, "gpu": g.key, "mode": args.mode, "isl": args.isl, "osl": args.osl,
+            "kind": "model prediction (step model, calibrated on DeepSeek's profiles)", **best}
+
+
+def _profile(text: str):
+    if text == "flat":
+        return Profile.flat()
+    if text.startswith("cosine:"):
+        return Profile.cosine(inputs.parse_float(text[7:], "--profile cosine peak-to-mean ratio", least=1.0,
+                                                      most=2.0))
+    if text.endswith(".csv") or text.endswith(".txt") or "/" in text:
+        return Profile.hourly(inputs.read_numbers_file(text, "hourly load"))
+    raise UsageError(f"--profile must be flat, cosine:P (peak-to-mean ratio, 1 to 2) or a CSV file of hourly load, "
+                     f"got {inputs.short(text)}")
+
+
+def _progress(i: int, n: int, name: str) -> None:
+    if sys.stderr.isatty():
+        bar = "#" * (20 * i // n)
+        print(f"\rsearching {bar:<20s} {i}/{n} GPU types ({name})", end="", file=sys.stderr, flush=True)
+
+
+def cmd_plan(args) -> dict:
+    m = load_model(args.model)
+    kw = dict(per_user=args.per_user, ttft_s=args.ttft, cache_hit=args.cache_hit, profile=_profile(args.profile))
+    if args.tokens_per_day is not None:
+        w = Workload.from_tokens_per_day(args.tokens_per_day, args.isl, args.osl, **kw)
+    else:
+        w = Workload(requests_per_s=args.requests_per_s, isl=args.isl, osl=args.osl, **kw)
+    names = None
+    if args.gpus:
+        names = [gpus.gpu(x.strip()).key for x in args.gpus.split(",") if x.strip()]
+        if not names or len(names) > 32:
+            raise UsageError("--gpus needs a comma-separated list of GPU names")
+    out = plan.search(m, w, names, args.prices, top=args.top, progress=_progress)
+    if sys.stderr.isatty() and out["search_s"] > 1.0:
+        print("\r" + " " * 60 + "\r", end="", file=sys.stderr, flush=True)
+    return {"model": m.name, "requests_per_s": w.requests_per_s, "isl": w.isl, "osl": w.osl,
+            "per_user": w.per_user, "ttft_s_max": w.ttft_s, "cache_hit": w.cache_hit, "profile": w.profile.name,
+            "kind": "model prediction (step model, calibrated on DeepSeek's profiles) costed at published prices",
+            **out}
+
+
+def cmd_figures(args) -> list:
+    rows = []
+    for key, fig in published.FIGURES.items():
+        res = published.check(key)
+        rows.append({"name": key, "title": fig.title, "value": res.value, "unit": fig.unit,
+                     "published": res.published, "source": fig.source(), "ok": res.ok})
+    return rows
+
+
+def cmd_gpus(args) -> list:
+    return gpus.gpu_spec_rows()
+
+
+def cmd_models(args) -> list:
+    return [{"model": name, "attention": m.attention, "layers": m.n_layers, "source": m.source,
+             "params_total": params.count_params(m).total} for name, m in config.models().items()]
+

@@ -1,0 +1,82 @@
+"""Printing results as text (tables and lines) and as JSON-ready values."""
+from __future__ import annotations
+
+
+import numpy as np
+
+
+
+
+def print_model(d: dict) -> None:
+    print(f"{d['model']}: {d['attention'].upper()} attention, {d['layers']} layers "
+          f"({d['dense_layers']} dense, {d['moe_layers']} MoE)")
+    if "experts" in d:
+        print(f"  experts: {d['experts']} routed + {d['shared_experts']} shared, top-{d['top_k']}")
+    for dt, b in d["kv_bytes_per_token"].items():
+        print(f"  KV bytes per token, {dt}: {b:,.0f} B")
+    print(f"  parameters: {d['params_total'] / 1e9:,.2f} B total, {d['params_active'] / 1e9:,.2f} B active")
+    if "params_mtp" in d:
+        print(f"  MTP modules: {d['params_mtp'] / 1e9:,.2f} B (not in the total)")
+
+
+def print_plan(d: dict) -> None:
+    print(f"{d['model']}: {d['requests_per_s']:,.2f} requests/s of {d['isl']:,.0f} in / {d['osl']:,.0f} out tokens, "
+          f"at least {d['per_user']:g} tok/s per user" + (f", TTFT <= {d['ttft_s_max']:g} s" if d["ttft_s_max"] else "")
+          + f"; profile {d['profile']}; prices: {d['source']}")
+    print(f"searched {d['candidates']:,} candidate deployments in {d['search_s']:.2f} s "
+          f"({d['feasible_layouts']:,} feasible layouts); cheapest first:")
+    cols = ("gpu", "mode", "gpus_avg", "gpus_peak", "nodes_peak", "usd_per_day", "usd_per_m_input",
+            "usd_per_m_output", "ttft_s", "tokens_per_s_per_user")
+    print("\t".join(cols + ("layout",)))
+    for r in d["deployments"]:
+        L = r["layout"]
+        lay = (f"EP{L['ep']} {'TP' + str(L['attn_tp']) if L['attn'] == 'tp' else 'DP'} attn, {L['moe_dtype']} experts, "
+               f"{L['kv_dtype']} KV, MTP {L['mtp']}")
+        print("\t".join(f"{r[c]:,.3g}" if isinstance(r[c], float) else str(r[c]) for c in cols) + "\t" + lay)
+
+
+def jsonable(x):
+    if isinstance(x, np.ndarray) and x.ndim == 0:
+        return x.item()
+    if isinstance(x, np.ndarray):
+        x = x.tolist()
+        return x[0] if len(x) == 1 else x
+    if isinstance(x, (np.floating, np.integer, np.bool_)):
+        return x.item()
+    return x
+
+
+def print_sol(d: dict) -> None:
+    cols = [k for k, v in d.items() if isinstance(v, np.ndarray) and v.size > 1]
+    scalars = {k: v for k, v in d.items() if k not in cols}
+    for k, v in scalars.items():
+        v = jsonable(v)
+        print(f"{k:34s} {v:,.6g}" if isinstance(v, (int, float)) and not isinstance(v, bool) else f"{k:34s} {v}")
+    if cols:
+        print("\t".join(cols))
+        n = max(d[c].size for c in cols)
+        for i in range(n):
+            print("\t".join(f"{float(d[c][i]):.6g}" for c in cols))
+
+
+def print_point(d: dict, indent: str = "") -> None:
+    for k, v in d.items():
+        if isinstance(v, dict):
+            print(f"{indent}{k}:")
+            print_point(v, indent + "  ")
+        else:
+            v = jsonable(v)
+            print(f"{indent}{k:32s} {v:,.6g}" if isinstance(v, float) else f"{indent}{k:32s} {v}")
+
+
+def print_rows(rows: list) -> None:
+    if not rows:
+        return
+    keys = list(rows[0])
+    print("\t".join(keys))
+    for r in rows:
+        print("\t".join(f"{v:,.6g}" if isinstance(v, float) else
+                        (", ".join(v) if isinstance(v, list) else str(v)) for v in r.values()))
+
+
+# ------------------------------------------------------------------ parser

@@ -1,0 +1,75 @@
+"""Sourced values read from the data files under ``data/``.
+
+Every amount carries a unit of the right dimension and a source key (a ``references.bib``
+entry); amounts are stored in SI base units.  Any problem raises :class:`CatalogError` with a
+one-line message.
+"""
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any, Mapping
+
+import yaml
+
+from inference_arithmetic.core.errors import CatalogError
+from inference_arithmetic.core.inputs import short
+from inference_arithmetic.core.units import UnitError, dims_of, parse_unit
+
+__all__ = ["DATA", "Value", "cited_value", "read_yaml", "unknown"]
+
+DATA = resources.files("inference_arithmetic") / "data"
+
+
+@dataclass(frozen=True)
+class Value:
+    """A sourced catalog value. ``si`` is in SI base units; ``value`` and ``unit`` as published."""
+
+    value: float
+    unit: str
+    src: str
+    note: str = ""
+
+    @property
+    def si(self) -> float:
+        return self.value * parse_unit(self.unit)[1]
+
+    def to(self, unit: str) -> float:
+        d, f = parse_unit(unit)
+        if d != dims_of(self.unit):
+            raise UnitError(f"cannot express {self.unit} in {unit}")
+        return self.si / f
+
+
+def cited_value(raw: Any, where: str, want_unit: str | None = None) -> Value:
+    if not isinstance(raw, Mapping):
+        raise CatalogError(f"{where}: expected {{value, unit, src}}, got {raw!r}")
+    missing = [k for k in ("value", "unit", "src") if k not in raw]
+    if missing:
+        raise CatalogError(f"{where}: missing {', '.join(missing)}")
+    v = raw["value"]
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0:
+        raise CatalogError(f"{where}: value must be a non-negative number, got {v!r}")
+    try:
+        dims = dims_of(str(raw["unit"]))
+    except UnitError as e:
+        raise CatalogError(f"{where}: {e}") from None
+    if want_unit is not None and dims != dims_of(want_unit):
+        raise CatalogError(f"{where}: unit {raw['unit']} is not a {want_unit}-like unit")
+    if not str(raw["src"]).strip():
+        raise CatalogError(f"{where}: empty source")
+    return Value(float(v), str(raw["unit"]), str(raw["src"]), str(raw.get("note", "")))
+
+
+
+def read_yaml(name: str) -> dict:
+    return yaml.safe_load((DATA / name).read_text(encoding="utf-8"))
+
+
+def unknown(kind: str, name: str, known) -> CatalogError:
+    text = str(name)[:200]
+    close = difflib.get_close_matches(text, list(known), n=3, cutoff=0.4)
+    close += [k for k in known if text.lower() == k.lower() and k not in close]
+    hint = f"; did you mean {', '.join(close)}?" if close else ""
+    return CatalogError(f"unknown {kind} {short(name)}{hint} (known: {', '.join(known)})")

@@ -1,0 +1,352 @@
+"""Validation: predict published serving measurements by other teams, without tuning to them.
+
+``data/validation.yaml`` holds system-level measurements of DeepSeek-V3/R1 serving (SGLang,
+TensorRT-LLM, Ant Group, SemiAnalysis InferenceX, MLPerf, llm-d), each with its setup as
+published.  :func:`predict` maps a setup to the model's inputs by fixed rules, the same for
+every entry, and returns the model's prediction, the roofline bound at the same
+configuration and the error.  Nothing here feeds back into the model: the only fitted
+quantity (:mod:`.calibration`) is fitted on DeepSeek's profiles.
+
+Rules for what a publication leaves unstated (each prediction lists the ones it used):
+
+* attention data-parallel (``attn_tp`` 1) unless tensor-parallel is stated; MoE TP 1;
+* redundant experts as stated, else none; load-balanced placement (EPLB's cited imbalance) when
+  the publication says it balances experts (EPLB), else the cited unbalanced imbalance;
+* two micro-batches when the expert-parallel group spans more than one NVLink domain;
+* BF16 attention and KV cache unless stated;
+* no MTP unless stated; a stated accepted length gives the acceptance; one draft token when
+  MTP is "on" without a count;
+* decode context = ISL + OSL/2 for time, ISL + OSL for memory; requests per GPU as published,
+  else the largest batch that fits; prefill chunks of 16K tokens per GPU (DeepSeek's profile).
+
+An entry whose setup lacks the GPU split, the expert-parallel size or the sequence lengths is
+listed as not expressible, with the reason, and is not counted in the error.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+import yaml
+
+from inference_arithmetic.serving import prefill as _prefill
+from inference_arithmetic.serving import modes
+from inference_arithmetic import step
+from inference_arithmetic.core.cited import DATA
+from inference_arithmetic.hardware.gpus import gpu
+from inference_arithmetic.model.config import model
+from inference_arithmetic.core.errors import Error
+from inference_arithmetic.step import bounds
+from inference_arithmetic.evidence.measurements import measurement
+
+__all__ = ["Prediction", "entries", "predict", "predict_all", "summary"]
+
+_BLACKWELL = {"B200", "B300", "GB200", "GB300"}
+
+
+@lru_cache(maxsize=None)
+def entries() -> dict:
+    """The validation catalog: id -> entry as published (see the file's header)."""
+    return yaml.safe_load((DATA / "validation.yaml").read_text(encoding="utf-8"))
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """Model against measurement for one validation entry."""
+
+    id: str
+    publisher: str
+    src: str
+    gpu: str
+    phase: str
+    metric: str
+    measured: float | None
+    predicted: float | None
+    bound: float | None
+    expressible: bool
+    reason: str = ""
+    assumptions: tuple = field(default=())
+    also: tuple = ()
+
+    @property
+    def error(self) -> float | None:
+        """Relative error of the prediction (model / measured - 1)."""
+        if self.predicted is None or not self.measured:
+            return None
+        return self.predicted / self.measured - 1
+
+
+def _metric(e: dict) -> tuple[str, float]:
+    m = e.get("measured") or {}
+    for key in ("output_tokens_per_s_per_gpu", "input_tokens_per_s_per_gpu", "total_tokens_per_s_per_gpu",
+                "tokens_per_s_per_user"):
+        if key in m and isinstance(m[key], dict):
+            if key == "output_tokens_per_s_per_gpu" and "tokens_per_s_per_user" in m and \
+                    (e.get("concurrency") or {}).get("total") == 1:
+                return "tokens_per_s_per_user", float(m["tokens_per_s_per_user"]["value"])
+            return key, float(m[key]["value"])
+    raise Error(f"validation entry has no measured rate: {sorted(m)}")
+
+
+def _layout(e: dict, g, notes: list, phase: str) -> step.Layout:
+    setup = e.get("model_setup") or {}
+    if setup.get("expressible") is False:
+        raise _Skip(setup.get("why", "setup outside the model"))
+    lay = {**(e.get("layout") or {}), **(setup.get("layout") or {})}
+    prec = e.get("precision") or {}
+    mtp = e.get("mtp") or {}
+    ep = lay.get("ep")
+    if ep is None:
+        raise _Skip("expert-parallel size not stated")
+    attn_tp = lay.get("attn_tp") or (ep if lay.get("attn") == "tp" else 1)
+    if lay.get("attn") is None and "attn_tp" not in (setup.get("layout") or {}):
+        notes.append("attention data-parallel")
+    moe_tp = lay.get("moe_tp") or 1
+    unit_gpus = max(ep * moe_tp, attn_tp)
+    moe_ep = unit_gpus // moe_tp
+    redundant = lay.get("redundant_experts")
+    if redundant is None:
+        m = model("deepseek-v3")
+        redundant = step.default_redundant(m, moe_ep)   # the fewest slots that spread evenly
+        if redundant:
+            notes.append(f"{redundant} redundant experts ({m.n_experts} do not divide over {moe_ep} GPUs)")
+    eplb = bool(setup.get("eplb", False))
+    if moe_ep > 1:
+        notes.append("EPLB imbalance" if eplb or redundant else "unbalanced experts")
+    micro = setup.get("micro_batches") or step.default_micro_batches(g, unit_gpus)
+    if "micro_batches" not in setup and micro == 2:
+        notes.append("two micro-batches (EP spans NVLink domains)")
+    attn = prec.get("attn") or "bf16"
+    kv = prec.get("kv") or "bf16"
+    if prec.get("kv") is None:
+        notes.append("BF16 KV")
+    drafts = mtp.get("draft_tokens")
+    accept = None
+    if drafts is None and (mtp.get("accept_rate") or mtp.get("accepted_length") or "MTP" in str(e.get("note", ""))):
+        drafts = 1
+        notes.append("one MTP draft token")
+    drafts = int(drafts or 0) if phase == "decode" else 0
+    if drafts and mtp.get("accepted_length"):
+        accept = _accept_from_length(float(mtp["accepted_length"]), drafts)
+    elif drafts and mtp.get("accept_rate"):
+        accept = float(mtp["accept_rate"])
+    return step.Layout(ep=unit_gpus, redundant=redundant, attn_tp=attn_tp, moe_tp=moe_tp, micro_batches=micro,
+                       mtp=drafts, accept=accept, eplb=eplb or None, overlap=setup.get("overlap"),
+                       balanced=bool(setup.get("balanced", False)),
+                       precision=step.Precision(moe=prec.get("moe") or "fp8", attn=attn, kv=kv))
+
+
+def _accept_from_length(length: float, drafts: int) -> float:
+    """The per-draft acceptance whose expected accepted length (1 + p + ... + p^n) is ``length``."""
+    lo, hi = 0.0, 0.999
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        if float(step.mtp_tokens.fast(p_acc=mid, n_dr=drafts)) < length:
+            lo = mid
+        else:
+            hi = mid
+    return round((lo + hi) / 2, 6)
+
+
+class _Skip(Exception):
+    pass
+
+
+def _decode_rate(u, e, notes, ctx, ctx_mem):
+    """Decode at the published concurrency: ``(terms, requests per instance, busy share)``.
+
+    With fewer requests than attention instances, each busy instance holds one request and
+    the rest are idle (``busy`` < 1 scales the pool's throughput)."""
+    conc = e.get("concurrency") or {}
+    per_gpu = conc.get("per_gpu")
+    gpus_d = e.get("gpus_decode") or e.get("gpus_total")
+    busy = 1.0
+    if per_gpu is None and conc.get("total") and gpus_d:
+        per_gpu = conc["total"] / gpus_d
+    if per_gpu is None:
+        b = step.max_batch(u, ctx_mem)
+        notes.append("largest batch that fits")
+    else:
+        b = per_gpu * u.layout.attn_tp
+        if b < 1:
+            busy, b = b, 1.0
+    if b < 1 or not step.fits(u, b, ctx_mem):
+        raise _Skip(f"the model says {b:g} requests per instance do not fit in HBM")
+    return step.terms(u, float(b), ctx), b, busy
+
+
+def predict(key: str, kappa: float | None = None) -> Prediction:
+    """The model's prediction for validation entry ``key`` (``kappa``: override the calibrated
+    pipeline efficiency, for sensitivity studies)."""
+    e = entries()[key]
+    metric, measured = _metric(e)
+    base = dict(id=key, publisher=e.get("publisher", ""), src=e.get("src", ""), also=tuple(e.get("also") or ()),
+                gpu=e.get("gpu", ""),
+                phase=e.get("phase", ""), metric=metric, measured=measured)
+    notes: list[str] = []
+    try:
+        g = gpu(e["gpu"])
+        m = model("deepseek-v3")
+        isl, osl = e.get("isl"), e.get("osl")
+        if isl is None:
+            raise _Skip("sequence lengths not stated")
+        layout = _layout(e, g, notes, "decode" if e["phase"] != "prefill" else "prefill")
+        if kappa is not None:
+            layout = step.Layout(**{**layout.__dict__, "kappa": kappa})
+        if e["phase"] == "prefill":
+            u = _prefill.prefill_unit(m, g, layout)
+            out = _prefill.prefill(u, float(isl))
+            return Prediction(**base, predicted=float(out["input_tokens_per_s_per_gpu"]),
+                              bound=float(out["bound_tokens_per_s_per_gpu"] * isl / out["new_tokens"]),
+                              expressible=True, assumptions=tuple(notes))
+        osl_v = float(osl or 0)
+        if osl is None:
+            notes.append("OSL not stated: context = ISL")
+        ctx = isl + osl_v / 2   # mean context in flight: the time and, with a paged cache, the memory
+        u = step.unit(m, g, layout)
+        if e["phase"] == "decode":
+            t, _, busy = _decode_rate(u, e, notes, ctx, ctx)
+            key_out = "tokens_per_s_per_user" if metric == "tokens_per_s_per_user" else "tokens_per_s_per_gpu"
+            return Prediction(**base, predicted=float(t[key_out]),
+                              bound=float(t["bound_tokens_per_s_per_gpu"]) if key_out == "tokens_per_s_per_gpu" else None,
+                              expressible=True, assumptions=tuple(notes))
+        if osl is None:
+            raise _Skip("output length not stated")
+        pu = _prefill.prefill_unit(m, g, step.Layout(**{**layout.__dict__, "mtp": 0}))
+        chunk = (e.get("model_setup") or {}).get("chunk", _prefill.PREFILL_CHUNK_TOKENS)
+        pre = _prefill.prefill(pu, float(isl), chunk=chunk)
+        t, _, busy = _decode_rate(u, e, notes, ctx, ctx)
+        R_p, R_d, r_d = (float(pre["input_tokens_per_s_per_gpu"]), float(t["tokens_per_s_per_gpu"]) * busy,
+                         float(t["tokens_per_s_per_user"]))
+        bound_d = float(t["bound_tokens_per_s_per_gpu"])
+        bound_p = float(pre["bound_tokens_per_s_per_gpu"] * isl / pre["new_tokens"])
+        if e.get("mode") == "agg":
+            if metric == "tokens_per_s_per_user":
+                pred = modes.agg_user_rate.fast(r_d=r_d, R_d=R_d, R_p=R_p, L_i=isl, L_o=osl_v)
+                bound = None
+            else:
+                pred = modes.agg_rate.fast(R_d=R_d, R_p=R_p, L_i=isl, L_o=osl_v)
+                bound = modes.agg_rate.fast(R_d=bound_d, R_p=bound_p, L_i=isl, L_o=osl_v)
+        else:
+            n_p, n_d = e.get("gpus_prefill"), e.get("gpus_decode")
+            if not (n_p and n_d):
+                raise _Skip("prefill/decode GPU split not stated")
+            if metric == "tokens_per_s_per_user":
+                pred, bound = r_d, None
+            elif metric == "total_tokens_per_s_per_gpu":
+                pred = modes.total_rate_disagg.fast(N_p=n_p, N_d=n_d, R_p=R_p, R_d=R_d, L_i=isl, L_o=osl_v)
+                bound = modes.total_rate_disagg.fast(N_p=n_p, N_d=n_d, R_p=bound_p, R_d=bound_d,
+                              L_i=isl, L_o=osl_v)
+            else:
+                pred = modes.requests_fixed_split.fast(N_p=n_p, N_d=n_d, R_p=R_p, R_d=R_d, L_i=isl,
+                             L_o=osl_v) * osl_v / (n_p + n_d)
+                bound = None
+        return Prediction(**base, predicted=float(pred), bound=None if bound is None else float(bound),
+                          expressible=True, assumptions=tuple(notes))
+    except _Skip as s:
+        return Prediction(**base, predicted=None, bound=None, expressible=False, reason=str(s),
+                          assumptions=tuple(notes))
+
+
+@lru_cache(maxsize=None)
+def predict_all(kappa: float | None = None) -> tuple[Prediction, ...]:
+    """Every validation entry, predicted (``kappa``: as in :func:`predict`)."""
+    return tuple(predict(k, kappa) for k in entries())
+
+
+def summary(preds=None) -> dict:
+    """Mean absolute percentage error and counts over the expressible predictions; ``infeasible``
+    counts setups that ran but that the model says do not fit in memory (a model failure)."""
+    preds = predict_all() if preds is None else preds
+    errs = np.array([p.error for p in preds if p.expressible and p.error is not None])
+    pubs = {p.publisher.split("(")[0].strip() for p in preds if p.expressible}
+    return {"n": int(errs.size), "publishers": len(pubs), "mape": float(np.mean(np.abs(errs))) if errs.size else None,
+            "median_ape": float(np.median(np.abs(errs))) if errs.size else None,
+            "mean_error": float(np.mean(errs)) if errs.size else None,
+            "not_expressible": sum(not p.expressible for p in preds),
+            "infeasible": sum(not p.expressible and "do not fit" in p.reason for p in preds)}
+
+
+def deepseek_waterfall() -> list[dict]:
+    """Where DeepSeek's H800 decode gap goes: tokens/s per GPU from the KV-only speed of light,
+    through each modelled loss, to the model's prediction and DeepSeek's measured 1,850.
+
+    At DeepSeek's production point: H800, EP144 with 32 redundant experts, two micro-batches,
+    the published 4,989-token average KV length, and the users per GPU that Little's law gives
+    from the published 1,850 tok/s per GPU at 20-22 tok/s per user.  Each row adds one loss to
+    the row above (kind: ``bound``, ``model`` or ``measurement``).
+    """
+
+    m, g = model("deepseek-v3"), gpu("H800")
+    ctx = measurement("deepseek_day6", "kv_length").si
+    per_gpu = measurement("deepseek_day6", "decode_per_node").si / measurement("deepseek_day6", "gpus_per_node").si
+    r_user = (measurement("deepseek_day6", "output_rate_low").si + measurement("deepseek_day6", "output_rate_high").si) / 2
+    users = float(bounds.users_in_flight.fast(R_gpu=per_gpu, r_user=r_user))
+    u = step.unit(m, g, step.layout_for(m, g, int(measurement("deepseek_day6", "decode_ep").si),
+                                        redundant=int(measurement("deepseek_day6", "decode_redundant_experts").si)))
+    base = dict(u.values, batch=users, ctx=ctx)
+    ideal = dict(base, kappa=1.0, I_ep=1.0, K_k=0.0, V_so=0.0, V_nv=0.0, t_lat=0.0, m_mb=1.0, overlapped=0.0)
+    rows = [("speed of light: KV cache only, peak bandwidth", float(bounds.sol_rate.fast(accept=1.0, BW=g.hbm_bandwidth,
+                                                                            ctx=ctx, S_kv=u.values["S_kv"])), "bound"),
+            ("+ weights and FLOP at peak rates (roofline)", float(step.evaluate(base)["bound_tokens_per_s_per_gpu"]),
+             "bound")]
+    stages = [("+ achieved kernel rates (FlashMLA, DeepGEMM)", {}),
+              ("+ a fixed time per kernel", {"K_k": base["K_k"]}),
+              ("+ dispatch and combine (DeepEP), not overlapped", {"V_so": base["V_so"], "V_nv": base["V_nv"],
+                                                                    "t_lat": base["t_lat"]}),
+              ("+ two micro-batches: overlap, weights read twice", {"m_mb": base["m_mb"], "overlapped": base["overlapped"]}),
+              ("+ expert load imbalance after EPLB", {"I_ep": base["I_ep"]}),
+              ("+ pipeline efficiency (calibrated on DeepSeek's profiles)", {"kappa": base["kappa"]})]
+    v = dict(ideal)
+    for label, change in stages:
+        v.update(change)
+        rows.append((label, float(step.evaluate(v)["tokens_per_s_per_gpu"]), "model"))
+    rows.append(("DeepSeek's published average (24 h)", per_gpu, "measurement"))
+    return [{"step": label, "tokens_per_s_per_gpu": rate, "kind": kind, "users_per_gpu": users} for label, rate, kind in rows]
+
+
+_GENERATION = {"H100": "Hopper", "H200": "Hopper", "H800": "Hopper", "H20": "Hopper",
+               "B200": "Blackwell", "B300": "Blackwell", "GB200": "Blackwell", "GB300": "Blackwell"}
+_METRIC = {"output_tokens_per_s_per_gpu": "output tok/s per GPU", "input_tokens_per_s_per_gpu": "input tok/s per GPU",
+           "total_tokens_per_s_per_gpu": "input+output tok/s per GPU", "tokens_per_s_per_user": "tok/s per user"}
+
+
+def generation(gpu_key: str) -> str:
+    """``Hopper`` or ``Blackwell``: where the transfer rule is exercised (kernels measured on Hopper)."""
+    return _GENERATION.get(gpu_key, "other")
+
+
+def publisher_group(p: Prediction) -> str:
+    """The publisher, shortened for legends (``LMSYS/SGLang`` -> ``SGLang``)."""
+    name = p.publisher.split("(")[0].strip()
+    return {"LMSYS/SGLang": "SGLang", "NVIDIA/TensorRT-LLM": "TensorRT-LLM"}.get(name, name)
+
+
+def errors_by(preds, key) -> list[dict]:
+    """Mean absolute and mean signed error of the expressible predictions, grouped by ``key(p)``."""
+    groups: dict[str, list[float]] = {}
+    for p in preds:
+        if p.expressible and p.error is not None:
+            groups.setdefault(key(p), []).append(p.error)
+    return [{"group": g, "n": len(e), "mape": float(np.mean(np.abs(e))), "mean_error": float(np.mean(e))}
+            for g, e in sorted(groups.items())]
+
+
+def prediction_rows(preds, cite) -> list[dict]:
+    """Table rows (formatted strings) of the expressible predictions; ``cite`` formats a bib key."""
+    rows = []
+    for p in preds:
+        if not p.expressible:
+            continue
+        rows.append({"setup": p.id, "source": cite([p.src, *p.also]), "GPU": p.gpu, "quantity": _METRIC[p.metric],
+                     "measured": f"{p.measured:,.0f}", "model": f"{p.predicted:,.0f}",
+                     "bound": "" if p.bound is None else f"{p.bound:,.0f}", "error": f"{p.error:+.0%}",
+                     "rules used": "; ".join(p.assumptions)})
+    return rows
+
+
+def excluded_rows(preds, cite) -> list[dict]:
+    """Table rows of the entries the model cannot express, or says do not fit, with the reason."""
+    return [{"setup": p.id, "source": cite([p.src, *p.also]), "GPU": p.gpu, "measured": f"{p.measured:,.0f}",
+             "quantity": _METRIC[p.metric], "why not predicted": p.reason} for p in preds if not p.expressible]

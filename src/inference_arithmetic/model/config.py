@@ -1,0 +1,217 @@
+"""Model architectures read from Hugging Face config.json files (``data/models/`` and the user's own).
+
+Every field is validated by :mod:`inference_arithmetic.core.inputs` before use.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, fields
+from functools import lru_cache
+from pathlib import Path
+from typing import Mapping
+
+from inference_arithmetic.core.cited import DATA, unknown
+from inference_arithmetic.core.errors import CatalogError
+from inference_arithmetic.core.inputs import config_bool, config_int, config_source, config_str, read_json_file, short
+
+__all__ = ["Model", "parse_config", "read_config", "models", "model"]
+
+
+@dataclass(frozen=True)
+class Model:
+    """Architecture read from a Hugging Face config.json.
+
+    ``attention`` is ``"mla"`` (DeepSeek-V2/V3 latent attention) or ``"gqa"`` (MHA is
+    GQA with ``n_kv_heads == n_heads``).  MoE fields are zero for a dense model.
+    """
+
+    name: str
+    attention: str
+    h: int
+    n_layers: int
+    n_dense: int
+    n_heads: int
+    n_kv_heads: int
+    d_head: int
+    d_ff: int
+    vocab: int
+    tie_embeddings: bool
+    n_experts: int = 0
+    n_shared: int = 0
+    top_k: int = 0
+    d_e: int = 0
+    d_shared: int = 0
+    d_q: int = 0          # MLA q_lora_rank; 0 when queries are not low-rank
+    d_c: int = 0
+    d_r: int = 0
+    d_nope: int = 0
+    d_v: int = 0
+    n_mtp: int = 0
+    route_groups: int = 0  # topk_group: most expert groups (nodes, in DeepSeek's training) a token may use
+    source: str = ""
+
+    def __post_init__(self):
+        """Validate a Model built by hand as a config is validated: fields are Python ints within
+        the sanity limits of :mod:`.inputs`, never strings or floats (no user value reaches sympy
+        as anything else)."""
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if f.name in ("name", "attention", "source"):
+                if not isinstance(v, str):
+                    raise CatalogError(f"Model.{f.name} must be a string, got {short(v)}")
+            elif f.name == "tie_embeddings":
+                if not isinstance(v, bool):
+                    raise CatalogError(f"Model.tie_embeddings must be a boolean, got {short(v)}")
+            elif isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= 2**24:
+                raise CatalogError(f"Model.{f.name} must be an integer in 0..{2**24:,}, got {short(v)}")
+        if self.attention not in ("mla", "gqa"):
+            raise CatalogError(f"Model.attention must be 'mla' or 'gqa', got {short(self.attention)}")
+        if min(self.h, self.n_layers, self.n_heads, self.vocab) < 1 or self.n_dense > self.n_layers:
+            raise CatalogError(f"{self.name}: hidden size, layers, heads and vocabulary must be >= 1 "
+                               f"and dense layers at most the layers")
+        if self.attention == "gqa" and (self.d_head < 1 or self.n_kv_heads < 1):
+            raise CatalogError(f"{self.name}: a GQA model needs a head dimension and KV heads >= 1")
+        if self.attention == "mla" and min(self.d_c, self.d_r, self.d_v) < 1:
+            raise CatalogError(f"{self.name}: an MLA model needs kv_lora_rank, qk_rope_head_dim, v_head_dim >= 1")
+        if self.is_moe and not 1 <= self.top_k <= self.n_experts:
+            raise CatalogError(f"{self.name}: top-k must be between 1 and the number of experts")
+
+    @property
+    def n_moe(self) -> int:
+        return self.n_layers - self.n_dense
+
+    @property
+    def is_moe(self) -> bool:
+        return self.n_experts > 0
+
+    def symbol_values(self) -> dict[str, float]:
+        """Values for the model symbols of :mod:`inference_arithmetic.symbols`."""
+        return {k: getattr(self, k) for k in (
+            "h", "n_layers", "n_dense", "n_heads", "n_kv_heads", "d_head", "d_ff",
+            "vocab", "n_experts", "n_shared", "top_k", "d_e", "d_q", "d_c", "d_r",
+            "d_nope", "d_v", "n_mtp")}
+
+
+_MLA_TYPES = {"deepseek_v2", "deepseek_v3", "deepseek_v32", "kimi_k2"}
+_GQA_DENSE = {"llama", "mistral", "qwen2", "qwen3", "gemma", "gemma2", "phi3", "olmo2"}
+_GQA_MOE = {"mixtral", "qwen2_moe", "qwen3_moe"}
+
+
+def parse_config(cfg: Mapping, name: str = "model") -> Model:
+    """A :class:`Model` from a config.json dictionary; one-line ``CatalogError`` on any problem.
+
+    Every field is validated by :mod:`.inputs` (JSON integers within sanity limits, JSON
+    booleans, strings) before use, and the fields are checked against each other (top-k
+    within the experts, KV heads dividing the heads, a head dimension of at least 1).
+    """
+    where = short(name, 80) if not isinstance(name, str) or len(name) > 80 else name
+    if not isinstance(cfg, Mapping):
+        raise CatalogError(f"{where}: a config.json must hold a JSON object")
+    I = lambda key, **kw: config_int(cfg, key, where, **kw)  # noqa: E731
+    mtype = config_str(cfg, "model_type", where)
+    source = config_source(cfg, where)
+    tie = config_bool(cfg, "tie_word_embeddings", where, False)
+    is_mla = mtype in _MLA_TYPES or "kv_lora_rank" in cfg
+    missing = [k for k in ("hidden_size", "num_hidden_layers", "num_attention_heads", "vocab_size")
+               if cfg.get(k) is None]
+    if missing:
+        raise CatalogError(f"{where}: incomplete config, missing {', '.join(missing)}")
+    h, n_layers, n_heads, vocab = (I("hidden_size"), I("num_hidden_layers"),
+                                   I("num_attention_heads"), I("vocab_size"))
+    common = dict(name=name if isinstance(name, str) else where, h=h, n_layers=n_layers,
+                  n_heads=n_heads, vocab=vocab, tie_embeddings=tie, source=source)
+    if is_mla:
+        missing = [k for k in ("kv_lora_rank", "qk_rope_head_dim", "qk_nope_head_dim", "v_head_dim",
+                               "intermediate_size") if cfg.get(k) is None]
+        moe = cfg.get("n_routed_experts") is not None
+        if moe:
+            missing += [k for k in ("moe_intermediate_size", "num_experts_per_tok") if cfg.get(k) is None]
+        if missing:
+            raise CatalogError(f"{where}: incomplete config, missing {', '.join(missing)}")
+        n_experts = I("n_routed_experts") if moe else 0
+        top_k = I("num_experts_per_tok", most=n_experts) if moe else 0
+        n_dense = I("first_k_dense_replace", default=0, most=n_layers) if moe else n_layers
+        if moe and I("moe_layer_freq", default=1) != 1:
+            raise CatalogError(f"{where}: moe_layer_freq other than 1 is not supported")
+        route_groups = 0
+        if moe and cfg.get("topk_group") is not None:
+            n_group = I("n_group", default=n_experts, most=n_experts)
+            route_groups = I("topk_group", most=n_group)
+        d_e = I("moe_intermediate_size") if moe else 0
+        return Model(
+            attention="mla", n_dense=n_dense, n_kv_heads=n_heads, d_head=0,
+            d_ff=I("intermediate_size"), n_experts=n_experts,
+            n_shared=I("n_shared_experts", default=0) if moe else 0, top_k=top_k,
+            d_e=d_e, d_shared=d_e, d_q=I("q_lora_rank", default=0),
+            d_c=I("kv_lora_rank"), d_r=I("qk_rope_head_dim"), d_nope=I("qk_nope_head_dim"),
+            d_v=I("v_head_dim"), n_mtp=I("num_nextn_predict_layers", default=0),
+            route_groups=route_groups, **common)
+    if mtype not in _GQA_DENSE | _GQA_MOE and cfg.get("num_key_value_heads") is None:
+        what = "no model_type" if mtype is None else f"model_type {short(mtype)}"
+        raise CatalogError(f"{where}: {what} and no num_key_value_heads: not a decoder config this reader knows")
+    n_kv = I("num_key_value_heads", default=n_heads, most=n_heads)
+    if n_heads % n_kv:
+        raise CatalogError(f"{where}: num_attention_heads {n_heads} is not a multiple of num_key_value_heads {n_kv}")
+    if cfg.get("head_dim") is not None:
+        d_head = I("head_dim")
+    elif h % n_heads:
+        raise CatalogError(f"{where}: hidden_size {h} is not a multiple of num_attention_heads {n_heads}; "
+                           f"give head_dim")
+    else:
+        d_head = h // n_heads
+    if mtype == "mixtral" or cfg.get("num_local_experts") is not None:
+        missing = [k for k in ("num_local_experts", "num_experts_per_tok", "intermediate_size") if cfg.get(k) is None]
+        if missing:
+            raise CatalogError(f"{where}: incomplete config, missing {', '.join(missing)}")
+        ff = I("intermediate_size")
+        n_experts = I("num_local_experts")
+        return Model(attention="gqa", n_dense=0, n_kv_heads=n_kv, d_head=d_head, d_ff=ff,
+                     n_experts=n_experts, top_k=I("num_experts_per_tok", most=n_experts), d_e=ff, **common)
+    if mtype in ("qwen2_moe", "qwen3_moe") or cfg.get("num_experts") is not None:
+        missing = [k for k in ("num_experts", "num_experts_per_tok", "moe_intermediate_size") if cfg.get(k) is None]
+        if missing:
+            raise CatalogError(f"{where}: incomplete config, missing {', '.join(missing)}")
+        mlp_only = cfg.get("mlp_only_layers")
+        if mlp_only is not None and not isinstance(mlp_only, list):
+            raise CatalogError(f"{where}: mlp_only_layers must be a JSON list, got {short(mlp_only)}")
+        if I("decoder_sparse_step", default=1) != 1 or mlp_only:
+            raise CatalogError(f"{where}: decoder_sparse_step != 1 or mlp_only_layers is not supported")
+        shared = I("shared_expert_intermediate_size", default=0)
+        n_experts = I("num_experts")
+        return Model(attention="gqa", n_dense=0, n_kv_heads=n_kv, d_head=d_head,
+                     d_ff=I("intermediate_size", default=0, least=0),
+                     n_experts=n_experts, n_shared=1 if shared else 0, d_shared=shared,
+                     top_k=I("num_experts_per_tok", most=n_experts),
+                     d_e=I("moe_intermediate_size"), **common)
+    if cfg.get("intermediate_size") is None:
+        raise CatalogError(f"{where}: incomplete config, missing intermediate_size")
+    return Model(attention="gqa", n_dense=n_layers, n_kv_heads=n_kv, d_head=d_head,
+                 d_ff=I("intermediate_size"), **common)
+
+
+def read_config(path: str | Path) -> Model:
+    """A :class:`Model` from a config.json file on disk (a regular file of at most 1 MB)."""
+    data, stem = read_json_file(path)
+    return parse_config(data, stem)
+
+
+@lru_cache(maxsize=None)
+def models() -> Mapping[str, Model]:
+    """The shipped model configs by name (file stem)."""
+    folder = DATA / "models"
+    out = {}
+    for f in sorted(folder.iterdir(), key=lambda x: x.name):
+        if f.name.endswith(".json"):
+            stem = f.name[:-5]
+            out[stem] = parse_config(json.loads(f.read_text(encoding="utf-8")), stem)
+    return out
+
+
+def model(name: str) -> Model:
+    """A shipped model by name (``deepseek-v3``); an unknown name suggests the nearest."""
+    table = models()
+    key = str(name).strip().lower()
+    if key in table:
+        return table[key]
+    raise unknown("model", name, table)
+

@@ -1,0 +1,152 @@
+"""Parameter counts from a config: attention per layer, total and activated.
+
+Conventions (stated in the book): norms and the MoE router count; biases are
+ignored (Llama, Mixtral and DeepSeek have none in these matrices); *activated*
+parameters are those multiplied per token: the output head counts, the input
+embedding (a table lookup) does not.  The DeepSeek MTP module is reported apart.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from inference_arithmetic.model.config import Model
+from inference_arithmetic.core.formula import formula
+from inference_arithmetic.core.symbols import S
+
+__all__ = ["attn_params_mla", "attn_params_mla_fullq", "attn_params_gqa", "expert_params",
+           "params_total", "params_active", "params_mtp", "weights_read_ep", "weights_resident_ep",
+           "ParamCount", "count_params", "weight_bytes_ep", "replicated_params",
+           "replicated_param_count", "routed_expert_params", "shared_expert_params", "expert_param_count",
+           "routed_per_gpu"]
+
+attn_params_mla = formula(
+    "attn_params_mla",
+    S.h * S.d_q + S.d_q + S.d_q * S.n_heads * (S.d_nope + S.d_r)
+    + S.h * (S.d_c + S.d_r) + S.d_c + S.d_c * S.n_heads * (S.d_nope + S.d_v)
+    + S.n_heads * S.d_v * S.h,
+    "param", "MLA with low-rank queries: W_DQ, q norm, W_UQ/W_QR, W_DKV+W_KR, kv norm, W_UK/W_UV, W_O")
+
+attn_params_mla_fullq = formula(
+    "attn_params_mla_fullq",
+    S.h * S.n_heads * (S.d_nope + S.d_r) + S.h * (S.d_c + S.d_r) + S.d_c
+    + S.d_c * S.n_heads * (S.d_nope + S.d_v) + S.n_heads * S.d_v * S.h,
+    "param", "MLA with full-rank queries (q_lora_rank null, DeepSeek-V2-Lite)")
+
+attn_params_gqa = formula(
+    "attn_params_gqa", 2 * S.h * S.n_heads * S.d_head + 2 * S.h * S.n_kv_heads * S.d_head,
+    "param", "GQA: W_Q and W_O of n_h heads, W_K and W_V of n_kv heads")
+
+expert_params = formula("expert_params", 3 * S.h * S.d_e, "param",
+                        "one gated (SwiGLU) expert: up, gate and down projections")
+
+routed_expert_params = formula(
+    "routed_expert_params", (S.n_layers - S.n_dense) * S.n_experts * expert_params.expr, "param",
+    "all routed experts of all MoE layers")
+shared_expert_params = formula(
+    "shared_expert_params", (S.n_layers - S.n_dense) * S.n_shared * 3 * S.h * S.d_s, "param",
+    "all shared experts of all MoE layers")
+
+_dense_layer = S.P_attn + 3 * S.h * S.d_ff + 2 * S.h
+_moe_common = S.P_attn + S.n_shared * 3 * S.h * S.d_s + S.n_experts * S.h + 2 * S.h
+
+params_total = formula(
+    "params_total",
+    S.n_emb * S.vocab * S.h + S.h + S.n_dense * _dense_layer
+    + (S.n_layers - S.n_dense) * (_moe_common + S.n_experts * 3 * S.h * S.d_e),
+    "param", "embedding and head, final norm, dense layers, MoE layers (all experts)")
+
+params_active = formula(
+    "params_active",
+    S.vocab * S.h + S.h + S.n_dense * _dense_layer
+    + (S.n_layers - S.n_dense) * (_moe_common + S.top_k * 3 * S.h * S.d_e),
+    "param", "per token: head, final norm, dense layers, MoE layers with top-k routed experts")
+
+params_mtp = formula(
+    "params_mtp",
+    S.n_mtp * (_moe_common + S.n_experts * 3 * S.h * S.d_e + 2 * S.h * S.h + 3 * S.h),
+    "param", "DeepSeek MTP modules: one MoE layer, the 2h x h projection and three norms each")
+
+
+_replicated = (S.n_layers * S.P_attn + S.n_dense * 3 * S.h * S.d_ff
+               + (S.n_layers - S.n_dense) * (S.n_shared * 3 * S.h * S.d_s + S.n_experts * S.h)
+               + 2 * S.h * S.n_layers + S.h)
+
+replicated_params = formula(
+    "replicated_params", _replicated + S.vocab * S.h, "param",
+    "parameters every data-parallel GPU holds and reads each step: attention, dense FFN, shared "
+    "experts, routers, norms and the output head (not the routed experts)")
+
+routed_per_gpu = formula(
+    "routed_per_gpu", (S.n_experts + S.E_red) / S.N_ep, "expert",
+    "routed-expert slots one GPU holds per MoE layer under EP: the experts and their redundant "
+    "copies spread evenly over the group")
+
+weights_read_ep = formula(
+    "weights_read_ep",
+    S.b_w * (replicated_params.expr
+             + (S.n_layers - S.n_dense) * (S.n_experts + S.E_red) / S.N_ep * 3 * S.h * S.d_e),
+    "B",
+    "weight bytes one GPU reads per decode step under EP with data-parallel attention: "
+    "attention, dense FFN, shared experts, router and head replicated; (E + E_red)/N_EP routed "
+    "experts per MoE layer; all local experts touched (large batch); the embedding is a lookup")
+
+weights_resident_ep = formula(
+    "weights_resident_ep",
+    weights_read_ep.expr + S.b_w * (S.n_emb - 1) * S.vocab * S.h,
+    "B", "weight bytes resident on one GPU under the same layout (adds the embedding table when untied)")
+
+
+@dataclass(frozen=True)
+class ParamCount:
+    """Parameter counts of a model (plain counts)."""
+
+    attention_per_layer: int
+    total: int
+    active: int
+    mtp: int
+
+
+def _model_subs(model: Model) -> dict:
+    """sympy substitutions for every model symbol, with P_attn from the right attention formula."""
+    v = model.symbol_values()
+    if model.attention == "mla":
+        f = attn_params_mla if model.d_q else attn_params_mla_fullq
+    else:
+        f = attn_params_gqa
+    attn = f.expr.subs({getattr(S, k): v[k] for k in v})
+    values = {**v, "P_attn": attn, "n_emb": 1 if model.tie_embeddings else 2,
+              "d_s": model.d_shared}
+    return {getattr(S, k): x for k, x in values.items()}
+
+
+def replicated_param_count(model: Model) -> float:
+    """Parameters replicated on every GPU under EP with data-parallel attention (all but routed experts)."""
+    return float(replicated_params.expr.subs(_model_subs(model)))
+
+
+def weight_bytes_ep(model: Model, n_ep: int, redundant: int = 0, bytes_per_weight: float = 1.0,
+                    resident: bool = False) -> float:
+    """Weight bytes per GPU under EP-``n_ep`` (read per step, or ``resident``) for ``model``."""
+    f = weights_resident_ep if resident else weights_read_ep
+    subs = _model_subs(model)
+    subs.update({S.N_ep: n_ep, S.E_red: redundant, S.b_w: bytes_per_weight})
+    return float(f.expr.subs(subs))
+
+
+def expert_param_count(model: Model, include_shared: bool = True) -> float:
+    """Parameters in the experts of ``model``'s MoE layers: routed, plus shared unless told not to."""
+    subs = _model_subs(model)
+    n = routed_expert_params.expr.subs(subs)
+    if include_shared:
+        n += shared_expert_params.expr.subs(subs)
+    return float(n)
+
+
+def count_params(model: Model) -> ParamCount:
+    """Total, activated and MTP parameters of ``model`` from the formulas above."""
+    subs = _model_subs(model)
+    attn = subs[S.P_attn]
+    total = int(params_total.expr.subs(subs))
+    active = int(params_active.expr.subs(subs))
+    mtp = int(params_mtp.expr.subs(subs)) if model.n_mtp else 0
+    return ParamCount(int(attn), total, active, mtp)

@@ -1,0 +1,194 @@
+"""The one search over layouts: every candidate deployment of a GPU type evaluated at once.
+
+For a service (request shape, cache hits, per-user floor, TTFT limit) and a GPU type, every
+decode layout of the search :class:`Space` (expert-parallel size x attention layout x MoE and KV
+precision x MTP draft tokens) is evaluated on the step model at every batch in one vectorised
+call, each paired with its prefill partner: disaggregated, the GPU's best prefill unit for the
+MoE dtype; aggregated, prefill on the decode layout's own unit size.  Prefill units and chunks
+meet the TTFT limit.  The ``serve`` command takes the fastest candidate (:func:`best`); the
+planner (:mod:`.plan`) costs every candidate and takes the cheapest.  Both read this one search.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from inference_arithmetic import step
+from inference_arithmetic.core.errors import InputError
+from inference_arithmetic.hardware.gpus import GPU
+from inference_arithmetic.model.config import Model
+from inference_arithmetic.serving import modes, prefill
+from inference_arithmetic.serving.workload import Service
+from inference_arithmetic.step import Precision
+
+__all__ = ["Space", "EP_SIZES", "MTP_DRAFTS", "BATCHES", "CHUNKS", "Candidates", "candidates", "best",
+           "describe", "label", "MODES"]
+
+EP_SIZES = (8, 16, 32, 36, 48, 64, 72, 128, 144, 256)
+MTP_DRAFTS = (0, 1, 2, 3)
+BATCHES = np.arange(1, 513, dtype=float)           # requests per attention instance
+CHUNKS = (1024.0, 2048.0, 4096.0, 8192.0, 16384.0)  # prefill tokens per GPU per step
+MODES = ("disagg", "agg")
+
+
+@dataclass(frozen=True)
+class Space:
+    """The layouts the search may choose from (the default: everything; a restriction pins what a
+    publication or a user states).  ``redundant``/``prefill_redundant`` ``None``: the book's
+    default (:func:`.step.default_redundant`)."""
+
+    decode_ep: tuple = EP_SIZES
+    prefill_ep: tuple = EP_SIZES[:7]
+    attn_tp: tuple = (1, 8)
+    moe_dtypes: tuple = step.MOE_DTYPES
+    kv_dtypes: tuple = step.KV_DTYPES
+    attn_dtypes: tuple = ("bf16",)
+    mtp: tuple = MTP_DRAFTS
+    redundant: int | None = None
+    prefill_redundant: int | None = None
+
+
+def _unit_sizes(g: GPU, sizes) -> list[int]:
+    """Unit sizes a GPU type can be built in: whole 8-GPU nodes or whole NVLink domains."""
+    return [ep for ep in sizes if not (ep % 8 and ep % g.nvlink_domain)]
+
+
+def decode_units(m: Model, g: GPU, space: Space) -> list[step.Unit]:
+    """Every decode unit of ``space`` that can be built for ``m`` on ``g``."""
+    units = []
+    for ep in _unit_sizes(g, space.decode_ep):
+        for attn_tp in space.attn_tp:
+            for moe in space.moe_dtypes:
+                for kv in space.kv_dtypes:
+                    for attn in space.attn_dtypes:
+                        for mtp in space.mtp:
+                            try:
+                                L = step.layout_for(m, g, ep, attn_tp=attn_tp, mtp=mtp, redundant=space.redundant,
+                                                    precision=Precision(moe=moe, attn=attn, kv=kv))
+                                units.append(step.unit(m, g, L))
+                            except InputError:
+                                continue
+    return units
+
+
+def prefill_table(m: Model, g: GPU, svc: Service, space: Space) -> dict:
+    """Best prefill per (unit size, MoE dtype): (input tokens/s per GPU, TTFT s, layout, chunk,
+    fastest TTFT s); the rate is 0 where no chunk meets the TTFT limit."""
+    out = {}
+    for ep in _unit_sizes(g, sorted(set(space.prefill_ep) | set(space.decode_ep))):
+        for moe in space.moe_dtypes:
+            try:
+                u = prefill.prefill_unit(m, g, step.layout_for(m, g, ep, precision=Precision(moe=moe),
+                                                               redundant=space.prefill_redundant))
+            except InputError:
+                continue
+            if not step.fits(u, 0.0, 0.0):
+                continue
+            rs = [prefill.prefill(u, svc.isl, svc.cache_hit, chunk=c) for c in CHUNKS]
+            rates = np.array([float(r["input_tokens_per_s_per_gpu"]) for r in rs])
+            ttfts = np.array([float(r["ttft_s"]) for r in rs])
+            ok = np.ones_like(rates, bool) if svc.ttft_s is None else ttfts <= svc.ttft_s
+            i = int(np.argmax(np.where(ok, rates, -1.0)))
+            out[(ep, moe)] = (float(rates[i]) if ok[i] else 0.0, float(ttfts[i]), u.layout, CHUNKS[i],
+                              float(ttfts.min()))
+    return out
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """One GPU type and serving mode: arrays over (decode layout, batch) of output tokens/s per GPU
+    (``rate``, every GPU counted), per user (``user``), the decode rate ``R_d``, the partner's
+    prefill rate ``R_p`` (layouts x 1) and ``fit`` (fits in HBM, and a prefill partner exists);
+    ``partner`` the prefill (rate, TTFT, layout, chunk, fastest TTFT) of each layout."""
+
+    gpu: GPU
+    mode: str
+    units: tuple
+    partner: tuple
+    rate: np.ndarray
+    user: np.ndarray
+    R_d: np.ndarray
+    R_p: np.ndarray
+    fit: np.ndarray
+
+    def meets(self, per_user: float | None) -> np.ndarray:
+        """Candidates that fit and give every user ``per_user`` tokens/s or more."""
+        return self.fit if per_user is None else self.fit & (self.user >= per_user)
+
+
+def candidates(m: Model, g: GPU, svc: Service, space: Space | None = None) -> tuple[dict, float]:
+    """The candidates of ``g`` by mode (:data:`MODES`) and the fastest prefill TTFT any unit
+    reaches (s; ``inf`` when none fits), the same search for ``serve`` and the planner."""
+    space = space or Space()
+    units = decode_units(m, g, space)
+    pre = prefill_table(m, g, svc, space)
+    ttft_floor = min((x[4] for k, x in pre.items() if k[0] in space.prefill_ep), default=np.inf)
+    if not units or not pre:
+        return {}, ttft_floor
+    ctx = svc.isl + svc.osl / 2
+    v = step.stack(units)
+    b = BATCHES.reshape(1, -1, 1)
+    v["batch"], v["ctx"] = b, ctx
+    ev = step.evaluate(v)
+    fits = step.free_bytes(v, b, ctx)[..., 0] >= 0
+    R_d, r_u = ev["tokens_per_s_per_gpu"][..., 0], ev["tokens_per_s_per_user"][..., 0]
+    best_by_moe = {moe: max((x for k, x in pre.items() if k[1] == moe and k[0] in space.prefill_ep),
+                            key=lambda x: x[0], default=None) for moe in step.MOE_DTYPES}
+    none = (0.0, np.inf, None, 0.0, np.inf)
+    partners = {"disagg": tuple(best_by_moe.get(u.layout.precision.moe) or none for u in units),
+                "agg": tuple(pre.get((u.layout.ep, u.layout.precision.moe), none) for u in units)}
+    out = {}
+    for mode in MODES:
+        R_p = np.array([x[0] for x in partners[mode]]).reshape(-1, 1)
+        safe = np.where(R_p > 0, R_p, 1.0)
+        if mode == "disagg":
+            rate = modes.disagg_rate.fast(R_d=R_d, R_p=safe, L_i=svc.isl, L_o=svc.osl)
+            user = r_u
+        else:
+            rate = modes.agg_rate.fast(R_d=R_d, R_p=safe, L_i=svc.isl, L_o=svc.osl)
+            user = modes.agg_user_rate.fast(r_d=r_u, R_d=R_d, R_p=safe, L_i=svc.isl, L_o=svc.osl)
+        out[mode] = Candidates(g, mode, tuple(units), partners[mode], rate, user, R_d, R_p, fits & (R_p > 0))
+    return out, ttft_floor
+
+
+def describe(L: step.Layout) -> dict:
+    """A layout as the JSON object every command prints."""
+    return {"ep": L.ep, "attn": "tp" if L.attn_tp > 1 else "dp", "attn_tp": L.attn_tp, "moe_tp": L.moe_tp,
+            "redundant": L.redundant, "micro_batches": L.micro_batches, "mtp": L.mtp,
+            "moe_dtype": L.precision.moe, "attn_dtype": L.precision.attn, "kv_dtype": L.precision.kv}
+
+
+def label(layout: dict) -> str:
+    """A short label of a described layout: ``EP8 DP · NVFP4 · FP8 KV · MTP 1``."""
+    attn = "DP" if layout["attn"] == "dp" else f"TP{layout['attn_tp']}"
+    return (f"EP{layout['ep']} {attn} · {layout['moe_dtype'].upper()} · {layout['kv_dtype'].upper()} KV · "
+            f"MTP {layout['mtp']}")
+
+
+def best(m: Model, g: GPU, svc: Service, mode: str, space: Space | None = None) -> dict:
+    """The candidate with the most output tokens/s per GPU (prefill and decode GPUs counted) in
+    ``mode`` meeting the service's per-user floor and TTFT limit; an InputError naming the
+    closest point when none does."""
+    if mode not in MODES:
+        raise InputError(f"mode must be agg or disagg, got {str(mode)[:40]!r}")
+    found, ttft_floor = candidates(m, g, svc, space)
+    if mode not in found:
+        raise InputError(f"no {mode} layout of {m.name} fits on {g.key}")
+    c = found[mode]
+    ok = c.meets(svc.per_user)
+    if not ok.any():
+        if svc.ttft_s is not None and ttft_floor > svc.ttft_s:
+            raise InputError(f"no layout on {g.key} meets TTFT {svc.ttft_s:g} s: the fastest prefill TTFT is "
+                             f"{ttft_floor:.2f} s")
+        top = float(np.max(np.where(c.fit, c.user, 0.0)))
+        raise InputError(f"no layout on {g.key} reaches {svc.per_user:g} tok/s per user in {mode} mode at ISL "
+                         f"{svc.isl:g} / OSL {svc.osl:g}: the fastest is {top:.1f} tok/s")
+    i, j = np.unravel_index(int(np.argmax(np.where(ok, c.rate, -1.0))), c.rate.shape)
+    L, (R_p, ttft, L_p, chunk, _) = c.units[i].layout, c.partner[i]
+    R_d = float(c.R_d[i, j])
+    ratio = 0.0 if mode == "agg" else float(modes.pd_ratio.fast(R_d=R_d, R_p=R_p, L_i=svc.isl, L_o=svc.osl))
+    return {"tokens_per_s_per_gpu": float(c.rate[i, j]), "tokens_per_s_per_user": float(c.user[i, j]),
+            "ttft_s": ttft, "prefill_gpus_per_decode_gpu": ratio, "batch_per_instance": float(BATCHES[j]),
+            "decode_tokens_per_s_per_gpu": R_d, "prefill_tokens_per_s_per_gpu": R_p,
+            "layout": describe(L), "prefill_layout": {**describe(L_p), "chunk_tokens_per_gpu": chunk}}

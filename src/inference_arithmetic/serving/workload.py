@@ -1,0 +1,113 @@
+"""A workload and its service level: what the search and the planner are asked to serve.
+
+A **service** is a request shape (``isl`` input and ``osl`` output tokens), a prefix-cache hit
+rate and a service level (a per-user speed floor, an optional longest time to first token).
+A **workload** adds a volume (requests per second on average) and a daily load profile.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from inference_arithmetic.core.errors import InputError
+from inference_arithmetic.core.inputs import number
+
+__all__ = ["Profile", "Service", "Workload", "DAY_S"]
+
+DAY_S = 86400.0
+
+
+@dataclass(frozen=True)
+class Profile:
+    """The daily load relative to its mean: ``shape`` sampled at equal times (mean 1)."""
+
+    name: str
+    shape: tuple
+
+    @property
+    def peak_to_mean(self) -> float:
+        return float(max(self.shape))
+
+    @staticmethod
+    def flat() -> "Profile":
+        return Profile("flat", (1.0,))
+
+    @staticmethod
+    def cosine(peak_to_mean: float) -> "Profile":
+        p = number(peak_to_mean, "peak-to-mean ratio", least=1.0, most=2.0)
+        x = np.linspace(0, 2 * np.pi, 288, endpoint=False)
+        return Profile(f"cosine:{p:g}", tuple(float(v) for v in 1 + (p - 1) * np.cos(x)))
+
+    @staticmethod
+    def hourly(values) -> "Profile":
+        v = [number(x, "hourly load", least=0.0, most=1e15) for x in values]
+        if not 1 <= len(v) <= 8784 or sum(v) <= 0:
+            raise InputError("an hourly load profile needs 1 to 8,784 non-negative values, not all zero")
+        mean = sum(v) / len(v)
+        return Profile(f"hourly ({len(v)} values)", tuple(x / mean for x in v))
+
+
+@dataclass(frozen=True)
+class Service:
+    """``isl``/``osl`` tokens per request, a per-user floor (tokens/s; ``None``: none), the longest
+    TTFT (s; ``None``: none) and the share of input tokens served from the prefix cache."""
+
+    isl: float
+    osl: float
+    per_user: float | None = None
+    ttft_s: float | None = None
+    cache_hit: float = 0.0
+
+    def __post_init__(self):
+        object.__setattr__(self, "isl", number(self.isl, "input tokens", least=1, most=10**7))
+        object.__setattr__(self, "osl", number(self.osl, "output tokens", least=1, most=10**7))
+        if self.per_user is not None:
+            object.__setattr__(self, "per_user", number(self.per_user, "tokens/s per user", least=0, most=1e5,
+                                                        open_low=True))
+        if self.ttft_s is not None:
+            object.__setattr__(self, "ttft_s", number(self.ttft_s, "TTFT", least=0, most=3600, open_low=True))
+        object.__setattr__(self, "cache_hit", number(self.cache_hit, "cache hit rate", most=0.99))
+
+
+@dataclass(frozen=True)
+class Workload:
+    """Requests per second on average, ``isl``/``osl`` tokens each, a profile and service levels."""
+
+    requests_per_s: float
+    isl: float
+    osl: float
+    per_user: float
+    ttft_s: float | None = None
+    cache_hit: float = 0.0
+    profile: Profile = Profile.flat()
+
+    def __post_init__(self):
+        object.__setattr__(self, "requests_per_s", number(self.requests_per_s, "requests per second",
+                                                          least=0, most=1e9, open_low=True))
+        object.__setattr__(self, "isl", number(self.isl, "input tokens", least=1, most=10**7))
+        object.__setattr__(self, "osl", number(self.osl, "output tokens", least=1, most=10**7))
+        object.__setattr__(self, "per_user", number(self.per_user, "tokens/s per user", least=0, most=1e5,
+                                                    open_low=True))
+        if self.ttft_s is not None:
+            object.__setattr__(self, "ttft_s", number(self.ttft_s, "TTFT", least=0, most=3600, open_low=True))
+        object.__setattr__(self, "cache_hit", number(self.cache_hit, "cache hit rate", most=0.99))
+
+    @staticmethod
+    def from_tokens_per_day(tokens: float, isl: float, osl: float, **kw) -> "Workload":
+        tokens = number(tokens, "tokens per day", least=0, most=1e18, open_low=True)
+        return Workload(requests_per_s=tokens / DAY_S / (isl + osl), isl=isl, osl=osl, **kw)
+
+    @property
+    def service(self) -> Service:
+        return Service(self.isl, self.osl, self.per_user, self.ttft_s, self.cache_hit)
+
+    @property
+    def input_per_s(self) -> float:
+        return self.requests_per_s * self.isl
+
+    @property
+    def output_per_s(self) -> float:
+        return self.requests_per_s * self.osl
+
+

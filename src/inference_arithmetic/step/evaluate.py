@@ -1,0 +1,91 @@
+"""Evaluating the step: every term of :mod:`.terms` for a unit at given batches and contexts.
+
+One lambdified numpy function computes every term (sympy's common-subexpression elimination
+across them), for one unit or for :func:`stack`-ed units that broadcast against arrays of batch
+and context: no Python loop over configurations.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+import sympy as sp
+
+from inference_arithmetic.step import comm
+from inference_arithmetic.step.memory import memory_values
+from inference_arithmetic.step.terms import (bound_time, mtp_time, step_overlap, step_serial, t_a2a, t_allreduce,
+                                             t_attn, t_dense, t_head, t_kernels, t_moe, t_moe_allreduce)
+from inference_arithmetic.step.unit import Unit
+
+__all__ = ["terms", "evaluate", "stack"]
+
+_PARTS = {"t_kernels": t_kernels, "t_attn": t_attn, "t_dense": t_dense, "t_head": t_head, "t_moe": t_moe,
+          "t_a2a": t_a2a, "t_allreduce": t_allreduce, "t_moe_allreduce": t_moe_allreduce, "bound": bound_time}
+_ARGS = sorted({s for f in _PARTS.values() for s in f.expr.free_symbols}, key=lambda s: s.name)
+
+
+@lru_cache(maxsize=None)
+def _compiled():
+    """One numpy function for every term."""
+    return sp.lambdify(_ARGS, [f.expr for f in _PARTS.values()], modules="numpy", cse=True)
+
+
+def terms(u: Unit, batch, ctx, s_q=None) -> dict:
+    """Step-time terms (s), step time, rates and the roofline bound for ``batch`` requests per
+    attention instance at ``ctx`` tokens of context (numbers or arrays of one shape).
+
+    Keys: ``t_kernels``, ``t_attn``, ``t_dense``, ``t_head``, ``t_moe``, ``t_comm``, ``t_mtp``,
+    ``t_step``; ``tokens_per_s_per_user``, ``tokens_per_s_per_gpu`` (output tokens for decode,
+    input tokens for prefill), ``bound_tokens_per_s_per_gpu`` (the roofline bound at the same
+    configuration, with every draft token accepted).
+    """
+    v = dict(u.values)
+    v["batch"], v["ctx"] = batch, ctx
+    if s_q is not None:
+        v["s_q"] = s_q
+    return evaluate(v)
+
+
+def evaluate(v: dict) -> dict:
+    """:func:`terms` on a dictionary of symbol values, any of which may be arrays that broadcast
+    (one unit's values with arrays of batch and context, or :func:`stack`-ed units): one
+    lambdified call for every term, no Python loop over configurations."""
+    args = [v[s.name] for s in _ARGS]
+    tk_, ta_, td_, th_, tm_, ta2a, tar, tmar, bound = _compiled()(*args)
+    scalar = isinstance(v["overlapped"], float)   # one unit: choose the branch instead of computing both
+    if scalar:
+        tc_ = (tmar if v["moe_tp_on"] else ta2a) + tar
+    else:
+        tc_ = np.where(v["moe_tp_on"], tmar, ta2a) + tar
+    common = dict(ta=ta_, td=td_, th=th_, tm=tm_, tk=tk_, tc=tc_, t_0=v["t_0"], f_sm=v["f_sm"], kappa=v["kappa"])
+    overlap = dict(b_disp=comm.FP8_DISPATCH_BYTES, b_comb=comm.BF16_BYTES)
+    if scalar:
+        t = step_overlap.fast(**common, **overlap) if v["overlapped"] else step_serial.fast(**common)
+    else:
+        t = np.where(v["overlapped"], step_overlap.fast(**common, **overlap), step_serial.fast(**common))
+    t_mtp = 0.0 * t
+    if (v["n_dr"] > 0) if scalar else np.any(np.asarray(v["n_dr"]) > 0):  # the MTP module: drafts, each one more layer and the head
+        v1 = dict(v, s_q=1.0)
+        k1, a1, d1, h1, m1, x1, r1, y1, _ = _compiled()(*[v1[s.name] for s in _ARGS])
+        t_mtp = mtp_time.fast(n_dr=v["n_dr"], n_layers=v["n_layers"], th=h1, kappa=v["kappa"],
+                      tl=a1 + d1 + m1 + k1 + np.where(v["moe_tp_on"], y1, x1) + r1)
+        t = t + t_mtp
+    if scalar:  # prefill: new tokens per request
+        tokens, ideal = (v["accept_tok"], 1 + v["n_dr"]) if v["decode"] else (v["s_q"], v["s_q"])
+    else:
+        tokens = np.where(v["decode"], v["accept_tok"], v["s_q"])
+        ideal = np.where(v["decode"], 1 + v["n_dr"], v["s_q"])
+    per_user = tokens / t
+    per_gpu = v["batch"] * per_user / v["T_a"]
+    return {"t_kernels": tk_, "t_attn": ta_, "t_dense": td_, "t_head": th_, "t_moe": tm_, "t_comm": tc_,
+            "t_mtp": t_mtp, "t_step": t, "tokens_per_s_per_user": per_user, "tokens_per_s_per_gpu": per_gpu,
+            "bound_tokens_per_s_per_gpu": v["batch"] * ideal / v["T_a"] / bound}
+
+
+def stack(units) -> dict:
+    """The symbol values of several units as arrays of shape (units, 1, 1), with their memory
+    constants, ready for :func:`evaluate` with batch (1, B, 1) and context (1, 1, C)."""
+    rows = [memory_values(u) for u in units]
+    return {k: np.array([r[k] for r in rows], dtype=float).reshape(-1, 1, 1) for k in rows[0]}
+
+

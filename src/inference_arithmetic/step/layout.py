@@ -1,0 +1,136 @@
+"""A deployment unit's layout and precision, with the book's one set of defaults.
+
+A **layout** says how one deployment unit of ``ep`` GPUs is cut: attention instances of
+``attn_tp`` GPUs, experts split ``moe_tp`` ways, redundant expert copies, micro-batches (2:
+two-batch overlap), MTP draft tokens.  A **precision** says the dtype of each component.  The
+defaults (:func:`layout_for`) are shared by the book, the command line, the validation and the
+planner.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from inference_arithmetic.core.errors import InputError
+from inference_arithmetic.core.inputs import number
+from inference_arithmetic.hardware.gpus import GPU
+from inference_arithmetic.model.config import Model
+from inference_arithmetic.model.dtypes import ATTN_DTYPES, KV_DTYPES, MOE_DTYPES, choose
+
+__all__ = ["Precision", "Layout", "layout_for", "default_redundant", "default_micro_batches", "wide_ep_layout",
+           "HBM_RESERVE_SHARE", "LINK_LATENCY_SCALE_OUT_S"]
+
+#: Share of each GPU's HBM kept for activations, CUDA graphs, workspace and fragmentation:
+#: vLLM's default gpu_memory_utilization of 0.9 (one default for the whole book and the CLI).
+HBM_RESERVE_SHARE = 0.1
+
+#: Fixed latency of one dispatch or combine call across the scale-out network, s (an assumption
+#: of the book; over NVLink the NCCL small-message latency of the kernel tables is used).
+LINK_LATENCY_SCALE_OUT_S = 25e-6
+
+
+@dataclass(frozen=True)
+class Precision:
+    """Dtypes per component: routed experts (``moe``), attention compute (``attn``: the MLA core,
+    scores and values), KV cache (``kv``).  Attention projections, dense FFN and shared experts
+    follow the MoE dtype but never go below FP8 (DeepSeek's checkpoints are FP8 block-quantised;
+    NVFP4 checkpoints quantise the routed experts only); the output head stays BF16."""
+
+    moe: str = "fp8"
+    attn: str = "bf16"
+    kv: str = "bf16"
+
+    def __post_init__(self):
+        object.__setattr__(self, "moe", choose(self.moe, MOE_DTYPES, "MoE dtype"))
+        object.__setattr__(self, "attn", choose(self.attn, ATTN_DTYPES, "attention dtype"))
+        object.__setattr__(self, "kv", choose(self.kv, KV_DTYPES, "KV dtype"))
+
+    @property
+    def dense(self) -> str:
+        return "bf16" if self.moe == "bf16" else "fp8"
+
+
+@dataclass(frozen=True)
+class Layout:
+    """A deployment unit: ``ep`` GPUs holding every expert once (plus ``redundant`` copies),
+    attention instances of ``attn_tp`` GPUs, experts split ``moe_tp`` ways, ``micro_batches``
+    (2: two-batch overlap), ``mtp`` draft tokens accepted with probability ``accept`` each
+    (``None``: the cited default); ``balanced``: perfectly balanced routing (a simulation
+    setting, as in DeepSeek's published profiles), otherwise the cited imbalance; ``kappa``: the
+    pipeline efficiency (``None``: the value calibrated on DeepSeek's profiles, 1: kernels only);
+    ``eplb``: experts placed by load (EPLB); ``None``: when there are redundant experts;
+    ``overlap``: communication overlapped with computation (``None``: with two micro-batches;
+    ``True`` with one micro-batch is single-batch overlap)."""
+
+    @property
+    def overlapped(self) -> bool:
+        return self.micro_batches == 2 if self.overlap is None else bool(self.overlap)
+
+    ep: int
+    redundant: int = 0
+    attn_tp: int = 1
+    moe_tp: int = 1
+    micro_batches: int = 1
+    mtp: int = 0
+    accept: float | None = None
+    precision: Precision = field(default_factory=Precision)
+    overhead_s: float = 0.0
+    balanced: bool = False
+    kappa: float | None = None
+    eplb: bool | None = None
+    overlap: bool | None = None
+
+    def __post_init__(self):
+        for name, most in (("ep", 4096), ("redundant", 4096), ("attn_tp", 4096), ("moe_tp", 4096),
+                           ("micro_batches", 2), ("mtp", 8)):
+            least = 0 if name in ("redundant", "mtp") else 1
+            x = getattr(self, name)
+            if not (type(x) is int and least <= x <= most):  # the common case needs no conversion
+                object.__setattr__(self, name, number(x, name, least=least, most=most, integer=True))
+        if self.accept is not None:
+            object.__setattr__(self, "accept", number(self.accept, "accept", least=0.0, most=0.999))
+        object.__setattr__(self, "overhead_s", number(self.overhead_s, "overhead_s", most=10.0))
+        if self.kappa is not None:
+            object.__setattr__(self, "kappa", number(self.kappa, "kappa", least=0.01, most=1.0))
+        if self.ep % self.attn_tp:
+            raise InputError(f"attention TP {self.attn_tp} must divide the unit's {self.ep} GPUs")
+        if self.ep % self.moe_tp:
+            raise InputError(f"MoE TP {self.moe_tp} must divide the unit's {self.ep} GPUs")
+        if not isinstance(self.precision, Precision):
+            raise InputError("precision must be a Precision")
+
+    @property
+    def moe_ep(self) -> int:
+        return self.ep // self.moe_tp
+
+
+def default_redundant(model: Model, moe_ep: int) -> int:
+    """The book's default redundant experts: the fewest extra slots that spread the experts
+    evenly over ``moe_ep`` GPUs (0 when they divide; 32 for 256 experts over 48, 72 or 144)."""
+    return (-model.n_experts) % moe_ep if moe_ep > 1 else 0
+
+
+def default_micro_batches(gpu: GPU, unit_gpus: int) -> int:
+    """The book's default: two micro-batches (two-batch overlap) when the unit spans more than
+    one NVLink domain (DeepSeek's and SGLang's multi-node layouts), else one."""
+    return 2 if unit_gpus > gpu.nvlink_domain else 1
+
+
+def layout_for(model: Model, gpu: GPU, ep: int, *, attn_tp: int = 1, moe_tp: int = 1,
+               redundant: int | None = None, micro_batches: int | None = None, **kw) -> Layout:
+    """A :class:`Layout` with the book's defaults for what is not given (one set of defaults for
+    the book, the command line, the validation and the planner): redundant experts by
+    :func:`default_redundant`, micro-batches by :func:`default_micro_batches`."""
+    moe_ep = max(1, ep // max(moe_tp, 1))
+    return Layout(ep=ep, attn_tp=attn_tp, moe_tp=moe_tp,
+                  redundant=default_redundant(model, moe_ep) if redundant is None else redundant,
+                  micro_batches=default_micro_batches(gpu, ep) if micro_batches is None else micro_batches, **kw)
+
+
+def wide_ep_layout(gpu: GPU, **kw) -> Layout:
+    """DeepSeek-style wide expert parallelism: EP72 with 32 redundant experts inside a 72-GPU
+    NVLink rack, otherwise EP144 with 32 redundant experts over 8-GPU nodes (DeepSeek's decode
+    unit) and two-batch overlap; keyword arguments set the other fields."""
+    if gpu.nvlink_domain >= 72:
+        return Layout(ep=72, redundant=32, **kw)
+    kw.setdefault("micro_batches", 2)
+    return Layout(ep=144, redundant=32, **kw)

@@ -1,0 +1,214 @@
+"""One step-time structure for decode and prefill, built from per-operation efficiencies.
+
+Per GPU and per step of a deployment unit of ``N_EP`` GPUs (one expert-parallel group),
+with attention instances of ``T_a`` GPUs (1: data-parallel attention, DeepSeek's layout;
+more: tensor-parallel attention) each serving ``b`` requests of ``s_q`` query tokens:
+
+* **attention** reads the requests' KV caches and does its FLOP
+  (:math:`t_{\\mathrm{attn}}`), each against an achieved rate = efficiency x peak;
+* **dense GEMMs** (attention projections, dense FFN layers, shared experts, router) and the
+  **output head** stream their weights once per micro-batch and do their FLOP;
+* **routed experts** stream the weights of the local experts that at least one token chose,
+  once per micro-batch, and do the FLOP of the most loaded GPU (load imbalance ``I``);
+* **communication**: dispatch/combine (EP) split between the scale-out NIC and NVLink, with a
+  latency per call, or all-reduces (TP), each at its kernel's achieved bandwidth;
+* **overlap**: with two micro-batches communication hides behind computation, which loses the
+  SMs the communication kernels take; with one, the parts add up.
+
+Each operation's time is the larger of its memory time and its compute time at the achieved
+rates of :mod:`.efficiency` (a roofline per operation, not one factor on the whole step).
+Decode and prefill are two uses of this structure; they differ in the attention form, the
+context the attention sees, the grouped-GEMM kernel and the all-to-all kernels.
+"""
+from __future__ import annotations
+
+import sympy as sp
+
+from inference_arithmetic.core.formula import formula
+from inference_arithmetic.core.printing import name as _print_as
+from inference_arithmetic.core.symbols import S, register
+from inference_arithmetic.model.config import Model
+from inference_arithmetic.step import comm
+
+__all__ = ["T_a", "T_m", "m_mb", "n_dr", "p_acc", "P_at", "P_ds", "P_hd", "P_e", "A_f", "b_aw", "b_dw", "b_mw",
+           "b_hw", "F_a", "F_d", "F_m", "F_h", "e_mbw", "e_mfl", "e_gbw", "e_gfl", "e_xfl", "e_so", "e_nv", "e_ar",
+           "I_ep", "BW_nv", "BW_so", "V_so", "V_nv", "t_ar_lat", "f_sm", "kv_rd", "t_0", "t_k0", "K_k", "kappa",
+           "attn_flop_mla", "attn_flop_mla_prefill", "mtp_tokens", "imbalance_unbalanced", "experts_touched",
+           "t_attn", "t_dense", "t_head", "t_moe", "t_a2a", "t_allreduce", "t_moe_allreduce", "a2a_bytes_ll",
+           "t_kernels", "remote_share", "tk", "step_serial", "step_overlap", "tl", "mtp_time", "bound_time", "ta",
+           "td", "th", "tm", "tc", "n_moe", "n_tok", "n_g", "U_tok", "KERNELS", "kernels_per_step"]
+
+# ----------------------------------------------------------------------------- symbols
+T_a = register("step", "T_a", r"T_a", "GPU", "GPUs sharing one attention instance (attention TP degree)")
+T_m = register("step", "T_m", r"T_m", "GPU", "GPUs splitting each expert (MoE TP degree)")
+m_mb = register("step", "m_mb", r"m", "1", "micro-batches per step (2: two-batch overlap)")
+n_dr = register("step", "n_dr", r"n_{\mathrm{draft}}", "token/step", "MTP draft tokens per request and step")
+p_acc = register("step", "p_acc", r"p", "1", "acceptance of each MTP draft token (given the earlier ones)")
+P_at = register("step", "P_at", r"P_{\mathrm{attn}}^{\mathrm{all}}", "param", "attention parameters, all layers")
+P_ds = register("step", "P_ds", r"P_{\mathrm{dense}}", "param",
+                "dense FFN, shared-expert, router and norm parameters, all layers")
+P_hd = register("step", "P_hd", r"P_{\mathrm{head}}", "param", "output head parameters (vocabulary x hidden)")
+P_e = register("step", "P_e", r"P_e", "param", "parameters of one routed expert")
+A_f = register("step", "A_f", r"A", "FLOP", "attention FLOP per query token per context token, all layers")
+b_aw = register("step", "b_aw", r"b_{\mathrm{attn}}", "B", "bytes per attention weight")
+b_dw = register("step", "b_dw", r"b_{\mathrm{dense}}", "B", "bytes per dense / shared-expert weight")
+b_mw = register("step", "b_mw", r"b_{\mathrm{MoE}}", "B", "bytes per routed-expert weight")
+b_hw = register("step", "b_hw", r"b_{\mathrm{head}}", "B", "bytes per output-head weight")
+F_a = register("step", "F_a", r"\Phi_{\mathrm{attn}}", "FLOP/s", "peak FLOP/s at the attention compute dtype")
+F_d = register("step", "F_d", r"\Phi_{\mathrm{dense}}", "FLOP/s", "peak FLOP/s at the dense-weight dtype")
+F_m = register("step", "F_m", r"\Phi_{\mathrm{MoE}}", "FLOP/s", "peak FLOP/s at the routed-expert dtype")
+F_h = register("step", "F_h", r"\Phi_{\mathrm{head}}", "FLOP/s", "peak FLOP/s at the head dtype")
+e_mbw = register("step", "e_mbw", r"\eta^{\mathrm{attn}}_{\beta}", "1", "attention kernel: achieved / peak HBM bandwidth")
+e_mfl = register("step", "e_mfl", r"\eta^{\mathrm{attn}}_{\Phi}", "1", "attention kernel: achieved / peak FLOP/s")
+e_gbw = register("step", "e_gbw", r"\eta^{\mathrm{GEMM}}_{\beta}", "1", "weight streaming in GEMMs: achieved / peak bandwidth")
+e_gfl = register("step", "e_gfl", r"\eta^{\mathrm{GEMM}}_{\Phi}", "1", "dense GEMMs: achieved / peak FLOP/s")
+e_xfl = register("step", "e_xfl", r"\eta^{\mathrm{exp}}_{\Phi}", "1", "grouped expert GEMMs: achieved / peak FLOP/s")
+e_so = register("step", "e_so", r"\eta_{\mathrm{so}}", "1", "all-to-all over the scale-out NIC: achieved / line rate")
+e_nv = register("step", "e_nv", r"\eta_{\mathrm{nv}}", "1", "all-to-all over NVLink: achieved / link bandwidth")
+e_ar = register("step", "e_ar", r"\eta_{\mathrm{AR}}", "1", "all-reduce bus bandwidth / NVLink bandwidth")
+I_ep = register("step", "I_ep", r"I", "1", "max/mean routed tokens per GPU (expert load imbalance)")
+BW_nv = register("step", "BW_nv", r"\beta_{\mathrm{nv}}", "B/s", "NVLink bandwidth per GPU and direction")
+BW_so = register("step", "BW_so", r"\beta_{\mathrm{so}}", "B/s", "scale-out NIC bandwidth per GPU and direction")
+V_so = register("step", "V_so", r"V_{\mathrm{so}}", "B", "all-to-all bytes per token and MoE layer over the NIC")
+V_nv = register("step", "V_nv", r"V_{\mathrm{nv}}", "B", "all-to-all bytes per token and MoE layer over NVLink")
+t_ar_lat = register("step", "t_ar_lat", r"t_{\mathrm{AR}}", "s", "latency of one all-reduce")
+f_sm = register("step", "f_sm", r"f_{\mathrm{SM}}", "1", "share of SMs communication kernels take while overlapped")
+kv_rd = register("step", "kv_rd", r"\rho_{kv}", "1", "KV bytes read per context token (1 decode, 0 prefill)")
+t_0 = register("step", "t_0", r"t_0", "s", "fixed time per step (launches, synchronisation, sampling)")
+t_k0 = register("step", "t_k0", r"t_{k}", "s", "fixed time of one kernel beyond its bytes and FLOP")
+K_k = register("step", "K_k", r"K", "1", "kernels per step and micro-batch (GEMMs, attention, small kernels)")
+kappa = register("step", "kappa", r"\kappa", "1",
+                 "pipeline efficiency: kernel-benchmark compute time / compute time in a serving step "
+                 "(the work no kernel table covers: norms, RoPE, quantisation, routing, launches); "
+                 "calibrated on DeepSeek's published profiles")
+
+n_moe = S.n_layers - S.n_dense
+n_tok = S.batch * S.s_q                   # query tokens of one attention instance per step
+n_g = n_tok / T_a                         # tokens each GPU sends into the MoE
+U_tok = S.N_ep * n_g                      # tokens of the whole unit per step
+c = S.flop_mac
+
+attn_flop_mla = formula("attn_flop_mla", S.n_layers * S.n_heads * c * (2 * S.d_c + S.d_r), "FLOP",
+                        "MLA decode (absorbed): a (d_c+d_r) score and a d_c value product per head and context token")
+attn_flop_mla_prefill = formula(
+    "attn_flop_mla_prefill", S.n_layers * S.n_heads * c * (S.d_nope + S.d_r + S.d_v), "FLOP",
+    "MLA prefill (not absorbed): a (d_nope+d_r) score and a d_v value product per head and context token")
+
+mtp_tokens = formula("mtp_tokens", (1 - p_acc ** (n_dr + 1)) / (1 - p_acc), "token/step",
+                     "tokens accepted per step with n draft tokens, each kept with probability p "
+                     "if every earlier one was: 1 + p + ... + p^n")
+
+imbalance_unbalanced = formula(
+    "imbalance_unbalanced",
+    1 + register("step", "r_slot", r"r_1", "1", "published (max-mean)/mean load of single expert slots")
+    * (S.n_experts / S.N_ep) ** -register("step", "p_imb", r"q", "1",
+                                         "exponent of the imbalance power law through the two published points"),
+    "1", "max/mean routed tokens per GPU without redundant experts: a power law in the experts per GPU")
+
+experts_touched = formula(
+    "experts_touched",
+    (S.n_experts + S.E_red) / (S.N_ep / T_m) * (1 - (1 - 1 / S.n_experts) ** (U_tok * S.top_k / m_mb)),
+    "expert", "local expert slots that at least one of a micro-batch's tokens chose, per MoE layer")
+
+t_attn = formula(
+    "t_attn",
+    sp.Max(kv_rd * S.batch * S.ctx * S.S_kv / (e_mbw * S.BW), n_tok * S.ctx * A_f / (T_a * e_mfl * F_a)),
+    "s", "attention: read the instance's KV caches, or do the attention FLOP split over T_a GPUs")
+
+t_dense = formula(
+    "t_dense",
+    sp.Max(m_mb * (P_at * b_aw + P_ds * b_dw) / (T_a * e_gbw * S.BW),
+           c * n_tok * (P_at + P_ds) / (T_a * e_gfl * F_d)),
+    "s", "attention projections, dense FFN, shared experts: stream the weights per micro-batch, or do the FLOP")
+
+t_head = formula(
+    "t_head",
+    sp.Max(m_mb * P_hd * b_hw / (T_a * e_gbw * S.BW), c * n_tok * P_hd / (T_a * e_gfl * F_h)),
+    "s", "output head (vocabulary-parallel under attention TP)")
+
+t_moe = formula(
+    "t_moe",
+    n_moe * sp.Max(m_mb * experts_touched.expr * P_e * b_mw / (T_m * e_gbw * S.BW),
+                   c * P_e * U_tok * S.top_k * I_ep / (S.N_ep * e_xfl * F_m)),
+    "s", "routed experts: stream the chosen local experts per micro-batch, or do the most loaded GPU's FLOP")
+
+t_a2a = formula(
+    "t_a2a",
+    n_moe * (2 * comm.t_lat + n_g * I_ep * sp.Max(V_so / (e_so * BW_so), V_nv / (e_nv * BW_nv))),
+    "s", "dispatch and combine per MoE layer: a latency each, and the busiest GPU's bytes over NIC and NVLink")
+
+t_allreduce = formula(
+    "t_allreduce",
+    S.n_layers * (2 * (T_a - 1) / T_a * n_tok * S.h * comm.b_comb / (e_ar * BW_nv) + t_ar_lat * sp.Min(1, T_a - 1)),
+    "s", "attention TP: an all-reduce of each layer's output among the T_a GPUs (none when T_a = 1)")
+
+t_moe_allreduce = formula(
+    "t_moe_allreduce",
+    n_moe * (2 * (S.N_ep - 1) / S.N_ep * n_tok * S.h * comm.b_comb / (e_ar * BW_nv) + t_ar_lat),
+    "s", "MoE TP: every GPU computes slices of its experts for all tokens, then an all-reduce of the output")
+
+a2a_bytes_ll = formula(
+    "a2a_bytes_ll", S.top_k * (1 - T_m / S.N_ep) * S.h * (comm.b_disp + comm.b_comb), "B",
+    "low-latency (decode) all-to-all: one copy per chosen expert on another GPU, dispatch and combine")
+
+t_kernels = formula("t_kernels", m_mb * K_k * t_k0, "s",
+                    "every kernel of a micro-batch costs a fixed time on top of its bytes and FLOP")
+
+remote_share = formula("remote_share", sp.Max(0, 1 - S.G / S.N_ep), "1",
+                       "share of a GPU's peers outside its NVLink domain")
+
+tk = register("step", "tk", r"t_{\mathrm{kern}}", "s", "fixed kernel time per step")
+ta, td, th, tm, tc = (register("step", k, lx, "s", m) for k, lx, m in (
+    ("ta", r"t_{\mathrm{attn}}", "attention time per step"), ("td", r"t_{\mathrm{dense}}", "dense-GEMM time per step"),
+    ("th", r"t_{\mathrm{head}}", "output-head time per step"), ("tm", r"t_{\mathrm{MoE}}", "routed-expert time per step"),
+    ("tc", r"t_{\mathrm{comm}}", "communication time per step")))
+
+step_serial = formula("step_serial", (ta + td + th + tm + tk) / kappa + tc + t_0, "s",
+                      "one micro-batch: computation and communication in sequence")
+_A = (ta + td + th + tk) / (2 * kappa * (1 - f_sm))      # one micro-batch's attention-side computation
+_M = tm / (2 * kappa * (1 - f_sm))                        # one micro-batch's expert computation
+_Cd = tc * comm.b_disp / (2 * (comm.b_disp + comm.b_comb))  # one micro-batch's dispatch
+_Cc = tc * comm.b_comb / (2 * (comm.b_disp + comm.b_comb))  # one micro-batch's combine
+
+for _key, _lx, _m, _expr in (
+        ("cA", r"\tau_{\mathrm{A}}", "one micro-batch's attention-side computation per step", _A),
+        ("cM", r"\tau_{\mathrm{M}}", "one micro-batch's expert computation per step", _M),
+        ("cD", r"\tau_{\mathrm{D}}", "one micro-batch's dispatch per step", _Cd),
+        ("cC", r"\tau_{\mathrm{C}}", "one micro-batch's combine per step", _Cc)):
+    _print_as(register("step", _key, _lx, "s", _m), _expr)
+_print_as(register("step", "X_t", r"X", "expert", "local expert slots chosen by a micro-batch, per MoE layer"),
+          experts_touched.expr)
+
+step_overlap = formula(
+    "step_overlap", sp.Max(_A, _Cc) + sp.Max(_A, _Cd) + sp.Max(_M, _Cd) + sp.Max(_M, _Cc) + t_0, "s",
+    "two micro-batches in a four-stage pipeline per layer: each stage overlaps one micro-batch's "
+    "computation (attention side, or experts) with the other's dispatch or combine, and lasts as long "
+    "as the slower of the two; computation runs on the SMs communication leaves free")
+
+tl = register("step", "tl", r"t_{\mathrm{layers}}", "s", "time of every layer (attention, dense, experts, communication)")
+mtp_time = formula("mtp_time", n_dr * (tl / S.n_layers + th) / kappa, "s",
+                   "MTP drafting: each draft token runs one more layer (an average layer) and the head")
+
+bound_time = formula(
+    "bound_time",
+    sp.Max((kv_rd * S.batch * S.ctx * S.S_kv + (P_at * b_aw + P_ds * b_dw + P_hd * b_hw) / T_a
+            + n_moe * experts_touched.expr.subs(m_mb, 1) * P_e * b_mw / T_m) / S.BW,
+           n_tok * S.ctx * A_f / (T_a * F_a) + c * n_tok * ((P_at + P_ds) / F_d + P_hd / F_h) / T_a
+           + n_moe * c * P_e * U_tok * S.top_k / (S.N_ep * F_m)),
+    "s", "roofline bound on the step: every byte read once at peak bandwidth, or every FLOP at peak, "
+         "no communication, perfect balance")
+
+#: Kernels per layer of an MLA mixture-of-experts model in decode, counted from its structure:
+#: attention: fused q_a/kv_a projection, q_b, absorbed W_UK, the attention kernel, absorbed
+#: W_UV, o_proj; a dense FFN: gate_up, down; an MoE layer: router, shared gate_up and down,
+#: routed grouped gate_up and down; and per layer the small kernels (two fused norm+residual,
+#: RoPE with the KV-cache write, SwiGLU, top-k routing, activation quantisation); one head.
+KERNELS = {"attention": 6, "dense": 2, "moe": 5, "small": 6, "head": 1}
+
+
+def kernels_per_step(model: Model) -> int:
+    """Kernels one micro-batch launches per step (the count each pays :data:`KERNELS` floors on)."""
+    k = KERNELS
+    return (model.n_layers * (k["attention"] + k["small"]) + model.n_dense * k["dense"]
+            + model.n_moe * k["moe"] + k["head"])
+

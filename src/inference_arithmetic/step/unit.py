@@ -1,0 +1,181 @@
+"""A deployment unit's constants: every input of the step formulas that does not depend on batch
+or context, in SI, built once per (model, GPU, layout, phase).
+
+Decode and prefill are two uses of one step structure; what differs between them is one row of
+:data:`PHASES` (the attention form, whether KV is read, the grouped-GEMM and all-to-all kernels),
+not a branch in the evaluation.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from inference_arithmetic.core.cited import read_yaml
+from inference_arithmetic.core.errors import InputError
+from inference_arithmetic.hardware.efficiency import efficiencies, unbalanced_points
+from inference_arithmetic.hardware.gpus import GPU
+from inference_arithmetic.model import kv, params
+from inference_arithmetic.model.config import Model
+from inference_arithmetic.model.dtypes import BYTES, FLOP_DTYPE, MOE_DTYPES
+from inference_arithmetic.step import bounds, comm
+from inference_arithmetic.step.layout import LINK_LATENCY_SCALE_OUT_S, Layout
+from inference_arithmetic.step.memory import max_batch, weights_resident
+from inference_arithmetic.step.terms import (a2a_bytes_ll, attn_flop_mla, attn_flop_mla_prefill, imbalance_unbalanced,
+                                             kernels_per_step, mtp_tokens, remote_share)
+
+__all__ = ["Unit", "unit", "PHASES", "Phase", "fitted", "users_that_fit"]
+
+
+@dataclass(frozen=True)
+class Phase:
+    """What a phase changes in the step structure: the attention FLOP formula and its kernel
+    efficiency, whether the KV cache is read (``kv_read``), the grouped-GEMM kernel, the
+    all-to-all kernel family (low-latency or normal) and whether that kernel takes SMs while
+    overlapped."""
+
+    attn_flop: object
+    attn_efficiency: str
+    kv_read: float
+    grouped_efficiency: str
+    a2a: str
+    a2a_takes_sms: bool
+
+
+#: The two phases (DeepSeek's kernels: FlashMLA absorbed for decode, unabsorbed MLA for prefill;
+#: DeepGEMM masked and contiguous grouped GEMMs; DeepEP low-latency and normal kernels).
+PHASES = {
+    "decode": Phase(attn_flop_mla, "mla_flops", 1.0, "grouped_flops", "ll", False),
+    "prefill": Phase(attn_flop_mla_prefill, "prefill_attn_flops", 0.0, "contig_flops", "normal", True),
+}
+
+
+@dataclass(frozen=True)
+class Unit:
+    """Everything about a (model, GPU, layout, phase) that does not depend on batch or context:
+    the SI values of the step formulas' symbols, built once (no sympy at evaluation time)."""
+
+    model: Model
+    gpu: GPU
+    layout: Layout
+    phase: str
+    values: dict
+    weights_resident: float
+    accept_per_step: float
+
+
+@lru_cache(maxsize=None)
+def fitted(name: str) -> float:
+    """A constant fitted on the calibration set, as stored in ``data/fitted.yaml`` (re-fit and
+    written by ``python -m inference_arithmetic.evidence.calibration --write``)."""
+    return float(read_yaml("fitted.yaml")[name]["value"])
+
+
+def _kv_bytes(model: Model, dtype: str) -> float:
+    if model.attention != "mla" or not model.is_moe:
+        raise InputError(f"{model.name}: the step model covers MLA mixture-of-experts models (DeepSeek-V2/V3 "
+                         f"shape); use 'sol' and 'model' for other models")
+    return float(kv.kv_per_token_mla.fast(n_layers=model.n_layers, d_c=model.d_c, d_r=model.d_r,
+                                          b_kv=BYTES[dtype]))
+
+
+@lru_cache(maxsize=256)
+def _param_split(model: Model) -> tuple[float, float, float, float]:
+    """(attention, dense/shared/router/norm, head, one routed expert) parameters of ``model``."""
+    rep = params.replicated_param_count(model)
+    attn_layer = params.count_params(model).attention_per_layer
+    p_at = float(attn_layer * model.n_layers)
+    p_hd = float(model.vocab * model.h)
+    p_e = float(params.expert_params.fast(h=model.h, d_e=model.d_e))
+    return p_at, rep - p_at - p_hd, p_hd, p_e
+
+
+@lru_cache(maxsize=None)
+def _imbalance_exponent() -> float:
+    r1, rk, k = unbalanced_points()
+    return float(np.log(r1 / rk) / np.log(k))
+
+
+def _imbalance(model: Model, layout: Layout, eff) -> float:
+    if layout.moe_ep == 1 or layout.balanced:
+        return 1.0
+    if layout.redundant if layout.eplb is None else layout.eplb:
+        return eff.imbalance_eplb.value
+    r1, _, _ = unbalanced_points()
+    return float(imbalance_unbalanced.fast(r_slot=r1, p_imb=_imbalance_exponent(), n_experts=model.n_experts,
+                                           N_ep=layout.moe_ep))
+
+
+def _a2a_bytes(model: Model, layout: Layout, G: int, kind: str) -> tuple[float, float]:
+    """All-to-all bytes per token and MoE layer over the scale-out NIC and over NVLink."""
+    b = dict(h=model.h, b_disp=comm.FP8_DISPATCH_BYTES, b_comb=comm.BF16_BYTES)
+    if kind == "ll":   # every copy travels; the share to peers outside the NVLink domain goes over the NIC
+        per_tok = float(a2a_bytes_ll.fast(top_k=model.top_k, T_m=layout.moe_tp, N_ep=layout.ep, **b))
+        rem = float(remote_share.fast(G=G, N_ep=layout.ep))
+        return per_tok * rem, per_tok * (1 - rem)
+    v_so = float(comm.ep_scaleout_bytes_per_token.fast(M_nodes=model.route_groups or model.top_k, N_ep=layout.ep,
+                                                        G=G, **b)) if layout.ep > G else 0.0
+    v_nv = float(a2a_bytes_ll.fast(top_k=model.top_k, T_m=layout.moe_tp, N_ep=layout.ep, **b)) \
+        if layout.moe_ep > 1 else 0.0
+    return v_so, v_nv
+
+
+@lru_cache(maxsize=4096)
+def unit(model: Model, gpu: GPU, layout: Layout, phase: str = "decode") -> Unit:
+    """The constant inputs of the step formulas for ``model`` on ``gpu`` under ``layout``.
+
+    ``phase`` is ``"decode"`` (absorbed MLA reading the KV cache, masked grouped GEMMs,
+    DeepEP low-latency all-to-all, no SMs lost to it) or ``"prefill"`` (MLA in its prefill
+    form, contiguous grouped GEMMs, node-deduplicated normal all-to-all that takes SMs):
+    :data:`PHASES`.  Units are cached: the same (model, GPU, layout, phase) is built once.
+    """
+    if phase not in PHASES:
+        raise InputError(f"phase must be decode or prefill, got {str(phase)[:40]!r}")
+    ph, p = PHASES[phase], layout.precision
+    S_kv = _kv_bytes(model, p.kv)
+    if layout.redundant and layout.moe_ep == 1:
+        raise InputError("redundant experts need more than one expert-parallel rank")
+    eff = efficiencies()  # the transfer rule: the same fractions of peak on every GPU
+    p_at, p_ds, p_hd, p_e = _param_split(model)
+    fl = {d: gpu.flops(FLOP_DTYPE[d]) if FLOP_DTYPE[d] != "fp4" or gpu.dense_fp4 is not None else None
+          for d in MOE_DTYPES}
+    if fl[p.moe] is None:
+        raise InputError(f"{gpu.key} has no FP4 tensor cores: NVFP4 experts need a Blackwell GPU")
+    G = min(gpu.nvlink_domain, layout.ep)
+    multi = layout.ep > gpu.nvlink_domain
+    lat_nv = eff.latency_nvlink_s.value
+    v_so, v_nv = _a2a_bytes(model, layout, G, ph.a2a)
+    a2a_eff = ("a2a_ll_rdma", "a2a_ll_nvlink") if ph.a2a == "ll" else ("a2a_normal_rdma", "a2a_normal_nvlink")
+    a_f = float(ph.attn_flop.fast(n_layers=model.n_layers, n_heads=model.n_heads, flop_mac=float(bounds.FLOP_PER_MAC),
+                                  d_c=model.d_c, d_r=model.d_r, d_nope=model.d_nope, d_v=model.d_v))
+    accept = (eff.mtp_accept.value if layout.accept is None else layout.accept) if layout.mtp else 0.0
+    values = dict(
+        n_layers=float(model.n_layers), n_dense=float(model.n_dense), n_heads=float(model.n_heads),
+        n_experts=float(model.n_experts), top_k=float(model.top_k), h=float(model.h),
+        E_red=float(layout.redundant), N_ep=float(layout.ep), T_a=float(layout.attn_tp), T_m=float(layout.moe_tp),
+        m_mb=float(layout.micro_batches), s_q=float(1 + layout.mtp), S_kv=S_kv, kv_rd=ph.kv_read,
+        P_at=p_at, P_ds=p_ds, P_hd=p_hd, P_e=p_e, A_f=a_f, flop_mac=float(bounds.FLOP_PER_MAC),
+        b_aw=BYTES[p.dense], b_dw=BYTES[p.dense], b_mw=BYTES[p.moe], b_hw=BYTES["bf16"],
+        F_a=gpu.flops(p.attn), F_d=gpu.flops(p.dense), F_m=fl[p.moe], F_h=gpu.dense_bf16,
+        BW=gpu.hbm_bandwidth, BW_nv=gpu.nvlink, BW_so=gpu.scale_out,
+        e_mbw=eff.mla_bw.value, e_mfl=getattr(eff, ph.attn_efficiency).value, e_gbw=eff.gemm_bw.value,
+        e_gfl=eff.gemm_flops.value, e_xfl=getattr(eff, ph.grouped_efficiency).value,
+        e_so=getattr(eff, a2a_eff[0]).value, e_nv=getattr(eff, a2a_eff[1]).value, e_ar=eff.allreduce.value,
+        I_ep=_imbalance(model, layout, eff), V_so=v_so, V_nv=v_nv,
+        t_lat=LINK_LATENCY_SCALE_OUT_S if multi else lat_nv, t_ar_lat=lat_nv,
+        f_sm=eff.comm_sm_share.value if ph.a2a_takes_sms and layout.overlapped and layout.moe_ep > 1 else 0.0,
+        t_0=layout.overhead_s, kappa=fitted("kappa") if layout.kappa is None else layout.kappa,
+        n_dr=float(layout.mtp), p_acc=accept, b_comb=comm.BF16_BYTES,
+        K_k=float(kernels_per_step(model)), t_k0=eff.kernel_floor_s.value,
+        moe_tp_on=float(layout.moe_tp > 1), overlapped=float(layout.overlapped), decode=float(phase == "decode"),
+        n_emb=1.0 if model.tie_embeddings else 2.0,
+    )
+    values["accept_tok"] = float(mtp_tokens.fast(p_acc=accept, n_dr=layout.mtp)) if layout.mtp else 1.0
+    w_res = float(weights_resident.fast(**values))
+    return Unit(model, gpu, layout, phase, values, w_res, values["accept_tok"])
+
+
+def users_that_fit(model: Model, gpu: GPU, layout: Layout, ctx: float) -> int:
+    """Requests per attention instance whose ``ctx``-token caches fit next to the weights."""
+    return max_batch(unit(model, gpu, layout), ctx)
