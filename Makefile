@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 JB     := $(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
 
-.PHONY: book test unit nbval nbval-baseline book-check browser print lab bench clean
+.PHONY: book test unit nbval nbval-baseline book-check browser print lab bench refit clean
 
 $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'
@@ -69,6 +69,10 @@ lab: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/decode_sweep.py
 	$(BIN)/python benchmarks/plan_search.py
+
+# Re-fit the pipeline efficiency on DeepSeek's profiles and store it (data/fitted.yaml); tests check the two agree.
+refit: $(STAMP)
+	$(BIN)/python -m inference_arithmetic.evidence.calibration --write
 
 clean:
 	rm -rf _build $(VENV)

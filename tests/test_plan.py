@@ -83,7 +83,7 @@ def test_plan_command_contract(capsys, tmp_path):
             "usd_per_m_output", "ttft_s", "tokens_per_s_per_user", "layout"}
     assert d["deployments"] and all(keys <= set(x) for x in d["deployments"])
     csv = tmp_path / "load.csv"
-    csv.write_text("hour,load\n" + "\n".join(str(1 + (h > 8) * 0.5) for h in range(24)))
+    csv.write_text("hour,load\n" + "\n".join(f"{h},{1 + (h > 8) * 0.5}" for h in range(24)))
     code, out, _ = run(["plan", "--model", "deepseek-v3", "--requests-per-s", "5", "--isl", "1000", "--osl", "1000",
                         "--per-user", "30", "--gpus", "H200", "--profile", str(csv), "--json"], capsys)
     assert code == 0 and json.loads(out)["profile"].startswith("hourly")
@@ -105,3 +105,21 @@ def test_plan_command_contract(capsys, tmp_path):
 def test_plan_bad_input(argv, needle, capsys):
     code, out, err = run(["plan", "--model", "deepseek-v3", *argv], capsys)
     assert code == 2 and not out and err.count("\n") == 1 and needle in err, err
+
+
+@pytest.mark.parametrize("text, why", [("0,1\n1,3\n", "columns"), ("hour,load\n0\n", "columns"),
+                                       ("hour,demand\n0,1\n", "name the column"), ("1;2;3\n", "no numbers")])
+def test_a_load_profile_is_one_column_or_a_named_column(tmp_path, capsys, text, why):
+    """Issue 26: a two-column file is never read as twice the hours; anything ambiguous is refused."""
+    csv = tmp_path / "load.csv"
+    csv.write_text(text)
+    code, _, err = run(["plan", "--model", "deepseek-v3", "--requests-per-s", "5", "--isl", "1000", "--osl", "1000",
+                        "--per-user", "30", "--gpus", "H200", "--profile", str(csv)], capsys)
+    assert code == 2 and why in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_named_load_column_is_read_by_name(tmp_path):
+    from inference_arithmetic.core.inputs import read_numbers_file
+    csv = tmp_path / "load.csv"
+    csv.write_text("hour,load\n0,2\n1,6\n")
+    assert read_numbers_file(csv, "load") == [2.0, 6.0]

@@ -145,7 +145,10 @@ def test_pd_ratio_curve_is_the_formula_on_the_step_model():
 def test_serve_search_rate_is_the_disaggregated_formula():
     b = search.best(M, H800, Service(4_000, 1_000, 20), "disagg", search.Space(moe_dtypes=("fp8",), kv_dtypes=("bf16",),
                                                                                 mtp=(0,)))
-    shape = dict(R_d=b["decode_tokens_per_s_per_gpu"], R_p=b["prefill_tokens_per_s_per_gpu"], L_i=4_000, L_o=1_000)
+    # the prefill pool is planned at the book's one prefill load (prefill.UTILISATION)
+    assert b["prefill_utilisation"] == prefill.UTILISATION
+    shape = dict(R_d=b["decode_tokens_per_s_per_gpu"], R_p=b["prefill_tokens_per_s_per_gpu"] * prefill.UTILISATION,
+                 L_i=4_000, L_o=1_000)
     assert b["tokens_per_s_per_gpu"] == pytest.approx(float(modes.disagg_rate(**shape)), rel=1e-9)
     assert b["prefill_gpus_per_decode_gpu"] == pytest.approx(float(modes.pd_ratio(**shape)), rel=1e-9)
     assert b["tokens_per_s_per_user"] >= 20

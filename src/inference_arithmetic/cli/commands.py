@@ -129,6 +129,9 @@ def cmd_prefill(args) -> dict:
     m, g = load_model(args.model), gpus.gpu(args.gpu)
     u = prefill.prefill_unit(m, g, _layout_args(args, m, g, args.ep, "prefill"))
     out = prefill.prefill(u, args.isl, args.cached_fraction, chunk=args.chunk)
+    why = prefill.fit_error(u, out, args.isl)
+    if why:
+        raise UsageError(why)
     return {"model": m.name, "gpu": g.key, "layout": search.describe(u.layout), "isl": args.isl,
             "cached_fraction": args.cached_fraction, "chunk_tokens_per_gpu": args.chunk,
             "kind": "model prediction (step model, calibrated on DeepSeek's profiles)",
@@ -175,7 +178,9 @@ def cmd_plan(args) -> dict:
     else:
         w = Workload(requests_per_s=args.requests_per_s, isl=args.isl, osl=args.osl, **kw)
     names = None
-    if args.gpus:
+    if args.prices is not None and not args.prices.strip():
+        raise UsageError("--prices needs a price source name (leave it out for the default)")
+    if args.gpus is not None:
         names = [gpus.gpu(x.strip()).key for x in args.gpus.split(",") if x.strip()]
         if not names or len(names) > 32:
             raise UsageError("--gpus needs a comma-separated list of GPU names")

@@ -222,8 +222,8 @@ def number(value: Any, name: str, *, least: float = 0.0, most: float = 1e30, int
     return x
 
 
-_INT = re.compile(r"^\s*\d{1,12}\s*$")
-_FLOAT = re.compile(r"^\s*(\d{1,15}(\.\d{0,15})?|\.\d{1,15})([eE][+-]?\d{1,3})?\s*$")
+_INT = re.compile(r"^\s*\d{1,12}\s*$", re.ASCII)   # ASCII digits only: not "١٢٣" or "５００"
+_FLOAT = re.compile(r"^\s*(\d{1,15}(\.\d{0,15})?|\.\d{1,15})([eE][+-]?\d{1,3})?\s*$", re.ASCII)
 
 
 def parse_int(text: str, name: str, *, least: int = 1, most: int = MAX_INT) -> int:
@@ -241,9 +241,11 @@ def parse_float(text: str, name: str, *, least: float = 0.0, most: float = 1e30,
     return number(float(text), name, least=least, most=most, open_low=open_low)
 
 
-def read_numbers_file(path: str | Path, what: str, most: int = 8784) -> list[float]:
-    """Non-negative numbers from a small text or CSV file (one or more per line, separated by
-    commas or spaces; a first line that is not numeric is taken as a header and skipped).
+def read_numbers_file(path: str | Path, what: str, most: int = 8784, column: str = "load") -> list[float]:
+    """One column of non-negative numbers from a small text or CSV file: either one number per
+    line, or comma-separated columns under a header that names the ``column`` to read
+    (``hour,load``).  Anything else (several unnamed columns, other separators, a ragged line) is
+    refused with its line number.
 
     The same limits as a config file: a regular file of at most :data:`MAX_CONFIG_BYTES`, UTF-8;
     every value must parse as a plain decimal number (no expressions); at most ``most`` values.
@@ -263,16 +265,29 @@ def read_numbers_file(path: str | Path, what: str, most: int = 8784) -> list[flo
     except (OSError, UnicodeDecodeError) as e:
         raise InputError(f"{label}: cannot read ({e.__class__.__name__})") from None
     values: list[float] = []
-    for i, line in enumerate(text.splitlines()):
-        cells = [c for c in re.split(r"[,\s;]+", line.strip()) if c]
-        if not cells:
-            continue
-        if i == 0 and not all(_FLOAT.match(c) for c in cells):
-            continue  # a header
-        for c in cells:
-            if not _FLOAT.match(c):
-                raise InputError(f"{label}: line {i + 1}: {short(c)} is not a non-negative number ({what})")
-            values.append(number(float(c), what, most=1e15))
+    rows = [(i + 1, line.strip()) for i, line in enumerate(text.splitlines()) if line.strip()]
+    if not rows:
+        raise InputError(f"{label}: no numbers found ({what})")
+    first = [c.strip() for c in rows[0][1].split(",")]
+    col, width = 0, len(first)
+    if not all(_FLOAT.match(c) for c in first):     # a header
+        names = [c.lower() for c in first]
+        if width > 1 and column not in names:
+            raise InputError(f"{label}: line 1: name the column to read {column!r} in the header "
+                             f"(got {short(rows[0][1], 60)})")
+        col = names.index(column) if width > 1 else 0
+        rows = rows[1:]
+    elif width > 1:
+        raise InputError(f"{label}: line 1: {width} columns; give one column of numbers, or a header "
+                         f"naming the {column!r} column ({what})")
+    for n, line in rows:
+        cells = [c.strip() for c in line.split(",")]
+        if len(cells) != width:
+            raise InputError(f"{label}: line {n}: {len(cells)} columns where the file has {width} ({what})")
+        c = cells[col]
+        if not _FLOAT.match(c):
+            raise InputError(f"{label}: line {n}: {short(c)} is not a non-negative number ({what})")
+        values.append(number(float(c), what, most=1e15))
         if len(values) > most:
             raise InputError(f"{label}: more than {most:,} values ({what})")
     if not values:

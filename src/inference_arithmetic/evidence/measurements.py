@@ -44,5 +44,6 @@ def source_keys() -> set[str]:
         keys.add(fam["src"])
         keys |= {r["src"] for r in fam["rows"] if "src" in r}
     keys |= {e["src"] for e in read_yaml("validation.yaml").values()}  # the validation set
+    keys |= {v["src"] for v in read_yaml("fitted.yaml").values()}  # fitted constants
     keys |= {v["src"] for v in read_yaml("price_sources.yaml").values() if isinstance(v, dict) and "src" in v}
     return keys

@@ -73,7 +73,7 @@ def search(m: Model, w: Workload, gpu_names=None, source: str | None = None, top
                 R_p, ttft, L_p, chunk, _ = c.partner[i]
                 rows.append(_cost_row(g, mode, c.units[i].layout, L_p, chunk, float(c.rate[i, j[i]]),
                                       float(c.R_d[i, j[i]]), float(R_p), float(c.user[i, j[i]]), ttft,
-                                      float(BATCHES[j[i]]), w, p_res, p_od, r_frac, e_frac, source))
+                                      float(BATCHES[j[i]]), w, p_res, p_od, r_frac, e_frac, source, c.util))
     if not rows:
         if w.ttft_s is not None and closest["ttft"][0] > w.ttft_s:
             raise InputError(f"no deployment meets TTFT {w.ttft_s:g} s: the fastest prefill TTFT is "
@@ -105,11 +105,12 @@ def _units_up(gpus: float, unit: int) -> int:
     return int(math.ceil(gpus / unit - 1e-9)) * unit if gpus > 0 else 0
 
 
-def _cost_row(g, mode, L, L_p, chunk, rate, R_d, R_p, user, ttft, batch, w, p_res, p_od, r_frac, e_frac, source):
+def _cost_row(g, mode, L, L_p, chunk, rate, R_d, R_p, user, ttft, batch, w, p_res, p_od, r_frac, e_frac, source,
+              util):
     peak = max(w.profile.shape)
     out_s, in_s = w.output_per_s, w.input_per_s
     if mode == "disagg":
-        d_avg, p_avg = out_s / R_d, in_s / R_p
+        d_avg, p_avg = out_s / R_d, in_s / (R_p * util)   # the prefill pool planned at ``util`` load
     else:
         d_avg, p_avg = out_s / rate, 0.0
     g_avg = d_avg + p_avg
@@ -126,7 +127,7 @@ def _cost_row(g, mode, L, L_p, chunk, rate, R_d, R_p, user, ttft, batch, w, p_re
             "usd_per_day": usd_day, "usd_per_m_input": usd_day * share_in / tok_in_day * 1e6,
             "usd_per_m_output": usd_day * (1 - share_in) / tok_out_day * 1e6,
             "ttft_s": ttft, "tokens_per_s_per_user": user, "tokens_per_s_per_gpu": rate,
-            "decode_tokens_per_s_per_gpu": R_d, "prefill_tokens_per_s_per_gpu": R_p,
+            "decode_tokens_per_s_per_gpu": R_d, "prefill_tokens_per_s_per_gpu": R_p, "prefill_utilisation": util,
             "batch_per_instance": batch, "reserved_gpus": g_avg * r_frac, "on_demand_gpus_avg": g_avg * e_frac,
             "price_source": source, "price_on_demand": p_od, "price_reserved": p_res,
             "layout": describe(L),

@@ -14,6 +14,7 @@ from typing import Mapping
 
 from inference_arithmetic.core.cited import Value, cited_value, read_yaml, unknown
 from inference_arithmetic.core.errors import CatalogError
+from inference_arithmetic.core.inputs import short
 from inference_arithmetic.core.units import convert
 from inference_arithmetic.hardware.gpus import gpus as all_gpus
 from inference_arithmetic.serving import fleet
@@ -44,7 +45,7 @@ def default_price_source() -> str:
 def price_table(source: str) -> dict[str, tuple[float, float]]:
     table = price_sources()
     if source not in table:
-        raise CatalogError(f"unknown price source {source!r} (known: {', '.join(sorted(table))})")
+        raise CatalogError(f"unknown price source {short(source)} (known: {', '.join(sorted(table))})")
     out = {}
     for g, p in table[source]["gpus"].items():
         od = p.get("on_demand")

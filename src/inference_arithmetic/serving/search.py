@@ -88,7 +88,11 @@ def prefill_table(m: Model, g: GPU, svc: Service, space: Space) -> dict:
             rs = [prefill.prefill(u, svc.isl, svc.cache_hit, chunk=c) for c in CHUNKS]
             rates = np.array([float(r["input_tokens_per_s_per_gpu"]) for r in rs])
             ttfts = np.array([float(r["ttft_s"]) for r in rs])
-            ok = np.ones_like(rates, bool) if svc.ttft_s is None else ttfts <= svc.ttft_s
+            fit = np.array([prefill.fit_error(u, r, svc.isl) is None for r in rs])
+            if not fit.any():
+                continue
+            ttfts = np.where(fit, ttfts, np.inf)
+            ok = fit if svc.ttft_s is None else fit & (ttfts <= svc.ttft_s)
             i = int(np.argmax(np.where(ok, rates, -1.0)))
             out[(ep, moe)] = (float(rates[i]) if ok[i] else 0.0, float(ttfts[i]), u.layout, CHUNKS[i],
                               float(ttfts.min()))
@@ -100,7 +104,10 @@ class Candidates:
     """One GPU type and serving mode: arrays over (decode layout, batch) of output tokens/s per GPU
     (``rate``, every GPU counted), per user (``user``), the decode rate ``R_d``, the partner's
     prefill rate ``R_p`` (layouts x 1) and ``fit`` (fits in HBM, and a prefill partner exists);
-    ``partner`` the prefill (rate, TTFT, layout, chunk, fastest TTFT) of each layout."""
+    ``partner`` the prefill (rate, TTFT, layout, chunk, fastest TTFT) of each layout; ``util`` the
+    share of time a prefill GPU is busy (disaggregated: the book's one planning rule,
+    :data:`.prefill.UTILISATION`, the load at which TTFT is stated; aggregated: 1, prefill and decode
+    share the GPUs' time)."""
 
     gpu: GPU
     mode: str
@@ -111,6 +118,7 @@ class Candidates:
     R_d: np.ndarray
     R_p: np.ndarray
     fit: np.ndarray
+    util: float
 
     def meets(self, per_user: float | None) -> np.ndarray:
         """Candidates that fit and give every user ``per_user`` tokens/s or more."""
@@ -141,14 +149,15 @@ def candidates(m: Model, g: GPU, svc: Service, space: Space | None = None) -> tu
     out = {}
     for mode in MODES:
         R_p = np.array([x[0] for x in partners[mode]]).reshape(-1, 1)
+        util = prefill.UTILISATION if mode == "disagg" else 1.0
         safe = np.where(R_p > 0, R_p, 1.0)
-        if mode == "disagg":
-            rate = modes.disagg_rate.fast(R_d=R_d, R_p=safe, L_i=svc.isl, L_o=svc.osl)
+        if mode == "disagg":   # the prefill pool is planned at the load its TTFT is stated at
+            rate = modes.disagg_rate.fast(R_d=R_d, R_p=safe * util, L_i=svc.isl, L_o=svc.osl)
             user = r_u
         else:
             rate = modes.agg_rate.fast(R_d=R_d, R_p=safe, L_i=svc.isl, L_o=svc.osl)
             user = modes.agg_user_rate.fast(r_d=r_u, R_d=R_d, R_p=safe, L_i=svc.isl, L_o=svc.osl)
-        out[mode] = Candidates(g, mode, tuple(units), partners[mode], rate, user, R_d, R_p, fits & (R_p > 0))
+        out[mode] = Candidates(g, mode, tuple(units), partners[mode], rate, user, R_d, R_p, fits & (R_p > 0), util)
     return out, ttft_floor
 
 
@@ -187,8 +196,8 @@ def best(m: Model, g: GPU, svc: Service, mode: str, space: Space | None = None) 
     i, j = np.unravel_index(int(np.argmax(np.where(ok, c.rate, -1.0))), c.rate.shape)
     L, (R_p, ttft, L_p, chunk, _) = c.units[i].layout, c.partner[i]
     R_d = float(c.R_d[i, j])
-    ratio = 0.0 if mode == "agg" else float(modes.pd_ratio.fast(R_d=R_d, R_p=R_p, L_i=svc.isl, L_o=svc.osl))
+    ratio = 0.0 if mode == "agg" else float(modes.pd_ratio.fast(R_d=R_d, R_p=R_p * c.util, L_i=svc.isl, L_o=svc.osl))
     return {"tokens_per_s_per_gpu": float(c.rate[i, j]), "tokens_per_s_per_user": float(c.user[i, j]),
             "ttft_s": ttft, "prefill_gpus_per_decode_gpu": ratio, "batch_per_instance": float(BATCHES[j]),
-            "decode_tokens_per_s_per_gpu": R_d, "prefill_tokens_per_s_per_gpu": R_p,
+            "decode_tokens_per_s_per_gpu": R_d, "prefill_tokens_per_s_per_gpu": R_p, "prefill_utilisation": c.util,
             "layout": describe(L), "prefill_layout": {**describe(L_p), "chunk_tokens_per_gpu": chunk}}
