@@ -123,3 +123,20 @@ def test_a_named_load_column_is_read_by_name(tmp_path):
     csv = tmp_path / "load.csv"
     csv.write_text("hour,load\n0,2\n1,6\n")
     assert read_numbers_file(csv, "load") == [2.0, 6.0]
+
+
+@pytest.mark.parametrize("extra", [["--requests-per-s", "5e-324"], ["--requests-per-s", "5", "--prices", ""],
+                                   ["--requests-per-s", "5", "--gpus", ""], ["--requests-per-s", "5", "--isl", "١٢٣"]])
+def test_vanishing_volumes_empty_values_and_non_ascii_digits_are_refused(capsys, extra):
+    """Issue 26: one line and exit 2, never a traceback or a silent default."""
+    args = ["plan", "--model", "deepseek-v3", "--isl", "1000", "--osl", "1000", "--per-user", "30"]
+    code, out, err = run(args + extra, capsys)
+    assert code == 2 and not out and len(err.strip().splitlines()) == 1
+
+
+def test_a_subnormal_load_next_to_a_zero_is_a_profile(tmp_path):
+    csv = tmp_path / "load.csv"
+    csv.write_text("0\n5e-324\n")
+    from inference_arithmetic.core.inputs import read_numbers_file
+    p = workload.Profile.hourly(read_numbers_file(csv, "load"))
+    assert p.shape == (0.0, 2.0)

@@ -44,6 +44,8 @@ class Profile:
         v = [number(x, "hourly load", least=0.0, most=1e15) for x in values]
         if not 1 <= len(v) <= 8784 or sum(v) <= 0:
             raise InputError("an hourly load profile needs 1 to 8,784 non-negative values, not all zero")
+        top = max(v)
+        v = [x / top for x in v]           # scaled to the peak first: no overflow from tiny (subnormal) loads
         mean = sum(v) / len(v)
         return Profile(f"hourly ({len(v)} values)", tuple(x / mean for x in v))
 
@@ -83,8 +85,9 @@ class Workload:
     profile: Profile = Profile.flat()
 
     def __post_init__(self):
+        # at least one request a day: a smaller volume is no fleet to plan (and no division by ~0)
         object.__setattr__(self, "requests_per_s", number(self.requests_per_s, "requests per second",
-                                                          least=0, most=1e9, open_low=True))
+                                                          least=1 / DAY_S, most=1e9))
         object.__setattr__(self, "isl", number(self.isl, "input tokens", least=1, most=10**7))
         object.__setattr__(self, "osl", number(self.osl, "output tokens", least=1, most=10**7))
         object.__setattr__(self, "per_user", number(self.per_user, "tokens/s per user", least=0, most=1e5,
