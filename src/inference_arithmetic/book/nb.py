@@ -9,6 +9,7 @@ from inference_arithmetic.evidence.published import check
 from inference_arithmetic.core.formula import Formula
 from inference_arithmetic.core.rounding import stable
 from inference_arithmetic.evidence.measurements import measurement, measurements
+from inference_arithmetic.evidence.headlines import headlines
 from inference_arithmetic.evidence.published import FIGURES
 
 __all__ = ["glue_figure", "glue_number", "glue_text", "glue_equation", "glue_measurements", "glue_chart",
@@ -36,6 +37,15 @@ def glue_figure(key: str) -> str:
 def glue_number(name: str, value) -> None:
     """Glue a computed number (prose formats it with ``{glue:text}`name:,.0f```)."""
     _glue(name, stable(value))
+
+
+def glue_headlines() -> None:
+    """Glue every headline quantity of :mod:`.evidence.headlines` as ``hl_<key>`` (fractions as
+    percentages under ``hl_<key>_pct``): the one value every page shows for it."""
+    for h in headlines().values():
+        _glue(f"hl_{h.key}", stable(h.value))
+        if h.unit == "1" and h.kind == "validation error" and h.key != "model_n":
+            _glue(f"hl_{h.key}_pct", stable(100 * h.value))
 
 
 def glue_text(name: str, text: str) -> None:

@@ -67,6 +67,8 @@ def cmd_sol(args) -> dict:
             u = step.unit(m, g, step.layout_for(m, g, n_ep, redundant=args.redundant, mtp=1 if args.mtp_accept else 0,
                                                 precision=step.Precision(moe=moe, kv=args.kv_dtype)))
             W_res, most = u.weights_resident, step.max_batch(u, ctx)
+            # the weights a step reads: the experts its tokens choose (expected distinct experts), not all
+            W_read = step.weights_read_bytes(u, batch if batch is not None else 1.0)
         else:
             W_res = params.weight_bytes_ep(m, n_ep=n_ep, redundant=args.redundant, bytes_per_weight=wb, resident=True)
             most = np.maximum(bounds.max_batch(HBM=g.hbm_capacity, W_res=W_res, reserve=reserve, ctx=ctx, S_kv=S_kv), 0)

@@ -18,8 +18,7 @@ from inference_arithmetic.core.formula import formula
 from inference_arithmetic.serving.prefill import prefill_context, prefill_tokens_per_request
 from inference_arithmetic.step import A_f
 
-__all__ = ["prefill_attn_flop", "attention_share", "at_speed", "pd_ratio_curve", "ttft_curve", "modes_frontier", "prefill_validation",
-           "validation_by_team"]
+__all__ = ["prefill_attn_flop", "attention_share", "at_speed", "pd_ratio_curve", "ttft_curve", "modes_frontier", "prefill_validation"]
 
 prefill_attn_flop = formula(
     "prefill_attn_flop", A_f * prefill_tokens_per_request.expr * prefill_context.expr, "FLOP",
@@ -114,14 +113,3 @@ def at_speed(frontier: list[dict], mode: str, per_user: float) -> dict | None:
 def prefill_validation() -> list[validation.Prediction]:
     """The validation set's prefill entries (other teams' published measurements), predicted."""
     return [p for p in validation.predict_all() if p.phase == "prefill"]
-
-
-def validation_by_team() -> dict[str, dict]:
-    """Per publisher: the number of expressible prefill predictions, their mean error and mean
-    absolute error (model / measured - 1)."""
-    out: dict[str, list] = {}
-    for p in prefill_validation():
-        if p.expressible and p.error is not None:
-            out.setdefault(p.publisher, []).append(p.error)
-    return {k: {"n": len(v), "mean_error": float(np.mean(v)), "mean_abs_error": float(np.mean(np.abs(v)))}
-            for k, v in out.items()}

@@ -1,4 +1,4 @@
-"""Projections for the parallelism and hardware chapters, each labelled as what it is.
+"""Projections of one deployment for the parallelism and hardware chapters, each labelled as what it is.
 
 * :func:`project`: a deployment's **model prediction** (the step model of :mod:`.step` at its
   most tokens/s per GPU with every user at a stated speed, :func:`.operating.at_per_user`)
@@ -6,32 +6,21 @@
   a layout that does not fit, or a speed it cannot reach, gives no rate and says why.
 * :func:`fastest_user`: a user's speed with the deployment serving one request per attention
   instance (the interactivity ceiling), predicted and bound.
-* :func:`price_quotes`, :func:`ranking_source`, :func:`cost_per_mtok`: GPU-hour prices with
-  their source, ranked on one source at a time, vendor-chosen prices flagged;
-  :func:`list_quotes`, :func:`price_band`: the providers' price lists (``price_sources.yaml``)
-  and the spread of every published price of a GPU (the sensitivity band).
-* :func:`validation_errors`, :func:`validation_groups`: how far the model is from published
-  **measurements** by other teams, by kind of measurement (from :mod:`.validation`).
-
 Units: rates in tokens/s (per GPU or per user), context in tokens, prices in USD per GPU-hour
 (``usd_per_hour``) or SI USD per GPU-second (``si``), costs in USD per million tokens.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
 
-import numpy as np
 
 from inference_arithmetic.serving import operating
 from inference_arithmetic import step
-from inference_arithmetic.evidence import validation
 from inference_arithmetic.hardware.gpus import GPU
 from inference_arithmetic.model.config import Model
 from inference_arithmetic.core.errors import InputError
-from inference_arithmetic.hardware.gpus import generation
 
-__all__ = ["Projection", "project", "fastest_user", "validation_errors", "validation_groups"]
+__all__ = ["Projection", "project", "fastest_user"]
 
 @dataclass(frozen=True)
 class Projection:
@@ -81,41 +70,3 @@ def fastest_user(model: Model, gpu: GPU, layout: step.Layout, ctx: float) -> dic
     t = operating.at_batch(u, ctx, 1.0)
     return {"predicted": float(t["tokens_per_s_per_user"]),
             "bound": float(t["bound_tokens_per_s_per_gpu"]) * layout.attn_tp, "terms": t}
-
-
-# ----------------------------------------------------------------------------- validation
-def _stats(preds) -> dict:
-    e = np.array([p.error for p in preds])
-    if e.size == 0:
-        return {"n": 0, "median_abs": None, "mean": None, "lowest": None, "highest": None}
-    return {"n": int(e.size), "median_abs": float(np.median(np.abs(e))), "mean": float(np.mean(e)),
-            "lowest": float(e.min()), "highest": float(e.max())}
-
-
-def _scored():
-    return [p for p in validation.predict_all() if p.expressible and p.error is not None]
-
-
-def _kind(p, by: str) -> str:
-    if by == "generation":
-        return generation(p.gpu)
-    if by == "phase":
-        return p.phase
-    if by == "metric":
-        return "per user" if p.metric == "tokens_per_s_per_user" else "per GPU"
-    raise InputError(f"group validation errors by generation, phase or metric, not {by!r}")
-
-
-def validation_errors(select: Callable[[validation.Prediction], bool] = lambda p: True) -> dict:
-    """Relative errors (model / measured - 1) of the scored validation entries ``select`` keeps:
-    ``n``, ``median_abs``, ``mean``, ``lowest``, ``highest`` (fractions)."""
-    return _stats([p for p in _scored() if select(p)])
-
-
-def validation_groups(by: str) -> dict[str, dict]:
-    """:func:`validation_errors` for each group: ``by`` is ``"generation"`` (Hopper, Blackwell),
-    ``"phase"`` (decode, prefill, end-to-end) or ``"metric"`` (per GPU, per user)."""
-    groups: dict[str, list] = {}
-    for p in _scored():
-        groups.setdefault(_kind(p, by), []).append(p)
-    return {k: _stats(v) for k, v in sorted(groups.items())}

@@ -40,7 +40,7 @@ from inference_arithmetic.core.errors import Error
 from inference_arithmetic.step import bounds
 from inference_arithmetic.evidence.measurements import measurement
 
-__all__ = ["Prediction", "entries", "predict", "predict_all", "summary"]
+__all__ = ["Prediction", "entries", "predict", "predict_all", "summary", "error_stats", "scored", "errors_by"]
 
 _BLACKWELL = {"B200", "B300", "GB200", "GB300"}
 
@@ -255,15 +255,30 @@ def predict_all(kappa: float | None = None) -> tuple[Prediction, ...]:
     return tuple(predict(k, kappa) for k in entries())
 
 
-def summary(preds=None) -> dict:
-    """Mean absolute percentage error and counts over the expressible predictions; ``infeasible``
-    counts setups that ran but that the model says do not fit in memory (a model failure)."""
+def error_stats(errors) -> dict:
+    """The book's one summary of relative errors (model / measured - 1, fractions): ``n``, ``mape``
+    (mean absolute), ``median_ape`` (median absolute), ``mean_error`` (signed: > 0 over-predicts),
+    ``lowest``, ``highest``; ``None`` for each statistic when there are none."""
+    e = np.asarray(list(errors), dtype=float)
+    if e.size == 0:
+        return {"n": 0, "mape": None, "median_ape": None, "mean_error": None, "lowest": None, "highest": None}
+    return {"n": int(e.size), "mape": float(np.mean(np.abs(e))), "median_ape": float(np.median(np.abs(e))),
+            "mean_error": float(np.mean(e)), "lowest": float(e.min()), "highest": float(e.max())}
+
+
+def scored(preds=None) -> list:
+    """The predictions that are expressible and have a measured value to compare with."""
     preds = predict_all() if preds is None else preds
-    errs = np.array([p.error for p in preds if p.expressible and p.error is not None])
+    return [p for p in preds if p.expressible and p.error is not None]
+
+
+def summary(preds=None) -> dict:
+    """:func:`error_stats` over the expressible predictions, with ``publishers`` (how many teams),
+    ``not_expressible`` and ``infeasible`` (setups that ran but that the model says do not fit in
+    memory: a model failure)."""
+    preds = predict_all() if preds is None else preds
     pubs = {p.publisher.split("(")[0].strip() for p in preds if p.expressible}
-    return {"n": int(errs.size), "publishers": len(pubs), "mape": float(np.mean(np.abs(errs))) if errs.size else None,
-            "median_ape": float(np.median(np.abs(errs))) if errs.size else None,
-            "mean_error": float(np.mean(errs)) if errs.size else None,
+    return {**error_stats(p.error for p in scored(preds)), "publishers": len(pubs),
             "not_expressible": sum(not p.expressible for p in preds),
             "infeasible": sum(not p.expressible and "do not fit" in p.reason for p in preds)}
 
@@ -306,15 +321,8 @@ def deepseek_waterfall() -> list[dict]:
     return [{"step": label, "tokens_per_s_per_gpu": rate, "kind": kind, "users_per_gpu": users} for label, rate, kind in rows]
 
 
-_GENERATION = {"H100": "Hopper", "H200": "Hopper", "H800": "Hopper", "H20": "Hopper",
-               "B200": "Blackwell", "B300": "Blackwell", "GB200": "Blackwell", "GB300": "Blackwell"}
 _METRIC = {"output_tokens_per_s_per_gpu": "output tok/s per GPU", "input_tokens_per_s_per_gpu": "input tok/s per GPU",
            "total_tokens_per_s_per_gpu": "input+output tok/s per GPU", "tokens_per_s_per_user": "tok/s per user"}
-
-
-def generation(gpu_key: str) -> str:
-    """``Hopper`` or ``Blackwell``: where the transfer rule is exercised (kernels measured on Hopper)."""
-    return _GENERATION.get(gpu_key, "other")
 
 
 def publisher_group(p: Prediction) -> str:
@@ -324,13 +332,11 @@ def publisher_group(p: Prediction) -> str:
 
 
 def errors_by(preds, key) -> list[dict]:
-    """Mean absolute and mean signed error of the expressible predictions, grouped by ``key(p)``."""
+    """:func:`error_stats` of the expressible predictions grouped by ``key(p)``, with ``group``."""
     groups: dict[str, list[float]] = {}
-    for p in preds:
-        if p.expressible and p.error is not None:
-            groups.setdefault(key(p), []).append(p.error)
-    return [{"group": g, "n": len(e), "mape": float(np.mean(np.abs(e))), "mean_error": float(np.mean(e))}
-            for g, e in sorted(groups.items())]
+    for p in scored(preds):
+        groups.setdefault(key(p), []).append(p.error)
+    return [{"group": g, **error_stats(e)} for g, e in sorted(groups.items())]
 
 
 def prediction_rows(preds, cite) -> list[dict]:

@@ -2,7 +2,7 @@
 
 Modules, each importing only those before it: :mod:`.comm` (communication volumes),
 :mod:`.bounds` (speed-of-light bounds), :mod:`.layout` (layouts, precisions, defaults),
-:mod:`.terms` (per-operation times), :mod:`.memory` (HBM), :mod:`.unit` (a unit's constants,
+:mod:`.operations` (per-operation times), :mod:`.memory` (HBM), :mod:`.unit` (a unit's constants,
 one table of phase differences), :mod:`.evaluate` (every term at once).  The names below are
 the package's public interface.
 """
@@ -12,7 +12,8 @@ from inference_arithmetic.step.layout import (HBM_RESERVE_SHARE, LINK_LATENCY_SC
                                               Precision, default_micro_batches, default_redundant, layout_for,
                                               wide_ep_layout)
 from inference_arithmetic.step.memory import (batch_fit, fits, free_bytes, hbm_free, ll_buffer_per_token,  # noqa: F401
-                                              max_batch, memory, memory_values, weights_resident)
-from inference_arithmetic.step.terms import *  # noqa: F401,F403  (the step formulas and their symbols)
-from inference_arithmetic.step.terms import KERNELS, kernels_per_step  # noqa: F401
+                                              max_batch, memory, memory_values, weights_read_bytes,
+                                              weights_resident)
+from inference_arithmetic.step.operations import *  # noqa: F401,F403  (the step formulas and their symbols)
+from inference_arithmetic.step.operations import KERNELS, kernels_per_step  # noqa: F401
 from inference_arithmetic.step.unit import PHASES, Unit, fitted, unit, users_that_fit  # noqa: F401

@@ -1,4 +1,4 @@
-"""Evaluating the step: every term of :mod:`.terms` for a unit at given batches and contexts.
+"""Evaluating the step: every term of :mod:`.operations` for a unit at given batches and contexts.
 
 One lambdified numpy function computes every term (sympy's common-subexpression elimination
 across them), for one unit or for :func:`stack`-ed units that broadcast against arrays of batch
@@ -13,7 +13,7 @@ import sympy as sp
 
 from inference_arithmetic.step import comm
 from inference_arithmetic.step.memory import memory_values
-from inference_arithmetic.step.terms import (bound_time, mtp_time, step_overlap, step_serial, t_a2a, t_allreduce,
+from inference_arithmetic.step.operations import (bound_time, mtp_time, step_overlap, step_serial, t_a2a, t_allreduce,
                                              t_attn, t_dense, t_head, t_kernels, t_moe, t_moe_allreduce)
 from inference_arithmetic.step.unit import Unit
 

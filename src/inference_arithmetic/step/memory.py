@@ -13,10 +13,11 @@ from inference_arithmetic.core.formula import formula
 from inference_arithmetic.core.symbols import S, register
 from inference_arithmetic.step import bounds, comm
 from inference_arithmetic.step.layout import HBM_RESERVE_SHARE
-from inference_arithmetic.step.terms import P_at, P_ds, P_e, P_hd, T_a, T_m, b_aw, b_dw, b_hw, b_mw, n_dr, n_moe
+from inference_arithmetic.step.operations import (P_at, P_ds, P_e, P_hd, T_a, T_m, b_aw, b_dw, b_hw, b_mw, n_dr, n_moe,
+                                                  weights_read)
 
 __all__ = ["weights_resident", "ll_buffer_per_token", "hbm_free", "batch_fit", "memory_values", "memory",
-           "fits", "max_batch", "free_bytes", "uses_ll_buffers"]
+           "fits", "max_batch", "free_bytes", "uses_ll_buffers", "weights_read_bytes"]
 
 buf_tok = register("step", "buf_tok", r"B_{\mathrm{buf}}", "B",
                    "low-latency all-to-all buffer bytes per token a GPU sends (0 without those buffers)")
@@ -96,3 +97,9 @@ def max_batch(u, ctx_max):
     array of contexts gives an array of counts (:data:`batch_fit`)."""
     out = np.asarray(batch_fit.fast(**memory_values(u), ctx=np.asarray(ctx_max, dtype=float)), dtype=float)
     return int(out) if out.ndim == 0 else out
+
+
+def weights_read_bytes(u, batch):
+    """Weight bytes one GPU reads per step with ``batch`` requests per attention instance
+    (:data:`.operations.weights_read`: the experts the step's tokens chose; number or array)."""
+    return weights_read.fast(**dict(u.values, batch=np.asarray(batch, dtype=float), m_mb=1.0))

@@ -22,7 +22,7 @@ from inference_arithmetic.model.dtypes import BYTES, FLOP_DTYPE, MOE_DTYPES
 from inference_arithmetic.step import bounds, comm
 from inference_arithmetic.step.layout import LINK_LATENCY_SCALE_OUT_S, Layout
 from inference_arithmetic.step.memory import max_batch, weights_resident
-from inference_arithmetic.step.terms import (a2a_bytes_ll, attn_flop_mla, attn_flop_mla_prefill, imbalance_unbalanced,
+from inference_arithmetic.step.operations import (a2a_bytes_ll, attn_flop_mla, attn_flop_mla_prefill, imbalance_unbalanced,
                                              kernels_per_step, mtp_tokens, remote_share)
 
 __all__ = ["Unit", "unit", "PHASES", "Phase", "fitted", "users_that_fit"]

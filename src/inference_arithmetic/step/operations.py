@@ -35,7 +35,7 @@ __all__ = ["T_a", "T_m", "m_mb", "n_dr", "p_acc", "P_at", "P_ds", "P_hd", "P_e",
            "I_ep", "BW_nv", "BW_so", "V_so", "V_nv", "t_ar_lat", "f_sm", "kv_rd", "t_0", "t_k0", "K_k", "kappa",
            "attn_flop_mla", "attn_flop_mla_prefill", "mtp_tokens", "imbalance_unbalanced", "experts_touched",
            "t_attn", "t_dense", "t_head", "t_moe", "t_a2a", "t_allreduce", "t_moe_allreduce", "a2a_bytes_ll",
-           "t_kernels", "remote_share", "tk", "step_serial", "step_overlap", "tl", "mtp_time", "bound_time", "ta",
+           "t_kernels", "remote_share", "tk", "step_serial", "step_overlap", "tl", "mtp_time", "bound_time", "weights_read", "ta",
            "td", "th", "tm", "tc", "n_moe", "n_tok", "n_g", "U_tok", "KERNELS", "kernels_per_step"]
 
 # ----------------------------------------------------------------------------- symbols
@@ -189,10 +189,15 @@ tl = register("step", "tl", r"t_{\mathrm{layers}}", "s", "time of every layer (a
 mtp_time = formula("mtp_time", n_dr * (tl / S.n_layers + th) / kappa, "s",
                    "MTP drafting: each draft token runs one more layer (an average layer) and the head")
 
+weights_read = formula(
+    "weights_read",
+    (P_at * b_aw + P_ds * b_dw + P_hd * b_hw) / T_a + n_moe * experts_touched.expr.subs(m_mb, 1) * P_e * b_mw / T_m,
+    "B", "weight bytes one GPU reads per step: its share of the replicated weights and the local experts "
+         "that at least one of the step's tokens chose (the speed-of-light bounds read the same bytes)")
+
 bound_time = formula(
     "bound_time",
-    sp.Max((kv_rd * S.batch * S.ctx * S.S_kv + (P_at * b_aw + P_ds * b_dw + P_hd * b_hw) / T_a
-            + n_moe * experts_touched.expr.subs(m_mb, 1) * P_e * b_mw / T_m) / S.BW,
+    sp.Max((kv_rd * S.batch * S.ctx * S.S_kv + weights_read.expr) / S.BW,
            n_tok * S.ctx * A_f / (T_a * F_a) + c * n_tok * ((P_at + P_ds) / F_d + P_hd / F_h) / T_a
            + n_moe * c * P_e * U_tok * S.top_k / (S.N_ep * F_m)),
     "s", "roofline bound on the step: every byte read once at peak bandwidth, or every FLOP at peak, "
