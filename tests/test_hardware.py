@@ -128,13 +128,14 @@ def test_the_one_price_list_prices_the_most_gpus_and_no_vendor_price():
 
 # ----------------------------------------------------------------------------- validation by kind
 def test_validation_groups_partition_the_scored_entries():
-    n = validation.summary()["n"]
-    for by in ("generation", "phase", "metric"):
-        groups = projections.validation_groups(by)
-        assert sum(v["n"] for v in groups.values()) == n
-        for v in groups.values():
-            assert v["lowest"] <= v["mean"] <= v["highest"] and v["median_abs"] >= 0
-    assert set(projections.validation_groups("generation")) <= {"Hopper", "Blackwell"}
-    assert projections.validation_errors(lambda p: False)["n"] == 0
-    with pytest.raises(InputError):
-        projections.validation_groups("vendor")
+    """One summary of errors (validation.error_stats), grouped any way: the groups add up."""
+    preds = validation.predict_all()
+    n = validation.summary(preds)["n"]
+    for key in (lambda p: gpus.generation(p.gpu), lambda p: p.phase, lambda p: p.metric, lambda p: p.publisher):
+        groups = validation.errors_by(preds, key)
+        assert sum(g["n"] for g in groups) == n
+        for g in groups:
+            assert g["lowest"] <= g["mean_error"] <= g["highest"] and 0 <= g["median_ape"] and g["mape"] >= 0
+    assert {g["group"] for g in validation.errors_by(preds, lambda p: gpus.generation(p.gpu))} <= {"Hopper", "Blackwell"}
+    assert validation.error_stats([])["n"] == 0 and validation.error_stats([])["mape"] is None
+    assert validation.error_stats([0.1, -0.3])["mape"] == pytest.approx(0.2)

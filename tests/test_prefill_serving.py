@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from inference_arithmetic.evidence import measurements, reproduce
+from inference_arithmetic.evidence import measurements, reproduce, validation
 from inference_arithmetic.hardware import gpus
 from inference_arithmetic.model import config
 from inference_arithmetic.serving import modes, prices, search
@@ -241,9 +241,9 @@ def test_phase_costs_use_one_price_source():
 
 # ----------------------------------------------------------------------------- validation
 def test_prefill_is_validated_against_two_other_teams():
-    teams = ps.validation_by_team()
+    teams = validation.errors_by(ps.prefill_validation(), lambda p: p.publisher)
     assert len(teams) >= 2
-    assert all(t["n"] >= 1 and np.isfinite(t["mean_error"]) for t in teams.values())
+    assert all(t["n"] >= 1 and np.isfinite(t["mean_error"]) for t in teams)
     assert all(p.phase == "prefill" for p in ps.prefill_validation())
 
 

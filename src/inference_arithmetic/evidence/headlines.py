@@ -18,7 +18,7 @@ from functools import lru_cache
 
 from inference_arithmetic import step
 from inference_arithmetic.evidence import reproduce, validation
-from inference_arithmetic.evidence.measurements import measurement
+from inference_arithmetic.evidence.measurements import day6
 from inference_arithmetic.hardware.gpus import generation, gpu
 from inference_arithmetic.model.config import model
 from inference_arithmetic.serving import operating
@@ -41,17 +41,13 @@ class Headline:
     label: str
 
 
-def _d6(key: str) -> float:
-    return measurement("deepseek_day6", key).si
-
-
 @lru_cache(maxsize=None)
 def headlines() -> dict[str, Headline]:
     """Every headline quantity by key."""
     m, h800 = model("deepseek-v3"), gpu("H800")
-    ctx = _d6("kv_length")
-    measured = _d6("decode_per_node") / _d6("gpus_per_node")
-    per_user = (_d6("output_rate_low") + _d6("output_rate_high")) / 2
+    ctx = day6("kv_length")
+    measured = day6("decode_per_node") / day6("gpus_per_node")
+    per_user = (day6("output_rate_low") + day6("output_rate_high")) / 2
     users = float(bounds.users_in_flight.fast(R_gpu=measured, r_user=per_user))
     u = step.unit(m, h800, reproduce.deepseek_layouts()[1])
     at_batch = step.terms(u, users, ctx)
@@ -74,7 +70,7 @@ def headlines() -> dict[str, Headline]:
         ("h800_batch_at_floor", at_floor["batch"], "user/GPU", "model prediction",
          "the batch of that operating point"),
         ("h800_measured", measured, "token/s/GPU", "measurement", "DeepSeek's published 24-hour average"),
-        ("h800_prefill_predicted", day["prefill_per_node"].value / _d6("gpus_per_node"), "token/s/GPU",
+        ("h800_prefill_predicted", day["prefill_per_node"].value / day6("gpus_per_node"), "token/s/GPU",
          "model prediction", "prefill input tokens/s per H800 while busy, DeepSeek's layout and prompts"),
         ("ds_nodes", day["nodes"].value, "node", "model prediction",
          "DeepSeek's day: average H800 nodes, prefill pool planned at prefill.UTILISATION load"),

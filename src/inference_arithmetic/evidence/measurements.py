@@ -9,7 +9,7 @@ from inference_arithmetic.hardware import gpus
 from inference_arithmetic.model import config
 from inference_arithmetic.serving import prices
 
-__all__ = ["measurement", "measurements", "source_keys"]
+__all__ = ["measurement", "measurements", "day6", "source_keys"]
 
 
 @lru_cache(maxsize=None)
@@ -30,6 +30,12 @@ def measurement(group: str, key: str) -> Value:
     if key not in table[group]:
         raise unknown(f"measurement in {group}", key, table[group])
     return table[group][key]
+
+
+def day6(key: str) -> float:
+    """One figure of DeepSeek's day-6 note (``measurements.yaml`` group ``deepseek_day6``) in SI units:
+    the one accessor every module uses for DeepSeek's published day."""
+    return measurement("deepseek_day6", key).si
 
 
 def source_keys() -> set[str]:

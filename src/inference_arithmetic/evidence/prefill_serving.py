@@ -55,7 +55,7 @@ def pd_ratio_curve(ratios, osl: float, per_user: float, cached: float, prefill_l
     R_d = np.array([float(operating.at_per_user(ud, float(x) + osl / 2, per_user)["tokens_per_s_per_gpu"])
                     for x in isl])
     ratio = modes.pd_ratio.fast(L_i=isl, L_o=osl, R_p=R_p, R_d=R_d)
-    rate = modes.disagg_rate.fast(L_i=isl, L_o=osl, R_p=R_p, R_d=R_d)
+    rate, _ = modes.mode_rates("disagg", R_d, R_p, R_d, isl, osl)
     return [{"ratio": float(a), "isl": float(b), "R_p": float(c), "R_d": float(d), "pd_ratio": float(e),
              "disagg_rate": float(f)} for a, b, c, d, e, f in zip(r, isl, R_p, R_d, ratio, rate)]
 
@@ -81,10 +81,10 @@ def modes_frontier(isl: float, osl: float, cached: float, prefill_layout: step.L
     that fits, in the two modes.
 
     *Disaggregated*: prefill on ``prefill_layout``, decode on ``decode_layout``
-    (:data:`.serving.disagg_rate`; a user decodes at the decode pool's speed).  *Aggregated*: the
+    (:data:`.modes.disagg_rate`; a user decodes at the decode pool's speed).  *Aggregated*: the
     decode layout's GPUs also prefill (their own prefill rate, without MTP), and each user is
-    slowed by the prefill work interleaved with decode (:data:`.serving.agg_rate`,
-    :data:`.serving.agg_user_rate`).  Records: ``mode``, ``batch``, ``per_user``, ``per_gpu``.
+    slowed by the prefill work interleaved with decode (:data:`.modes.agg_rate`,
+    :data:`.modes.agg_user_rate`).  Records: ``mode``, ``batch``, ``per_user``, ``per_gpu``.
     """
     m, g = (m, g) if m is not None else _dsv3_h800()
     ctx = isl + osl / 2
@@ -93,9 +93,8 @@ def modes_frontier(isl: float, osl: float, cached: float, prefill_layout: step.L
     R_p = float(prefill.prefill(prefill.prefill_unit(m, g, prefill_layout), isl, cached)["input_tokens_per_s_per_gpu"])
     agg_layout = step.Layout(**{**decode_layout.__dict__, "mtp": 0})
     R_pa = float(prefill.prefill(prefill.prefill_unit(m, g, agg_layout), isl, cached)["input_tokens_per_s_per_gpu"])
-    dis = modes.disagg_rate.fast(R_d=R_d, R_p=R_p, L_i=isl, L_o=osl)
-    agg = modes.agg_rate.fast(R_d=R_d, R_p=R_pa, L_i=isl, L_o=osl)
-    agg_u = modes.agg_user_rate.fast(r_d=r_u, R_d=R_d, R_p=R_pa, L_i=isl, L_o=osl)
+    dis, _ = modes.mode_rates("disagg", R_d, R_p, r_u, isl, osl)     # both pools always busy: the saturated curve
+    agg, agg_u = modes.mode_rates("agg", R_d, R_pa, r_u, isl, osl)
     out = []
     for name, users, rates in (("disaggregated", r_u, dis), ("aggregated", agg_u, agg)):
         out += [{"mode": name, "batch": float(b), "per_user": float(u), "per_gpu": float(r)}

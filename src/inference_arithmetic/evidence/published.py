@@ -55,6 +55,7 @@ def corners_range(f: Callable[..., float], values: Mapping[str, float],
 
 # ----------------------------------------------------------------- shared inputs
 def _m(key: str, group: str = "deepseek_day6"):
+    """A published figure as a cited :class:`.Value` (its published unit kept for rounding)."""
     return measurement(group, key)
 
 

@@ -33,6 +33,7 @@ from inference_arithmetic.serving.search import Space
 from inference_arithmetic.serving.workload import Profile, Workload
 from inference_arithmetic import step
 from inference_arithmetic.hardware.gpus import gpu
+from inference_arithmetic.evidence import measurements
 from inference_arithmetic.evidence.measurements import measurement
 from inference_arithmetic.model.config import model
 from inference_arithmetic.core.errors import InputError
@@ -103,21 +104,17 @@ class Day:
         return self.items[key]
 
 
-def _m(key: str) -> float:
-    return measurement("deepseek_day6", key).si
-
-
 def deepseek_layouts() -> tuple[step.Layout, step.Layout]:
     """DeepSeek's published prefill (EP32) and decode (EP144) units, 32 redundant experts each, two
     micro-batches (two-batch overlap), no MTP (the note does not say it is used)."""
-    pre = step.Layout(ep=int(_m("prefill_ep")), redundant=int(measurement("deepseek_day6_prefill", "redundant_experts").si), micro_batches=2)
-    dec = step.Layout(ep=int(_m("decode_ep")), redundant=int(_m("decode_redundant_experts")), micro_batches=2)
+    pre = step.Layout(ep=int(measurements.day6("prefill_ep")), redundant=int(measurement("deepseek_day6_prefill", "redundant_experts").si), micro_batches=2)
+    dec = step.Layout(ep=int(measurements.day6("decode_ep")), redundant=int(measurements.day6("decode_redundant_experts")), micro_batches=2)
     return pre, dec
 
 
 def _workload() -> tuple[float, float, float]:
     d = day6_inputs()
-    ctx = _m("kv_length")
+    ctx = measurements.day6("kv_length")
     isl = float(isl_from_day(ctx=ctx, tok_in=d["tok_in"], tok_out=d["tok_out"]))
     osl = float(osl_from_day(ctx=ctx, tok_in=d["tok_in"], tok_out=d["tok_out"]))
     return isl, osl, d["tok_hit"] / d["tok_in"]
@@ -140,7 +137,7 @@ def _decode_node_rate(per_user: float, mtp: int = 0) -> float:
     if mtp:
         dec = step.Layout(**{**dec.__dict__, "mtp": mtp})
     u = step.unit(model("deepseek-v3"), gpu("H800"), dec)
-    point = operating.at_per_user(u, _m("kv_length"), per_user)
+    point = operating.at_per_user(u, measurements.day6("kv_length"), per_user)
     return float(point["tokens_per_s_per_gpu"]) * prefill.GPUS_PER_NODE
 
 
@@ -167,7 +164,7 @@ def day6(isl: float | None = None, utilisation: float = prefill.UTILISATION, mtp
     if not isl_v >= 1:
         raise InputError("the mean prompt length must be at least 1 token")
     osl_v = isl_v * d["tok_out"] / d["tok_in"]
-    lo, hi = _m("output_rate_low"), _m("output_rate_high")
+    lo, hi = measurements.day6("output_rate_low"), measurements.day6("output_rate_high")
     mid = (lo + hi) / 2
     pre = _prefill_node_rate(isl_v, cached, utilisation)
     R_p = float(pre["input_tokens_per_s_per_node"])
@@ -175,7 +172,7 @@ def day6(isl: float | None = None, utilisation: float = prefill.UTILISATION, mtp
     unbalanced = step.Layout(**{**deepseek_layouts()[0].__dict__, "eplb": False})
     R_p_unb = float(_prefill_node_rate(isl_v, cached, utilisation, unbalanced)["input_tokens_per_s_per_node"])
     R_d = {r: _decode_node_rate(r, mtp) for r in (lo, mid, hi)}
-    pub_p, pub_d = _m("prefill_per_node"), _m("decode_per_node")
+    pub_p, pub_d = measurements.day6("prefill_per_node"), measurements.day6("decode_per_node")
     T = d["T"]
     n_p_sat = float(fleet.nodes_prefill(tok_in=d["tok_in"], T=T, rate_in=R_p))
     n_p = float(fleet.nodes_prefill(tok_in=d["tok_in"], T=T, rate_in=R_p * utilisation))
@@ -208,10 +205,10 @@ def day6(isl: float | None = None, utilisation: float = prefill.UTILISATION, mtp
         Compared("nodes_prefill", "prefill nodes, planned", n_p, "node", P, pub_np),
         Compared("nodes_prefill_saturated", "prefill nodes, always busy", n_p_sat, "node", B, pub_np),
         Compared("nodes_decode", "decode nodes", n_d, "node", P, pub_nd),
-        Compared("nodes", "average nodes, planned", n, "node", P, _m("average_nodes")),
-        Compared("nodes_saturated", "average nodes, every node always busy", n_sat, "node", B, _m("average_nodes")),
-        Compared("nodes_vs_peak", "average nodes, planned, against the peak", n, "node", P, _m("peak_nodes")),
-        Compared("daily_cost", "cost per day at DeepSeek's GPU-hour price", cost, "USD", P, _m("daily_cost")),
+        Compared("nodes", "average nodes, planned", n, "node", P, measurements.day6("average_nodes")),
+        Compared("nodes_saturated", "average nodes, every node always busy", n_sat, "node", B, measurements.day6("average_nodes")),
+        Compared("nodes_vs_peak", "average nodes, planned, against the peak", n, "node", P, measurements.day6("peak_nodes")),
+        Compared("daily_cost", "cost per day at DeepSeek's GPU-hour price", cost, "USD", P, measurements.day6("daily_cost")),
         Compared("ttft_s", "time to first token at the planned utilisation", float(pre["ttft_s"]), "s", P),
         Compared("ttft_published_load_s", "time to first token at the implied utilisation",
                  float(prefill.ttft_md1.fast(t_srv=t_step, rho=min(u_p, 0.99))), "s", P),
@@ -236,7 +233,7 @@ def isl_sensitivity(isl_grid, utilisation: float = prefill.UTILISATION) -> list[
     _, _, cached = _workload()
     L = np.asarray(isl_grid, dtype=float)
     R_p = np.asarray(_prefill_node_rate(L, cached, utilisation)["input_tokens_per_s_per_node"], dtype=float)
-    R_d = _decode_node_rate((_m("output_rate_low") + _m("output_rate_high")) / 2)
+    R_d = _decode_node_rate((measurements.day6("output_rate_low") + measurements.day6("output_rate_high")) / 2)
     n_p = fleet.nodes_prefill(tok_in=d["tok_in"], T=d["T"], rate_in=R_p * utilisation)
     n_d = float(fleet.nodes_decode(tok_out=d["tok_out"], T=d["T"], rate_out=R_d))
     return [{"isl": float(x), "prefill_per_node": float(r), "nodes_prefill": float(p), "nodes": float(p) + n_d}
@@ -253,7 +250,7 @@ def deepseek_check() -> dict:
     The mean prompt is derived from the published average KV length (:mod:`.reproduce`).
     Returns the planner's average and peak nodes next to the published ones.
     """
-    d6 = _m
+    d6 = measurements.day6
     isl, osl, cached = day_workload()
     pre, dec = deepseek_layouts()
     w = Workload(requests_per_s=d6("output_tokens") / d6("period") / osl, isl=isl, osl=osl,

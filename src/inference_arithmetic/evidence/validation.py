@@ -38,7 +38,7 @@ from inference_arithmetic.hardware.gpus import gpu
 from inference_arithmetic.model.config import model
 from inference_arithmetic.core.errors import Error
 from inference_arithmetic.step import bounds
-from inference_arithmetic.evidence.measurements import measurement
+from inference_arithmetic.evidence.measurements import day6
 
 __all__ = ["Prediction", "entries", "predict", "predict_all", "summary", "error_stats", "scored", "errors_by"]
 
@@ -222,12 +222,11 @@ def predict(key: str, kappa: float | None = None) -> Prediction:
         bound_d = float(t["bound_tokens_per_s_per_gpu"])
         bound_p = float(pre["bound_tokens_per_s_per_gpu"] * isl / pre["new_tokens"])
         if e.get("mode") == "agg":
+            per_gpu, per_user = modes.mode_rates("agg", R_d, R_p, r_d, isl, osl_v)
             if metric == "tokens_per_s_per_user":
-                pred = modes.agg_user_rate.fast(r_d=r_d, R_d=R_d, R_p=R_p, L_i=isl, L_o=osl_v)
-                bound = None
+                pred, bound = per_user, None
             else:
-                pred = modes.agg_rate.fast(R_d=R_d, R_p=R_p, L_i=isl, L_o=osl_v)
-                bound = modes.agg_rate.fast(R_d=bound_d, R_p=bound_p, L_i=isl, L_o=osl_v)
+                pred, bound = per_gpu, modes.mode_rates("agg", bound_d, bound_p, r_d, isl, osl_v)[0]
         else:
             n_p, n_d = e.get("gpus_prefill"), e.get("gpus_decode")
             if not (n_p and n_d):
@@ -294,12 +293,12 @@ def deepseek_waterfall() -> list[dict]:
     """
 
     m, g = model("deepseek-v3"), gpu("H800")
-    ctx = measurement("deepseek_day6", "kv_length").si
-    per_gpu = measurement("deepseek_day6", "decode_per_node").si / measurement("deepseek_day6", "gpus_per_node").si
-    r_user = (measurement("deepseek_day6", "output_rate_low").si + measurement("deepseek_day6", "output_rate_high").si) / 2
+    ctx = day6("kv_length")
+    per_gpu = day6("decode_per_node") / day6("gpus_per_node")
+    r_user = (day6("output_rate_low") + day6("output_rate_high")) / 2
     users = float(bounds.users_in_flight.fast(R_gpu=per_gpu, r_user=r_user))
-    u = step.unit(m, g, step.layout_for(m, g, int(measurement("deepseek_day6", "decode_ep").si),
-                                        redundant=int(measurement("deepseek_day6", "decode_redundant_experts").si)))
+    u = step.unit(m, g, step.layout_for(m, g, int(day6("decode_ep")),
+                                        redundant=int(day6("decode_redundant_experts"))))
     base = dict(u.values, batch=users, ctx=ctx)
     ideal = dict(base, kappa=1.0, I_ep=1.0, K_k=0.0, V_so=0.0, V_nv=0.0, t_lat=0.0, m_mb=1.0, overlapped=0.0)
     rows = [("speed of light: KV cache only, peak bandwidth", float(bounds.sol_rate.fast(accept=1.0, BW=g.hbm_bandwidth,

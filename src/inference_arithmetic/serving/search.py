@@ -29,7 +29,7 @@ EP_SIZES = (8, 16, 32, 36, 48, 64, 72, 128, 144, 256)
 MTP_DRAFTS = (0, 1, 2, 3)
 BATCHES = np.arange(1, 513, dtype=float)           # requests per attention instance
 CHUNKS = (1024.0, 2048.0, 4096.0, 8192.0, 16384.0)  # prefill tokens per GPU per step
-MODES = ("disagg", "agg")
+MODES = modes.MODES
 
 
 @dataclass(frozen=True)
@@ -151,12 +151,7 @@ def candidates(m: Model, g: GPU, svc: Service, space: Space | None = None) -> tu
         R_p = np.array([x[0] for x in partners[mode]]).reshape(-1, 1)
         util = prefill.UTILISATION if mode == "disagg" else 1.0
         safe = np.where(R_p > 0, R_p, 1.0)
-        if mode == "disagg":   # the prefill pool is planned at the load its TTFT is stated at
-            rate = modes.disagg_rate.fast(R_d=R_d, R_p=safe * util, L_i=svc.isl, L_o=svc.osl)
-            user = r_u
-        else:
-            rate = modes.agg_rate.fast(R_d=R_d, R_p=safe, L_i=svc.isl, L_o=svc.osl)
-            user = modes.agg_user_rate.fast(r_d=r_u, R_d=R_d, R_p=safe, L_i=svc.isl, L_o=svc.osl)
+        rate, user = modes.mode_rates(mode, R_d, safe, r_u, svc.isl, svc.osl, util)   # disagg: pool planned at util
         out[mode] = Candidates(g, mode, tuple(units), partners[mode], rate, user, R_d, R_p, fits & (R_p > 0), util)
     return out, ttft_floor
 
