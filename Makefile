@@ -7,6 +7,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 JB     := $(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
+# pytest workers: one per core (2 on the project's machines); a file's tests stay on one worker
+JOBS   ?= $(shell nproc 2>/dev/null || echo 2)
+XDIST  := -n $(JOBS) --dist loadfile
 
 .PHONY: book test unit nbval nbval-baseline book-check browser print lab bench refit clean
 
@@ -24,10 +27,10 @@ book: $(STAMP)
 test: unit nbval nbval-baseline book-check browser print
 
 unit: $(STAMP)
-	$(BIN)/python -m pytest -q tests
+	$(BIN)/python -m pytest -q $(XDIST) tests
 
 nbval: $(STAMP)
-	$(BIN)/python -m pytest -q --nbval notebooks --nbval-sanitize-with tests/nbval-sanitize.cfg
+	$(BIN)/python -m pytest -q $(XDIST) --nbval notebooks --nbval-sanitize-with tests/nbval-sanitize.cfg
 
 # nbval again on numpy's baseline code paths: committed outputs must not depend on the CPU's SIMD
 # kernels.  numpy dispatches hot loops at run time to X86_V3 (AVX2), X86_V4 / AVX512_ICL /
@@ -41,12 +44,16 @@ nbval-baseline: $(STAMP)
 	  echo "nbval-baseline: skipped: no dispatched numpy CPU features to disable on $$(uname -m)"; \
 	else \
 	  echo "nbval-baseline: NPY_DISABLE_CPU_FEATURES=\"$$disable\""; \
-	  NPY_DISABLE_CPU_FEATURES="$$disable" $(BIN)/python -m pytest -q -p no:cacheprovider --nbval notebooks \
+	  NPY_DISABLE_CPU_FEATURES="$$disable" $(BIN)/python -m pytest -q $(XDIST) -p no:cacheprovider --nbval notebooks \
 	    --nbval-sanitize-with tests/nbval-sanitize.cfg; \
 	fi
 
+# The book built with warnings as errors from the committed outputs, which nbval has just re-executed and
+# compared (one execution shared by nbval and the build; the Markdown pages, which have no stored outputs,
+# are executed).  `make book` executes every notebook itself.
 book-check: $(STAMP)
-	$(JB)
+	@sed 's/^  execute_notebooks: .*/  execute_notebooks: auto/' _config.yml > .book-check.yml
+	$(JB) --config .book-check.yml
 
 # Every built page in headless Chromium with no network (installs Debian's chromium when missing).
 browser: book-check
@@ -69,10 +76,11 @@ lab: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/decode_sweep.py
 	$(BIN)/python benchmarks/plan_search.py
+	$(BIN)/python benchmarks/cli_speed.py
 
 # Re-fit the pipeline efficiency on DeepSeek's profiles and store it (data/fitted.yaml); tests check the two agree.
 refit: $(STAMP)
 	$(BIN)/python -m inference_arithmetic.evidence.calibration --write
 
 clean:
-	rm -rf _build $(VENV)
+	rm -rf _build $(VENV) .book-check.yml

@@ -21,11 +21,9 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
 
-from inference_arithmetic.hardware import gpus
-from inference_arithmetic.model import config
-from inference_arithmetic import step  # noqa: E402
 from inference_arithmetic.hardware import gpus  # noqa: E402
 from inference_arithmetic.model import config  # noqa: E402
+from inference_arithmetic import step  # noqa: E402
 from inference_arithmetic.core.errors import Error  # noqa: E402
 
 EP_SIZES = (8, 16, 32, 64, 72, 128, 144, 256)

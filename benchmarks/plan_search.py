@@ -24,12 +24,10 @@ import time
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-from inference_arithmetic.model import config
-from inference_arithmetic.serving import search, workload
-from inference_arithmetic.serving import plan  # noqa: E402
-from inference_arithmetic import step  # noqa: E402
 from inference_arithmetic.model import config  # noqa: E402
 from inference_arithmetic.serving import search, workload  # noqa: E402
+from inference_arithmetic.serving import plan  # noqa: E402
+from inference_arithmetic import step  # noqa: E402
 
 
 def main(repeats: int = 7) -> None:

@@ -156,3 +156,23 @@ def test_deepseek_v3_shaped_config_from_another_vendor(tmp_path, capsys):
     d = json.loads(out)
     assert code == 0 and d["attention"] == "mla" and d["experts"] == 384 and d["dense_layers"] == 1
     assert d["kv_bytes_per_token"]["bf16"] == 61 * 576 * 2
+
+
+def test_validate_command_contract(capsys):
+    """``validate --json``: summary, by_publisher, by_framework and rows, the validation chapter's numbers."""
+    from inference_arithmetic.evidence import validation
+    code, out, err = run(["validate", "--json"], capsys)
+    assert code == 0 and not err
+    d = json.loads(out)
+    s = validation.summary()
+    assert d["summary"]["entries"] == len(validation.entries()) == len(d["rows"])
+    assert d["summary"]["n"] == s["n"] and d["summary"]["mape"] == pytest.approx(s["mape"], rel=1e-6)
+    assert set(d["summary"]) == {"entries", "n", "mape", "median_ape", "mean_error"}
+    for key in ("by_publisher", "by_framework"):
+        assert sum(v["n"] for v in d[key].values()) == s["n"]
+        assert all(set(v) == {"n", "mape", "mean_error"} for v in d[key].values())
+    predicted = [r for r in d["rows"] if r["error"] is not None]
+    assert len(predicted) == s["n"] and all({"id", "measured", "predicted", "error", "rules"} <= set(r) for r in d["rows"])
+    assert all(r["rules"] and r["rules"][0].startswith("not predicted") for r in d["rows"] if r["error"] is None)
+    code, out, _ = run(["validate"], capsys)
+    assert code == 0 and "mean absolute error" in out.splitlines()[0]

@@ -8,6 +8,7 @@ one line on stderr and exit status 2; nothing typed by the user is evaluated as 
 from __future__ import annotations
 
 import argparse
+from functools import lru_cache
 import json
 import sys
 
@@ -21,13 +22,17 @@ from inference_arithmetic.cli.args import (SOL_WEIGHT_DTYPES, Parser, acceptance
                                            rate_big)
 from inference_arithmetic.cli.commands import (cmd_decode, cmd_figures, cmd_gpus, cmd_model, cmd_models, cmd_plan,
                                                cmd_prefill, cmd_serve,
-                                               cmd_sol)
-from inference_arithmetic.cli.output import jsonable, print_model, print_plan, print_point, print_rows, print_sol
+                                               cmd_sol, cmd_validate)
+from inference_arithmetic.cli.output import (jsonable, print_model, print_plan, print_point, print_rows, print_sol,
+                                             print_validate)
 
 __all__ = ["main", "parse_range", "build_parser"]
 
 
+@lru_cache(maxsize=1)
 def build_parser() -> argparse.ArgumentParser:
+    """The command line's parser, built once per process (``main`` is called many times in tests and
+    notebooks; rebuilding every subcommand's parser was most of a call's time)."""
     p = Parser(prog="inference-arithmetic",
                 description="The arithmetic of serving DeepSeek-class LLMs: KV bytes, bounds, catalogs.")
     sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)
@@ -107,6 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
     pl.add_argument("--profile", default="flat", help="flat, cosine:P (peak-to-mean ratio) or an hourly-load CSV")
     pl.add_argument("--prices", default=None, help="price source (default: the one pricing most GPUs)")
     pl.add_argument("--top", type=positive_int, default=10, help="deployments to list")
+    sub.add_parser("validate", help="predict every published measurement of the validation set and state the error")
     for name, h in (("figures", "every figure the book reproduces, checked against its source"),
                     ("gpus", "the GPU catalog"), ("models", "the shipped model configs")):
         sub.add_parser(name, help=h)
@@ -120,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         cmd = {"model": cmd_model, "sol": cmd_sol, "decode": cmd_decode, "prefill": cmd_prefill,
                "serve": cmd_serve, "plan": cmd_plan, "figures": cmd_figures, "gpus": cmd_gpus,
-               "models": cmd_models}[args.command]
+               "models": cmd_models, "validate": cmd_validate}[args.command]
         out = cmd(args)
         if args.json:
             if isinstance(out, dict):
@@ -134,6 +140,8 @@ def main(argv: list[str] | None = None) -> int:
             print_point(out)
         elif args.command == "plan":
             print_plan(out)
+        elif args.command == "validate":
+            print_validate(out)
         else:
             print_rows(out)
         return 0

@@ -7,7 +7,7 @@ import numpy as np
 
 from inference_arithmetic import step
 from inference_arithmetic.core import inputs
-from inference_arithmetic.evidence import published
+from inference_arithmetic.evidence import published, report
 from inference_arithmetic.hardware import gpus
 from inference_arithmetic.model import config, dtypes, kv, params
 from inference_arithmetic.serving import operating, plan, prefill, search
@@ -212,3 +212,7 @@ def cmd_models(args) -> list:
     return [{"model": name, "attention": m.attention, "layers": m.n_layers, "source": m.source,
              "params_total": params.count_params(m).total} for name, m in config.models().items()]
 
+
+def cmd_validate(args) -> dict:
+    return {"kind": "model predictions against published measurements by other teams (the validation set: "
+                    "nothing is fitted to it)", **report.report()}

@@ -80,3 +80,18 @@ def print_rows(rows: list) -> None:
 
 
 # ------------------------------------------------------------------ parser
+
+
+def print_validate(d: dict) -> None:
+    s = d["summary"]
+    print(f"{s['n']} of {s['entries']} published measurements predicted: mean absolute error {100 * s['mape']:.0f} %, "
+          f"median {100 * s['median_ape']:.0f} %, mean signed error {100 * s['mean_error']:+.0f} %")
+    for title, key in (("by publisher", "by_publisher"), ("by framework", "by_framework")):
+        print(f"{title}: " + "; ".join(f"{k} {100 * v['mape']:.0f} % (n={v['n']}, bias {100 * v['mean_error']:+.0f} %)"
+                                       for k, v in d[key].items()))
+    print("\t".join(("id", "framework", "gpu", "phase", "measured", "predicted", "error")))
+    for r in d["rows"]:
+        cells = [r["id"], r["framework"], r["gpu"], r["phase"]]
+        cells += ["–" if r[k] is None else f"{r[k]:,.0f}" for k in ("measured", "predicted")]
+        cells.append("–" if r["error"] is None else f"{100 * r['error']:+.0f} %")
+        print("\t".join(cells))

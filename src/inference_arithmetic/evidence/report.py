@@ -1,0 +1,51 @@
+"""The validation report behind ``inference-arithmetic validate``: every entry of the validation set
+predicted with the stated rules, its error, and the errors summarised by publisher and framework.
+
+The numbers are the validation chapter's (one function, :func:`.validation.predict_all`); the
+summary statistics are :func:`.validation.error_stats` (fractions: ``mape`` mean absolute,
+``median_ape`` median absolute, ``mean_error`` signed, > 0 over-predicts).
+"""
+from __future__ import annotations
+
+from inference_arithmetic.evidence import validation
+
+__all__ = ["framework", "report"]
+
+#: how the publications name their serving framework, read into one short name each
+_FRAMEWORK_WORDS = (("dynamo-trt", "trtllm"), ("tensorrt", "trtllm"), ("sglang", "sglang"), ("vllm", "vllm"),
+                    ("internal", "deepseek"))
+
+
+def framework(entry_id: str) -> str:
+    """The serving framework a validation entry was measured with: ``sglang``, ``trtllm``, ``vllm``,
+    ``deepseek`` (DeepSeek's in-house system), ``dynamo`` (NVIDIA Dynamo, engine not stated) or
+    ``not stated``."""
+    text = str(validation.entries()[entry_id].get("framework") or "").lower()
+    for word, name in _FRAMEWORK_WORDS:
+        if word in text:
+            return name
+    return "dynamo" if "dynamo" in text else "not stated"
+
+
+def _groups(preds, key) -> dict:
+    return {g["group"]: {"n": g["n"], "mape": g["mape"], "mean_error": g["mean_error"]}
+            for g in validation.errors_by(preds, key)}
+
+
+def report(preds=None) -> dict:
+    """``summary`` (``entries``, ``n`` predicted, ``mape``, ``median_ape``, ``mean_error``),
+    ``by_publisher`` and ``by_framework`` (name -> ``n``, ``mape``, ``mean_error``) and ``rows`` (one per
+    entry: ``id``, ``publisher``, ``framework``, ``gpu``, ``phase``, ``metric``, ``measured``,
+    ``predicted``, ``bound``, ``error``, ``rules``: the assumptions used, or why it is not predicted)."""
+    preds = validation.predict_all() if preds is None else preds
+    s = validation.summary(preds)
+    rows = [{"id": p.id, "publisher": validation.publisher_group(p), "framework": framework(p.id), "gpu": p.gpu,
+             "phase": p.phase, "metric": p.metric, "measured": p.measured,
+             "predicted": p.predicted if p.expressible else None, "bound": p.bound,
+             "error": p.error if p.expressible else None,
+             "rules": list(p.assumptions) if p.expressible else [f"not predicted: {p.reason}"]} for p in preds]
+    return {"summary": {"entries": len(preds), "n": s["n"], "mape": s["mape"], "median_ape": s["median_ape"],
+                        "mean_error": s["mean_error"]},
+            "by_publisher": _groups(preds, validation.publisher_group),
+            "by_framework": _groups(preds, lambda p: framework(p.id)),
+            "rows": rows}
