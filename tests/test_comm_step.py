@@ -136,10 +136,23 @@ def test_overhead_adds_directly():
         assert slow["t_step"] == pytest.approx(base["t_step"] + 0.01)
 
 
-def test_step_model_refuses_dense_models():
+def test_step_model_names_what_it_cannot_express():
     g = gpus.gpu("H100")
-    with pytest.raises(InputError, match="MLA mixture-of-experts"):
+    with pytest.raises(InputError, match="GQA attention is not supported yet"):
         step.unit(config.model("llama-3.1-70b"), g, step.Layout(ep=8))
+    assert step.unsupported(config.model("deepseek-v3")) is None
+
+
+def test_serve_and_plan_say_what_is_missing_not_that_nothing_fits(capsys):
+    """Issue 22: `serve` on a GQA model named a prefill layout that does not fit; it names the gap."""
+    from inference_arithmetic import cli
+    for argv in (["serve", "--model", "qwen3-30b-a3b", "--gpu", "H200", "--mode", "disagg", "--isl", "2000",
+                  "--osl", "500", "--per-user", "20"],
+                 ["plan", "--model", "mixtral-8x7b", "--tokens-per-day", "1e9", "--isl", "2000", "--osl", "500",
+                  "--per-user", "20"]):
+        assert cli.main(argv) == 2
+        err = capsys.readouterr().err
+        assert "not supported yet" in err and "fit" not in err
 
 
 # ----------------------------------------------------------------------------- capacity

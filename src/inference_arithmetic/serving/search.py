@@ -129,6 +129,9 @@ def candidates(m: Model, g: GPU, svc: Service, space: Space | None = None) -> tu
     """The candidates of ``g`` by mode (:data:`MODES`) and the fastest prefill TTFT any unit
     reaches (s; ``inf`` when none fits), the same search for ``serve`` and the planner."""
     space = space or Space()
+    why = step.unsupported(m)
+    if why:                      # say what is missing, not that nothing fits
+        raise InputError(why)
     units = decode_units(m, g, space)
     pre = prefill_table(m, g, svc, space)
     ttft_floor = min((x[4] for k, x in pre.items() if k[0] in space.prefill_ep), default=np.inf)

@@ -16,4 +16,4 @@ from inference_arithmetic.step.memory import (batch_fit, fits, free_bytes, hbm_f
                                               weights_resident)
 from inference_arithmetic.step.operations import *  # noqa: F401,F403  (the step formulas and their symbols)
 from inference_arithmetic.step.operations import KERNELS, kernels_per_step  # noqa: F401
-from inference_arithmetic.step.unit import PHASES, Unit, fitted, unit, users_that_fit  # noqa: F401
+from inference_arithmetic.step.unit import PHASES, Unit, fitted, unit, unsupported, users_that_fit  # noqa: F401

@@ -25,7 +25,7 @@ from inference_arithmetic.step.memory import max_batch, weights_resident
 from inference_arithmetic.step.operations import (a2a_bytes_ll, attn_flop_mla, attn_flop_mla_prefill, imbalance_unbalanced,
                                              kernels_per_step, mtp_tokens, remote_share)
 
-__all__ = ["Unit", "unit", "PHASES", "Phase", "fitted", "users_that_fit"]
+__all__ = ["Unit", "unit", "PHASES", "Phase", "fitted", "users_that_fit", "unsupported"]
 
 
 @dataclass(frozen=True)
@@ -72,10 +72,20 @@ def fitted(name: str) -> float:
     return float(read_yaml("fitted.yaml")[name]["value"])
 
 
+def unsupported(model: Model) -> str | None:
+    """Why the step model cannot express ``model`` yet (one line naming what is missing), or ``None``."""
+    if model.attention != "mla":
+        return (f"{model.name}: the step model covers MLA attention (DeepSeek-V2/V3 shape) only; "
+                f"{model.attention.upper()} attention is not supported yet (use 'sol' and 'model' for its bounds)")
+    if not model.is_moe:
+        return f"{model.name}: the step model covers mixture-of-experts models only; dense FFNs are not supported yet"
+    return None
+
+
 def _kv_bytes(model: Model, dtype: str) -> float:
-    if model.attention != "mla" or not model.is_moe:
-        raise InputError(f"{model.name}: the step model covers MLA mixture-of-experts models (DeepSeek-V2/V3 "
-                         f"shape); use 'sol' and 'model' for other models")
+    why = unsupported(model)
+    if why:
+        raise InputError(why)
     return float(kv.kv_per_token_mla.fast(n_layers=model.n_layers, d_c=model.d_c, d_r=model.d_r,
                                           b_kv=BYTES[dtype]))
 
