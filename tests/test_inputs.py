@@ -107,7 +107,7 @@ def test_huge_grids_are_refused(capsys):
 
 def test_two_ranges_form_a_full_aligned_grid(capsys):
     argv = ["sol", "--model", "deepseek-v3", "--gpu", "H800", "--context", "1000:3000:1000", "--batch", "1:2",
-            "--ep", "8"]
+            "--ep", "16"]
     code, out, _ = run(argv, capsys)
     assert code == 0
     lines = out.strip().splitlines()
@@ -119,7 +119,10 @@ def test_two_ranges_form_a_full_aligned_grid(capsys):
     arrays = {k: len(v) for k, v in d.items() if isinstance(v, list)}
     assert set(arrays.values()) == {6}, arrays
     assert sorted(zip(d["batch"], d["context"])) == [(b, c) for b in (1, 2) for c in (1000, 2000, 3000)]
-    assert d["weights_fit"] is False and d["kv_room_bytes"] == 0  # EP8 FP8 V3 does not fit an H800
+    assert d["weights_fit"] is True and all(d["fits"])
+    # EP8 FP8 V3 does not fit an H800: refused (issue 26), with the smallest EP whose weights fit
+    code, out, err = run(argv[:-1] + ["8"], capsys)
+    assert code == 2 and not out and "does not fit (HBM)" in err and "smallest EP whose weights fit: 13" in err
 
 
 @settings(max_examples=300, deadline=None, derandomize=True)

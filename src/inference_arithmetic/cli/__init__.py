@@ -8,23 +8,23 @@ one line on stderr and exit status 2; nothing typed by the user is evaluated as 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 from functools import lru_cache
-import json
 import sys
 
 from inference_arithmetic import step
 from inference_arithmetic.core.errors import Error
-from inference_arithmetic.core.rounding import stable_data
 from inference_arithmetic.model import kv
 from inference_arithmetic.serving import prefill
-from inference_arithmetic.cli.args import (SOL_WEIGHT_DTYPES, Parser, acceptance, count, count_small, fraction, parse_range,
+from inference_arithmetic.cli.args import (MAX_POINTS, SOL_WEIGHT_DTYPES, Parser, acceptance, count, count_small, fraction, parse_range,
                                            positive_int, probability, rate,
                                            rate_big)
 from inference_arithmetic.cli.commands import (cmd_decode, cmd_figures, cmd_gpus, cmd_model, cmd_models, cmd_plan,
                                                cmd_prefill, cmd_serve,
                                                cmd_sol, cmd_validate)
-from inference_arithmetic.cli.output import (jsonable, print_model, print_plan, print_point, print_rows, print_sol,
-                                             print_validate)
+from inference_arithmetic.cli.output import (dumps, print_model, print_plan, print_point, print_rows, print_sol,
+                                             print_validate, write_safely)
 
 __all__ = ["main", "parse_range", "build_parser"]
 
@@ -41,13 +41,14 @@ def build_parser() -> argparse.ArgumentParser:
     ps = sub.add_parser("sol", help="speed of light and step-time breakdown")
     ps.add_argument("--model", required=True, help="config.json path or shipped model name")
     ps.add_argument("--gpu", required=True, help="GPU name (see 'gpus')")
-    ps.add_argument("--context", required=True, help="tokens of context: N or start:stop[:step]")
+    cap = f"at most {MAX_POINTS:,} points in all, about a second"
+    ps.add_argument("--context", required=True, help=f"tokens of context: N or start:stop[:step] ({cap})")
     ps.add_argument("--kv-dtype", default="bf16", choices=list(kv.CACHE_DTYPES))
     ps.add_argument("--mtp-accept", type=probability, default=0.0,
-                    help="acceptance probability of one MTP draft token (0: no MTP)")
+                    help="acceptance probability of one MTP draft token (0: no MTP; needs a model with an MTP module)")
     ps.add_argument("--ep", type=positive_int, help="GPUs in the expert-parallel group")
     ps.add_argument("--redundant", type=count, default=0, help="redundant routed experts in the group")
-    ps.add_argument("--batch", help="users per GPU: B or start:stop[:step]")
+    ps.add_argument("--batch", help=f"users per GPU: B or start:stop[:step] (with --context: {cap})")
     ps.add_argument("--weight-dtype", default="fp8", choices=list(SOL_WEIGHT_DTYPES))
     def layout_flags(sp_, phase):
         sp_.add_argument("--model", required=True, help="config.json path or shipped model name")
@@ -64,7 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
         sp_.add_argument("--attn-dtype", choices=list(step.ATTN_DTYPES), default="bf16")
         if phase == "decode":
             sp_.add_argument("--kv-dtype", choices=list(step.KV_DTYPES), default="bf16")
-            sp_.add_argument("--mtp", type=count_small, default=0, help="MTP draft tokens per step")
+            sp_.add_argument("--mtp", type=count_small, default=0,
+                             help="MTP draft tokens per step (a model with an MTP module only)")
             sp_.add_argument("--accept", type=acceptance, default=None,
                              help="acceptance of each draft token (default: cited, 0.875)")
 
@@ -121,36 +123,49 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: list[str] | None = None) -> int:
+def _run(argv) -> int:
+    """Parse, run and print to ``sys.stdout`` (a buffer: :func:`main` writes it out safely)."""
     try:
         args = build_parser().parse_args(argv)
-        cmd = {"model": cmd_model, "sol": cmd_sol, "decode": cmd_decode, "prefill": cmd_prefill,
-               "serve": cmd_serve, "plan": cmd_plan, "figures": cmd_figures, "gpus": cmd_gpus,
-               "models": cmd_models, "validate": cmd_validate}[args.command]
-        out = cmd(args)
-        if args.json:
-            if isinstance(out, dict):
-                out = {k: jsonable(v) for k, v in out.items()}
-            print(json.dumps(stable_data(out), indent=2, default=jsonable))
-        elif args.command == "model":
-            print_model(out)
-        elif args.command == "sol":
-            print_sol(out)
-        elif args.command in ("decode", "prefill", "serve"):
-            print_point(out)
-        elif args.command == "plan":
-            print_plan(out)
-        elif args.command == "validate":
-            print_validate(out)
-        else:
-            print_rows(out)
-        return 0
-    except Error as e:
-        msg = " ".join(str(e).split())
-        print(f"inference-arithmetic: error: {msg}", file=sys.stderr)
-        return 2
     except SystemExit as e:  # --help
         return int(e.code or 0)
+    cmd = {"model": cmd_model, "sol": cmd_sol, "decode": cmd_decode, "prefill": cmd_prefill,
+           "serve": cmd_serve, "plan": cmd_plan, "figures": cmd_figures, "gpus": cmd_gpus,
+           "models": cmd_models, "validate": cmd_validate}[args.command]
+    out = cmd(args)
+    if args.json:
+        print(dumps(out))
+    elif args.command == "model":
+        print_model(out)
+    elif args.command == "sol":
+        print_sol(out)
+    elif args.command in ("decode", "prefill", "serve"):
+        print_point(out)
+    elif args.command == "plan":
+        print_plan(out)
+    elif args.command == "validate":
+        print_validate(out)
+    else:
+        print_rows(out)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The command line: exit 0 with the answer on stdout, or exit 2 with one line on stderr for any
+    of the library's errors.  Output is written through :func:`.output.write_safely`: characters the
+    stream cannot encode and non-printable ones are escaped, whatever the locale."""
+    buf = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(buf):
+            code = _run(argv)
+    except Error as e:
+        try:
+            write_safely(sys.stderr, f"inference-arithmetic: error: {' '.join(str(e).split())}\n")
+        except BrokenPipeError:
+            pass
+        return 2
+    try:
+        write_safely(sys.stdout, buf.getvalue())
     except BrokenPipeError:
         return 0
-
+    return code

@@ -42,6 +42,9 @@ def cmd_sol(args) -> dict:
     if batch is not None:
         batch, ctx = grid(batch, ctx)  # every combination, aligned in the table and in --json
     S_kv = kv.kv_bytes_per_token(m, args.kv_dtype)
+    n_ep = args.ep or 1
+    # the one check of a layout against its model: whole experts per GPU, MTP only with an MTP module
+    step.check_layout(m, g, step.Layout(ep=n_ep, redundant=args.redundant, mtp=1 if args.mtp_accept > 0 else 0))
     accept = 1.0 + args.mtp_accept
     s_q = 2.0 if args.mtp_accept > 0 else 1.0  # one MTP draft adds a query token per step
     out: dict = {"model": m.name, "gpu": g.key, "kv_dtype": args.kv_dtype, "accepted_per_step": accept,
@@ -57,7 +60,6 @@ def cmd_sol(args) -> dict:
             b_kv=kv.dtype_bytes(args.kv_dtype))
         out["ridge_flop_per_byte"] = bounds.ridge_point(F=g.dense_bf16, BW=g.hbm_bandwidth)
     if args.ep is not None or args.batch is not None:
-        n_ep = args.ep or 1
         wb = dtypes.bytes_per_value(args.weight_dtype)
         W_read = params.weight_bytes_ep(m, n_ep=n_ep, redundant=args.redundant, bytes_per_weight=wb)
         reserve = step.HBM_RESERVE_SHARE * g.hbm_capacity   # the book's one reserve default
@@ -69,9 +71,16 @@ def cmd_sol(args) -> dict:
             W_res, most = u.weights_resident, step.max_batch(u, ctx)
             # the weights a step reads: the experts its tokens choose (expected distinct experts), not all
             W_read = step.weights_read_bytes(u, batch if batch is not None else 1.0)
+            weights_at = lambda eps, red: step.weights_resident.fast(**dict(u.values, N_ep=eps, E_red=red))  # noqa: E731
         else:
             W_res = params.weight_bytes_ep(m, n_ep=n_ep, redundant=args.redundant, bytes_per_weight=wb, resident=True)
             most = np.maximum(bounds.max_batch(HBM=g.hbm_capacity, W_res=W_res, reserve=reserve, ctx=ctx, S_kv=S_kv), 0)
+            weights_at = lambda eps, red: params.weight_bytes_ep_grid(m, eps, red, wb)  # noqa: E731
+        if step.weights_room_error(m.name, g, W_res):   # the weights alone exceed HBM: no answer to give
+            ep = step.smallest_ep(m, g, weights_at, least=n_ep)
+            raise UsageError(step.weights_room_error(
+                m.name, g, W_res, f" EP{n_ep} at {args.weight_dtype}",
+                f"the smallest EP whose weights fit: {ep}" if ep else f"no EP up to {step.MAX_EP} holds them"))
         room = bounds.kv_capacity(HBM=g.hbm_capacity, W_res=W_res, reserve=reserve)
         out.update(ep=n_ep, weight_dtype=args.weight_dtype, weight_bytes_read_per_step=W_read,
                    weight_bytes_resident=W_res, hbm_reserve_bytes=reserve, weights_fit=bool(room > 0),

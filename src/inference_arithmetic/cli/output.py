@@ -1,10 +1,12 @@
-"""Printing results as text (tables and lines) and as JSON-ready values."""
+"""Printing results as text (tables and lines) and as JSON, and writing them safely to a stream."""
 from __future__ import annotations
 
+import json
 
 import numpy as np
 
-
+from inference_arithmetic.core.inputs import printable
+from inference_arithmetic.core.rounding import stable_data
 
 
 def print_model(d: dict) -> None:
@@ -46,6 +48,43 @@ def jsonable(x):
     return x
 
 
+def dumps(out) -> str:
+    """A command's result as JSON text (``indent=2``): every float rounded by
+    :func:`.rounding.stable`, a one-element array as its number, ASCII only (``ensure_ascii``).
+    Arrays are rounded in one pass and encoded by the C encoder, laid out as ``indent=2`` lays
+    them out (one element a line), so a large grid costs no Python call per element."""
+    if not isinstance(out, dict):
+        return json.dumps(stable_data(out), indent=2, default=jsonable)
+    if not out:
+        return "{}"
+    items = []
+    for k, v in out.items():
+        if isinstance(v, np.ndarray) and v.size == 1:
+            v = v.reshape(-1)[0].item()
+        if isinstance(v, np.ndarray) and v.ndim == 1 and v.dtype.kind in "fbiu":
+            text = json.dumps(stable_data(v))       # flat numbers: ", " never occurs inside one
+            text = "[\n    " + text[1:-1].replace(", ", ",\n    ") + "\n  ]" if v.size else "[]"
+        else:
+            text = json.dumps(stable_data(v), indent=2, default=jsonable).replace("\n", "\n  ")
+        items.append(f"  {json.dumps(k)}: {text}")
+    return "{\n" + ",\n".join(items) + "\n}"
+
+
+def write_safely(stream, text: str) -> None:
+    """Write ``text`` to ``stream`` whatever its encoding: non-printable characters escaped
+    (:func:`.inputs.printable`), characters the stream cannot encode written as backslash escapes
+    (a strict ASCII stdout, a name with an undecodable byte under a UTF-8 locale)."""
+    text = printable(text)
+    enc = getattr(stream, "encoding", None) or "utf-8"
+    if not text.isascii():
+        try:
+            text = text.encode(enc, "backslashreplace").decode(enc, "replace")
+        except LookupError:
+            text = text.encode("ascii", "backslashreplace").decode("ascii")
+    stream.write(text)
+    stream.flush()
+
+
 def print_sol(d: dict) -> None:
     cols = [k for k, v in d.items() if isinstance(v, np.ndarray) and v.size > 1]
     scalars = {k: v for k, v in d.items() if k not in cols}
@@ -53,10 +92,11 @@ def print_sol(d: dict) -> None:
         v = jsonable(v)
         print(f"{k:34s} {v:,.6g}" if isinstance(v, (int, float)) and not isinstance(v, bool) else f"{k:34s} {v}")
     if cols:
-        print("\t".join(cols))
         n = max(d[c].size for c in cols)
-        for i in range(n):
-            print("\t".join(f"{float(d[c][i]):.6g}" for c in cols))
+        table = [np.broadcast_to(np.asarray(d[c], dtype=float).ravel(), (n,)).tolist() for c in cols]
+        row = "\t".join(["%.6g"] * len(cols))
+        print("\t".join(cols))
+        print("\n".join(row % r for r in zip(*table)))
 
 
 def print_point(d: dict, indent: str = "") -> None:
@@ -77,9 +117,6 @@ def print_rows(rows: list) -> None:
     for r in rows:
         print("\t".join(f"{v:,.6g}" if isinstance(v, float) else
                         (", ".join(v) if isinstance(v, list) else str(v)) for v in r.values()))
-
-
-# ------------------------------------------------------------------ parser
 
 
 def print_validate(d: dict) -> None:

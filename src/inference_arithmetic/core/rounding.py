@@ -23,8 +23,14 @@ SIGNIFICANT_DIGITS = 8
 def stable(value, digits: int = SIGNIFICANT_DIGITS):
     """``value`` (a number or an array) rounded to ``digits`` significant digits, as float(s)."""
     if isinstance(value, np.ndarray):
-        return np.array([float(f"{float(x):.{digits}g}") for x in value.ravel()]).reshape(value.shape)
+        return np.array(_rounded_list(value, digits), dtype=float).reshape(value.shape)
     return float(f"{float(value):.{digits}g}")
+
+
+def _rounded_list(value: np.ndarray, digits: int) -> list:
+    """The elements of ``value`` (flattened), each rounded by :func:`stable`, as Python floats."""
+    fmt = f".{digits}g"
+    return [float(format(x, fmt)) for x in np.asarray(value, dtype=float).ravel().tolist()]
 
 
 def stable_data(data: Any, digits: int = SIGNIFICANT_DIGITS) -> Any:
@@ -37,6 +43,9 @@ def stable_data(data: Any, digits: int = SIGNIFICANT_DIGITS) -> Any:
     if isinstance(data, np.integer):
         return int(data)
     if isinstance(data, np.ndarray):
+        if data.dtype.kind == "f" and data.ndim:   # one pass over the numbers, not one call per element
+            return np.array(_rounded_list(data, digits), dtype=object).reshape(data.shape).tolist() \
+                if data.ndim > 1 else _rounded_list(data, digits)
         return stable_data(data.tolist(), digits)
     if isinstance(data, dict):
         return {k: stable_data(v, digits) for k, v in data.items()}

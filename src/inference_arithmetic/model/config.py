@@ -12,7 +12,8 @@ from typing import Mapping
 
 from inference_arithmetic.core.cited import DATA, unknown
 from inference_arithmetic.core.errors import CatalogError
-from inference_arithmetic.core.inputs import config_bool, config_int, config_source, config_str, read_json_file, short
+from inference_arithmetic.core.inputs import (config_bool, config_int, config_source, config_str, read_json_file,
+                                              safe_name, short)
 
 __all__ = ["Model", "parse_config", "read_config", "models", "model"]
 
@@ -104,7 +105,7 @@ def parse_config(cfg: Mapping, name: str = "model") -> Model:
     booleans, strings) before use, and the fields are checked against each other (top-k
     within the experts, KV heads dividing the heads, a head dimension of at least 1).
     """
-    where = short(name, 80) if not isinstance(name, str) or len(name) > 80 else name
+    where = safe_name(name)          # escaped and cut: a file's name is shown, never interpreted
     if not isinstance(cfg, Mapping):
         raise CatalogError(f"{where}: a config.json must hold a JSON object")
     I = lambda key, **kw: config_int(cfg, key, where, **kw)  # noqa: E731
@@ -118,7 +119,7 @@ def parse_config(cfg: Mapping, name: str = "model") -> Model:
         raise CatalogError(f"{where}: incomplete config, missing {', '.join(missing)}")
     h, n_layers, n_heads, vocab = (I("hidden_size"), I("num_hidden_layers"),
                                    I("num_attention_heads"), I("vocab_size"))
-    common = dict(name=name if isinstance(name, str) else where, h=h, n_layers=n_layers,
+    common = dict(name=where, h=h, n_layers=n_layers,
                   n_heads=n_heads, vocab=vocab, tie_embeddings=tie, source=source)
     if is_mla:
         missing = [k for k in ("kv_lora_rank", "qk_rope_head_dim", "qk_nope_head_dim", "v_head_dim",

@@ -15,7 +15,7 @@ from inference_arithmetic.core.symbols import S
 
 __all__ = ["attn_params_mla", "attn_params_mla_fullq", "attn_params_gqa", "expert_params",
            "params_total", "params_active", "params_mtp", "weights_read_ep", "weights_resident_ep",
-           "ParamCount", "count_params", "weight_bytes_ep", "replicated_params",
+           "ParamCount", "count_params", "weight_bytes_ep", "weight_bytes_ep_grid", "replicated_params",
            "replicated_param_count", "routed_expert_params", "shared_expert_params", "expert_param_count",
            "routed_per_gpu"]
 
@@ -131,6 +131,14 @@ def weight_bytes_ep(model: Model, n_ep: int, redundant: int = 0, bytes_per_weigh
     subs = _model_subs(model)
     subs.update({S.N_ep: n_ep, S.E_red: redundant, S.b_w: bytes_per_weight})
     return float(f.expr.subs(subs))
+
+
+def weight_bytes_ep_grid(model: Model, n_ep, redundant, bytes_per_weight: float = 1.0, resident: bool = True):
+    """:func:`weight_bytes_ep` for arrays of EP sizes and redundant experts at once (bytes per GPU;
+    the numeric path, for searching a layout that fits)."""
+    f = weights_resident_ep if resident else weights_read_ep
+    values = {k.name: float(v) for k, v in _model_subs(model).items()}
+    return f.fast(**values, N_ep=n_ep, E_red=redundant, b_w=bytes_per_weight)
 
 
 def expert_param_count(model: Model, include_shared: bool = True) -> float:

@@ -36,12 +36,9 @@ def _pick(out: dict, i: int) -> dict:
 
 def at_batch(u: Unit, ctx: float, batch: float) -> dict:
     """The operating point at ``batch`` requests per attention instance (must fit)."""
-    if not step.fits(u, batch, ctx):
-        mem = step.memory(u, batch, ctx)
-        raise InputError(f"{batch:g} requests of {ctx:g} tokens do not fit: {mem['weights'] / 1e9:.1f} GB weights + "
-                         f"{float(mem['kv']) / 1e9:.1f} GB KV + {float(mem['buffers']) / 1e9:.1f} GB buffers + "
-                         f"{mem['reserve'] / 1e9:.1f} GB reserve > {u.gpu.hbm_capacity / 1e9:.0f} GB HBM "
-                         f"(at most {step.max_batch(u, ctx)} fit)")
+    why = step.hbm_error(u, batch, ctx)
+    if why:
+        raise InputError(why)
     out = step.terms(u, float(batch), ctx)
     out["batch"] = float(batch)
     return out
@@ -69,7 +66,4 @@ def at_per_user(u: Unit, ctx: float, per_user: float) -> dict:
 
 
 def _no_fit(u: Unit, ctx: float) -> str:
-    mem = step.memory(u, 1.0, ctx)
-    return (f"the layout does not fit: {mem['weights'] / 1e9:.1f} GB of weights per GPU and "
-            f"{u.gpu.hbm_capacity * step.HBM_RESERVE_SHARE / 1e9:.1f} GB reserve leave no room for one "
-            f"{ctx:g}-token request in {u.gpu.hbm_capacity / 1e9:.0f} GB")
+    return step.hbm_error(u, 1.0, ctx) or f"not one {ctx:g}-token request fits"

@@ -21,7 +21,7 @@ from inference_arithmetic.model.config import Model
 from inference_arithmetic.core.errors import InputError
 from inference_arithmetic.core.formula import formula
 from inference_arithmetic.core.inputs import number
-from inference_arithmetic.step import Layout, Unit, memory, terms, unit
+from inference_arithmetic.step import Layout, Unit, hbm_error, max_batch, terms, unit
 from inference_arithmetic.core.symbols import register
 
 __all__ = ["PREFILL_CHUNK_TOKENS", "GPUS_PER_NODE", "UTILISATION", "prefill_context", "ttft_md1", "prefill_unit", "prefill", "fit_error",
@@ -82,14 +82,14 @@ def prefill(u: Unit, isl_tokens, cached: float = 0.0, chunk: float = PREFILL_CHU
 
 def fit_error(u: Unit, out: dict, isl_tokens) -> str | None:
     """Why one prefill step of :func:`prefill`'s result ``out`` does not fit in HBM (the weights and
-    the KV caches of the step's whole prompts next to the runtime reserve), or ``None`` if it fits."""
+    the KV caches of the step's whole prompts next to the runtime reserve: the one memory rule,
+    :func:`.step.hbm_error`), with the largest chunk that fits, or ``None`` if it fits."""
     L = np.asarray(isl_tokens, dtype=float)
-    mem = memory(u, out["batch"], L)
-    bad = np.asarray(mem["free"]) < 0
-    if not bad.any():
+    why = hbm_error(u, out["batch"], L, what="prompts")
+    if why is None:
         return None
-    kv = float(np.max(np.asarray(mem["kv"], dtype=float)))
-    room = u.gpu.hbm_capacity - mem["reserve"]
-    return (f"{u.model.name} prefill on {u.gpu.key} EP{u.layout.ep} does not fit: {mem['weights'] / 1e9:,.1f} GB of "
-            f"weights and {kv / 1e9:,.1f} GB of prompt KV per GPU exceed the {room / 1e9:,.1f} GB left after the "
-            f"runtime reserve; use a larger --ep, shorter prompts or a smaller --chunk")
+    most = int(np.min(max_batch(u, float(np.max(L)))))
+    if most >= 1:
+        chunk = most * float(np.min(out["new_tokens"])) / u.layout.attn_tp
+        why += f" per prefill step: a chunk of at most {chunk:,.0f} new tokens per GPU fits"
+    return f"prefill: {why}"

@@ -54,8 +54,10 @@ def _unit_sizes(g: GPU, sizes) -> list[int]:
     return [ep for ep in sizes if not (ep % 8 and ep % g.nvlink_domain)]
 
 
-def decode_units(m: Model, g: GPU, space: Space) -> list[step.Unit]:
-    """Every decode unit of ``space`` that can be built for ``m`` on ``g``."""
+def decode_units(m: Model, g: GPU, space: Space, refused: list | None = None) -> list[step.Unit]:
+    """Every decode unit of ``space`` that can be built for ``m`` on ``g`` (:func:`.step.unit` applies
+    the one feasibility check, :mod:`.step.feasibility`); the reason each other layout is refused is
+    appended to ``refused`` when given."""
     units = []
     for ep in _unit_sizes(g, space.decode_ep):
         for attn_tp in space.attn_tp:
@@ -67,8 +69,9 @@ def decode_units(m: Model, g: GPU, space: Space) -> list[step.Unit]:
                                 L = step.layout_for(m, g, ep, attn_tp=attn_tp, mtp=mtp, redundant=space.redundant,
                                                     precision=Precision(moe=moe, attn=attn, kv=kv))
                                 units.append(step.unit(m, g, L))
-                            except InputError:
-                                continue
+                            except InputError as e:
+                                if refused is not None:
+                                    refused.append(str(e))
     return units
 
 
@@ -181,6 +184,10 @@ def best(m: Model, g: GPU, svc: Service, mode: str, space: Space | None = None) 
         raise InputError(f"mode must be agg or disagg, got {str(mode)[:40]!r}")
     found, ttft_floor = candidates(m, g, svc, space)
     if mode not in found:
+        refused: list = []
+        if not decode_units(m, g, space or Space(), refused):
+            why = f": {refused[0]}" if refused else ""
+            raise InputError(f"no {mode} layout of {m.name} can be built on {g.key}{why}")
         raise InputError(f"no {mode} layout of {m.name} fits on {g.key}")
     c = found[mode]
     ok = c.meets(svc.per_user)

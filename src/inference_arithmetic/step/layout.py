@@ -17,7 +17,7 @@ from inference_arithmetic.model.config import Model
 from inference_arithmetic.model.dtypes import ATTN_DTYPES, KV_DTYPES, MOE_DTYPES, choose
 
 __all__ = ["Precision", "Layout", "layout_for", "default_redundant", "default_micro_batches", "wide_ep_layout",
-           "HBM_RESERVE_SHARE", "LINK_LATENCY_SCALE_OUT_S"]
+           "HBM_RESERVE_SHARE", "LINK_LATENCY_SCALE_OUT_S", "divisors", "nearest"]
 
 #: Share of each GPU's HBM kept for activations, CUDA graphs, workspace and fragmentation:
 #: vLLM's default gpu_memory_utilization of 0.9 (one default for the whole book and the CLI).
@@ -91,16 +91,28 @@ class Layout:
         object.__setattr__(self, "overhead_s", number(self.overhead_s, "overhead_s", most=10.0))
         if self.kappa is not None:
             object.__setattr__(self, "kappa", number(self.kappa, "kappa", least=0.01, most=1.0))
-        if self.ep % self.attn_tp:
-            raise InputError(f"attention TP {self.attn_tp} must divide the unit's {self.ep} GPUs")
-        if self.ep % self.moe_tp:
-            raise InputError(f"MoE TP {self.moe_tp} must divide the unit's {self.ep} GPUs")
+        for what, tp in (("attention TP", self.attn_tp), ("MoE TP", self.moe_tp)):
+            if self.ep % tp:
+                near = " or ".join(str(x) for x in (self.ep // tp * tp, -(-self.ep // tp) * tp) if x)
+                raise InputError(f"{what} {tp} must divide the unit's {self.ep} GPUs; nearest valid: EP {near} "
+                                 f"(multiples of {tp}), or {what} {nearest(divisors(self.ep), tp)}")
         if not isinstance(self.precision, Precision):
             raise InputError("precision must be a Precision")
 
     @property
     def moe_ep(self) -> int:
         return self.ep // self.moe_tp
+
+
+def divisors(n: int) -> list[int]:
+    """The divisors of ``n`` >= 1, ascending."""
+    small = [d for d in range(1, int(n ** 0.5) + 1) if n % d == 0]
+    return sorted(set(small + [n // d for d in small]))
+
+
+def nearest(valid, x: int) -> int:
+    """The value of ``valid`` (non-empty integers) closest to ``x``; the smaller one on a tie."""
+    return min(valid, key=lambda v: (abs(v - x), v))
 
 
 def default_redundant(model: Model, moe_ep: int) -> int:

@@ -20,6 +20,7 @@ from inference_arithmetic.model import kv, params
 from inference_arithmetic.model.config import Model
 from inference_arithmetic.model.dtypes import BYTES, FLOP_DTYPE, MOE_DTYPES
 from inference_arithmetic.step import bounds, comm
+from inference_arithmetic.step.feasibility import check_layout
 from inference_arithmetic.step.layout import LINK_LATENCY_SCALE_OUT_S, Layout
 from inference_arithmetic.step.memory import max_batch, weights_resident
 from inference_arithmetic.step.operations import (a2a_bytes_ll, attn_flop_mla, attn_flop_mla_prefill, imbalance_unbalanced,
@@ -138,14 +139,14 @@ def unit(model: Model, gpu: GPU, layout: Layout, phase: str = "decode") -> Unit:
     ``phase`` is ``"decode"`` (absorbed MLA reading the KV cache, masked grouped GEMMs,
     DeepEP low-latency all-to-all, no SMs lost to it) or ``"prefill"`` (MLA in its prefill
     form, contiguous grouped GEMMs, node-deduplicated normal all-to-all that takes SMs):
-    :data:`PHASES`.  Units are cached: the same (model, GPU, layout, phase) is built once.
+    :data:`PHASES`.  A layout that cannot be built (:func:`.feasibility.layout_error`) raises
+    :class:`InputError`.  Units are cached: the same (model, GPU, layout, phase) is built once.
     """
     if phase not in PHASES:
         raise InputError(f"phase must be decode or prefill, got {str(phase)[:40]!r}")
     ph, p = PHASES[phase], layout.precision
     S_kv = _kv_bytes(model, p.kv)
-    if layout.redundant and layout.moe_ep == 1:
-        raise InputError("redundant experts need more than one expert-parallel rank")
+    check_layout(model, gpu, layout, phase)   # the one place: heads, whole experts, expert slices, MTP
     eff = efficiencies()  # the transfer rule: the same fractions of peak on every GPU
     p_at, p_ds, p_hd, p_e = _param_split(model)
     fl = {d: gpu.flops(FLOP_DTYPE[d]) if FLOP_DTYPE[d] != "fp4" or gpu.dense_fp4 is not None else None
