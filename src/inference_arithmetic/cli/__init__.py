@@ -49,7 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
     ps.add_argument("--ep", type=positive_int, help="GPUs in the expert-parallel group")
     ps.add_argument("--redundant", type=count, default=0, help="redundant routed experts in the group")
     ps.add_argument("--batch", help=f"users per GPU: B or start:stop[:step] (with --context: {cap})")
-    ps.add_argument("--weight-dtype", default="fp8", choices=list(SOL_WEIGHT_DTYPES))
+    ps.add_argument("--weight-dtype", default=None, choices=list(SOL_WEIGHT_DTYPES),
+                    help="bytes per weight (default: the config's quantization_config, else fp8)")
     def layout_flags(sp_, phase):
         sp_.add_argument("--model", required=True, help="config.json path or shipped model name")
         sp_.add_argument("--gpu", required=True, help="GPU name (see 'gpus')")

@@ -47,24 +47,33 @@ def cmd_sol(args) -> dict:
     step.check_layout(m, g, step.Layout(ep=n_ep, redundant=args.redundant, mtp=1 if args.mtp_accept > 0 else 0))
     accept = 1.0 + args.mtp_accept
     s_q = 2.0 if args.mtp_accept > 0 else 1.0  # one MTP draft adds a query token per step
-    out: dict = {"model": m.name, "gpu": g.key, "kv_dtype": args.kv_dtype, "accepted_per_step": accept,
-                 "kv_bytes_per_token": S_kv, "context": ctx,
-                 "kv_bytes_per_user": kv.kv_per_user(ctx=ctx, S_kv=S_kv),
-                 "sol_tokens_per_s": bounds.sol_rate(accept=accept, BW=g.hbm_bandwidth, ctx=ctx, S_kv=S_kv)}
-    if m.attention == "mla":
+    # the context a request's cache holds and a step reads, in whole-cache tokens: fewer than ctx with
+    # sliding windows (held and read) or sparse attention (read)
+    held, read = kv.effective_context(m, ctx, args.kv_dtype, read=False), kv.effective_context(m, ctx, args.kv_dtype)
+    out: dict = {"model": m.name, "gpu": g.key, "attention_family": m.family, "kv_dtype": args.kv_dtype,
+                 "accepted_per_step": accept, "kv_bytes_per_token": S_kv, "context": ctx,
+                 "context_read_per_step": read,
+                 "kv_bytes_per_user": kv.kv_per_user(ctx=held, S_kv=S_kv),
+                 "sol_tokens_per_s": bounds.sol_rate(accept=accept, BW=g.hbm_bandwidth, ctx=read, S_kv=S_kv)}
+    if m.attention == "mla":   # the attention core over the tokens a query attends to (sparse: the top-k)
+        attended = np.minimum(ctx, m.index_topk) if m.index_topk else ctx
         out["mla_compute_bound_tokens_per_s"] = bounds.mla_compute_rate(
-            accept=accept, F=g.dense_bf16, s_q=s_q, n_layers=m.n_layers, ctx=ctx, n_heads=m.n_heads,
+            accept=accept, F=g.dense_bf16, s_q=s_q, n_layers=m.n_layers, ctx=attended, n_heads=m.n_heads,
             flop_mac=bounds.FLOP_PER_MAC, d_c=m.d_c, d_r=m.d_r)
         out["mla_intensity_flop_per_byte"] = bounds.mla_intensity(
             s_q=s_q, n_heads=m.n_heads, flop_mac=bounds.FLOP_PER_MAC, d_c=m.d_c, d_r=m.d_r,
             b_kv=kv.dtype_bytes(args.kv_dtype))
         out["ridge_flop_per_byte"] = bounds.ridge_point(F=g.dense_bf16, BW=g.hbm_bandwidth)
     if args.ep is not None or args.batch is not None:
-        wb = dtypes.bytes_per_value(args.weight_dtype)
-        W_read = params.weight_bytes_ep(m, n_ep=n_ep, redundant=args.redundant, bytes_per_weight=wb)
+        weight_dtype = args.weight_dtype or m.weight_dtype or "fp8"   # the checkpoint's format unless given
+        wb = dtypes.bytes_per_value(weight_dtype)
+        # the weights a step reads: the expected experts its tokens choose (all of them without a batch)
+        W_read = params.weight_bytes_read(m, n_ep, args.redundant, wb, batch) if batch is not None else \
+            params.weight_bytes_ep(m, n_ep=n_ep, redundant=args.redundant, bytes_per_weight=wb)
         reserve = step.HBM_RESERVE_SHARE * g.hbm_capacity   # the book's one reserve default
-        moe = dtypes.ALIASES.get(args.weight_dtype, args.weight_dtype)
-        if m.attention == "mla" and m.is_moe and moe in step.MOE_DTYPES and (moe != "nvfp4" or g.dense_fp4 is not None):
+        moe = dtypes.ALIASES.get(weight_dtype, weight_dtype)
+        if (step.unsupported(m) is None and moe in step.MOE_DTYPES
+                and (moe != "nvfp4" or g.dense_fp4 is not None)):
             # the step model's memory accounting (per-component dtypes, DeepEP buffers): the book's one count
             u = step.unit(m, g, step.layout_for(m, g, n_ep, redundant=args.redundant, mtp=1 if args.mtp_accept else 0,
                                                 precision=step.Precision(moe=moe, kv=args.kv_dtype)))
@@ -74,22 +83,22 @@ def cmd_sol(args) -> dict:
             weights_at = lambda eps, red: step.weights_resident.fast(**dict(u.values, N_ep=eps, E_red=red))  # noqa: E731
         else:
             W_res = params.weight_bytes_ep(m, n_ep=n_ep, redundant=args.redundant, bytes_per_weight=wb, resident=True)
-            most = np.maximum(bounds.max_batch(HBM=g.hbm_capacity, W_res=W_res, reserve=reserve, ctx=ctx, S_kv=S_kv), 0)
+            most = np.maximum(bounds.max_batch(HBM=g.hbm_capacity, W_res=W_res, reserve=reserve, ctx=held, S_kv=S_kv), 0)
             weights_at = lambda eps, red: params.weight_bytes_ep_grid(m, eps, red, wb)  # noqa: E731
         if step.weights_room_error(m.name, g, W_res):   # the weights alone exceed HBM: no answer to give
             ep = step.smallest_ep(m, g, weights_at, least=n_ep)
             raise UsageError(step.weights_room_error(
-                m.name, g, W_res, f" EP{n_ep} at {args.weight_dtype}",
+                m.name, g, W_res, f" EP{n_ep} at {weight_dtype}",
                 f"the smallest EP whose weights fit: {ep}" if ep else f"no EP up to {step.MAX_EP} holds them"))
         room = bounds.kv_capacity(HBM=g.hbm_capacity, W_res=W_res, reserve=reserve)
-        out.update(ep=n_ep, weight_dtype=args.weight_dtype, weight_bytes_read_per_step=W_read,
+        out.update(ep=n_ep, weight_dtype=weight_dtype, weight_bytes_read_per_step=W_read,
                    weight_bytes_resident=W_res, hbm_reserve_bytes=reserve, weights_fit=bool(room > 0),
                    kv_room_bytes=max(float(room), 0.0), max_batch=most)
         if batch is not None:
             out["batch"] = batch
             out["fits"] = batch <= np.asarray(out["max_batch"])
             out["bandwidth_bound_tokens_per_s"] = bounds.gpu_rate(accept=accept, batch=batch, BW=g.hbm_bandwidth,
-                                                                  ctx=ctx, S_kv=S_kv, W=W_read)
+                                                                  ctx=read, S_kv=S_kv, W=W_read)
     return out
 
 

@@ -67,6 +67,13 @@ CONFIG_LIMITS: dict[str, tuple[int, int]] = {
     "num_nextn_predict_layers": (0, 64),
     "n_group": (1, 2**16),
     "topk_group": (1, 2**16),
+    "sliding_window": (1, 2**24),
+    "interleave_moe_layer_step": (1, 10_000),
+    "intermediate_size_mlp": (1, 2**22),
+    "sliding_window_pattern": (1, 10_000),
+    "index_topk": (1, 2**24),
+    "index_n_heads": (1, 2**16),
+    "index_head_dim": (1, 2**16),
 }
 
 _MISSING = object()

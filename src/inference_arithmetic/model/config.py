@@ -49,6 +49,12 @@ class Model:
     d_v: int = 0
     n_mtp: int = 0
     route_groups: int = 0  # topk_group: most expert groups (nodes, in DeepSeek's training) a token may use
+    window: int = 0        # sliding-window tokens of the windowed layers (0: every layer sees the whole context)
+    n_window: int = 0      # layers with sliding-window attention (the rest attend to the whole context)
+    index_topk: int = 0    # DeepSeek Sparse Attention: tokens each query attends to (0: dense attention)
+    index_heads: int = 0   # lightning-indexer heads
+    index_dim: int = 0     # lightning-indexer key dimension
+    weight_dtype: str = ""  # the checkpoint's weight format from quantization_config ("": not stated)
     source: str = ""
 
     def __post_init__(self):
@@ -57,7 +63,7 @@ class Model:
         as anything else)."""
         for f in fields(self):
             v = getattr(self, f.name)
-            if f.name in ("name", "attention", "source"):
+            if f.name in ("name", "attention", "source", "weight_dtype"):
                 if not isinstance(v, str):
                     raise CatalogError(f"Model.{f.name} must be a string, got {short(v)}")
             elif f.name == "tie_embeddings":
@@ -76,6 +82,16 @@ class Model:
             raise CatalogError(f"{self.name}: an MLA model needs kv_lora_rank, qk_rope_head_dim, v_head_dim >= 1")
         if self.is_moe and not 1 <= self.top_k <= self.n_experts:
             raise CatalogError(f"{self.name}: top-k must be between 1 and the number of experts")
+        if self.n_window > self.n_layers or (self.n_window > 0) != (self.window > 0):
+            raise CatalogError(f"{self.name}: windowed layers need a window and at most the layers")
+
+    @property
+    def family(self) -> str:
+        """The attention family: ``mla``, ``mla+dsa`` (DeepSeek Sparse Attention), ``gqa`` or
+        ``gqa+window`` (some layers with a sliding window)."""
+        if self.attention == "mla":
+            return "mla+dsa" if self.index_topk else "mla"
+        return "gqa+window" if self.n_window else "gqa"
 
     @property
     def n_moe(self) -> int:
@@ -95,7 +111,75 @@ class Model:
 
 _MLA_TYPES = {"deepseek_v2", "deepseek_v3", "deepseek_v32", "kimi_k2"}
 _GQA_DENSE = {"llama", "mistral", "qwen2", "qwen3", "gemma", "gemma2", "phi3", "olmo2"}
-_GQA_MOE = {"mixtral", "qwen2_moe", "qwen3_moe"}
+_GQA_MOE = {"mixtral", "qwen2_moe", "qwen3_moe", "gpt_oss", "llama4_text"}
+
+
+#: keys under which multimodal repositories keep their language model's config
+_WRAPPERS = ("text_config", "llm_config", "language_config")
+#: features a config can declare that the tool cannot express yet, with what to say
+_NOT_YET = {"compress_ratios": "DeepSeek-V4's compressed sparse attention (compress_ratios)",
+            "linear_attn_config": "linear attention layers (linear_attn_config)"}
+
+
+def _unwrap(cfg: Mapping, where: str) -> Mapping:
+    """The language model's fields: a multimodal config's ``text_config`` (or ``llm_config``,
+    ``language_config``) read as the model, keeping the outer ``_source``."""
+    if cfg.get("hidden_size") is not None:
+        return cfg
+    for key in _WRAPPERS:
+        inner = cfg.get(key)
+        if inner is None:
+            continue
+        if not isinstance(inner, Mapping):
+            raise CatalogError(f"{where}: {key} must be a JSON object, got {short(inner)}")
+        out = dict(inner)
+        for k in ("_source", "tie_word_embeddings", "quantization_config"):
+            if k in cfg and k not in out:
+                out[k] = cfg[k]
+        return out
+    return cfg
+
+
+def _weight_dtype(cfg: Mapping, where: str) -> str:
+    """The checkpoint's weight format from ``quantization_config`` (FP8 block, MXFP4, NVFP4), or ""."""
+    q = cfg.get("quantization_config")
+    if q is None:
+        return ""
+    if not isinstance(q, Mapping):
+        raise CatalogError(f"{where}: quantization_config must be a JSON object, got {short(q)}")
+    method = str(q.get("quant_method") or "").lower()
+    algo = str(q.get("quant_algo") or q.get("quant_type") or "").lower()
+    if method == "mxfp4" or "mxfp4" in algo:
+        return "mxfp4"
+    if "nvfp4" in algo or method == "nvfp4":
+        return "nvfp4"
+    if method == "fp8" or algo == "fp8":
+        return "fp8"
+    return ""
+
+
+def _windows(cfg: Mapping, mtype: str | None, n_layers: int, where: str) -> tuple[int, int]:
+    """(window tokens, windowed layers) from ``layer_types`` (``sliding_attention`` /
+    ``full_attention`` per layer), or ``sliding_window`` with Gemma's ``sliding_window_pattern``
+    (every P-th layer full) or Mistral's all-layer window."""
+    I = lambda key, **kw: config_int(cfg, key, where, **kw)  # noqa: E731
+    types = cfg.get("layer_types")
+    if types is not None:
+        if not isinstance(types, list) or len(types) != n_layers or not all(isinstance(t, str) for t in types):
+            raise CatalogError(f"{where}: layer_types must list one attention type per layer ({n_layers})")
+        unknown = sorted(set(types) - {"sliding_attention", "full_attention"})
+        if unknown:
+            raise CatalogError(f"{where}: not supported yet: layer type {short(unknown[0])}")
+        n_win = sum(t == "sliding_attention" for t in types)
+        return (I("sliding_window"), n_win) if n_win else (0, 0)
+    if cfg.get("sliding_window") is None or not config_bool(cfg, "use_sliding_window", where, True):
+        return 0, 0
+    if cfg.get("sliding_window_pattern") is not None:
+        p = I("sliding_window_pattern")
+        return I("sliding_window"), n_layers - n_layers // p
+    if mtype in ("mistral", "mixtral"):
+        return I("sliding_window"), n_layers
+    return 0, 0
 
 
 def parse_config(cfg: Mapping, name: str = "model") -> Model:
@@ -108,6 +192,10 @@ def parse_config(cfg: Mapping, name: str = "model") -> Model:
     where = safe_name(name)          # escaped and cut: a file's name is shown, never interpreted
     if not isinstance(cfg, Mapping):
         raise CatalogError(f"{where}: a config.json must hold a JSON object")
+    cfg = _unwrap(cfg, where)
+    for key, what in _NOT_YET.items():
+        if key in cfg:
+            raise CatalogError(f"{where}: not supported yet: {what}")
     I = lambda key, **kw: config_int(cfg, key, where, **kw)  # noqa: E731
     mtype = config_str(cfg, "model_type", where)
     source = config_source(cfg, where)
@@ -119,8 +207,8 @@ def parse_config(cfg: Mapping, name: str = "model") -> Model:
         raise CatalogError(f"{where}: incomplete config, missing {', '.join(missing)}")
     h, n_layers, n_heads, vocab = (I("hidden_size"), I("num_hidden_layers"),
                                    I("num_attention_heads"), I("vocab_size"))
-    common = dict(name=where, h=h, n_layers=n_layers,
-                  n_heads=n_heads, vocab=vocab, tie_embeddings=tie, source=source)
+    common = dict(name=where, h=h, n_layers=n_layers, n_heads=n_heads, vocab=vocab, tie_embeddings=tie,
+                  source=source, weight_dtype=_weight_dtype(cfg, where))
     if is_mla:
         missing = [k for k in ("kv_lora_rank", "qk_rope_head_dim", "qk_nope_head_dim", "v_head_dim",
                                "intermediate_size") if cfg.get(k) is None]
@@ -146,7 +234,9 @@ def parse_config(cfg: Mapping, name: str = "model") -> Model:
             d_e=d_e, d_shared=d_e, d_q=I("q_lora_rank", default=0),
             d_c=I("kv_lora_rank"), d_r=I("qk_rope_head_dim"), d_nope=I("qk_nope_head_dim"),
             d_v=I("v_head_dim"), n_mtp=I("num_nextn_predict_layers", default=0),
-            route_groups=route_groups, **common)
+            route_groups=route_groups, index_topk=I("index_topk", default=0, least=0),
+            index_heads=I("index_n_heads", default=0, least=0), index_dim=I("index_head_dim", default=0, least=0),
+            **common)
     if mtype not in _GQA_DENSE | _GQA_MOE and cfg.get("num_key_value_heads") is None:
         what = "no model_type" if mtype is None else f"model_type {short(mtype)}"
         raise CatalogError(f"{where}: {what} and no num_key_value_heads: not a decoder config this reader knows")
@@ -160,14 +250,22 @@ def parse_config(cfg: Mapping, name: str = "model") -> Model:
                            f"give head_dim")
     else:
         d_head = h // n_heads
+    window, n_window = _windows(cfg, mtype, n_layers, where)
+    common.update(window=window, n_window=n_window)
     if mtype == "mixtral" or cfg.get("num_local_experts") is not None:
         missing = [k for k in ("num_local_experts", "num_experts_per_tok", "intermediate_size") if cfg.get(k) is None]
         if missing:
             raise CatalogError(f"{where}: incomplete config, missing {', '.join(missing)}")
         ff = I("intermediate_size")
         n_experts = I("num_local_experts")
-        return Model(attention="gqa", n_dense=0, n_kv_heads=n_kv, d_head=d_head, d_ff=ff,
-                     n_experts=n_experts, top_k=I("num_experts_per_tok", most=n_experts), d_e=ff, **common)
+        # Llama 4: MoE every k-th layer (the others dense, intermediate_size_mlp wide), one shared expert
+        step_k = I("interleave_moe_layer_step", default=1, most=n_layers)
+        n_dense = n_layers - n_layers // step_k
+        shared = 1 if mtype == "llama4_text" else 0
+        return Model(attention="gqa", n_dense=n_dense, n_kv_heads=n_kv, d_head=d_head,
+                     d_ff=I("intermediate_size_mlp", default=ff) if n_dense else ff,
+                     n_experts=n_experts, top_k=I("num_experts_per_tok", most=n_experts), d_e=ff,
+                     n_shared=shared, d_shared=ff if shared else 0, **common)
     if mtype in ("qwen2_moe", "qwen3_moe") or cfg.get("num_experts") is not None:
         missing = [k for k in ("num_experts", "num_experts_per_tok", "moe_intermediate_size") if cfg.get(k) is None]
         if missing:

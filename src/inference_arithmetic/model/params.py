@@ -9,15 +9,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from inference_arithmetic.model.config import Model
 from inference_arithmetic.core.formula import formula
-from inference_arithmetic.core.symbols import S
+from inference_arithmetic.core.symbols import S, register
 
 __all__ = ["attn_params_mla", "attn_params_mla_fullq", "attn_params_gqa", "expert_params",
            "params_total", "params_active", "params_mtp", "weights_read_ep", "weights_resident_ep",
            "ParamCount", "count_params", "weight_bytes_ep", "weight_bytes_ep_grid", "replicated_params",
            "replicated_param_count", "routed_expert_params", "shared_expert_params", "expert_param_count",
-           "routed_per_gpu"]
+           "routed_per_gpu", "expert_hit", "weights_read_batch", "weight_bytes_read"]
 
 attn_params_mla = formula(
     "attn_params_mla",
@@ -90,6 +92,21 @@ weights_read_ep = formula(
     "attention, dense FFN, shared experts, router and head replicated; (E + E_red)/N_EP routed "
     "experts per MoE layer; all local experts touched (large batch); the embedding is a lookup")
 
+n_sel = register("model", "n_sel", r"n_{\mathrm{tok}}", "token", "tokens routed in one step through one MoE layer")
+expert_hit = formula(
+    "expert_hit", 1 - (1 - 1 / S.n_experts) ** (n_sel * S.top_k), "1",
+    "chance that a given expert is chosen by at least one of n_tok tokens, each choosing top-k of the "
+    "experts uniformly: the expected share of experts a step reads")
+
+weights_read_batch = formula(
+    "weights_read_batch",
+    S.b_w * (replicated_params.expr
+             + (S.n_layers - S.n_dense) * (S.n_experts + S.E_red) / S.N_ep * 3 * S.h * S.d_e
+             * expert_hit.expr.subs(n_sel, S.N_ep * S.batch)),
+    "B",
+    "weight bytes one GPU reads per decode step under EP with data-parallel attention and b requests "
+    "per GPU: the replicated weights and the expected local experts the step's tokens chose")
+
 weights_resident_ep = formula(
     "weights_resident_ep",
     weights_read_ep.expr + S.b_w * (S.n_emb - 1) * S.vocab * S.h,
@@ -139,6 +156,16 @@ def weight_bytes_ep_grid(model: Model, n_ep, redundant, bytes_per_weight: float 
     f = weights_resident_ep if resident else weights_read_ep
     values = {k.name: float(v) for k, v in _model_subs(model).items()}
     return f.fast(**values, N_ep=n_ep, E_red=redundant, b_w=bytes_per_weight)
+
+
+def weight_bytes_read(model: Model, n_ep: int, redundant: int, bytes_per_weight: float, batch):
+    """:data:`weights_read_batch`: weight bytes per GPU a decode step with ``batch`` requests per GPU
+    reads (number or array; a dense model reads every weight)."""
+    values = {k.name: float(v) for k, v in _model_subs(model).items()}
+    if not model.is_moe:
+        return weight_bytes_ep(model, n_ep, redundant, bytes_per_weight) + 0 * np.asarray(batch, dtype=float)
+    return weights_read_batch.fast(**values, N_ep=float(n_ep), E_red=float(redundant), b_w=bytes_per_weight,
+                                   batch=np.asarray(batch, dtype=float))
 
 
 def expert_param_count(model: Model, include_shared: bool = True) -> float:

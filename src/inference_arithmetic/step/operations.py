@@ -28,6 +28,7 @@ from inference_arithmetic.core.formula import formula
 from inference_arithmetic.core.printing import name as _print_as
 from inference_arithmetic.core.symbols import S, register
 from inference_arithmetic.model.config import Model
+from inference_arithmetic.model import params
 from inference_arithmetic.step import comm
 
 __all__ = ["T_a", "T_m", "m_mb", "n_dr", "p_acc", "P_at", "P_ds", "P_hd", "P_e", "A_f", "b_aw", "b_dw", "b_mw",
@@ -107,7 +108,7 @@ imbalance_unbalanced = formula(
 
 experts_touched = formula(
     "experts_touched",
-    (S.n_experts + S.E_red) / (S.N_ep / T_m) * (1 - (1 - 1 / S.n_experts) ** (U_tok * S.top_k / m_mb)),
+    (S.n_experts + S.E_red) / (S.N_ep / T_m) * params.expert_hit.expr.subs(params.n_sel, U_tok / m_mb),
     "expert", "local expert slots that at least one of a micro-batch's tokens chose, per MoE layer")
 
 t_attn = formula(

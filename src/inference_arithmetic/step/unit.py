@@ -80,6 +80,9 @@ def unsupported(model: Model) -> str | None:
                 f"{model.attention.upper()} attention is not supported yet (use 'sol' and 'model' for its bounds)")
     if not model.is_moe:
         return f"{model.name}: the step model covers mixture-of-experts models only; dense FFNs are not supported yet"
+    if model.index_topk:
+        return (f"{model.name}: DeepSeek Sparse Attention (index_topk {model.index_topk}) is not in the step model yet "
+                f"(use 'sol' for its bounds)")
     return None
 
 
