@@ -1,8 +1,13 @@
 """Communication volume and the decode step model: limits, invariances and the properties the
 parallelism chapter relies on (bound above prediction, capacity, micro-batches, attention TP)."""
+import dataclasses
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 
+from inference_arithmetic.core import cited
 from inference_arithmetic.hardware import gpus
 from inference_arithmetic.model import config
 from inference_arithmetic.step import comm
@@ -138,23 +143,46 @@ def test_overhead_adds_directly():
 
 def test_step_model_names_what_it_cannot_express():
     g = gpus.gpu("H100")
-    with pytest.raises(InputError, match="GQA attention is not supported yet"):
-        step.unit(config.model("llama-3.1-70b"), g, step.Layout(ep=8))
+    v32 = dataclasses.replace(config.model("deepseek-v3"), name="v32", index_topk=2048, index_heads=64, index_dim=128)
+    with pytest.raises(InputError, match="DeepSeek Sparse Attention"):
+        step.unit(v32, g, step.Layout(ep=8))
     assert step.unsupported(config.model("deepseek-v3")) is None
+    assert step.unsupported(config.model("llama-3.1-70b")) is None      # GQA and dense: covered
 
 
-def test_serve_and_plan_say_what_is_missing_not_that_nothing_fits(capsys):
-    """Issue 22: `serve` on a GQA model named a prefill layout that does not fit; it names the gap."""
+def test_serve_and_plan_say_what_is_missing_not_that_nothing_fits(capsys, tmp_path):
+    """Issue 22: `serve` on a model the step model cannot express named a prefill layout that does not
+    fit; it names the missing feature."""
     from inference_arithmetic import cli
-    for argv in (["serve", "--model", "qwen3-30b-a3b", "--gpu", "H200", "--mode", "disagg", "--isl", "2000",
+    cfg = json.loads((Path(str(cited.DATA)) / "models" / "deepseek-v3.json").read_text())
+    cfg.update(model_type="deepseek_v32", index_topk=2048, index_n_heads=64, index_head_dim=128)
+    cfg.pop("_source", None)
+    path = tmp_path / "v32.json"
+    path.write_text(json.dumps(cfg))
+    for argv in (["serve", "--model", str(path), "--gpu", "H200", "--mode", "disagg", "--isl", "2000",
                   "--osl", "500", "--per-user", "20"],
-                 ["plan", "--model", "mixtral-8x7b", "--tokens-per-day", "1e9", "--isl", "2000", "--osl", "500",
+                 ["plan", "--model", str(path), "--tokens-per-day", "1e9", "--isl", "2000", "--osl", "500",
                   "--per-user", "20"]):
         assert cli.main(argv) == 2
         err = capsys.readouterr().err
-        assert "not supported yet" in err and "fit" not in err
+        assert "not in the step model yet" in err and "fit" not in err
 
 
+def test_gqa_and_dense_models_run_on_the_step_model():
+    """Issue 22: a dense GQA model (tensor-parallel unit) and a GQA mixture of experts are predicted,
+    with Little's law and the bound holding; a dense model's unit must be tensor-parallel."""
+    h200 = gpus.gpu("H200")
+    llama, qwen = config.model("llama-3.1-70b"), config.model("qwen3-30b-a3b")
+    u = step.unit(llama, h200, step.Layout(ep=8, attn_tp=8))
+    t = step.terms(u, 64.0, 2000.0)
+    assert t["t_moe"] == 0 and t["t_comm"] > 0          # no experts; TP all-reduces
+    assert t["tokens_per_s_per_gpu"] == pytest.approx(64 * t["tokens_per_s_per_user"] / 8)
+    assert t["bound_tokens_per_s_per_gpu"] >= t["tokens_per_s_per_gpu"]
+    assert u.values["T_kv"] == 8                          # 8 KV heads split over TP8
+    with pytest.raises(InputError, match="tensor parallelism"):
+        step.unit(llama, h200, step.Layout(ep=8))
+    q = step.terms(step.unit(qwen, h200, step.layout_for(qwen, h200, 8)), 32.0, 2000.0)
+    assert 0 < q["tokens_per_s_per_gpu"] <= q["bound_tokens_per_s_per_gpu"] and q["t_moe"] > 0
 # ----------------------------------------------------------------------------- capacity
 def test_max_batch_is_the_largest_batch_that_fits():
     for gpu, ep in (("H800", 144), ("H800", 32), ("H200", 8), ("B200", 144), ("GB300", 72)):

@@ -39,17 +39,19 @@ def attention_heads_error(model: Model, attn_tp: int, ep: int | None = None) -> 
             f"{attn_tp}; nearest valid attention TP: {best}{note}")
 
 
-def expert_slots_error(model: Model, ep: int, redundant: int, moe_tp: int = 1) -> str | None:
+def expert_slots_error(model: Model, ep: int, redundant: int, moe_tp: int = 1, attn_tp: int | None = None) -> str | None:
     """Whole experts on every GPU: the ``n_experts + redundant`` expert slots (experts) fill the
     ``ep / moe_tp`` expert-parallel GPUs evenly, none left empty; redundant copies need expert
     parallelism and are at most the routed experts (one spare copy of each, on average: more is
-    several units, not one); a dense model has no experts to split (EP 1)."""
+    several units, not one); a dense model has no experts to split: a unit of several GPUs is
+    tensor-parallel (attention TP over the whole unit, ``attn_tp == ep``)."""
     moe_ep = max(ep // max(moe_tp, 1), 1)
     n = model.n_experts
     if n == 0:
-        if ep > 1 or redundant:
+        if redundant or (ep > 1 and attn_tp != ep):
             return (f"expert parallelism: {model.name} has no routed experts to split over EP {ep} "
-                    f"or to copy; nearest valid: EP 1, 0 redundant experts")
+                    f"or to copy; nearest valid: EP 1, or tensor parallelism over the unit (--attn tp --attn-tp {ep}), "
+                    f"0 redundant experts")
         return None
     if redundant and moe_ep == 1:
         return ("redundant experts need more than one expert-parallel GPU; nearest valid: 0 redundant experts"
@@ -100,7 +102,7 @@ def layout_error(model: Model, gpu: GPU, layout: Layout, phase: str = "decode") 
     are part of the signature so that every caller asks the same question."""
     del gpu, phase   # the structural rules are the same on every GPU and in both phases
     return (attention_heads_error(model, layout.attn_tp, layout.ep)
-            or expert_slots_error(model, layout.ep, layout.redundant, layout.moe_tp)
+            or expert_slots_error(model, layout.ep, layout.redundant, layout.moe_tp, layout.attn_tp)
             or expert_slice_error(model, layout.moe_tp)
             or mtp_error(model, layout.mtp))
 

@@ -10,10 +10,12 @@ import numpy as np
 import sympy as sp
 
 from inference_arithmetic.core.formula import formula
+from inference_arithmetic.model.kv import context_windowed as kv_context
 from inference_arithmetic.core.symbols import S, register
 from inference_arithmetic.step import bounds, comm
 from inference_arithmetic.step.layout import HBM_RESERVE_SHARE
-from inference_arithmetic.step.operations import (P_at, P_ds, P_e, P_hd, T_a, T_m, b_aw, b_dw, b_hw, b_mw, n_dr, n_moe,
+from inference_arithmetic.step.operations import (P_at, P_ds, P_e, P_hd, T_a, T_kv, T_m, b_aw, b_dw, b_hw, b_mw, ctx_eff, n_dr,
+                                                  n_moe,
                                                   weights_read)
 
 __all__ = ["weights_resident", "ll_buffer_per_token", "hbm_free", "batch_fit", "memory_values", "memory",
@@ -37,7 +39,7 @@ ll_buffer_per_token = formula(
     "DeepEP low-latency receive buffers per token a GPU sends: every expert slot of the unit may receive it, "
     "dispatch plus combine, double-buffered")
 
-_per_request = S.ctx * S.S_kv + S.s_q * buf_tok / T_a
+_per_request = ctx_eff * S.S_kv / T_kv + S.s_q * buf_tok / T_a
 _room = bounds.HBM * (1 - rho_res) - bounds.W_res
 hbm_free = formula("hbm_free", _room - S.batch * _per_request, "B",
                    "HBM left per GPU after the reserve, the weights, b requests' KV caches and their buffers")
@@ -46,15 +48,15 @@ batch_fit = formula("batch_fit", sp.Max(0, sp.floor(_room / _per_request)), "use
 
 
 
-def uses_ll_buffers(phase: str, moe_ep: int, moe_tp: int, ep: int, nvlink_domain: int) -> bool:
-    """DeepEP's low-latency RDMA buffers: decode with expert parallelism across NVLink domains."""
-    return phase == "decode" and moe_ep > 1 and moe_tp == 1 and ep > nvlink_domain
+def uses_ll_buffers(phase: str, moe_ep: int, moe_tp: int, ep: int, nvlink_domain: int, moe: bool = True) -> bool:
+    """DeepEP's low-latency RDMA buffers: decode of a MoE model with expert parallelism across NVLink domains."""
+    return moe and phase == "decode" and moe_ep > 1 and moe_tp == 1 and ep > nvlink_domain
 
 
 def _buffer_bytes_per_token(u) -> float:
     """DeepEP low-latency buffer bytes per token a GPU sends (0 without those buffers)."""
     L = u.layout
-    if not uses_ll_buffers(u.phase, L.moe_ep, L.moe_tp, L.ep, u.gpu.nvlink_domain):
+    if not uses_ll_buffers(u.phase, L.moe_ep, L.moe_tp, L.ep, u.gpu.nvlink_domain, u.model.is_moe):
         return 0.0
     return float(ll_buffer_per_token.fast(b_disp=comm.FP8_DISPATCH_BYTES, b_comb=comm.BF16_BYTES,
                                           n_experts=u.values["n_experts"], E_red=u.values["E_red"], h=u.values["h"]))
@@ -82,7 +84,8 @@ def memory(u, batch, ctx_max) -> dict:
     the worst case (:data:`ll_buffer_per_token`)."""
     v = memory_values(u)
     b = np.asarray(batch, dtype=float)
-    return {"weights": u.weights_resident, "kv": b * ctx_max * v["S_kv"],
+    held = kv_context.fast(**dict(v, ctx=np.asarray(ctx_max, dtype=float)))
+    return {"weights": u.weights_resident, "kv": b * held * v["S_kv"] / v["T_kv"],
             "buffers": b * v["s_q"] / u.layout.attn_tp * v["buf_tok"], "reserve": HBM_RESERVE_SHARE * v["HBM"],
             "free": hbm_free.fast(**v, batch=b, ctx=ctx_max)}
 

@@ -28,13 +28,13 @@ from inference_arithmetic.core.formula import formula
 from inference_arithmetic.core.printing import name as _print_as
 from inference_arithmetic.core.symbols import S, register
 from inference_arithmetic.model.config import Model
-from inference_arithmetic.model import params
+from inference_arithmetic.model import kv, params
 from inference_arithmetic.step import comm
 
 __all__ = ["T_a", "T_m", "m_mb", "n_dr", "p_acc", "P_at", "P_ds", "P_hd", "P_e", "A_f", "b_aw", "b_dw", "b_mw",
            "b_hw", "F_a", "F_d", "F_m", "F_h", "e_mbw", "e_mfl", "e_gbw", "e_gfl", "e_xfl", "e_so", "e_nv", "e_ar",
            "I_ep", "BW_nv", "BW_so", "V_so", "V_nv", "t_ar_lat", "f_sm", "kv_rd", "t_0", "t_k0", "K_k", "kappa",
-           "attn_flop_mla", "attn_flop_mla_prefill", "mtp_tokens", "imbalance_unbalanced", "experts_touched",
+           "attn_flop_mla", "attn_flop_gqa", "attn_flop_mla_prefill", "T_kv", "ell", "mtp_tokens", "imbalance_unbalanced", "experts_touched",
            "t_attn", "t_dense", "t_head", "t_moe", "t_a2a", "t_allreduce", "t_moe_allreduce", "a2a_bytes_ll",
            "t_kernels", "remote_share", "tk", "step_serial", "step_overlap", "tl", "mtp_time", "bound_time", "weights_read", "ta",
            "td", "th", "tm", "tc", "n_moe", "n_tok", "n_g", "U_tok", "KERNELS", "kernels_per_step"]
@@ -78,12 +78,20 @@ kv_rd = register("step", "kv_rd", r"\rho_{kv}", "1", "KV bytes read per context 
 t_0 = register("step", "t_0", r"t_0", "s", "fixed time per step (launches, synchronisation, sampling)")
 t_k0 = register("step", "t_k0", r"t_{k}", "s", "fixed time of one kernel beyond its bytes and FLOP")
 K_k = register("step", "K_k", r"K", "1", "kernels per step and micro-batch (GEMMs, attention, small kernels)")
+T_kv = register("step", "T_kv", r"N_{kv}", "GPU",
+                "GPUs one request's KV cache is split over: under attention TP a GQA cache splits by KV heads, "
+                "min(attention TP degree, KV heads); an MLA latent is shared by every head (1)")
 kappa = register("step", "kappa", r"\kappa", "1",
                  "pipeline efficiency: kernel-benchmark compute time / compute time in a serving step "
                  "(the work no kernel table covers: norms, RoPE, quantisation, routing, launches); "
                  "calibrated on DeepSeek's published profiles")
 
 n_moe = S.n_layers - S.n_dense
+ell = register("step", "ell_eff", r"\ell_{\mathrm{eff}}", "token",
+               "context a step attends to and caches, averaged over the layers (the whole context, "
+               "or the last w tokens in sliding-window layers)")
+_print_as(ell, kv.context_windowed.expr)
+ctx_eff = kv.context_windowed.expr          # = the context ell when no layer has a window
 n_tok = S.batch * S.s_q                   # query tokens of one attention instance per step
 n_g = n_tok / T_a                         # tokens each GPU sends into the MoE
 U_tok = S.N_ep * n_g                      # tokens of the whole unit per step
@@ -91,6 +99,8 @@ c = S.flop_mac
 
 attn_flop_mla = formula("attn_flop_mla", S.n_layers * S.n_heads * c * (2 * S.d_c + S.d_r), "FLOP",
                         "MLA decode (absorbed): a (d_c+d_r) score and a d_c value product per head and context token")
+attn_flop_gqa = formula("attn_flop_gqa", S.n_layers * S.n_heads * c * 2 * S.d_head, "FLOP",
+                        "MHA/GQA: a d_h score and a d_h value product per query head and context token")
 attn_flop_mla_prefill = formula(
     "attn_flop_mla_prefill", S.n_layers * S.n_heads * c * (S.d_nope + S.d_r + S.d_v), "FLOP",
     "MLA prefill (not absorbed): a (d_nope+d_r) score and a d_v value product per head and context token")
@@ -113,8 +123,9 @@ experts_touched = formula(
 
 t_attn = formula(
     "t_attn",
-    sp.Max(kv_rd * S.batch * S.ctx * S.S_kv / (e_mbw * S.BW), n_tok * S.ctx * A_f / (T_a * e_mfl * F_a)),
-    "s", "attention: read the instance's KV caches, or do the attention FLOP split over T_a GPUs")
+    sp.Max(kv_rd * S.batch * ctx_eff * S.S_kv / (T_kv * e_mbw * S.BW), n_tok * ctx_eff * A_f / (T_a * e_mfl * F_a)),
+    "s", "attention: read the instance's KV caches (split over N_kv GPUs), or do the attention FLOP split "
+         "over the instance's GPUs")
 
 t_dense = formula(
     "t_dense",
@@ -140,8 +151,10 @@ t_a2a = formula(
 
 t_allreduce = formula(
     "t_allreduce",
-    S.n_layers * (2 * (T_a - 1) / T_a * n_tok * S.h * comm.b_comb / (e_ar * BW_nv) + t_ar_lat * sp.Min(1, T_a - 1)),
-    "s", "attention TP: an all-reduce of each layer's output among the T_a GPUs (none when T_a = 1)")
+    (S.n_layers + S.n_dense) * (2 * (T_a - 1) / T_a * n_tok * S.h * comm.b_comb / (e_ar * BW_nv)
+                                + t_ar_lat * sp.Min(1, T_a - 1)),
+    "s", "attention TP: an all-reduce of each layer's attention output, and of each dense layer's FFN output "
+         "(split the same way), among the instance's GPUs (none without TP)")
 
 t_moe_allreduce = formula(
     "t_moe_allreduce",
@@ -198,8 +211,8 @@ weights_read = formula(
 
 bound_time = formula(
     "bound_time",
-    sp.Max((kv_rd * S.batch * S.ctx * S.S_kv + weights_read.expr) / S.BW,
-           n_tok * S.ctx * A_f / (T_a * F_a) + c * n_tok * ((P_at + P_ds) / F_d + P_hd / F_h) / T_a
+    sp.Max((kv_rd * S.batch * ctx_eff * S.S_kv / T_kv + weights_read.expr) / S.BW,
+           n_tok * ctx_eff * A_f / (T_a * F_a) + c * n_tok * ((P_at + P_ds) / F_d + P_hd / F_h) / T_a
            + n_moe * c * P_e * U_tok * S.top_k / (S.N_ep * F_m)),
     "s", "roofline bound on the step: every byte read once at peak bandwidth, or every FLOP at peak, "
          "no communication, perfect balance")

@@ -23,7 +23,8 @@ from inference_arithmetic.step import bounds, comm
 from inference_arithmetic.step.feasibility import check_layout
 from inference_arithmetic.step.layout import LINK_LATENCY_SCALE_OUT_S, Layout
 from inference_arithmetic.step.memory import max_batch, weights_resident
-from inference_arithmetic.step.operations import (a2a_bytes_ll, attn_flop_mla, attn_flop_mla_prefill, imbalance_unbalanced,
+from inference_arithmetic.step.operations import (a2a_bytes_ll, attn_flop_gqa, attn_flop_mla, attn_flop_mla_prefill,
+                                                  imbalance_unbalanced,
                                              kernels_per_step, mtp_tokens, remote_share)
 
 __all__ = ["Unit", "unit", "PHASES", "Phase", "fitted", "users_that_fit", "unsupported"]
@@ -74,12 +75,11 @@ def fitted(name: str) -> float:
 
 
 def unsupported(model: Model) -> str | None:
-    """Why the step model cannot express ``model`` yet (one line naming what is missing), or ``None``."""
-    if model.attention != "mla":
-        return (f"{model.name}: the step model covers MLA attention (DeepSeek-V2/V3 shape) only; "
-                f"{model.attention.upper()} attention is not supported yet (use 'sol' and 'model' for its bounds)")
-    if not model.is_moe:
-        return f"{model.name}: the step model covers mixture-of-experts models only; dense FFNs are not supported yet"
+    """Why the step model cannot express ``model`` yet (one line naming what is missing), or ``None``.
+
+    Covered: MLA and MHA/GQA attention (with sliding-window layers), dense and mixture-of-experts
+    FFNs.  GQA attention is costed with the MLA kernels' achieved rates (the transfer rule of
+    :mod:`.hardware.efficiency`: no GQA kernel table is in the calibration set yet)."""
     if model.index_topk:
         return (f"{model.name}: DeepSeek Sparse Attention (index_topk {model.index_topk}) is not in the step model yet "
                 f"(use 'sol' for its bounds)")
@@ -90,8 +90,7 @@ def _kv_bytes(model: Model, dtype: str) -> float:
     why = unsupported(model)
     if why:
         raise InputError(why)
-    return float(kv.kv_per_token_mla.fast(n_layers=model.n_layers, d_c=model.d_c, d_r=model.d_r,
-                                          b_kv=BYTES[dtype]))
+    return float(kv.kv_bytes_per_token(model, dtype))
 
 
 @lru_cache(maxsize=256)
@@ -112,7 +111,7 @@ def _imbalance_exponent() -> float:
 
 
 def _imbalance(model: Model, layout: Layout, eff) -> float:
-    if layout.moe_ep == 1 or layout.balanced:
+    if not model.is_moe or layout.moe_ep == 1 or layout.balanced:
         return 1.0
     if layout.redundant if layout.eplb is None else layout.eplb:
         return eff.imbalance_eplb.value
@@ -161,12 +160,16 @@ def unit(model: Model, gpu: GPU, layout: Layout, phase: str = "decode") -> Unit:
     lat_nv = eff.latency_nvlink_s.value
     v_so, v_nv = _a2a_bytes(model, layout, G, ph.a2a)
     a2a_eff = ("a2a_ll_rdma", "a2a_ll_nvlink") if ph.a2a == "ll" else ("a2a_normal_rdma", "a2a_normal_nvlink")
-    a_f = float(ph.attn_flop.fast(n_layers=model.n_layers, n_heads=model.n_heads, flop_mac=float(bounds.FLOP_PER_MAC),
-                                  d_c=model.d_c, d_r=model.d_r, d_nope=model.d_nope, d_v=model.d_v))
+    attn_flop = ph.attn_flop if model.attention == "mla" else attn_flop_gqa
+    a_f = float(attn_flop.fast(n_layers=model.n_layers, n_heads=model.n_heads, flop_mac=float(bounds.FLOP_PER_MAC),
+                               d_c=model.d_c, d_r=model.d_r, d_nope=model.d_nope, d_v=model.d_v, d_head=model.d_head))
+    # GQA under attention TP splits the cache by KV heads; an MLA latent is read whole by every GPU
+    t_kv = 1.0 if model.attention == "mla" else float(min(layout.attn_tp, model.n_kv_heads))
     accept = (eff.mtp_accept.value if layout.accept is None else layout.accept) if layout.mtp else 0.0
     values = dict(
         n_layers=float(model.n_layers), n_dense=float(model.n_dense), n_heads=float(model.n_heads),
-        n_experts=float(model.n_experts), top_k=float(model.top_k), h=float(model.h),
+        # a dense model: no MoE layer (n_moe = 0), one placeholder expert so that no term divides by 0
+        n_experts=float(max(model.n_experts, 1)), top_k=float(max(model.top_k, 1)), h=float(model.h),
         E_red=float(layout.redundant), N_ep=float(layout.ep), T_a=float(layout.attn_tp), T_m=float(layout.moe_tp),
         m_mb=float(layout.micro_batches), s_q=float(1 + layout.mtp), S_kv=S_kv, kv_rd=ph.kv_read,
         P_at=p_at, P_ds=p_ds, P_hd=p_hd, P_e=p_e, A_f=a_f, flop_mac=float(bounds.FLOP_PER_MAC),
@@ -183,7 +186,8 @@ def unit(model: Model, gpu: GPU, layout: Layout, phase: str = "decode") -> Unit:
         n_dr=float(layout.mtp), p_acc=accept, b_comb=comm.BF16_BYTES,
         K_k=float(kernels_per_step(model)), t_k0=eff.kernel_floor_s.value,
         moe_tp_on=float(layout.moe_tp > 1), overlapped=float(layout.overlapped), decode=float(phase == "decode"),
-        n_emb=1.0 if model.tie_embeddings else 2.0,
+        n_emb=1.0 if model.tie_embeddings else 2.0, T_kv=t_kv,
+        n_win=float(model.n_window), W_win=float(model.window),
     )
     values["accept_tok"] = float(mtp_tokens.fast(p_acc=accept, n_dr=layout.mtp)) if layout.mtp else 1.0
     w_res = float(weights_resident.fast(**values))
