@@ -89,16 +89,16 @@ def compare(w: Workload, gpus=GPUS, source: str = "all", one_precision: bool = T
 
 
 def price_to_flip(w: Workload, gpu: str = "H200", gpus=GPUS, source: str = "all",
-                  factors=np.round(np.arange(1.0, 0.195, -0.01), 2)) -> dict:
-    """The largest factor on every price of ``gpu`` (both tiers) at which the cheapest fleet of the
-    mixed search uses ``gpu``: ``{"factor", "deployment", "baseline"}`` (``factor`` ``None`` if no
-    factor of ``factors`` does)."""
+                  factors=np.round(np.arange(1.0, 0.195, -0.01), 2), enters: bool = True) -> dict:
+    """The first factor of ``factors`` on every price of ``gpu`` (both tiers) at which the cheapest
+    fleet of the mixed search uses ``gpu`` (``enters``; ``False``: stops using it):
+    ``{"factor", "deployment", "baseline"}`` (``factor`` ``None`` if none does)."""
     prep, px, _ = plan.prepare(model("deepseek-v3"), w, list(gpus), source, mixed=True)
     base = prep.cost(w, px, True, 1)["deployments"][0]
     for f in factors:
         t = px[gpu]
         cut = dataclasses.replace(t, on_demand=t.on_demand * f, reserved=t.reserved * f)
         d = prep.cost(w, dataclasses.replace(px, gpus={**px.gpus, gpu: cut}), True, 1)["deployments"][0]
-        if any(p["gpu"] == gpu for p in d["pools"]):
+        if any(p["gpu"] == gpu for p in d["pools"]) == enters:
             return {"factor": float(f), "deployment": d, "baseline": base}
     return {"factor": None, "deployment": None, "baseline": base}
