@@ -44,6 +44,16 @@ def main(repeats: int = 7) -> None:
     best = r["deployments"][0]
     print(f"plan.search: {n:,} candidate deployments, median {statistics.median(times):.3f} s over {repeats} runs "
           f"(price source {r['source']}); cheapest: {best['gpu']} {best['mode']} USD {best['usd_per_day']:,.0f}/day")
+    # the fleet as a market: two GPU types, every provider's price list, mixed pools
+    times = []
+    for _ in range(repeats):
+        step.unit.cache_clear()
+        t0 = time.perf_counter()
+        rm = plan.search(m, w, ["H200", "B200"], "all", mixed=True)
+        times.append(time.perf_counter() - t0)
+    bm = rm["deployments"][0]
+    print(f"plan.search --gpus H200,B200 --prices all --mixed: median {statistics.median(times):.3f} s; cheapest: "
+          f"{bm['gpu']} {bm['mode']} USD {bm['usd_per_day']:,.0f}/day")
     # the question aiconfigurator answers below: H200, 2,000/500 tokens, no prefix cache, units of 32 GPUs at most
     w2 = workload.Workload(requests_per_s=30, isl=2000, osl=500, per_user=20, ttft_s=5)
     small = tuple(e for e in search.EP_SIZES if e <= 32)

@@ -247,7 +247,13 @@ def test_plan_answers_are_physically_possible(model, gpu, per_user, isl, osl, tt
     for r in d["deployments"]:
         L = r["layout"]
         assert buildable(m, L["ep"], L["attn_tp"], L["moe_tp"], L["redundant"], L["mtp"]), L
-        assert r["gpus_peak"] >= r["gpus_avg"] * peak * (1 - REL) and r["gpus_peak"] >= r["gpus_avg"]
+        # whole units (issue 23): the fleet rented at the peak is at least the average rented, which is at
+        # least one running unit per pool, and the peak fleet, every GPU busy, makes the peak's output
+        assert r["gpus_peak"] >= r["gpus_avg"] >= min(pool["unit_gpus"] for pool in r["pools"])
+        assert all(pool["gpus_peak"] >= pool["unit_gpus"] and pool["gpus_peak"] % pool["unit_gpus"] == 0
+                   and pool["gpus_peak"] >= pool["gpus_avg"] for pool in r["pools"])   # whole units per pool
+        assert _close(sum(pool["usd_per_day"] for pool in r["pools"]), r["usd_per_day"])
+        assert r["gpus_peak"] * r["tokens_per_s_per_gpu"] >= d["requests_per_s"] * float(osl) * peak * (1 - 1e-3)
         assert r["gpus_peak"] % L["ep"] == 0 or r["mode"] == "disagg"
         assert r["nodes_peak"] * 8 >= r["gpus_peak"] and r["usd_per_day"] > 0
         assert r["tokens_per_s_per_user"] >= float(per_user) * (1 - REL)

@@ -113,7 +113,12 @@ def build_parser() -> argparse.ArgumentParser:
     pl.add_argument("--cache-hit", type=fraction, default=0.0, help="share of input tokens from the prefix cache")
     pl.add_argument("--gpus", default=None, help="GPU types to consider, comma-separated (default: all priced)")
     pl.add_argument("--profile", default="flat", help="flat, cosine:P (peak-to-mean ratio) or an hourly-load CSV")
-    pl.add_argument("--prices", default=None, help="price source (default: the one pricing most GPUs)")
+    pl.add_argument("--prices", default=None,
+                    help="price source, SOURCE,SOURCE... or all (every provider list); each pool and tier buys "
+                         "from the cheapest (default: the one source pricing every GPU asked for)")
+    pl.add_argument("--mixed", action="store_true",
+                    help="let a deployment's pools differ in GPU type (prefill on one, decode on another; a "
+                         "reserved floor on one, an on-demand burst on another)")
     pl.add_argument("--top", type=positive_int, default=10, help="deployments to list")
     sub.add_parser("validate", help="predict every published measurement of the validation set and state the error")
     for name, h in (("figures", "every figure the book reproduces, checked against its source"),

@@ -199,12 +199,12 @@ def cmd_plan(args) -> dict:
         w = Workload(requests_per_s=args.requests_per_s, isl=args.isl, osl=args.osl, **kw)
     names = None
     if args.prices is not None and not args.prices.strip():
-        raise UsageError("--prices needs a price source name (leave it out for the default)")
+        raise UsageError("--prices needs a price source name, SOURCE,SOURCE... or all (leave it out for the default)")
     if args.gpus is not None:
         names = [gpus.gpu(x.strip()).key for x in args.gpus.split(",") if x.strip()]
         if not names or len(names) > 32:
             raise UsageError("--gpus needs a comma-separated list of GPU names")
-    out = plan.search(m, w, names, args.prices, top=args.top, progress=_progress)
+    out = plan.search(m, w, names, args.prices, top=args.top, progress=_progress, mixed=args.mixed)
     if sys.stderr.isatty() and out["search_s"] > 1.0:
         print("\r" + " " * 60 + "\r", end="", file=sys.stderr, flush=True)
     return {"model": m.name, "requests_per_s": w.requests_per_s, "isl": w.isl, "osl": w.osl,

@@ -24,9 +24,10 @@ def print_model(d: dict) -> None:
 def print_plan(d: dict) -> None:
     print(f"{d['model']}: {d['requests_per_s']:,.2f} requests/s of {d['isl']:,.0f} in / {d['osl']:,.0f} out tokens, "
           f"at least {d['per_user']:g} tok/s per user" + (f", TTFT <= {d['ttft_s_max']:g} s" if d["ttft_s_max"] else "")
-          + f"; profile {d['profile']}; prices: {d['source']}")
+          + f"; profile {d['profile']}; prices: {d['source']}" + ("; mixed GPU types" if d.get("mixed") else ""))
     print(f"searched {d['candidates']:,} candidate deployments in {d['search_s']:.2f} s "
-          f"({d['feasible_layouts']:,} feasible layouts); cheapest first:")
+          f"({d['feasible_layouts']:,} feasible deployments); cheapest first, whole units rented, each pool below "
+          f"its deployment:")
     cols = ("gpu", "mode", "gpus_avg", "gpus_peak", "nodes_peak", "usd_per_day", "usd_per_m_input",
             "usd_per_m_output", "ttft_s", "tokens_per_s_per_user")
     print("\t".join(cols + ("layout",)))
@@ -35,6 +36,9 @@ def print_plan(d: dict) -> None:
         lay = (f"EP{L['ep']} {'TP' + str(L['attn_tp']) if L['attn'] == 'tp' else 'DP'} attn, {L['moe_dtype']} experts, "
                f"{L['kv_dtype']} KV, MTP {L['mtp']}")
         print("\t".join(f"{r[c]:,.3g}" if isinstance(r[c], float) else str(r[c]) for c in cols) + "\t" + lay)
+        for p in r.get("pools", ()):
+            print(f"  {p['role']:7s} {p['gpu']:6s} {p['tier']:9s} {p['gpus_avg']:8,.1f} avg {p['gpus_peak']:6,.0f} peak GPUs "
+                  f"(units of {p['unit_gpus']})  USD {p['usd_per_day']:10,.0f}/day  {p['source']}  {p['layout']}")
 
 
 def jsonable(x):

@@ -248,7 +248,10 @@ def deepseek_check() -> dict:
     H800-hour, all as published; the search may only use decode EP144 with 32 redundant experts,
     prefill EP32 with 32 redundant experts, FP8 experts, BF16 KV, no MTP, data-parallel attention.
     The mean prompt is derived from the published average KV length (:mod:`.reproduce`).
-    Returns the planner's average and peak nodes next to the published ones.
+    Returns the planner's average and peak nodes next to the published ones: rented in whole EP144
+    and EP32 units (``nodes_avg``, ``nodes_peak``, ``usd_per_day``, ``error_avg``) and, for the
+    GPU-hours the model's rates need if every rented GPU were busy, the continuous count
+    (``nodes_avg_continuous``, ``usd_per_day_continuous``, ``error_avg_continuous``).
     """
     d6 = measurements.day6
     isl, osl, cached = day_workload()
@@ -262,9 +265,12 @@ def deepseek_check() -> dict:
     d = next(x for x in r["deployments"] if x["mode"] == "disagg")
     G = d6("gpus_per_node")
     nodes_avg = d["gpus_avg"] / G
+    busy = float(w.output_per_s / d["tokens_per_s_per_gpu"] / G)  # nodes if every GPU were always busy
     return {"decode_tokens_per_s_per_gpu": d["decode_tokens_per_s_per_gpu"],
             "prefill_tokens_per_s_per_gpu": d["prefill_tokens_per_s_per_gpu"], "isl": isl,
             "nodes_avg": nodes_avg, "nodes_avg_published": d6("average_nodes"),
             "nodes_peak": d["gpus_peak"] / G, "nodes_peak_published": d6("peak_nodes"),
             "error_avg": nodes_avg / d6("average_nodes") - 1, "usd_per_day": d["usd_per_day"],
-            "usd_per_day_published": d6("daily_cost"), "deployment": d}
+            "usd_per_day_published": d6("daily_cost"), "nodes_avg_continuous": busy,
+            "error_avg_continuous": busy / d6("average_nodes") - 1,
+            "usd_per_day_continuous": d["usd_per_day"] * busy / nodes_avg, "deployment": d}

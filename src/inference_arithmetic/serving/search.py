@@ -126,21 +126,24 @@ class Candidates:
     R_p: np.ndarray
     fit: np.ndarray
     util: float
+    mem_fit: np.ndarray | None = None   # the decode layout fits in HBM at that batch (no prefill condition)
 
     def meets(self, per_user: float | None) -> np.ndarray:
         """Candidates that fit and give every user ``per_user`` tokens/s or more."""
         return self.fit if per_user is None else self.fit & (self.user >= per_user)
 
 
-def candidates(m: Model, g: GPU, svc: Service, space: Space | None = None) -> tuple[dict, float]:
+def candidates(m: Model, g: GPU, svc: Service, space: Space | None = None, pre: dict | None = None
+               ) -> tuple[dict, float]:
     """The candidates of ``g`` by mode (:data:`MODES`) and the fastest prefill TTFT any unit
-    reaches (s; ``inf`` when none fits), the same search for ``serve`` and the planner."""
+    reaches (s; ``inf`` when none fits), the same search for ``serve`` and the planner.  ``pre``:
+    :func:`prefill_table` of the same question, when the caller has it already."""
     space = space or Space()
     why = step.unsupported(m)
     if why:                      # say what is missing, not that nothing fits
         raise InputError(why)
     units = decode_units(m, g, space)
-    pre = prefill_table(m, g, svc, space)
+    pre = prefill_table(m, g, svc, space) if pre is None else pre
     ttft_floor = min((x[4] for k, x in pre.items() if k[0] in space.prefill_ep), default=np.inf)
     if not units or not pre:
         return {}, ttft_floor
@@ -162,7 +165,8 @@ def candidates(m: Model, g: GPU, svc: Service, space: Space | None = None) -> tu
         util = prefill.UTILISATION if mode == "disagg" else 1.0
         safe = np.where(R_p > 0, R_p, 1.0)
         rate, user = modes.mode_rates(mode, R_d, safe, r_u, svc.isl, svc.osl, util)   # disagg: pool planned at util
-        out[mode] = Candidates(g, mode, tuple(units), partners[mode], rate, user, R_d, R_p, fits & (R_p > 0), util)
+        out[mode] = Candidates(g, mode, tuple(units), partners[mode], rate, user, R_d, R_p, fits & (R_p > 0), util,
+                               fits)
     return out, ttft_floor
 
 
