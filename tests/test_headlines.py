@@ -19,7 +19,7 @@ RETIRED = ("prod_model_gpu", "prod_best_gpu", "prod_bound_gpu", "pred_H800_FP8",
            "wf_roofline", "wf_sol", "wf_measured", "r_at_users", "val_median_pct", "val_blackwell_pct",
            "val_hopper_pct", "gen_blackwell_mape", "gen_hopper_mape", "h200_ep8_W_GB", "sol_4989", "val_mape_pct",
            "mape_pct", "median_ape_pct", "mean_err_pct", "ds_decode_tokens_per_s_per_gpu",
-           "ds_prefill_tokens_per_s_per_gpu", "ds_nodes_avg", "ds_usd_per_day")
+           "ds_prefill_tokens_per_s_per_gpu", "ds_nodes_avg_continuous", "ds_usd_per_day_continuous")
 
 
 def _glued(path: Path) -> dict[str, str]:

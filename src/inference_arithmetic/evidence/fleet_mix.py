@@ -10,8 +10,8 @@ with every provider's price list (``--prices all``) and costs:
 * the cheapest fleet the mixed search finds, and the cheapest of those with two GPU types or more.
 
 Each with the model's **error band**: a pool's cost is its price over its throughput, so each pool's
-cost is divided by ``1 + e`` and ``1 - e``, ``e`` the median absolute error of the validation set
-on the pool's GPU generation (:func:`.projections.validation_groups`), and a cost corrected for each
+cost is divided by ``1 + e`` and ``1 - e``, ``e`` the mean absolute error of the validation set
+on the pool's GPU generation (:func:`.validation.errors_by`, the book's one statistic), and a cost corrected for each
 generation's mean error (the model over-predicts Blackwell more than Hopper).  :func:`price_to_flip`
 finds the price cut at which a GPU type enters the cheapest fleet.
 """
@@ -21,13 +21,13 @@ import dataclasses
 
 import numpy as np
 
-from inference_arithmetic.evidence import projections, reproduce, validation
-from inference_arithmetic.evidence.measurements import measurement
+from inference_arithmetic.evidence import measurements, reproduce, validation
+from inference_arithmetic.hardware.gpus import generation
 from inference_arithmetic.model.config import model
 from inference_arithmetic.serving import plan
 from inference_arithmetic.serving.workload import Profile, Workload
 
-__all__ = ["GPUS", "workloads", "band", "compare", "price_to_flip"]
+__all__ = ["GPUS", "workloads", "generation_errors", "band", "compare", "price_to_flip"]
 
 GPUS = ("H200", "B200", "B300")
 B_SERIES = ("B200", "B300")
@@ -38,7 +38,7 @@ def workloads() -> dict[str, Workload]:
     peak-to-average swing) and an interactive service (10 G tokens a day of 2,000-token prompts and
     500-token answers at 60 tok/s per user, a first token within 2 s, a peak 1.5 times the mean)."""
     isl, osl, cached = reproduce.day_workload()
-    d6 = lambda k: measurement("deepseek_day6", k).si      # noqa: E731
+    d6 = measurements.day6
     day = Workload(requests_per_s=d6("output_tokens") / d6("period") / osl, isl=isl, osl=osl,
                    per_user=(d6("output_rate_low") + d6("output_rate_high")) / 2, cache_hit=cached,
                    profile=Profile.cosine(d6("peak_nodes") / d6("average_nodes")))
@@ -46,16 +46,22 @@ def workloads() -> dict[str, Workload]:
     return {"DeepSeek's day": day, "interactive": chat}
 
 
+def generation_errors() -> dict:
+    """The validation set's errors by GPU generation (:func:`.validation.errors_by`): ``mape`` and
+    ``mean_error`` (fractions) per generation."""
+    return {r["group"]: r for r in validation.errors_by(validation.predict_all(), lambda p: generation(p.gpu))}
+
+
 def band(d: dict) -> tuple[float, float, float]:
     """(low, high, corrected) USD a day of deployment ``d``: within the model's typical throughput
     error pool by pool on its GPU generation, and corrected for the generation's mean error (the
     model's throughput over the measured, so a pool's true cost is its cost times 1 + mean)."""
-    err = projections.validation_groups("generation")
+    err = generation_errors()
     low = high = corrected = 0.0
     for p in d["pools"]:
-        g = err.get(validation.generation(p["gpu"]), {"median_abs": 0.0, "mean": 0.0})
-        c, e = p["usd_per_day"], g["median_abs"]
-        low, high, corrected = low + c / (1 + e), high + c / (1 - e), corrected + c * (1 + g["mean"])
+        g = err.get(generation(p["gpu"]), {"mape": 0.0, "mean_error": 0.0})
+        c, e = p["usd_per_day"], g["mape"]
+        low, high, corrected = low + c / (1 + e), high + c / (1 - e), corrected + c * (1 + g["mean_error"])
     return low, high, corrected
 
 
