@@ -5,6 +5,8 @@ import json
 
 import numpy as np
 
+from inference_arithmetic.serving import search
+
 from inference_arithmetic.core.inputs import printable
 from inference_arithmetic.core.rounding import stable_data
 
@@ -33,8 +35,7 @@ def print_plan(d: dict) -> None:
     print("\t".join(cols + ("layout",)))
     for r in d["deployments"]:
         L = r["layout"]
-        lay = (f"EP{L['ep']} {'TP' + str(L['attn_tp']) if L['attn'] == 'tp' else 'DP'} attn, {L['moe_dtype']} experts, "
-               f"{L['kv_dtype']} KV, MTP {L['mtp']}")
+        lay = search.label(L)     # the one label of a layout
         print("\t".join(f"{r[c]:,.3g}" if isinstance(r[c], float) else str(r[c]) for c in cols) + "\t" + lay)
         for p in r.get("pools", ()):
             print(f"  {p['role']:7s} {p['gpu']:6s} {p['tier']:9s} {p['gpus_avg']:8,.1f} avg {p['gpus_peak']:6,.0f} peak GPUs "
