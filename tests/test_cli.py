@@ -177,7 +177,7 @@ def test_validate_command_contract(capsys):
     assert d["summary"]["entries"] == len(validation.entries()) == len(d["rows"])
     assert d["summary"]["n"] == s["n"] and d["summary"]["mape"] == pytest.approx(s["mape"], rel=1e-6)
     assert set(d["summary"]) == {"entries", "n", "mape", "median_ape", "mean_error"}
-    for key in ("by_publisher", "by_framework"):
+    for key in ("by_publisher", "by_framework", "by_family", "by_vendor", "by_generation"):
         assert sum(v["n"] for v in d[key].values()) == s["n"]
         assert all(set(v) == {"n", "mape", "mean_error"} for v in d[key].values())
     predicted = [r for r in d["rows"] if r["error"] is not None]
