@@ -11,7 +11,7 @@ with every provider's price list (``--prices all``) and costs:
 
 Each with the model's **error band**: a pool's cost is its price over its throughput, so each pool's
 cost is divided by ``1 + e`` and ``1 - e``, ``e`` the median absolute error of the validation set
-on the pool's GPU generation (:func:`.projections.validation_groups`), and a cost corrected for each
+on the pool's GPU generation over the DeepSeek-V3/R1 entries (:func:`.projections.validation_groups`), and a cost corrected for each
 generation's mean error (the model over-predicts Blackwell more than Hopper).  :func:`price_to_flip`
 finds the price cut at which a GPU type enters the cheapest fleet.
 """
@@ -21,8 +21,9 @@ import dataclasses
 
 import numpy as np
 
-from inference_arithmetic.evidence import projections, reproduce, validation
+from inference_arithmetic.evidence import projections, reproduce
 from inference_arithmetic.evidence.measurements import measurement
+from inference_arithmetic.hardware.gpus import generation
 from inference_arithmetic.model.config import model
 from inference_arithmetic.serving import plan
 from inference_arithmetic.serving.workload import Profile, Workload
@@ -53,7 +54,7 @@ def band(d: dict) -> tuple[float, float, float]:
     err = projections.validation_groups("generation")
     low = high = corrected = 0.0
     for p in d["pools"]:
-        g = err.get(validation.generation(p["gpu"]), {"median_abs": 0.0, "mean": 0.0})
+        g = err.get(generation(p["gpu"]), {"median_abs": 0.0, "mean": 0.0})
         c, e = p["usd_per_day"], g["median_abs"]
         low, high, corrected = low + c / (1 + e), high + c / (1 - e), corrected + c * (1 + g["mean"])
     return low, high, corrected

@@ -6,6 +6,8 @@
   a layout that does not fit, or a speed it cannot reach, gives no rate and says why.
 * :func:`fastest_user`: a user's speed with the deployment serving one request per attention
   instance (the interactivity ceiling), predicted and bound.
+* :func:`validation_groups`: the validation errors of one model family (DeepSeek-V3/R1 unless
+  named) per GPU generation, phase or metric, the error band a projection of that model carries.
 Units: rates in tokens/s (per GPU or per user), context in tokens, prices in USD per GPU-hour
 (``usd_per_hour``) or SI USD per GPU-second (``si``), costs in USD per million tokens.
 """
@@ -19,8 +21,10 @@ from inference_arithmetic import step
 from inference_arithmetic.hardware.gpus import GPU
 from inference_arithmetic.model.config import Model
 from inference_arithmetic.core.errors import InputError
+from inference_arithmetic.evidence import validation
+from inference_arithmetic.hardware.gpus import generation
 
-__all__ = ["Projection", "project", "fastest_user"]
+__all__ = ["Projection", "project", "fastest_user", "validation_groups"]
 
 @dataclass(frozen=True)
 class Projection:
@@ -70,3 +74,19 @@ def fastest_user(model: Model, gpu: GPU, layout: step.Layout, ctx: float) -> dic
     t = operating.at_batch(u, ctx, 1.0)
     return {"predicted": float(t["tokens_per_s_per_user"]),
             "bound": float(t["bound_tokens_per_s_per_gpu"]) * layout.attn_tp, "terms": t}
+
+
+_GROUP_KEYS = {"generation": lambda p: generation(p.gpu), "phase": lambda p: p.phase,
+               "metric": lambda p: "per user" if p.metric == "tokens_per_s_per_user" else "per GPU"}
+
+
+def validation_groups(by: str, family: str = "deepseek-v3") -> dict[str, dict]:
+    """``{group: {"n", "median_abs", "mean", "lowest", "highest"}}`` (fractions; :func:`.validation.error_stats`)
+    of the scored validation entries of model ``family`` (:func:`.validation.family`; DeepSeek-V3 and
+    R1 are one), grouped ``by`` ``"generation"`` (Hopper, Blackwell, CDNA3, CDNA4), ``"phase"`` or ``"metric"``."""
+    if by not in _GROUP_KEYS:
+        raise InputError(f"group validation errors by generation, phase or metric, not {str(by)[:40]!r}")
+    preds = [p for p in validation.scored() if validation.family(p) == family]
+    return {g["group"]: {"n": g["n"], "median_abs": g["median_ape"], "mean": g["mean_error"],
+                         "lowest": g["lowest"], "highest": g["highest"]}
+            for g in validation.errors_by(preds, _GROUP_KEYS[by])}
