@@ -2,7 +2,7 @@
 
 ``data/validation.yaml`` holds system-level measurements of DeepSeek-V3/R1 serving (SGLang,
 TensorRT-LLM, Ant Group, SemiAnalysis InferenceX, MLPerf, llm-d) and of other shipped models
-(Llama 3.1 on AMD GPUs: AMD, Oracle), each with its setup as published; an entry's ``model``
+(Llama 3.1 on AMD and NVIDIA GPUs: AMD, Oracle, Vultr, TensorRT-LLM; gpt-oss, DeepSeek-V3.2), each with its setup as published; an entry's ``model``
 names the shipped config (``deepseek-r1`` reads ``deepseek-v3``).  :func:`predict` maps a setup to the model's inputs by fixed rules, the same for
 every entry, and returns the model's prediction, the roofline bound at the same
 configuration and the error.  Nothing here feeds back into the model: the only fitted
