@@ -23,6 +23,15 @@ PUBLISHED = {
     "mixtral-8x7b": (46.7e9, None),
     str(DATA / "qwen3-30b-a3b.json"): (30.5e9, None),
     str(DATA / "deepseek-v2-lite.json"): (15.7e9, 2.4e9),
+    # model cards: Qwen3 235B / 22B activated; gpt-oss 117B / 5.1B active; Llama 3.1 405B and 8B (8.03B);
+    # DeepSeek-V3.2 671B without its MTP module; Llama 4 Maverick 400B total (its 17B active counts
+    # differently from ours: 16.2B here)
+    "qwen3-235b-a22b": (235e9, 22e9),
+    "gpt-oss-120b": (117e9, 5.1e9),
+    "llama-3.1-405b": (405e9, None),
+    "llama-3.1-8b": (8.03e9, None),
+    "deepseek-v3.2": (671e9, None),
+    "llama-4-maverick": (400e9, None),
 }
 
 
@@ -168,7 +177,7 @@ def test_validate_command_contract(capsys):
     assert d["summary"]["entries"] == len(validation.entries()) == len(d["rows"])
     assert d["summary"]["n"] == s["n"] and d["summary"]["mape"] == pytest.approx(s["mape"], rel=1e-6)
     assert set(d["summary"]) == {"entries", "n", "mape", "median_ape", "mean_error"}
-    for key in ("by_publisher", "by_framework"):
+    for key in ("by_publisher", "by_framework", "by_family", "by_vendor", "by_generation"):
         assert sum(v["n"] for v in d[key].values()) == s["n"]
         assert all(set(v) == {"n", "mape", "mean_error"} for v in d[key].values())
     predicted = [r for r in d["rows"] if r["error"] is not None]

@@ -128,9 +128,10 @@ def print_validate(d: dict) -> None:
     s = d["summary"]
     print(f"{s['n']} of {s['entries']} published measurements predicted: mean absolute error {100 * s['mape']:.0f} %, "
           f"median {100 * s['median_ape']:.0f} %, mean signed error {100 * s['mean_error']:+.0f} %")
-    for title, key in (("by publisher", "by_publisher"), ("by framework", "by_framework")):
+    for title, key in (("by publisher", "by_publisher"), ("by framework", "by_framework"), ("by model", "by_family"),
+                       ("by vendor", "by_vendor"), ("by generation", "by_generation")):
         print(f"{title}: " + "; ".join(f"{k} {100 * v['mape']:.0f} % (n={v['n']}, bias {100 * v['mean_error']:+.0f} %)"
-                                       for k, v in d[key].items()))
+                                       for k, v in d.get(key, {}).items()))
     print("\t".join(("id", "framework", "gpu", "phase", "measured", "predicted", "error")))
     for r in d["rows"]:
         cells = [r["id"], r["framework"], r["gpu"], r["phase"]]

@@ -10,8 +10,8 @@ with every provider's price list (``--prices all``) and costs:
 * the cheapest fleet the mixed search finds, and the cheapest of those with two GPU types or more.
 
 Each with the model's **error band**: a pool's cost is its price over its throughput, so each pool's
-cost is divided by ``1 + e`` and ``1 - e``, ``e`` the mean absolute error of the validation set
-on the pool's GPU generation (:func:`.validation.errors_by`, the book's one statistic), and a cost corrected for each
+cost is divided by ``1 + e`` and ``1 - e``, ``e`` the mean absolute error of the validation set's
+DeepSeek-V3/R1 entries on the pool's GPU generation (:func:`generation_errors`, the book's one statistic), and a cost corrected for each
 generation's mean error (the model over-predicts Blackwell more than Hopper).  :func:`price_to_flip`
 finds the price cut at which a GPU type enters the cheapest fleet.
 """
@@ -47,9 +47,10 @@ def workloads() -> dict[str, Workload]:
 
 
 def generation_errors() -> dict:
-    """The validation set's errors by GPU generation (:func:`.validation.errors_by`): ``mape`` and
-    ``mean_error`` (fractions) per generation."""
-    return {r["group"]: r for r in validation.errors_by(validation.predict_all(), lambda p: generation(p.gpu))}
+    """The validation set's errors on DeepSeek-V3/R1 (the model these fleets serve) by GPU generation
+    (:func:`.validation.errors_by`): ``mape`` and ``mean_error`` (fractions) per generation."""
+    preds = [p for p in validation.predict_all() if validation.family(p) == "deepseek-v3"]
+    return {r["group"]: r for r in validation.errors_by(preds, lambda p: generation(p.gpu))}
 
 
 def band(d: dict) -> tuple[float, float, float]:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-
 from inference_arithmetic.serving import operating
 from inference_arithmetic import step
 from inference_arithmetic.hardware.gpus import GPU
@@ -21,6 +20,7 @@ from inference_arithmetic.model.config import Model
 from inference_arithmetic.core.errors import InputError
 
 __all__ = ["Projection", "project", "fastest_user"]
+
 
 @dataclass(frozen=True)
 class Projection:

@@ -8,6 +8,7 @@ summary statistics are :func:`.validation.error_stats` (fractions: ``mape`` mean
 from __future__ import annotations
 
 from inference_arithmetic.evidence import validation
+from inference_arithmetic.hardware.gpus import generation, vendor
 
 __all__ = ["framework", "report"]
 
@@ -34,12 +35,14 @@ def _groups(preds, key) -> dict:
 
 def report(preds=None) -> dict:
     """``summary`` (``entries``, ``n`` predicted, ``mape``, ``median_ape``, ``mean_error``),
-    ``by_publisher`` and ``by_framework`` (name -> ``n``, ``mape``, ``mean_error``) and ``rows`` (one per
-    entry: ``id``, ``publisher``, ``framework``, ``gpu``, ``phase``, ``metric``, ``measured``,
+    ``by_publisher``, ``by_framework``, ``by_family`` (the model: DeepSeek-V3/R1 as ``deepseek-v3``),
+    ``by_vendor`` (NVIDIA, AMD) and ``by_generation`` (name -> ``n``, ``mape``, ``mean_error``) and ``rows``
+    (one per entry: ``id``, ``publisher``, ``framework``, ``model``, ``gpu``, ``phase``, ``metric``, ``measured``,
     ``predicted``, ``bound``, ``error``, ``rules``: the assumptions used, or why it is not predicted)."""
     preds = validation.predict_all() if preds is None else preds
     s = validation.summary(preds)
-    rows = [{"id": p.id, "publisher": validation.publisher_group(p), "framework": framework(p.id), "gpu": p.gpu,
+    rows = [{"id": p.id, "publisher": validation.publisher_group(p), "framework": framework(p.id), "model": p.model,
+             "gpu": p.gpu,
              "phase": p.phase, "metric": p.metric, "measured": p.measured,
              "predicted": p.predicted if p.expressible else None, "bound": p.bound,
              "error": p.error if p.expressible else None,
@@ -48,4 +51,7 @@ def report(preds=None) -> dict:
                         "mean_error": s["mean_error"]},
             "by_publisher": _groups(preds, validation.publisher_group),
             "by_framework": _groups(preds, lambda p: framework(p.id)),
+            "by_family": _groups(preds, validation.family),
+            "by_vendor": _groups(preds, lambda p: vendor(p.gpu)),
+            "by_generation": _groups(preds, lambda p: generation(p.gpu)),
             "rows": rows}

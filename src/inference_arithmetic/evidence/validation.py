@@ -1,8 +1,9 @@
 """Validation: predict published serving measurements by other teams, without tuning to them.
 
 ``data/validation.yaml`` holds system-level measurements of DeepSeek-V3/R1 serving (SGLang,
-TensorRT-LLM, Ant Group, SemiAnalysis InferenceX, MLPerf, llm-d), each with its setup as
-published.  :func:`predict` maps a setup to the model's inputs by fixed rules, the same for
+TensorRT-LLM, Ant Group, SemiAnalysis InferenceX, MLPerf, llm-d) and of other shipped models
+(Llama 3.1 on AMD and NVIDIA GPUs: AMD, Oracle, Vultr, TensorRT-LLM; gpt-oss, DeepSeek-V3.2), each with its setup as published; an entry's ``model``
+names the shipped config (``deepseek-r1`` reads ``deepseek-v3``).  :func:`predict` maps a setup to the model's inputs by fixed rules, the same for
 every entry, and returns the model's prediction, the roofline bound at the same
 configuration and the error.  Nothing here feeds back into the model: the only fitted
 quantity (:mod:`.calibration`) is fitted on DeepSeek's profiles.
@@ -19,8 +20,9 @@ Rules for what a publication leaves unstated (each prediction lists the ones it 
 * decode context = ISL + OSL/2 for time, ISL + OSL for memory; requests per GPU as published,
   else the largest batch that fits; prefill chunks of 16K tokens per GPU (DeepSeek's profile).
 
-An entry whose setup lacks the GPU split, the expert-parallel size or the sequence lengths is
-listed as not expressible, with the reason, and is not counted in the error.
+An entry whose setup lacks the GPU split, the expert-parallel size or the sequence lengths, or
+whose model the step model cannot express (DeepSeek Sparse Attention), is listed as not
+expressible, with the reason, and is not counted in the error.
 """
 from __future__ import annotations
 
@@ -38,11 +40,14 @@ from inference_arithmetic.hardware.gpus import gpu
 from inference_arithmetic.model.config import model
 from inference_arithmetic.core.errors import Error
 from inference_arithmetic.step import bounds
+from inference_arithmetic.step.unit import unsupported
 from inference_arithmetic.evidence.measurements import day6
 
-__all__ = ["Prediction", "entries", "predict", "predict_all", "summary", "error_stats", "scored", "errors_by"]
+__all__ = ["Prediction", "entries", "predict", "predict_all", "summary", "error_stats", "scored", "errors_by",
+           "family"]
 
-_BLACKWELL = {"B200", "B300", "GB200", "GB300"}
+#: Entry ``model`` names that read another shipped config (same architecture).
+_MODEL_ALIAS = {"deepseek-r1": "deepseek-v3"}
 
 
 @lru_cache(maxsize=None)
@@ -68,6 +73,7 @@ class Prediction:
     reason: str = ""
     assumptions: tuple = field(default=())
     also: tuple = ()
+    model: str = ""
 
     @property
     def error(self) -> float | None:
@@ -89,6 +95,17 @@ def _metric(e: dict) -> tuple[str, float]:
     raise Error(f"validation entry has no measured rate: {sorted(m)}")
 
 
+def _model(e: dict):
+    """The shipped config an entry's ``model`` names (``deepseek-r1`` reads ``deepseek-v3``)."""
+    name = str(e.get("model") or "deepseek-v3").lower()
+    return model(_MODEL_ALIAS.get(name, name))
+
+
+def family(p: "Prediction") -> str:
+    """The model family of a prediction, for grouping errors (DeepSeek-V3 and R1 are one)."""
+    return _MODEL_ALIAS.get(p.model, p.model)
+
+
 def _layout(e: dict, g, notes: list, phase: str) -> step.Layout:
     setup = e.get("model_setup") or {}
     if setup.get("expressible") is False:
@@ -106,13 +123,13 @@ def _layout(e: dict, g, notes: list, phase: str) -> step.Layout:
     unit_gpus = max(ep * moe_tp, attn_tp)
     moe_ep = unit_gpus // moe_tp
     redundant = lay.get("redundant_experts")
+    m = _model(e)
     if redundant is None:
-        m = model("deepseek-v3")
         redundant = step.default_redundant(m, moe_ep)   # the fewest slots that spread evenly
         if redundant:
             notes.append(f"{redundant} redundant experts ({m.n_experts} do not divide over {moe_ep} GPUs)")
     eplb = bool(setup.get("eplb", False))
-    if moe_ep > 1:
+    if moe_ep > 1 and m.n_experts:
         notes.append("EPLB imbalance" if eplb or redundant else "unbalanced experts")
     micro = setup.get("micro_batches") or step.default_micro_batches(g, unit_gpus)
     if "micro_batches" not in setup and micro == 2:
@@ -182,12 +199,14 @@ def predict(key: str, kappa: float | None = None) -> Prediction:
     e = entries()[key]
     metric, measured = _metric(e)
     base = dict(id=key, publisher=e.get("publisher", ""), src=e.get("src", ""), also=tuple(e.get("also") or ()),
-                gpu=e.get("gpu", ""),
+                gpu=e.get("gpu", ""), model=str(e.get("model") or ""),
                 phase=e.get("phase", ""), metric=metric, measured=measured)
     notes: list[str] = []
     try:
         g = gpu(e["gpu"])
-        m = model("deepseek-v3")
+        m = _model(e)
+        if unsupported(m):
+            raise _Skip(unsupported(m))
         isl, osl = e.get("isl"), e.get("osl")
         if isl is None:
             raise _Skip("sequence lengths not stated")
@@ -223,10 +242,12 @@ def predict(key: str, kappa: float | None = None) -> Prediction:
         bound_p = float(pre["bound_tokens_per_s_per_gpu"] * isl / pre["new_tokens"])
         if e.get("mode") == "agg":
             per_gpu, per_user = modes.mode_rates("agg", R_d, R_p, r_d, isl, osl_v)
+            # input+output tokens/s (a total throughput) is the output rate times (ISL + OSL) / OSL
+            scale = (isl + osl_v) / osl_v if metric == "total_tokens_per_s_per_gpu" else 1.0
             if metric == "tokens_per_s_per_user":
                 pred, bound = per_user, None
             else:
-                pred, bound = per_gpu, modes.mode_rates("agg", bound_d, bound_p, r_d, isl, osl_v)[0]
+                pred, bound = per_gpu * scale, modes.mode_rates("agg", bound_d, bound_p, r_d, isl, osl_v)[0] * scale
         else:
             n_p, n_d = e.get("gpus_prefill"), e.get("gpus_decode")
             if not (n_p and n_d):

@@ -9,7 +9,7 @@ from inference_arithmetic.core.cited import Value, cited_value, read_yaml, unkno
 from inference_arithmetic.core.errors import CatalogError
 from inference_arithmetic.core.units import convert
 
-__all__ = ["GPU", "gpus", "gpu", "gpu_spec_rows", "GENERATION", "generation"]
+__all__ = ["GPU", "gpus", "gpu", "gpu_spec_rows", "GENERATION", "generation", "VENDOR", "vendor"]
 
 
 @dataclass(frozen=True)
@@ -98,9 +98,18 @@ def gpu(name: str) -> GPU:
 
 #: The GPU architecture generation of each catalog GPU (the validation error is stated per generation).
 GENERATION = {"H800": "Hopper", "H100": "Hopper", "H200": "Hopper", "H20": "Hopper",
-              "B200": "Blackwell", "B300": "Blackwell", "GB200": "Blackwell", "GB300": "Blackwell"}
+              "B200": "Blackwell", "B300": "Blackwell", "GB200": "Blackwell", "GB300": "Blackwell",
+              "MI300X": "CDNA3", "MI325X": "CDNA3", "MI355X": "CDNA4"}
+
+#: The vendor of each architecture generation (the validation error is also stated per vendor).
+VENDOR = {"Hopper": "NVIDIA", "Blackwell": "NVIDIA", "CDNA3": "AMD", "CDNA4": "AMD"}
 
 
 def generation(gpu_key: str) -> str:
-    """``Hopper`` or ``Blackwell`` (``other`` for a GPU outside :data:`GENERATION`)."""
+    """``Hopper``, ``Blackwell``, ``CDNA3`` or ``CDNA4`` (``other`` for a GPU outside :data:`GENERATION`)."""
     return GENERATION.get(gpu_key, "other")
+
+
+def vendor(gpu_key: str) -> str:
+    """``NVIDIA`` or ``AMD`` (``other`` for a GPU outside :data:`GENERATION`)."""
+    return VENDOR.get(generation(gpu_key), "other")
