@@ -11,7 +11,7 @@ JB     := $(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
 JOBS   ?= $(shell nproc 2>/dev/null || echo 2)
 XDIST  := -n $(JOBS) --dist loadfile
 
-.PHONY: book test unit nbval nbval-baseline book-check browser print lab bench refit clean
+.PHONY: book test unit nbval nbval-baseline book-check browser print lab bench refit kernel-data clean
 
 $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'
@@ -81,6 +81,14 @@ bench: $(STAMP)
 # Re-fit the pipeline efficiency on DeepSeek's profiles and store it (data/fitted.yaml); tests check the two agree.
 refit: $(STAMP)
 	$(BIN)/python -m inference_arithmetic.evidence.calibration --write
+
+# Re-extract the measured kernel tables of aiconfigurator-core (Apache-2.0) into data/aiconfigurator_kernels.csv.gz,
+# in a separate venv (it pulls pandas, pyarrow and scipy); never part of make test or make book.
+AIC_VENV ?= /tmp/aic-venv
+kernel-data:
+	test -x $(AIC_VENV)/bin/python || $(PYTHON) -m venv $(AIC_VENV)
+	$(AIC_VENV)/bin/python -m pip install --quiet --disable-pip-version-check aiconfigurator-core==0.12.0
+	$(AIC_VENV)/bin/python scripts/extract_kernel_tables.py
 
 clean:
 	rm -rf _build $(VENV) .book-check.yml

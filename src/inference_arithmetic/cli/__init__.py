@@ -120,10 +120,19 @@ def build_parser() -> argparse.ArgumentParser:
                     help="let a deployment's pools differ in GPU type (prefill on one, decode on another; a "
                          "reserved floor on one, an on-demand burst on another)")
     pl.add_argument("--top", type=positive_int, default=10, help="deployments to list")
-    sub.add_parser("validate", help="predict every published measurement of the validation set and state the error")
+    pval = sub.add_parser("validate", help="predict every published measurement of the validation set and state the error")
+    pval.add_argument("--framework", choices=["publication", *step.FRAMEWORKS], default="publication",
+                      help="whose routed-expert kernels (default: publication, each entry with its publication's "
+                           "framework; deepseek: DeepSeek's kernels by the transfer rule for every entry)")
     for name, h in (("figures", "every figure the book reproduces, checked against its source"),
                     ("gpus", "the GPU catalog"), ("models", "the shipped model configs")):
         sub.add_parser(name, help=h)
+    for sp_ in (pd, pp, pv, pl):
+        sp_.add_argument("--framework", choices=list(step.FRAMEWORKS), default=step.DEFAULT_FRAMEWORK,
+                         help="whose routed-expert (grouped MoE GEMM) kernels: deepseek (default: DeepSeek's own, "
+                              "measured on the H800, by the transfer rule, the same fraction of peak on every GPU), "
+                              "or sglang, trtllm, vllm (the framework's measured kernel table from aiconfigurator-core "
+                              "where one exists for the GPU and dtype, else the deepseek rule, named in the output)")
     for sp_ in sub.choices.values():
         sp_.add_argument("--json", action="store_true", help="machine-readable output")
     return p

@@ -7,8 +7,8 @@ import numpy as np
 
 from inference_arithmetic import step
 from inference_arithmetic.core import inputs
-from inference_arithmetic.evidence import published, report
-from inference_arithmetic.hardware import gpus
+from inference_arithmetic.evidence import published, report, validation
+from inference_arithmetic.hardware import gpus, kernel_tables
 from inference_arithmetic.model import config, dtypes, kv, params
 from inference_arithmetic.serving import operating, plan, prefill, search
 from inference_arithmetic.serving.workload import Profile, Service, Workload
@@ -116,6 +116,7 @@ def _layout_args(args, m, g, ep: int, phase: str):
         raise UsageError("--accept needs --mtp N")
     return step.layout_for(m, g, ep, attn_tp=attn_tp, moe_tp=args.moe_tp, redundant=args.redundant,
                            micro_batches=args.micro_batches, mtp=mtp if phase == "decode" else 0,
+                           framework=args.framework,
                            accept=accept, precision=step.Precision(moe=args.moe_dtype, attn=args.attn_dtype,
                                                                     kv=getattr(args, "kv_dtype", "bf16")))
 
@@ -136,7 +137,7 @@ def cmd_decode(args) -> dict:
     b = float(pt["batch"])
     mem = step.memory(u, b, ctx)
     return {"model": m.name, "gpu": g.key, "layout": search.describe(u.layout), "isl": args.isl, "osl": args.osl,
-            "context_tokens": ctx, "kind": "model prediction (step model, calibrated on DeepSeek's profiles)",
+            "framework": u.layout.framework, "kernels": u.kernels, "context_tokens": ctx, "kind": "model prediction (step model, calibrated on DeepSeek's profiles)",
             "tokens_per_s_per_gpu": pt["tokens_per_s_per_gpu"], "tokens_per_s_per_user": pt["tokens_per_s_per_user"],
             "batch_per_instance": b, "batch_per_gpu": b / u.layout.attn_tp, "step_time_s": pt["t_step"],
             "accepted_tokens_per_step": u.accept_per_step,
@@ -153,7 +154,7 @@ def cmd_prefill(args) -> dict:
     if why:
         raise UsageError(why)
     return {"model": m.name, "gpu": g.key, "layout": search.describe(u.layout), "isl": args.isl,
-            "cached_fraction": args.cached_fraction, "chunk_tokens_per_gpu": args.chunk,
+            "framework": u.layout.framework, "kernels": u.kernels, "cached_fraction": args.cached_fraction, "chunk_tokens_per_gpu": args.chunk,
             "kind": "model prediction (step model, calibrated on DeepSeek's profiles)",
             "input_tokens_per_s_per_gpu": out["input_tokens_per_s_per_gpu"],
             "input_tokens_per_s_per_node": out["input_tokens_per_s_per_node"],
@@ -167,9 +168,17 @@ def cmd_serve(args) -> dict:
     pinned = {k: (v,) for k, v in (("moe_dtypes", args.moe_dtype), ("attn_dtypes", args.attn_dtype),
                                    ("kv_dtypes", args.kv_dtype), ("mtp", args.mtp)) if v is not None}
     svc = Service(args.isl, args.osl, args.per_user, args.ttft, args.cached_fraction)
-    best = search.best(m, g, svc, args.mode, search.Space(**pinned))
+    best = search.best(m, g, svc, args.mode, search.Space(**pinned, framework=args.framework))
     return {"model": m.name, "gpu": g.key, "mode": args.mode, "isl": args.isl, "osl": args.osl,
+            "framework": args.framework, "kernels": _kernels(m, g, args.framework, best["layout"]["moe_dtype"]),
             "kind": "model prediction (step model, calibrated on DeepSeek's profiles)", **best}
+
+
+def _kernels(m, g, framework: str, moe_dtype: str) -> str:
+    """The routed-expert kernels of ``framework`` on ``g``, in words (:func:`.kernel_tables.rule`)."""
+    if not m.is_moe:
+        return "no routed experts"
+    return kernel_tables.rule(g.key, framework, moe_dtype, (m.h, m.d_e, m.n_experts, m.top_k))
 
 
 def _profile(text: str):
@@ -204,11 +213,15 @@ def cmd_plan(args) -> dict:
         names = [gpus.gpu(x.strip()).key for x in args.gpus.split(",") if x.strip()]
         if not names or len(names) > 32:
             raise UsageError("--gpus needs a comma-separated list of GPU names")
-    out = plan.search(m, w, names, args.prices, top=args.top, progress=_progress, mixed=args.mixed)
+    out = plan.search(m, w, names, args.prices, top=args.top, progress=_progress, mixed=args.mixed,
+                      space=search.Space(framework=args.framework))
     if sys.stderr.isatty() and out["search_s"] > 1.0:
         print("\r" + " " * 60 + "\r", end="", file=sys.stderr, flush=True)
     return {"model": m.name, "requests_per_s": w.requests_per_s, "isl": w.isl, "osl": w.osl,
             "per_user": w.per_user, "ttft_s_max": w.ttft_s, "cache_hit": w.cache_hit, "profile": w.profile.name,
+            "framework": args.framework,
+            "kernels": {n: {d: _kernels(m, gpus.gpu(n), args.framework, d) for d in step.MOE_DTYPES}
+                        for n in out["gpus"]},
             "kind": "model prediction (step model, calibrated on DeepSeek's profiles) costed at published prices",
             **out}
 
@@ -232,5 +245,8 @@ def cmd_models(args) -> list:
 
 
 def cmd_validate(args) -> dict:
+    fw = None if args.framework == "publication" else args.framework
     return {"kind": "model predictions against published measurements by other teams (the validation set: "
-                    "nothing is fitted to it)", **report.report()}
+                    "nothing is fitted to it)",
+            "framework": args.framework if fw else "publication (each entry with its publication's framework)",
+            **report.report(validation.predict_all(framework=fw))}

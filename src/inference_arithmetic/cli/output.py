@@ -128,6 +128,7 @@ def print_validate(d: dict) -> None:
     s = d["summary"]
     print(f"{s['n']} of {s['entries']} published measurements predicted: mean absolute error {100 * s['mape']:.0f} %, "
           f"median {100 * s['median_ape']:.0f} %, mean signed error {100 * s['mean_error']:+.0f} %")
+    print(f"routed-expert kernels: {d.get('framework', 'publication')}")
     for title, key in (("by publisher", "by_publisher"), ("by framework", "by_framework"), ("by model", "by_family"),
                        ("by vendor", "by_vendor"), ("by generation", "by_generation")):
         print(f"{title}: " + "; ".join(f"{k} {100 * v['mape']:.0f} % (n={v['n']}, bias {100 * v['mean_error']:+.0f} %)"

@@ -12,20 +12,9 @@ from inference_arithmetic.hardware.gpus import generation, vendor
 
 __all__ = ["framework", "report"]
 
-#: how the publications name their serving framework, read into one short name each
-_FRAMEWORK_WORDS = (("dynamo-trt", "trtllm"), ("tensorrt", "trtllm"), ("sglang", "sglang"), ("vllm", "vllm"),
-                    ("internal", "deepseek"))
-
-
 def framework(entry_id: str) -> str:
-    """The serving framework a validation entry was measured with: ``sglang``, ``trtllm``, ``vllm``,
-    ``deepseek`` (DeepSeek's in-house system), ``dynamo`` (NVIDIA Dynamo, engine not stated) or
-    ``not stated``."""
-    text = str(validation.entries()[entry_id].get("framework") or "").lower()
-    for word, name in _FRAMEWORK_WORDS:
-        if word in text:
-            return name
-    return "dynamo" if "dynamo" in text else "not stated"
+    """The serving framework a validation entry was measured with (:func:`.validation.entry_framework`)."""
+    return validation.entry_framework(entry_id)
 
 
 def _groups(preds, key) -> dict:

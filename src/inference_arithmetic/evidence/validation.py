@@ -1,12 +1,11 @@
 """Validation: predict published serving measurements by other teams, without tuning to them.
 
-``data/validation.yaml`` holds system-level measurements of DeepSeek-V3/R1 serving (SGLang,
-TensorRT-LLM, Ant Group, SemiAnalysis InferenceX, MLPerf, llm-d) and of other shipped models
-(Llama 3.1 on AMD and NVIDIA GPUs: AMD, Oracle, Vultr, TensorRT-LLM; gpt-oss, DeepSeek-V3.2), each with its setup as published; an entry's ``model``
-names the shipped config (``deepseek-r1`` reads ``deepseek-v3``).  :func:`predict` maps a setup to the model's inputs by fixed rules, the same for
-every entry, and returns the model's prediction, the roofline bound at the same
-configuration and the error.  Nothing here feeds back into the model: the only fitted
-quantity (:mod:`.calibration`) is fitted on DeepSeek's profiles.
+``data/validation.yaml``: system-level measurements of DeepSeek-V3/R1 (SGLang, TensorRT-LLM, Ant
+Group, InferenceX, MLPerf, llm-d) and other shipped models (Llama 3.1 on AMD and NVIDIA GPUs, gpt-oss,
+DeepSeek-V3.2), each with its setup as published; ``model`` names the shipped config (``deepseek-r1``
+reads ``deepseek-v3``).  :func:`predict` maps a setup to the model's inputs by fixed rules, the same
+for every entry, and returns the prediction, the roofline bound and the error.  Nothing feeds back
+into the model: the only fitted quantity (:mod:`.calibration`) is fitted on DeepSeek's profiles.
 
 Rules for what a publication leaves unstated (each prediction lists the ones it used):
 
@@ -17,6 +16,9 @@ Rules for what a publication leaves unstated (each prediction lists the ones it 
 * BF16 attention and KV cache unless stated;
 * no MTP unless stated; a stated accepted length gives the acceptance; one draft token when
   MTP is "on" without a count;
+* the routed experts' grouped GEMMs at the publication's framework's measured kernel table where
+  one exists for the GPU (:mod:`.hardware.kernel_tables`), else DeepSeek's kernels by the transfer
+  rule (also for DeepSeek's in-house system, NVIDIA Dynamo with no engine stated, or none stated);
 * decode context = ISL + OSL/2 for time, ISL + OSL for memory; requests per GPU as published,
   else the largest batch that fits; prefill chunks of 16K tokens per GPU (DeepSeek's profile).
 
@@ -32,8 +34,7 @@ from functools import lru_cache
 import numpy as np
 import yaml
 
-from inference_arithmetic.serving import prefill as _prefill
-from inference_arithmetic.serving import modes
+from inference_arithmetic.serving import modes, prefill as _prefill
 from inference_arithmetic import step
 from inference_arithmetic.core.cited import DATA
 from inference_arithmetic.hardware.gpus import gpu
@@ -43,8 +44,8 @@ from inference_arithmetic.step import bounds
 from inference_arithmetic.step.unit import unsupported
 from inference_arithmetic.evidence.measurements import day6
 
-__all__ = ["Prediction", "entries", "predict", "predict_all", "summary", "error_stats", "scored", "errors_by",
-           "family"]
+__all__ = ["Prediction", "entry_framework", "entries", "predict", "predict_all", "summary", "error_stats", "scored",
+           "errors_by", "family"]
 
 #: Entry ``model`` names that read another shipped config (same architecture).
 _MODEL_ALIAS = {"deepseek-r1": "deepseek-v3"}
@@ -54,6 +55,22 @@ _MODEL_ALIAS = {"deepseek-r1": "deepseek-v3"}
 def entries() -> dict:
     """The validation catalog: id -> entry as published (see the file's header)."""
     return yaml.safe_load((DATA / "validation.yaml").read_text(encoding="utf-8"))
+
+
+#: how the publications name their serving framework, read into one short name each
+_FRAMEWORK_WORDS = (("dynamo-trt", "trtllm"), ("tensorrt", "trtllm"), ("sglang", "sglang"), ("vllm", "vllm"),
+                    ("internal", "deepseek"))
+
+
+def entry_framework(entry_id: str) -> str:
+    """The serving framework a validation entry was measured with: ``sglang``, ``trtllm``, ``vllm``,
+    ``deepseek`` (DeepSeek's in-house system), ``dynamo`` (NVIDIA Dynamo, engine not stated) or
+    ``not stated``."""
+    text = str(entries()[entry_id].get("framework") or "").lower()
+    for word, name in _FRAMEWORK_WORDS:
+        if word in text:
+            return name
+    return "dynamo" if "dynamo" in text else "not stated"
 
 
 @dataclass(frozen=True)
@@ -193,9 +210,10 @@ def _decode_rate(u, e, notes, ctx, ctx_mem):
     return step.terms(u, float(b), ctx), b, busy
 
 
-def predict(key: str, kappa: float | None = None) -> Prediction:
+def predict(key: str, kappa: float | None = None, framework: str | None = None) -> Prediction:
     """The model's prediction for validation entry ``key`` (``kappa``: override the calibrated
-    pipeline efficiency, for sensitivity studies)."""
+    pipeline efficiency, for sensitivity studies; ``framework``: whose expert kernels, ``None``: the
+    publication's framework by the rule of the module's header)."""
     e = entries()[key]
     metric, measured = _metric(e)
     base = dict(id=key, publisher=e.get("publisher", ""), src=e.get("src", ""), also=tuple(e.get("also") or ()),
@@ -211,10 +229,13 @@ def predict(key: str, kappa: float | None = None) -> Prediction:
         if isl is None:
             raise _Skip("sequence lengths not stated")
         layout = _layout(e, g, notes, "decode" if e["phase"] != "prefill" else "prefill")
-        if kappa is not None:
-            layout = step.Layout(**{**layout.__dict__, "kappa": kappa})
+        fw = entry_framework(key) if framework is None else framework
+        fw = fw if fw in step.FRAMEWORKS else "deepseek"
+        layout = step.Layout(**{**layout.__dict__, "framework": fw,
+                                **({} if kappa is None else {"kappa": kappa})})
         if e["phase"] == "prefill":
             u = _prefill.prefill_unit(m, g, layout)
+            notes.append(f"kernels: {u.kernels}")
             out = _prefill.prefill(u, float(isl))
             return Prediction(**base, predicted=float(out["input_tokens_per_s_per_gpu"]),
                               bound=float(out["bound_tokens_per_s_per_gpu"] * isl / out["new_tokens"]),
@@ -224,6 +245,7 @@ def predict(key: str, kappa: float | None = None) -> Prediction:
             notes.append("OSL not stated: context = ISL")
         ctx = isl + osl_v / 2   # mean context in flight: the time and, with a paged cache, the memory
         u = step.unit(m, g, layout)
+        notes.append(f"kernels: {u.kernels}")
         if e["phase"] == "decode":
             t, _, busy = _decode_rate(u, e, notes, ctx, ctx)
             key_out = "tokens_per_s_per_user" if metric == "tokens_per_s_per_user" else "tokens_per_s_per_gpu"
@@ -270,9 +292,9 @@ def predict(key: str, kappa: float | None = None) -> Prediction:
 
 
 @lru_cache(maxsize=None)
-def predict_all(kappa: float | None = None) -> tuple[Prediction, ...]:
-    """Every validation entry, predicted (``kappa``: as in :func:`predict`)."""
-    return tuple(predict(k, kappa) for k in entries())
+def predict_all(kappa: float | None = None, framework: str | None = None) -> tuple[Prediction, ...]:
+    """Every validation entry, predicted (``kappa``, ``framework``: as in :func:`predict`)."""
+    return tuple(predict(k, kappa, framework) for k in entries())
 
 
 def error_stats(errors) -> dict:

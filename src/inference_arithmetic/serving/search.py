@@ -47,6 +47,7 @@ class Space:
     mtp: tuple = MTP_DRAFTS
     redundant: int | None = None
     prefill_redundant: int | None = None
+    framework: str = step.DEFAULT_FRAMEWORK
 
 
 def _unit_sizes(g: GPU, sizes) -> list[int]:
@@ -67,7 +68,8 @@ def decode_units(m: Model, g: GPU, space: Space, refused: list | None = None) ->
                         for mtp in space.mtp:
                             try:
                                 L = step.layout_for(m, g, ep, attn_tp=attn_tp, mtp=mtp, redundant=space.redundant,
-                                                    precision=Precision(moe=moe, attn=attn, kv=kv))
+                                                    precision=Precision(moe=moe, attn=attn, kv=kv),
+                                                    framework=space.framework)
                                 units.append(step.unit(m, g, L))
                             except InputError as e:
                                 if refused is not None:
@@ -85,7 +87,8 @@ def prefill_table(m: Model, g: GPU, svc: Service, space: Space) -> dict:
             for attn_tp in space.attn_tp:
                 try:
                     u = prefill.prefill_unit(m, g, step.layout_for(m, g, ep, attn_tp=attn_tp, precision=Precision(moe=moe),
-                                                                   redundant=space.prefill_redundant))
+                                                                   redundant=space.prefill_redundant,
+                                                                   framework=space.framework))
                 except InputError:
                     continue
                 if not step.fits(u, 0.0, 0.0):

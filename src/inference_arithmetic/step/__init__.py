@@ -8,7 +8,8 @@ one table of phase differences), :mod:`.evaluate` (every term at once).  The nam
 the package's public interface.
 """
 from inference_arithmetic.model.dtypes import ATTN_DTYPES, KV_DTYPES, MOE_DTYPES  # noqa: F401
-from inference_arithmetic.step.evaluate import evaluate, stack, terms  # noqa: F401
+from inference_arithmetic.hardware.kernel_tables import DEFAULT_FRAMEWORK, FRAMEWORKS  # noqa: F401
+from inference_arithmetic.step.evaluate import evaluate, expert_rate, stack, terms  # noqa: F401
 from inference_arithmetic.step.feasibility import (MAX_EP, attention_heads_error, check_layout, expert_slice_error,  # noqa: F401,E501
                                                    expert_slots_error, hbm_error, layout_error, mtp_error,
                                                    smallest_ep, weights_room_error)

@@ -15,12 +15,13 @@ from inference_arithmetic.step import comm
 from inference_arithmetic.step.memory import memory_values
 from inference_arithmetic.step.operations import (bound_time, mtp_time, step_overlap, step_serial, t_a2a, t_allreduce,
                                              t_attn, t_dense, t_head, t_kernels, t_moe, t_moe_allreduce)
-from inference_arithmetic.step.unit import Unit
+from inference_arithmetic.step.unit import GRID_TOKENS, Unit
 
-__all__ = ["terms", "evaluate", "stack"]
+__all__ = ["terms", "evaluate", "stack", "expert_rate"]
 
 _PARTS = {"t_kernels": t_kernels, "t_attn": t_attn, "t_dense": t_dense, "t_head": t_head, "t_moe": t_moe,
           "t_a2a": t_a2a, "t_allreduce": t_allreduce, "t_moe_allreduce": t_moe_allreduce, "bound": bound_time}
+_LOG_GRID = np.log(np.array(GRID_TOKENS, dtype=float))
 _ARGS = sorted({s for f in _PARTS.values() for s in f.expr.free_symbols}, key=lambda s: s.name)
 
 
@@ -50,6 +51,7 @@ def evaluate(v: dict) -> dict:
     """:func:`terms` on a dictionary of symbol values, any of which may be arrays that broadcast
     (one unit's values with arrays of batch and context, or :func:`stack`-ed units): one
     lambdified call for every term, no Python loop over configurations."""
+    v = dict(v, q_x=expert_rate(v))
     args = [v[s.name] for s in _ARGS]
     tk_, ta_, td_, th_, tm_, ta2a, tar, tmar, bound = _compiled()(*args)
     scalar = isinstance(v["overlapped"], float)   # one unit: choose the branch instead of computing both
@@ -66,6 +68,7 @@ def evaluate(v: dict) -> dict:
     t_mtp = 0.0 * t
     if (v["n_dr"] > 0) if scalar else np.any(np.asarray(v["n_dr"]) > 0):  # the MTP module: drafts, each one more layer and the head
         v1 = dict(v, s_q=1.0)
+        v1["q_x"] = expert_rate(v1)
         k1, a1, d1, h1, m1, x1, r1, y1, _ = _compiled()(*[v1[s.name] for s in _ARGS])
         t_mtp = mtp_time.fast(n_dr=v["n_dr"], n_layers=v["n_layers"], th=h1, kappa=v["kappa"],
                       tl=a1 + d1 + m1 + k1 + np.where(v["moe_tp_on"], y1, x1) + r1)
@@ -82,10 +85,35 @@ def evaluate(v: dict) -> dict:
             "bound_tokens_per_s_per_gpu": v["batch"] * ideal / v["T_a"] / bound}
 
 
+def expert_rate(v: dict):
+    """q_x, a framework's measured grouped-GEMM rate relative to DeepSeek's kernels, at the tokens each
+    micro-batch sends into a MoE layer (N_ep b s_q / (T_a m)): log-log interpolation in the unit's
+    curve ``xq`` (log q_x on :data:`.unit.GRID_TOKENS`), held at the ends; 1 where ``xq`` is all zeros
+    (DeepSeek's kernels).  Broadcasts: ``xq`` of shape (K,) for one unit, (units, 1, 1, K) stacked."""
+    xq = np.asarray(v["xq"], dtype=float)
+    if not xq.any():
+        return 1.0
+    tokens = np.maximum(v["N_ep"] * np.asarray(v["batch"], dtype=float) * v["s_q"] / (v["T_a"] * v["m_mb"]), 1.0)
+    x = np.log(tokens)
+    if xq.ndim == 1:
+        return np.exp(np.interp(x, _LOG_GRID, xq))
+    x = np.broadcast_to(x, np.broadcast_shapes(np.shape(x), xq.shape[:-1]))
+    pos = np.interp(x, _LOG_GRID, np.arange(len(_LOG_GRID), dtype=float))
+    i0 = np.clip(np.floor(pos).astype(int), 0, len(_LOG_GRID) - 2)
+    w = pos - i0
+    full = np.broadcast_to(xq, x.shape + xq.shape[-1:])
+    lo = np.take_along_axis(full, i0[..., None], -1)[..., 0]
+    hi = np.take_along_axis(full, i0[..., None] + 1, -1)[..., 0]
+    return np.exp(lo + w * (hi - lo))
+
+
 def stack(units) -> dict:
     """The symbol values of several units as arrays of shape (units, 1, 1), with their memory
-    constants, ready for :func:`evaluate` with batch (1, B, 1) and context (1, 1, C)."""
+    constants, ready for :func:`evaluate` with batch (1, B, 1) and context (1, 1, C); a unit's
+    measured expert-rate curve ``xq`` as (units, 1, 1, K)."""
     rows = [memory_values(u) for u in units]
-    return {k: np.array([r[k] for r in rows], dtype=float).reshape(-1, 1, 1) for k in rows[0]}
+    out = {k: np.array([r[k] for r in rows], dtype=float).reshape(-1, 1, 1) for k in rows[0] if k != "xq"}
+    out["xq"] = np.array([r["xq"] for r in rows], dtype=float).reshape(len(rows), 1, 1, -1)
+    return out
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from inference_arithmetic.core.errors import InputError
 from inference_arithmetic.core.inputs import number
 from inference_arithmetic.hardware.gpus import GPU
+from inference_arithmetic.hardware.kernel_tables import DEFAULT_FRAMEWORK, framework_name
 from inference_arithmetic.model.config import Model
 from inference_arithmetic.model.dtypes import ATTN_DTYPES, KV_DTYPES, MOE_DTYPES, choose
 
@@ -59,7 +60,9 @@ class Layout:
     pipeline efficiency (``None``: the value calibrated on DeepSeek's profiles, 1: kernels only);
     ``eplb``: experts placed by load (EPLB); ``None``: when there are redundant experts;
     ``overlap``: communication overlapped with computation (``None``: with two micro-batches;
-    ``True`` with one micro-batch is single-batch overlap)."""
+    ``True`` with one micro-batch is single-batch overlap); ``framework``: whose grouped-MoE-GEMM
+    kernels (``deepseek``: DeepSeek's own, by the transfer rule; ``sglang``, ``trtllm``, ``vllm``: the
+    framework's measured table where one exists for the GPU, :mod:`.hardware.kernel_tables`)."""
 
     @property
     def overlapped(self) -> bool:
@@ -78,8 +81,11 @@ class Layout:
     kappa: float | None = None
     eplb: bool | None = None
     overlap: bool | None = None
+    framework: str = DEFAULT_FRAMEWORK
 
     def __post_init__(self):
+        if self.framework != DEFAULT_FRAMEWORK:
+            object.__setattr__(self, "framework", framework_name(self.framework))
         for name, most in (("ep", 4096), ("redundant", 4096), ("attn_tp", 4096), ("moe_tp", 4096),
                            ("micro_batches", 2), ("mtp", 8)):
             least = 0 if name in ("redundant", "mtp") else 1

@@ -32,7 +32,7 @@ from inference_arithmetic.model import kv, params
 from inference_arithmetic.step import comm
 
 __all__ = ["T_a", "T_m", "m_mb", "n_dr", "p_acc", "P_at", "P_ds", "P_hd", "P_e", "A_f", "b_aw", "b_dw", "b_mw",
-           "b_hw", "F_a", "F_d", "F_m", "F_h", "e_mbw", "e_mfl", "e_gbw", "e_gfl", "e_xfl", "e_so", "e_nv", "e_ar",
+           "b_hw", "F_a", "F_d", "F_m", "F_h", "e_mbw", "e_mfl", "e_gbw", "e_gfl", "e_xfl", "q_x", "e_so", "e_nv", "e_ar",
            "I_ep", "BW_nv", "BW_so", "V_so", "V_nv", "t_ar_lat", "f_sm", "kv_rd", "t_0", "t_k0", "K_k", "kappa",
            "attn_flop_mla", "attn_flop_gqa", "attn_flop_mla_prefill", "T_kv", "ell", "mtp_tokens", "imbalance_unbalanced", "experts_touched",
            "t_attn", "t_dense", "t_head", "t_moe", "t_a2a", "t_allreduce", "t_moe_allreduce", "a2a_bytes_ll",
@@ -64,6 +64,10 @@ e_mfl = register("step", "e_mfl", r"\eta^{\mathrm{attn}}_{\Phi}", "1", "attentio
 e_gbw = register("step", "e_gbw", r"\eta^{\mathrm{GEMM}}_{\beta}", "1", "weight streaming in GEMMs: achieved / peak bandwidth")
 e_gfl = register("step", "e_gfl", r"\eta^{\mathrm{GEMM}}_{\Phi}", "1", "dense GEMMs: achieved / peak FLOP/s")
 e_xfl = register("step", "e_xfl", r"\eta^{\mathrm{exp}}_{\Phi}", "1", "grouped expert GEMMs: achieved / peak FLOP/s")
+q_x = register("step", "q_x", r"q_{\mathrm{exp}}", "1",
+               "grouped expert GEMMs of a serving framework: the model's time at DeepSeek's kernel rates / the "
+               "framework's measured time (1 for DeepSeek's own kernels); a function of the tokens a MoE layer "
+               "receives, interpolated log-log in a measured kernel table")
 e_so = register("step", "e_so", r"\eta_{\mathrm{so}}", "1", "all-to-all over the scale-out NIC: achieved / line rate")
 e_nv = register("step", "e_nv", r"\eta_{\mathrm{nv}}", "1", "all-to-all over NVLink: achieved / link bandwidth")
 e_ar = register("step", "e_ar", r"\eta_{\mathrm{AR}}", "1", "all-reduce bus bandwidth / NVLink bandwidth")
@@ -141,8 +145,9 @@ t_head = formula(
 t_moe = formula(
     "t_moe",
     n_moe * sp.Max(m_mb * experts_touched.expr * P_e * b_mw / (T_m * e_gbw * S.BW),
-                   c * P_e * U_tok * S.top_k * I_ep / (S.N_ep * e_xfl * F_m)),
-    "s", "routed experts: stream the chosen local experts per micro-batch, or do the most loaded GPU's FLOP")
+                   c * P_e * U_tok * S.top_k * I_ep / (S.N_ep * e_xfl * F_m)) / q_x,
+    "s", "routed experts: stream the chosen local experts per micro-batch, or do the most loaded GPU's FLOP, "
+         "at DeepSeek's kernel rates scaled by a framework's measured grouped-GEMM rate")
 
 t_a2a = formula(
     "t_a2a",

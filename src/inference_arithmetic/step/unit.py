@@ -16,6 +16,7 @@ from inference_arithmetic.core.cited import read_yaml
 from inference_arithmetic.core.errors import InputError
 from inference_arithmetic.hardware.efficiency import efficiencies, unbalanced_points
 from inference_arithmetic.hardware.gpus import GPU
+from inference_arithmetic.hardware.kernel_tables import DEEPSEEK_KERNELS, moe_curve
 from inference_arithmetic.model import kv, params
 from inference_arithmetic.model.config import Model
 from inference_arithmetic.model.dtypes import BYTES, FLOP_DTYPE, MOE_DTYPES
@@ -25,9 +26,17 @@ from inference_arithmetic.step.layout import LINK_LATENCY_SCALE_OUT_S, Layout
 from inference_arithmetic.step.memory import max_batch, weights_resident
 from inference_arithmetic.step.operations import (a2a_bytes_ll, attn_flop_gqa, attn_flop_mla, attn_flop_mla_prefill,
                                                   imbalance_unbalanced,
-                                             kernels_per_step, mtp_tokens, remote_share)
+                                             kernels_per_step, mtp_tokens, remote_share, t_moe)
 
-__all__ = ["Unit", "unit", "PHASES", "Phase", "fitted", "users_that_fit", "unsupported"]
+__all__ = ["Unit", "unit", "PHASES", "Phase", "fitted", "users_that_fit", "unsupported", "GRID_TOKENS",
+           "DEEPSEEK_KERNELS"]
+
+#: tokens of the expert-parallel group entering a MoE layer at which a framework's measured
+#: grouped-GEMM rate is stored per unit (powers of sqrt 2 from 1 to 2^23); the measured points are
+#: interpolated log-log onto it, and beyond the measured range the rate at the nearest end is held
+GRID_TOKENS = tuple(float(2 ** (i / 2)) for i in range(47))
+_LOG_GRID = np.log(np.array(GRID_TOKENS, dtype=float))
+
 
 
 @dataclass(frozen=True)
@@ -65,6 +74,7 @@ class Unit:
     values: dict
     weights_resident: float
     accept_per_step: float
+    kernels: str = DEEPSEEK_KERNELS
 
 
 @lru_cache(maxsize=None)
@@ -190,8 +200,33 @@ def unit(model: Model, gpu: GPU, layout: Layout, phase: str = "decode") -> Unit:
         n_win=float(model.n_window), W_win=float(model.window),
     )
     values["accept_tok"] = float(mtp_tokens.fast(p_acc=accept, n_dr=layout.mtp)) if layout.mtp else 1.0
+    values["q_x"], values["xq"] = 1.0, (0.0,) * len(GRID_TOKENS)
+    kernels = DEEPSEEK_KERNELS
+    if layout.framework != "deepseek" and model.is_moe:
+        curve = moe_curve(gpu.key, layout.framework, p.moe, layout.moe_ep,
+                          (model.h, model.d_e, model.n_experts, model.top_k))
+        if curve is None:
+            kernels = (f"no {layout.framework} table for {gpu.key}, {p.moe} experts, {model.n_experts} experts of "
+                       f"{model.h}x{model.d_e}: {DEEPSEEK_KERNELS}")
+        else:
+            values["xq"] = _measured_rate(values, curve)
+            # the measured latency includes the two routed grouped GEMMs' fixed kernel time
+            values["K_k"] -= 2.0 * (model.n_layers - model.n_dense)
+            kernels = curve.label
     w_res = float(weights_resident.fast(**values))
-    return Unit(model, gpu, layout, phase, values, w_res, values["accept_tok"])
+    return Unit(model, gpu, layout, phase, values, w_res, values["accept_tok"], kernels)
+
+
+def _measured_rate(values: dict, curve) -> tuple:
+    """log q_x on :data:`GRID_TOKENS`: the model's time for one MoE layer's grouped GEMMs at DeepSeek's
+    kernel rates over the measured time, both at the table's setting (its EP, no redundant experts,
+    no expert TP, one micro-batch, balanced routing), interpolated log-log onto the grid."""
+    n = np.array(curve.tokens, dtype=float)
+    ref = dict(values, N_ep=float(curve.ep), E_red=0.0, T_m=1.0, m_mb=1.0, I_ep=1.0, T_a=1.0, s_q=1.0, q_x=1.0,
+               batch=n / curve.ep)
+    n_moe = values["n_layers"] - values["n_dense"]
+    log_q = np.log(np.asarray(t_moe.fast(**ref), dtype=float) / n_moe / np.array(curve.seconds))
+    return tuple(float(x) for x in np.interp(_LOG_GRID, np.log(n), log_q))
 
 
 def users_that_fit(model: Model, gpu: GPU, layout: Layout, ctx: float) -> int:

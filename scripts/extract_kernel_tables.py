@@ -1,0 +1,192 @@
+"""Reduce aiconfigurator-core's measured per-kernel tables to the book's compact kernel table.
+
+Run with an interpreter that has ``aiconfigurator-core==0.12.0`` installed (a separate venv: it
+pulls pandas, pyarrow and scipy, which the book does not need)::
+
+    /tmp/aic-venv/bin/python scripts/extract_kernel_tables.py
+
+Writes ``src/inference_arithmetic/data/aiconfigurator_kernels.csv.gz`` (a gzip'd CSV, one measured
+kernel latency a row, sorted, so the CSV text is identical on every run) and
+``src/inference_arithmetic/data/aiconfigurator_kernels.yaml`` (package, version, licence, row
+count, sha256, what was kept).  Kept:
+
+* ``moe``: grouped MoE GEMM (``moe/moe_perf.parquet``) at DeepSeek-V3's shape (hidden 7168,
+  expert intermediate 2048, 256 experts, top-8), MoE TP 1, every EP size, every ``num_tokens``,
+  dtypes fp8_block / nvfp4 / bfloat16, distributions balanced / power_law_1.01 / power_law_1.2.
+  ``num_tokens`` is kept as the package stores it; its meaning differs by framework (read from the
+  data: at a fixed num_tokens the trtllm latency falls as 1/EP, the sglang and vllm latency hardly
+  moves): trtllm's is the tokens of the whole expert-parallel group (each GPU's experts receive
+  num_tokens x topk / EP token-expert pairs), sglang's and vllm's the tokens per GPU (each GPU's
+  experts receive num_tokens x topk pairs).  :mod:`inference_arithmetic.hardware.kernel_tables`
+  converts both to tokens of the group.
+* ``gemm``: dense GEMM (``gemm/gemm_perf.parquet``) at the (n, k) of DeepSeek-V3's projections
+  (the shapes of DeepGEMM's published table), m a power of two, dtypes fp8_block / fp8 / bfloat16 / nvfp4.
+
+* ``mla_generation``: the MLA decode attention module (``mla/mla_generation_module_perf.parquet``) of
+  DeepSeek-V3 at 128 and 16 query heads per GPU, every batch and ``step`` measured (columns as stored).
+* ``allreduce``: the frameworks' custom all-reduce kernels (``comm/custom_allreduce_perf.parquet``).
+
+Measured on the GPUs the step model has a catalog entry for: H100, H200, B200, B300, GB200, GB300.
+"""
+from __future__ import annotations
+
+import csv
+import gzip
+import hashlib
+import io
+import sys
+from importlib import metadata
+from pathlib import Path
+
+import pandas as pd
+import aiconfigurator_core
+
+PACKAGE = "aiconfigurator-core"
+ROOT = Path(aiconfigurator_core.__file__).parent
+DATA_ROOT = ROOT / "systems" / "data"
+OUT = Path(__file__).resolve().parents[1] / "src" / "inference_arithmetic" / "data"
+GPUS = {"h100_sxm": "H100", "h200_sxm": "H200", "b200_sxm": "B200", "b300_sxm": "B300", "gb200": "GB200",
+        "gb300": "GB300"}
+MOE_DTYPES = ("fp8_block", "nvfp4", "bfloat16")
+GEMM_DTYPES = ("fp8_block", "fp8", "bfloat16", "nvfp4")
+#: DeepSeek-V3 projections (n, k): fused q_a/kv_a, q_b, kv_b, o_proj, shared expert gate_up, down
+GEMM_NK = {(2112, 7168), (24576, 1536), (32768, 512), (7168, 16384), (4096, 7168), (7168, 2048)}
+#: token counts kept for GEMMs (powers of two: the table measures many more)
+GEMM_M = [2 ** i for i in range(0, 18)]
+#: MLA generation (decode) module rows kept: query heads per GPU under DP attention (128) and TP8 (16)
+MLA_HEADS = (128, 16)
+COLUMNS = ("op", "gpu", "framework", "version", "kernel_source", "dtype", "ep", "distribution", "m", "n", "k", "num_tokens",
+           "kv_dtype", "num_heads", "batch", "isl", "step", "num_gpus", "message_size", "latency_ms", "source_file",
+           "package_version")
+_EMPTY = dict(ep="", distribution="", m="", n="", k="", num_tokens="", kv_dtype="", num_heads="", batch="", isl="", step="",
+              num_gpus="", message_size="")
+
+
+def _files(op: str, name: str):
+    for d, g in sorted(GPUS.items()):
+        for f in sorted((ROOT / "systems" / "data" / d / op).glob(f"*/*/{name}")):
+            yield g, f
+
+
+def _moe(version: str) -> list[dict]:
+    rows = []
+    for g, f in _files("moe", "moe_perf.parquet"):
+        t = pd.read_parquet(f)
+        t = t[(t.hidden_size == 7168) & (t.inter_size == 2048) & (t.num_experts == 256) & (t.topk == 8)
+              & (t.moe_tp_size == 1) & t.moe_dtype.isin(MOE_DTYPES)]
+        fw, ver = f.parent.parent.name, f.parent.name
+        for r in t.itertuples():
+            rows.append(dict(_EMPTY, op="moe", gpu=g, framework=fw, version=ver, kernel_source=r.kernel_source,
+                             dtype=r.moe_dtype, ep=int(r.moe_ep_size),
+                             distribution=r.distribution, m="", n="", k="", num_tokens=int(r.num_tokens),
+                             latency_ms=float(r.latency), source_file=str(f.relative_to(DATA_ROOT)),
+                             package_version=version))
+    return rows
+
+
+def _gemm(version: str) -> list[dict]:
+    rows = []
+    for g, f in _files("gemm", "gemm_perf.parquet"):
+        t = pd.read_parquet(f)
+        keep = pd.Series([(int(n), int(k)) in GEMM_NK for n, k in zip(t.n, t.k)], index=t.index)
+        t = t[keep & t.gemm_dtype.isin(GEMM_DTYPES) & t.m.isin(GEMM_M)]
+        fw, ver = f.parent.parent.name, f.parent.name
+        for r in t.itertuples():
+            rows.append(dict(_EMPTY, op="gemm", gpu=g, framework=fw, version=ver, kernel_source=r.kernel_source,
+                             dtype=r.gemm_dtype, ep="",
+                             distribution="", m=int(r.m), n=int(r.n), k=int(r.k), num_tokens="",
+                             latency_ms=float(r.latency), source_file=str(f.relative_to(DATA_ROOT)),
+                             package_version=version))
+    return rows
+
+
+def _mla(version: str) -> list[dict]:
+    rows = []
+    for g, f in _files("mla", "mla_generation_module_perf.parquet"):
+        t = pd.read_parquet(f)
+        t = t[(t.model == "deepseek-ai/DeepSeek-V3") & t.num_heads.isin(MLA_HEADS) & (t.tp_size == 1)]
+        fw, ver = f.parent.parent.name, f.parent.name
+        for r in t.itertuples():
+            rows.append(dict(_EMPTY, op="mla_generation", gpu=g, framework=fw, version=ver,
+                             kernel_source=r.kernel_source, dtype=r.mla_dtype, kv_dtype=r.kv_cache_dtype,
+                             num_heads=int(r.num_heads), batch=int(r.batch_size), isl=int(r.isl), step=int(r.step),
+                             latency_ms=float(r.latency), source_file=str(f.relative_to(DATA_ROOT)),
+                             package_version=version))
+    return rows
+
+
+def _allreduce(version: str) -> list[dict]:
+    rows = []
+    for g, f in _files("comm", "custom_allreduce_perf.parquet"):
+        t = pd.read_parquet(f)
+        fw, ver = f.parent.parent.name, f.parent.name
+        for r in t.itertuples():
+            rows.append(dict(_EMPTY, op="allreduce", gpu=g, framework=fw, version=ver, kernel_source=r.kernel_source,
+                             dtype=r.allreduce_dtype, num_gpus=int(r.num_gpus), message_size=int(r.message_size),
+                             latency_ms=float(r.latency), source_file=str(f.relative_to(DATA_ROOT)),
+                             package_version=version))
+    return rows
+
+
+def _key(r: dict):
+    return tuple("" if r[c] == "" else r[c] for c in ("op", "gpu", "framework", "version", "kernel_source", "dtype",
+                                                              "distribution")) \
+        + (r["kv_dtype"],) + tuple(-1 if r[c] == "" else r[c] for c in (
+            "ep", "m", "n", "k", "num_tokens", "num_heads", "batch", "isl", "step", "num_gpus", "message_size")) \
+        + (r["latency_ms"],)
+
+
+def main() -> int:
+    version = metadata.version(PACKAGE)
+    licence = metadata.metadata(PACKAGE).get("License-Expression") or metadata.metadata(PACKAGE).get("License")
+    rows = sorted(_moe(version) + _gemm(version) + _mla(version) + _allreduce(version), key=_key)
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
+    w.writeheader()
+    for r in rows:
+        w.writerow(dict(r, latency_ms=f"{r['latency_ms']:.6g}"))
+    text = buf.getvalue()
+    packed = gzip.compress(text.encode(), compresslevel=9, mtime=0)   # no timestamp: the same bytes every run
+    (OUT / "aiconfigurator_kernels.csv.gz").write_bytes(packed)
+    sha = hashlib.sha256(text.encode()).hexdigest()
+    counts = {}
+    for r in rows:
+        counts[r["op"]] = counts.get(r["op"], 0) + 1
+    meta = f"""# Kernel latencies measured by NVIDIA and shipped in {PACKAGE} {version} (licence {licence}),
+# reduced by scripts/extract_kernel_tables.py (make kernel-data) to aiconfigurator_kernels.csv.gz (gzip'd CSV).
+#
+# NOTICE: the rows of aiconfigurator_kernels.csv.gz are derived from the measured tables in
+# {PACKAGE} {version}, Copyright (c) 2025-2026 NVIDIA CORPORATION & AFFILIATES, licensed under the
+# Apache License, Version 2.0 (http://www.apache.org/licenses/LICENSE-2.0). Changes: rows selected
+# (DeepSeek-V3 shapes), columns renamed and reduced, latency rounded to 6 significant digits; each
+# row names the file it comes from (source_file, relative to source_root in the package) and
+# the package version. The data are distributed on an "AS IS" BASIS, WITHOUT WARRANTIES OR
+# CONDITIONS OF ANY KIND.
+package: {PACKAGE}
+package_version: "{version}"
+source_root: aiconfigurator_core/systems/data
+licence: {licence}
+file: aiconfigurator_kernels.csv.gz
+rows: {len(rows)}
+rows_by_op: {{{', '.join(f'{k}: {v}' for k, v in sorted(counts.items()))}}}
+# bytes and sha256 of the uncompressed CSV text (gzip's bytes may differ between zlib versions)
+bytes: {len(text.encode())}
+sha256: {sha}
+gzip_bytes: {len(packed)}
+columns: [{', '.join(COLUMNS)}]
+latency_unit: ms
+selection:
+  moe: "moe/*/*/moe_perf.parquet: hidden_size 7168, inter_size 2048, num_experts 256, topk 8, moe_tp_size 1, moe_dtype in {list(MOE_DTYPES)}; num_tokens as stored: trtllm tokens of the whole EP group, sglang and vllm tokens per GPU"
+  mla_generation: "mla/*/*/mla_generation_module_perf.parquet: model deepseek-ai/DeepSeek-V3, num_heads in {list(MLA_HEADS)} (query heads per GPU), tp_size 1; batch, isl (context), kv_dtype as measured"
+  allreduce: "comm/*/*/custom_allreduce_perf.parquet: every row (num_gpus, message_size in elements as stored)"
+  gemm: "gemm/*/*/gemm_perf.parquet: (n, k) in {sorted(GEMM_NK)}, gemm_dtype in {list(GEMM_DTYPES)}, m a power of two"
+  gpus: {sorted(GPUS.values())}
+"""
+    (OUT / "aiconfigurator_kernels.yaml").write_text(meta, encoding="utf-8")
+    print(f"{len(rows)} rows ({counts}), {len(text.encode()) / 1e6:.2f} MB as CSV, {len(packed) / 1e6:.2f} MB gzip'd, "
+          f"sha256 {sha[:16]}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

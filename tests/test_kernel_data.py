@@ -1,0 +1,59 @@
+"""The shipped measured kernel table (data/aiconfigurator_kernels.csv.gz, from aiconfigurator-core by
+scripts/extract_kernel_tables.py): schema, row count and checksum as its metadata file records them."""
+import csv
+import gzip
+import hashlib
+import io
+
+import yaml
+
+from inference_arithmetic.core.cited import DATA
+
+CSV = DATA / "aiconfigurator_kernels.csv.gz"
+META = yaml.safe_load((DATA / "aiconfigurator_kernels.yaml").read_text(encoding="utf-8"))
+
+
+def _rows():
+    with io.TextIOWrapper(gzip.open(CSV), encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_checksum_and_size_match_the_metadata():
+    raw = gzip.decompress(CSV.read_bytes())
+    assert hashlib.sha256(raw).hexdigest() == META["sha256"]
+    assert len(raw) == META["bytes"]
+    assert CSV.stat().st_size == META["gzip_bytes"] < 2e6
+
+
+def test_schema_and_row_count():
+    rows = _rows()
+    assert tuple(rows[0]) == tuple(META["columns"])
+    assert len(rows) == META["rows"] == sum(META["rows_by_op"].values())
+    assert {r["op"] for r in rows} == set(META["rows_by_op"])
+    assert {r["gpu"] for r in rows} == set(META["selection"]["gpus"])
+    for r in rows:
+        assert r["package_version"] == META["package_version"]
+        assert r["source_file"].endswith(".parquet") and r["source_file"].split("/")[2] == r["framework"]
+        assert r["source_file"].split("/")[3] == r["version"]
+        assert float(r["latency_ms"]) > 0
+        if r["op"] == "moe":
+            assert int(r["ep"]) >= 1 and int(r["num_tokens"]) >= 1 and r["distribution"]
+        elif r["op"] == "gemm":
+            assert int(r["m"]) >= 1 and int(r["n"]) >= 1 and int(r["k"]) >= 1
+        elif r["op"] == "mla_generation":
+            assert int(r["num_heads"]) in (128, 16) and int(r["batch"]) >= 1 and r["kv_dtype"]
+        else:
+            assert r["op"] == "allreduce" and int(r["num_gpus"]) >= 2 and int(r["message_size"]) >= 1
+
+
+def test_licence_notice():
+    text = (DATA / "aiconfigurator_kernels.yaml").read_text(encoding="utf-8")
+    assert META["licence"] == "Apache-2.0" and "Apache License, Version 2.0" in text and "NVIDIA" in text
+
+
+def test_deepseek_v3_moe_coverage():
+    """DeepSeek-V3's grouped MoE GEMM is measured on H200 by all three frameworks, and NVFP4 on B200."""
+    keys = {(r["gpu"], r["framework"], r["dtype"]) for r in _rows() if r["op"] == "moe"}
+    for fw in ("trtllm", "sglang", "vllm"):
+        assert ("H200", fw, "fp8_block") in keys
+    assert ("B200", "trtllm", "nvfp4") in keys

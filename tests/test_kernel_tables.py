@@ -1,0 +1,92 @@
+"""Framework kernel tables in the step model: the measured grouped-MoE-GEMM curve is what a unit at the
+table's own setting predicts, DeepSeek's kernels are unchanged, the fallback is named, and stacked
+evaluation agrees with one unit at a time."""
+import json
+
+import numpy as np
+import pytest
+
+from inference_arithmetic import step
+from inference_arithmetic.cli import main
+from inference_arithmetic.hardware.gpus import gpu
+from inference_arithmetic.hardware.kernel_tables import DEEPSEEK_KERNELS, moe_curve, rule
+from inference_arithmetic.model.config import model
+
+M = model("deepseek-v3")
+SHAPE = (M.h, M.d_e, M.n_experts, M.top_k)
+
+
+def _unit(g, fw, ep=8, **kw):
+    G = gpu(g)
+    return step.unit(M, G, step.Layout(ep=ep, framework=fw, balanced=True, **kw))
+
+
+def test_deepseek_framework_is_unchanged():
+    u = _unit("H200", "deepseek")
+    assert u.kernels == DEEPSEEK_KERNELS and not any(u.values["xq"])
+    assert step.expert_rate(dict(u.values, batch=np.arange(1.0, 100.0))) == 1.0
+
+
+@pytest.mark.parametrize("g,fw,dtype", [("H200", "trtllm", "fp8"), ("B200", "trtllm", "nvfp4"),
+                                         ("GB200", "sglang", "fp8")])
+def test_table_setting_reproduces_the_measured_curve(g, fw, dtype):
+    c = moe_curve(g, fw, dtype, 32, SHAPE)
+    u = _unit(g, fw, ep=c.ep, precision=step.Precision(moe=dtype))
+    assert u.kernels == c.label
+    n = np.array(c.tokens, dtype=float)
+    on_grid = np.isclose(np.log2(n) * 2, np.round(np.log2(n) * 2))
+    t = step.terms(u, n / c.ep, 1000.0)["t_moe"] / (M.n_layers - M.n_dense)
+    assert np.allclose(t[on_grid], np.array(c.seconds)[on_grid], rtol=1e-6)
+
+
+def test_no_table_falls_back_with_the_rule_named():
+    u = _unit("H800", "trtllm")
+    assert "no trtllm table for H800" in u.kernels and DEEPSEEK_KERNELS in u.kernels
+    assert not any(u.values["xq"])
+    assert rule("H20", "sglang", "fp8", SHAPE).startswith("no sglang table for H20")
+
+
+def test_stacked_evaluation_matches_single_units():
+    units = [_unit("H200", "deepseek"), _unit("H200", "trtllm"), _unit("B200", "vllm", ep=32),
+             _unit("H800", "sglang")]
+    batch = np.array([1.0, 7.0, 64.0, 300.0])
+    v = step.stack(units)
+    got = step.evaluate(dict(v, batch=batch.reshape(1, -1, 1), ctx=np.array([[[2000.0]]])))["t_step"]
+    for i, u in enumerate(units):
+        one = step.terms(u, batch, 2000.0)["t_step"]
+        assert np.allclose(got[i, :, 0], one, rtol=1e-9)
+
+
+def test_framework_is_echoed_in_json(capsys):
+    for argv in (["decode", "--model", "deepseek-v3", "--gpu", "H200", "--ep", "8", "--isl", "1000", "--osl", "500",
+                  "--batch", "32", "--framework", "trtllm"],
+                 ["prefill", "--model", "deepseek-v3", "--gpu", "H800", "--ep", "32", "--framework", "vllm"],
+                 ["decode", "--model", "deepseek-v3", "--gpu", "H200", "--ep", "8", "--isl", "1000", "--osl", "500",
+                  "--batch", "32"]):
+        assert main(argv + ["--json"]) == 0
+        out = json.loads(capsys.readouterr().out)
+        fw = argv[argv.index("--framework") + 1] if "--framework" in argv else "deepseek"
+        assert out["framework"] == fw and out["kernels"]
+    assert main(["validate", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["framework"].startswith("publication")
+    assert all(any(r.startswith("kernels: ") for r in row["rules"]) for row in out["rows"] if row["error"] is not None)
+
+
+def test_unknown_framework_is_refused():
+    with pytest.raises(Exception):
+        step.Layout(ep=8, framework="tgi")
+    assert main(["decode", "--model", "deepseek-v3", "--gpu", "H200", "--ep", "8", "--isl", "10", "--osl", "10",
+                 "--batch", "1", "--framework", "tgi"]) == 2
+
+
+def test_serve_and_plan_echo_the_framework(capsys):
+    assert main(["serve", "--model", "deepseek-v3", "--gpu", "B200", "--mode", "disagg", "--isl", "2000", "--osl", "500",
+                 "--per-user", "20", "--framework", "trtllm", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["framework"] == "trtllm" and out["kernels"].startswith("trtllm ")
+    assert main(["plan", "--model", "deepseek-v3", "--tokens-per-day", "1e10", "--isl", "2000", "--osl", "500",
+                 "--per-user", "20", "--gpus", "H200", "--framework", "vllm", "--top", "1", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["framework"] == "vllm" and out["kernels"]["H200"]["fp8"].startswith("vllm ")
+    assert out["kernels"]["H200"]["nvfp4"].startswith("no vllm table for H200")
