@@ -13,7 +13,7 @@ from inference_arithmetic.evidence.measurements import measurement, measurements
 from inference_arithmetic.evidence.headlines import headlines
 from inference_arithmetic.evidence.published import FIGURES
 
-__all__ = ["glue_figure", "glue_number", "glue_text", "glue_equation", "glue_where", "symbols_of",
+__all__ = ["glue_figure", "glue_number", "glue_text", "glue_md", "glue_equation", "glue_where", "symbols_of",
            "glue_measurements", "glue_chart", "markdown_table", "cite", "reproduced_figures_table"]
 
 #: symbol keys already defined on this page (one notebook runs in one kernel: one chapter)
@@ -55,6 +55,12 @@ def glue_headlines() -> None:
 def glue_text(name: str, text: str) -> None:
     """Glue a short computed string (a GPU name, a layout) for ``{glue:text}`name```."""
     _glue(name, str(text))
+
+
+def glue_md(name: str, text: str) -> None:
+    """Glue a short computed Markdown string (a citation, a list of names) for ``{glue:md}`name:myst```."""
+    from IPython.display import Markdown
+    _glue(name, Markdown(str(text)))
 
 
 def glue_measurements(group: str, prefix: str = "") -> None:
@@ -120,7 +126,7 @@ def symbols_of(tex: str) -> tuple[list, list]:
 
 
 def _unit(u: str) -> str:
-    return "" if u == "1" else f" ({u})"
+    return "" if u == "1" else f" [{u}]"
 
 
 def glue_where(name: str, tex: str) -> None:
@@ -152,9 +158,13 @@ def cite(keys) -> str:
     return "{cite:p}`" + ",".join(keys) + "`"
 
 
+#: units as a reader writes them after a number ("1" is a pure number)
+_UNIT_TEXT = {"1": "", "1/s": "per second"}
+
+
 def _with_unit(value: float, unit: str) -> str:
-    text = f"{value:,.6g}"
-    return text if unit == "1" else f"{text} {unit}"
+    text, unit = f"{value:,.6g}", _UNIT_TEXT.get(unit, unit)
+    return f"{text} {unit}" if unit else text
 
 
 def reproduced_figures_table(keys):
@@ -199,5 +209,5 @@ def inputs_table(group: str, keys=None, labels: dict | None = None):
         v = values[key]
         name = labels.get(key, key.replace("_", " "))
         rows.append({"quantity": name + (f" ({v.note})" if v.note else ""), "value": f"{v.value:,.6g}",
-                     "unit": v.unit, "source": cite(v.src)})
+                     "unit": _UNIT_TEXT.get(v.unit, v.unit) or "–", "source": cite(v.src)})
     return markdown_table(rows)

@@ -159,8 +159,8 @@ class _BookPrinter(LatexPrinter):
 
 _SETTINGS = dict(symbol_names=LATEX_NAMES, mul_symbol=r"\,", inv_trig_style="full")
 
-#: the widest display equation, in em, that fits the book's text column (about 740 px at 1,280 px)
-LINE_EM = 34.0
+#: the widest display equation, in em (tex.width), that fits the text column with its number (688 px at 1,280 px)
+LINE_EM = 29.0
 
 
 def latex(expr: sp.Expr, lhs: str | None = None, *, skip: sp.Expr | None = None,
@@ -182,12 +182,49 @@ def latex(expr: sp.Expr, lhs: str | None = None, *, skip: sp.Expr | None = None,
         one_line += r", \qquad \text{where } " + ", ".join(f"{a} = {b}" for a, b in wheres)
     if max_em is None or width(one_line) <= max_em:
         return one_line
-    lines = _lines(named, printer, lhs, max_em)
+    lines = _lines(named, printer, lhs, 0.85 * max_em)   # lines packed with a margin: the estimate runs short
     if wheres:
         lines[-1] += ","
         lines += [(r"\text{where } " if i == 0 else "") + f"{a} &= {b}" + ("," if i < len(wheres) - 1 else "")
                   for i, (a, b) in enumerate(wheres)]
     return r"\begin{aligned}" + r" \\ ".join(lines) + r"\end{aligned}"
+
+
+def _ordered(expr: sp.Add, printer: "_BookPrinter") -> list:
+    """The terms of a sum in the printer's reading order (as sympy expressions, signs taken off)."""
+    texts = [tex for _, tex in printer.signed_terms(expr)]
+    out = []
+    for tex in texts:
+        for t in expr.args:
+            for cand in (t, -t):
+                txt = printer.doprint(cand)
+                if txt == tex or r"\left(%s\right)" % txt == tex:
+                    out.append(cand)
+                    break
+            else:
+                continue
+            break
+        else:
+            out.append(None)
+    return out
+
+
+def _split_product(term, sign: str, printer: "_BookPrinter", room: float) -> list[str]:
+    """A product with one sum among its factors, ``c (a + b + ...)``, over lines of at most ``room`` em."""
+    adds = [f for f in (term.args if isinstance(term, sp.Mul) else []) if isinstance(f, sp.Add)]
+    if term is None or len(adds) != 1:
+        return [rf"&\quad {sign} {printer.doprint(term)}"]
+    inner = adds[0]
+    rest = sp.Mul(*[f for f in term.args if f is not inner])
+    parts = printer.signed_terms(inner)
+    lines, cur = [], rf"&\quad {sign} " + ("" if rest == 1 else printer.doprint(rest) + r"\,") + r"\left(" + parts[0][1]
+    for s_, tex in parts[1:]:
+        if width(cur) + width(tex) + 1.2 > room:
+            lines.append(cur + r"\right.")
+            cur = rf"&\qquad\left. {s_} {tex}"
+        else:
+            cur += f" {s_} {tex}"
+    return lines + [cur + r"\right)"]
 
 
 def _lines(expr: sp.Expr, printer: "_BookPrinter", lhs: str | None, max_em: float) -> list[str]:
@@ -200,15 +237,21 @@ def _lines(expr: sp.Expr, printer: "_BookPrinter", lhs: str | None, max_em: floa
         terms = printer.signed_terms(expr)
         lines, cur = [], head + terms[0][1]
         used = lead + width(terms[0][1])
-        for sign, tex in terms[1:]:
+        for (sign, tex), term in zip(terms[1:], _ordered(expr, printer)[1:]):
             w = width(tex) + 1.2
             if used + w > max_em:
                 lines.append(cur)
+                if lead + 1 + w > max_em:           # one term too wide for a line: break the sum inside it
+                    lines += _split_product(term, sign, printer, max_em - lead)
+                    cur, used = None, max_em
+                    continue
+                cur, used = rf"&\quad {sign} {tex}", lead + 1 + w
+            elif cur is None:
                 cur, used = rf"&\quad {sign} {tex}", lead + 1 + w
             else:
                 cur += f" {sign} {tex}"
                 used += w
-        return lines + [cur]
+        return lines + ([cur] if cur is not None else [])
     factors = list(expr.args) if isinstance(expr, sp.Mul) else [expr]
     wide = [f for f in factors if isinstance(f, (sp.Max, sp.Min))]
     if len(wide) == 1 and len(wide[0].args) > 1:

@@ -90,6 +90,8 @@ _TABLE = [
     ("fleet", "cost", r"C", "USD", "cost over the period"),
     # quantities the book's equations compute (their left-hand sides), so that every symbol of every
     # equation has one entry in the glossary
+    ("model", "P_total", r"P_{\mathrm{total}}", "param", "parameters of the whole model (every expert counted)"),
+    ("validation", "rel_err", r"\epsilon", "1", "relative error of a prediction: model / measurement - 1"),
     ("fleet", "margin_cp", r"\mu", "1", "cost-profit margin: profit over cost (5.45 reads as 545 %)"),
     ("fleet", "t_run", r"t_{\mathrm{run}}", "s", "wall-clock time of a run"),
     ("decode", "S_kv_mla", r"S_{kv}^{\mathrm{MLA}}", "B/token", "KV-cache bytes per token under multi-head latent attention"),
@@ -98,7 +100,7 @@ _TABLE = [
     ("decode", "I_mla", r"I_{\mathrm{MLA}}", "FLOP/B", "arithmetic intensity of MLA decode attention: FLOP per byte of KV cache read"),
     ("decode", "I_ridge", r"I^{*}", "FLOP/B", "ridge point: the intensity above which a GPU is compute-bound"),
     ("decode", "R_comp", r"R_{\mathrm{compute}}", "token/s", "compute bound: tokens/s per GPU if attention ran at peak FLOP/s"),
-    ("decode", "b_max", r"b_{\max}", "user", "largest batch whose KV caches fit in one GPU's HBM"),
+    ("decode", "b_max", r"b_{\max}", "user", "largest batch whose requests (KV caches and buffers) fit in one GPU's HBM"),
     ("decode", "B_dense", r"B_{\mathrm{dense}}", "B", "bytes one generated token reads from a dense MLA cache"),
     ("decode", "B_dsa", r"B_{\mathrm{DSA}}", "B", "bytes one generated token reads under DeepSeek sparse attention"),
     ("parallel", "D_dest", r"D", "GPU", "expected distinct GPUs a token is dispatched to under EP"),

@@ -17,8 +17,8 @@ _DROP = {"left", "right", "displaystyle", "big", "Big", "bigg", "Bigg", "bigl", 
 
 
 def width(tex: str) -> float:
-    """An estimate of the typeset width of display-style LaTeX ``tex``, in em (italic letter 0.55,
-    digit 0.5, upright text 0.5 a character, a binary operator with its spaces 1.2, sub- and superscripts
+    """An estimate of the typeset width of display-style LaTeX ``tex``, in em (italic letter 0.55, capital 0.72,
+    digit 0.5, upright text 0.5 a character (capitals 0.72), a binary operator with its spaces 1.2, sub- and superscripts
     at 0.7 of their width, a fraction as wide as the wider of its parts). It decides where an equation
     is broken; the browser check measures what the reader sees."""
     total, _ = _width(tex, 0, 1.0)
@@ -65,7 +65,7 @@ def _width(tex: str, i: int, scale: float, stop: str = "") -> tuple[float, int]:
                 w = max(width(num), width(den)) * (1.0 if scale == 1.0 else 0.8) + 0.3
             elif cmd in _ROMAN:
                 arg, i = _group(tex, i)
-                w = 0.5 * len(arg) if cmd != "text" else 0.45 * len(arg)
+                w = sum(0.72 if c.isupper() else 0.5 for c in arg) if cmd != "text" else 0.45 * len(arg)
             elif cmd in ("begin", "end"):
                 _, i = _group(tex, i)
                 w = 0.0
@@ -112,7 +112,7 @@ def _width(tex: str, i: int, scale: float, stop: str = "") -> tuple[float, int]:
             total += 0.5 * scale
             i += 1
         else:
-            total += 0.55 * scale
+            total += (0.72 if ch.isupper() else 0.55) * scale
             i += 1
     return total, i
 
