@@ -51,7 +51,7 @@ def _symbol(group: str, key: str, latex: str, unit: str, meaning: str) -> sp.Sym
 
 def named_terms() -> list[NamedTerm]:
     """Every named sub-term, built on first use (the symbols live in several modules)."""
-    n_moe = _symbol("model", "n_moe", r"n_{\mathrm{MoE}}", "layer", "MoE layers: n_layers - n_dense")
+    n_moe = _symbol("model", "n_moe", r"n_{\mathrm{MoE}}", "layer", "MoE layers: every layer after the leading dense ones")
     terms = [NamedTerm(n_moe, S.n_layers - S.n_dense)]
     if "D_dest" in SYMBOLS:   # expected EP destinations of a token: printed by its name in the byte counts
         terms.append(NamedTerm(SYMBOLS["D_dest"].symbol, S.N_ep * (1 - (1 - 1 / S.N_ep) ** S.top_k), where=False))
