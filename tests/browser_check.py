@@ -10,8 +10,9 @@ to its question stubbed, to see the link it opens.  On every page with sliders o
 widgets are moved and its marks must change.  Over the whole site, each citation's text links to one
 bibliography entry only (no "NVIDIA, 2024" naming three datasheets), and with the label that entry carries
 on the references page.  In every page's HTML, no MyST was left unrendered (a literal ``{glue:``, ``{cite``,
-``{eq}``, an escaped ``\$``, a ``$`` that should have opened maths), and at a 400 px window no chart, table
-or equation sticks out of the page.  Run by ``make browser`` (part of ``make test``)
+``{eq}``, an escaped ``\$``, a ``$`` that should have opened maths); at a 400 px window no chart, table
+or equation sticks out of the page (each scrolls inside its own box) and no chart text is drawn below 9 px; at
+1,280 px no display equation or table is wider than the text column.  Run by ``make browser`` (part of ``make test``)
 inside a network namespace where only loopback exists.  Optional: ``--screenshots DIR``.
 Prints one line per page and a closing ``N passed, M failed`` line; exits 1 on any failure.
 """
@@ -105,19 +106,41 @@ PROBES = {
     document.body.setAttribute("data-driven", charts.map(function (c, k) {
       return c.id + "=" + (svg(c) !== before[k] ? "moved" : "still"); }).join(" ") || "none");
   }, 1500); }, 3000); });</script>"""),
-    # at a narrow window: does any chart, table or display equation stick out of the page?
+    # at a narrow window: does any chart, table or display equation stick out of the page, and is chart text legible?
     "narrow-check": ("", """<script>window.addEventListener("load", function () { setTimeout(function () {
   var width = document.documentElement.clientWidth, bad = [];
-  var items = document.querySelectorAll('[id^="altair-viz-"] svg.marks, [id^="altair-viz-"] canvas.marks, '
-                                        + 'article table, mjx-container[display="true"]');
+  var items = document.querySelectorAll('[id^="altair-viz-"], article table, mjx-container[display="true"]');
   Array.prototype.forEach.call(items, function (e) {
     var r = e.getBoundingClientRect();
     if (r.width > 0 && r.right > width + 1) {
-      var box = e.closest('[id^="altair-viz-"]') || e;
-      bad.push((box.id || e.tagName.toLowerCase()).slice(0, 24) + ":" + Math.round(r.right) + ">" + width); }
+      bad.push((e.id || e.tagName.toLowerCase()).slice(0, 24) + ":" + Math.round(r.right) + ">" + width); }
+  });
+  document.querySelectorAll('[id^="altair-viz-"] svg.marks').forEach(function (svg) {
+    var drawn = svg.viewBox && svg.viewBox.baseVal && svg.viewBox.baseVal.width ? svg.viewBox.baseVal.width
+                : svg.width.baseVal.value, scale = svg.getBoundingClientRect().width / drawn, least = 1e9;
+    svg.querySelectorAll("text").forEach(function (t) {
+      if (t.textContent.trim()) { least = Math.min(least, parseFloat(getComputedStyle(t).fontSize)); } });
+    if (least < 1e9 && least * scale < %(legible)s) {
+      bad.push("chart-text:" + svg.closest('[id^="altair-viz-"]').id.slice(0, 20) + ":" + (least * scale).toFixed(1) + "px"); }
   });
   if (document.documentElement.scrollWidth > width + 1) { bad.push("page:" + document.documentElement.scrollWidth + ">" + width); }
   document.body.setAttribute("data-narrow", bad.join(" ") || "ok");
+}, 3000); });</script>"""),
+    # at 1,280 px: does every display equation and table fit the text column (no scrolling inside its box)?
+    "wide-check": ("", """<script>window.addEventListener("load", function () { setTimeout(function () {
+  var article = document.querySelector("article.bd-article") || document.querySelector("main") || document.body;
+  var style = getComputedStyle(article);
+  var column = article.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight), bad = [];
+  var items = document.querySelectorAll('article table, mjx-container[display="true"]');
+  Array.prototype.forEach.call(items, function (e) {
+    var inner = e.tagName.toLowerCase() === "table" ? e.scrollWidth
+                : (e.querySelector("mjx-math") ? e.querySelector("mjx-math").getBoundingClientRect().width : 0);
+    if (inner > column + 1 || e.scrollWidth > e.clientWidth + 1) {
+      var what = e.tagName.toLowerCase() === "table" ? "table" : "equation";
+      var text = (e.getAttribute("aria-label") || e.textContent || "").replace(/\\s+/g, " ").slice(0, 40);
+      bad.push(what + " " + Math.round(Math.max(inner, e.scrollWidth)) + ">" + Math.round(column) + " [" + text + "]"); }
+  });
+  document.body.setAttribute("data-wide", (bad.join("; ") || "ok") + " | column " + Math.round(column));
 }, 3000); });</script>"""),
 }
 
@@ -167,15 +190,29 @@ def dump_dom(chromium: str, url: str, shot: Path | None = None, width: int | Non
 
 
 NARROW = 400   # px: a phone held upright
+WIDE = 1280    # px: a laptop screen
+LEGIBLE_PX = 9  # the smallest chart text a reader is asked to read, in CSS pixels as rendered
+PROBES["narrow-check"] = (PROBES["narrow-check"][0], PROBES["narrow-check"][1] % {"legible": LEGIBLE_PX})
 
 
 def check_narrow(chromium: str, url: str, shot: Path | None = None) -> list[str]:
-    """At a 400 px window every chart, table and display equation fits the page (or scrolls in its own box)."""
+    """At a 400 px window every chart, table and display equation fits the page (or scrolls in its own box),
+    and no chart's text is drawn smaller than ``LEGIBLE_PX``."""
     r = dump_dom(chromium, f"{url}?narrow-check", shot, width=NARROW)
     m = re.search(r'data-narrow="([^"]*)"', r.stdout)
     if not m:
         return ["narrow window: no result"]
-    return [] if m.group(1) == "ok" else [f"wider than a {NARROW} px window: {m.group(1)[:200]}"]
+    return [] if m.group(1) == "ok" else [f"at a {NARROW} px window: {html.unescape(m.group(1))[:300]}"]
+
+
+def check_wide(chromium: str, url: str) -> list[str]:
+    """At 1,280 px no display equation or table is wider than the text column (none scrolls in its own box)."""
+    r = dump_dom(chromium, f"{url}?wide-check", width=WIDE)
+    m = re.search(r'data-wide="([^"]*)"', r.stdout)
+    if not m:
+        return ["1,280 px window: no result"]
+    found, _, column = html.unescape(m.group(1)).partition(" | ")
+    return [] if found == "ok" else [f"wider than the {column.split()[-1]} px text column at {WIDE} px: {found[:600]}"]
 
 
 _NOT_TEXT = re.compile(r"<(script|style|pre|code)\b.*?</\1>|<(span|div)\b[^>]*class=\"math[^\"]*\"[^>]*>.*?</\2>", re.S)
@@ -357,6 +394,7 @@ def main() -> int:
         narrow_shot = args.screenshots / (rel.replace("/", "_") + f".{NARROW}px.png") if shot else None
         if not re.search(r'http-equiv="refresh"', source, re.I):   # the index only redirects
             problems += check_narrow(chromium, f"http://127.0.0.1:{port}/{rel}", narrow_shot)
+            problems += check_wide(chromium, f"http://127.0.0.1:{port}/{rel}")
         if rel.startswith("notebooks/") and not clicked:
             problems += check_hub_prompt(chromium, f"http://127.0.0.1:{port}", rel, source)
             clicked = True

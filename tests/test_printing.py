@@ -8,8 +8,8 @@ from inference_arithmetic.core import printing
 
 
 def test_terms_read_left_to_right():
-    assert fleet.margin.latex("m") == r"m = \frac{\mathcal{R} - C}{C}"
-    assert r"T_{\mathrm{in}} - T_{\mathrm{hit}}" in fleet.revenue.latex()
+    assert fleet.margin.latex(r"\mu") == r"\mu = \frac{\mathcal{R} - C}{C}"
+    assert r"Q_{\mathrm{in}} - Q_{\mathrm{hit}}" in fleet.revenue.latex()
 
 
 def test_defined_quantities_are_named_not_expanded():

@@ -60,13 +60,16 @@ alt.renderers.register("inference_arithmetic", _stable_renderer)
 
 def lines_with_points(lines: list[dict], points: list[dict] | None = None, *, x: str, y: str,
                       color: str, title: str, x_title: str, y_title: str,
-                      log_x: bool = False, log_y: bool = False) -> alt.LayerChart:
+                      log_x: bool = False, log_y: bool = False, x_domain: list | None = None) -> alt.LayerChart:
     """Lines of ``y`` against ``x`` by ``color``, plus labelled points (keys x, y, label).
 
-    Data are lists of records (dicts), embedded in the chart spec.
+    Data are lists of records (dicts), embedded in the chart spec.  ``x_domain``: the x axis spans exactly
+    this range (the data's, not a rounder one beyond it).
     """
     lines, points = stable_records(lines), stable_records(points)
     xs = alt.Scale(type="log") if log_x else alt.Scale()
+    if x_domain is not None:
+        xs = alt.Scale(type="log" if log_x else "linear", domain=list(x_domain), nice=False)
     ys = alt.Scale(type="log") if log_y else alt.Scale()
     base = alt.Chart(alt.Data(values=lines)).mark_line(strokeWidth=2.5).encode(
         x=alt.X(f"{x}:Q", title=x_title, scale=xs),

@@ -7,13 +7,17 @@ from __future__ import annotations
 
 from inference_arithmetic.evidence.published import check
 from inference_arithmetic.core.formula import Formula
+from inference_arithmetic.core.tex import symbol_tokens
 from inference_arithmetic.core.rounding import stable
 from inference_arithmetic.evidence.measurements import measurement, measurements
 from inference_arithmetic.evidence.headlines import headlines
 from inference_arithmetic.evidence.published import FIGURES
 
-__all__ = ["glue_figure", "glue_number", "glue_text", "glue_equation", "glue_measurements", "glue_chart",
-           "markdown_table", "cite", "reproduced_figures_table"]
+__all__ = ["glue_figure", "glue_number", "glue_text", "glue_md", "glue_equation", "glue_where", "symbols_of",
+           "glue_measurements", "glue_chart", "markdown_table", "cite", "reproduced_figures_table"]
+
+#: symbol keys already defined on this page (one notebook runs in one kernel: one chapter)
+_DEFINED: set[str] = set()
 
 
 def _glue(name, value, display=False):
@@ -53,6 +57,12 @@ def glue_text(name: str, text: str) -> None:
     _glue(name, str(text))
 
 
+def glue_md(name: str, text: str) -> None:
+    """Glue a short computed Markdown string (a citation, a list of names) for ``{glue:md}`name:myst```."""
+    from IPython.display import Markdown
+    _glue(name, Markdown(str(text)))
+
+
 def glue_measurements(group: str, prefix: str = "") -> None:
     """Glue every published value of a measurements.yaml group, in its published unit.
 
@@ -68,10 +78,64 @@ def glue_chart(name: str, chart) -> None:
     _glue(name, chart)
 
 
-def glue_equation(name: str, f: Formula, lhs: str) -> None:
-    """Glue the LaTeX of formula ``f`` as ``lhs = ...`` for a ``{glue:math}`` directive."""
+def glue_equation(name: str, f: Formula, lhs: str, *, where: bool = False) -> None:
+    """Glue the LaTeX of formula ``f`` as ``lhs = ...`` for a ``{glue:math}`` directive (set over aligned
+    lines when it is wider than the text column, :func:`.printing.latex`).
+
+    ``where``: also glue ``<name>_where``, the definitions of the equation's symbols not yet defined on this
+    page (from the symbol registry), for a ``{glue:md}`<name>_where:myst``` line after the equation.
+    """
     from IPython.display import Math
-    _glue(name, Math(f.latex(lhs)))
+    tex = f.latex(lhs)
+    _glue(name, Math(tex))
+    if where:
+        glue_where(f"{name}_where", tex)
+
+
+def _symbol_index() -> dict:
+    from inference_arithmetic.book.registry import SYMBOLS   # every module imported: the complete table
+    index = {}
+    for s in SYMBOLS.values():
+        tokens = symbol_tokens(s.latex)
+        if len(tokens) == 1:
+            index.setdefault(tokens[0], s)
+    return index
+
+
+def symbols_of(tex: str) -> tuple[list, list]:
+    """The registered symbols of a LaTeX formula in reading order (each once) and the tokens that are
+    no registered symbol.  A superscript that is not part of a registered name (a power, ``(m=2)``) is
+    read as a formula of its own."""
+    index, found, unknown = _symbol_index(), [], []
+
+    def visit(text):
+        for base, sub, sup in symbol_tokens(text):
+            if (base, sub, sup) in index:
+                s = index[(base, sub, sup)]
+            elif (base, sub, "") in index:
+                s = index[(base, sub, "")]
+                visit(sup)
+            else:
+                unknown.append(base + (f"_{{{sub}}}" if sub else "") + (f"^{{{sup}}}" if sup else ""))
+                continue
+            if s not in found:
+                found.append(s)
+
+    visit(tex)
+    return found, unknown
+
+
+def _unit(u: str) -> str:
+    return "" if u == "1" else f" [{u}]"
+
+
+def glue_where(name: str, tex: str) -> None:
+    """Glue "where ..." defining each symbol of ``tex`` that this page has not defined yet."""
+    from IPython.display import Markdown
+    new = [s for s in symbols_of(tex)[0] if s.key not in _DEFINED]
+    _DEFINED.update(s.key for s in new)
+    text = "" if not new else "where " + "; ".join(f"${s.latex}$: {s.meaning}{_unit(s.unit)}" for s in new) + "."
+    _glue(name, Markdown(text))
 
 
 def markdown_table(rows: list[dict]):
@@ -94,9 +158,13 @@ def cite(keys) -> str:
     return "{cite:p}`" + ",".join(keys) + "`"
 
 
+#: units as a reader writes them after a number ("1" is a pure number)
+_UNIT_TEXT = {"1": "", "1/s": "per second"}
+
+
 def _with_unit(value: float, unit: str) -> str:
-    text = f"{value:,.6g}"
-    return text if unit == "1" else f"{text} {unit}"
+    text, unit = f"{value:,.6g}", _UNIT_TEXT.get(unit, unit)
+    return f"{text} {unit}" if unit else text
 
 
 def reproduced_figures_table(keys):
@@ -109,17 +177,21 @@ def reproduced_figures_table(keys):
     for key in keys:
         fig, result = FIGURES[key], check(key)
         if result.published is None:
-            source, tol = "derived: no published value", "–"
+            source, tol, status = "derived here: no published value", "–", "not compared"
         else:
             m = measurement(*fig.published)
-            source = f"{m.value:,.6g} {fig.published_unit or m.unit} {cite(m.src)}".replace(" 1 ", " ")
+            # the source's figure as it printed it; where the book reads it in another unit, say so
+            source = _with_unit(m.value, m.unit) + (f", read as {fig.published_unit}"
+                                                   if fig.published_unit and fig.published_unit != m.unit else "")
+            source += f" {cite(m.src)}"
             if fig.rounded:
                 tol = (f"source inside {result.low:,.6g} to {_with_unit(result.high, fig.unit)}, "
                        "from the rounding of its inputs")
             else:
-                tol = "exact (relative 1e-9)" if fig.rtol <= 1e-9 else f"within {100 * fig.rtol:.2g} %"
+                tol = "exact" if fig.rtol <= 1e-9 else f"within {100 * fig.rtol:.2g} %"
+            status = "agrees" if result.ok else "DRIFT"
         rows.append({"figure": fig.title, "source": source, "computed": _with_unit(result.value, fig.unit),
-                     "tolerance": tol, "status": "agrees" if result.ok else "DRIFT"})
+                     "tolerance": tol, "status": status})
     return markdown_table(rows)
 
 
@@ -137,5 +209,5 @@ def inputs_table(group: str, keys=None, labels: dict | None = None):
         v = values[key]
         name = labels.get(key, key.replace("_", " "))
         rows.append({"quantity": name + (f" ({v.note})" if v.note else ""), "value": f"{v.value:,.6g}",
-                     "unit": v.unit, "source": cite(v.src)})
+                     "unit": _UNIT_TEXT.get(v.unit, v.unit) or "–", "source": cite(v.src)})
     return markdown_table(rows)

@@ -10,5 +10,8 @@ from inference_arithmetic.evidence import prefill_serving, reproduce  # noqa: F4
 from inference_arithmetic.model import kv, params  # noqa: F401
 from inference_arithmetic.serving import costs, fleet, modes, plan, prefill  # noqa: F401
 from inference_arithmetic.step import bounds, comm, evaluate  # noqa: F401
+from inference_arithmetic.core import printing
+
+printing.named_terms()   # the named sub-terms' symbols (n_MoE, theta) register on first use: register them now
 
 __all__ = ["FORMULAS", "SYMBOLS", "S", "Formula"]

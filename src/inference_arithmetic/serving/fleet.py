@@ -88,7 +88,7 @@ exceed_target = formula("exceed_target", p_res / p_od, "1",
                         "the optimum's condition for any load: P(load > r) = p_r / p_o")
 
 cost_per_token = register("elastic", "cost_per_token", r"c", "USD/token", "cost per token served")
-tok_all = register("elastic", "tok_all", r"T_{\mathrm{all}}", "token", "tokens served in the period")
+tok_all = register("elastic", "tok_all", r"Q_{\mathrm{all}}", "token", "tokens served in the period")
 unit_cost = formula("unit_cost", S.cost / tok_all, "USD/token", "cost per token served")
 
 

@@ -36,7 +36,7 @@ UTILISATION = 0.7
 
 isl = register("prefill", "isl", r"L_{\mathrm{in}}", "token", "input (prompt) tokens per request")
 f_hit = register("prefill", "f_hit", r"h", "1", "share of input tokens served from the prefix cache")
-rho = register("prefill", "rho", r"\rho", "1", "utilisation of the prefill pool")
+rho = register("prefill", "rho", r"u", "1", "utilisation: share of paid GPU time spent producing tokens")
 t_srv = register("prefill", "t_srv", r"t_{\mathrm{p}}", "s", "prefill step time (service time of one batch)")
 
 prefill_context = formula("prefill_context", isl * f_hit + isl * (1 - f_hit) / 2, "token",

@@ -23,7 +23,7 @@ __all__ = ["weights_resident", "ll_buffer_per_token", "hbm_free", "batch_fit", "
 
 buf_tok = register("step", "buf_tok", r"B_{\mathrm{buf}}", "B",
                    "low-latency all-to-all buffer bytes per token a GPU sends (0 without those buffers)")
-rho_res = register("step", "rho_res", r"\rho_{\mathrm{res}}", "1", "share of HBM kept for activations and workspace")
+rho_res = register("step", "rho_res", r"f_{\mathrm{res}}", "1", "share of HBM kept for activations and workspace")
 _local_slots = (S.n_experts + S.E_red) / (S.N_ep / T_m)
 
 weights_resident = formula(

@@ -40,11 +40,13 @@ __all__ = ["T_a", "T_m", "m_mb", "n_dr", "p_acc", "P_at", "P_ds", "P_hd", "P_e",
            "td", "th", "tm", "tc", "n_moe", "n_tok", "n_g", "U_tok", "KERNELS", "kernels_per_step"]
 
 # ----------------------------------------------------------------------------- symbols
-T_a = register("step", "T_a", r"T_a", "GPU", "GPUs sharing one attention instance (attention TP degree)")
-T_m = register("step", "T_m", r"T_m", "GPU", "GPUs splitting each expert (MoE TP degree)")
+T_a = register("step", "T_a", r"N_{\mathrm{TP}}^{\mathrm{attn}}", "GPU",
+               "GPUs sharing one attention instance (attention tensor-parallel degree; 1: data-parallel attention)")
+T_m = register("step", "T_m", r"N_{\mathrm{TP}}^{\mathrm{MoE}}", "GPU",
+               "GPUs splitting each routed expert (expert tensor-parallel degree; 1: whole experts)")
 m_mb = register("step", "m_mb", r"m", "1", "micro-batches per step (2: two-batch overlap)")
 n_dr = register("step", "n_dr", r"n_{\mathrm{draft}}", "token/step", "MTP draft tokens per request and step")
-p_acc = register("step", "p_acc", r"p", "1", "acceptance of each MTP draft token (given the earlier ones)")
+p_acc = register("step", "p_acc", r"\gamma", "1", "acceptance of each MTP draft token (given the earlier ones)")
 P_at = register("step", "P_at", r"P_{\mathrm{attn}}^{\mathrm{all}}", "param", "attention parameters, all layers")
 P_ds = register("step", "P_ds", r"P_{\mathrm{dense}}", "param",
                 "dense FFN, shared-expert, router and norm parameters, all layers")
@@ -71,14 +73,15 @@ q_x = register("step", "q_x", r"q_{\mathrm{exp}}", "1",
 e_so = register("step", "e_so", r"\eta_{\mathrm{so}}", "1", "all-to-all over the scale-out NIC: achieved / line rate")
 e_nv = register("step", "e_nv", r"\eta_{\mathrm{nv}}", "1", "all-to-all over NVLink: achieved / link bandwidth")
 e_ar = register("step", "e_ar", r"\eta_{\mathrm{AR}}", "1", "all-reduce bus bandwidth / NVLink bandwidth")
-I_ep = register("step", "I_ep", r"I", "1", "max/mean routed tokens per GPU (expert load imbalance)")
+I_ep = register("step", "I_ep", r"\omega", "1", "expert load imbalance: routed tokens of the busiest GPU over the mean")
 BW_nv = register("step", "BW_nv", r"\beta_{\mathrm{nv}}", "B/s", "NVLink bandwidth per GPU and direction")
 BW_so = register("step", "BW_so", r"\beta_{\mathrm{so}}", "B/s", "scale-out NIC bandwidth per GPU and direction")
 V_so = register("step", "V_so", r"V_{\mathrm{so}}", "B", "all-to-all bytes per token and MoE layer over the NIC")
 V_nv = register("step", "V_nv", r"V_{\mathrm{nv}}", "B", "all-to-all bytes per token and MoE layer over NVLink")
 t_ar_lat = register("step", "t_ar_lat", r"t_{\mathrm{AR}}", "s", "latency of one all-reduce")
 f_sm = register("step", "f_sm", r"f_{\mathrm{SM}}", "1", "share of SMs communication kernels take while overlapped")
-kv_rd = register("step", "kv_rd", r"\rho_{kv}", "1", "KV bytes read per context token (1 decode, 0 prefill)")
+kv_rd = register("step", "kv_rd", r"\delta_{kv}", "1",
+                "1 when a step reads the KV cache of its context (decode), 0 when it computes it (prefill)")
 t_0 = register("step", "t_0", r"t_0", "s", "fixed time per step (launches, synchronisation, sampling)")
 t_k0 = register("step", "t_k0", r"t_{k}", "s", "fixed time of one kernel beyond its bytes and FLOP")
 K_k = register("step", "K_k", r"K", "1", "kernels per step and micro-batch (GEMMs, attention, small kernels)")
@@ -195,8 +198,9 @@ for _key, _lx, _m, _expr in (
         ("cD", r"\tau_{\mathrm{D}}", "one micro-batch's dispatch per step", _Cd),
         ("cC", r"\tau_{\mathrm{C}}", "one micro-batch's combine per step", _Cc)):
     _print_as(register("step", _key, _lx, "s", _m), _expr)
-_print_as(register("step", "X_t", r"X", "expert", "local expert slots chosen by a micro-batch, per MoE layer"),
-          experts_touched.expr)
+_print_as(register("step", "X_t", r"e_{\mathrm{used}}", "expert",
+                   "local expert slots that a micro-batch's tokens chose, per GPU and MoE layer"),
+          experts_touched.expr, where=False)
 
 step_overlap = formula(
     "step_overlap", sp.Max(_A, _Cc) + sp.Max(_A, _Cd) + sp.Max(_M, _Cd) + sp.Max(_M, _Cc) + t_0, "s",
