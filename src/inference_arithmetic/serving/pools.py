@@ -31,6 +31,7 @@ p_f = register("elastic", "p_floor", r"p_{\mathrm{f}}", "USD/GPU/h", "price of a
 p_b = register("elastic", "p_burst", r"p_{\mathrm{b}}", "USD/GPU/h", "price of a GPU-hour of the burst (on-demand) layout")
 R_f = register("elastic", "R_floor", r"R_{\mathrm{f}}", "token/s", "tokens/s per GPU of the floor layout, busy")
 R_b = register("elastic", "R_burst", r"R_{\mathrm{b}}", "token/s", "tokens/s per GPU of the burst layout, busy")
+C_f = register("elastic", "cap_floor", r"C_{\mathrm{f}}", "token/s", "tokens/s one floor unit makes, busy")
 
 exceed_target_cross = formula(
     "exceed_target_cross", (p_f / R_f) / (p_b / R_b), "1",
