@@ -91,3 +91,8 @@ def test_sparse_attention_is_recognised_and_bounded_by_what_it_reads():
 def test_what_cannot_be_expressed_yet_is_named(cfg, what):
     with pytest.raises(CatalogError, match=what):
         config.parse_config(cfg, "x")
+
+
+def test_quantisation_fields_are_validated_like_every_config_field():
+    with pytest.raises(CatalogError, match="quant_method must be a string"):
+        config.parse_config({**V32, "quantization_config": {"quant_method": 8}}, "v32")

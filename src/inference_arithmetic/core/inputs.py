@@ -25,7 +25,7 @@ from typing import Any, Mapping
 from inference_arithmetic.core.errors import CatalogError, InputError
 
 __all__ = ["CONFIG_LIMITS", "MAX_CONFIG_BYTES", "MAX_JSON_DEPTH", "MAX_GRID_POINTS", "MAX_INT",
-           "config_int", "config_bool", "config_str", "config_source", "read_json_file",
+           "config_int", "config_bool", "config_str", "config_object", "config_source", "read_json_file",
            "number", "parse_int", "parse_float", "short", "read_numbers_file", "printable", "safe_name",
            "MAX_NAME_CHARS"]
 
@@ -151,13 +151,19 @@ def config_str(cfg: Mapping, key: str, where: str, default: str | None = None) -
     return v
 
 
+def config_object(cfg: Mapping, key: str, where: str) -> Mapping | None:
+    """Field ``key`` as a JSON object (``None`` when absent)."""
+    v = cfg.get(key)
+    if v is not None and not isinstance(v, Mapping):
+        raise CatalogError(f"{where}: {key} must be a JSON object, got {short(v)}")
+    return v
+
+
 def config_source(cfg: Mapping, where: str) -> str:
     """The ``_source.key`` of a shipped config (a references.bib key), or ``""``."""
-    src = cfg.get("_source")
+    src = config_object(cfg, "_source", where)
     if src is None:
         return ""
-    if not isinstance(src, Mapping):
-        raise CatalogError(f"{where}: _source must be a JSON object, got {short(src)}")
     return config_str(src, "key", f"{where} _source", "") or ""
 
 

@@ -12,8 +12,8 @@ from typing import Mapping
 
 from inference_arithmetic.core.cited import DATA, unknown
 from inference_arithmetic.core.errors import CatalogError
-from inference_arithmetic.core.inputs import (config_bool, config_int, config_source, config_str, read_json_file,
-                                              safe_name, short)
+from inference_arithmetic.core.inputs import (config_bool, config_int, config_object, config_source, config_str,
+                                             read_json_file, safe_name, short)
 
 __all__ = ["Model", "parse_config", "read_config", "models", "model"]
 
@@ -127,11 +127,9 @@ def _unwrap(cfg: Mapping, where: str) -> Mapping:
     if cfg.get("hidden_size") is not None:
         return cfg
     for key in _WRAPPERS:
-        inner = cfg.get(key)
+        inner = config_object(cfg, key, where)
         if inner is None:
             continue
-        if not isinstance(inner, Mapping):
-            raise CatalogError(f"{where}: {key} must be a JSON object, got {short(inner)}")
         out = dict(inner)
         for k in ("_source", "tie_word_embeddings", "quantization_config"):
             if k in cfg and k not in out:
@@ -142,13 +140,12 @@ def _unwrap(cfg: Mapping, where: str) -> Mapping:
 
 def _weight_dtype(cfg: Mapping, where: str) -> str:
     """The checkpoint's weight format from ``quantization_config`` (FP8 block, MXFP4, NVFP4), or ""."""
-    q = cfg.get("quantization_config")
+    q = config_object(cfg, "quantization_config", where)
     if q is None:
         return ""
-    if not isinstance(q, Mapping):
-        raise CatalogError(f"{where}: quantization_config must be a JSON object, got {short(q)}")
-    method = str(q.get("quant_method") or "").lower()
-    algo = str(q.get("quant_algo") or q.get("quant_type") or "").lower()
+    method = (config_str(q, "quant_method", f"{where} quantization_config") or "").lower()
+    algo = (config_str(q, "quant_algo", f"{where} quantization_config")
+            or config_str(q, "quant_type", f"{where} quantization_config") or "").lower()
     if method == "mxfp4" or "mxfp4" in algo:
         return "mxfp4"
     if "nvfp4" in algo or method == "nvfp4":
