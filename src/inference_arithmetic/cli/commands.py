@@ -67,9 +67,6 @@ def cmd_sol(args) -> dict:
     if args.ep is not None or args.batch is not None:
         weight_dtype = args.weight_dtype or m.weight_dtype or "fp8"   # the checkpoint's format unless given
         wb = dtypes.bytes_per_value(weight_dtype)
-        # the weights a step reads: the expected experts its tokens choose (all of them without a batch)
-        W_read = params.weight_bytes_read(m, n_ep, args.redundant, wb, batch) if batch is not None else \
-            params.weight_bytes_ep(m, n_ep=n_ep, redundant=args.redundant, bytes_per_weight=wb)
         reserve = step.HBM_RESERVE_SHARE * g.hbm_capacity   # the book's one reserve default
         moe = dtypes.ALIASES.get(weight_dtype, weight_dtype)
         if (step.unsupported(m) is None and moe in step.MOE_DTYPES
@@ -82,6 +79,9 @@ def cmd_sol(args) -> dict:
             W_read = step.weights_read_bytes(u, batch if batch is not None else 1.0)
             weights_at = lambda eps, red: step.weights_resident.fast(**dict(u.values, N_ep=eps, E_red=red))  # noqa: E731
         else:
+            # the weights a step reads: the expected experts its tokens choose (all of them without a batch)
+            W_read = params.weight_bytes_read(m, n_ep, args.redundant, wb, batch) if batch is not None else \
+                params.weight_bytes_ep(m, n_ep=n_ep, redundant=args.redundant, bytes_per_weight=wb)
             W_res = params.weight_bytes_ep(m, n_ep=n_ep, redundant=args.redundant, bytes_per_weight=wb, resident=True)
             most = np.maximum(bounds.max_batch(HBM=g.hbm_capacity, W_res=W_res, reserve=reserve, ctx=held, S_kv=S_kv), 0)
             weights_at = lambda eps, red: params.weight_bytes_ep_grid(m, eps, red, wb)  # noqa: E731

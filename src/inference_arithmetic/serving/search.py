@@ -10,6 +10,7 @@ planner (:mod:`.plan`) costs every candidate and takes the cheapest.  Both read 
 """
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -60,20 +61,16 @@ def decode_units(m: Model, g: GPU, space: Space, refused: list | None = None) ->
     the one feasibility check, :mod:`.step.feasibility`); the reason each other layout is refused is
     appended to ``refused`` when given."""
     units = []
-    for ep in _unit_sizes(g, space.decode_ep):
-        for attn_tp in space.attn_tp:
-            for moe in space.moe_dtypes:
-                for kv in space.kv_dtypes:
-                    for attn in space.attn_dtypes:
-                        for mtp in space.mtp:
-                            try:
-                                L = step.layout_for(m, g, ep, attn_tp=attn_tp, mtp=mtp, redundant=space.redundant,
-                                                    precision=Precision(moe=moe, attn=attn, kv=kv),
-                                                    framework=space.framework)
-                                units.append(step.unit(m, g, L))
-                            except InputError as e:
-                                if refused is not None:
-                                    refused.append(str(e))
+    for ep, attn_tp, moe, kv, attn, mtp in itertools.product(_unit_sizes(g, space.decode_ep), space.attn_tp,
+                                                            space.moe_dtypes, space.kv_dtypes, space.attn_dtypes,
+                                                            space.mtp):
+        try:
+            L = step.layout_for(m, g, ep, attn_tp=attn_tp, mtp=mtp, redundant=space.redundant,
+                                precision=Precision(moe=moe, attn=attn, kv=kv), framework=space.framework)
+            units.append(step.unit(m, g, L))
+        except InputError as e:
+            if refused is not None:
+                refused.append(str(e))
     return units
 
 
@@ -82,30 +79,29 @@ def prefill_table(m: Model, g: GPU, svc: Service, space: Space) -> dict:
     model's unit is tensor-parallel): (input tokens/s per GPU, TTFT s, layout, chunk, fastest TTFT
     s); the rate is 0 where no chunk meets the TTFT limit."""
     out = {}
-    for ep in _unit_sizes(g, sorted(set(space.prefill_ep) | set(space.decode_ep))):
-        for moe in space.moe_dtypes:
-            for attn_tp in space.attn_tp:
-                try:
-                    u = prefill.prefill_unit(m, g, step.layout_for(m, g, ep, attn_tp=attn_tp, precision=Precision(moe=moe),
-                                                                   redundant=space.prefill_redundant,
-                                                                   framework=space.framework))
-                except InputError:
-                    continue
-                if not step.fits(u, 0.0, 0.0):
-                    continue
-                rs = [prefill.prefill(u, svc.isl, svc.cache_hit, chunk=c) for c in CHUNKS]
-                rates = np.array([float(r["input_tokens_per_s_per_gpu"]) for r in rs])
-                ttfts = np.array([float(r["ttft_s"]) for r in rs])
-                fit = np.array([prefill.fit_error(u, r, svc.isl) is None for r in rs])
-                if not fit.any():
-                    continue
-                ttfts = np.where(fit, ttfts, np.inf)
-                ok = fit if svc.ttft_s is None else fit & (ttfts <= svc.ttft_s)
-                i = int(np.argmax(np.where(ok, rates, -1.0)))
-                row = (float(rates[i]) if ok[i] else 0.0, float(ttfts[i]), u.layout, CHUNKS[i], float(ttfts.min()))
-                best = out.get((ep, moe))
-                if best is None or (row[0], -row[4]) > (best[0], -best[4]):
-                    out[(ep, moe)] = row
+    sizes = _unit_sizes(g, sorted(set(space.prefill_ep) | set(space.decode_ep)))
+    for ep, moe, attn_tp in itertools.product(sizes, space.moe_dtypes, space.attn_tp):
+        try:
+            u = prefill.prefill_unit(m, g, step.layout_for(m, g, ep, attn_tp=attn_tp, precision=Precision(moe=moe),
+                                                           redundant=space.prefill_redundant,
+                                                           framework=space.framework))
+        except InputError:
+            continue
+        if not step.fits(u, 0.0, 0.0):
+            continue
+        rs = [prefill.prefill(u, svc.isl, svc.cache_hit, chunk=c) for c in CHUNKS]
+        rates = np.array([float(r["input_tokens_per_s_per_gpu"]) for r in rs])
+        ttfts = np.array([float(r["ttft_s"]) for r in rs])
+        fit = np.array([prefill.fit_error(u, r, svc.isl) is None for r in rs])
+        if not fit.any():
+            continue
+        ttfts = np.where(fit, ttfts, np.inf)
+        ok = fit if svc.ttft_s is None else fit & (ttfts <= svc.ttft_s)
+        i = int(np.argmax(np.where(ok, rates, -1.0)))
+        row = (float(rates[i]) if ok[i] else 0.0, float(ttfts[i]), u.layout, CHUNKS[i], float(ttfts.min()))
+        best = out.get((ep, moe))
+        if best is None or (row[0], -row[4]) > (best[0], -best[4]):
+            out[(ep, moe)] = row
     return out
 
 
