@@ -273,19 +273,24 @@ def _on_gpu(gpu_key: str) -> Efficiencies:
     return Efficiencies(**out)
 
 
+#: what each efficiency a measured AMD rate can set is, in the kernels label
+_WHAT = {"gemm_flops": "GEMM", "grouped_flops": "GEMM", "contig_flops": "GEMM", "mla_flops": "attention",
+         "prefill_attn_flops": "attention", "mla_bw": "HBM", "gemm_bw": "HBM", "a2a_ll_nvlink": "xGMI all-to-all",
+         "a2a_normal_nvlink": "xGMI all-to-all", "allreduce": "all-reduce", "latency_nvlink_s": "all-reduce"}
+
+
 def kernels_label(gpu_key: str, base: str) -> str:
     """``base`` (the kernels a unit runs, in words), with the rates measured on ``gpu_key`` itself
-    named where there are any: which efficiencies they set and which keep the transfer rule."""
+    named where there are any: what they set and their sources; the rest keeps the transfer rule."""
     if not measured_on(gpu_key):
         return base
-    mine = _on_gpu(gpu_key).as_dict()
-    theirs = _calibration().as_dict()
+    mine, theirs = _on_gpu(gpu_key).as_dict(), _calibration().as_dict()
     changed = [k for k in mine if mine[k] != theirs[k]]
-    kept = [k for k in mine if k not in changed]
     if not changed:
-        return f"{base}; {gpu_key}: AMD's measured rates do not lower any transferred one"
-    return (f"{base}; on {gpu_key} AMD's own kernel rates ({', '.join(sorted({mine[k].src for k in changed}))}) for "
-            f"{', '.join(changed)}, the transfer rule for the other {len(kept)}")
+        return f"{base}; {gpu_key}: AMD's measured rates lower no transferred one"
+    what = ", ".join(dict.fromkeys(_WHAT[k] for k in changed))
+    srcs = ", ".join(sorted({mine[k].src for k in changed}))
+    return f"{base}; {gpu_key}: AMD-measured {what} rates ({srcs}), the rest transferred"
 
 
 def unbalanced_points() -> tuple[float, float, float]:
