@@ -8,8 +8,8 @@ rule** carries each fraction of peak unchanged to every other GPU ("the same fra
 of peak as the nearest generation measured").  The validation chapter shows what the
 rule costs by comparing errors on Hopper and Blackwell measurements.
 
-**AMD's own kernel rates** (``kernels.yaml`` family ``amd_instinct``: max-achievable GEMM, HBM
-stream, RCCL all-reduce, xGMI all-to-all, each measured on one AMD GPU) are used on that GPU
+**Kernel rates measured on AMD GPUs** (``kernels.yaml`` family ``amd_instinct``, published by AMD
+and Oracle: max-achievable GEMM, HBM stream, RCCL all-reduce, xGMI all-to-all, each on one GPU) are used on that GPU
 (:func:`efficiencies` with its name): a max-achievable or stream rate is a ceiling, so it caps the
 transferred fraction (``min``); the RCCL all-reduce bus bandwidth and small-message latency are the
 statistic the H800 rule reads from NCCL, so they replace it.  Every rate with no AMD row keeps the
@@ -36,7 +36,7 @@ __all__ = ["Efficiency", "Efficiencies", "CALIBRATION_GPU", "efficiencies", "ker
 
 #: The GPU the published kernel tables were measured on.
 CALIBRATION_GPU = "H800"
-#: the kernels.yaml family of AMD's kernel microbenchmarks on AMD GPUs
+#: the kernels.yaml family of kernel microbenchmarks measured on AMD GPUs (by AMD and Oracle)
 AMD_FAMILY = "amd_instinct"
 
 
@@ -205,8 +205,8 @@ def _calibration() -> Efficiencies:
 
 def efficiencies(gpu_name: str | None = None) -> Efficiencies:
     """Efficiencies for ``gpu_name``: the calibration GPU's fractions of peak (the transfer rule),
-    with the rates measured on ``gpu_name`` itself where ``kernels.yaml`` has them (AMD's, see the
-    module docstring); ``None``: the transfer rule alone."""
+    with the rates measured on ``gpu_name`` itself where ``kernels.yaml`` has them (AMD GPUs, see
+    the module docstring); ``None``: the transfer rule alone."""
     if gpu_name is None:
         return _calibration()
     return _on_gpu(gpu(gpu_name).key)  # unknown GPUs raise CatalogError
@@ -220,7 +220,7 @@ _CAPS = {("gemm_max_achievable", "fp8"): ("gemm_flops", "grouped_flops", "contig
 
 
 def measured_on(gpu_key: str) -> list[dict]:
-    """The rows of AMD's kernel family measured on ``gpu_key`` (empty for every other GPU)."""
+    """The rows of the AMD kernel family measured on ``gpu_key`` (empty for every other GPU)."""
     return kernel_rows(AMD_FAMILY, lambda r: r.get("gpu") == gpu_key)
 
 
@@ -273,7 +273,7 @@ def _on_gpu(gpu_key: str) -> Efficiencies:
     return Efficiencies(**out)
 
 
-#: what each efficiency a measured AMD rate can set is, in the kernels label
+#: what each efficiency a rate measured on the GPU can set is, in the kernels label
 _WHAT = {"gemm_flops": "GEMM", "grouped_flops": "GEMM", "contig_flops": "GEMM", "mla_flops": "attention",
          "prefill_attn_flops": "attention", "mla_bw": "HBM", "gemm_bw": "HBM", "a2a_ll_nvlink": "xGMI all-to-all",
          "a2a_normal_nvlink": "xGMI all-to-all", "allreduce": "all-reduce", "latency_nvlink_s": "all-reduce"}
@@ -287,10 +287,10 @@ def kernels_label(gpu_key: str, base: str) -> str:
     mine, theirs = _on_gpu(gpu_key).as_dict(), _calibration().as_dict()
     changed = [k for k in mine if mine[k] != theirs[k]]
     if not changed:
-        return f"{base}; {gpu_key}: AMD's measured rates lower no transferred one"
+        return f"{base}; {gpu_key}: the rates measured on it lower no transferred one"
     what = ", ".join(dict.fromkeys(_WHAT[k] for k in changed))
     srcs = ", ".join(sorted({mine[k].src for k in changed}))
-    return f"{base}; {gpu_key}: AMD-measured {what} rates ({srcs}), the rest transferred"
+    return f"{base}; {gpu_key}: measured {what} rates ({srcs}), the rest transferred"
 
 
 def unbalanced_points() -> tuple[float, float, float]:
