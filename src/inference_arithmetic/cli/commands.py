@@ -8,7 +8,7 @@ import numpy as np
 from inference_arithmetic import step
 from inference_arithmetic.core import inputs
 from inference_arithmetic.evidence import published, report, validation
-from inference_arithmetic.hardware import gpus, kernel_tables
+from inference_arithmetic.hardware import efficiency, gpus, kernel_tables
 from inference_arithmetic.model import config, dtypes, kv, params
 from inference_arithmetic.serving import operating, plan, prefill, search
 from inference_arithmetic.serving.workload import Profile, Service, Workload
@@ -178,7 +178,8 @@ def _kernels(m, g, framework: str, moe_dtype: str) -> str:
     """The routed-expert kernels of ``framework`` on ``g``, in words (:func:`.kernel_tables.rule`)."""
     if not m.is_moe:
         return "no routed experts"
-    return kernel_tables.rule(g.key, framework, moe_dtype, (m.h, m.d_e, m.n_experts, m.top_k))
+    rule = kernel_tables.rule(g.key, framework, moe_dtype, (m.h, m.d_e, m.n_experts, m.top_k))
+    return efficiency.kernels_label(g.key, rule)     # and the rates measured on the GPU itself, where any
 
 
 def _profile(text: str):

@@ -14,7 +14,7 @@ import numpy as np
 
 from inference_arithmetic.core.cited import read_yaml
 from inference_arithmetic.core.errors import InputError
-from inference_arithmetic.hardware.efficiency import efficiencies, unbalanced_points
+from inference_arithmetic.hardware.efficiency import efficiencies, kernels_label, unbalanced_points
 from inference_arithmetic.hardware.gpus import GPU
 from inference_arithmetic.hardware.kernel_tables import DEEPSEEK_KERNELS, moe_curve
 from inference_arithmetic.model import kv, params
@@ -159,7 +159,7 @@ def unit(model: Model, gpu: GPU, layout: Layout, phase: str = "decode") -> Unit:
     ph, p = PHASES[phase], layout.precision
     S_kv = _kv_bytes(model, p.kv)
     check_layout(model, gpu, layout, phase)   # the one place: heads, whole experts, expert slices, MTP
-    eff = efficiencies()  # the transfer rule: the same fractions of peak on every GPU
+    eff = efficiencies(gpu.key)  # the transfer rule, or rates measured on this GPU where published
     p_at, p_ds, p_hd, p_e = _param_split(model)
     fl = {d: gpu.flops(FLOP_DTYPE[d]) if FLOP_DTYPE[d] != "fp4" or gpu.dense_fp4 is not None else None
           for d in MOE_DTYPES}
@@ -201,7 +201,7 @@ def unit(model: Model, gpu: GPU, layout: Layout, phase: str = "decode") -> Unit:
     )
     values["accept_tok"] = float(mtp_tokens.fast(p_acc=accept, n_dr=layout.mtp)) if layout.mtp else 1.0
     values["q_x"], values["xq"] = 1.0, (0.0,) * len(GRID_TOKENS)
-    kernels = DEEPSEEK_KERNELS
+    kernels = kernels_label(gpu.key, DEEPSEEK_KERNELS)
     if layout.framework != "deepseek" and model.is_moe:
         curve = moe_curve(gpu.key, layout.framework, p.moe, layout.moe_ep,
                           (model.h, model.d_e, model.n_experts, model.top_k))
