@@ -75,11 +75,15 @@ def moe_flop_dtype(dtype: str, has_fp4: bool) -> str | None:
 
 
 def search_moe_dtypes(weight_dtype: str, allowed: tuple = MOE_DTYPES) -> tuple:
-    """The routed-expert dtypes a layout search tries for a checkpoint shipped in ``weight_dtype``:
-    ``allowed``, without MXFP4 unless the checkpoint ships MXFP4 experts (gpt-oss) or MXFP4 is all
-    that is asked for (a re-quantisation to MXFP4 is not a published serving setup for the others)."""
-    if weight_dtype == "mxfp4" or tuple(allowed) == ("mxfp4",):
-        return tuple(allowed)
+    """The routed-expert dtypes a layout search tries for a checkpoint shipped in ``weight_dtype``,
+    out of ``allowed`` (what the user pinned, or all of :data:`MOE_DTYPES`): a checkpoint shipped
+    in MXFP4 (gpt-oss) is served in MXFP4, as every publication of it is; the others try BF16, FP8
+    and NVFP4 (published re-quantisations of DeepSeek exist), not MXFP4.  A pinned dtype is kept."""
+    allowed = tuple(allowed)
+    if len(allowed) == 1:
+        return allowed
+    if weight_dtype == "mxfp4":
+        return tuple(d for d in allowed if d == "mxfp4") or allowed
     return tuple(d for d in allowed if d != "mxfp4")
 
 
