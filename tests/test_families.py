@@ -83,7 +83,7 @@ def test_sparse_attention_is_recognised_and_bounded_by_what_it_reads():
     growth = float(kv.effective_context(m, 100_000)) / float(kv.effective_context(m, 10_000))
     assert 3 < growth < 6
     u = step.unit(m, gpus.gpu("H800"), step.Layout(ep=144, redundant=32))   # in the step model since issue 22
-    assert u.values["k_top"] == 2048 and u.values["b_idx"] == 128 + kv.INDEX_SCALE_BYTES
+    assert u.values["k_top"] == 2048 and u.values["S_idx"] == 61 * (128 + kv.INDEX_SCALE_BYTES)
 
 
 @pytest.mark.parametrize("cfg, what", [({**V32, "compress_ratios": [4, 128]}, "compressed sparse attention"),

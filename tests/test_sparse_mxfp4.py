@@ -55,7 +55,7 @@ def test_dense_models_keep_their_attention_time():
     g = gpus.gpu("H800")
     u = step.unit(V3, g, step.Layout(ep=144, redundant=32))
     v = u.values
-    assert v["k_top"] == np.inf and v["A_i"] == 0 and v["b_idx"] == 0
+    assert v["k_top"] == np.inf and v["A_i"] == 0 and v["S_idx"] == 0
     b, ctx = 64.0, 5000.0
     want = max(b * ctx * v["S_kv"] / (v["e_mbw"] * g.hbm_bandwidth), b * ctx * v["A_f"] / (v["e_mfl"] * g.dense_bf16))
     assert float(step.terms(u, b, ctx)["t_attn"]) == pytest.approx(want, rel=1e-12)

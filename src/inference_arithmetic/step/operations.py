@@ -30,12 +30,12 @@ from inference_arithmetic.core.symbols import S, register
 from inference_arithmetic.model.config import Model
 from inference_arithmetic.model import kv, params
 from inference_arithmetic.step import comm
-from inference_arithmetic.step.sparse import A_fm, A_i, F_i, ell_core
+from inference_arithmetic.step.sparse import A_fm, A_i, F_i, S_idx, ell_core
 
 __all__ = ["T_a", "T_m", "m_mb", "n_dr", "p_acc", "P_at", "P_ds", "P_hd", "P_e", "A_f", "b_aw", "b_dw", "b_mw",
            "b_hw", "F_a", "F_d", "F_m", "F_h", "e_mbw", "e_mfl", "e_gbw", "e_gfl", "e_xfl", "q_x", "e_so", "e_nv", "e_ar",
            "I_ep", "BW_nv", "BW_so", "V_so", "V_nv", "t_ar_lat", "f_sm", "kv_rd", "t_0", "t_k0", "K_k", "kappa",
-           "attn_flop_mla", "attn_flop_gqa", "t_index", "ctx_core", "S_idx", "attn_flop_mla_prefill", "T_kv", "ell", "mtp_tokens", "imbalance_unbalanced", "experts_touched",
+           "attn_flop_mla", "attn_flop_gqa", "t_index", "ctx_core", "attn_flop_mla_prefill", "T_kv", "ell", "mtp_tokens", "imbalance_unbalanced", "experts_touched",
            "t_attn", "t_dense", "t_head", "t_moe", "t_a2a", "t_allreduce", "t_moe_allreduce", "a2a_bytes_ll",
            "t_kernels", "remote_share", "tk", "step_serial", "step_overlap", "tl", "mtp_time", "bound_time", "weights_read", "ta",
            "td", "th", "tm", "tc", "n_moe", "n_tok", "n_g", "U_tok", "KERNELS", "kernels_per_step"]
@@ -130,7 +130,6 @@ experts_touched = formula(
     "expert", "local expert slots that at least one of a micro-batch's tokens chose, per MoE layer")
 
 ctx_core = ell_core(ctx_eff)               # = ctx_eff without sparse attention (k_top infinite)
-S_idx = S.n_layers * kv.b_idx              # indexer-key bytes per token, all layers (0 without DSA)
 _print_as(register("step", "ell_core", r"\ell_{\mathrm{core}}", "token",
                    "context the attention core sees: the context, at most the top-k tokens under sparse attention"),
           ctx_core)

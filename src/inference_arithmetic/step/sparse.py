@@ -42,7 +42,7 @@ from inference_arithmetic.model import kv
 from inference_arithmetic.model.config import Model
 from inference_arithmetic.step.bounds import FLOP_PER_MAC
 
-__all__ = ["H_idx", "d_idx", "A_i", "F_i", "A_fm", "attn_flop_index", "ell_core", "NO_TOP_K", "sparse_values"]
+__all__ = ["H_idx", "d_idx", "A_i", "F_i", "A_fm", "S_idx", "attn_flop_index", "ell_core", "NO_TOP_K", "sparse_values"]
 
 H_idx = register("model", "H_idx", r"H_I", "1", "lightning-indexer heads (index_n_heads)")
 d_idx = register("model", "d_idx", r"d_I", "1", "lightning-indexer head dimension (index_head_dim)")
@@ -51,6 +51,8 @@ A_i = register("step", "A_i", r"A_I", "FLOP",
 A_fm = register("step", "A_fm", r"A_{\mathrm{MHA}}", "FLOP",
                 "attention FLOP per query token per context token, all layers, of DSA prefill's masked MHA "
                 "mode over the whole context (= A without sparse attention, and in decode)")
+S_idx = register("step", "S_idx", r"S_{\mathrm{idx}}", "B/token",
+                 "indexer-key bytes per token of context, all layers (0 without sparse attention)")
 F_i = register("step", "F_i", r"\Phi_{I}", "FLOP/s", "peak FLOP/s at the indexer's dtype (FP8)")
 
 #: ``k_top`` of a model without sparse attention: no cap on the context the attention core sees
@@ -70,13 +72,14 @@ def ell_core(ell):
 
 def sparse_values(model: Model, fp8_flops: float, a_f: float, a_fm: float) -> dict:
     """The unit values of the DSA symbols for ``model``: ``k_top`` (inf without sparse attention),
-    ``b_idx`` (indexer-key bytes per token and layer), ``A_i`` (indexer FLOP per query and context
+    ``S_idx`` (indexer-key bytes per token, all layers), ``A_i`` (indexer FLOP per query and context
     token, all layers), ``F_i`` (the FP8 peak, FLOP/s, of the GPU) and ``A_fm`` (``a_fm``, the
     phase's dense MLA FLOP per query and context token, with sparse attention in prefill; else
     ``a_f``, the attention core's)."""
     if not model.index_topk:
-        return dict(k_top=NO_TOP_K, b_idx=0.0, A_i=0.0, F_i=float(fp8_flops), A_fm=float(a_f))
+        return dict(k_top=NO_TOP_K, S_idx=0.0, A_i=0.0, F_i=float(fp8_flops), A_fm=float(a_f))
     a_i = float(attn_flop_index.fast(n_layers=model.n_layers, H_idx=model.index_heads, flop_mac=float(FLOP_PER_MAC),
                                      d_idx=model.index_dim))
-    return dict(k_top=float(model.index_topk), b_idx=kv.index_key_bytes(model), A_i=a_i, F_i=float(fp8_flops),
+    return dict(k_top=float(model.index_topk), S_idx=model.n_layers * kv.index_key_bytes(model), A_i=a_i,
+                F_i=float(fp8_flops),
                 A_fm=float(a_fm))
