@@ -115,7 +115,7 @@ def mx_block_error(model: Model, moe_dtype: str) -> str | None:
 
 def layout_error(model: Model, gpu: GPU, layout: Layout, phase: str = "decode") -> str | None:
     """The first structural rule ``layout`` breaks for ``model`` on ``gpu`` (attention heads,
-    expert slots, expert slices, MTP), or ``None`` when it can be built.  ``gpu`` and ``phase``
+    expert slots, expert slices, MTP, MXFP4 scale blocks), or ``None`` when it can be built.  ``gpu`` and ``phase``
     are part of the signature so that every caller asks the same question."""
     del gpu, phase   # the structural rules are the same on every GPU and in both phases
     return (attention_heads_error(model, layout.attn_tp, layout.ep)
