@@ -128,3 +128,15 @@ def test_new_families_are_predicted_and_bounded_above_their_measurements():
         assert p.predicted > 0
         if p.bound is not None:
             assert p.bound >= p.measured, p.id
+
+
+def test_nvfp4_experts_are_refused_on_amd_and_mxfp4_runs_there(capsys):
+    g = gpus.gpu("MI355X")
+    assert g.dense_fp4 is not None                          # it has FP4 tensor cores, for the MX formats
+    with pytest.raises(InputError, match="NVFP4 is NVIDIA's format"):
+        step.unit(V3, g, step.layout_for(V3, g, 8, precision=step.Precision(moe="nvfp4")))
+    assert step.unit(V3, g, step.layout_for(V3, g, 8, precision=step.Precision(moe="mxfp4"))).values["F_m"] == g.flops("fp8")
+    code = cli.main(["decode", "--model", "deepseek-v3", "--gpu", "MI355X", "--ep", "8", "--isl", "2000", "--osl", "500",
+                     "--per-user", "20", "--moe-dtype", "nvfp4"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "\n" not in err and "MXFP4" in err

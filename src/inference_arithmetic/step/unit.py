@@ -15,7 +15,7 @@ import numpy as np
 from inference_arithmetic.core.cited import read_yaml
 from inference_arithmetic.core.errors import InputError
 from inference_arithmetic.hardware.efficiency import efficiencies, kernels_label, unbalanced_points
-from inference_arithmetic.hardware.gpus import GPU
+from inference_arithmetic.hardware.gpus import GPU, vendor
 from inference_arithmetic.hardware.kernel_tables import DEEPSEEK_KERNELS, moe_curve
 from inference_arithmetic.model import kv, params
 from inference_arithmetic.model.config import Model
@@ -166,6 +166,9 @@ def unit(model: Model, gpu: GPU, layout: Layout, phase: str = "decode") -> Unit:
     moe_rate = moe_flop_dtype(p.moe, gpu.dense_fp4 is not None)
     if moe_rate is None:
         raise InputError(f"{gpu.key} has no FP4 tensor cores: NVFP4 experts need a Blackwell GPU")
+    if p.moe == "nvfp4" and vendor(gpu.key) != "NVIDIA":   # AMD's FP4 tensor cores take the OCP MX formats
+        raise InputError(f"{gpu.key}: NVFP4 is NVIDIA's format (an FP8 scale per 16 values); the FP4 tensor cores "
+                         f"of {gpu.key} take MXFP4 (--moe-dtype mxfp4)")
     G = min(gpu.nvlink_domain, layout.ep)
     multi = layout.ep > gpu.nvlink_domain
     lat_nv = eff.latency_nvlink_s.value
