@@ -21,6 +21,7 @@ $(STAMP): requirements.txt pyproject.toml
 	@touch $@
 
 book: $(STAMP)
+	$(BIN)/python scripts/execute_notebooks.py
 	$(JB)
 	@echo "The book: $(CURDIR)/_build/html/index.html"
 
@@ -50,7 +51,8 @@ nbval-baseline: $(STAMP)
 
 # The book built with warnings as errors from the committed outputs, which nbval has just re-executed and
 # compared (one execution shared by nbval and the build; the Markdown pages, which have no stored outputs,
-# are executed).  `make book` executes every notebook itself.
+# are executed).  `make book` executes every notebook and page itself, side by side into the build's cache
+# (scripts/execute_notebooks.py), so that the build finds each one executed.
 book-check: $(STAMP)
 	@sed 's|^  execute_notebooks: .*|  execute_notebooks: force\n  exclude_patterns: ["notebooks/*"]|' _config.yml > .book-check.yml
 	$(JB) --config .book-check.yml
