@@ -1,0 +1,205 @@
+"""A serving framework's measured kernel curves as rates on fixed log grids, built once per unit.
+
+Each curve enters the step formulas as a rate q = (the model's time at DeepSeek's kernel rates) /
+(the measured time), at the table's setting, so that the step structure stays one formula and the
+framework's kernels scale the terms they measure (:mod:`.operations`: ``q_x`` routed experts,
+``q_a`` decode attention, ``q_p`` attention projections, ``q_d`` dense GEMMs and head, ``q_r``/``q_R``
+all-reduces).  Rules, the same for every curve:
+
+* the measured points (:mod:`.hardware.kernel_curves`, :mod:`.hardware.kernel_tables`) are turned
+  into log q at the measured points and interpolated log-log (piecewise linear in log q against log
+  tokens, requests or context) onto the fixed grids below; beyond the measured range the rate at the
+  nearest end is held;
+* a (GPU, framework, setting) without a table, a model whose shapes the table does not measure
+  (the tables hold DeepSeek-V3's), prefill attention (no context-MLA table is read): q = 1, DeepSeek's
+  kernels by the transfer rule of :mod:`.hardware.efficiency`, named in the unit's ``kernels`` label;
+* dense GEMMs: q_GEMM at m tokens is the summed model time of the stored DeepSeek-V3 projection
+  and shared-expert shapes (those of :data:`GEMM_SHAPES` the table measured: o_proj and the shared
+  expert's two on every GPU) over their summed measured time at the same m, carried to every dense
+  GEMM (dense FFN layers and the head are not stored shapes; under attention TP the GPUs' slices
+  run at the full shape's rate);
+* decode attention: the measured MLA block (``mla_generation_module``) per layer at the unit's query
+  heads per GPU (16 and 128 measured; between, log-time interpolated in log heads; outside: no table),
+  read at b s_q / m requests per micro-batch (each query row as a request) and the context;
+  it includes the attention projections, so q_p = q_attn there;
+* all-reduce: the measured BF16 all-reduce at the nearest measured GPU count (log2) and the message
+  of the tokens' hidden states.
+
+A measured time includes its kernel's fixed time: :func:`build` returns how many kernels per step
+the unit's fixed-time count ``K_k`` must drop.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from inference_arithmetic.hardware.kernel_curves import MLA_HEADS, allreduce_points, gemm_points, mla_points
+from inference_arithmetic.step import comm
+from inference_arithmetic.step.operations import t_attn, t_proj
+
+__all__ = ["GRID_TOKENS", "GRID_BATCH", "GRID_CTX", "GRID_ELEMENTS", "LOG_ELEMENTS", "CURVE_KEYS", "build", "rate", "rate2", "GEMM_SHAPES",
+           "DEEPSEEK_V3_MLA"]
+
+#: tokens at which a 1-D rate is stored (powers of sqrt 2 from 1 to 2^23)
+GRID_TOKENS = tuple(float(2 ** (i / 2)) for i in range(47))
+#: requests and context (tokens) at which the decode-attention rate is stored (powers of 2; the
+#: context as the table measures it, one prompt token and 2^i decoded)
+GRID_BATCH = tuple(float(2 ** i) for i in range(11))
+GRID_CTX = tuple(float(1 + 2 ** i) for i in range(1, 18))
+#: message sizes (BF16 elements) at which an all-reduce rate is stored (powers of sqrt 2 from 1 to 2^30)
+GRID_ELEMENTS = tuple(float(2 ** (i / 2)) for i in range(61))
+_LT, _LB, _LC, _LE = (np.log(np.array(g)) for g in (GRID_TOKENS, GRID_BATCH, GRID_CTX, GRID_ELEMENTS))
+LOG_ELEMENTS = _LE
+#: the unit values that hold a stored log-rate curve (all zeros: q = 1)
+CURVE_KEYS = {"xq": len(GRID_TOKENS), "aq": len(GRID_BATCH) * len(GRID_CTX), "dq": len(GRID_TOKENS),
+              "rq": len(GRID_ELEMENTS), "Rq": len(GRID_ELEMENTS)}
+#: DeepSeek-V3's stored dense GEMM shapes (n, k): fused q_a/kv_a, q_b, kv_b, o_proj, shared gate_up, down
+GEMM_SHAPES = ((2112, 7168), (24576, 1536), (32768, 512), (7168, 16384), (4096, 7168), (7168, 2048))
+#: the MLA shape the attention table measures: hidden, heads, latent, rope dims
+DEEPSEEK_V3_MLA = (7168, 128, 512, 64)
+#: kernels per layer a measured attention block replaces; projection GEMMs per layer a GEMM curve covers
+_ATTN_KERNELS, _PROJ_GEMMS = 6, 3
+
+
+def _on_grid(x_meas, log_q, grid_log) -> tuple:
+    return tuple(float(v) for v in np.interp(grid_log, np.log(np.asarray(x_meas, dtype=float)), log_q))
+
+
+def _dense(gpu_key, fw, dtype, v):
+    got = {nk: gemm_points(gpu_key, fw, dtype, *nk) for nk in GEMM_SHAPES}
+    got = {nk: p for nk, p in got.items() if p is not None}
+    if not got:
+        return None, f"dense GEMMs: no {fw} {dtype} table for {gpu_key}"
+    pts = list(got.values())
+    common = sorted(set.intersection(*({m for m, _ in p[2]} for p in pts)))
+    m = np.array(common, dtype=float)
+    model = sum(np.maximum(n * k * v["b_dw"] / (v["e_gbw"] * v["BW"]), 2 * m * n * k / (v["e_gfl"] * v["F_d"]))
+                for n, k in got)
+    meas = sum(np.array([dict(p[2])[int(x)] for x in common]) for p in pts)
+    return _on_grid(m, np.log(model / meas), _LT), \
+        f"dense GEMMs: {fw} {pts[0][0]} {gpu_key} table ({dtype}, {len(got)} of the {len(GEMM_SHAPES)} shapes)"
+
+
+def _attention(model, gpu_key, fw, layout, v):
+    p = layout.precision
+    heads = model.n_heads / layout.attn_tp
+    if (model.attention != "mla" or (model.h, model.n_heads, model.d_c, model.d_r) != DEEPSEEK_V3_MLA
+            or not MLA_HEADS[0] <= heads <= MLA_HEADS[1]):
+        return None, "attention: no table for this shape or heads per GPU"
+    tables = {h: mla_points(gpu_key, fw, p.kv, p.dense, h) for h in MLA_HEADS}
+    if any(t is None for t in tables.values()):
+        return None, f"attention: no {fw} MLA table for {gpu_key} ({p.kv} KV, {p.dense} projections)"
+    logs = []
+    for h, (_, _, pts) in tables.items():
+        by_b: dict = {}
+        for (b, ctx), t in pts:
+            by_b.setdefault(b, []).append((ctx, math.log(t)))
+        bs = sorted(by_b)
+        rows = np.array([np.interp(_LC, np.log([c for c, _ in sorted(by_b[b])]), [y for _, y in sorted(by_b[b])])
+                         for b in bs])
+        logs.append(np.array([np.interp(_LB, np.log(bs), rows[:, j]) for j in range(len(_LC))]).T)
+    w = (math.log(heads) - math.log(MLA_HEADS[0])) / (math.log(MLA_HEADS[1]) - math.log(MLA_HEADS[0]))
+    log_meas = (1 - w) * logs[0] + w * logs[1]
+    b, c = np.exp(_LB)[:, None], np.exp(_LC)[None, :]
+    ref = dict(v, batch=b, ctx=c, s_q=1.0, m_mb=1.0, q_a=1.0)
+    per_layer = (np.asarray(t_attn.fast(**ref), dtype=float) + np.asarray(t_proj.fast(**ref), dtype=float)) \
+        / v["n_layers"]
+    log_q = np.log(per_layer) - log_meas
+    ver = tables[MLA_HEADS[0]][0]
+    return tuple(float(x) for x in log_q.ravel()), \
+        f"attention: {fw} {ver} {gpu_key} MLA table ({p.kv} KV, {p.dense} projections, {heads:g} heads/GPU)"
+
+
+def _allreduce(gpu_key, fw, gpus, v):
+    got = {}
+    for g in (2, 4, 8, 16, 32, 64, 72):
+        pts = allreduce_points(gpu_key, fw, g)
+        if pts is not None:
+            got[g] = pts
+    if not got:
+        return None, f"no {fw} all-reduce table for {gpu_key}"
+    near = min(got, key=lambda g: (abs(math.log2(g) - math.log2(gpus)), g))
+    ver, _, pts = got[near]
+    elems = np.array([e for e, _ in pts], dtype=float)
+    model = 2 * (gpus - 1) / gpus * elems * comm.BF16_BYTES / (v["e_ar"] * v["BW_nv"]) + v["t_ar_lat"]
+    log_q = np.log(model / np.array([t for _, t in pts]))
+    return _on_grid(elems, log_q, _LE), f"{fw} {ver} {gpu_key} all-reduce table ({near} GPUs)"
+
+
+def build(model, gpu, layout, phase: str, values: dict) -> tuple[dict, float, list]:
+    """The unit's measured curves for ``layout.framework``: ``(updates to values, kernels per step the
+    measured times already include, label parts)``; nothing for the ``deepseek`` framework."""
+    fw = layout.framework
+    upd: dict = {}
+    if fw == "deepseek":
+        return upd, 0.0, []
+    labels, drop = [], 0.0
+    dq, why = _dense(gpu.key, fw, layout.precision.dense, values) if (model.h, model.n_heads) == DEEPSEEK_V3_MLA[:2] \
+        else (None, "dense GEMMs: no table for this model's shapes")
+    labels.append(why)
+    if dq is not None:
+        upd["dq"] = dq
+        drop += 2 * model.n_dense + 2 * (model.n_layers - model.n_dense) * bool(model.is_moe) + 1
+    aq, why = _attention(model, gpu.key, fw, layout, values) if phase == "decode" else \
+        (None, "attention: prefill, no table read")
+    labels.append(why)
+    if aq is not None:
+        upd["aq"], upd["a_mod"] = aq, 1.0
+        drop += _ATTN_KERNELS * model.n_layers
+    elif dq is not None:
+        drop += _PROJ_GEMMS * model.n_layers
+    if layout.attn_tp > 1:
+        rq, why = _allreduce(gpu.key, fw, layout.attn_tp, values)
+        labels.append(f"attention-TP all-reduce: {why}")
+        if rq is not None:
+            upd["rq"] = rq
+    if layout.moe_tp > 1:
+        Rq, why = _allreduce(gpu.key, fw, layout.ep, values)
+        labels.append(f"MoE-TP all-reduce: {why}")
+        if Rq is not None:
+            upd["Rq"] = Rq
+    return upd, drop, labels
+
+
+def _positions(x, log_grid):
+    pos = np.interp(np.log(np.maximum(np.asarray(x, dtype=float), 1.0)), log_grid, np.arange(len(log_grid), dtype=float))
+    i0 = np.clip(np.floor(pos).astype(int), 0, len(log_grid) - 2)
+    return i0, pos - i0
+
+
+def _gather(table, idx):
+    if table.ndim == 1:
+        return table[idx]
+    flat = table.reshape(table.shape[0], -1)
+    return flat[np.arange(flat.shape[0]).reshape((-1,) + (1,) * (idx.ndim - 1)), idx]
+
+
+def rate(curve, tokens, grid=None):
+    """exp of the stored log rate ``curve`` on :data:`GRID_TOKENS` (or ``grid``'s logs, e.g. the
+    all-reduce's :data:`GRID_ELEMENTS`) at ``tokens`` (held at the ends); 1 where the curve is all
+    zeros.  ``curve``: shape (K,) for one unit, (units, 1, 1, K) stacked."""
+    q = np.asarray(curve, dtype=float)
+    if not q.any():
+        return 1.0
+    lg = _LT if grid is None else grid
+    if q.ndim == 1:
+        return np.exp(np.interp(np.log(np.maximum(tokens, 1.0)), lg, q))
+    i0, w = _positions(np.broadcast_to(tokens, np.broadcast_shapes(np.shape(tokens), q.shape[:-1])), lg)
+    return np.exp(_gather(q, i0) * (1 - w) + _gather(q, i0 + 1) * w)
+
+
+def rate2(curve, batch, ctx):
+    """The decode-attention rate: bilinear in (log requests, log context) on (:data:`GRID_BATCH`,
+    :data:`GRID_CTX`), held at the ends; 1 where the curve is all zeros."""
+    q = np.asarray(curve, dtype=float)
+    if not q.any():
+        return 1.0
+    shape = np.broadcast_shapes(np.shape(batch), np.shape(ctx), q.shape[:-1])
+    ib, wb = _positions(np.broadcast_to(batch, shape), _LB)
+    ic, wc = _positions(np.broadcast_to(ctx, shape), _LC)
+    n = len(_LC)
+    g = (lambda i, j: _gather(q, i * n + j))
+    lo = g(ib, ic) * (1 - wc) + g(ib, ic + 1) * wc
+    hi = g(ib + 1, ic) * (1 - wc) + g(ib + 1, ic + 1) * wc
+    return np.exp(lo * (1 - wb) + hi * wb)
