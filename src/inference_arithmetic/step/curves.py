@@ -30,6 +30,7 @@ the unit's fixed-time count ``K_k`` must drop.
 """
 from __future__ import annotations
 
+import bisect
 import math
 
 import numpy as np
@@ -39,7 +40,7 @@ from inference_arithmetic.step import comm
 from inference_arithmetic.step.operations import t_attn, t_proj
 
 __all__ = ["GRID_TOKENS", "GRID_BATCH", "GRID_CTX", "GRID_ELEMENTS", "LOG_ELEMENTS", "CURVE_KEYS", "build", "rate", "rate2", "GEMM_SHAPES",
-           "DEEPSEEK_V3_MLA"]
+           "DEEPSEEK_V3_MLA", "frozen"]
 
 #: tokens at which a 1-D rate is stored (powers of sqrt 2 from 1 to 2^23)
 GRID_TOKENS = tuple(float(2 ** (i / 2)) for i in range(47))
@@ -51,6 +52,7 @@ GRID_CTX = tuple(float(1 + 2 ** i) for i in range(1, 18))
 GRID_ELEMENTS = tuple(float(2 ** (i / 2)) for i in range(61))
 _LT, _LB, _LC, _LE = (np.log(np.array(g)) for g in (GRID_TOKENS, GRID_BATCH, GRID_CTX, GRID_ELEMENTS))
 LOG_ELEMENTS = _LE
+_LISTS = {id(g): [float(x) for x in g] for g in (_LT, _LB, _LC, _LE)}
 #: the unit values that hold a stored log-rate curve (all zeros: q = 1)
 CURVE_KEYS = {"xq": len(GRID_TOKENS), "aq": len(GRID_BATCH) * len(GRID_CTX), "dq": len(GRID_TOKENS),
               "rq": len(GRID_ELEMENTS), "Rq": len(GRID_ELEMENTS)}
@@ -162,6 +164,14 @@ def build(model, gpu, layout, phase: str, values: dict) -> tuple[dict, float, li
     return upd, drop, labels
 
 
+def _scalar_position(x: float, log_grid) -> tuple[int, float]:
+    """(index, weight) of ``x`` between two points of ``log_grid`` (held at the ends)."""
+    lx = math.log(max(x, 1.0))
+    i = min(max(bisect.bisect_right(log_grid, lx) - 1, 0), len(log_grid) - 2)
+    w = (lx - log_grid[i]) / (log_grid[i + 1] - log_grid[i])
+    return i, min(max(w, 0.0), 1.0)
+
+
 def _positions(x, log_grid):
     pos = np.interp(np.log(np.maximum(np.asarray(x, dtype=float), 1.0)), log_grid, np.arange(len(log_grid), dtype=float))
     i0 = np.clip(np.floor(pos).astype(int), 0, len(log_grid) - 2)
@@ -184,6 +194,9 @@ def rate(curve, tokens, grid=None):
         return 1.0
     lg = _LT if grid is None else grid
     if q.ndim == 1:
+        if isinstance(tokens, float):   # one configuration: no array machinery
+            i, w = _scalar_position(tokens, _LISTS[id(lg)])
+            return math.exp(q.item(i) * (1 - w) + q.item(i + 1) * w)
         return np.exp(np.interp(np.log(np.maximum(tokens, 1.0)), lg, q))
     i0, w = _positions(np.broadcast_to(tokens, np.broadcast_shapes(np.shape(tokens), q.shape[:-1])), lg)
     return np.exp(_gather(q, i0) * (1 - w) + _gather(q, i0 + 1) * w)
@@ -195,11 +208,28 @@ def rate2(curve, batch, ctx):
     q = np.asarray(curve, dtype=float)
     if not q.any():
         return 1.0
+    n = len(_LC)
+    if q.ndim == 1 and isinstance(batch, float) and isinstance(ctx, float):   # one configuration
+        ib, wb = _scalar_position(batch, _LISTS[id(_LB)])
+        ic, wc = _scalar_position(ctx, _LISTS[id(_LC)])
+        k, it = ib * n + ic, q.item
+        lo = it(k) * (1 - wc) + it(k + 1) * wc
+        hi = it(k + n) * (1 - wc) + it(k + n + 1) * wc
+        return math.exp(lo * (1 - wb) + hi * wb)
     shape = np.broadcast_shapes(np.shape(batch), np.shape(ctx), q.shape[:-1])
     ib, wb = _positions(np.broadcast_to(batch, shape), _LB)
     ic, wc = _positions(np.broadcast_to(ctx, shape), _LC)
-    n = len(_LC)
     g = (lambda i, j: _gather(q, i * n + j))
     lo = g(ib, ic) * (1 - wc) + g(ib, ic + 1) * wc
     hi = g(ib + 1, ic) * (1 - wc) + g(ib + 1, ic + 1) * wc
     return np.exp(lo * (1 - wb) + hi * wb)
+
+
+def frozen(curves_: dict) -> dict:
+    """The stored curves as read-only float arrays (converted once per unit, not per evaluation)."""
+    out = {}
+    for k, c in curves_.items():
+        a = np.array(c, dtype=float)
+        a.setflags(write=False)
+        out[k] = a
+    return out

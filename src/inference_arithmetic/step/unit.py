@@ -217,6 +217,8 @@ def unit(model: Model, gpu: GPU, layout: Layout, phase: str = "decode") -> Unit:
             # the measured latency includes the two routed grouped GEMMs' fixed kernel time
             values["K_k"] -= 2.0 * (model.n_layers - model.n_dense)
             kernels = curve.label
+    values.update(curves.frozen({k: values[k] for k in CURVE_KEYS}))
+    values["curved"] = float(any(values[k].any() for k in CURVE_KEYS))   # 0: DeepSeek's kernels throughout
     w_res = float(weights_resident.fast(**values))
     return Unit(model, gpu, layout, phase, values, w_res, values["accept_tok"], "; ".join([kernels, *labels]))
 
