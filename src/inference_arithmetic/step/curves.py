@@ -195,7 +195,7 @@ def rate(curve, tokens, grid=None):
     lg = _LT if grid is None else grid
     if q.ndim == 1:
         if isinstance(tokens, float):   # one configuration: no array machinery
-            i, w = _scalar_position(tokens, _LISTS[id(lg)])
+            i, w = _scalar_position(tokens, _LISTS.get(id(lg)) or [float(x) for x in lg])
             return math.exp(q.item(i) * (1 - w) + q.item(i + 1) * w)
         return np.exp(np.interp(np.log(np.maximum(tokens, 1.0)), lg, q))
     i0, w = _positions(np.broadcast_to(tokens, np.broadcast_shapes(np.shape(tokens), q.shape[:-1])), lg)
