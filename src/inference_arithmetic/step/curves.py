@@ -40,7 +40,7 @@ from inference_arithmetic.step import comm
 from inference_arithmetic.step.operations import t_attn, t_proj
 
 __all__ = ["GRID_TOKENS", "GRID_BATCH", "GRID_CTX", "GRID_ELEMENTS", "LOG_ELEMENTS", "CURVE_KEYS", "build", "rate", "rate2", "GEMM_SHAPES",
-           "DEEPSEEK_V3_MLA", "frozen"]
+           "DEEPSEEK_V3_MLA", "frozen", "NO_CURVES"]
 
 #: tokens at which a 1-D rate is stored (powers of sqrt 2 from 1 to 2^23)
 GRID_TOKENS = tuple(float(2 ** (i / 2)) for i in range(47))
@@ -141,13 +141,13 @@ def build(model, gpu, layout, phase: str, values: dict) -> tuple[dict, float, li
         else (None, "dense GEMMs: no table for this model's shapes")
     labels.append(why)
     if dq is not None:
-        upd["dq"] = dq
+        upd["dq"] = frozen(dq)
         drop += 2 * model.n_dense + 2 * (model.n_layers - model.n_dense) * bool(model.is_moe) + 1
     aq, why = _attention(model, gpu.key, fw, layout, values) if phase == "decode" else \
         (None, "attention: prefill, no table read")
     labels.append(why)
     if aq is not None:
-        upd["aq"], upd["a_mod"] = aq, 1.0
+        upd["aq"], upd["a_mod"] = frozen(aq), 1.0
         drop += _ATTN_KERNELS * model.n_layers
     elif dq is not None:
         drop += _PROJ_GEMMS * model.n_layers
@@ -155,12 +155,12 @@ def build(model, gpu, layout, phase: str, values: dict) -> tuple[dict, float, li
         rq, why = _allreduce(gpu.key, fw, layout.attn_tp, values)
         labels.append(f"attention-TP all-reduce: {why}")
         if rq is not None:
-            upd["rq"] = rq
+            upd["rq"] = frozen(rq)
     if layout.moe_tp > 1:
         Rq, why = _allreduce(gpu.key, fw, layout.ep, values)
         labels.append(f"MoE-TP all-reduce: {why}")
         if Rq is not None:
-            upd["Rq"] = Rq
+            upd["Rq"] = frozen(Rq)
     return upd, drop, labels
 
 
@@ -225,11 +225,12 @@ def rate2(curve, batch, ctx):
     return np.exp(lo * (1 - wb) + hi * wb)
 
 
-def frozen(curves_: dict) -> dict:
-    """The stored curves as read-only float arrays (converted once per unit, not per evaluation)."""
-    out = {}
-    for k, c in curves_.items():
-        a = np.array(c, dtype=float)
-        a.setflags(write=False)
-        out[k] = a
-    return out
+def frozen(curve) -> np.ndarray:
+    """A stored curve as a read-only float array (converted once per unit, not per evaluation)."""
+    a = np.array(curve, dtype=float)
+    a.setflags(write=False)
+    return a
+
+
+#: every curve of a unit that reads no table: zeros (q = 1), shared by every such unit
+NO_CURVES = {k: frozen((0.0,) * n) for k, n in CURVE_KEYS.items()}

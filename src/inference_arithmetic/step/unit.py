@@ -200,8 +200,7 @@ def unit(model: Model, gpu: GPU, layout: Layout, phase: str = "decode") -> Unit:
         n_win=float(model.n_window), W_win=float(model.window),
     )
     values["accept_tok"] = float(mtp_tokens.fast(p_acc=accept, n_dr=layout.mtp)) if layout.mtp else 1.0
-    values.update({k: (0.0,) * n for k, n in CURVE_KEYS.items()}, q_x=1.0, q_a=1.0, q_p=1.0, q_d=1.0, q_r=1.0,
-                  q_R=1.0, a_mod=0.0)
+    values.update(curves.NO_CURVES, q_x=1.0, q_a=1.0, q_p=1.0, q_d=1.0, q_r=1.0, q_R=1.0, a_mod=0.0)
     measured, drop, labels = curves.build(model, gpu, layout, phase, values)   # dense, attention, all-reduce
     values.update(measured)
     values["K_k"] -= drop
@@ -213,12 +212,11 @@ def unit(model: Model, gpu: GPU, layout: Layout, phase: str = "decode") -> Unit:
             kernels = (f"no {layout.framework} table for {gpu.key}, {p.moe} experts, {model.n_experts} experts of "
                        f"{model.h}x{model.d_e}: {DEEPSEEK_KERNELS}")
         else:
-            values["xq"] = _measured_rate(values, curve)
+            values["xq"] = curves.frozen(_measured_rate(values, curve))
             # the measured latency includes the two routed grouped GEMMs' fixed kernel time
             values["K_k"] -= 2.0 * (model.n_layers - model.n_dense)
             kernels = curve.label
-    values.update(curves.frozen({k: values[k] for k in CURVE_KEYS}))
-    values["curved"] = float(any(values[k].any() for k in CURVE_KEYS))   # 0: DeepSeek's kernels throughout
+    values["curved"] = float(any(values[k] is not curves.NO_CURVES[k] for k in CURVE_KEYS))   # 0: DeepSeek's kernels
     w_res = float(weights_resident.fast(**values))
     return Unit(model, gpu, layout, phase, values, w_res, values["accept_tok"], "; ".join([kernels, *labels]))
 
