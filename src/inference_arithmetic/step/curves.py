@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import bisect
 import math
+from functools import lru_cache
 
 import numpy as np
 
@@ -52,6 +53,7 @@ GRID_CTX = tuple(float(1 + 2 ** i) for i in range(1, 18))
 GRID_ELEMENTS = tuple(float(2 ** (i / 2)) for i in range(61))
 _LT, _LB, _LC, _LE = (np.log(np.array(g)) for g in (GRID_TOKENS, GRID_BATCH, GRID_CTX, GRID_ELEMENTS))
 LOG_ELEMENTS = _LE
+_B2, _C2 = np.exp(_LB)[:, None], np.exp(_LC)[None, :]
 _LISTS = {id(g): [float(x) for x in g] for g in (_LT, _LB, _LC, _LE)}
 #: the unit values that hold a stored log-rate curve (all zeros: q = 1)
 CURVE_KEYS = {"xq": len(GRID_TOKENS), "aq": len(GRID_BATCH) * len(GRID_CTX), "dq": len(GRID_TOKENS),
@@ -64,23 +66,51 @@ DEEPSEEK_V3_MLA = (7168, 128, 512, 64)
 _ATTN_KERNELS, _PROJ_GEMMS = 6, 3
 
 
-def _on_grid(x_meas, log_q, grid_log) -> tuple:
-    return tuple(float(v) for v in np.interp(grid_log, np.log(np.asarray(x_meas, dtype=float)), log_q))
+def _on_grid(x_meas, log_q, grid_log) -> np.ndarray:
+    return np.interp(grid_log, np.log(np.asarray(x_meas, dtype=float)), log_q)
 
 
-def _dense(gpu_key, fw, dtype, v):
+@lru_cache(maxsize=256)
+def _dense_measured(gpu_key, fw, dtype):
+    """(version, stored shapes measured, m, summed measured seconds at m) or ``None``."""
     got = {nk: gemm_points(gpu_key, fw, dtype, *nk) for nk in GEMM_SHAPES}
     got = {nk: p for nk, p in got.items() if p is not None}
     if not got:
-        return None, f"dense GEMMs: no {fw} {dtype} table for {gpu_key}"
+        return None
     pts = list(got.values())
     common = sorted(set.intersection(*({m for m, _ in p[2]} for p in pts)))
-    m = np.array(common, dtype=float)
+    meas = sum(np.array([dict(p[2])[x] for x in common]) for p in pts)
+    return pts[0][0], tuple(got), np.array(common, dtype=float), meas
+
+
+def _dense(gpu_key, fw, dtype, v):
+    got = _dense_measured(gpu_key, fw, dtype)
+    if got is None:
+        return None, f"dense GEMMs: no {fw} {dtype} table for {gpu_key}"
+    ver, shapes, m, meas = got
     model = sum(np.maximum(n * k * v["b_dw"] / (v["e_gbw"] * v["BW"]), 2 * m * n * k / (v["e_gfl"] * v["F_d"]))
-                for n, k in got)
-    meas = sum(np.array([dict(p[2])[int(x)] for x in common]) for p in pts)
+                for n, k in shapes)
     return _on_grid(m, np.log(model / meas), _LT), \
-        f"dense GEMMs: {fw} {pts[0][0]} {gpu_key} table ({dtype}, {len(got)} of the {len(GEMM_SHAPES)} shapes)"
+        f"dense GEMMs: {fw} {ver} {gpu_key} table ({dtype}, {len(shapes)} of the {len(GEMM_SHAPES)} shapes)"
+
+
+@lru_cache(maxsize=256)
+def _mla_measured(gpu_key, fw, kv, gemm):
+    """(version, {heads: log seconds on (GRID_BATCH x GRID_CTX)}) or ``None``: per measured batch
+    interpolated in log context, then per grid context in log batch, held at the ends."""
+    tables = {h: mla_points(gpu_key, fw, kv, gemm, h) for h in MLA_HEADS}
+    if any(t is None for t in tables.values()):
+        return None
+    logs = {}
+    for h, (_, _, pts) in tables.items():
+        by_b: dict = {}
+        for (b, ctx), t in pts:
+            by_b.setdefault(b, []).append((ctx, math.log(t)))
+        bs = sorted(by_b)
+        rows = np.array([np.interp(_LC, np.log([c for c, _ in sorted(by_b[b])]), [y for _, y in sorted(by_b[b])])
+                         for b in bs])
+        logs[h] = np.array([np.interp(_LB, np.log(bs), rows[:, j]) for j in range(len(_LC))]).T
+    return tables[MLA_HEADS[0]][0], logs
 
 
 def _attention(model, gpu_key, fw, layout, v):
@@ -89,44 +119,47 @@ def _attention(model, gpu_key, fw, layout, v):
     if (model.attention != "mla" or (model.h, model.n_heads, model.d_c, model.d_r) != DEEPSEEK_V3_MLA
             or not MLA_HEADS[0] <= heads <= MLA_HEADS[1]):
         return None, "attention: no table for this shape or heads per GPU"
-    tables = {h: mla_points(gpu_key, fw, p.kv, p.dense, h) for h in MLA_HEADS}
-    if any(t is None for t in tables.values()):
+    got = _mla_measured(gpu_key, fw, p.kv, p.dense)
+    if got is None:
         return None, f"attention: no {fw} MLA table for {gpu_key} ({p.kv} KV, {p.dense} projections)"
-    logs = []
-    for h, (_, _, pts) in tables.items():
-        by_b: dict = {}
-        for (b, ctx), t in pts:
-            by_b.setdefault(b, []).append((ctx, math.log(t)))
-        bs = sorted(by_b)
-        rows = np.array([np.interp(_LC, np.log([c for c, _ in sorted(by_b[b])]), [y for _, y in sorted(by_b[b])])
-                         for b in bs])
-        logs.append(np.array([np.interp(_LB, np.log(bs), rows[:, j]) for j in range(len(_LC))]).T)
-    w = (math.log(heads) - math.log(MLA_HEADS[0])) / (math.log(MLA_HEADS[1]) - math.log(MLA_HEADS[0]))
-    log_meas = (1 - w) * logs[0] + w * logs[1]
-    b, c = np.exp(_LB)[:, None], np.exp(_LC)[None, :]
-    ref = dict(v, batch=b, ctx=c, s_q=1.0, m_mb=1.0, q_a=1.0)
-    per_layer = (np.asarray(t_attn.fast(**ref), dtype=float) + np.asarray(t_proj.fast(**ref), dtype=float)) \
-        / v["n_layers"]
-    log_q = np.log(per_layer) - log_meas
-    ver = tables[MLA_HEADS[0]][0]
-    return tuple(float(x) for x in log_q.ravel()), \
+    ver, logs = got
+    key = (gpu_key, fw, p.kv, p.dense, heads) + tuple(v[k] for k in _ATTN_INPUTS)
+    if key not in _ATTN_MEMO:   # the same for every EP size of a GPU, precision and attention layout
+        w = (math.log(heads) - math.log(MLA_HEADS[0])) / (math.log(MLA_HEADS[1]) - math.log(MLA_HEADS[0]))
+        log_meas = (1 - w) * logs[MLA_HEADS[0]] + w * logs[MLA_HEADS[1]]
+        ref = dict(v, batch=_B2, ctx=_C2, s_q=1.0, m_mb=1.0, q_a=1.0)
+        per_layer = (np.asarray(t_attn.fast(**ref), dtype=float) + np.asarray(t_proj.fast(**ref), dtype=float)) \
+            / v["n_layers"]
+        _ATTN_MEMO[key] = frozen((np.log(per_layer) - log_meas).ravel())
+    return _ATTN_MEMO[key], \
         f"attention: {fw} {ver} {gpu_key} MLA table ({p.kv} KV, {p.dense} projections, {heads:g} heads/GPU)"
 
 
-def _allreduce(gpu_key, fw, gpus, v):
-    got = {}
-    for g in (2, 4, 8, 16, 32, 64, 72):
-        pts = allreduce_points(gpu_key, fw, g)
-        if pts is not None:
-            got[g] = pts
+#: the unit values the attention block's model time reads (all but batch and context)
+_ATTN_INPUTS = tuple(sorted({x.name for f in (t_attn, t_proj) for x in f.expr.free_symbols}
+                            - {"batch", "ctx", "s_q", "m_mb", "q_a"}))
+_ATTN_MEMO: dict = {}
+
+
+@lru_cache(maxsize=256)
+def _allreduce_measured(gpu_key, fw, gpus):
+    """(version, GPU count measured nearest to ``gpus`` in log2, elements, seconds) or ``None``."""
+    got = {g: allreduce_points(gpu_key, fw, g) for g in (2, 4, 8, 16, 32, 64, 72)}
+    got = {g: p for g, p in got.items() if p is not None}
     if not got:
-        return None, f"no {fw} all-reduce table for {gpu_key}"
+        return None
     near = min(got, key=lambda g: (abs(math.log2(g) - math.log2(gpus)), g))
     ver, _, pts = got[near]
-    elems = np.array([e for e, _ in pts], dtype=float)
+    return ver, near, np.array([e for e, _ in pts], dtype=float), np.array([t for _, t in pts])
+
+
+def _allreduce(gpu_key, fw, gpus, v):
+    got = _allreduce_measured(gpu_key, fw, gpus)
+    if got is None:
+        return None, f"no {fw} all-reduce table for {gpu_key}"
+    ver, near, elems, seconds = got
     model = 2 * (gpus - 1) / gpus * elems * comm.BF16_BYTES / (v["e_ar"] * v["BW_nv"]) + v["t_ar_lat"]
-    log_q = np.log(model / np.array([t for _, t in pts]))
-    return _on_grid(elems, log_q, _LE), f"{fw} {ver} {gpu_key} all-reduce table ({near} GPUs)"
+    return _on_grid(elems, np.log(model / seconds), _LE), f"{fw} {ver} {gpu_key} all-reduce table ({near} GPUs)"
 
 
 def build(model, gpu, layout, phase: str, values: dict) -> tuple[dict, float, list]:
