@@ -8,7 +8,7 @@ import json
 import pytest
 
 from inference_arithmetic import cli, step
-from inference_arithmetic.core.errors import CatalogError, InputError
+from inference_arithmetic.core.errors import CatalogError
 from inference_arithmetic.hardware import gpus
 from inference_arithmetic.model import config, kv, params
 
@@ -82,8 +82,8 @@ def test_sparse_attention_is_recognised_and_bounded_by_what_it_reads():
     # from 10k to 100k tokens a step reads ~4x more, not 10x (the indexer keys grow, the top-k do not)
     growth = float(kv.effective_context(m, 100_000)) / float(kv.effective_context(m, 10_000))
     assert 3 < growth < 6
-    with pytest.raises(InputError, match="DeepSeek Sparse Attention"):
-        step.unit(m, gpus.gpu("H800"), step.Layout(ep=144, redundant=32))
+    u = step.unit(m, gpus.gpu("H800"), step.Layout(ep=144, redundant=32))   # in the step model since issue 22
+    assert u.values["k_top"] == 2048 and u.values["S_idx"] == 61 * (128 + kv.INDEX_SCALE_BYTES)
 
 
 @pytest.mark.parametrize("cfg, what", [({**V32, "compress_ratios": [4, 128]}, "compressed sparse attention"),

@@ -17,7 +17,8 @@ from inference_arithmetic.core.symbols import S, register
 
 __all__ = ["kv_per_token_mla", "kv_per_token_gqa", "kv_per_user", "CACHE_DTYPES",
            "dtype_bytes", "kv_bytes_per_token", "dense_bytes_per_step", "sparse_bytes_per_step",
-           "context_windowed", "context_sparse_read", "effective_context", "INDEX_SCALE_BYTES"]
+           "context_windowed", "context_sparse_read", "effective_context", "INDEX_SCALE_BYTES",
+           "index_key_bytes"]
 
 #: the cache dtypes ``sol`` and ``model`` accept (their bytes: :data:`.dtypes.BYTES`)
 CACHE_DTYPES = ("bf16", "fp16", "fp8")
@@ -71,8 +72,10 @@ context_sparse_read = formula(
     "in tokens of the whole cache")
 
 
-def _index_bytes(model: Model) -> float:
-    """Indexer-key bytes per token per layer (FP8 elements and a scale; 0 without sparse attention)."""
+def index_key_bytes(model: Model) -> float:
+    """Indexer-key bytes per token per layer (B): ``index_head_dim`` FP8 elements and one FP32 scale
+    (0 without sparse attention).  They are part of :func:`kv_bytes_per_token`, so the memory model
+    holds the indexer's own cache next to the MLA latents."""
     return float(model.index_dim + INDEX_SCALE_BYTES) if model.index_topk else 0.0
 
 
@@ -82,7 +85,7 @@ def kv_bytes_per_token(model: Model, dtype: str = "bf16") -> float:
     b = dtype_bytes(dtype)
     if model.attention == "mla":
         return (kv_per_token_mla(n_layers=model.n_layers, d_c=model.d_c, d_r=model.d_r, b_kv=b)
-                + model.n_layers * _index_bytes(model))
+                + model.n_layers * index_key_bytes(model))
     return kv_per_token_gqa(n_layers=model.n_layers, n_kv_heads=model.n_kv_heads,
                             d_head=model.d_head, b_kv=b)
 
@@ -97,7 +100,7 @@ def effective_context(model: Model, ctx, dtype: str = "bf16", *, read: bool = Tr
         return context_windowed.fast(n_layers=model.n_layers, n_win=model.n_window, W_win=model.window, ctx=ctx)
     if model.index_topk and read:
         b = dtype_bytes(dtype)
-        return context_sparse_read.fast(n_layers=model.n_layers, ctx=ctx, b_idx=_index_bytes(model),
+        return context_sparse_read.fast(n_layers=model.n_layers, ctx=ctx, b_idx=index_key_bytes(model),
                                         k_top=model.index_topk, S_lat=(model.d_c + model.d_r) * b,
                                         S_kv=kv_bytes_per_token(model, dtype))
     return ctx

@@ -117,8 +117,8 @@ def _attention(model, gpu_key, fw, layout, v):
     p = layout.precision
     heads = model.n_heads / layout.attn_tp
     if (model.attention != "mla" or (model.h, model.n_heads, model.d_c, model.d_r) != DEEPSEEK_V3_MLA
-            or not MLA_HEADS[0] <= heads <= MLA_HEADS[1]):
-        return None, "attention: no table for this shape or heads per GPU"
+            or model.index_topk or not MLA_HEADS[0] <= heads <= MLA_HEADS[1]):
+        return None, "attention: no table for this shape (dense MLA of DeepSeek-V3 only) or heads per GPU"
     got = _mla_measured(gpu_key, fw, p.kv, p.dense)
     if got is None:
         return None, f"attention: no {fw} MLA table for {gpu_key} ({p.kv} KV, {p.dense} projections)"

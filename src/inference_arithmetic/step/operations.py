@@ -30,11 +30,12 @@ from inference_arithmetic.core.symbols import S, register
 from inference_arithmetic.model.config import Model
 from inference_arithmetic.model import kv, params
 from inference_arithmetic.step import comm
+from inference_arithmetic.step.sparse import A_fm, A_i, F_i, S_idx, ell_core
 
 __all__ = ["T_a", "T_m", "m_mb", "n_dr", "p_acc", "P_at", "P_ds", "P_hd", "P_e", "A_f", "b_aw", "b_dw", "b_mw",
            "b_hw", "F_a", "F_d", "F_m", "F_h", "e_mbw", "e_mfl", "e_gbw", "e_gfl", "e_xfl", "q_x", "q_a", "q_p", "q_d", "q_r", "q_R", "e_so", "e_nv", "e_ar",
            "I_ep", "BW_nv", "BW_so", "V_so", "V_nv", "t_ar_lat", "f_sm", "kv_rd", "t_0", "t_k0", "K_k", "kappa",
-           "attn_flop_mla", "attn_flop_gqa", "attn_flop_mla_prefill", "T_kv", "ell", "mtp_tokens", "imbalance_unbalanced", "experts_touched",
+           "attn_flop_mla", "attn_flop_gqa", "t_index", "ctx_core", "attn_flop_mla_prefill", "T_kv", "ell", "mtp_tokens", "imbalance_unbalanced", "experts_touched",
            "t_attn", "t_proj", "t_ffn", "t_dense", "t_head", "t_moe", "t_a2a", "t_allreduce", "t_moe_allreduce", "a2a_bytes_ll",
            "t_kernels", "remote_share", "tk", "step_serial", "step_overlap", "tl", "mtp_time", "bound_time", "weights_read", "ta",
            "td", "th", "tm", "tc", "n_moe", "n_tok", "n_g", "U_tok", "KERNELS", "kernels_per_step"]
@@ -142,12 +143,24 @@ experts_touched = formula(
     (S.n_experts + S.E_red) / (S.N_ep / T_m) * params.expert_hit.expr.subs(params.n_sel, U_tok / m_mb),
     "expert", "local expert slots that at least one of a micro-batch's tokens chose, per MoE layer")
 
+ctx_core = ell_core(ctx_eff)               # = ctx_eff without sparse attention (k_top infinite)
+_print_as(register("step", "ell_core", r"\ell_{\mathrm{core}}", "token",
+                   "context the attention core sees: the context, at most the top-k tokens under sparse attention"),
+          ctx_core)
+t_index = formula(
+    "t_index",
+    sp.Max(kv_rd * S.batch * ctx_eff * S_idx / (T_kv * e_mbw * S.BW), n_tok * ctx_eff * A_i / (T_a * e_mfl * F_i)),
+    "s", "DeepSeek Sparse Attention's lightning indexer: read every cached index key, or score every context "
+         "token at the FP8 rate (0 without sparse attention)")
+
 t_attn = formula(
     "t_attn",
-    sp.Max(kv_rd * S.batch * ctx_eff * S.S_kv / (T_kv * e_mbw * S.BW), n_tok * ctx_eff * A_f / (T_a * e_mfl * F_a))
-    / q_a,
+    sp.Max(kv_rd * S.batch * ctx_core * (S.S_kv - S_idx) / (T_kv * e_mbw * S.BW),
+           n_tok * sp.Min(ctx_core * A_f, ctx_eff * A_fm) / (T_a * e_mfl * F_a)) / q_a + t_index.expr,
     "s", "attention: read the instance's KV caches (split over N_kv GPUs), or do the attention FLOP split "
-         "over the instance's GPUs, scaled by a framework's measured attention rate")
+         "over the instance's GPUs, over the context the core sees (sparse attention: the top-k tokens), "
+         "scaled by a framework's measured attention rate, plus the indexer (DSA prefill: the cheaper of MLA "
+         "over the top-k and masked MHA over the context)")
 
 t_proj = formula(
     "t_proj", sp.Max(m_mb * P_at * b_aw / (T_a * e_gbw * S.BW), c * n_tok * P_at / (T_a * e_gfl * F_d)), "s",
@@ -243,8 +256,9 @@ weights_read = formula(
 
 bound_time = formula(
     "bound_time",
-    sp.Max((kv_rd * S.batch * ctx_eff * S.S_kv / T_kv + weights_read.expr) / S.BW,
-           n_tok * ctx_eff * A_f / (T_a * F_a) + c * n_tok * ((P_at + P_ds) / F_d + P_hd / F_h) / T_a
+    sp.Max((kv_rd * S.batch * (ctx_core * (S.S_kv - S_idx) + ctx_eff * S_idx) / T_kv + weights_read.expr) / S.BW,
+           n_tok * (sp.Min(ctx_core * A_f, ctx_eff * A_fm) / F_a + ctx_eff * A_i / F_i) / T_a
+           + c * n_tok * ((P_at + P_ds) / F_d + P_hd / F_h) / T_a
            + n_moe * c * P_e * U_tok * S.top_k / (S.N_ep * F_m)),
     "s", "roofline bound on the step: every byte read once at peak bandwidth, or every FLOP at peak, "
          "no communication, perfect balance")
