@@ -140,3 +140,15 @@ def test_nvfp4_experts_are_refused_on_amd_and_mxfp4_runs_there(capsys):
                      "--per-user", "20", "--moe-dtype", "nvfp4"])
     err = capsys.readouterr().err.strip()
     assert code == 2 and "\n" not in err and "MXFP4" in err
+
+
+def test_the_indexer_weights_are_counted_in_every_attention_layer():
+    from inference_arithmetic.model import params
+    v32, v3 = config.model("deepseek-v3.2"), config.model("deepseek-v3")
+    # by hand (V3.2 inference/model.py, class Indexer): wq_b 1536 x (64 x 128), wk 7168 x 128,
+    # weights_proj 7168 x 64, k_norm weight and bias 2 x 128
+    per_layer = 1536 * 64 * 128 + 7168 * 128 + 7168 * 64 + 2 * 128
+    assert per_layer == 13_959_424
+    a, b = params.count_params(v32), params.count_params(v3)
+    assert a.attention_per_layer - b.attention_per_layer == per_layer
+    assert a.total - b.total == per_layer * v32.n_layers

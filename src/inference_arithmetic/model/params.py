@@ -15,7 +15,7 @@ from inference_arithmetic.model.config import Model
 from inference_arithmetic.core.formula import formula
 from inference_arithmetic.core.symbols import S, register
 
-__all__ = ["attn_params_mla", "attn_params_mla_fullq", "attn_params_gqa", "expert_params",
+__all__ = ["attn_params_mla", "attn_params_indexer", "H_idx", "d_idx", "attn_params_mla_fullq", "attn_params_gqa", "expert_params",
            "params_total", "params_active", "params_mtp", "weights_read_ep", "weights_resident_ep",
            "ParamCount", "count_params", "weight_bytes_ep", "weight_bytes_ep_grid", "replicated_params",
            "replicated_param_count", "routed_expert_params", "shared_expert_params", "expert_param_count",
@@ -33,6 +33,15 @@ attn_params_mla_fullq = formula(
     S.h * S.n_heads * (S.d_nope + S.d_r) + S.h * (S.d_c + S.d_r) + S.d_c
     + S.d_c * S.n_heads * (S.d_nope + S.d_v) + S.n_heads * S.d_v * S.h,
     "param", "MLA with full-rank queries (q_lora_rank null, DeepSeek-V2-Lite)")
+
+H_idx = register("model", "H_idx", r"H_I", "1", "lightning-indexer heads (index_n_heads)")
+d_idx = register("model", "d_idx", r"d_I", "1", "lightning-indexer head dimension (index_head_dim)")
+
+attn_params_indexer = formula(
+    "attn_params_indexer", S.d_q * H_idx * d_idx + S.h * d_idx + S.h * H_idx + 2 * d_idx,
+    "param", "DeepSeek Sparse Attention's lightning indexer per layer: its query projection from the query "
+             "latent, its key projection, the per-head weights from the hidden state, the key LayerNorm "
+             "(DeepSeek-V3.2 inference/model.py, class Indexer); 0 for a model without sparse attention")
 
 attn_params_gqa = formula(
     "attn_params_gqa", 2 * S.h * S.n_heads * S.d_head + 2 * S.h * S.n_kv_heads * S.d_head,
@@ -131,6 +140,9 @@ def _model_subs(model: Model) -> dict:
     else:
         f = attn_params_gqa
     attn = f.expr.subs({getattr(S, k): v[k] for k in v})
+    if model.index_topk:   # the lightning indexer's weights sit in every attention layer
+        attn += attn_params_indexer.expr.subs({**{getattr(S, k): v[k] for k in v}, H_idx: model.index_heads,
+                                               d_idx: model.index_dim})
     values = {**v, "P_attn": attn, "n_emb": 1 if model.tie_embeddings else 2,
               "d_s": model.d_shared}
     return {getattr(S, k): x for k, x in values.items()}

@@ -39,13 +39,12 @@ import sympy as sp
 from inference_arithmetic.core.formula import formula
 from inference_arithmetic.core.symbols import S, register
 from inference_arithmetic.model import kv
+from inference_arithmetic.model.params import H_idx, d_idx
 from inference_arithmetic.model.config import Model
 from inference_arithmetic.step.bounds import FLOP_PER_MAC
 
 __all__ = ["H_idx", "d_idx", "A_i", "F_i", "A_fm", "S_idx", "attn_flop_index", "ell_core", "NO_TOP_K", "sparse_values"]
 
-H_idx = register("model", "H_idx", r"H_I", "1", "lightning-indexer heads (index_n_heads)")
-d_idx = register("model", "d_idx", r"d_I", "1", "lightning-indexer head dimension (index_head_dim)")
 A_i = register("step", "A_i", r"A_I", "FLOP",
                "lightning-indexer FLOP per query token per context token, all layers (0 without sparse attention)")
 A_fm = register("step", "A_fm", r"A_{\mathrm{MHA}}", "FLOP",
