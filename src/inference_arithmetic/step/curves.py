@@ -84,13 +84,17 @@ def _dense_measured(gpu_key, fw, dtype):
 
 
 def _dense(gpu_key, fw, dtype, v):
+    return _dense_rate(gpu_key, fw, dtype, v["b_dw"], v["e_gbw"], v["BW"], v["e_gfl"], v["F_d"])
+
+
+@lru_cache(maxsize=1024)
+def _dense_rate(gpu_key, fw, dtype, b_dw, e_gbw, bw, e_gfl, f_d):
     got = _dense_measured(gpu_key, fw, dtype)
     if got is None:
         return None, f"dense GEMMs: no {fw} {dtype} table for {gpu_key}"
     ver, shapes, m, meas = got
-    model = sum(np.maximum(n * k * v["b_dw"] / (v["e_gbw"] * v["BW"]), 2 * m * n * k / (v["e_gfl"] * v["F_d"]))
-                for n, k in shapes)
-    return _on_grid(m, np.log(model / meas), _LT), \
+    model = sum(np.maximum(n * k * b_dw / (e_gbw * bw), 2 * m * n * k / (e_gfl * f_d)) for n, k in shapes)
+    return frozen(_on_grid(m, np.log(model / meas), _LT)), \
         f"dense GEMMs: {fw} {ver} {gpu_key} table ({dtype}, {len(shapes)} of the {len(GEMM_SHAPES)} shapes)"
 
 
@@ -154,12 +158,18 @@ def _allreduce_measured(gpu_key, fw, gpus):
 
 
 def _allreduce(gpu_key, fw, gpus, v):
+    return _allreduce_rate(gpu_key, fw, gpus, v["e_ar"], v["BW_nv"], v["t_ar_lat"])
+
+
+@lru_cache(maxsize=1024)
+def _allreduce_rate(gpu_key, fw, gpus, e_ar, bw_nv, t_ar_lat):
     got = _allreduce_measured(gpu_key, fw, gpus)
     if got is None:
         return None, f"no {fw} all-reduce table for {gpu_key}"
     ver, near, elems, seconds = got
-    model = 2 * (gpus - 1) / gpus * elems * comm.BF16_BYTES / (v["e_ar"] * v["BW_nv"]) + v["t_ar_lat"]
-    return _on_grid(elems, np.log(model / seconds), _LE), f"{fw} {ver} {gpu_key} all-reduce table ({near} GPUs)"
+    model = 2 * (gpus - 1) / gpus * elems * comm.BF16_BYTES / (e_ar * bw_nv) + t_ar_lat
+    return frozen(_on_grid(elems, np.log(model / seconds), _LE)), \
+        f"{fw} {ver} {gpu_key} all-reduce table ({near} GPUs)"
 
 
 def build(model, gpu, layout, phase: str, values: dict) -> tuple[dict, float, list]:
@@ -174,13 +184,13 @@ def build(model, gpu, layout, phase: str, values: dict) -> tuple[dict, float, li
         else (None, "dense GEMMs: no table for this model's shapes")
     labels.append(why)
     if dq is not None:
-        upd["dq"] = frozen(dq)
+        upd["dq"] = dq
         drop += 2 * model.n_dense + 2 * (model.n_layers - model.n_dense) * bool(model.is_moe) + 1
     aq, why = _attention(model, gpu.key, fw, layout, values) if phase == "decode" else \
         (None, "attention: prefill, no table read")
     labels.append(why)
     if aq is not None:
-        upd["aq"], upd["a_mod"] = frozen(aq), 1.0
+        upd["aq"], upd["a_mod"] = aq, 1.0
         drop += _ATTN_KERNELS * model.n_layers
     elif dq is not None:
         drop += _PROJ_GEMMS * model.n_layers
@@ -188,12 +198,12 @@ def build(model, gpu, layout, phase: str, values: dict) -> tuple[dict, float, li
         rq, why = _allreduce(gpu.key, fw, layout.attn_tp, values)
         labels.append(f"attention-TP all-reduce: {why}")
         if rq is not None:
-            upd["rq"] = frozen(rq)
+            upd["rq"] = rq
     if layout.moe_tp > 1:
         Rq, why = _allreduce(gpu.key, fw, layout.ep, values)
         labels.append(f"MoE-TP all-reduce: {why}")
         if Rq is not None:
-            upd["Rq"] = frozen(Rq)
+            upd["Rq"] = Rq
     return upd, drop, labels
 
 
