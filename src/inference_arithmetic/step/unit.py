@@ -20,7 +20,8 @@ from inference_arithmetic.hardware.kernel_tables import DEEPSEEK_KERNELS, moe_cu
 from inference_arithmetic.model import kv, params
 from inference_arithmetic.model.config import Model
 from inference_arithmetic.model.dtypes import BYTES, moe_flop_dtype
-from inference_arithmetic.step import bounds, comm
+from inference_arithmetic.step import bounds, comm, curves
+from inference_arithmetic.step.curves import CURVE_KEYS, GRID_TOKENS
 from inference_arithmetic.step.feasibility import check_layout
 from inference_arithmetic.step.layout import LINK_LATENCY_SCALE_OUT_S, Layout
 from inference_arithmetic.step.memory import max_batch, weights_resident
@@ -33,9 +34,8 @@ __all__ = ["Unit", "unit", "PHASES", "Phase", "fitted", "users_that_fit", "unsup
            "DEEPSEEK_KERNELS"]
 
 #: tokens of the expert-parallel group entering a MoE layer at which a framework's measured
-#: grouped-GEMM rate is stored per unit (powers of sqrt 2 from 1 to 2^23); the measured points are
+#: grouped-GEMM rate is stored per unit (:data:`.curves.GRID_TOKENS`); the measured points are
 #: interpolated log-log onto it, and beyond the measured range the rate at the nearest end is held
-GRID_TOKENS = tuple(float(2 ** (i / 2)) for i in range(47))
 _LOG_GRID = np.log(np.array(GRID_TOKENS, dtype=float))
 
 
@@ -207,7 +207,10 @@ def unit(model: Model, gpu: GPU, layout: Layout, phase: str = "decode") -> Unit:
         **sparse_values(model, gpu.dense_fp8 or gpu.dense_bf16, a_f, float(ph.attn_flop.fast(**dims))),
     )
     values["accept_tok"] = float(mtp_tokens.fast(p_acc=accept, n_dr=layout.mtp)) if layout.mtp else 1.0
-    values["q_x"], values["xq"] = 1.0, (0.0,) * len(GRID_TOKENS)
+    values.update(curves.NO_CURVES, q_x=1.0, q_a=1.0, q_p=1.0, q_d=1.0, q_r=1.0, q_R=1.0, a_mod=0.0)
+    measured, drop, labels = curves.build(model, gpu, layout, phase, values)   # dense, attention, all-reduce
+    values.update(measured)
+    values["K_k"] -= drop
     kernels = kernels_label(gpu.key, DEEPSEEK_KERNELS)
     if layout.framework != "deepseek" and model.is_moe:
         curve = moe_curve(gpu.key, layout.framework, p.moe, layout.moe_ep,
@@ -216,12 +219,13 @@ def unit(model: Model, gpu: GPU, layout: Layout, phase: str = "decode") -> Unit:
             kernels = (f"no {layout.framework} table for {gpu.key}, {p.moe} experts, {model.n_experts} experts of "
                        f"{model.h}x{model.d_e}: {DEEPSEEK_KERNELS}")
         else:
-            values["xq"] = _measured_rate(values, curve)
+            values["xq"] = curves.frozen(_measured_rate(values, curve))
             # the measured latency includes the two routed grouped GEMMs' fixed kernel time
             values["K_k"] -= 2.0 * (model.n_layers - model.n_dense)
             kernels = curve.label
+    values["curved"] = float(any(values[k] is not curves.NO_CURVES[k] for k in CURVE_KEYS))   # 0: DeepSeek's kernels
     w_res = float(weights_resident.fast(**values))
-    return Unit(model, gpu, layout, phase, values, w_res, values["accept_tok"], kernels)
+    return Unit(model, gpu, layout, phase, values, w_res, values["accept_tok"], "; ".join([kernels, *labels]))
 
 
 def _measured_rate(values: dict, curve) -> tuple:
