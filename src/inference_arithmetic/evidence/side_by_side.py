@@ -76,12 +76,15 @@ def summary(rs: list[dict] | None = None) -> dict:
     """On the entries both express: ``n``, ``mape_model``, ``mape_aic``, ``mean_error_model``,
     ``mean_error_aic`` (fractions), ``closer_model``, ``closer_aic``, ``ties`` (counts); the same for
     the TensorRT-LLM entries under ``trtllm``; ``aic_only`` (entries only aiconfigurator expresses),
-    ``not_expressible`` (entries aiconfigurator cannot), ``version`` and ``date`` of the stored run."""
+    ``not_expressible`` (entries aiconfigurator cannot), ``not_run`` (validation entries added since the
+    stored run: regenerate the file), ``version`` and ``date`` of the stored run."""
     rs = rows() if rs is None else rs
     head = stored()["header"]
+    seen = {p["id"] for p in stored()["predictions"]} | {x["id"] for x in stored()["not_expressible"]}
     return {**_group(rs), "trtllm": _group([r for r in rs if r["framework"] == TRTLLM]),
             "aic_only": sum(r["error_model"] is None for r in rs),
-            "not_expressible": len(stored()["not_expressible"]), "version": head["version"], "date": head["date"]}
+            "not_expressible": len(stored()["not_expressible"]),
+            "not_run": len(set(validation.entries()) - seen), "version": head["version"], "date": head["date"]}
 
 
 def table_rows(rs: list[dict] | None = None) -> list[dict]:
