@@ -11,7 +11,7 @@ JB     := $(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
 JOBS   ?= $(shell nproc 2>/dev/null || echo 2)
 XDIST  := -n $(JOBS) --dist loadfile
 
-.PHONY: book test unit nbval nbval-baseline book-check browser print lab bench refit kernel-data clean
+.PHONY: book test unit nbval nbval-baseline book-check browser print lab bench refit kernel-data aic-side-by-side clean
 
 $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'
@@ -93,6 +93,14 @@ kernel-data:
 	test -x $(AIC_VENV)/bin/python || $(PYTHON) -m venv $(AIC_VENV)
 	$(AIC_VENV)/bin/python -m pip install --quiet --disable-pip-version-check aiconfigurator-core==0.12.0
 	$(AIC_VENV)/bin/python scripts/extract_kernel_tables.py
+
+# Re-run aiconfigurator on every validation entry it can express (data/aiconfigurator_predictions.yaml, read by the
+# side-by-side in the validation chapter); same separate venv, plus this library's numpy/sympy/PyYAML; never in CI.
+aic-side-by-side:
+	test -x $(AIC_VENV)/bin/python || $(PYTHON) -m venv $(AIC_VENV)
+	$(AIC_VENV)/bin/python -m pip install --quiet --disable-pip-version-check aiconfigurator-core==0.12.0 \
+		$$(grep -iE '^(numpy|sympy|pyyaml)==' requirements.txt)
+	PYTHONPATH=src $(AIC_VENV)/bin/python benchmarks/aiconfigurator_side_by_side.py
 
 clean:
 	rm -rf _build $(VENV) .book-check.yml
