@@ -96,3 +96,13 @@ def test_what_cannot_be_expressed_yet_is_named(cfg, what):
 def test_quantisation_fields_are_validated_like_every_config_field():
     with pytest.raises(CatalogError, match="quant_method must be a string"):
         config.parse_config({**V32, "quantization_config": {"quant_method": 8}}, "v32")
+
+
+def test_a_stated_layout_spans_no_more_gpus_than_the_entry_states():
+    """ep x moe_tp GPUs per instance (the catalog's convention): an entry that states both cannot exceed
+    its own GPU count (a layout read as 64 GPUs for an 8-GPU server was a recording error)."""
+    from inference_arithmetic.evidence import validation
+    for key, e in validation.entries().items():
+        lay = e.get("layout") or {}
+        if lay.get("ep") and e.get("gpus_total"):
+            assert lay["ep"] * (lay.get("moe_tp") or 1) <= e["gpus_total"], key
