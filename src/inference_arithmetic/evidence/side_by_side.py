@@ -88,13 +88,13 @@ def summary(rs: list[dict] | None = None) -> dict:
 
 
 def table_rows(rs: list[dict] | None = None) -> list[dict]:
-    """The side-by-side as formatted strings for a Markdown table."""
+    """The side-by-side as formatted strings for a Markdown table narrow enough for the text column:
+    the entry (its id names the GPU, framework and setup), the measurement with its quantity, each
+    model's prediction with its relative error, and which is closer."""
     rs = rows() if rs is None else rs
 
-    def pct(x):
-        return "" if x is None else f"{x:+.0%}"
-    return [{"setup": r["id"], "GPU": r["gpu"], "framework": r["framework"],
-             "quantity": validation._METRIC[r["metric"]], "measured": f"{r['measured']:,.0f}",
-             "this model": "" if r["model"] is None else f"{r['model']:,.0f}", "its error": pct(r["error_model"]),
-             "aiconfigurator": f"{r['aiconfigurator']:,.0f}", "aiconfigurator error": pct(r["error_aic"]),
+    def pred(x, err):
+        return "–" if x is None else f"{x:,.0f} ({err:+.0%})".replace("-", "−")
+    return [{"entry": r["id"], "measured": f"{r['measured']:,.0f} {validation._METRIC[r['metric']]}",
+             "this model": pred(r["model"], r["error_model"]), "aiconfigurator": pred(r["aiconfigurator"], r["error_aic"]),
              "closer": r["closer"]} for r in rs]
