@@ -15,8 +15,8 @@ import sys
 
 from inference_arithmetic import step
 from inference_arithmetic.core.errors import Error
-from inference_arithmetic.model import kv
-from inference_arithmetic.serving import prefill
+from inference_arithmetic.model import kv_bytes as kv
+from inference_arithmetic.serving import prefill_step as prefill
 from inference_arithmetic.cli.args import (MAX_POINTS, SOL_WEIGHT_DTYPES, Parser, acceptance, count, count_small, fraction, parse_range,
                                            positive_int, probability, rate,
                                            rate_big)
