@@ -99,3 +99,13 @@ def test_the_probe_would_see_sympy():
     r = subprocess.run([sys.executable, "-c", _PROBE, "sol", "--model", "deepseek-v3", "--gpu", "H800",
                         "--context", "4000", "--json"], capture_output=True, text=True)
     assert json.loads(r.stdout)["sympy"] is True
+
+
+def test_the_fast_yaml_loader_reads_every_catalog_as_pyyaml_does():
+    import yaml
+
+    from inference_arithmetic.core.cited import DATA, SAFE_LOADER, read_yaml
+    names = sorted(p.name for p in DATA.iterdir() if p.name.endswith(".yaml"))
+    assert names and SAFE_LOADER is getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    for name in names:
+        assert read_yaml(name) == yaml.safe_load((DATA / name).read_text(encoding="utf-8")), name

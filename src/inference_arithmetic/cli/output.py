@@ -56,16 +56,16 @@ def jsonable(x):
 def dumps(out) -> str:
     """A command's result as JSON text (``indent=2``): every float rounded by
     :func:`.rounding.stable`, a one-element array as its number, ASCII only (``ensure_ascii``).
-    Arrays are rounded in one pass and encoded by the C encoder, laid out as ``indent=2`` lays
-    them out (one element a line), so a large grid costs no Python call per element."""
+    Without arrays, one encoder call; a flat numeric array is rounded in one pass and encoded by the C
+    encoder, laid out as ``indent=2`` lays it out (one element a line), so a large grid costs no
+    Python call per element."""
     if not isinstance(out, dict):
         return json.dumps(stable_data(out), indent=2, default=jsonable)
-    if not out:
-        return "{}"
+    out = {k: v.reshape(-1)[0].item() if isinstance(v, np.ndarray) and v.size == 1 else v for k, v in out.items()}
+    if not any(isinstance(v, np.ndarray) and v.ndim == 1 and v.dtype.kind in "fbiu" for v in out.values()):
+        return json.dumps(stable_data(out), indent=2, default=jsonable)
     items = []
     for k, v in out.items():
-        if isinstance(v, np.ndarray) and v.size == 1:
-            v = v.reshape(-1)[0].item()
         if isinstance(v, np.ndarray) and v.ndim == 1 and v.dtype.kind in "fbiu":
             text = json.dumps(stable_data(v))       # flat numbers: ", " never occurs inside one
             text = "[\n    " + text[1:-1].replace(", ", ",\n    ") + "\n  ]" if v.size else "[]"

@@ -18,9 +18,8 @@ from functools import lru_cache
 from typing import Callable
 
 import numpy as np
-import yaml
 
-from inference_arithmetic.core.cited import DATA
+from inference_arithmetic.core.cited import read_yaml
 from inference_arithmetic.hardware.gpus import gpu
 from inference_arithmetic.core.errors import CatalogError
 
@@ -86,7 +85,7 @@ class Efficiencies:
 
 @lru_cache(maxsize=None)
 def _kernels() -> dict:
-    return yaml.safe_load((DATA / "kernels.yaml").read_text(encoding="utf-8"))
+    return read_yaml("kernels.yaml")
 
 
 def kernel_rows(family: str, keep: Callable[[dict], bool] = lambda r: True) -> list[dict]:
