@@ -200,6 +200,7 @@ def efficiencies(gpu_name: str | None = None) -> Efficiencies:
     return _calibration()
 
 
+@lru_cache(maxsize=None)
 def unbalanced_points() -> tuple[float, float, float]:
     """The two published load-imbalance points without redundant experts:
     ``(ratio at one expert per slot, ratio per GPU, experts per GPU)`` ((max-mean)/mean)."""
