@@ -109,3 +109,22 @@ def test_the_fast_yaml_loader_reads_every_catalog_as_pyyaml_does():
     assert names and SAFE_LOADER is getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     for name in names:
         assert read_yaml(name) == yaml.safe_load((DATA / name).read_text(encoding="utf-8")), name
+
+
+def test_the_json_writer_writes_what_the_json_module_writes():
+    """cli.output.dumps (one pass) against its json-module fallback on results of every shape."""
+    from inference_arithmetic.cli.output import _dumps_json, dumps
+    rng = np.random.default_rng(3)
+    cases = [
+        {}, [], {"a": 1}, {"x": np.array([1.5])}, {"x": np.array([])}, {"x": np.arange(4)},
+        {"x": np.array([True, False])}, {"s": "caf\u00e9 \"q\" \\ \n\t\x01", "n": None, "b": True, "i": -3},
+        {"f": [1.0, float("nan"), float("inf"), -float("inf"), -0.0, 1e-300, 123456789.123]},
+        {"grid": rng.uniform(0, 1e9, 7), "nested": {"a": [1, {"b": np.float64(2.25), "c": ()}], "d": {}},
+         "tuple": (1, 2.5, "x"), "np": np.int64(7)},
+        [{"row": i, "v": float(x)} for i, x in enumerate(rng.uniform(-5, 5, 5))],
+        {"deep": [[[]], [[1.0]]], "arr2d": np.ones((2, 2)), "zero_d": {"z": np.array(3.5)}},
+    ]
+    for c in cases:
+        assert dumps(c) == _dumps_json(c if not isinstance(c, dict) else
+                                       {k: v.reshape(-1)[0].item() if isinstance(v, np.ndarray) and v.size == 1
+                                        else v for k, v in c.items()}), c

@@ -30,6 +30,7 @@ import numpy as np
 import sympy as sp
 
 import inference_arithmetic
+from inference_arithmetic.core import elementwise
 from inference_arithmetic.core.formula import FORMULAS, GROUPS
 
 __all__ = ["generate", "write", "OUT"]
@@ -39,6 +40,7 @@ FAST = PKG + ".core.fast"
 #: the generated package
 OUT = Path(__file__).resolve().parents[1] / "core" / "fast"
 COMMAND = "python -m inference_arithmetic.book.codegen --write"
+_FOLDS = {"largest": elementwise.largest, "smallest": elementwise.smallest}
 
 
 def _shim() -> None:
@@ -72,27 +74,49 @@ def _load_everything() -> None:
             importlib.import_module(info.name)
 
 
+class _Folds(ast.NodeTransformer):
+    """``reduce(maximum, [a, b])`` -> ``largest(a, b)`` (and ``minimum`` -> ``smallest``): the same
+    fold, without a numpy call on plain floats (:mod:`inference_arithmetic.core.elementwise`)."""
+
+    NAMES = {"maximum": "largest", "minimum": "smallest"}
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        f, args = node.func, node.args
+        if (isinstance(f, ast.Name) and f.id == "reduce" and len(args) == 2 and isinstance(args[0], ast.Name)
+                and args[0].id in self.NAMES and isinstance(args[1], ast.List) and len(args[1].elts) >= 2):
+            return ast.copy_location(ast.Call(ast.Name(self.NAMES[args[0].id], ast.Load()), args[1].elts, []), node)
+        return node
+
+
 def _function(name: str, args: tuple, fn, doc: str) -> tuple[str, set[str]]:
     """The source of one generated function and the global names it needs."""
-    src = inspect.getsource(fn)
-    tree = ast.parse(src).body[0]
-    params = {a.arg for a in tree.args.args}
+    tree = ast.parse(inspect.getsource(fn)).body[0]
+    names = [s.name for s in args]
+    assert [a.arg for a in tree.args.args] == names, (name, names)
+    tree = _Folds().visit(tree)
+    params = set(names)
     assigned = {t.id for node in ast.walk(tree) if isinstance(node, ast.Assign)
                 for t in node.targets if isinstance(t, ast.Name)}
     used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
     free = used - params - assigned - set(dir(builtins))
-    names = [s.name for s in args]
-    assert [a.arg for a in tree.args.args] == names, (name, names)
-    body = src.splitlines()[1:]
+    body = ["    " + line for stmt in tree.body for line in ast.unparse(stmt).splitlines()]
     sig = f"def {name}(*, {', '.join(names)}, **_):" if names else f"def {name}(**_):"
     text = doc.replace("\\", "\\\\").replace('"', '\\"')
-    return "\n".join([sig, f'    """{text}"""', *body]), {n: fn.__globals__[n] for n in free}
+    needed = {n: (_FOLDS[n] if n in _FOLDS else fn.__globals__[n]) for n in free}
+    return "\n".join([sig, f'    """{text}"""', *body]), needed
 
 
 def _import_lines(needed: dict) -> list[str]:
-    """Import statements for the names the lambdified code uses (numpy functions, functools.reduce)."""
+    """Import statements for the names the lambdified code uses (numpy functions, functools.reduce,
+    the folds of :mod:`.core.elementwise`)."""
     from_numpy, other = [], []
+    folds = sorted(n for n in needed if n in _FOLDS)
+    if folds:
+        other.append(f"from inference_arithmetic.core.elementwise import {', '.join(folds)}")
     for n, obj in sorted(needed.items()):
+        if n in _FOLDS:
+            continue
         if getattr(np, n, None) is obj:
             from_numpy.append(n)
         elif n == "reduce":

@@ -77,7 +77,10 @@ def expert_rate(v: dict):
     micro-batch sends into a MoE layer (N_ep b s_q / (T_a m)): log-log interpolation in the unit's
     curve ``xq`` (log q_x on :data:`.unit.GRID_TOKENS`), held at the ends; 1 where ``xq`` is all zeros
     (DeepSeek's kernels).  Broadcasts: ``xq`` of shape (K,) for one unit, (units, 1, 1, K) stacked."""
-    xq = np.asarray(v["xq"], dtype=float)
+    xq = v["xq"]
+    if isinstance(xq, tuple) and not any(xq):   # one unit with DeepSeek's kernels: no array to build
+        return 1.0
+    xq = np.asarray(xq, dtype=float)
     if not xq.any():
         return 1.0
     tokens = np.maximum(v["N_ep"] * np.asarray(v["batch"], dtype=float) * v["s_q"] / (v["T_a"] * v["m_mb"]), 1.0)

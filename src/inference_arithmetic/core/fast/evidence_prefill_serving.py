@@ -6,5 +6,5 @@ __all__ = ['prefill_attn_flop']
 
 def prefill_attn_flop(*, A_f, f_hit, isl, **_):
     """attention FLOP of one prompt: each computed token against its mean context (quadratic in the prompt) [FLOP]"""
-    x0 = isl*(1 - f_hit)
-    return A_f*x0*(f_hit*isl + (1/2)*x0)
+    x0 = isl * (1 - f_hit)
+    return A_f * x0 * (f_hit * isl + 1 / 2 * x0)

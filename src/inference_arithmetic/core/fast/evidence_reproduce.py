@@ -6,25 +6,25 @@ __all__ = ['decode_mean_context', 'fleet_output_rate', 'implied_utilisation', 'i
 
 def decode_mean_context(*, L_i, L_o, **_):
     """mean KV length over a request's output tokens: the prompt and, on average, half the output [token]"""
-    return L_i + (1/2)*L_o
+    return L_i + 1 / 2 * L_o
 
 
 def fleet_output_rate(*, G, N_node, T, tok_out, **_):
     """output tokens per second per GPU of the whole fleet, prefill GPUs included [token/s/GPU]"""
-    return tok_out/(G*N_node*T)
+    return tok_out / (G * N_node * T)
 
 
 def implied_utilisation(*, R_meas, R_sat, **_):
     """share of the time a pool would be busy if it ran at the model's saturated rate and averaged the published rate [1]"""
-    return R_meas/R_sat
+    return R_meas / R_sat
 
 
 def isl_from_day(*, ctx, tok_in, tok_out, **_):
     """mean prompt length of a day whose requests are alike: the mean KV length and the input/output token ratio [token]"""
-    x0 = 2*tok_in
-    return ctx*x0/(tok_out + x0)
+    x0 = 2 * tok_in
+    return ctx * x0 / (tok_out + x0)
 
 
 def osl_from_day(*, ctx, tok_in, tok_out, **_):
     """mean output length of a day whose requests are alike [token]"""
-    return 2*ctx*tok_out/(2*tok_in + tok_out)
+    return 2 * ctx * tok_out / (2 * tok_in + tok_out)

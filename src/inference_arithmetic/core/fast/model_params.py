@@ -6,90 +6,90 @@ __all__ = ['attn_params_gqa', 'attn_params_mla', 'attn_params_mla_fullq', 'exper
 
 def attn_params_gqa(*, d_head, h, n_heads, n_kv_heads, **_):
     """GQA: W_Q and W_O of n_h heads, W_K and W_V of n_kv heads [param]"""
-    x0 = 2*d_head*h
-    return n_heads*x0 + n_kv_heads*x0
+    x0 = 2 * d_head * h
+    return n_heads * x0 + n_kv_heads * x0
 
 
 def attn_params_mla(*, d_c, d_nope, d_q, d_r, d_v, h, n_heads, **_):
     """MLA with low-rank queries: W_DQ, q norm, W_UQ/W_QR, W_DKV+W_KR, kv norm, W_UK/W_UV, W_O [param]"""
-    return d_c*n_heads*(d_nope + d_v) + d_c + d_q*h + d_q*n_heads*(d_nope + d_r) + d_q + d_v*h*n_heads + h*(d_c + d_r)
+    return d_c * n_heads * (d_nope + d_v) + d_c + d_q * h + d_q * n_heads * (d_nope + d_r) + d_q + d_v * h * n_heads + h * (d_c + d_r)
 
 
 def attn_params_mla_fullq(*, d_c, d_nope, d_r, d_v, h, n_heads, **_):
     """MLA with full-rank queries (q_lora_rank null, DeepSeek-V2-Lite) [param]"""
-    x0 = h*n_heads
-    return d_c*n_heads*(d_nope + d_v) + d_c + d_v*x0 + h*(d_c + d_r) + x0*(d_nope + d_r)
+    x0 = h * n_heads
+    return d_c * n_heads * (d_nope + d_v) + d_c + d_v * x0 + h * (d_c + d_r) + x0 * (d_nope + d_r)
 
 
 def expert_hit(*, n_experts, n_sel, top_k, **_):
     """chance that a given expert is chosen by at least one of n_tok tokens, each choosing top-k of the experts uniformly: the expected share of experts a step reads [1]"""
-    return 1 - (1 - 1/n_experts)**(n_sel*top_k)
+    return 1 - (1 - 1 / n_experts) ** (n_sel * top_k)
 
 
 def expert_params(*, d_e, h, **_):
     """one gated (SwiGLU) expert: up, gate and down projections [param]"""
-    return 3*d_e*h
+    return 3 * d_e * h
 
 
 def params_active(*, P_attn, d_e, d_ff, d_s, h, n_dense, n_experts, n_layers, n_shared, top_k, vocab, **_):
     """per token: head, final norm, dense layers, MoE layers with top-k routed experts [param]"""
-    x0 = 3*h
-    x1 = P_attn + 2*h
-    return h*vocab + h + n_dense*(d_ff*x0 + x1) + (-n_dense + n_layers)*(d_e*top_k*x0 + d_s*n_shared*x0 + h*n_experts + x1)
+    x0 = 3 * h
+    x1 = P_attn + 2 * h
+    return h * vocab + h + n_dense * (d_ff * x0 + x1) + (-n_dense + n_layers) * (d_e * top_k * x0 + d_s * n_shared * x0 + h * n_experts + x1)
 
 
 def params_mtp(*, P_attn, d_e, d_s, h, n_experts, n_mtp, n_shared, **_):
     """DeepSeek MTP modules: one MoE layer, the 2h x h projection and three norms each [param]"""
-    x0 = h*n_experts
-    return n_mtp*(P_attn + 3*d_e*x0 + 3*d_s*h*n_shared + 2*h**2 + 5*h + x0)
+    x0 = h * n_experts
+    return n_mtp * (P_attn + 3 * d_e * x0 + 3 * d_s * h * n_shared + 2 * h ** 2 + 5 * h + x0)
 
 
 def params_total(*, P_attn, d_e, d_ff, d_s, h, n_dense, n_emb, n_experts, n_layers, n_shared, vocab, **_):
     """embedding and head, final norm, dense layers, MoE layers (all experts) [param]"""
-    x0 = 3*h
-    x1 = P_attn + 2*h
-    x2 = h*n_experts
-    return h*n_emb*vocab + h + n_dense*(d_ff*x0 + x1) + (-n_dense + n_layers)*(3*d_e*x2 + d_s*n_shared*x0 + x1 + x2)
+    x0 = 3 * h
+    x1 = P_attn + 2 * h
+    x2 = h * n_experts
+    return h * n_emb * vocab + h + n_dense * (d_ff * x0 + x1) + (-n_dense + n_layers) * (3 * d_e * x2 + d_s * n_shared * x0 + x1 + x2)
 
 
 def replicated_params(*, P_attn, d_ff, d_s, h, n_dense, n_experts, n_layers, n_shared, vocab, **_):
     """parameters every data-parallel GPU holds and reads each step: attention, dense FFN, shared experts, routers, norms and the output head (not the routed experts) [param]"""
-    x0 = 3*h
-    return P_attn*n_layers + d_ff*n_dense*x0 + 2*h*n_layers + h*vocab + h + (-n_dense + n_layers)*(d_s*n_shared*x0 + h*n_experts)
+    x0 = 3 * h
+    return P_attn * n_layers + d_ff * n_dense * x0 + 2 * h * n_layers + h * vocab + h + (-n_dense + n_layers) * (d_s * n_shared * x0 + h * n_experts)
 
 
 def routed_expert_params(*, d_e, h, n_dense, n_experts, n_layers, **_):
     """all routed experts of all MoE layers [param]"""
-    return 3*d_e*h*n_experts*(-n_dense + n_layers)
+    return 3 * d_e * h * n_experts * (-n_dense + n_layers)
 
 
 def routed_per_gpu(*, E_red, N_ep, n_experts, **_):
     """routed-expert slots one GPU holds per MoE layer under EP: the experts and their redundant copies spread evenly over the group [expert]"""
-    return (E_red + n_experts)/N_ep
+    return (E_red + n_experts) / N_ep
 
 
 def shared_expert_params(*, d_s, h, n_dense, n_layers, n_shared, **_):
     """all shared experts of all MoE layers [param]"""
-    return 3*d_s*h*n_shared*(-n_dense + n_layers)
+    return 3 * d_s * h * n_shared * (-n_dense + n_layers)
 
 
 def weights_read_batch(*, E_red, N_ep, P_attn, b_w, batch, d_e, d_ff, d_s, h, n_dense, n_experts, n_layers, n_shared, top_k, vocab, **_):
     """weight bytes one GPU reads per decode step under EP with data-parallel attention and b requests per GPU: the replicated weights and the expected local experts the step's tokens chose [B]"""
-    x0 = 3*h
+    x0 = 3 * h
     x1 = -n_dense + n_layers
-    return b_w*(P_attn*n_layers + d_ff*n_dense*x0 + 2*h*n_layers + h*vocab + h + x1*(d_s*n_shared*x0 + h*n_experts) + d_e*x0*x1*(1 - (1 - 1/n_experts)**(N_ep*batch*top_k))*(E_red + n_experts)/N_ep)
+    return b_w * (P_attn * n_layers + d_ff * n_dense * x0 + 2 * h * n_layers + h * vocab + h + x1 * (d_s * n_shared * x0 + h * n_experts) + d_e * x0 * x1 * (1 - (1 - 1 / n_experts) ** (N_ep * batch * top_k)) * (E_red + n_experts) / N_ep)
 
 
 def weights_read_ep(*, E_red, N_ep, P_attn, b_w, d_e, d_ff, d_s, h, n_dense, n_experts, n_layers, n_shared, vocab, **_):
     """weight bytes one GPU reads per decode step under EP with data-parallel attention: attention, dense FFN, shared experts, router and head replicated; (E + E_red)/N_EP routed experts per MoE layer; all local experts touched (large batch); the embedding is a lookup [B]"""
-    x0 = 3*h
+    x0 = 3 * h
     x1 = -n_dense + n_layers
-    return b_w*(P_attn*n_layers + d_ff*n_dense*x0 + 2*h*n_layers + h*vocab + h + x1*(d_s*n_shared*x0 + h*n_experts) + d_e*x0*x1*(E_red + n_experts)/N_ep)
+    return b_w * (P_attn * n_layers + d_ff * n_dense * x0 + 2 * h * n_layers + h * vocab + h + x1 * (d_s * n_shared * x0 + h * n_experts) + d_e * x0 * x1 * (E_red + n_experts) / N_ep)
 
 
 def weights_resident_ep(*, E_red, N_ep, P_attn, b_w, d_e, d_ff, d_s, h, n_dense, n_emb, n_experts, n_layers, n_shared, vocab, **_):
     """weight bytes resident on one GPU under the same layout (adds the embedding table when untied) [B]"""
-    x0 = h*vocab
-    x1 = 3*h
+    x0 = h * vocab
+    x1 = 3 * h
     x2 = -n_dense + n_layers
-    return b_w*x0*(n_emb - 1) + b_w*(P_attn*n_layers + d_ff*n_dense*x1 + 2*h*n_layers + h + x0 + x2*(d_s*n_shared*x1 + h*n_experts) + d_e*x1*x2*(E_red + n_experts)/N_ep)
+    return b_w * x0 * (n_emb - 1) + b_w * (P_attn * n_layers + d_ff * n_dense * x1 + 2 * h * n_layers + h + x0 + x2 * (d_s * n_shared * x1 + h * n_experts) + d_e * x1 * x2 * (E_red + n_experts) / N_ep)

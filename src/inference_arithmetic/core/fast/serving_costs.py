@@ -6,9 +6,9 @@ __all__ = ['input_token_cost', 'output_token_cost']
 
 def input_token_cost(*, R_p, price, util, **_):
     """cost of one input token: the GPU-hour price over the input tokens a prefill GPU makes in it, at utilisation u [USD/token]"""
-    return price/(R_p*util)
+    return price / (R_p * util)
 
 
 def output_token_cost(*, R_d, price, util, **_):
     """cost of one output token: the GPU-hour price over the output tokens a decode GPU makes in it, at utilisation u [USD/token]"""
-    return price/(R_d*util)
+    return price / (R_d * util)

@@ -7,92 +7,92 @@ __all__ = ['compute_cost', 'exceed_fraction', 'exceed_target', 'excess_nodes', '
 
 def compute_cost(*, gpu_hours, price, **_):
     """GPU-hours at a rental price per GPU-hour (how DeepSeek prices its training runs) [USD]"""
-    return gpu_hours*price
+    return gpu_hours * price
 
 
 def exceed_fraction(*, amp, n_bar, r_res, **_):
     """fraction of the day the cosine load exceeds r (for r inside the swing) [1]"""
-    return arccos((-1 + r_res/n_bar)/amp)/pi
+    return arccos((-1 + r_res / n_bar) / amp) / pi
 
 
 def exceed_target(*, p_od, p_res, **_):
     """the optimum's condition for any load: P(load > r) = p_r / p_o [1]"""
-    return p_res/p_od
+    return p_res / p_od
 
 
 def excess_nodes(*, amp, n_bar, r_res, **_):
     """time-averaged on-demand nodes above r for the cosine load (r inside the swing) [node]"""
-    x0 = 1 - r_res/n_bar
+    x0 = 1 - r_res / n_bar
     x1 = -x0
-    return n_bar*(amp*sqrt(1 - x1**2/amp**2) + x0*arccos(x1/amp))/pi
+    return n_bar * (amp * sqrt(1 - x1 ** 2 / amp ** 2) + x0 * arccos(x1 / amp)) / pi
 
 
 def fleet_cost(*, G, N_node, T, price, **_):
     """nodes x GPUs per node x price per GPU-hour x hours [USD]"""
-    return G*N_node*T*price
+    return G * N_node * T * price
 
 
 def load_diurnal(*, amp, n_bar, period, t, t_peak, **_):
     """nodes needed over the day: a cosine swing of relative amplitude a around the mean [node]"""
-    return n_bar*(amp*cos(2*pi*(t - t_peak)/period) + 1)
+    return n_bar * (amp * cos(2 * pi * (t - t_peak) / period) + 1)
 
 
 def margin(*, cost, revenue, **_):
     """cost-profit margin: profit over cost (5.45 reads as 545 %) [1]"""
-    return (-cost + revenue)/cost
+    return (-cost + revenue) / cost
 
 
 def mix_cost(*, G, T, X_over, p_od, p_res, r_res, **_):
     """reserved nodes all the time plus on-demand nodes when the load exceeds them [USD]"""
-    return G*T*(X_over*p_od + p_res*r_res)
+    return G * T * (X_over * p_od + p_res * r_res)
 
 
 def mix_cost_lending(*, G, T, X_over, lend, n_bar, p_od, p_res, r_res, **_):
     """as mix_cost, less what idle reserved node-hours earn when lent (idle = r - n_bar + X) [USD]"""
-    return G*T*(X_over*p_od - lend*p_res*(X_over - n_bar + r_res) + p_res*r_res)
+    return G * T * (X_over * p_od - lend * p_res * (X_over - n_bar + r_res) + p_res * r_res)
 
 
 def nodes_decode(*, T, rate_out, tok_out, **_):
     """average decode nodes: output tokens per second over per-node decode rate [node]"""
-    return tok_out/(T*rate_out)
+    return tok_out / (T * rate_out)
 
 
 def nodes_needed(*, T, rate_in, rate_out, tok_in, tok_out, **_):
     """average nodes to serve the token volumes at the per-node rates [node]"""
-    x0 = T**(-1.0)
-    return tok_out*x0/rate_out + tok_in*x0/rate_in
+    x0 = T ** (-1.0)
+    return tok_out * x0 / rate_out + tok_in * x0 / rate_in
 
 
 def nodes_prefill(*, T, rate_in, tok_in, **_):
     """average prefill nodes: input tokens per second over per-node prefill rate [node]"""
-    return tok_in/(T*rate_in)
+    return tok_in / (T * rate_in)
 
 
 def optimal_reserve(*, amp, n_bar, p_od, p_res, **_):
     """cost-minimising reserve for the cosine load: exceeded a fraction p_r/p_o of the time [node]"""
-    return n_bar*(amp*cos(pi*p_res/p_od) + 1)
+    return n_bar * (amp * cos(pi * p_res / p_od) + 1)
 
 
 def optimal_reserve_lending(*, amp, lend, n_bar, p_od, p_res, **_):
     """cost-minimising reserve when idle reserved nodes are lent: exceeded p_r(1-lambda)/(p_o - lambda p_r) of the time [node]"""
-    return n_bar*(amp*cos(pi*p_res*(1 - lend)/(-lend*p_res + p_od)) + 1)
+    return n_bar * (amp * cos(pi * p_res * (1 - lend) / (-lend * p_res + p_od)) + 1)
 
 
 def revenue(*, pi_hit, pi_miss, pi_out, tok_hit, tok_in, tok_out, **_):
     """cache-hit input, cache-miss input and output tokens at their prices [USD]"""
-    return pi_hit*tok_hit + pi_miss*(-tok_hit + tok_in) + pi_out*tok_out
+    return pi_hit * tok_hit + pi_miss * (-tok_hit + tok_in) + pi_out * tok_out
 
 
 def run_time(*, gpu_hours, n_gpus, **_):
     """wall-clock time of a run: its GPU-hours over the GPUs it uses at once [s]"""
-    return gpu_hours/n_gpus
+    return gpu_hours / n_gpus
 
 
 def token_cost(*, R_gpu, price, util, **_):
     """cost of one output token: the GPU-hour price over the tokens a GPU makes in it [USD/token]"""
-    return price/(R_gpu*util)
+    return price / (R_gpu * util)
 
 
 def unit_cost(*, cost, tok_all, **_):
     """cost per token served [USD/token]"""
-    return cost/tok_all
+    return cost / tok_all

@@ -6,4 +6,4 @@ __all__ = ['kv_transfer_time']
 
 def kv_transfer_time(*, BW_so, L_i, S_kv, **_):
     """time to move one prompt's KV cache from its prefill GPU to its decode GPU [s]"""
-    return L_i*S_kv/BW_so
+    return L_i * S_kv / BW_so

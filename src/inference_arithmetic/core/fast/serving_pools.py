@@ -6,4 +6,4 @@ __all__ = ['exceed_target_cross']
 
 def exceed_target_cross(*, R_burst, R_floor, p_burst, p_floor, **_):
     """a floor of one layout under a burst of another: reserve up to the load exceeded this share of the time, the floor's price per token of capacity over the burst's [1]"""
-    return R_burst*p_floor/(R_floor*p_burst)
+    return R_burst * p_floor / (R_floor * p_burst)

@@ -6,14 +6,14 @@ __all__ = ['prefill_context', 'prefill_tokens_per_request', 'ttft_md1']
 
 def prefill_context(*, f_hit, isl, **_):
     """mean context a new prompt token attends to: the cached prefix and half the new tokens [token]"""
-    return f_hit*isl + (1/2)*isl*(1 - f_hit)
+    return f_hit * isl + 1 / 2 * isl * (1 - f_hit)
 
 
 def prefill_tokens_per_request(*, f_hit, isl, **_):
     """prompt tokens computed per request (the rest come from the prefix cache) [token]"""
-    return isl*(1 - f_hit)
+    return isl * (1 - f_hit)
 
 
 def ttft_md1(*, rho, t_srv, **_):
     """time to first token: one prefill step plus the M/D/1 mean wait at utilisation rho [s]"""
-    return t_srv*(rho/(2 - 2*rho) + 1)
+    return t_srv * (rho / (2 - 2 * rho) + 1)

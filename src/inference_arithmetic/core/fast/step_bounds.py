@@ -7,7 +7,7 @@ __all__ = ['gpu_rate', 'kv_capacity', 'kv_footprint', 'max_batch', 'mla_compute_
 
 def gpu_rate(*, BW, S_kv, W, accept, batch, ctx, **_):
     """bandwidth-bound tokens/s per GPU: b users' KV plus the weights, shared by the batch [token/s]"""
-    return BW*accept*batch/(S_kv*batch*ctx + W)
+    return BW * accept * batch / (S_kv * batch * ctx + W)
 
 
 def kv_capacity(*, HBM, W_res, reserve, **_):
@@ -17,34 +17,34 @@ def kv_capacity(*, HBM, W_res, reserve, **_):
 
 def kv_footprint(*, S_kv, batch, ctx, **_):
     """KV bytes held by b users at context l [B]"""
-    return S_kv*batch*ctx
+    return S_kv * batch * ctx
 
 
 def max_batch(*, HBM, S_kv, W_res, ctx, reserve, **_):
     """most users whose KV caches fit at context l [user]"""
-    return floor((HBM - W_res - reserve)/(S_kv*ctx))
+    return floor((HBM - W_res - reserve) / (S_kv * ctx))
 
 
 def mla_compute_rate(*, F, accept, ctx, d_c, d_r, flop_mac, n_heads, n_layers, s_q, **_):
     """compute-bound tokens/s per GPU of MLA decode attention alone [token/s]"""
-    return F*accept/(ctx*flop_mac*n_heads*n_layers*s_q*(2*d_c + d_r))
+    return F * accept / (ctx * flop_mac * n_heads * n_layers * s_q * (2 * d_c + d_r))
 
 
 def mla_intensity(*, b_kv, d_c, d_r, flop_mac, n_heads, s_q, **_):
     """MLA decode attention (absorbed): per cached latent, n_h heads do a (d_c+d_r) score and a d_c value product per query token [FLOP/B]"""
-    return flop_mac*n_heads*s_q*(2*d_c + d_r)/(b_kv*(d_c + d_r))
+    return flop_mac * n_heads * s_q * (2 * d_c + d_r) / (b_kv * (d_c + d_r))
 
 
 def ridge_point(*, BW, F, **_):
     """arithmetic intensity above which a kernel is compute-bound [FLOP/B]"""
-    return F/BW
+    return F / BW
 
 
 def sol_rate(*, BW, S_kv, accept, ctx, **_):
     """bandwidth-bound tokens/s per GPU when only the KV cache is read (weights ignored) [token/s]"""
-    return BW*accept/(S_kv*ctx)
+    return BW * accept / (S_kv * ctx)
 
 
 def users_in_flight(*, R_gpu, r_user, **_):
     """Little's law: concurrent users = throughput / per-user rate [user]"""
-    return R_gpu/r_user
+    return R_gpu / r_user
