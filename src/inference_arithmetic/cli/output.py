@@ -114,17 +114,13 @@ def _emit(x, nl: str, parts: list) -> None:
             parts.append(": ")
             _emit(v, inner, parts)
         parts.append(nl + "}")
-    elif t is np.ndarray and x.ndim == 1 and x.dtype.kind == "f":
+    elif t is np.ndarray and x.ndim == 1 and x.dtype.kind in "fbiu":
         if not x.size:
             parts.append("[]")
             return
-        inner = nl + "  "     # rounded in one pass (:func:`.rounding.stable_data`), one number a line
-        parts.append("[" + inner + ("," + inner).join(map(_number, stable_data(x))) + nl + "]")
-    elif t is list or t is tuple or t is np.ndarray:
-        if t is np.ndarray:
-            if x.dtype.kind not in "biu" or x.ndim != 1:
-                raise _Unknown
-            x = x.tolist()
+        inner = nl + "  "     # rounded in one pass, encoded by the C encoder: ", " never occurs inside a number
+        parts.append("[" + inner + json.dumps(stable_data(x))[1:-1].replace(", ", "," + inner) + nl + "]")
+    elif t is list or t is tuple:
         if not x:
             parts.append("[]")
             return

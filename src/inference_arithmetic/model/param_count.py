@@ -7,7 +7,6 @@ symbolic substitution did, and rounded once at the end.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from fractions import Fraction
 from functools import lru_cache
 
 import numpy as np
@@ -52,6 +51,7 @@ def replicated_param_count(model: Model) -> float:
 def weight_bytes_ep(model: Model, n_ep: int, redundant: int = 0, bytes_per_weight: float = 1.0,
                     resident: bool = False) -> float:
     """Weight bytes per GPU under EP-``n_ep`` (read per step, or ``resident``) for ``model``."""
+    from fractions import Fraction   # exact, as the symbolic substitution was (``sol`` only)
     f = fast.weights_resident_ep if resident else fast.weights_read_ep
     return float(f(**_exact_values(model), N_ep=Fraction(n_ep), E_red=Fraction(redundant),
                    b_w=Fraction(bytes_per_weight)))
