@@ -53,9 +53,9 @@ def _shim() -> None:
         if name.startswith("__"):
             raise AttributeError(name)
 
-        def call(**values):   # resolved when called: a module may take the name before its formula exists
+        def call(*mapping, **values):   # resolved when called: a module may take the name before its formula exists
             if name in GROUPS:
-                return [f.fast(**values) for f in GROUPS[name][1]]
+                return [f.fast(**mapping[0]) for f in GROUPS[name][1]]
             return FORMULAS[name].fast(**values)
         return call
     mod.__getattr__ = lookup
@@ -89,8 +89,10 @@ class _Folds(ast.NodeTransformer):
         return node
 
 
-def _function(name: str, args: tuple, fn, doc: str) -> tuple[str, set[str]]:
-    """The source of one generated function and the global names it needs."""
+def _function(name: str, args: tuple, fn, doc: str, mapping: bool = False) -> tuple[str, set[str]]:
+    """The source of one generated function and the global names it needs.  ``mapping``: the function
+    takes one mapping of the values instead of keywords (a group's many arguments: binding some fifty
+    keywords out of a larger dictionary costs more than the arithmetic)."""
     tree = ast.parse(inspect.getsource(fn)).body[0]
     names = [s.name for s in args]
     assert [a.arg for a in tree.args.args] == names, (name, names)
@@ -102,6 +104,9 @@ def _function(name: str, args: tuple, fn, doc: str) -> tuple[str, set[str]]:
     free = used - params - assigned - set(dir(builtins))
     body = ["    " + line for stmt in tree.body for line in ast.unparse(stmt).splitlines()]
     sig = f"def {name}(*, {', '.join(names)}, **_):" if names else f"def {name}(**_):"
+    if mapping:
+        sig = f"def {name}(v, /):"
+        body = [f"    {', '.join(names)} = ({', '.join(f'v[{n!r}]' for n in names)},)", *body]
     text = doc.replace("\\", "\\\\").replace('"', '\\"')
     needed = {n: (_FOLDS[n] if n in _FOLDS else fn.__globals__[n]) for n in free}
     return "\n".join([sig, f'    """{text}"""', *body]), needed
@@ -136,21 +141,22 @@ def _file_name(module: str) -> str:
 def generate() -> dict[str, str]:
     """File name -> text of every generated module of :data:`OUT` (``__init__.py`` included)."""
     _load_everything()
-    by_module: dict[str, list[tuple[str, tuple, object, str]]] = {}
+    by_module: dict[str, list[tuple[str, tuple, object, str, bool]]] = {}
     for f in FORMULAS.values():
         if f.module.startswith(PKG + "."):
-            by_module.setdefault(f.module, []).append((f.name, f.symbols, f._fn, f"{f.doc} [{f.unit}]"))
+            by_module.setdefault(f.module, []).append((f.name, f.symbols, f._fn, f"{f.doc} [{f.unit}]", False))
     for gname, (module, group) in GROUPS.items():
         if module.startswith(PKG + "."):
             args = tuple(sorted({s for f in group for s in f.expr.free_symbols}, key=lambda s: s.name))
             fn = sp.lambdify(args, [f.expr for f in group], modules="numpy", cse=True)
             by_module.setdefault(module, []).append(
-                (gname, args, fn, f"[{', '.join(f.name for f in group)}] in one call (shared subexpressions)"))
+                (gname, args, fn, f"[{', '.join(f.name for f in group)}] of the mapping v in one call (shared "
+                                  f"subexpressions; keys beyond the symbols ignored)", True))
     files, exports = {}, {}
     for module in sorted(by_module):
         funcs, needed = [], {}
-        for name, args, fn, doc in sorted(by_module[module], key=lambda r: r[0]):
-            text, free = _function(name, args, fn, doc)
+        for name, args, fn, doc, mapping in sorted(by_module[module], key=lambda r: r[0]):
+            text, free = _function(name, args, fn, doc, mapping)
             funcs.append(text)
             needed.update(free)
         names = [r[0] for r in sorted(by_module[module], key=lambda r: r[0])]

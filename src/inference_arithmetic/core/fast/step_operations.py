@@ -92,8 +92,9 @@ def step_serial(*, kappa, t_0, ta, tc, td, th, tk, tm, **_):
     return t_0 + tc + (ta + td + th + tk + tm) / kappa
 
 
-def step_terms(*, A_f, BW, BW_nv, BW_so, E_red, F_a, F_d, F_h, F_m, I_ep, K_k, N_ep, P_at, P_ds, P_e, P_hd, S_kv, T_a, T_kv, V_nv, V_so, W_win, b_aw, b_comb, b_dw, b_hw, b_mw, batch, ctx, e_ar, e_gbw, e_gfl, e_mbw, e_mfl, e_nv, e_so, e_xfl, flop_mac, h, kv_rd, m_mb, n_dense, n_experts, n_layers, n_win, q_x, s_q, t_ar_lat, t_k0, t_lat, top_k, **_):
-    """[t_kernels, t_attn, t_dense, t_head, t_moe, t_a2a, t_allreduce, t_moe_allreduce, bound_time] in one call (shared subexpressions)"""
+def step_terms(v, /):
+    """[t_kernels, t_attn, t_dense, t_head, t_moe, t_a2a, t_allreduce, t_moe_allreduce, bound_time] of the mapping v in one call (shared subexpressions; keys beyond the symbols ignored)"""
+    A_f, BW, BW_nv, BW_so, E_red, F_a, F_d, F_h, F_m, I_ep, K_k, N_ep, P_at, P_ds, P_e, P_hd, S_kv, T_a, T_kv, V_nv, V_so, W_win, b_aw, b_comb, b_dw, b_hw, b_mw, batch, ctx, e_ar, e_gbw, e_gfl, e_mbw, e_mfl, e_nv, e_so, e_xfl, flop_mac, h, kv_rd, m_mb, n_dense, n_experts, n_layers, n_win, q_x, s_q, t_ar_lat, t_k0, t_lat, top_k = (v['A_f'], v['BW'], v['BW_nv'], v['BW_so'], v['E_red'], v['F_a'], v['F_d'], v['F_h'], v['F_m'], v['I_ep'], v['K_k'], v['N_ep'], v['P_at'], v['P_ds'], v['P_e'], v['P_hd'], v['S_kv'], v['T_a'], v['T_kv'], v['V_nv'], v['V_so'], v['W_win'], v['b_aw'], v['b_comb'], v['b_dw'], v['b_hw'], v['b_mw'], v['batch'], v['ctx'], v['e_ar'], v['e_gbw'], v['e_gfl'], v['e_mbw'], v['e_mfl'], v['e_nv'], v['e_so'], v['e_xfl'], v['flop_mac'], v['h'], v['kv_rd'], v['m_mb'], v['n_dense'], v['n_experts'], v['n_layers'], v['n_win'], v['q_x'], v['s_q'], v['t_ar_lat'], v['t_k0'], v['t_lat'], v['top_k'],)
     x0 = T_a ** (-1.0)
     x1 = batch * s_q
     x2 = x0 * x1
