@@ -40,6 +40,8 @@ FAST = PKG + ".core.fast"
 #: the generated package
 OUT = Path(__file__).resolve().parents[1] / "core" / "fast"
 COMMAND = "python -m inference_arithmetic.book.codegen --write"
+#: lines a generated file may hold before the next function goes into another (tests/test_layers.py: 400)
+_MAX_LINES = 380
 _FOLDS = {"largest": elementwise.largest, "smallest": elementwise.smallest}
 
 
@@ -53,10 +55,13 @@ def _shim() -> None:
         if name.startswith("__"):
             raise AttributeError(name)
 
+        base = name[:-3] if name.endswith("_of") else name
+
         def call(*mapping, **values):   # resolved when called: a module may take the name before its formula exists
-            if name in GROUPS:
-                return [f.fast(**mapping[0]) for f in GROUPS[name][1]]
-            return FORMULAS[name].fast(**values)
+            values = dict(*mapping, **values)    # name_of(v) or name(**values)
+            if base in GROUPS:
+                return [f.fast(**values) for f in GROUPS[base][1]]
+            return FORMULAS[base].fast(**values)
         return call
     mod.__getattr__ = lookup
     sys.modules[FAST] = mod
@@ -89,10 +94,10 @@ class _Folds(ast.NodeTransformer):
         return node
 
 
-def _function(name: str, args: tuple, fn, doc: str, mapping: bool = False) -> tuple[str, set[str]]:
-    """The source of one generated function and the global names it needs.  ``mapping``: the function
-    takes one mapping of the values instead of keywords (a group's many arguments: binding some fifty
-    keywords out of a larger dictionary costs more than the arithmetic)."""
+def _function(name: str, args: tuple, fn, doc: str) -> tuple[str, set[str]]:
+    """The source of one generated function, ``name(**values)``, and of its body ``name_of(v)`` (the
+    values read from one mapping: binding some fifty keywords out of a unit's larger dictionary costs
+    more than the arithmetic), and the global names they need."""
     tree = ast.parse(inspect.getsource(fn)).body[0]
     names = [s.name for s in args]
     assert [a.arg for a in tree.args.args] == names, (name, names)
@@ -103,13 +108,15 @@ def _function(name: str, args: tuple, fn, doc: str, mapping: bool = False) -> tu
     used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
     free = used - params - assigned - set(dir(builtins))
     body = ["    " + line for stmt in tree.body for line in ast.unparse(stmt).splitlines()]
-    sig = f"def {name}(*, {', '.join(names)}, **_):" if names else f"def {name}(**_):"
-    if mapping:
-        sig = f"def {name}(v, /):"
-        body = [f"    {', '.join(names)} = ({', '.join(f'v[{n!r}]' for n in names)},)", *body]
+    if len(names) == 1:
+        body = [f"    {names[0]} = v[{names[0]!r}]", *body]
+    elif names:
+        body = [f"    {', '.join(names)} = ({', '.join(f'v[{n!r}]' for n in names)})", *body]
     text = doc.replace("\\", "\\\\").replace('"', '\\"')
     needed = {n: (_FOLDS[n] if n in _FOLDS else fn.__globals__[n]) for n in free}
-    return "\n".join([sig, f'    """{text}"""', *body]), needed
+    keywords = f"({', '.join(names)}; other keys ignored)" if names else "(no arguments)"
+    return "\n".join([f"def {name}(**values):", f'    """{text} {keywords}"""', f"    return {name}_of(values)",
+                      "", "", f"def {name}_of(v, /):", f'    """:func:`{name}` of the mapping ``v``."""', *body]), needed
 
 
 def _import_lines(needed: dict) -> list[str]:
@@ -141,30 +148,36 @@ def _file_name(module: str) -> str:
 def generate() -> dict[str, str]:
     """File name -> text of every generated module of :data:`OUT` (``__init__.py`` included)."""
     _load_everything()
-    by_module: dict[str, list[tuple[str, tuple, object, str, bool]]] = {}
+    by_module: dict[str, list[tuple[str, tuple, object, str]]] = {}
     for f in FORMULAS.values():
         if f.module.startswith(PKG + "."):
-            by_module.setdefault(f.module, []).append((f.name, f.symbols, f._fn, f"{f.doc} [{f.unit}]", False))
+            by_module.setdefault(f.module, []).append((f.name, f.symbols, f._fn, f"{f.doc} [{f.unit}]"))
     for gname, (module, group) in GROUPS.items():
         if module.startswith(PKG + "."):
             args = tuple(sorted({s for f in group for s in f.expr.free_symbols}, key=lambda s: s.name))
             fn = sp.lambdify(args, [f.expr for f in group], modules="numpy", cse=True)
             by_module.setdefault(module, []).append(
-                (gname, args, fn, f"[{', '.join(f.name for f in group)}] of the mapping v in one call (shared "
-                                  f"subexpressions; keys beyond the symbols ignored)", True))
+                (gname, args, fn, f"[{', '.join(f.name for f in group)}] in one call (shared subexpressions)"))
     files, exports = {}, {}
     for module in sorted(by_module):
-        funcs, needed = [], {}
-        for name, args, fn, doc, mapping in sorted(by_module[module], key=lambda r: r[0]):
-            text, free = _function(name, args, fn, doc, mapping)
-            funcs.append(text)
-            needed.update(free)
-        names = [r[0] for r in sorted(by_module[module], key=lambda r: r[0])]
-        head = [f'"""The formulas of :mod:`{module}` as numpy functions: generated by ``{COMMAND}``',
-                '(``make generate``) from the sympy expressions; do not edit."""',
-                *_import_lines(needed), "", f"__all__ = {names!r}"]
-        files[f"{_file_name(module)}.py"] = "\n".join(head) + "\n\n\n" + "\n\n\n".join(funcs) + "\n"
-        exports[_file_name(module)] = names
+        chunks, needed, lines = [[]], {}, 0
+        for name, args, fn, doc in sorted(by_module[module], key=lambda r: r[0]):
+            text, free = _function(name, args, fn, doc)
+            n = text.count("\n") + 3
+            if lines + n > _MAX_LINES and chunks[-1]:     # the 400-line rule: continue in another file
+                chunks.append([])
+                lines = 0
+            chunks[-1].append((name, text, free))
+            lines += n
+        for k, chunk in enumerate(chunks):
+            stem = _file_name(module) + (f"_{k + 1}" if k else "")
+            names = [x for name, _, _ in chunk for x in (name, f"{name}_of")]
+            needed = {n: o for _, _, free in chunk for n, o in free.items()}
+            head = [f'"""The formulas of :mod:`{module}` as numpy functions: generated by ``{COMMAND}``',
+                    '(``make generate``) from the sympy expressions; do not edit."""',
+                    *_import_lines(needed), "", f"__all__ = {names!r}"]
+            files[f"{stem}.py"] = "\n".join(head) + "\n\n\n" + "\n\n\n".join(t for _, t, _ in chunk) + "\n"
+            exports[stem] = names
     init = ['"""Every registered formula as a plain numpy function (no sympy): generated by',
             f'``{COMMAND}`` (``make generate``); do not edit.',
             "",

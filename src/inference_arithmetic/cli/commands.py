@@ -84,7 +84,7 @@ def cmd_sol(args) -> dict:
             W_res, most = u.weights_resident, step.max_batch(u, ctx)
             # the weights a step reads: the experts its tokens choose (expected distinct experts), not all
             W_read = step.weights_read_bytes(u, batch if batch is not None else 1.0)
-            weights_at = lambda eps, red: fast.weights_resident(**dict(u.values, N_ep=eps, E_red=red))  # noqa: E731
+            weights_at = lambda eps, red: fast.weights_resident_of(dict(u.values, N_ep=eps, E_red=red))  # noqa: E731
         else:
             # the weights a step reads: the expected experts its tokens choose (all of them without a batch)
             W_read = params.weight_bytes_read(m, n_ep, args.redundant, wb, batch) if batch is not None else \

@@ -40,7 +40,7 @@ def evaluate(v: dict) -> dict:
     (one unit's values with arrays of batch and context, or :func:`stack`-ed units): one
     generated call for every term, no Python loop over configurations."""
     v = dict(v, q_x=expert_rate(v))
-    tk_, ta_, td_, th_, tm_, ta2a, tar, tmar, bound = fast.step_terms(v)
+    tk_, ta_, td_, th_, tm_, ta2a, tar, tmar, bound = fast.step_terms_of(v)
     scalar = isinstance(v["overlapped"], float)   # one unit: choose the branch instead of computing both
     if scalar:
         tc_ = (tmar if v["moe_tp_on"] else ta2a) + tar
@@ -56,7 +56,7 @@ def evaluate(v: dict) -> dict:
     if (v["n_dr"] > 0) if scalar else np.any(np.asarray(v["n_dr"]) > 0):  # the MTP module: drafts, each one more layer and the head
         v1 = dict(v, s_q=1.0)
         v1["q_x"] = expert_rate(v1)
-        k1, a1, d1, h1, m1, x1, r1, y1, _ = fast.step_terms(v1)
+        k1, a1, d1, h1, m1, x1, r1, y1, _ = fast.step_terms_of(v1)
         t_mtp = fast.mtp_time(n_dr=v["n_dr"], n_layers=v["n_layers"], th=h1, kappa=v["kappa"],
                       tl=a1 + d1 + m1 + k1 + np.where(v["moe_tp_on"], y1, x1) + r1)
         t = t + t_mtp

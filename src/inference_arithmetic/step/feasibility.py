@@ -146,7 +146,7 @@ def smallest_ep(model: Model, gpu: GPU, weights_at, per_request: float = 0.0, le
 def _smallest_ep_that_fits(u, ctx: float) -> int | None:
     """:func:`smallest_ep` for a unit's model, GPU and TP degrees, with one ``ctx``-token request."""
     L = u.layout
-    return smallest_ep(u.model, u.gpu, lambda eps, red: fast.weights_resident(**dict(u.values, N_ep=eps, E_red=red)),
+    return smallest_ep(u.model, u.gpu, lambda eps, red: fast.weights_resident_of(dict(u.values, N_ep=eps, E_red=red)),
                        per_request=ctx * u.values["S_kv"], least=L.ep, multiple=int(np.lcm(L.attn_tp, L.moe_tp)),
                        moe_tp=L.moe_tp)
 

@@ -38,7 +38,7 @@ def memory_values(u) -> dict:
 def free_bytes(v: dict, batch, ctx):
     """HBM left per GPU (bytes; negative: does not fit) for stacked units at ``batch``, ``ctx``
     (:data:`.operations.hbm_free`)."""
-    return fast.hbm_free(**dict(v, batch=batch, ctx=ctx))
+    return fast.hbm_free_of(dict(v, batch=batch, ctx=ctx))
 
 
 def memory(u, batch, ctx_max) -> dict:
@@ -51,10 +51,10 @@ def memory(u, batch, ctx_max) -> dict:
     the worst case (:data:`.operations.ll_buffer_per_token`)."""
     v = memory_values(u)
     b = np.asarray(batch, dtype=float)
-    held = fast.context_windowed(**dict(v, ctx=np.asarray(ctx_max, dtype=float)))
+    held = fast.context_windowed_of(dict(v, ctx=np.asarray(ctx_max, dtype=float)))
     return {"weights": u.weights_resident, "kv": b * held * v["S_kv"] / v["T_kv"],
             "buffers": b * v["s_q"] / u.layout.attn_tp * v["buf_tok"], "reserve": HBM_RESERVE_SHARE * v["HBM"],
-            "free": fast.hbm_free(**v, batch=b, ctx=ctx_max)}
+            "free": fast.hbm_free_of(dict(v, batch=b, ctx=ctx_max))}
 
 
 def fits(u, batch, ctx_max):
@@ -65,11 +65,11 @@ def fits(u, batch, ctx_max):
 def max_batch(u, ctx_max):
     """The most requests per attention instance that fit at ``ctx_max`` tokens (0: none); an
     array of contexts gives an array of counts (:data:`.operations.batch_fit`)."""
-    out = np.asarray(fast.batch_fit(**memory_values(u), ctx=np.asarray(ctx_max, dtype=float)), dtype=float)
+    out = np.asarray(fast.batch_fit_of(dict(memory_values(u), ctx=np.asarray(ctx_max, dtype=float))), dtype=float)
     return int(out) if out.ndim == 0 else out
 
 
 def weights_read_bytes(u, batch):
     """Weight bytes one GPU reads per step with ``batch`` requests per attention instance
     (:data:`.operations.weights_read`: the experts the step's tokens chose; number or array)."""
-    return fast.weights_read(**dict(u.values, batch=np.asarray(batch, dtype=float), m_mb=1.0))
+    return fast.weights_read_of(dict(u.values, batch=np.asarray(batch, dtype=float), m_mb=1.0))

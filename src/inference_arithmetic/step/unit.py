@@ -210,7 +210,7 @@ def unit(model: Model, gpu: GPU, layout: Layout, phase: str = "decode") -> Unit:
             # the measured latency includes the two routed grouped GEMMs' fixed kernel time
             values["K_k"] -= 2.0 * (model.n_layers - model.n_dense)
             kernels = curve.label
-    w_res = float(fast.weights_resident(**values))
+    w_res = float(fast.weights_resident_of(values))
     return Unit(model, gpu, layout, phase, values, w_res, values["accept_tok"], kernels)
 
 
@@ -222,7 +222,7 @@ def _measured_rate(values: dict, curve) -> tuple:
     ref = dict(values, N_ep=float(curve.ep), E_red=0.0, T_m=1.0, m_mb=1.0, I_ep=1.0, T_a=1.0, s_q=1.0, q_x=1.0,
                batch=n / curve.ep)
     n_moe = values["n_layers"] - values["n_dense"]
-    log_q = np.log(np.asarray(fast.t_moe(**ref), dtype=float) / n_moe / np.array(curve.seconds))
+    log_q = np.log(np.asarray(fast.t_moe_of(ref), dtype=float) / n_moe / np.array(curve.seconds))
     return tuple(float(x) for x in np.interp(_LOG_GRID, np.log(n), log_q))
 
 

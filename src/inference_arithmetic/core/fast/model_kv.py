@@ -2,39 +2,81 @@
 (``make generate``) from the sympy expressions; do not edit."""
 from inference_arithmetic.core.elementwise import smallest
 
-__all__ = ['context_sparse_read', 'context_windowed', 'dense_bytes_per_step', 'kv_per_token_gqa', 'kv_per_token_mla', 'kv_per_user', 'sparse_bytes_per_step']
+__all__ = ['context_sparse_read', 'context_sparse_read_of', 'context_windowed', 'context_windowed_of', 'dense_bytes_per_step', 'dense_bytes_per_step_of', 'kv_per_token_gqa', 'kv_per_token_gqa_of', 'kv_per_token_mla', 'kv_per_token_mla_of', 'kv_per_user', 'kv_per_user_of', 'sparse_bytes_per_step', 'sparse_bytes_per_step_of']
 
 
-def context_sparse_read(*, S_kv, S_lat, b_idx, ctx, k_top, n_layers, **_):
-    """DeepSeek Sparse Attention: the bytes a decode step reads (every index key, the top-k latents) in tokens of the whole cache [token]"""
+def context_sparse_read(**values):
+    """DeepSeek Sparse Attention: the bytes a decode step reads (every index key, the top-k latents) in tokens of the whole cache [token] (S_kv, S_lat, b_idx, ctx, k_top, n_layers; other keys ignored)"""
+    return context_sparse_read_of(values)
+
+
+def context_sparse_read_of(v, /):
+    """:func:`context_sparse_read` of the mapping ``v``."""
+    S_kv, S_lat, b_idx, ctx, k_top, n_layers = (v['S_kv'], v['S_lat'], v['b_idx'], v['ctx'], v['k_top'], v['n_layers'])
     return n_layers * (S_lat * smallest(ctx, k_top) + b_idx * ctx) / S_kv
 
 
-def context_windowed(*, W_win, ctx, n_layers, n_win, **_):
-    """tokens of context a request's KV holds and a decode step reads, averaged over the layers: the windowed layers keep only the last w tokens [token]"""
+def context_windowed(**values):
+    """tokens of context a request's KV holds and a decode step reads, averaged over the layers: the windowed layers keep only the last w tokens [token] (W_win, ctx, n_layers, n_win; other keys ignored)"""
+    return context_windowed_of(values)
+
+
+def context_windowed_of(v, /):
+    """:func:`context_windowed` of the mapping ``v``."""
+    W_win, ctx, n_layers, n_win = (v['W_win'], v['ctx'], v['n_layers'], v['n_win'])
     return (ctx * (n_layers - n_win) + n_win * smallest(W_win, ctx)) / n_layers
 
 
-def dense_bytes_per_step(*, S_lat, ctx, n_layers, **_):
-    """bytes one generated token reads from a dense MLA cache [B]"""
+def dense_bytes_per_step(**values):
+    """bytes one generated token reads from a dense MLA cache [B] (S_lat, ctx, n_layers; other keys ignored)"""
+    return dense_bytes_per_step_of(values)
+
+
+def dense_bytes_per_step_of(v, /):
+    """:func:`dense_bytes_per_step` of the mapping ``v``."""
+    S_lat, ctx, n_layers = (v['S_lat'], v['ctx'], v['n_layers'])
     return S_lat * ctx * n_layers
 
 
-def kv_per_token_gqa(*, b_kv, d_head, n_kv_heads, n_layers, **_):
-    """MHA/GQA caches a key and a value of d_h per KV head per layer [B/token]"""
+def kv_per_token_gqa(**values):
+    """MHA/GQA caches a key and a value of d_h per KV head per layer [B/token] (b_kv, d_head, n_kv_heads, n_layers; other keys ignored)"""
+    return kv_per_token_gqa_of(values)
+
+
+def kv_per_token_gqa_of(v, /):
+    """:func:`kv_per_token_gqa` of the mapping ``v``."""
+    b_kv, d_head, n_kv_heads, n_layers = (v['b_kv'], v['d_head'], v['n_kv_heads'], v['n_layers'])
     return 2 * b_kv * d_head * n_kv_heads * n_layers
 
 
-def kv_per_token_mla(*, b_kv, d_c, d_r, n_layers, **_):
-    """MLA caches one compressed latent (d_c) and one shared RoPE key (d_r) per layer [B/token]"""
+def kv_per_token_mla(**values):
+    """MLA caches one compressed latent (d_c) and one shared RoPE key (d_r) per layer [B/token] (b_kv, d_c, d_r, n_layers; other keys ignored)"""
+    return kv_per_token_mla_of(values)
+
+
+def kv_per_token_mla_of(v, /):
+    """:func:`kv_per_token_mla` of the mapping ``v``."""
+    b_kv, d_c, d_r, n_layers = (v['b_kv'], v['d_c'], v['d_r'], v['n_layers'])
     return b_kv * n_layers * (d_c + d_r)
 
 
-def kv_per_user(*, S_kv, ctx, **_):
-    """KV-cache bytes of one user at context length l [B]"""
+def kv_per_user(**values):
+    """KV-cache bytes of one user at context length l [B] (S_kv, ctx; other keys ignored)"""
+    return kv_per_user_of(values)
+
+
+def kv_per_user_of(v, /):
+    """:func:`kv_per_user` of the mapping ``v``."""
+    S_kv, ctx = (v['S_kv'], v['ctx'])
     return S_kv * ctx
 
 
-def sparse_bytes_per_step(*, S_lat, b_idx, ctx, k_top, n_layers, **_):
-    """DeepSeek sparse attention: the indexer reads every cached index key, the attention only k_top latents [B]"""
+def sparse_bytes_per_step(**values):
+    """DeepSeek sparse attention: the indexer reads every cached index key, the attention only k_top latents [B] (S_lat, b_idx, ctx, k_top, n_layers; other keys ignored)"""
+    return sparse_bytes_per_step_of(values)
+
+
+def sparse_bytes_per_step_of(v, /):
+    """:func:`sparse_bytes_per_step` of the mapping ``v``."""
+    S_lat, b_idx, ctx, k_top, n_layers = (v['S_lat'], v['b_idx'], v['ctx'], v['k_top'], v['n_layers'])
     return n_layers * (S_lat * smallest(ctx, k_top) + b_idx * ctx)

@@ -2,97 +2,205 @@
 (``make generate``) from the sympy expressions; do not edit."""
 from numpy import arccos, cos, pi, sqrt  # noqa: F401
 
-__all__ = ['compute_cost', 'exceed_fraction', 'exceed_target', 'excess_nodes', 'fleet_cost', 'load_diurnal', 'margin', 'mix_cost', 'mix_cost_lending', 'nodes_decode', 'nodes_needed', 'nodes_prefill', 'optimal_reserve', 'optimal_reserve_lending', 'revenue', 'run_time', 'token_cost', 'unit_cost']
+__all__ = ['compute_cost', 'compute_cost_of', 'exceed_fraction', 'exceed_fraction_of', 'exceed_target', 'exceed_target_of', 'excess_nodes', 'excess_nodes_of', 'fleet_cost', 'fleet_cost_of', 'load_diurnal', 'load_diurnal_of', 'margin', 'margin_of', 'mix_cost', 'mix_cost_of', 'mix_cost_lending', 'mix_cost_lending_of', 'nodes_decode', 'nodes_decode_of', 'nodes_needed', 'nodes_needed_of', 'nodes_prefill', 'nodes_prefill_of', 'optimal_reserve', 'optimal_reserve_of', 'optimal_reserve_lending', 'optimal_reserve_lending_of', 'revenue', 'revenue_of', 'run_time', 'run_time_of', 'token_cost', 'token_cost_of', 'unit_cost', 'unit_cost_of']
 
 
-def compute_cost(*, gpu_hours, price, **_):
-    """GPU-hours at a rental price per GPU-hour (how DeepSeek prices its training runs) [USD]"""
+def compute_cost(**values):
+    """GPU-hours at a rental price per GPU-hour (how DeepSeek prices its training runs) [USD] (gpu_hours, price; other keys ignored)"""
+    return compute_cost_of(values)
+
+
+def compute_cost_of(v, /):
+    """:func:`compute_cost` of the mapping ``v``."""
+    gpu_hours, price = (v['gpu_hours'], v['price'])
     return gpu_hours * price
 
 
-def exceed_fraction(*, amp, n_bar, r_res, **_):
-    """fraction of the day the cosine load exceeds r (for r inside the swing) [1]"""
+def exceed_fraction(**values):
+    """fraction of the day the cosine load exceeds r (for r inside the swing) [1] (amp, n_bar, r_res; other keys ignored)"""
+    return exceed_fraction_of(values)
+
+
+def exceed_fraction_of(v, /):
+    """:func:`exceed_fraction` of the mapping ``v``."""
+    amp, n_bar, r_res = (v['amp'], v['n_bar'], v['r_res'])
     return arccos((-1 + r_res / n_bar) / amp) / pi
 
 
-def exceed_target(*, p_od, p_res, **_):
-    """the optimum's condition for any load: P(load > r) = p_r / p_o [1]"""
+def exceed_target(**values):
+    """the optimum's condition for any load: P(load > r) = p_r / p_o [1] (p_od, p_res; other keys ignored)"""
+    return exceed_target_of(values)
+
+
+def exceed_target_of(v, /):
+    """:func:`exceed_target` of the mapping ``v``."""
+    p_od, p_res = (v['p_od'], v['p_res'])
     return p_res / p_od
 
 
-def excess_nodes(*, amp, n_bar, r_res, **_):
-    """time-averaged on-demand nodes above r for the cosine load (r inside the swing) [node]"""
+def excess_nodes(**values):
+    """time-averaged on-demand nodes above r for the cosine load (r inside the swing) [node] (amp, n_bar, r_res; other keys ignored)"""
+    return excess_nodes_of(values)
+
+
+def excess_nodes_of(v, /):
+    """:func:`excess_nodes` of the mapping ``v``."""
+    amp, n_bar, r_res = (v['amp'], v['n_bar'], v['r_res'])
     x0 = 1 - r_res / n_bar
     x1 = -x0
     return n_bar * (amp * sqrt(1 - x1 ** 2 / amp ** 2) + x0 * arccos(x1 / amp)) / pi
 
 
-def fleet_cost(*, G, N_node, T, price, **_):
-    """nodes x GPUs per node x price per GPU-hour x hours [USD]"""
+def fleet_cost(**values):
+    """nodes x GPUs per node x price per GPU-hour x hours [USD] (G, N_node, T, price; other keys ignored)"""
+    return fleet_cost_of(values)
+
+
+def fleet_cost_of(v, /):
+    """:func:`fleet_cost` of the mapping ``v``."""
+    G, N_node, T, price = (v['G'], v['N_node'], v['T'], v['price'])
     return G * N_node * T * price
 
 
-def load_diurnal(*, amp, n_bar, period, t, t_peak, **_):
-    """nodes needed over the day: a cosine swing of relative amplitude a around the mean [node]"""
+def load_diurnal(**values):
+    """nodes needed over the day: a cosine swing of relative amplitude a around the mean [node] (amp, n_bar, period, t, t_peak; other keys ignored)"""
+    return load_diurnal_of(values)
+
+
+def load_diurnal_of(v, /):
+    """:func:`load_diurnal` of the mapping ``v``."""
+    amp, n_bar, period, t, t_peak = (v['amp'], v['n_bar'], v['period'], v['t'], v['t_peak'])
     return n_bar * (amp * cos(2 * pi * (t - t_peak) / period) + 1)
 
 
-def margin(*, cost, revenue, **_):
-    """cost-profit margin: profit over cost (5.45 reads as 545 %) [1]"""
+def margin(**values):
+    """cost-profit margin: profit over cost (5.45 reads as 545 %) [1] (cost, revenue; other keys ignored)"""
+    return margin_of(values)
+
+
+def margin_of(v, /):
+    """:func:`margin` of the mapping ``v``."""
+    cost, revenue = (v['cost'], v['revenue'])
     return (-cost + revenue) / cost
 
 
-def mix_cost(*, G, T, X_over, p_od, p_res, r_res, **_):
-    """reserved nodes all the time plus on-demand nodes when the load exceeds them [USD]"""
+def mix_cost(**values):
+    """reserved nodes all the time plus on-demand nodes when the load exceeds them [USD] (G, T, X_over, p_od, p_res, r_res; other keys ignored)"""
+    return mix_cost_of(values)
+
+
+def mix_cost_of(v, /):
+    """:func:`mix_cost` of the mapping ``v``."""
+    G, T, X_over, p_od, p_res, r_res = (v['G'], v['T'], v['X_over'], v['p_od'], v['p_res'], v['r_res'])
     return G * T * (X_over * p_od + p_res * r_res)
 
 
-def mix_cost_lending(*, G, T, X_over, lend, n_bar, p_od, p_res, r_res, **_):
-    """as mix_cost, less what idle reserved node-hours earn when lent (idle = r - n_bar + X) [USD]"""
+def mix_cost_lending(**values):
+    """as mix_cost, less what idle reserved node-hours earn when lent (idle = r - n_bar + X) [USD] (G, T, X_over, lend, n_bar, p_od, p_res, r_res; other keys ignored)"""
+    return mix_cost_lending_of(values)
+
+
+def mix_cost_lending_of(v, /):
+    """:func:`mix_cost_lending` of the mapping ``v``."""
+    G, T, X_over, lend, n_bar, p_od, p_res, r_res = (v['G'], v['T'], v['X_over'], v['lend'], v['n_bar'], v['p_od'], v['p_res'], v['r_res'])
     return G * T * (X_over * p_od - lend * p_res * (X_over - n_bar + r_res) + p_res * r_res)
 
 
-def nodes_decode(*, T, rate_out, tok_out, **_):
-    """average decode nodes: output tokens per second over per-node decode rate [node]"""
+def nodes_decode(**values):
+    """average decode nodes: output tokens per second over per-node decode rate [node] (T, rate_out, tok_out; other keys ignored)"""
+    return nodes_decode_of(values)
+
+
+def nodes_decode_of(v, /):
+    """:func:`nodes_decode` of the mapping ``v``."""
+    T, rate_out, tok_out = (v['T'], v['rate_out'], v['tok_out'])
     return tok_out / (T * rate_out)
 
 
-def nodes_needed(*, T, rate_in, rate_out, tok_in, tok_out, **_):
-    """average nodes to serve the token volumes at the per-node rates [node]"""
+def nodes_needed(**values):
+    """average nodes to serve the token volumes at the per-node rates [node] (T, rate_in, rate_out, tok_in, tok_out; other keys ignored)"""
+    return nodes_needed_of(values)
+
+
+def nodes_needed_of(v, /):
+    """:func:`nodes_needed` of the mapping ``v``."""
+    T, rate_in, rate_out, tok_in, tok_out = (v['T'], v['rate_in'], v['rate_out'], v['tok_in'], v['tok_out'])
     x0 = T ** (-1.0)
     return tok_out * x0 / rate_out + tok_in * x0 / rate_in
 
 
-def nodes_prefill(*, T, rate_in, tok_in, **_):
-    """average prefill nodes: input tokens per second over per-node prefill rate [node]"""
+def nodes_prefill(**values):
+    """average prefill nodes: input tokens per second over per-node prefill rate [node] (T, rate_in, tok_in; other keys ignored)"""
+    return nodes_prefill_of(values)
+
+
+def nodes_prefill_of(v, /):
+    """:func:`nodes_prefill` of the mapping ``v``."""
+    T, rate_in, tok_in = (v['T'], v['rate_in'], v['tok_in'])
     return tok_in / (T * rate_in)
 
 
-def optimal_reserve(*, amp, n_bar, p_od, p_res, **_):
-    """cost-minimising reserve for the cosine load: exceeded a fraction p_r/p_o of the time [node]"""
+def optimal_reserve(**values):
+    """cost-minimising reserve for the cosine load: exceeded a fraction p_r/p_o of the time [node] (amp, n_bar, p_od, p_res; other keys ignored)"""
+    return optimal_reserve_of(values)
+
+
+def optimal_reserve_of(v, /):
+    """:func:`optimal_reserve` of the mapping ``v``."""
+    amp, n_bar, p_od, p_res = (v['amp'], v['n_bar'], v['p_od'], v['p_res'])
     return n_bar * (amp * cos(pi * p_res / p_od) + 1)
 
 
-def optimal_reserve_lending(*, amp, lend, n_bar, p_od, p_res, **_):
-    """cost-minimising reserve when idle reserved nodes are lent: exceeded p_r(1-lambda)/(p_o - lambda p_r) of the time [node]"""
+def optimal_reserve_lending(**values):
+    """cost-minimising reserve when idle reserved nodes are lent: exceeded p_r(1-lambda)/(p_o - lambda p_r) of the time [node] (amp, lend, n_bar, p_od, p_res; other keys ignored)"""
+    return optimal_reserve_lending_of(values)
+
+
+def optimal_reserve_lending_of(v, /):
+    """:func:`optimal_reserve_lending` of the mapping ``v``."""
+    amp, lend, n_bar, p_od, p_res = (v['amp'], v['lend'], v['n_bar'], v['p_od'], v['p_res'])
     return n_bar * (amp * cos(pi * p_res * (1 - lend) / (-lend * p_res + p_od)) + 1)
 
 
-def revenue(*, pi_hit, pi_miss, pi_out, tok_hit, tok_in, tok_out, **_):
-    """cache-hit input, cache-miss input and output tokens at their prices [USD]"""
+def revenue(**values):
+    """cache-hit input, cache-miss input and output tokens at their prices [USD] (pi_hit, pi_miss, pi_out, tok_hit, tok_in, tok_out; other keys ignored)"""
+    return revenue_of(values)
+
+
+def revenue_of(v, /):
+    """:func:`revenue` of the mapping ``v``."""
+    pi_hit, pi_miss, pi_out, tok_hit, tok_in, tok_out = (v['pi_hit'], v['pi_miss'], v['pi_out'], v['tok_hit'], v['tok_in'], v['tok_out'])
     return pi_hit * tok_hit + pi_miss * (-tok_hit + tok_in) + pi_out * tok_out
 
 
-def run_time(*, gpu_hours, n_gpus, **_):
-    """wall-clock time of a run: its GPU-hours over the GPUs it uses at once [s]"""
+def run_time(**values):
+    """wall-clock time of a run: its GPU-hours over the GPUs it uses at once [s] (gpu_hours, n_gpus; other keys ignored)"""
+    return run_time_of(values)
+
+
+def run_time_of(v, /):
+    """:func:`run_time` of the mapping ``v``."""
+    gpu_hours, n_gpus = (v['gpu_hours'], v['n_gpus'])
     return gpu_hours / n_gpus
 
 
-def token_cost(*, R_gpu, price, util, **_):
-    """cost of one output token: the GPU-hour price over the tokens a GPU makes in it [USD/token]"""
+def token_cost(**values):
+    """cost of one output token: the GPU-hour price over the tokens a GPU makes in it [USD/token] (R_gpu, price, util; other keys ignored)"""
+    return token_cost_of(values)
+
+
+def token_cost_of(v, /):
+    """:func:`token_cost` of the mapping ``v``."""
+    R_gpu, price, util = (v['R_gpu'], v['price'], v['util'])
     return price / (R_gpu * util)
 
 
-def unit_cost(*, cost, tok_all, **_):
-    """cost per token served [USD/token]"""
+def unit_cost(**values):
+    """cost per token served [USD/token] (cost, tok_all; other keys ignored)"""
+    return unit_cost_of(values)
+
+
+def unit_cost_of(v, /):
+    """:func:`unit_cost` of the mapping ``v``."""
+    cost, tok_all = (v['cost'], v['tok_all'])
     return cost / tok_all

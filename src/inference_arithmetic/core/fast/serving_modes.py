@@ -2,35 +2,71 @@
 (``make generate``) from the sympy expressions; do not edit."""
 from inference_arithmetic.core.elementwise import smallest
 
-__all__ = ['agg_rate', 'agg_user_rate', 'disagg_rate', 'pd_ratio', 'requests_fixed_split', 'total_rate_disagg']
+__all__ = ['agg_rate', 'agg_rate_of', 'agg_user_rate', 'agg_user_rate_of', 'disagg_rate', 'disagg_rate_of', 'pd_ratio', 'pd_ratio_of', 'requests_fixed_split', 'requests_fixed_split_of', 'total_rate_disagg', 'total_rate_disagg_of']
 
 
-def agg_rate(*, L_i, L_o, R_d, R_p, **_):
-    """aggregated: output tokens/s per GPU when the same GPUs prefill and decode [token/s]"""
+def agg_rate(**values):
+    """aggregated: output tokens/s per GPU when the same GPUs prefill and decode [token/s] (L_i, L_o, R_d, R_p; other keys ignored)"""
+    return agg_rate_of(values)
+
+
+def agg_rate_of(v, /):
+    """:func:`agg_rate` of the mapping ``v``."""
+    L_i, L_o, R_d, R_p = (v['L_i'], v['L_o'], v['R_d'], v['R_p'])
     return (L_i / (L_o * R_p) + R_d ** (-1.0)) ** (-1.0)
 
 
-def agg_user_rate(*, L_i, L_o, R_d, R_p, r_d, **_):
-    """aggregated: a user's output speed, slowed by the prefill work interleaved with decode [token/s]"""
+def agg_user_rate(**values):
+    """aggregated: a user's output speed, slowed by the prefill work interleaved with decode [token/s] (L_i, L_o, R_d, R_p, r_d; other keys ignored)"""
+    return agg_user_rate_of(values)
+
+
+def agg_user_rate_of(v, /):
+    """:func:`agg_user_rate` of the mapping ``v``."""
+    L_i, L_o, R_d, R_p, r_d = (v['L_i'], v['L_o'], v['R_d'], v['R_p'], v['r_d'])
     x0 = R_d ** (-1.0)
     return r_d * x0 / (L_i / (L_o * R_p) + x0)
 
 
-def disagg_rate(*, L_i, L_o, R_d, R_p, **_):
-    """disaggregated: output tokens/s per GPU, prefill and decode GPUs counted [token/s]"""
+def disagg_rate(**values):
+    """disaggregated: output tokens/s per GPU, prefill and decode GPUs counted [token/s] (L_i, L_o, R_d, R_p; other keys ignored)"""
+    return disagg_rate_of(values)
+
+
+def disagg_rate_of(v, /):
+    """:func:`disagg_rate` of the mapping ``v``."""
+    L_i, L_o, R_d, R_p = (v['L_i'], v['L_o'], v['R_d'], v['R_p'])
     return R_d / (L_i * R_d / (L_o * R_p) + 1)
 
 
-def pd_ratio(*, L_i, L_o, R_d, R_p, **_):
-    """prefill GPUs per decode GPU that balance a workload of L_in / L_out tokens [1]"""
+def pd_ratio(**values):
+    """prefill GPUs per decode GPU that balance a workload of L_in / L_out tokens [1] (L_i, L_o, R_d, R_p; other keys ignored)"""
+    return pd_ratio_of(values)
+
+
+def pd_ratio_of(v, /):
+    """:func:`pd_ratio` of the mapping ``v``."""
+    L_i, L_o, R_d, R_p = (v['L_i'], v['L_o'], v['R_d'], v['R_p'])
     return L_i * R_d / (L_o * R_p)
 
 
-def requests_fixed_split(*, L_i, L_o, N_d, N_p, R_d, R_p, **_):
-    """requests/s of a disaggregated deployment with a fixed split: the slower pool sets the pace [1/s]"""
+def requests_fixed_split(**values):
+    """requests/s of a disaggregated deployment with a fixed split: the slower pool sets the pace [1/s] (L_i, L_o, N_d, N_p, R_d, R_p; other keys ignored)"""
+    return requests_fixed_split_of(values)
+
+
+def requests_fixed_split_of(v, /):
+    """:func:`requests_fixed_split` of the mapping ``v``."""
+    L_i, L_o, N_d, N_p, R_d, R_p = (v['L_i'], v['L_o'], v['N_d'], v['N_p'], v['R_d'], v['R_p'])
     return smallest(N_p * R_p / L_i, N_d * R_d / L_o)
 
 
-def total_rate_disagg(*, L_i, L_o, N_d, N_p, R_d, R_p, **_):
-    """input plus output tokens/s per GPU of a fixed prefill/decode split (InferenceX's metric) [token/s]"""
+def total_rate_disagg(**values):
+    """input plus output tokens/s per GPU of a fixed prefill/decode split (InferenceX's metric) [token/s] (L_i, L_o, N_d, N_p, R_d, R_p; other keys ignored)"""
+    return total_rate_disagg_of(values)
+
+
+def total_rate_disagg_of(v, /):
+    """:func:`total_rate_disagg` of the mapping ``v``."""
+    L_i, L_o, N_d, N_p, R_d, R_p = (v['L_i'], v['L_o'], v['N_d'], v['N_p'], v['R_d'], v['R_p'])
     return (L_i + L_o) * smallest(N_p * R_p / L_i, N_d * R_d / L_o) / (N_d + N_p)

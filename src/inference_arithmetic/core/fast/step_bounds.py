@@ -2,49 +2,103 @@
 (``make generate``) from the sympy expressions; do not edit."""
 from numpy import floor  # noqa: F401
 
-__all__ = ['gpu_rate', 'kv_capacity', 'kv_footprint', 'max_batch', 'mla_compute_rate', 'mla_intensity', 'ridge_point', 'sol_rate', 'users_in_flight']
+__all__ = ['gpu_rate', 'gpu_rate_of', 'kv_capacity', 'kv_capacity_of', 'kv_footprint', 'kv_footprint_of', 'max_batch', 'max_batch_of', 'mla_compute_rate', 'mla_compute_rate_of', 'mla_intensity', 'mla_intensity_of', 'ridge_point', 'ridge_point_of', 'sol_rate', 'sol_rate_of', 'users_in_flight', 'users_in_flight_of']
 
 
-def gpu_rate(*, BW, S_kv, W, accept, batch, ctx, **_):
-    """bandwidth-bound tokens/s per GPU: b users' KV plus the weights, shared by the batch [token/s]"""
+def gpu_rate(**values):
+    """bandwidth-bound tokens/s per GPU: b users' KV plus the weights, shared by the batch [token/s] (BW, S_kv, W, accept, batch, ctx; other keys ignored)"""
+    return gpu_rate_of(values)
+
+
+def gpu_rate_of(v, /):
+    """:func:`gpu_rate` of the mapping ``v``."""
+    BW, S_kv, W, accept, batch, ctx = (v['BW'], v['S_kv'], v['W'], v['accept'], v['batch'], v['ctx'])
     return BW * accept * batch / (S_kv * batch * ctx + W)
 
 
-def kv_capacity(*, HBM, W_res, reserve, **_):
-    """HBM left for KV caches after weights and the reserve [B]"""
+def kv_capacity(**values):
+    """HBM left for KV caches after weights and the reserve [B] (HBM, W_res, reserve; other keys ignored)"""
+    return kv_capacity_of(values)
+
+
+def kv_capacity_of(v, /):
+    """:func:`kv_capacity` of the mapping ``v``."""
+    HBM, W_res, reserve = (v['HBM'], v['W_res'], v['reserve'])
     return HBM - W_res - reserve
 
 
-def kv_footprint(*, S_kv, batch, ctx, **_):
-    """KV bytes held by b users at context l [B]"""
+def kv_footprint(**values):
+    """KV bytes held by b users at context l [B] (S_kv, batch, ctx; other keys ignored)"""
+    return kv_footprint_of(values)
+
+
+def kv_footprint_of(v, /):
+    """:func:`kv_footprint` of the mapping ``v``."""
+    S_kv, batch, ctx = (v['S_kv'], v['batch'], v['ctx'])
     return S_kv * batch * ctx
 
 
-def max_batch(*, HBM, S_kv, W_res, ctx, reserve, **_):
-    """most users whose KV caches fit at context l [user]"""
+def max_batch(**values):
+    """most users whose KV caches fit at context l [user] (HBM, S_kv, W_res, ctx, reserve; other keys ignored)"""
+    return max_batch_of(values)
+
+
+def max_batch_of(v, /):
+    """:func:`max_batch` of the mapping ``v``."""
+    HBM, S_kv, W_res, ctx, reserve = (v['HBM'], v['S_kv'], v['W_res'], v['ctx'], v['reserve'])
     return floor((HBM - W_res - reserve) / (S_kv * ctx))
 
 
-def mla_compute_rate(*, F, accept, ctx, d_c, d_r, flop_mac, n_heads, n_layers, s_q, **_):
-    """compute-bound tokens/s per GPU of MLA decode attention alone [token/s]"""
+def mla_compute_rate(**values):
+    """compute-bound tokens/s per GPU of MLA decode attention alone [token/s] (F, accept, ctx, d_c, d_r, flop_mac, n_heads, n_layers, s_q; other keys ignored)"""
+    return mla_compute_rate_of(values)
+
+
+def mla_compute_rate_of(v, /):
+    """:func:`mla_compute_rate` of the mapping ``v``."""
+    F, accept, ctx, d_c, d_r, flop_mac, n_heads, n_layers, s_q = (v['F'], v['accept'], v['ctx'], v['d_c'], v['d_r'], v['flop_mac'], v['n_heads'], v['n_layers'], v['s_q'])
     return F * accept / (ctx * flop_mac * n_heads * n_layers * s_q * (2 * d_c + d_r))
 
 
-def mla_intensity(*, b_kv, d_c, d_r, flop_mac, n_heads, s_q, **_):
-    """MLA decode attention (absorbed): per cached latent, n_h heads do a (d_c+d_r) score and a d_c value product per query token [FLOP/B]"""
+def mla_intensity(**values):
+    """MLA decode attention (absorbed): per cached latent, n_h heads do a (d_c+d_r) score and a d_c value product per query token [FLOP/B] (b_kv, d_c, d_r, flop_mac, n_heads, s_q; other keys ignored)"""
+    return mla_intensity_of(values)
+
+
+def mla_intensity_of(v, /):
+    """:func:`mla_intensity` of the mapping ``v``."""
+    b_kv, d_c, d_r, flop_mac, n_heads, s_q = (v['b_kv'], v['d_c'], v['d_r'], v['flop_mac'], v['n_heads'], v['s_q'])
     return flop_mac * n_heads * s_q * (2 * d_c + d_r) / (b_kv * (d_c + d_r))
 
 
-def ridge_point(*, BW, F, **_):
-    """arithmetic intensity above which a kernel is compute-bound [FLOP/B]"""
+def ridge_point(**values):
+    """arithmetic intensity above which a kernel is compute-bound [FLOP/B] (BW, F; other keys ignored)"""
+    return ridge_point_of(values)
+
+
+def ridge_point_of(v, /):
+    """:func:`ridge_point` of the mapping ``v``."""
+    BW, F = (v['BW'], v['F'])
     return F / BW
 
 
-def sol_rate(*, BW, S_kv, accept, ctx, **_):
-    """bandwidth-bound tokens/s per GPU when only the KV cache is read (weights ignored) [token/s]"""
+def sol_rate(**values):
+    """bandwidth-bound tokens/s per GPU when only the KV cache is read (weights ignored) [token/s] (BW, S_kv, accept, ctx; other keys ignored)"""
+    return sol_rate_of(values)
+
+
+def sol_rate_of(v, /):
+    """:func:`sol_rate` of the mapping ``v``."""
+    BW, S_kv, accept, ctx = (v['BW'], v['S_kv'], v['accept'], v['ctx'])
     return BW * accept / (S_kv * ctx)
 
 
-def users_in_flight(*, R_gpu, r_user, **_):
-    """Little's law: concurrent users = throughput / per-user rate [user]"""
+def users_in_flight(**values):
+    """Little's law: concurrent users = throughput / per-user rate [user] (R_gpu, r_user; other keys ignored)"""
+    return users_in_flight_of(values)
+
+
+def users_in_flight_of(v, /):
+    """:func:`users_in_flight` of the mapping ``v``."""
+    R_gpu, r_user = (v['R_gpu'], v['r_user'])
     return R_gpu / r_user

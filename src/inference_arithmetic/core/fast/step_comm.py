@@ -2,50 +2,104 @@
 (``make generate``) from the sympy expressions; do not edit."""
 from inference_arithmetic.core.elementwise import smallest
 
-__all__ = ['comm_latency', 'comm_time', 'ep_bytes_per_token', 'ep_destinations', 'ep_participants', 'ep_remote_gpus', 'ep_scaleout_bytes_per_token', 'tp_bytes_per_gpu_per_token', 'tp_bytes_per_token']
+__all__ = ['comm_latency', 'comm_latency_of', 'comm_time', 'comm_time_of', 'ep_bytes_per_token', 'ep_bytes_per_token_of', 'ep_destinations', 'ep_destinations_of', 'ep_participants', 'ep_participants_of', 'ep_remote_gpus', 'ep_remote_gpus_of', 'ep_scaleout_bytes_per_token', 'ep_scaleout_bytes_per_token_of', 'tp_bytes_per_gpu_per_token', 'tp_bytes_per_gpu_per_token_of', 'tp_bytes_per_token', 'tp_bytes_per_token_of']
 
 
-def comm_latency(*, n_dense, n_layers, t_lat, **_):
-    """latency floor per step: one dispatch and one combine per MoE layer [s]"""
+def comm_latency(**values):
+    """latency floor per step: one dispatch and one combine per MoE layer [s] (n_dense, n_layers, t_lat; other keys ignored)"""
+    return comm_latency_of(values)
+
+
+def comm_latency_of(v, /):
+    """:func:`comm_latency` of the mapping ``v``."""
+    n_dense, n_layers, t_lat = (v['n_dense'], v['n_layers'], v['t_lat'])
     return t_lat * (-2 * n_dense + 2 * n_layers)
 
 
-def comm_time(*, BW_link, V_tok, batch, n_dense, n_layers, s_q, **_):
-    """time to move the batch's tokens through every MoE layer's link traffic, per step [s]"""
+def comm_time(**values):
+    """time to move the batch's tokens through every MoE layer's link traffic, per step [s] (BW_link, V_tok, batch, n_dense, n_layers, s_q; other keys ignored)"""
+    return comm_time_of(values)
+
+
+def comm_time_of(v, /):
+    """:func:`comm_time` of the mapping ``v``."""
+    BW_link, V_tok, batch, n_dense, n_layers, s_q = (v['BW_link'], v['V_tok'], v['batch'], v['n_dense'], v['n_layers'], v['s_q'])
     return V_tok * batch * s_q * (-n_dense + n_layers) / BW_link
 
 
-def ep_bytes_per_token(*, N_ep, b_comb, b_disp, h, top_k, **_):
-    """EP dispatch plus combine bytes one token puts on the network per MoE layer [B]"""
+def ep_bytes_per_token(**values):
+    """EP dispatch plus combine bytes one token puts on the network per MoE layer [B] (N_ep, b_comb, b_disp, h, top_k; other keys ignored)"""
+    return ep_bytes_per_token_of(values)
+
+
+def ep_bytes_per_token_of(v, /):
+    """:func:`ep_bytes_per_token` of the mapping ``v``."""
+    N_ep, b_comb, b_disp, h, top_k = (v['N_ep'], v['b_comb'], v['b_disp'], v['h'], v['top_k'])
     return h * (1 - (1 - 1 / N_ep) ** top_k) * (N_ep - 1) * (b_comb + b_disp)
 
 
-def ep_destinations(*, N_ep, top_k, **_):
-    """expected distinct GPUs holding a token's k experts when experts are spread evenly over N_EP GPUs [GPU]"""
+def ep_destinations(**values):
+    """expected distinct GPUs holding a token's k experts when experts are spread evenly over N_EP GPUs [GPU] (N_ep, top_k; other keys ignored)"""
+    return ep_destinations_of(values)
+
+
+def ep_destinations_of(v, /):
+    """:func:`ep_destinations` of the mapping ``v``."""
+    N_ep, top_k = (v['N_ep'], v['top_k'])
     return N_ep * (1 - (1 - 1 / N_ep) ** top_k)
 
 
-def ep_participants(*, N_ep, top_k, **_):
-    """most GPUs whose experts one token can use: the source's 'at most 8' [GPU]"""
+def ep_participants(**values):
+    """most GPUs whose experts one token can use: the source's 'at most 8' [GPU] (N_ep, top_k; other keys ignored)"""
+    return ep_participants_of(values)
+
+
+def ep_participants_of(v, /):
+    """:func:`ep_participants` of the mapping ``v``."""
+    N_ep, top_k = (v['N_ep'], v['top_k'])
     return smallest(N_ep, top_k)
 
 
-def ep_remote_gpus(*, N_ep, top_k, **_):
-    """expected destinations other than the token's own GPU [GPU]"""
+def ep_remote_gpus(**values):
+    """expected destinations other than the token's own GPU [GPU] (N_ep, top_k; other keys ignored)"""
+    return ep_remote_gpus_of(values)
+
+
+def ep_remote_gpus_of(v, /):
+    """:func:`ep_remote_gpus` of the mapping ``v``."""
+    N_ep, top_k = (v['N_ep'], v['top_k'])
     return (1 - (1 - 1 / N_ep) ** top_k) * (N_ep - 1)
 
 
-def ep_scaleout_bytes_per_token(*, G, M_nodes, N_ep, b_comb, b_disp, h, **_):
-    """EP bytes per token and MoE layer crossing the scale-out network: one copy per remote node, at most M nodes (node-limited routing); forwarding to the GPUs inside a node uses NVLink [B]"""
+def ep_scaleout_bytes_per_token(**values):
+    """EP bytes per token and MoE layer crossing the scale-out network: one copy per remote node, at most M nodes (node-limited routing); forwarding to the GPUs inside a node uses NVLink [B] (G, M_nodes, N_ep, b_comb, b_disp, h; other keys ignored)"""
+    return ep_scaleout_bytes_per_token_of(values)
+
+
+def ep_scaleout_bytes_per_token_of(v, /):
+    """:func:`ep_scaleout_bytes_per_token` of the mapping ``v``."""
+    G, M_nodes, N_ep, b_comb, b_disp, h = (v['G'], v['M_nodes'], v['N_ep'], v['b_comb'], v['b_disp'], v['h'])
     x0 = G ** (-1.0)
     return G * h * (b_comb + b_disp) * (N_ep * x0 - 1) * smallest(M_nodes, N_ep * x0) / N_ep
 
 
-def tp_bytes_per_gpu_per_token(*, N_tp, b_a, h, **_):
-    """ring all-reduce: bytes each of the N_TP GPUs sends per token and layer [B]"""
+def tp_bytes_per_gpu_per_token(**values):
+    """ring all-reduce: bytes each of the N_TP GPUs sends per token and layer [B] (N_tp, b_a, h; other keys ignored)"""
+    return tp_bytes_per_gpu_per_token_of(values)
+
+
+def tp_bytes_per_gpu_per_token_of(v, /):
+    """:func:`tp_bytes_per_gpu_per_token` of the mapping ``v``."""
+    N_tp, b_a, h = (v['N_tp'], v['b_a'], v['h'])
     return b_a * h * (2 * N_tp - 2) / N_tp
 
 
-def tp_bytes_per_token(*, N_tp, b_a, h, **_):
-    """ring all-reduce: bytes all N_TP GPUs together send per token and layer [B]"""
+def tp_bytes_per_token(**values):
+    """ring all-reduce: bytes all N_TP GPUs together send per token and layer [B] (N_tp, b_a, h; other keys ignored)"""
+    return tp_bytes_per_token_of(values)
+
+
+def tp_bytes_per_token_of(v, /):
+    """:func:`tp_bytes_per_token` of the mapping ``v``."""
+    N_tp, b_a, h = (v['N_tp'], v['b_a'], v['h'])
     return b_a * h * (2 * N_tp - 2)

@@ -3,36 +3,72 @@
 from inference_arithmetic.core.elementwise import largest, smallest
 from numpy import floor  # noqa: F401
 
-__all__ = ['a2a_bytes_ll', 'attn_flop_gqa', 'attn_flop_mla', 'attn_flop_mla_prefill', 'batch_fit', 'bound_time', 'experts_touched', 'hbm_free', 'imbalance_unbalanced', 'll_buffer_per_token', 'mtp_time', 'mtp_tokens', 'remote_share', 'step_overlap', 'step_serial', 'step_terms', 't_a2a', 't_allreduce', 't_attn', 't_dense', 't_head', 't_kernels', 't_moe', 't_moe_allreduce', 'weights_read', 'weights_resident']
+__all__ = ['a2a_bytes_ll', 'a2a_bytes_ll_of', 'attn_flop_gqa', 'attn_flop_gqa_of', 'attn_flop_mla', 'attn_flop_mla_of', 'attn_flop_mla_prefill', 'attn_flop_mla_prefill_of', 'batch_fit', 'batch_fit_of', 'bound_time', 'bound_time_of', 'experts_touched', 'experts_touched_of', 'hbm_free', 'hbm_free_of', 'imbalance_unbalanced', 'imbalance_unbalanced_of', 'll_buffer_per_token', 'll_buffer_per_token_of', 'mtp_time', 'mtp_time_of', 'mtp_tokens', 'mtp_tokens_of', 'remote_share', 'remote_share_of', 'step_overlap', 'step_overlap_of', 'step_serial', 'step_serial_of', 'step_terms', 'step_terms_of', 't_a2a', 't_a2a_of', 't_allreduce', 't_allreduce_of', 't_attn', 't_attn_of', 't_dense', 't_dense_of', 't_head', 't_head_of', 't_kernels', 't_kernels_of', 't_moe', 't_moe_of', 't_moe_allreduce', 't_moe_allreduce_of', 'weights_read', 'weights_read_of', 'weights_resident', 'weights_resident_of']
 
 
-def a2a_bytes_ll(*, N_ep, T_m, b_comb, b_disp, h, top_k, **_):
-    """low-latency (decode) all-to-all: one copy per chosen expert on another GPU, dispatch and combine [B]"""
+def a2a_bytes_ll(**values):
+    """low-latency (decode) all-to-all: one copy per chosen expert on another GPU, dispatch and combine [B] (N_ep, T_m, b_comb, b_disp, h, top_k; other keys ignored)"""
+    return a2a_bytes_ll_of(values)
+
+
+def a2a_bytes_ll_of(v, /):
+    """:func:`a2a_bytes_ll` of the mapping ``v``."""
+    N_ep, T_m, b_comb, b_disp, h, top_k = (v['N_ep'], v['T_m'], v['b_comb'], v['b_disp'], v['h'], v['top_k'])
     return h * top_k * (1 - T_m / N_ep) * (b_comb + b_disp)
 
 
-def attn_flop_gqa(*, d_head, flop_mac, n_heads, n_layers, **_):
-    """MHA/GQA: a d_h score and a d_h value product per query head and context token [FLOP]"""
+def attn_flop_gqa(**values):
+    """MHA/GQA: a d_h score and a d_h value product per query head and context token [FLOP] (d_head, flop_mac, n_heads, n_layers; other keys ignored)"""
+    return attn_flop_gqa_of(values)
+
+
+def attn_flop_gqa_of(v, /):
+    """:func:`attn_flop_gqa` of the mapping ``v``."""
+    d_head, flop_mac, n_heads, n_layers = (v['d_head'], v['flop_mac'], v['n_heads'], v['n_layers'])
     return 2 * d_head * flop_mac * n_heads * n_layers
 
 
-def attn_flop_mla(*, d_c, d_r, flop_mac, n_heads, n_layers, **_):
-    """MLA decode (absorbed): a (d_c+d_r) score and a d_c value product per head and context token [FLOP]"""
+def attn_flop_mla(**values):
+    """MLA decode (absorbed): a (d_c+d_r) score and a d_c value product per head and context token [FLOP] (d_c, d_r, flop_mac, n_heads, n_layers; other keys ignored)"""
+    return attn_flop_mla_of(values)
+
+
+def attn_flop_mla_of(v, /):
+    """:func:`attn_flop_mla` of the mapping ``v``."""
+    d_c, d_r, flop_mac, n_heads, n_layers = (v['d_c'], v['d_r'], v['flop_mac'], v['n_heads'], v['n_layers'])
     return flop_mac * n_heads * n_layers * (2 * d_c + d_r)
 
 
-def attn_flop_mla_prefill(*, d_nope, d_r, d_v, flop_mac, n_heads, n_layers, **_):
-    """MLA prefill (not absorbed): a (d_nope+d_r) score and a d_v value product per head and context token [FLOP]"""
+def attn_flop_mla_prefill(**values):
+    """MLA prefill (not absorbed): a (d_nope+d_r) score and a d_v value product per head and context token [FLOP] (d_nope, d_r, d_v, flop_mac, n_heads, n_layers; other keys ignored)"""
+    return attn_flop_mla_prefill_of(values)
+
+
+def attn_flop_mla_prefill_of(v, /):
+    """:func:`attn_flop_mla_prefill` of the mapping ``v``."""
+    d_nope, d_r, d_v, flop_mac, n_heads, n_layers = (v['d_nope'], v['d_r'], v['d_v'], v['flop_mac'], v['n_heads'], v['n_layers'])
     return flop_mac * n_heads * n_layers * (d_nope + d_r + d_v)
 
 
-def batch_fit(*, HBM, S_kv, T_a, T_kv, W_res, W_win, buf_tok, ctx, n_layers, n_win, rho_res, s_q, **_):
-    """most requests per attention instance that fit: the room left over the bytes each needs [user]"""
+def batch_fit(**values):
+    """most requests per attention instance that fit: the room left over the bytes each needs [user] (HBM, S_kv, T_a, T_kv, W_res, W_win, buf_tok, ctx, n_layers, n_win, rho_res, s_q; other keys ignored)"""
+    return batch_fit_of(values)
+
+
+def batch_fit_of(v, /):
+    """:func:`batch_fit` of the mapping ``v``."""
+    HBM, S_kv, T_a, T_kv, W_res, W_win, buf_tok, ctx, n_layers, n_win, rho_res, s_q = (v['HBM'], v['S_kv'], v['T_a'], v['T_kv'], v['W_res'], v['W_win'], v['buf_tok'], v['ctx'], v['n_layers'], v['n_win'], v['rho_res'], v['s_q'])
     return largest(0, floor((HBM * (1 - rho_res) - W_res) / (S_kv * (ctx * (n_layers - n_win) + n_win * smallest(W_win, ctx)) / (T_kv * n_layers) + buf_tok * s_q / T_a)))
 
 
-def bound_time(*, A_f, BW, E_red, F_a, F_d, F_h, F_m, N_ep, P_at, P_ds, P_e, P_hd, S_kv, T_a, T_kv, W_win, b_aw, b_dw, b_hw, b_mw, batch, ctx, flop_mac, kv_rd, n_dense, n_experts, n_layers, n_win, s_q, top_k, **_):
-    """roofline bound on the step: every byte read once at peak bandwidth, or every FLOP at peak, no communication, perfect balance [s]"""
+def bound_time(**values):
+    """roofline bound on the step: every byte read once at peak bandwidth, or every FLOP at peak, no communication, perfect balance [s] (A_f, BW, E_red, F_a, F_d, F_h, F_m, N_ep, P_at, P_ds, P_e, P_hd, S_kv, T_a, T_kv, W_win, b_aw, b_dw, b_hw, b_mw, batch, ctx, flop_mac, kv_rd, n_dense, n_experts, n_layers, n_win, s_q, top_k; other keys ignored)"""
+    return bound_time_of(values)
+
+
+def bound_time_of(v, /):
+    """:func:`bound_time` of the mapping ``v``."""
+    A_f, BW, E_red, F_a, F_d, F_h, F_m, N_ep, P_at, P_ds, P_e, P_hd, S_kv, T_a, T_kv, W_win, b_aw, b_dw, b_hw, b_mw, batch, ctx, flop_mac, kv_rd, n_dense, n_experts, n_layers, n_win, s_q, top_k = (v['A_f'], v['BW'], v['E_red'], v['F_a'], v['F_d'], v['F_h'], v['F_m'], v['N_ep'], v['P_at'], v['P_ds'], v['P_e'], v['P_hd'], v['S_kv'], v['T_a'], v['T_kv'], v['W_win'], v['b_aw'], v['b_dw'], v['b_hw'], v['b_mw'], v['batch'], v['ctx'], v['flop_mac'], v['kv_rd'], v['n_dense'], v['n_experts'], v['n_layers'], v['n_win'], v['s_q'], v['top_k'])
     x0 = T_a ** (-1.0)
     x1 = batch * s_q * x0
     x2 = flop_mac * x1
@@ -41,43 +77,91 @@ def bound_time(*, A_f, BW, E_red, F_a, F_d, F_h, F_m, N_ep, P_at, P_ds, P_e, P_h
     return largest(A_f * x1 * x4 / F_a + x2 * (P_hd / F_h + (P_at + P_ds) / F_d) + top_k * x2 * x3 / F_m, (S_kv * batch * kv_rd * x4 / T_kv + x0 * (P_at * b_aw + P_ds * b_dw + P_hd * b_hw) + b_mw * x3 * (1 - (1 - 1 / n_experts) ** (N_ep * top_k * x1)) * (E_red + n_experts) / N_ep) / BW)
 
 
-def experts_touched(*, E_red, N_ep, T_a, T_m, batch, m_mb, n_experts, s_q, top_k, **_):
-    """local expert slots that at least one of a micro-batch's tokens chose, per MoE layer [expert]"""
+def experts_touched(**values):
+    """local expert slots that at least one of a micro-batch's tokens chose, per MoE layer [expert] (E_red, N_ep, T_a, T_m, batch, m_mb, n_experts, s_q, top_k; other keys ignored)"""
+    return experts_touched_of(values)
+
+
+def experts_touched_of(v, /):
+    """:func:`experts_touched` of the mapping ``v``."""
+    E_red, N_ep, T_a, T_m, batch, m_mb, n_experts, s_q, top_k = (v['E_red'], v['N_ep'], v['T_a'], v['T_m'], v['batch'], v['m_mb'], v['n_experts'], v['s_q'], v['top_k'])
     return T_m * (1 - (1 - 1 / n_experts) ** (N_ep * batch * s_q * top_k / (T_a * m_mb))) * (E_red + n_experts) / N_ep
 
 
-def hbm_free(*, HBM, S_kv, T_a, T_kv, W_res, W_win, batch, buf_tok, ctx, n_layers, n_win, rho_res, s_q, **_):
-    """HBM left per GPU after the reserve, the weights, b requests' KV caches and their buffers [B]"""
+def hbm_free(**values):
+    """HBM left per GPU after the reserve, the weights, b requests' KV caches and their buffers [B] (HBM, S_kv, T_a, T_kv, W_res, W_win, batch, buf_tok, ctx, n_layers, n_win, rho_res, s_q; other keys ignored)"""
+    return hbm_free_of(values)
+
+
+def hbm_free_of(v, /):
+    """:func:`hbm_free` of the mapping ``v``."""
+    HBM, S_kv, T_a, T_kv, W_res, W_win, batch, buf_tok, ctx, n_layers, n_win, rho_res, s_q = (v['HBM'], v['S_kv'], v['T_a'], v['T_kv'], v['W_res'], v['W_win'], v['batch'], v['buf_tok'], v['ctx'], v['n_layers'], v['n_win'], v['rho_res'], v['s_q'])
     return HBM * (1 - rho_res) - W_res - batch * (S_kv * (ctx * (n_layers - n_win) + n_win * smallest(W_win, ctx)) / (T_kv * n_layers) + buf_tok * s_q / T_a)
 
 
-def imbalance_unbalanced(*, N_ep, n_experts, p_imb, r_slot, **_):
-    """max/mean routed tokens per GPU without redundant experts: a power law in the experts per GPU [1]"""
+def imbalance_unbalanced(**values):
+    """max/mean routed tokens per GPU without redundant experts: a power law in the experts per GPU [1] (N_ep, n_experts, p_imb, r_slot; other keys ignored)"""
+    return imbalance_unbalanced_of(values)
+
+
+def imbalance_unbalanced_of(v, /):
+    """:func:`imbalance_unbalanced` of the mapping ``v``."""
+    N_ep, n_experts, p_imb, r_slot = (v['N_ep'], v['n_experts'], v['p_imb'], v['r_slot'])
     return r_slot * (n_experts / N_ep) ** (-p_imb) + 1
 
 
-def ll_buffer_per_token(*, E_red, b_comb, b_disp, h, n_experts, **_):
-    """DeepEP low-latency receive buffers per token a GPU sends: every expert slot of the unit may receive it, dispatch plus combine, double-buffered [B]"""
+def ll_buffer_per_token(**values):
+    """DeepEP low-latency receive buffers per token a GPU sends: every expert slot of the unit may receive it, dispatch plus combine, double-buffered [B] (E_red, b_comb, b_disp, h, n_experts; other keys ignored)"""
+    return ll_buffer_per_token_of(values)
+
+
+def ll_buffer_per_token_of(v, /):
+    """:func:`ll_buffer_per_token` of the mapping ``v``."""
+    E_red, b_comb, b_disp, h, n_experts = (v['E_red'], v['b_comb'], v['b_disp'], v['h'], v['n_experts'])
     return h * (E_red + n_experts) * (2 * b_comb + 2 * b_disp)
 
 
-def mtp_time(*, kappa, n_dr, n_layers, th, tl, **_):
-    """MTP drafting: each draft token runs one more layer (an average layer) and the head [s]"""
+def mtp_time(**values):
+    """MTP drafting: each draft token runs one more layer (an average layer) and the head [s] (kappa, n_dr, n_layers, th, tl; other keys ignored)"""
+    return mtp_time_of(values)
+
+
+def mtp_time_of(v, /):
+    """:func:`mtp_time` of the mapping ``v``."""
+    kappa, n_dr, n_layers, th, tl = (v['kappa'], v['n_dr'], v['n_layers'], v['th'], v['tl'])
     return n_dr * (th + tl / n_layers) / kappa
 
 
-def mtp_tokens(*, n_dr, p_acc, **_):
-    """tokens accepted per step with n draft tokens, each kept with probability p if every earlier one was: 1 + p + ... + p^n [token/step]"""
+def mtp_tokens(**values):
+    """tokens accepted per step with n draft tokens, each kept with probability p if every earlier one was: 1 + p + ... + p^n [token/step] (n_dr, p_acc; other keys ignored)"""
+    return mtp_tokens_of(values)
+
+
+def mtp_tokens_of(v, /):
+    """:func:`mtp_tokens` of the mapping ``v``."""
+    n_dr, p_acc = (v['n_dr'], v['p_acc'])
     return (1 - p_acc ** (n_dr + 1)) / (1 - p_acc)
 
 
-def remote_share(*, G, N_ep, **_):
-    """share of a GPU's peers outside its NVLink domain [1]"""
+def remote_share(**values):
+    """share of a GPU's peers outside its NVLink domain [1] (G, N_ep; other keys ignored)"""
+    return remote_share_of(values)
+
+
+def remote_share_of(v, /):
+    """:func:`remote_share` of the mapping ``v``."""
+    G, N_ep = (v['G'], v['N_ep'])
     return largest(0, -G / N_ep + 1)
 
 
-def step_overlap(*, b_comb, b_disp, f_sm, kappa, t_0, ta, tc, td, th, tk, tm, **_):
-    """two micro-batches in a four-stage pipeline per layer: each stage overlaps one micro-batch's computation (attention side, or experts) with the other's dispatch or combine, and lasts as long as the slower of the two; computation runs on the SMs communication leaves free [s]"""
+def step_overlap(**values):
+    """two micro-batches in a four-stage pipeline per layer: each stage overlaps one micro-batch's computation (attention side, or experts) with the other's dispatch or combine, and lasts as long as the slower of the two; computation runs on the SMs communication leaves free [s] (b_comb, b_disp, f_sm, kappa, t_0, ta, tc, td, th, tk, tm; other keys ignored)"""
+    return step_overlap_of(values)
+
+
+def step_overlap_of(v, /):
+    """:func:`step_overlap` of the mapping ``v``."""
+    b_comb, b_disp, f_sm, kappa, t_0, ta, tc, td, th, tk, tm = (v['b_comb'], v['b_disp'], v['f_sm'], v['kappa'], v['t_0'], v['ta'], v['tc'], v['td'], v['th'], v['tk'], v['tm'])
     x0 = tc / (2 * b_comb + 2 * b_disp)
     x1 = b_comb * x0
     x2 = 1 / 2 / (kappa * (1 - f_sm))
@@ -87,14 +171,25 @@ def step_overlap(*, b_comb, b_disp, f_sm, kappa, t_0, ta, tc, td, th, tk, tm, **
     return t_0 + largest(x1, x3) + largest(x1, x5) + largest(x3, x4) + largest(x4, x5)
 
 
-def step_serial(*, kappa, t_0, ta, tc, td, th, tk, tm, **_):
-    """one micro-batch: computation and communication in sequence [s]"""
+def step_serial(**values):
+    """one micro-batch: computation and communication in sequence [s] (kappa, t_0, ta, tc, td, th, tk, tm; other keys ignored)"""
+    return step_serial_of(values)
+
+
+def step_serial_of(v, /):
+    """:func:`step_serial` of the mapping ``v``."""
+    kappa, t_0, ta, tc, td, th, tk, tm = (v['kappa'], v['t_0'], v['ta'], v['tc'], v['td'], v['th'], v['tk'], v['tm'])
     return t_0 + tc + (ta + td + th + tk + tm) / kappa
 
 
-def step_terms(v, /):
-    """[t_kernels, t_attn, t_dense, t_head, t_moe, t_a2a, t_allreduce, t_moe_allreduce, bound_time] of the mapping v in one call (shared subexpressions; keys beyond the symbols ignored)"""
-    A_f, BW, BW_nv, BW_so, E_red, F_a, F_d, F_h, F_m, I_ep, K_k, N_ep, P_at, P_ds, P_e, P_hd, S_kv, T_a, T_kv, V_nv, V_so, W_win, b_aw, b_comb, b_dw, b_hw, b_mw, batch, ctx, e_ar, e_gbw, e_gfl, e_mbw, e_mfl, e_nv, e_so, e_xfl, flop_mac, h, kv_rd, m_mb, n_dense, n_experts, n_layers, n_win, q_x, s_q, t_ar_lat, t_k0, t_lat, top_k = (v['A_f'], v['BW'], v['BW_nv'], v['BW_so'], v['E_red'], v['F_a'], v['F_d'], v['F_h'], v['F_m'], v['I_ep'], v['K_k'], v['N_ep'], v['P_at'], v['P_ds'], v['P_e'], v['P_hd'], v['S_kv'], v['T_a'], v['T_kv'], v['V_nv'], v['V_so'], v['W_win'], v['b_aw'], v['b_comb'], v['b_dw'], v['b_hw'], v['b_mw'], v['batch'], v['ctx'], v['e_ar'], v['e_gbw'], v['e_gfl'], v['e_mbw'], v['e_mfl'], v['e_nv'], v['e_so'], v['e_xfl'], v['flop_mac'], v['h'], v['kv_rd'], v['m_mb'], v['n_dense'], v['n_experts'], v['n_layers'], v['n_win'], v['q_x'], v['s_q'], v['t_ar_lat'], v['t_k0'], v['t_lat'], v['top_k'],)
+def step_terms(**values):
+    """[t_kernels, t_attn, t_dense, t_head, t_moe, t_a2a, t_allreduce, t_moe_allreduce, bound_time] in one call (shared subexpressions) (A_f, BW, BW_nv, BW_so, E_red, F_a, F_d, F_h, F_m, I_ep, K_k, N_ep, P_at, P_ds, P_e, P_hd, S_kv, T_a, T_kv, V_nv, V_so, W_win, b_aw, b_comb, b_dw, b_hw, b_mw, batch, ctx, e_ar, e_gbw, e_gfl, e_mbw, e_mfl, e_nv, e_so, e_xfl, flop_mac, h, kv_rd, m_mb, n_dense, n_experts, n_layers, n_win, q_x, s_q, t_ar_lat, t_k0, t_lat, top_k; other keys ignored)"""
+    return step_terms_of(values)
+
+
+def step_terms_of(v, /):
+    """:func:`step_terms` of the mapping ``v``."""
+    A_f, BW, BW_nv, BW_so, E_red, F_a, F_d, F_h, F_m, I_ep, K_k, N_ep, P_at, P_ds, P_e, P_hd, S_kv, T_a, T_kv, V_nv, V_so, W_win, b_aw, b_comb, b_dw, b_hw, b_mw, batch, ctx, e_ar, e_gbw, e_gfl, e_mbw, e_mfl, e_nv, e_so, e_xfl, flop_mac, h, kv_rd, m_mb, n_dense, n_experts, n_layers, n_win, q_x, s_q, t_ar_lat, t_k0, t_lat, top_k = (v['A_f'], v['BW'], v['BW_nv'], v['BW_so'], v['E_red'], v['F_a'], v['F_d'], v['F_h'], v['F_m'], v['I_ep'], v['K_k'], v['N_ep'], v['P_at'], v['P_ds'], v['P_e'], v['P_hd'], v['S_kv'], v['T_a'], v['T_kv'], v['V_nv'], v['V_so'], v['W_win'], v['b_aw'], v['b_comb'], v['b_dw'], v['b_hw'], v['b_mw'], v['batch'], v['ctx'], v['e_ar'], v['e_gbw'], v['e_gfl'], v['e_mbw'], v['e_mfl'], v['e_nv'], v['e_so'], v['e_xfl'], v['flop_mac'], v['h'], v['kv_rd'], v['m_mb'], v['n_dense'], v['n_experts'], v['n_layers'], v['n_win'], v['q_x'], v['s_q'], v['t_ar_lat'], v['t_k0'], v['t_lat'], v['top_k'])
     x0 = T_a ** (-1.0)
     x1 = batch * s_q
     x2 = x0 * x1
@@ -123,58 +218,118 @@ def step_terms(v, /):
     return [K_k * m_mb * t_k0, largest(x4 / e_mfl, x5 * x6 / e_mbw), largest(x10 * x12, x7 * x9), largest(x12 * x13, x14 * x9), x15 * largest(P_e * flop_mac * x16 * x17 / e_xfl, P_e * x11 * x21 * (1 - x18 ** (x19 / m_mb))) / q_x, x15 * (2 * t_lat + x16 * largest(V_nv * x22 / e_nv, V_so / (BW_so * e_so))), (n_dense + n_layers) * (t_ar_lat * smallest(1, T_a - 1) + x2 * x23 * (2 * T_a - 2)), x15 * (t_ar_lat + x1 * x20 * x23 * (2 * N_ep - 2)), largest(x17 * x24 * x8 + x4 + x8 * (x14 + x7), x5 * (x0 * (x10 + x13) + x21 * x24 * (1 - x18 ** x19) + x6))]
 
 
-def t_a2a(*, BW_nv, BW_so, I_ep, T_a, V_nv, V_so, batch, e_nv, e_so, n_dense, n_layers, s_q, t_lat, **_):
-    """dispatch and combine per MoE layer: a latency each, and the busiest GPU's bytes over NIC and NVLink [s]"""
+def t_a2a(**values):
+    """dispatch and combine per MoE layer: a latency each, and the busiest GPU's bytes over NIC and NVLink [s] (BW_nv, BW_so, I_ep, T_a, V_nv, V_so, batch, e_nv, e_so, n_dense, n_layers, s_q, t_lat; other keys ignored)"""
+    return t_a2a_of(values)
+
+
+def t_a2a_of(v, /):
+    """:func:`t_a2a` of the mapping ``v``."""
+    BW_nv, BW_so, I_ep, T_a, V_nv, V_so, batch, e_nv, e_so, n_dense, n_layers, s_q, t_lat = (v['BW_nv'], v['BW_so'], v['I_ep'], v['T_a'], v['V_nv'], v['V_so'], v['batch'], v['e_nv'], v['e_so'], v['n_dense'], v['n_layers'], v['s_q'], v['t_lat'])
     return (-n_dense + n_layers) * (I_ep * batch * s_q * largest(V_nv / (BW_nv * e_nv), V_so / (BW_so * e_so)) / T_a + 2 * t_lat)
 
 
-def t_allreduce(*, BW_nv, T_a, b_comb, batch, e_ar, h, n_dense, n_layers, s_q, t_ar_lat, **_):
-    """attention TP: an all-reduce of each layer's attention output, and of each dense layer's FFN output (split the same way), among the instance's GPUs (none without TP) [s]"""
+def t_allreduce(**values):
+    """attention TP: an all-reduce of each layer's attention output, and of each dense layer's FFN output (split the same way), among the instance's GPUs (none without TP) [s] (BW_nv, T_a, b_comb, batch, e_ar, h, n_dense, n_layers, s_q, t_ar_lat; other keys ignored)"""
+    return t_allreduce_of(values)
+
+
+def t_allreduce_of(v, /):
+    """:func:`t_allreduce` of the mapping ``v``."""
+    BW_nv, T_a, b_comb, batch, e_ar, h, n_dense, n_layers, s_q, t_ar_lat = (v['BW_nv'], v['T_a'], v['b_comb'], v['batch'], v['e_ar'], v['h'], v['n_dense'], v['n_layers'], v['s_q'], v['t_ar_lat'])
     return (n_dense + n_layers) * (t_ar_lat * smallest(1, T_a - 1) + b_comb * batch * h * s_q * (2 * T_a - 2) / (BW_nv * T_a * e_ar))
 
 
-def t_attn(*, A_f, BW, F_a, S_kv, T_a, T_kv, W_win, batch, ctx, e_mbw, e_mfl, kv_rd, n_layers, n_win, s_q, **_):
-    """attention: read the instance's KV caches (split over N_kv GPUs), or do the attention FLOP split over the instance's GPUs [s]"""
+def t_attn(**values):
+    """attention: read the instance's KV caches (split over N_kv GPUs), or do the attention FLOP split over the instance's GPUs [s] (A_f, BW, F_a, S_kv, T_a, T_kv, W_win, batch, ctx, e_mbw, e_mfl, kv_rd, n_layers, n_win, s_q; other keys ignored)"""
+    return t_attn_of(values)
+
+
+def t_attn_of(v, /):
+    """:func:`t_attn` of the mapping ``v``."""
+    A_f, BW, F_a, S_kv, T_a, T_kv, W_win, batch, ctx, e_mbw, e_mfl, kv_rd, n_layers, n_win, s_q = (v['A_f'], v['BW'], v['F_a'], v['S_kv'], v['T_a'], v['T_kv'], v['W_win'], v['batch'], v['ctx'], v['e_mbw'], v['e_mfl'], v['kv_rd'], v['n_layers'], v['n_win'], v['s_q'])
     x0 = batch * (ctx * (n_layers - n_win) + n_win * smallest(W_win, ctx)) / n_layers
     return largest(A_f * s_q * x0 / (F_a * T_a * e_mfl), S_kv * kv_rd * x0 / (BW * T_kv * e_mbw))
 
 
-def t_dense(*, BW, F_d, P_at, P_ds, T_a, b_aw, b_dw, batch, e_gbw, e_gfl, flop_mac, m_mb, s_q, **_):
-    """attention projections, dense FFN, shared experts: stream the weights per micro-batch, or do the FLOP [s]"""
+def t_dense(**values):
+    """attention projections, dense FFN, shared experts: stream the weights per micro-batch, or do the FLOP [s] (BW, F_d, P_at, P_ds, T_a, b_aw, b_dw, batch, e_gbw, e_gfl, flop_mac, m_mb, s_q; other keys ignored)"""
+    return t_dense_of(values)
+
+
+def t_dense_of(v, /):
+    """:func:`t_dense` of the mapping ``v``."""
+    BW, F_d, P_at, P_ds, T_a, b_aw, b_dw, batch, e_gbw, e_gfl, flop_mac, m_mb, s_q = (v['BW'], v['F_d'], v['P_at'], v['P_ds'], v['T_a'], v['b_aw'], v['b_dw'], v['batch'], v['e_gbw'], v['e_gfl'], v['flop_mac'], v['m_mb'], v['s_q'])
     x0 = T_a ** (-1.0)
     return largest(batch * flop_mac * s_q * x0 * (P_at + P_ds) / (F_d * e_gfl), m_mb * x0 * (P_at * b_aw + P_ds * b_dw) / (BW * e_gbw))
 
 
-def t_head(*, BW, F_h, P_hd, T_a, b_hw, batch, e_gbw, e_gfl, flop_mac, m_mb, s_q, **_):
-    """output head (vocabulary-parallel under attention TP) [s]"""
+def t_head(**values):
+    """output head (vocabulary-parallel under attention TP) [s] (BW, F_h, P_hd, T_a, b_hw, batch, e_gbw, e_gfl, flop_mac, m_mb, s_q; other keys ignored)"""
+    return t_head_of(values)
+
+
+def t_head_of(v, /):
+    """:func:`t_head` of the mapping ``v``."""
+    BW, F_h, P_hd, T_a, b_hw, batch, e_gbw, e_gfl, flop_mac, m_mb, s_q = (v['BW'], v['F_h'], v['P_hd'], v['T_a'], v['b_hw'], v['batch'], v['e_gbw'], v['e_gfl'], v['flop_mac'], v['m_mb'], v['s_q'])
     x0 = P_hd / T_a
     return largest(b_hw * m_mb * x0 / (BW * e_gbw), batch * flop_mac * s_q * x0 / (F_h * e_gfl))
 
 
-def t_kernels(*, K_k, m_mb, t_k0, **_):
-    """every kernel of a micro-batch costs a fixed time on top of its bytes and FLOP [s]"""
+def t_kernels(**values):
+    """every kernel of a micro-batch costs a fixed time on top of its bytes and FLOP [s] (K_k, m_mb, t_k0; other keys ignored)"""
+    return t_kernels_of(values)
+
+
+def t_kernels_of(v, /):
+    """:func:`t_kernels` of the mapping ``v``."""
+    K_k, m_mb, t_k0 = (v['K_k'], v['m_mb'], v['t_k0'])
     return K_k * m_mb * t_k0
 
 
-def t_moe(*, BW, E_red, F_m, I_ep, N_ep, P_e, T_a, b_mw, batch, e_gbw, e_xfl, flop_mac, m_mb, n_dense, n_experts, n_layers, q_x, s_q, top_k, **_):
-    """routed experts: stream the chosen local experts per micro-batch, or do the most loaded GPU's FLOP, at DeepSeek's kernel rates scaled by a framework's measured grouped-GEMM rate [s]"""
+def t_moe(**values):
+    """routed experts: stream the chosen local experts per micro-batch, or do the most loaded GPU's FLOP, at DeepSeek's kernel rates scaled by a framework's measured grouped-GEMM rate [s] (BW, E_red, F_m, I_ep, N_ep, P_e, T_a, b_mw, batch, e_gbw, e_xfl, flop_mac, m_mb, n_dense, n_experts, n_layers, q_x, s_q, top_k; other keys ignored)"""
+    return t_moe_of(values)
+
+
+def t_moe_of(v, /):
+    """:func:`t_moe` of the mapping ``v``."""
+    BW, E_red, F_m, I_ep, N_ep, P_e, T_a, b_mw, batch, e_gbw, e_xfl, flop_mac, m_mb, n_dense, n_experts, n_layers, q_x, s_q, top_k = (v['BW'], v['E_red'], v['F_m'], v['I_ep'], v['N_ep'], v['P_e'], v['T_a'], v['b_mw'], v['batch'], v['e_gbw'], v['e_xfl'], v['flop_mac'], v['m_mb'], v['n_dense'], v['n_experts'], v['n_layers'], v['q_x'], v['s_q'], v['top_k'])
     x0 = batch * s_q * top_k / T_a
     return (-n_dense + n_layers) * largest(I_ep * P_e * flop_mac * x0 / (F_m * e_xfl), P_e * b_mw * m_mb * (1 - (1 - 1 / n_experts) ** (N_ep * x0 / m_mb)) * (E_red + n_experts) / (BW * N_ep * e_gbw)) / q_x
 
 
-def t_moe_allreduce(*, BW_nv, N_ep, b_comb, batch, e_ar, h, n_dense, n_layers, s_q, t_ar_lat, **_):
-    """MoE TP: every GPU computes slices of its experts for all tokens, then an all-reduce of the output [s]"""
+def t_moe_allreduce(**values):
+    """MoE TP: every GPU computes slices of its experts for all tokens, then an all-reduce of the output [s] (BW_nv, N_ep, b_comb, batch, e_ar, h, n_dense, n_layers, s_q, t_ar_lat; other keys ignored)"""
+    return t_moe_allreduce_of(values)
+
+
+def t_moe_allreduce_of(v, /):
+    """:func:`t_moe_allreduce` of the mapping ``v``."""
+    BW_nv, N_ep, b_comb, batch, e_ar, h, n_dense, n_layers, s_q, t_ar_lat = (v['BW_nv'], v['N_ep'], v['b_comb'], v['batch'], v['e_ar'], v['h'], v['n_dense'], v['n_layers'], v['s_q'], v['t_ar_lat'])
     return (-n_dense + n_layers) * (t_ar_lat + b_comb * batch * h * s_q * (2 * N_ep - 2) / (BW_nv * N_ep * e_ar))
 
 
-def weights_read(*, E_red, N_ep, P_at, P_ds, P_e, P_hd, T_a, b_aw, b_dw, b_hw, b_mw, batch, n_dense, n_experts, n_layers, s_q, top_k, **_):
-    """weight bytes one GPU reads per step: its share of the replicated weights and the local experts that at least one of the step's tokens chose (the speed-of-light bounds read the same bytes) [B]"""
+def weights_read(**values):
+    """weight bytes one GPU reads per step: its share of the replicated weights and the local experts that at least one of the step's tokens chose (the speed-of-light bounds read the same bytes) [B] (E_red, N_ep, P_at, P_ds, P_e, P_hd, T_a, b_aw, b_dw, b_hw, b_mw, batch, n_dense, n_experts, n_layers, s_q, top_k; other keys ignored)"""
+    return weights_read_of(values)
+
+
+def weights_read_of(v, /):
+    """:func:`weights_read` of the mapping ``v``."""
+    E_red, N_ep, P_at, P_ds, P_e, P_hd, T_a, b_aw, b_dw, b_hw, b_mw, batch, n_dense, n_experts, n_layers, s_q, top_k = (v['E_red'], v['N_ep'], v['P_at'], v['P_ds'], v['P_e'], v['P_hd'], v['T_a'], v['b_aw'], v['b_dw'], v['b_hw'], v['b_mw'], v['batch'], v['n_dense'], v['n_experts'], v['n_layers'], v['s_q'], v['top_k'])
     x0 = T_a ** (-1.0)
     return x0 * (P_at * b_aw + P_ds * b_dw + P_hd * b_hw) + P_e * b_mw * (1 - (1 - 1 / n_experts) ** (N_ep * batch * s_q * top_k * x0)) * (E_red + n_experts) * (-n_dense + n_layers) / N_ep
 
 
-def weights_resident(*, E_red, N_ep, P_at, P_ds, P_e, P_hd, T_a, b_aw, b_dw, b_hw, b_mw, h, n_dense, n_dr, n_emb, n_experts, n_layers, **_):
-    """weights resident on one GPU: replicated parts split by attention TP, the local expert slices, and with MTP one more layer (its replicated weights, the 2h x h projection and its experts) [B]"""
+def weights_resident(**values):
+    """weights resident on one GPU: replicated parts split by attention TP, the local expert slices, and with MTP one more layer (its replicated weights, the 2h x h projection and its experts) [B] (E_red, N_ep, P_at, P_ds, P_e, P_hd, T_a, b_aw, b_dw, b_hw, b_mw, h, n_dense, n_dr, n_emb, n_experts, n_layers; other keys ignored)"""
+    return weights_resident_of(values)
+
+
+def weights_resident_of(v, /):
+    """:func:`weights_resident` of the mapping ``v``."""
+    E_red, N_ep, P_at, P_ds, P_e, P_hd, T_a, b_aw, b_dw, b_hw, b_mw, h, n_dense, n_dr, n_emb, n_experts, n_layers = (v['E_red'], v['N_ep'], v['P_at'], v['P_ds'], v['P_e'], v['P_hd'], v['T_a'], v['b_aw'], v['b_dw'], v['b_hw'], v['b_mw'], v['h'], v['n_dense'], v['n_dr'], v['n_emb'], v['n_experts'], v['n_layers'])
     x0 = P_e * b_mw * (E_red + n_experts) / N_ep
     x1 = T_a ** (-1.0)
     x2 = P_at * b_aw + P_ds * b_dw
