@@ -102,7 +102,8 @@ def _src(family: str) -> str:
 def _median(values: list[float], what: str) -> float:
     if not values:
         raise CatalogError(f"kernels.yaml: no rows for {what}")
-    return float(np.median(values))   # the middle value, or the mean of the two middle ones
+    v, mid = sorted(values), len(values) // 2   # the median, as statistics.median takes it (no import)
+    return float(v[mid] if len(v) % 2 else (v[mid - 1] + v[mid]) / 2)
 
 
 @lru_cache(maxsize=None)
