@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import zlib
 
 import numpy as np
 import pytest
@@ -49,7 +50,7 @@ def _close(a, b):
 @pytest.mark.parametrize("name", GENERATED)
 def test_generated_function_equals_its_formula(name):
     f, g = FORMULAS[name], getattr(fast, name)
-    rng = np.random.default_rng(abs(hash(name)) % 2**32)
+    rng = np.random.default_rng(zlib.crc32(name.encode()))     # the same points in every process
     with np.errstate(all="ignore"):
         for _ in range(5):
             v = _points(f, rng)
@@ -58,7 +59,10 @@ def test_generated_function_equals_its_formula(name):
         _close(np.broadcast_to(g(**v), (3, 4)), np.broadcast_to(f.fast(**v), (3, 4)))
         if not f.symbols:
             return
-        exact = complex(f.expr.subs({s: v[s.name][0, 0] for s in f.symbols}).evalf())
+        try:
+            exact = complex(f.expr.subs({s: v[s.name][0, 0] for s in f.symbols}).evalf())
+        except (TypeError, ValueError):      # Max of a complex power (a negative base): not comparable
+            return
         if exact.imag == 0 and np.isfinite(exact.real):   # and both equal the expression evaluated by sympy
             assert np.isclose(np.broadcast_to(g(**v), (3, 4))[0, 0], exact.real, rtol=1e-9)
 
