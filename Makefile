@@ -12,16 +12,17 @@ JB     := $(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
 JOBS   ?= $(shell nproc 2>/dev/null || echo 2)
 XDIST  := -n $(JOBS) --dist loadfile
 
-.PHONY: book test unit nbval nbval-baseline book-check browser print lab bench generate refit kernel-data clean
+.PHONY: book test unit nbval nbval-baseline book-check browser print lab bench generate refit kernel-data aic-side-by-side clean
 
 $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-compile -r requirements.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@touch $@
 
 book: $(STAMP)
+	$(BIN)/python scripts/execute_notebooks.py
 	$(JB)
 	@echo "The book: $(CURDIR)/_build/html/index.html"
 
@@ -51,7 +52,8 @@ nbval-baseline: $(STAMP)
 
 # The book built with warnings as errors from the committed outputs, which nbval has just re-executed and
 # compared (one execution shared by nbval and the build; the Markdown pages, which have no stored outputs,
-# are executed).  `make book` executes every notebook itself.
+# are executed).  `make book` executes every notebook and page itself, side by side into the build's cache
+# (scripts/execute_notebooks.py), so that the build finds each one executed.
 book-check: $(STAMP)
 	@sed 's|^  execute_notebooks: .*|  execute_notebooks: force\n  exclude_patterns: ["notebooks/*"]|' _config.yml > .book-check.yml
 	$(JB) --config .book-check.yml
@@ -84,9 +86,11 @@ bench: $(STAMP)
 generate: $(STAMP)
 	$(BIN)/python -m inference_arithmetic.book.codegen --write
 
-# Re-fit the pipeline efficiency on DeepSeek's profiles and store it (data/fitted.yaml); tests check the two agree.
+# Re-fit the pipeline efficiency on DeepSeek's profiles and store it (data/fitted.yaml), then store the validation
+# error per class (data/validation_classes.yaml) that the planner quotes; tests check both equal a fresh computation.
 refit: $(STAMP)
 	$(BIN)/python -m inference_arithmetic.evidence.calibration --write
+	$(BIN)/python -m inference_arithmetic.evidence.error_class --write >/dev/null
 
 # Re-extract the measured kernel tables of aiconfigurator-core (Apache-2.0) into data/aiconfigurator_kernels.csv.gz,
 # in a separate venv (it pulls pandas, pyarrow and scipy); never part of make test or make book.
@@ -95,6 +99,14 @@ kernel-data:
 	test -x $(AIC_VENV)/bin/python || $(PYTHON) -m venv $(AIC_VENV)
 	$(AIC_VENV)/bin/python -m pip install --quiet --disable-pip-version-check aiconfigurator-core==0.12.0
 	$(AIC_VENV)/bin/python scripts/extract_kernel_tables.py
+
+# Re-run aiconfigurator on every validation entry it can express (data/aiconfigurator_predictions.yaml, read by the
+# side-by-side in the validation chapter); same separate venv, plus this library's numpy/sympy/PyYAML; never in CI.
+aic-side-by-side:
+	test -x $(AIC_VENV)/bin/python || $(PYTHON) -m venv $(AIC_VENV)
+	$(AIC_VENV)/bin/python -m pip install --quiet --disable-pip-version-check aiconfigurator-core==0.12.0 \
+		$$(grep -iE '^(numpy|sympy|pyyaml)==' requirements.txt)
+	PYTHONPATH=src $(AIC_VENV)/bin/python benchmarks/aiconfigurator_side_by_side.py
 
 clean:
 	rm -rf _build $(VENV) .book-check.yml

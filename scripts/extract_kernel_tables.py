@@ -23,7 +23,7 @@ count, sha256, what was kept).  Kept:
   (the shapes of DeepGEMM's published table), m a power of two, dtypes fp8_block / fp8 / bfloat16 / nvfp4.
 
 * ``mla_generation``: the MLA decode attention module (``mla/mla_generation_module_perf.parquet``) of
-  DeepSeek-V3 at 128 and 16 query heads per GPU, every batch and ``step`` measured (columns as stored).
+  DeepSeek-V3 at 128 and 16 query heads per GPU, every batch and ``step`` measured (columns as stored; ``gemm_type``: the dtype of the module's projection GEMMs).
 * ``allreduce``: the frameworks' custom all-reduce kernels (``comm/custom_allreduce_perf.parquet``).
 
 Measured on the GPUs the step model has a catalog entry for: H100, H200, B200, B300, GB200, GB300.
@@ -56,9 +56,10 @@ GEMM_M = [2 ** i for i in range(0, 18)]
 #: MLA generation (decode) module rows kept: query heads per GPU under DP attention (128) and TP8 (16)
 MLA_HEADS = (128, 16)
 COLUMNS = ("op", "gpu", "framework", "version", "kernel_source", "dtype", "ep", "distribution", "m", "n", "k", "num_tokens",
-           "kv_dtype", "num_heads", "batch", "isl", "step", "num_gpus", "message_size", "latency_ms", "source_file",
+           "kv_dtype", "gemm_type", "num_heads", "batch", "isl", "step", "num_gpus", "message_size", "latency_ms",
+           "source_file",
            "package_version")
-_EMPTY = dict(ep="", distribution="", m="", n="", k="", num_tokens="", kv_dtype="", num_heads="", batch="", isl="", step="",
+_EMPTY = dict(ep="", distribution="", m="", n="", k="", num_tokens="", kv_dtype="", gemm_type="", num_heads="", batch="", isl="", step="",
               num_gpus="", message_size="")
 
 
@@ -108,7 +109,7 @@ def _mla(version: str) -> list[dict]:
         fw, ver = f.parent.parent.name, f.parent.name
         for r in t.itertuples():
             rows.append(dict(_EMPTY, op="mla_generation", gpu=g, framework=fw, version=ver,
-                             kernel_source=r.kernel_source, dtype=r.mla_dtype, kv_dtype=r.kv_cache_dtype,
+                             kernel_source=r.kernel_source, dtype=r.mla_dtype, kv_dtype=r.kv_cache_dtype, gemm_type=r.gemm_type,
                              num_heads=int(r.num_heads), batch=int(r.batch_size), isl=int(r.isl), step=int(r.step),
                              latency_ms=float(r.latency), source_file=str(f.relative_to(DATA_ROOT)),
                              package_version=version))
@@ -131,7 +132,7 @@ def _allreduce(version: str) -> list[dict]:
 def _key(r: dict):
     return tuple("" if r[c] == "" else r[c] for c in ("op", "gpu", "framework", "version", "kernel_source", "dtype",
                                                               "distribution")) \
-        + (r["kv_dtype"],) + tuple(-1 if r[c] == "" else r[c] for c in (
+        + (r["kv_dtype"], r["gemm_type"]) + tuple(-1 if r[c] == "" else r[c] for c in (
             "ep", "m", "n", "k", "num_tokens", "num_heads", "batch", "isl", "step", "num_gpus", "message_size")) \
         + (r["latency_ms"],)
 
@@ -177,7 +178,7 @@ columns: [{', '.join(COLUMNS)}]
 latency_unit: ms
 selection:
   moe: "moe/*/*/moe_perf.parquet: hidden_size 7168, inter_size 2048, num_experts 256, topk 8, moe_tp_size 1, moe_dtype in {list(MOE_DTYPES)}; num_tokens as stored: trtllm tokens of the whole EP group, sglang and vllm tokens per GPU"
-  mla_generation: "mla/*/*/mla_generation_module_perf.parquet: model deepseek-ai/DeepSeek-V3, num_heads in {list(MLA_HEADS)} (query heads per GPU), tp_size 1; batch, isl (context), kv_dtype as measured"
+  mla_generation: "mla/*/*/mla_generation_module_perf.parquet: model deepseek-ai/DeepSeek-V3, num_heads in {list(MLA_HEADS)} (query heads per GPU), tp_size 1; batch, isl, step (context isl + step), kv_dtype, gemm_type (the projections' dtype) as measured"
   allreduce: "comm/*/*/custom_allreduce_perf.parquet: every row (num_gpus, message_size in elements as stored)"
   gemm: "gemm/*/*/gemm_perf.parquet: (n, k) in {sorted(GEMM_NK)}, gemm_dtype in {list(GEMM_DTYPES)}, m a power of two"
   gpus: {sorted(GPUS.values())}

@@ -28,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import quote
@@ -150,10 +151,12 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
     def do_GET(self):
-        path, _, probe = self.path.partition("?")
-        if probe not in PROBES:
+        path, _, query = self.path.partition("?")
+        probes = query.split("&") if query else []
+        if not probes or any(p not in PROBES for p in probes):
             return super().do_GET()
-        head, tail = PROBES[probe]
+        head = "".join(PROBES[p][0] for p in probes)
+        tail = "".join(PROBES[p][1] for p in probes)
         page = Path(self.translate_path(path))
         body = page.read_text(encoding="utf-8").replace("<head>", "<head>" + head, 1)
         body = body.replace("</body>", tail + "</body>", 1).encode()
@@ -205,10 +208,10 @@ def check_narrow(chromium: str, url: str, shot: Path | None = None) -> list[str]
     return [] if m.group(1) == "ok" else [f"at a {NARROW} px window: {html.unescape(m.group(1))[:300]}"]
 
 
-def check_wide(chromium: str, url: str) -> list[str]:
-    """At 1,280 px no display equation or table is wider than the text column (none scrolls in its own box)."""
-    r = dump_dom(chromium, f"{url}?wide-check", width=WIDE)
-    m = re.search(r'data-wide="([^"]*)"', r.stdout)
+def check_wide(dom: str) -> list[str]:
+    """At 1,280 px no display equation or table is wider than the text column (none scrolls in its own box):
+    read from the DOM of a page loaded with the ``wide-check`` probe."""
+    m = re.search(r'data-wide="([^"]*)"', dom)
     if not m:
         return ["1,280 px window: no result"]
     found, _, column = html.unescape(m.group(1)).partition(" | ")
@@ -283,14 +286,14 @@ def check_hub_prompt(chromium: str, base: str, rel: str, source: str) -> list[st
     return []
 
 
-def check_driving(chromium: str, url: str, source: str) -> list[str]:
-    """Move the widgets of every chart that has some: its marks must change, with no kernel behind it."""
+def check_driving(dom: str, source: str) -> list[str]:
+    """Move the widgets of every chart that has some: its marks must change, with no kernel behind it
+    (read from the DOM of a page loaded with the ``drive-check`` probe)."""
     bound = [chunk for chunk in source.split('<div id="altair-viz-')[1:]
              if re.search(r'"input": ?"(?:range|select)"', chunk.split("</script>", 1)[0])]
     if not bound:
         return []
-    r = dump_dom(chromium, f"{url}?drive-check")
-    m = re.search(r'data-driven="([^"]*)"', r.stdout)
+    m = re.search(r'data-driven="([^"]*)"', dom)
     results = dict(item.split("=", 1) for item in m.group(1).split()) if m and m.group(1) != "none" else {}
     problems = []
     if len(results) != len(bound):
@@ -300,11 +303,19 @@ def check_driving(chromium: str, url: str, source: str) -> list[str]:
 
 
 def check_page(chromium: str, url: str, source: str, shot: Path | None) -> list[str]:
+    """One load at 1,280 px: every chart rendered with its widgets, maths typeset, no console error or
+    external resource, and (the probes of the same load) the widths of :func:`check_wide` and the widgets of
+    :func:`check_driving`."""
     problems = []
-    r = dump_dom(chromium, url, shot)
+    probes = ("wide-check&drive-check" if not re.search(r'http-equiv="refresh"', source, re.I)   # the index
+              else "drive-check")                                                             # only redirects
+    r = dump_dom(chromium, f"{url}?{probes}", shot, width=WIDE)
     dom = r.stdout
     if r.returncode != 0 or "<body" not in dom:
         return [f"chromium failed (exit {r.returncode})"]
+    if "wide-check" in probes:
+        problems += check_wide(dom)
+    problems += check_driving(dom, source)
     for m in CONSOLE_ERROR.finditer(r.stderr):
         problems.append(f"console: {m.group(1)[:160]}")
     for m in EXTERNAL.finditer(source):
@@ -363,6 +374,7 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("root", nargs="?", default="_build/html")
     ap.add_argument("--screenshots", type=Path, help="folder for PNG screenshots of a few pages")
+    ap.add_argument("--jobs", type=int, default=2, help="browsers at once (default 2)")
     args = ap.parse_args()
     root = Path(args.root)
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -379,31 +391,33 @@ def main() -> int:
         args.screenshots.mkdir(parents=True, exist_ok=True)
     httpd = serve(root)
     port = httpd.server_address[1]
-    passed = failed = 0
-    clicked = False
-    sources = []
-    for page in pages:
-        rel = page.relative_to(root).as_posix()
+    rels = [page.relative_to(root).as_posix() for page in pages]
+    sources = [page.read_text(encoding="utf-8") for page in pages]
+    hub_page = next((rel for rel in rels if rel.startswith("notebooks/")), None)   # the prompt is clicked once
+
+    def problems_of(k: int) -> list[str]:
+        rel, source = rels[k], sources[k]
         shot = args.screenshots / (rel.replace("/", "_") + ".png") if args.screenshots and rel in shots else None
-        source = page.read_text(encoding="utf-8")
-        sources.append(source)
         problems = check_page(chromium, f"http://127.0.0.1:{port}/{rel}", source, shot)
         problems += launch_problems(rel, source)
-        problems += check_driving(chromium, f"http://127.0.0.1:{port}/{rel}", source)
         problems += rendered_text_problems(source)
         narrow_shot = args.screenshots / (rel.replace("/", "_") + f".{NARROW}px.png") if shot else None
         if not re.search(r'http-equiv="refresh"', source, re.I):   # the index only redirects
             problems += check_narrow(chromium, f"http://127.0.0.1:{port}/{rel}", narrow_shot)
-            problems += check_wide(chromium, f"http://127.0.0.1:{port}/{rel}")
-        if rel.startswith("notebooks/") and not clicked:
+        if rel == hub_page:
             problems += check_hub_prompt(chromium, f"http://127.0.0.1:{port}", rel, source)
-            clicked = True
-        if problems:
-            failed += 1
-            print(f"FAIL {rel}: " + "; ".join(problems))
-        else:
-            passed += 1
-            print(f"ok   {rel}")
+        return problems
+
+    passed = failed = 0
+    # pages are independent: a few browsers at once (each mostly waits on its page's timers), reported in order
+    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        for rel, problems in zip(rels, pool.map(problems_of, range(len(rels)))):
+            if problems:
+                failed += 1
+                print(f"FAIL {rel}: " + "; ".join(problems))
+            else:
+                passed += 1
+                print(f"ok   {rel}")
     httpd.shutdown()
     cites = citation_problems(sources)
     if cites:

@@ -143,9 +143,11 @@ def test_overhead_adds_directly():
 
 def test_step_model_names_what_it_cannot_express():
     g = gpus.gpu("H100")
-    v32 = dataclasses.replace(config.model("deepseek-v3"), name="v32", index_topk=2048, index_heads=64, index_dim=128)
-    with pytest.raises(InputError, match="DeepSeek Sparse Attention"):
+    # sparse attention without the indexer's shape cannot be costed (with it, it is in the step model)
+    v32 = dataclasses.replace(config.model("deepseek-v3"), name="v32", index_topk=2048)
+    with pytest.raises(InputError, match="DeepSeek Sparse Attention needs index_n_heads"):
         step.unit(v32, g, step.Layout(ep=8))
+    assert step.unsupported(config.model("deepseek-v3.2")) is None
     assert step.unsupported(config.model("deepseek-v3")) is None
     assert step.unsupported(config.model("llama-3.1-70b")) is None      # GQA and dense: covered
 
@@ -155,7 +157,7 @@ def test_serve_and_plan_say_what_is_missing_not_that_nothing_fits(capsys, tmp_pa
     fit; it names the missing feature."""
     from inference_arithmetic import cli
     cfg = json.loads((Path(str(cited.DATA)) / "models" / "deepseek-v3.json").read_text())
-    cfg.update(model_type="deepseek_v32", index_topk=2048, index_n_heads=64, index_head_dim=128)
+    cfg.update(model_type="deepseek_v32", index_topk=2048)          # no index_n_heads / index_head_dim
     cfg.pop("_source", None)
     path = tmp_path / "v32.json"
     path.write_text(json.dumps(cfg))
@@ -165,7 +167,7 @@ def test_serve_and_plan_say_what_is_missing_not_that_nothing_fits(capsys, tmp_pa
                   "--per-user", "20"]):
         assert cli.main(argv) == 2
         err = capsys.readouterr().err
-        assert "not in the step model yet" in err and "fit" not in err
+        assert "needs index_n_heads and index_head_dim" in err and "fit" not in err
 
 
 def test_gqa_and_dense_models_run_on_the_step_model():

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from inference_arithmetic import cli, step
-from inference_arithmetic.core.errors import CatalogError, InputError
+from inference_arithmetic.core.errors import CatalogError
 from inference_arithmetic.hardware import gpus
 from inference_arithmetic.model import config, kv, params
 
@@ -82,8 +82,8 @@ def test_sparse_attention_is_recognised_and_bounded_by_what_it_reads():
     # from 10k to 100k tokens a step reads ~4x more, not 10x (the indexer keys grow, the top-k do not)
     growth = float(kv.effective_context(m, 100_000)) / float(kv.effective_context(m, 10_000))
     assert 3 < growth < 6
-    with pytest.raises(InputError, match="DeepSeek Sparse Attention"):
-        step.unit(m, gpus.gpu("H800"), step.Layout(ep=144, redundant=32))
+    u = step.unit(m, gpus.gpu("H800"), step.Layout(ep=144, redundant=32))   # in the step model since issue 22
+    assert u.values["k_top"] == 2048 and u.values["S_idx"] == 61 * (128 + kv.INDEX_SCALE_BYTES)
 
 
 @pytest.mark.parametrize("cfg, what", [({**V32, "compress_ratios": [4, 128]}, "compressed sparse attention"),
@@ -96,3 +96,13 @@ def test_what_cannot_be_expressed_yet_is_named(cfg, what):
 def test_quantisation_fields_are_validated_like_every_config_field():
     with pytest.raises(CatalogError, match="quant_method must be a string"):
         config.parse_config({**V32, "quantization_config": {"quant_method": 8}}, "v32")
+
+
+def test_a_stated_layout_spans_no_more_gpus_than_the_entry_states():
+    """ep x moe_tp GPUs per instance (the catalog's convention): an entry that states both cannot exceed
+    its own GPU count (a layout read as 64 GPUs for an 8-GPU server was a recording error)."""
+    from inference_arithmetic.evidence import validation
+    for key, e in validation.entries().items():
+        lay = e.get("layout") or {}
+        if lay.get("ep") and e.get("gpus_total"):
+            assert lay["ep"] * (lay.get("moe_tp") or 1) <= e["gpus_total"], key

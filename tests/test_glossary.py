@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 PAGES = sorted((ROOT / "book").glob("*.md"))
 #: chapters whose every display equation is followed by the definitions of the symbols it introduces
-DEFINING = ("fleet", "speed_of_light", "parallelism", "prefill", "hardware", "validation", "own_model")
+DEFINING = ("fleet", "speed_of_light", "parallelism", "prefill", "hardware", "validation", "own_model", "elastic")
 _DIRECTIVE = re.compile(r"```\{glue:math\} (\w+)|\{glue:md\}`(\w+)_where:myst`")
 _INLINE = re.compile(r"(?<!\\)\$([^$\n]+?)(?<!\\)\$")
 

@@ -115,12 +115,14 @@ def test_every_priced_gpu_is_in_the_catalog():
 
 
 def test_the_one_price_list_prices_the_most_gpus_and_no_vendor_price():
-    """The book ranks GPUs on one list, the planner's default: the one pricing most catalog GPUs."""
+    """The book ranks GPUs on one list, the planner's default: the one pricing most catalog GPUs in
+    both tiers (reserved and on demand), then the most on demand."""
     src = prices.default_price_source()
     table = prices.price_sources()
     def priced(v):
-        return len([g for g, p in v["gpus"].items() if g in gpus.gpus() and p.get("on_demand")])
-    assert all(priced(v) <= priced(table[src]) for v in table.values())
+        both = [g for g, p in v["gpus"].items() if g in gpus.gpus() and p.get("on_demand")]
+        return sum(1 for g in both if v["gpus"][g].get("reserved")), len(both)
+    assert all(priced(v) <= priced(table[src]) for k, v in table.items() if prices.is_offer(k))
     assert not any(q.vendor_quoted for q in prices.list_quotes() if q.source == src)
     vendor = [q for q in prices.price_quotes() if q.vendor_quoted]
     assert {q.gpu for q in vendor} >= {"GB300"} and all(q.src == "nvidia-cost-per-token-news" for q in vendor)

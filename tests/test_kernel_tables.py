@@ -32,7 +32,7 @@ def test_deepseek_framework_is_unchanged():
 def test_table_setting_reproduces_the_measured_curve(g, fw, dtype):
     c = moe_curve(g, fw, dtype, 32, SHAPE)
     u = _unit(g, fw, ep=c.ep, precision=step.Precision(moe=dtype))
-    assert u.kernels == c.label
+    assert u.kernels.split("; ")[0] == c.label   # then the dense, attention and all-reduce tables (curves.py)
     n = np.array(c.tokens, dtype=float)
     on_grid = np.isclose(np.log2(n) * 2, np.round(np.log2(n) * 2))
     t = step.terms(u, n / c.ep, 1000.0)["t_moe"] / (M.n_layers - M.n_dense)

@@ -17,7 +17,7 @@ from inference_arithmetic.serving import fleet, market, plan, pools, prices, wor
 
 V3 = config.model("deepseek-v3")
 #: Catalog GPUs no published price was found for (the README and the planner chapter say so).
-UNPRICED = {"H20", "MI355X"}    # no published GPU-hour price found in the stored copies
+UNPRICED = {"H20"}    # no published GPU-hour price found in the stored copies (price_sources.yaml says so)
 
 
 def run(argv, capsys):
@@ -112,14 +112,29 @@ def test_the_default_source_prices_every_gpu_asked_for(names, want):
     assert set(names or ()) <= set(prices.price_table(src))
 
 
+def _tiers(k):
+    """(GPUs of the catalog a source prices in both tiers, GPUs it prices on demand)."""
+    table = {g: p for g, p in prices.price_sources()[k]["gpus"].items() if g in gpus.gpus() and p.get("on_demand")}
+    return sum(1 for p in table.values() if p.get("reserved")), len(table)
+
+
 def test_the_default_prefers_an_offer_and_the_most_gpus():
-    for g in ("H100", "H200", "B200", "B300", "GB200"):
+    for g in ("H100", "H200", "B200", "B300", "GB200", "GB300", "MI300X", "MI325X", "MI355X"):
         src = prices.default_price_source([g])
         assert prices.is_offer(src)                           # never NVIDIA's reference where an offer exists
         rivals = [k for k in prices.offers() if g in prices.price_table(k)]
-        n = lambda k: len(set(prices.price_table(k)) & set(gpus.gpus()))    # noqa: E731
-        assert n(src) == max(n(k) for k in rivals)
-    assert prices.default_price_source(["GB300"]) == "nvidia-reference-2026"   # the only published price
+        assert _tiers(src) == max(_tiers(k) for k in rivals)
+    assert prices.default_price_source(["GB300"]) != "nvidia-reference-2026"   # a provider's price exists now
+    assert "nvidia-reference-2026" in prices.priced_by(["GB300"])["GB300"]     # still read when named
+
+
+def test_every_catalog_gpu_alone_plans_or_says_who_prices_it():
+    for g in gpus.gpus():
+        if g in UNPRICED:
+            with pytest.raises(InputError, match=f"{g}: none"):
+                prices.price_set(None, [g])
+        else:
+            assert g in prices.price_set(None, [g])
 
 
 def test_no_one_source_names_who_prices_what():

@@ -302,3 +302,13 @@ def test_cli_bad_input_is_one_line_and_exit_2(argv, capsys):
     code, out, err = _run(argv, capsys)
     assert code == 2 and out == ""
     assert len(err.strip().splitlines()) == 1 and err.startswith("inference-arithmetic: error:")
+
+
+def test_printed_forms_are_the_derived_products():
+    """eq-pf-prompt is printed as it collapses and eq-pf-agg-user in the shape of eq-pf-disagg: the same
+    quantities as the products the chapter derives them from."""
+    product = step.A_f * prefill.prefill_tokens_per_request.expr * prefill.prefill_context.expr
+    assert sp.simplify(ps.prefill_attn_flop.expr - product) == 0
+    derived = modes.r_d * (1 / modes.R_d) / (1 / modes.R_d + modes.L_i / (modes.L_o * modes.R_p))
+    assert sp.simplify(modes.agg_user_rate.expr - derived) == 0
+    assert sp.simplify(modes.agg_user_rate.expr / modes.r_d - modes.disagg_rate.expr / modes.R_d) == 0

@@ -23,4 +23,5 @@ def test_naming_never_changes_the_maths():
         named, used = printing._name_terms(f.expr, f.expr)
         back = named.subs({t.symbol: t.definition for t in used})
         back = back.subs({sp.sin(t.symbol): sp.sin(t.definition) for t in used})
-        assert sp.simplify(back - f.expr) == 0, f.name
+        # the same tree back (every formula but a few), else equal once expanded, else simplify decides
+        assert back == f.expr or sp.expand(back - f.expr) == 0 or sp.simplify(back - f.expr) == 0, f.name

@@ -5,7 +5,7 @@ The sympy expressions stay the one source.  This generator lambdifies each formu
 printed source into one module per defining module, ``core/fast/<layer>_<module>.py``, with
 ``core/fast/__init__.py`` re-exporting every function.  So the command line, the planner and the
 step model compute the same numbers without importing sympy.  Each function takes its formula's
-symbols by keyword (other keywords are ignored, as in ``Formula.fast``); a group
+symbols by keyword (other keywords are ignored, as in ``Formula.fast``; ``NAME.args`` names them); a group
 (:func:`.formula.formula_group`) evaluates several formulas in one call, sharing their common
 subexpressions, and returns their values as a list.
 
@@ -116,6 +116,7 @@ def _function(name: str, args: tuple, fn, doc: str) -> tuple[str, set[str]]:
     needed = {n: (_FOLDS[n] if n in _FOLDS else fn.__globals__[n]) for n in free}
     keywords = f"({', '.join(names)}; other keys ignored)" if names else "(no arguments)"
     return "\n".join([f"def {name}(**values):", f'    """{text} {keywords}"""', f"    return {name}_of(values)",
+                      "", "", f"{name}.args = {tuple(names)!r}   # the keywords it reads",
                       "", "", f"def {name}_of(v, /):", f'    """:func:`{name}` of the mapping ``v``."""', *body]), needed
 
 

@@ -11,7 +11,7 @@ import numpy as np
 
 from inference_arithmetic import step
 from inference_arithmetic.core import inputs
-from inference_arithmetic.hardware import gpus, kernel_tables
+from inference_arithmetic.hardware import efficiency, gpus, kernel_tables
 from inference_arithmetic.model import config, dtypes, param_count
 from inference_arithmetic.serving import operating, prefill_step as prefill, search
 from inference_arithmetic.serving.workload import Profile, Service, Workload
@@ -121,10 +121,11 @@ def _layout_args(args, m, g, ep: int, phase: str):
     accept = getattr(args, "accept", None)
     if accept is not None and not mtp:
         raise UsageError("--accept needs --mtp N")
+    moe = args.moe_dtype or step.default_moe_dtype(m.weight_dtype)   # the checkpoint's format unless given
     return step.layout_for(m, g, ep, attn_tp=attn_tp, moe_tp=args.moe_tp, redundant=args.redundant,
                            micro_batches=args.micro_batches, mtp=mtp if phase == "decode" else 0,
                            framework=args.framework,
-                           accept=accept, precision=step.Precision(moe=args.moe_dtype, attn=args.attn_dtype,
+                           accept=accept, precision=step.Precision(moe=moe, attn=args.attn_dtype,
                                                                     kv=getattr(args, "kv_dtype", "bf16")))
 
 
@@ -185,7 +186,8 @@ def _kernels(m, g, framework: str, moe_dtype: str) -> str:
     """The routed-expert kernels of ``framework`` on ``g``, in words (:func:`.kernel_tables.rule`)."""
     if not m.is_moe:
         return "no routed experts"
-    return kernel_tables.rule(g.key, framework, moe_dtype, (m.h, m.d_e, m.n_experts, m.top_k))
+    rule = kernel_tables.rule(g.key, framework, moe_dtype, (m.h, m.d_e, m.n_experts, m.top_k))
+    return efficiency.kernels_label(g.key, rule)     # and the rates measured on the GPU itself, where any
 
 
 def _profile(text: str):

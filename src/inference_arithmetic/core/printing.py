@@ -65,13 +65,19 @@ def named_terms() -> list[NamedTerm]:
 def _name_terms(expr: sp.Expr, skip: sp.Expr | None = None) -> tuple[sp.Expr, list[NamedTerm]]:
     used = []
     for term in sorted(named_terms(), key=lambda t: -sp.count_ops(t.definition)):
-        if skip is not None and sp.simplify(term.definition - skip) == 0:
+        if skip is not None and _same(term.definition, skip):
             continue
         new = _replace(expr, term)
         if new is not None and new != expr:
             expr = new
             used.append(term)
     return expr, used
+
+
+def _same(a: sp.Expr, b: sp.Expr) -> bool:
+    """Whether ``a`` and ``b`` are one quantity: the same tree, or equal once simplified (tried only when
+    both hold the same symbols, so the costly ``simplify`` runs on the few candidates that could match)."""
+    return a == b or (a.free_symbols == b.free_symbols and sp.simplify(a - b) == 0)
 
 
 def _replace(expr: sp.Expr, term: NamedTerm) -> sp.Expr | None:

@@ -15,13 +15,16 @@ from inference_arithmetic.evidence import validation
 from inference_arithmetic.hardware.gpus import GPU, gpu
 from inference_arithmetic.model.config import Model, model
 from inference_arithmetic.core.formula import formula
-from inference_arithmetic.serving.prefill import prefill_context, prefill_tokens_per_request
+from inference_arithmetic.serving.prefill import f_hit, isl
 from inference_arithmetic.step import A_f
 
 __all__ = ["prefill_attn_flop", "attention_share", "at_speed", "pd_ratio_curve", "ttft_curve", "modes_frontier", "prefill_validation"]
 
+#: the product of the three (A per query and context token, the tokens computed, their mean context),
+#: A L_in (1 - h) (h L_in + L_in (1 - h) / 2), written as it collapses: quadratic in the prompt, and a
+#: prefix hit h saves the share h^2 of the work (a test checks the two forms are one)
 prefill_attn_flop = formula(
-    "prefill_attn_flop", A_f * prefill_tokens_per_request.expr * prefill_context.expr, "FLOP",
+    "prefill_attn_flop", A_f * isl ** 2 * (1 - f_hit ** 2) / 2, "FLOP",
     "attention FLOP of one prompt: each computed token against its mean context (quadratic in the prompt)")
 
 

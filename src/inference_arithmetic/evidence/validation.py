@@ -9,7 +9,8 @@ into the model: the only fitted quantity (:mod:`.calibration`) is fitted on Deep
 
 Rules for what a publication leaves unstated (each prediction lists the ones it used):
 
-* attention data-parallel (``attn_tp`` 1) unless tensor-parallel is stated; MoE TP 1;
+* the attention layout as stated, else the faster (by the model, at the stated concurrency) of the
+  planner's attention layouts (data-parallel or TP8, :class:`.search.Space`); MoE TP 1;
 * redundant experts as stated, else none; load-balanced placement (EPLB's cited imbalance) when
   the publication says it balances experts (EPLB), else the cited unbalanced imbalance;
 * two micro-batches when the expert-parallel group spans more than one NVLink domain;
@@ -33,15 +34,14 @@ from functools import lru_cache
 
 import numpy as np
 
-from inference_arithmetic.serving import modes, prefill as _prefill
+from inference_arithmetic.serving import modes, prefill as _prefill, search as _search
 from inference_arithmetic import step
 from inference_arithmetic.core.cited import read_yaml
 from inference_arithmetic.hardware.gpus import gpu
 from inference_arithmetic.model.config import model
 from inference_arithmetic.core.errors import Error
-from inference_arithmetic.step import bounds
 from inference_arithmetic.step.unit import unsupported
-from inference_arithmetic.evidence.measurements import day6
+from inference_arithmetic.evidence.waterfall import deepseek_waterfall  # noqa: F401  (the chapter reads it here)
 
 __all__ = ["Prediction", "entry_framework", "entries", "predict", "predict_all", "summary", "error_stats", "scored",
            "errors_by", "family"]
@@ -122,7 +122,14 @@ def family(p: "Prediction") -> str:
     return _MODEL_ALIAS.get(p.model, p.model)
 
 
-def _layout(e: dict, g, notes: list, phase: str) -> step.Layout:
+def _attention_unstated(e: dict) -> bool:
+    setup = e.get("model_setup") or {}
+    lay = {**(e.get("layout") or {}), **(setup.get("layout") or {})}
+    return lay.get("attn") is None and not lay.get("attn_tp") and "attn_tp" not in (setup.get("layout") or {})
+
+
+def _layout(e: dict, g, notes: list, phase: str, attn_tp: int | None = None) -> step.Layout:
+    """The entry's layout; ``attn_tp``: the attention layout to try where the entry leaves it unstated."""
     setup = e.get("model_setup") or {}
     if setup.get("expressible") is False:
         raise _Skip(setup.get("why", "setup outside the model"))
@@ -132,9 +139,12 @@ def _layout(e: dict, g, notes: list, phase: str) -> step.Layout:
     ep = lay.get("ep")
     if ep is None:
         raise _Skip("expert-parallel size not stated")
-    attn_tp = lay.get("attn_tp") or (ep if lay.get("attn") == "tp" else 1)
-    if lay.get("attn") is None and "attn_tp" not in (setup.get("layout") or {}):
-        notes.append("attention data-parallel")
+    if _attention_unstated(e):
+        attn_tp = attn_tp or 1
+        notes.append(f"attention {'data-parallel' if attn_tp == 1 else f'TP{attn_tp}'} "
+                     f"(unstated: the faster of the search's attention layouts)")
+    else:
+        attn_tp = lay.get("attn_tp") or (ep if lay.get("attn") == "tp" else 1)
     moe_tp = lay.get("moe_tp") or 1
     unit_gpus = max(ep * moe_tp, attn_tp)
     moe_ep = unit_gpus // moe_tp
@@ -211,8 +221,20 @@ def _decode_rate(u, e, notes, ctx, ctx_mem):
 
 def predict(key: str, kappa: float | None = None, framework: str | None = None) -> Prediction:
     """The model's prediction for validation entry ``key`` (``kappa``: override the calibrated
-    pipeline efficiency, for sensitivity studies; ``framework``: whose expert kernels, ``None``: the
-    publication's framework by the rule of the module's header)."""
+    pipeline efficiency, for sensitivity studies; ``framework``: whose kernels, ``None``: the
+    publication's framework by the rule of the module's header).  Where the entry leaves the
+    attention layout unstated, each of the planner's attention layouts (:class:`.search.Space`'s
+    ``attn_tp`` that divide the unit) is predicted and the fastest kept (the model's own choice,
+    never the measurement's)."""
+    if not _attention_unstated(entries()[key]):
+        return _predict(key, kappa, framework, None)
+    ep = int((entries()[key].get("layout") or {}).get("ep") or 1)
+    tries = [_predict(key, kappa, framework, t) for t in _search.Space().attn_tp if t <= ep and ep % t == 0]
+    ok = [p for p in tries if p.predicted is not None]
+    return max(ok, key=lambda p: p.predicted) if ok else tries[0]
+
+
+def _predict(key: str, kappa: float | None, framework: str | None, attn_tp: int | None) -> Prediction:
     e = entries()[key]
     metric, measured = _metric(e)
     base = dict(id=key, publisher=e.get("publisher", ""), src=e.get("src", ""), also=tuple(e.get("also") or ()),
@@ -227,7 +249,7 @@ def predict(key: str, kappa: float | None = None, framework: str | None = None) 
         isl, osl = e.get("isl"), e.get("osl")
         if isl is None:
             raise _Skip("sequence lengths not stated")
-        layout = _layout(e, g, notes, "decode" if e["phase"] != "prefill" else "prefill")
+        layout = _layout(e, g, notes, "decode" if e["phase"] != "prefill" else "prefill", attn_tp)
         fw = entry_framework(key) if framework is None else framework
         fw = fw if fw in step.FRAMEWORKS else "deepseek"
         layout = step.Layout(**{**layout.__dict__, "framework": fw,
@@ -322,44 +344,6 @@ def summary(preds=None) -> dict:
     return {**error_stats(p.error for p in scored(preds)), "publishers": len(pubs),
             "not_expressible": sum(not p.expressible for p in preds),
             "infeasible": sum(not p.expressible and "do not fit" in p.reason for p in preds)}
-
-
-def deepseek_waterfall() -> list[dict]:
-    """Where DeepSeek's H800 decode gap goes: tokens/s per GPU from the KV-only speed of light,
-    through each modelled loss, to the model's prediction and DeepSeek's measured 1,850.
-
-    At DeepSeek's production point: H800, EP144 with 32 redundant experts, two micro-batches,
-    the published 4,989-token average KV length, and the users per GPU that Little's law gives
-    from the published 1,850 tok/s per GPU at 20-22 tok/s per user.  Each row adds one loss to
-    the row above (kind: ``bound``, ``model`` or ``measurement``).
-    """
-
-    m, g = model("deepseek-v3"), gpu("H800")
-    ctx = day6("kv_length")
-    per_gpu = day6("decode_per_node") / day6("gpus_per_node")
-    r_user = (day6("output_rate_low") + day6("output_rate_high")) / 2
-    users = float(bounds.users_in_flight.fast(R_gpu=per_gpu, r_user=r_user))
-    u = step.unit(m, g, step.layout_for(m, g, int(day6("decode_ep")),
-                                        redundant=int(day6("decode_redundant_experts"))))
-    base = dict(u.values, batch=users, ctx=ctx)
-    ideal = dict(base, kappa=1.0, I_ep=1.0, K_k=0.0, V_so=0.0, V_nv=0.0, t_lat=0.0, m_mb=1.0, overlapped=0.0)
-    rows = [("speed of light: KV cache only, peak bandwidth", float(bounds.sol_rate.fast(accept=1.0, BW=g.hbm_bandwidth,
-                                                                            ctx=ctx, S_kv=u.values["S_kv"])), "bound"),
-            ("+ weights and FLOP at peak rates (roofline)", float(step.evaluate(base)["bound_tokens_per_s_per_gpu"]),
-             "bound")]
-    stages = [("+ achieved kernel rates (FlashMLA, DeepGEMM)", {}),
-              ("+ a fixed time per kernel", {"K_k": base["K_k"]}),
-              ("+ dispatch and combine (DeepEP), not overlapped", {"V_so": base["V_so"], "V_nv": base["V_nv"],
-                                                                    "t_lat": base["t_lat"]}),
-              ("+ two micro-batches: overlap, weights read twice", {"m_mb": base["m_mb"], "overlapped": base["overlapped"]}),
-              ("+ expert load imbalance after EPLB", {"I_ep": base["I_ep"]}),
-              ("+ pipeline efficiency (calibrated on DeepSeek's profiles)", {"kappa": base["kappa"]})]
-    v = dict(ideal)
-    for label, change in stages:
-        v.update(change)
-        rows.append((label, float(step.evaluate(v)["tokens_per_s_per_gpu"]), "model"))
-    rows.append(("DeepSeek's published average (24 h)", per_gpu, "measurement"))
-    return [{"step": label, "tokens_per_s_per_gpu": rate, "kind": kind, "users_per_gpu": users} for label, rate, kind in rows]
 
 
 _METRIC = {"output_tokens_per_s_per_gpu": "output tok/s per GPU", "input_tokens_per_s_per_gpu": "input tok/s per GPU",

@@ -8,6 +8,13 @@ rule** carries each fraction of peak unchanged to every other GPU ("the same fra
 of peak as the nearest generation measured").  The validation chapter shows what the
 rule costs by comparing errors on Hopper and Blackwell measurements.
 
+**Kernel rates measured on AMD GPUs** (``kernels.yaml`` family ``amd_instinct``, published by AMD
+and Oracle: max-achievable GEMM, HBM stream, RCCL all-reduce, xGMI all-to-all, each on one GPU) are used on that GPU
+(:func:`efficiencies` with its name): a max-achievable or stream rate is a ceiling, so it caps the
+transferred fraction (``min``); the RCCL all-reduce bus bandwidth and small-message latency are the
+statistic the H800 rule reads from NCCL, so they replace it.  Every rate with no AMD row keeps the
+transfer rule, and :func:`kernels_label` says which is which.
+
 Nothing here is fitted to a system-level serving measurement.
 """
 from __future__ import annotations
@@ -23,10 +30,12 @@ from inference_arithmetic.hardware.gpus import gpu
 from inference_arithmetic.core.errors import CatalogError
 
 __all__ = ["Efficiency", "Efficiencies", "CALIBRATION_GPU", "efficiencies", "kernel_rows",
-           "unbalanced_points", "source_rows"]
+           "unbalanced_points", "source_rows", "measured_on", "kernels_label", "AMD_FAMILY"]
 
 #: The GPU the published kernel tables were measured on.
 CALIBRATION_GPU = "H800"
+#: the kernels.yaml family of kernel microbenchmarks measured on AMD GPUs (by AMD and Oracle)
+AMD_FAMILY = "amd_instinct"
 
 
 @dataclass(frozen=True)
@@ -194,10 +203,93 @@ def _calibration() -> Efficiencies:
 
 
 def efficiencies(gpu_name: str | None = None) -> Efficiencies:
-    """Efficiencies for ``gpu_name``: the calibration GPU's fractions of peak (the transfer rule)."""
-    if gpu_name is not None:
-        gpu(gpu_name)  # unknown GPUs raise CatalogError
-    return _calibration()
+    """Efficiencies for ``gpu_name``: the calibration GPU's fractions of peak (the transfer rule),
+    with the rates measured on ``gpu_name`` itself where ``kernels.yaml`` has them (AMD GPUs, see
+    the module docstring); ``None``: the transfer rule alone."""
+    if gpu_name is None:
+        return _calibration()
+    return _on_gpu(gpu(gpu_name).key)  # unknown GPUs raise CatalogError
+
+
+#: (kernels.yaml kind, dtype) -> the efficiencies a measured ceiling of that kind caps
+_CAPS = {("gemm_max_achievable", "fp8"): ("gemm_flops", "grouped_flops", "contig_flops"),
+         ("gemm_max_achievable", "bf16"): ("mla_flops", "prefill_attn_flops"),
+         ("hbm_stream", None): ("mla_bw", "gemm_bw"),
+         ("xgmi_all_to_all", None): ("a2a_ll_nvlink", "a2a_normal_nvlink")}
+
+
+def measured_on(gpu_key: str) -> list[dict]:
+    """The rows of the AMD kernel family measured on ``gpu_key`` (empty for every other GPU)."""
+    return kernel_rows(AMD_FAMILY, lambda r: r.get("gpu") == gpu_key)
+
+
+@lru_cache(maxsize=None)
+def _on_gpu(gpu_key: str) -> Efficiencies:
+    base = _calibration()
+    rows = measured_on(gpu_key)
+    if not rows:
+        return base
+    g = gpu(gpu_key)
+    peak = {"fp8": g.dense_fp8, "bf16": g.dense_bf16}
+    out = base.as_dict()
+
+    for (kind, dtype), names in _CAPS.items():
+        # rows of this kind and dtype; a partitioned-mode measurement (CPX) is not how a GPU serves
+        sel = [r for r in rows if r["kind"] == kind and r.get("dtype") == dtype
+               and "CPX" not in str(r.get("mode", ""))]
+        if not sel:
+            continue
+        if kind == "gemm_max_achievable":
+            top = max(sel, key=lambda r: r["tflops"])
+            frac, what = top["tflops"] * 1e12 / peak[dtype], f"{top['tflops']:g} TFLOP/s {dtype.upper()} max-achievable GEMM"
+            denom = f"{peak[dtype] / 1e12:g} TFLOP/s dense peak"
+        else:
+            col = [r["gb_per_s"] for r in sel]
+            v = _median(col, f"{kind} on {gpu_key}")
+            ref = g.hbm_bandwidth if kind == "hbm_stream" else g.nvlink
+            frac, top = v * 1e9 / ref, sel[0]
+            what = f"median {v:g} GB/s {'HBM stream copy' if kind == 'hbm_stream' else 'xGMI all-to-all'}"
+            denom = f"{ref / 1e9:g} GB/s"
+        for n in names:
+            e = out[n]
+            if frac < e.value:
+                out[n] = Efficiency(float(f"{frac:.6g}"), top["src"],
+                                    f"{gpu_key}: {what} / {denom} caps the transfer rule's {e.value:.3g} ({e.src})",
+                                    e.samples)
+    ar = [r["busbw_gb_per_s"] for r in rows if r["kind"] == "allreduce_busbw"]
+    if ar:
+        top = max(ar)
+        src = next(r["src"] for r in rows if r["kind"] == "allreduce_busbw")
+        out["allreduce"] = Efficiency(float(f"{top * 1e9 / g.nvlink:.6g}"), src,
+                                      f"{gpu_key}: RCCL all-reduce bus bandwidth at the largest size, {top:g} GB/s / "
+                                      f"{g.nvlink / 1e9:g} GB/s xGMI line rate", tuple(ar))
+    lat = [r["latency_us"] for r in rows if r["kind"] == "allreduce_latency"]
+    if lat:
+        src = next(r["src"] for r in rows if r["kind"] == "allreduce_latency")
+        out["latency_nvlink_s"] = Efficiency(float(f"{_median(lat, 'latency') * 1e-6:.6g}"), src,
+                                             f"{gpu_key}: RCCL small-message all-reduce latency with HIP graphs, "
+                                             f"median of {len(lat)} sizes (s)", tuple(lat))
+    return Efficiencies(**out)
+
+
+#: what each efficiency a rate measured on the GPU can set is, in the kernels label
+_WHAT = {"gemm_flops": "GEMM", "grouped_flops": "GEMM", "contig_flops": "GEMM", "mla_flops": "attention",
+         "prefill_attn_flops": "attention", "mla_bw": "HBM", "gemm_bw": "HBM", "a2a_ll_nvlink": "xGMI all-to-all",
+         "a2a_normal_nvlink": "xGMI all-to-all", "allreduce": "all-reduce", "latency_nvlink_s": "all-reduce"}
+
+
+def kernels_label(gpu_key: str, base: str) -> str:
+    """``base`` (the kernels a unit runs, in words), with the rates measured on ``gpu_key`` itself
+    named where there are any: what they set and their sources; the rest keeps the transfer rule."""
+    if not measured_on(gpu_key):
+        return base
+    mine, theirs = _on_gpu(gpu_key).as_dict(), _calibration().as_dict()
+    changed = [k for k in mine if mine[k] != theirs[k]]
+    if not changed:
+        return f"{base}; {gpu_key}: the rates measured on it lower no transferred one"
+    what = ", ".join(dict.fromkeys(_WHAT[k] for k in changed))
+    srcs = ", ".join(sorted({mine[k].src for k in changed}))
+    return f"{base}; {gpu_key}: measured {what} rates ({srcs}), the rest transferred"
 
 
 @lru_cache(maxsize=None)

@@ -47,6 +47,8 @@ __all__ = ["FRAMEWORKS", "DEFAULT_FRAMEWORK", "MoECurve", "moe_curve", "framewor
 #: what a unit without a framework table runs its routed experts at (the transfer rule)
 DEEPSEEK_KERNELS = "deepseek kernels (DeepGEMM, H800), transfer rule: the same fraction of peak on every GPU"
 
+#: what a non-deepseek framework reads besides its MoE table (per unit: :mod:`.step.curves` names each)
+OTHER_TABLES = "; dense GEMMs, decode attention and all-reduces: its tables where measured, else the transfer rule"
 #: serving frameworks the step model can be asked for; ``deepseek``: DeepSeek's own kernels
 FRAMEWORKS = ("deepseek", "sglang", "trtllm", "vllm")
 DEFAULT_FRAMEWORK = "deepseek"
@@ -163,5 +165,6 @@ def rule(gpu_key: str, framework: str, dtype: str, shape: tuple) -> str:
         return DEEPSEEK_KERNELS
     c = moe_curve(gpu_key, framework, dtype, 8, tuple(shape))
     if c is None:
-        return f"no {framework} table for {gpu_key}, {dtype} experts of shape {tuple(shape)}: {DEEPSEEK_KERNELS}"
-    return f"{c.framework} {c.version} {c.gpu} table ({c.dtype}, nearest measured EP)"
+        return (f"no {framework} table for {gpu_key}, {dtype} experts of shape {tuple(shape)}: {DEEPSEEK_KERNELS}"
+                f"{OTHER_TABLES}")
+    return f"{c.framework} {c.version} {c.gpu} table ({c.dtype}, nearest measured EP){OTHER_TABLES}"

@@ -11,11 +11,12 @@ import sympy as sp
 from inference_arithmetic.core.formula import formula
 from inference_arithmetic.core.symbols import S, register
 from inference_arithmetic.model.kv_bytes import (CACHE_DTYPES, INDEX_SCALE_BYTES, dtype_bytes,  # noqa: F401
-                                                 effective_context, kv_bytes_per_token)
+                                                 effective_context, index_key_bytes, kv_bytes_per_token)
 
 __all__ = ["kv_per_token_mla", "kv_per_token_gqa", "kv_per_user", "CACHE_DTYPES",
            "dtype_bytes", "kv_bytes_per_token", "dense_bytes_per_step", "sparse_bytes_per_step",
-           "context_windowed", "context_sparse_read", "effective_context", "INDEX_SCALE_BYTES"]
+           "context_windowed", "context_sparse_read", "effective_context", "INDEX_SCALE_BYTES",
+           "index_key_bytes"]
 
 kv_per_token_mla = formula(
     "kv_per_token_mla", S.n_layers * (S.d_c + S.d_r) * S.b_kv, "B/token",

@@ -10,7 +10,7 @@ from inference_arithmetic.core.inputs import short
 from inference_arithmetic.model.config import Model
 from inference_arithmetic.model.dtypes import BYTES
 
-__all__ = ["CACHE_DTYPES", "dtype_bytes", "INDEX_SCALE_BYTES", "kv_bytes_per_token", "effective_context"]
+__all__ = ["CACHE_DTYPES", "dtype_bytes", "INDEX_SCALE_BYTES", "index_key_bytes", "kv_bytes_per_token", "effective_context"]
 
 #: the cache dtypes ``sol`` and ``model`` accept (their bytes: :data:`.dtypes.BYTES`)
 CACHE_DTYPES = ("bf16", "fp16", "fp8")
@@ -29,8 +29,10 @@ def dtype_bytes(dtype: str) -> float:
 INDEX_SCALE_BYTES = 4
 
 
-def _index_bytes(model: Model) -> float:
-    """Indexer-key bytes per token per layer (FP8 elements and a scale; 0 without sparse attention)."""
+def index_key_bytes(model: Model) -> float:
+    """Indexer-key bytes per token per layer (B): ``index_head_dim`` FP8 elements and one FP32 scale
+    (0 without sparse attention).  They are part of :func:`kv_bytes_per_token`, so the memory model
+    holds the indexer's own cache next to the MLA latents."""
     return float(model.index_dim + INDEX_SCALE_BYTES) if model.index_topk else 0.0
 
 
@@ -41,7 +43,7 @@ def kv_bytes_per_token(model: Model, dtype: str = "bf16") -> float:
     if model.attention == "mla":
         return (fast.kv_per_token_mla(n_layers=float(model.n_layers), d_c=float(model.d_c), d_r=float(model.d_r),
                                       b_kv=float(b))
-                + model.n_layers * _index_bytes(model))
+                + model.n_layers * index_key_bytes(model))
     return fast.kv_per_token_gqa(n_layers=float(model.n_layers), n_kv_heads=float(model.n_kv_heads),
                                  d_head=float(model.d_head), b_kv=float(b))
 
@@ -56,7 +58,7 @@ def effective_context(model: Model, ctx, dtype: str = "bf16", *, read: bool = Tr
         return fast.context_windowed(n_layers=model.n_layers, n_win=model.n_window, W_win=model.window, ctx=ctx)
     if model.index_topk and read:
         b = dtype_bytes(dtype)
-        return fast.context_sparse_read(n_layers=model.n_layers, ctx=ctx, b_idx=_index_bytes(model),
+        return fast.context_sparse_read(n_layers=model.n_layers, ctx=ctx, b_idx=index_key_bytes(model),
                                         k_top=model.index_topk, S_lat=(model.d_c + model.d_r) * b,
                                         S_kv=kv_bytes_per_token(model, dtype))
     return ctx

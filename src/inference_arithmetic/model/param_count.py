@@ -36,7 +36,10 @@ def _exact_values(model: Model) -> dict:
         f = fast.attn_params_mla if model.d_q else fast.attn_params_mla_fullq
     else:
         f = fast.attn_params_gqa
-    return {**v, "P_attn": f(**v), "n_emb": 1 if model.tie_embeddings else 2, "d_s": model.d_shared}
+    attn = f(**v)
+    if model.index_topk:   # the lightning indexer's weights sit in every attention layer
+        attn += fast.attn_params_indexer(**v, H_idx=model.index_heads, d_idx=model.index_dim)
+    return {**v, "P_attn": attn, "n_emb": 1 if model.tie_embeddings else 2, "d_s": model.d_shared}
 
 
 def _float_values(model: Model) -> dict:

@@ -16,7 +16,7 @@ from inference_arithmetic.model.param_count import (ParamCount, count_params, ex
                                                     replicated_param_count, weight_bytes_ep, weight_bytes_ep_grid,
                                                     weight_bytes_read)
 
-__all__ = ["attn_params_mla", "attn_params_mla_fullq", "attn_params_gqa", "expert_params",
+__all__ = ["attn_params_mla", "attn_params_indexer", "H_idx", "d_idx", "attn_params_mla_fullq", "attn_params_gqa", "expert_params",
            "params_total", "params_active", "params_mtp", "weights_read_ep", "weights_resident_ep",
            "ParamCount", "count_params", "weight_bytes_ep", "weight_bytes_ep_grid", "replicated_params",
            "replicated_param_count", "routed_expert_params", "shared_expert_params", "expert_param_count",
@@ -34,6 +34,15 @@ attn_params_mla_fullq = formula(
     S.h * S.n_heads * (S.d_nope + S.d_r) + S.h * (S.d_c + S.d_r) + S.d_c
     + S.d_c * S.n_heads * (S.d_nope + S.d_v) + S.n_heads * S.d_v * S.h,
     "param", "MLA with full-rank queries (q_lora_rank null, DeepSeek-V2-Lite)")
+
+H_idx = register("model", "H_idx", r"H_I", "1", "lightning-indexer heads (index_n_heads)")
+d_idx = register("model", "d_idx", r"d_I", "1", "lightning-indexer head dimension (index_head_dim)")
+
+attn_params_indexer = formula(
+    "attn_params_indexer", S.d_q * H_idx * d_idx + S.h * d_idx + S.h * H_idx + 2 * d_idx,
+    "param", "DeepSeek Sparse Attention's lightning indexer per layer: its query projection from the query "
+             "latent, its key projection, the per-head weights from the hidden state, the key LayerNorm "
+             "(DeepSeek-V3.2 inference/model.py, class Indexer); 0 for a model without sparse attention")
 
 attn_params_gqa = formula(
     "attn_params_gqa", 2 * S.h * S.n_heads * S.d_head + 2 * S.h * S.n_kv_heads * S.d_head,

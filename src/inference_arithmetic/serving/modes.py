@@ -36,7 +36,7 @@ disagg_rate = formula("disagg_rate", R_d / (1 + (L_i / R_p) / (L_o / R_d)), "tok
                       "disaggregated: output tokens/s per GPU, prefill and decode GPUs counted")
 agg_rate = formula("agg_rate", 1 / (1 / R_d + L_i / (L_o * R_p)), "token/s",
                    "aggregated: output tokens/s per GPU when the same GPUs prefill and decode")
-agg_user_rate = formula("agg_user_rate", r_d * (1 / R_d) / (1 / R_d + L_i / (L_o * R_p)), "token/s",
+agg_user_rate = formula("agg_user_rate", r_d / (1 + (L_i / R_p) / (L_o / R_d)), "token/s",
                         "aggregated: a user's output speed, slowed by the prefill work interleaved with decode")
 requests_fixed_split = formula(
     "requests_fixed_split", sp.Min(N_p * R_p / L_i, N_d * R_d / L_o), "1/s",

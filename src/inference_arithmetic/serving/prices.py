@@ -2,7 +2,8 @@
 on demand and reserved) and single quotes (``data/prices.yaml``), and API token prices.
 
 The book's **one price list** for comparisons is :func:`default_price_source`, the provider list
-that prices the most GPUs of the catalog (on demand, then reserved; ties: the first name in
+that prices the most GPUs of the catalog in both tiers (reserved and on demand: the planner buys a
+reserved floor and an on-demand burst), then the most on demand (ties: the first name in
 alphabetical order).  The planner buys from a :class:`PriceSet`: one source, several, or every
 provider list (``all``), each GPU at its cheapest listed price per tier (:func:`price_set`); with no
 ``--prices`` it takes the one source that prices every GPU asked for (:func:`default_price_source`
@@ -62,8 +63,10 @@ def default_price_source(gpu_names=None) -> str:
     """The one source the planner uses without ``--prices``.
 
     Of the sources pricing every GPU of ``gpu_names`` on demand (default: any source): a provider
-    list before a non-offer, then the one pricing the most catalog GPUs on demand, then the most
-    with a reserved price, then the first name in alphabetical order.  When no source prices them
+    list before a non-offer, then the one pricing the most catalog GPUs in both tiers (a reserved
+    and an on-demand price: the elastic planner's floor and burst; a list with no reserved price
+    rents the whole fleet on demand), then the most on demand, then the first name in
+    alphabetical order.  When no source prices them
     all, an :class:`InputError` says which sources price which GPU.
     """
     known = set(all_gpus())
@@ -72,7 +75,7 @@ def default_price_source(gpu_names=None) -> str:
     def score(k):
         g = _on_demand(k) & known
         reserved = sum(1 for x in g if price_sources()[k]["gpus"][x].get("reserved"))
-        return (not is_offer(k), -len(g), -reserved, k)
+        return (not is_offer(k), -reserved, -len(g), k)
     fit = [k for k in price_sources() if want <= _on_demand(k)]
     if not fit:
         raise InputError(_who_prices(gpu_names, f"no one price source prices all of {', '.join(gpu_names)}"))

@@ -62,8 +62,9 @@ def decode_units(m: Model, g: GPU, space: Space, refused: list | None = None) ->
     the one feasibility check, :mod:`.step.feasibility`); the reason each other layout is refused is
     appended to ``refused`` when given."""
     units = []
+    moes = step.search_moe_dtypes(m.weight_dtype, space.moe_dtypes)   # MXFP4 only for checkpoints shipped in it
     for ep, attn_tp, moe, kv, attn, mtp in itertools.product(_unit_sizes(g, space.decode_ep), space.attn_tp,
-                                                            space.moe_dtypes, space.kv_dtypes, space.attn_dtypes,
+                                                            moes, space.kv_dtypes, space.attn_dtypes,
                                                             space.mtp):
         try:
             L = step.layout_for(m, g, ep, attn_tp=attn_tp, mtp=mtp, redundant=space.redundant,
@@ -81,7 +82,8 @@ def prefill_table(m: Model, g: GPU, svc: Service, space: Space) -> dict:
     s); the rate is 0 where no chunk meets the TTFT limit."""
     out = {}
     sizes = _unit_sizes(g, sorted(set(space.prefill_ep) | set(space.decode_ep)))
-    for ep, moe, attn_tp in itertools.product(sizes, space.moe_dtypes, space.attn_tp):
+    for ep, moe, attn_tp in itertools.product(sizes, step.search_moe_dtypes(m.weight_dtype, space.moe_dtypes),
+                                              space.attn_tp):
         try:
             u = prefill.prefill_unit(m, g, step.layout_for(m, g, ep, attn_tp=attn_tp, precision=Precision(moe=moe),
                                                            redundant=space.prefill_redundant,

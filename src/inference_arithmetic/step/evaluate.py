@@ -11,12 +11,12 @@ import numpy as np
 
 from inference_arithmetic.core import fast
 from inference_arithmetic.model.dtypes import BF16_BYTES, FP8_DISPATCH_BYTES
+from inference_arithmetic.step import curves
+from inference_arithmetic.step.curves import CURVE_KEYS
 from inference_arithmetic.step.memory import memory_values
-from inference_arithmetic.step.unit import GRID_TOKENS, Unit
+from inference_arithmetic.step.unit import Unit
 
-__all__ = ["terms", "evaluate", "stack", "expert_rate"]
-
-_LOG_GRID = np.log(np.array(GRID_TOKENS, dtype=float))
+__all__ = ["terms", "evaluate", "stack", "expert_rate", "rates"]
 
 
 def terms(u: Unit, batch, ctx, s_q=None) -> dict:
@@ -39,7 +39,7 @@ def evaluate(v: dict) -> dict:
     """:func:`terms` on a dictionary of symbol values, any of which may be arrays that broadcast
     (one unit's values with arrays of batch and context, or :func:`stack`-ed units): one
     generated call for every term, no Python loop over configurations."""
-    v = dict(v, q_x=expert_rate(v))
+    v = dict(v, **rates(v))
     tk_, ta_, td_, th_, tm_, ta2a, tar, tmar, bound = fast.step_terms_of(v)
     scalar = isinstance(v["overlapped"], float)   # one unit: choose the branch instead of computing both
     if scalar:
@@ -55,7 +55,7 @@ def evaluate(v: dict) -> dict:
     t_mtp = 0.0 * t
     if (v["n_dr"] > 0) if scalar else np.any(np.asarray(v["n_dr"]) > 0):  # the MTP module: drafts, each one more layer and the head
         v1 = dict(v, s_q=1.0)
-        v1["q_x"] = expert_rate(v1)
+        v1.update(rates(v1))
         k1, a1, d1, h1, m1, x1, r1, y1, _ = fast.step_terms_of(v1)
         t_mtp = fast.mtp_time(n_dr=v["n_dr"], n_layers=v["n_layers"], th=h1, kappa=v["kappa"],
                       tl=a1 + d1 + m1 + k1 + np.where(v["moe_tp_on"], y1, x1) + r1)
@@ -77,24 +77,35 @@ def expert_rate(v: dict):
     micro-batch sends into a MoE layer (N_ep b s_q / (T_a m)): log-log interpolation in the unit's
     curve ``xq`` (log q_x on :data:`.unit.GRID_TOKENS`), held at the ends; 1 where ``xq`` is all zeros
     (DeepSeek's kernels).  Broadcasts: ``xq`` of shape (K,) for one unit, (units, 1, 1, K) stacked."""
-    xq = v["xq"]
-    if isinstance(xq, tuple) and not any(xq):   # one unit with DeepSeek's kernels: no array to build
-        return 1.0
-    xq = np.asarray(xq, dtype=float)
-    if not xq.any():
-        return 1.0
-    tokens = np.maximum(v["N_ep"] * np.asarray(v["batch"], dtype=float) * v["s_q"] / (v["T_a"] * v["m_mb"]), 1.0)
-    x = np.log(tokens)
-    if xq.ndim == 1:
-        return np.exp(np.interp(x, _LOG_GRID, xq))
-    x = np.broadcast_to(x, np.broadcast_shapes(np.shape(x), xq.shape[:-1]))
-    pos = np.interp(x, _LOG_GRID, np.arange(len(_LOG_GRID), dtype=float))
-    i0 = np.clip(np.floor(pos).astype(int), 0, len(_LOG_GRID) - 2)
-    w = pos - i0
-    full = np.broadcast_to(xq, x.shape + xq.shape[-1:])
-    lo = np.take_along_axis(full, i0[..., None], -1)[..., 0]
-    hi = np.take_along_axis(full, i0[..., None] + 1, -1)[..., 0]
-    return np.exp(lo + w * (hi - lo))
+    return curves.rate(v["xq"], v["N_ep"] * np.asarray(v["batch"], dtype=float) * v["s_q"] / (v["T_a"] * v["m_mb"]))
+
+
+_NO_RATES = dict(q_x=1.0, q_a=1.0, q_d=1.0, q_p=1.0, q_r=1.0, q_R=1.0)
+
+
+def rates(v: dict) -> dict:
+    """Every measured rate of :mod:`.curves` at the batch and context of ``v``: q_x (routed experts),
+    q_a (decode attention, at b s_q / m requests), q_d (dense GEMMs, at b s_q / m tokens), q_p
+    (projections: q_a where the attention table includes them, else q_d), q_r and q_R (all-reduces of
+    the b s_q tokens' hidden states, b s_q h elements); 1 for a curve of zeros."""
+    curved, batch = v["curved"], v["batch"]
+    if not (curved if isinstance(curved, float) else np.any(curved)):
+        return _NO_RATES
+    if isinstance(curved, float) and np.ndim(batch) == 0 and np.ndim(v["ctx"]) == 0:   # one configuration
+        n_tok = float(batch) * float(v["s_q"])
+        q_a = curves.rate2(v["aq"], n_tok / v["m_mb"], float(v["ctx"]))
+        q_d = curves.rate(v["dq"], n_tok / v["m_mb"])
+        return dict(q_x=curves.rate(v["xq"], v["N_ep"] * n_tok / (v["T_a"] * v["m_mb"])), q_a=q_a, q_d=q_d,
+                    q_p=q_a if v["a_mod"] else q_d, q_r=curves.rate(v["rq"], n_tok * v["h"], curves.LOG_ELEMENTS),
+                    q_R=curves.rate(v["Rq"], n_tok * v["h"], curves.LOG_ELEMENTS))
+    n_tok = np.asarray(batch, dtype=float) * v["s_q"]
+    q_a = curves.rate2(v["aq"], n_tok / v["m_mb"], v["ctx"])
+    q_d = curves.rate(v["dq"], n_tok / v["m_mb"])
+    a_mod = v["a_mod"]
+    q_p = (q_a if a_mod else q_d) if isinstance(a_mod, float) else np.where(a_mod > 0, q_a, q_d)
+    elems = n_tok * v["h"]
+    return dict(q_x=expert_rate(v), q_a=q_a, q_d=q_d, q_p=q_p, q_r=curves.rate(v["rq"], elems, curves.LOG_ELEMENTS),
+                q_R=curves.rate(v["Rq"], elems, curves.LOG_ELEMENTS))
 
 
 def stack(units) -> dict:
@@ -102,8 +113,9 @@ def stack(units) -> dict:
     constants, ready for :func:`evaluate` with batch (1, B, 1) and context (1, 1, C); a unit's
     measured expert-rate curve ``xq`` as (units, 1, 1, K)."""
     rows = [memory_values(u) for u in units]
-    out = {k: np.array([r[k] for r in rows], dtype=float).reshape(-1, 1, 1) for k in rows[0] if k != "xq"}
-    out["xq"] = np.array([r["xq"] for r in rows], dtype=float).reshape(len(rows), 1, 1, -1)
+    out = {k: np.array([r[k] for r in rows], dtype=float).reshape(-1, 1, 1) for k in rows[0] if k not in CURVE_KEYS}
+    for k in CURVE_KEYS:
+        out[k] = np.array([r[k] for r in rows], dtype=float).reshape(len(rows), 1, 1, -1)
     return out
 
 

@@ -16,12 +16,13 @@ import numpy as np
 from inference_arithmetic.core.errors import InputError
 from inference_arithmetic.hardware.gpus import GPU
 from inference_arithmetic.model.config import Model
+from inference_arithmetic.model.dtypes import MX_BLOCK
 from inference_arithmetic.step.layout import HBM_RESERVE_SHARE, Layout, divisors, nearest
 from inference_arithmetic.core import fast
 from inference_arithmetic.step.memory import max_batch, memory, memory_values
 
 __all__ = ["attention_heads_error", "expert_slots_error", "expert_slice_error", "mtp_error", "layout_error",
-           "check_layout", "hbm_error", "weights_room_error", "smallest_ep", "nearest", "MAX_EP"]
+           "check_layout", "hbm_error", "mx_block_error", "weights_room_error", "smallest_ep", "nearest", "MAX_EP"]
 
 #: Largest deployment unit (GPUs) a layout may name (:class:`.layout.Layout`'s own limit).
 MAX_EP = 4096
@@ -97,15 +98,32 @@ def mtp_error(model: Model, mtp: int) -> str | None:
             f"nearest valid: MTP 0")
 
 
+def mx_block_error(model: Model, moe_dtype: str) -> str | None:
+    """MXFP4 experts in whole scale blocks: both reduction dimensions of an expert's GEMMs (the
+    hidden size for gate/up, the expert width for down) multiples of :data:`.dtypes.MX_BLOCK` (32
+    values share one E8M0 scale, OCP MX v1.0); a checkpoint that breaks it cannot be stored in
+    MXFP4.  Slices under MoE TP that cut a block (gpt-oss's 2,880 columns over 8 GPUs: 360) are
+    padded to whole blocks by the serving frameworks (a cost the step model does not count), so
+    every MoE TP degree is allowed."""
+    if moe_dtype != "mxfp4" or not model.is_moe:
+        return None
+    for what, n in (("hidden size", model.h), ("expert width (moe_intermediate_size)", model.d_e)):
+        if n % MX_BLOCK:
+            return (f"MXFP4 experts: {model.name}'s {what} {n} is not a multiple of the {MX_BLOCK}-value MXFP4 "
+                    f"scale block; nearest valid: --moe-dtype fp8")
+    return None
+
+
 def layout_error(model: Model, gpu: GPU, layout: Layout, phase: str = "decode") -> str | None:
     """The first structural rule ``layout`` breaks for ``model`` on ``gpu`` (attention heads,
-    expert slots, expert slices, MTP), or ``None`` when it can be built.  ``gpu`` and ``phase``
+    expert slots, expert slices, MTP, MXFP4 scale blocks), or ``None`` when it can be built.  ``gpu`` and ``phase``
     are part of the signature so that every caller asks the same question."""
     del gpu, phase   # the structural rules are the same on every GPU and in both phases
     return (attention_heads_error(model, layout.attn_tp, layout.ep)
             or expert_slots_error(model, layout.ep, layout.redundant, layout.moe_tp, layout.attn_tp)
             or expert_slice_error(model, layout.moe_tp)
-            or mtp_error(model, layout.mtp))
+            or mtp_error(model, layout.mtp)
+            or mx_block_error(model, layout.precision.moe))
 
 
 def check_layout(model: Model, gpu: GPU, layout: Layout, phase: str = "decode") -> None:

@@ -30,12 +30,13 @@ from inference_arithmetic.core.symbols import S, register
 from inference_arithmetic.model import kv, params
 from inference_arithmetic.step import bounds, comm
 from inference_arithmetic.step.layout import KERNELS, kernels_per_step  # noqa: F401
+from inference_arithmetic.step.sparse import A_fm, A_i, F_i, S_idx, ell_core
 
 __all__ = ["T_a", "T_m", "m_mb", "n_dr", "p_acc", "P_at", "P_ds", "P_hd", "P_e", "A_f", "b_aw", "b_dw", "b_mw",
-           "b_hw", "F_a", "F_d", "F_m", "F_h", "e_mbw", "e_mfl", "e_gbw", "e_gfl", "e_xfl", "q_x", "e_so", "e_nv", "e_ar",
+           "b_hw", "F_a", "F_d", "F_m", "F_h", "e_mbw", "e_mfl", "e_gbw", "e_gfl", "e_xfl", "q_x", "q_a", "q_p", "q_d", "q_r", "q_R", "e_so", "e_nv", "e_ar",
            "I_ep", "BW_nv", "BW_so", "V_so", "V_nv", "t_ar_lat", "f_sm", "kv_rd", "t_0", "t_k0", "K_k", "kappa",
-           "attn_flop_mla", "attn_flop_gqa", "attn_flop_mla_prefill", "T_kv", "ell", "mtp_tokens", "imbalance_unbalanced", "experts_touched",
-           "t_attn", "t_dense", "t_head", "t_moe", "t_a2a", "t_allreduce", "t_moe_allreduce", "a2a_bytes_ll",
+           "attn_flop_mla", "attn_flop_gqa", "t_index", "ctx_core", "attn_flop_mla_prefill", "T_kv", "ell", "mtp_tokens", "imbalance_unbalanced", "experts_touched",
+           "t_attn", "t_proj", "t_ffn", "t_dense", "t_head", "t_moe", "t_a2a", "t_allreduce", "t_moe_allreduce", "a2a_bytes_ll",
            "t_kernels", "remote_share", "tk", "step_serial", "step_overlap", "tl", "mtp_time", "bound_time", "weights_read", "ta",
            "td", "th", "tm", "tc", "n_moe", "n_tok", "n_g", "U_tok", "KERNELS", "kernels_per_step",
            "weights_resident", "ll_buffer_per_token", "hbm_free", "batch_fit", "buf_tok", "rho_res", "step_terms"]
@@ -71,6 +72,20 @@ q_x = register("step", "q_x", r"q_{\mathrm{exp}}", "1",
                "grouped expert GEMMs of a serving framework: the model's time at DeepSeek's kernel rates / the "
                "framework's measured time (1 for DeepSeek's own kernels); a function of the tokens a MoE layer "
                "receives, interpolated log-log in a measured kernel table")
+q_a = register("step", "q_a", r"q_{\mathrm{attn}}", "1",
+               "decode attention of a serving framework: the model's time at DeepSeek's kernel rates / the measured "
+               "time of the framework's attention block (1 for DeepSeek's kernels); a function of requests and "
+               "context, interpolated log-log in a measured kernel table")
+q_p = register("step", "q_p", r"q_{\mathrm{proj}}", "1",
+               "attention projections: q_attn where the measured attention block includes them, else q_GEMM")
+q_d = register("step", "q_d", r"q_{\mathrm{GEMM}}", "1",
+               "dense GEMMs of a serving framework: the model's time / the measured time of the stored projection "
+               "and shared-expert shapes at the same tokens (1 for DeepSeek's kernels)")
+q_r = register("step", "q_r", r"q_{\mathrm{AR}}", "1",
+               "attention-TP all-reduce of a serving framework: the model's time / the measured time at the same "
+               "message size and GPU count (1 for DeepSeek's kernels)")
+q_R = register("step", "q_R", r"q_{\mathrm{AR}}^{\mathrm{MoE}}", "1",
+               "MoE-TP all-reduce among the unit's GPUs: as q_AR at that GPU count")
 e_so = register("step", "e_so", r"\eta_{\mathrm{so}}", "1", "all-to-all over the scale-out NIC: achieved / line rate")
 e_nv = register("step", "e_nv", r"\eta_{\mathrm{nv}}", "1", "all-to-all over NVLink: achieved / link bandwidth")
 e_ar = register("step", "e_ar", r"\eta_{\mathrm{AR}}", "1", "all-reduce bus bandwidth / NVLink bandwidth")
@@ -129,21 +144,42 @@ experts_touched = formula(
     (S.n_experts + S.E_red) / (S.N_ep / T_m) * params.expert_hit.expr.subs(params.n_sel, U_tok / m_mb),
     "expert", "local expert slots that at least one of a micro-batch's tokens chose, per MoE layer")
 
+ctx_core = ell_core(ctx_eff)               # = ctx_eff without sparse attention (k_top infinite)
+_print_as(register("step", "ell_core", r"\ell_{\mathrm{core}}", "token",
+                   "context the attention core sees: the context, at most the top-k tokens under sparse attention"),
+          ctx_core)
+t_index = formula(
+    "t_index",
+    sp.Max(kv_rd * S.batch * ctx_eff * S_idx / (T_kv * e_mbw * S.BW), n_tok * ctx_eff * A_i / (T_a * e_mfl * F_i)),
+    "s", "DeepSeek Sparse Attention's lightning indexer: read every cached index key, or score every context "
+         "token at the FP8 rate (0 without sparse attention)")
+
 t_attn = formula(
     "t_attn",
-    sp.Max(kv_rd * S.batch * ctx_eff * S.S_kv / (T_kv * e_mbw * S.BW), n_tok * ctx_eff * A_f / (T_a * e_mfl * F_a)),
+    sp.Max(kv_rd * S.batch * ctx_core * (S.S_kv - S_idx) / (T_kv * e_mbw * S.BW),
+           n_tok * sp.Min(ctx_core * A_f, ctx_eff * A_fm) / (T_a * e_mfl * F_a)) / q_a + t_index.expr,
     "s", "attention: read the instance's KV caches (split over N_kv GPUs), or do the attention FLOP split "
-         "over the instance's GPUs")
+         "over the instance's GPUs, over the context the core sees (sparse attention: the top-k tokens), "
+         "scaled by a framework's measured attention rate, plus the indexer (DSA prefill: the cheaper of MLA "
+         "over the top-k and masked MHA over the context)")
+
+t_proj = formula(
+    "t_proj", sp.Max(m_mb * P_at * b_aw / (T_a * e_gbw * S.BW), c * n_tok * P_at / (T_a * e_gfl * F_d)), "s",
+    "attention projections at DeepSeek's kernel rates: stream the weights per micro-batch, or do the FLOP")
+
+t_ffn = formula(
+    "t_ffn", sp.Max(m_mb * P_ds * b_dw / (T_a * e_gbw * S.BW), c * n_tok * P_ds / (T_a * e_gfl * F_d)), "s",
+    "dense FFN, shared experts, router at DeepSeek's kernel rates: stream the weights per micro-batch, or do the FLOP")
 
 t_dense = formula(
     "t_dense",
-    sp.Max(m_mb * (P_at * b_aw + P_ds * b_dw) / (T_a * e_gbw * S.BW),
-           c * n_tok * (P_at + P_ds) / (T_a * e_gfl * F_d)),
-    "s", "attention projections, dense FFN, shared experts: stream the weights per micro-batch, or do the FLOP")
+    t_proj.expr / q_p + t_ffn.expr / q_d,
+    "s", "attention projections, dense FFN, shared experts: stream the weights per micro-batch, or do the FLOP, "
+         "each scaled by a framework's measured rate")
 
 t_head = formula(
     "t_head",
-    sp.Max(m_mb * P_hd * b_hw / (T_a * e_gbw * S.BW), c * n_tok * P_hd / (T_a * e_gfl * F_h)),
+    sp.Max(m_mb * P_hd * b_hw / (T_a * e_gbw * S.BW), c * n_tok * P_hd / (T_a * e_gfl * F_h)) / q_d,
     "s", "output head (vocabulary-parallel under attention TP)")
 
 t_moe = formula(
@@ -161,13 +197,13 @@ t_a2a = formula(
 t_allreduce = formula(
     "t_allreduce",
     (S.n_layers + S.n_dense) * (2 * (T_a - 1) / T_a * n_tok * S.h * comm.b_comb / (e_ar * BW_nv)
-                                + t_ar_lat * sp.Min(1, T_a - 1)),
+                                + t_ar_lat * sp.Min(1, T_a - 1)) / q_r,
     "s", "attention TP: an all-reduce of each layer's attention output, and of each dense layer's FFN output "
          "(split the same way), among the instance's GPUs (none without TP)")
 
 t_moe_allreduce = formula(
     "t_moe_allreduce",
-    n_moe * (2 * (S.N_ep - 1) / S.N_ep * n_tok * S.h * comm.b_comb / (e_ar * BW_nv) + t_ar_lat),
+    n_moe * (2 * (S.N_ep - 1) / S.N_ep * n_tok * S.h * comm.b_comb / (e_ar * BW_nv) + t_ar_lat) / q_R,
     "s", "MoE TP: every GPU computes slices of its experts for all tokens, then an all-reduce of the output")
 
 a2a_bytes_ll = formula(
@@ -221,8 +257,9 @@ weights_read = formula(
 
 bound_time = formula(
     "bound_time",
-    sp.Max((kv_rd * S.batch * ctx_eff * S.S_kv / T_kv + weights_read.expr) / S.BW,
-           n_tok * ctx_eff * A_f / (T_a * F_a) + c * n_tok * ((P_at + P_ds) / F_d + P_hd / F_h) / T_a
+    sp.Max((kv_rd * S.batch * (ctx_core * (S.S_kv - S_idx) + ctx_eff * S_idx) / T_kv + weights_read.expr) / S.BW,
+           n_tok * (sp.Min(ctx_core * A_f, ctx_eff * A_fm) / F_a + ctx_eff * A_i / F_i) / T_a
+           + c * n_tok * ((P_at + P_ds) / F_d + P_hd / F_h) / T_a
            + n_moe * c * P_e * U_tok * S.top_k / (S.N_ep * F_m)),
     "s", "roofline bound on the step: every byte read once at peak bandwidth, or every FLOP at peak, "
          "no communication, perfect balance")

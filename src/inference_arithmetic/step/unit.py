@@ -15,25 +15,26 @@ import numpy as np
 from inference_arithmetic.core import fast
 from inference_arithmetic.core.cited import read_yaml
 from inference_arithmetic.core.errors import InputError
-from inference_arithmetic.hardware.efficiency import efficiencies, unbalanced_points
-from inference_arithmetic.hardware.gpus import GPU
+from inference_arithmetic.hardware.efficiency import efficiencies, kernels_label, unbalanced_points
+from inference_arithmetic.hardware.gpus import GPU, vendor
 from inference_arithmetic.hardware.kernel_tables import DEEPSEEK_KERNELS, moe_curve
 from inference_arithmetic.model import kv_bytes, param_count
 from inference_arithmetic.model.config import Model
-from inference_arithmetic.model.dtypes import BF16_BYTES, BYTES, FLOP_DTYPE, FLOP_PER_MAC, FP8_DISPATCH_BYTES, MOE_DTYPES
+from inference_arithmetic.model.dtypes import BF16_BYTES, BYTES, FLOP_PER_MAC, FP8_DISPATCH_BYTES, moe_flop_dtype
+from inference_arithmetic.step import curves
+from inference_arithmetic.step.curves import CURVE_KEYS, GRID_TOKENS
 from inference_arithmetic.step.feasibility import check_layout
 from inference_arithmetic.step.layout import LINK_LATENCY_SCALE_OUT_S, Layout, kernels_per_step
 from inference_arithmetic.step.memory import max_batch
+from inference_arithmetic.step.sparse_values import sparse_values
 
 __all__ = ["Unit", "unit", "PHASES", "Phase", "fitted", "users_that_fit", "unsupported", "GRID_TOKENS",
            "DEEPSEEK_KERNELS"]
 
 #: tokens of the expert-parallel group entering a MoE layer at which a framework's measured
-#: grouped-GEMM rate is stored per unit (powers of sqrt 2 from 1 to 2^23); the measured points are
+#: grouped-GEMM rate is stored per unit (:data:`.curves.GRID_TOKENS`); the measured points are
 #: interpolated log-log onto it, and beyond the measured range the rate at the nearest end is held
-GRID_TOKENS = tuple(float(2 ** (i / 2)) for i in range(47))
 _LOG_GRID = np.log(np.array(GRID_TOKENS, dtype=float))
-
 
 
 @dataclass(frozen=True)
@@ -84,12 +85,13 @@ def fitted(name: str) -> float:
 def unsupported(model: Model) -> str | None:
     """Why the step model cannot express ``model`` yet (one line naming what is missing), or ``None``.
 
-    Covered: MLA and MHA/GQA attention (with sliding-window layers), dense and mixture-of-experts
-    FFNs.  GQA attention is costed with the MLA kernels' achieved rates (the transfer rule of
-    :mod:`.hardware.efficiency`: no GQA kernel table is in the calibration set yet)."""
-    if model.index_topk:
-        return (f"{model.name}: DeepSeek Sparse Attention (index_topk {model.index_topk}) is not in the step model yet "
-                f"(use 'sol' for its bounds)")
+    Covered: MLA (dense, or DeepSeek Sparse Attention: :mod:`.sparse`) and MHA/GQA attention (with
+    sliding-window layers), dense and mixture-of-experts FFNs.  GQA attention is costed with the MLA
+    kernels' achieved rates (the transfer rule of :mod:`.hardware.efficiency`: no GQA kernel table
+    is in the calibration set yet)."""
+    if model.index_topk and not (model.index_heads and model.index_dim):
+        return (f"{model.name}: DeepSeek Sparse Attention needs index_n_heads and index_head_dim "
+                f"next to index_topk {model.index_topk}")
     return None
 
 
@@ -156,20 +158,25 @@ def unit(model: Model, gpu: GPU, layout: Layout, phase: str = "decode") -> Unit:
     ph, p = PHASES[phase], layout.precision
     S_kv = _kv_bytes(model, p.kv)
     check_layout(model, gpu, layout, phase)   # the one place: heads, whole experts, expert slices, MTP
-    eff = efficiencies()  # the transfer rule: the same fractions of peak on every GPU
+    eff = efficiencies(gpu.key)  # the transfer rule, or rates measured on this GPU where published
     p_at, p_ds, p_hd, p_e = _param_split(model)
-    fl = {d: gpu.flops(FLOP_DTYPE[d]) if FLOP_DTYPE[d] != "fp4" or gpu.dense_fp4 is not None else None
-          for d in MOE_DTYPES}
-    if fl[p.moe] is None:
+    moe_rate = moe_flop_dtype(p.moe, gpu.dense_fp4 is not None)
+    if moe_rate is None:
         raise InputError(f"{gpu.key} has no FP4 tensor cores: NVFP4 experts need a Blackwell GPU")
+    if p.moe == "nvfp4" and vendor(gpu.key) != "NVIDIA":   # AMD's FP4 tensor cores take the OCP MX formats
+        raise InputError(f"{gpu.key}: NVFP4 is NVIDIA's format (an FP8 scale per 16 values); the FP4 tensor cores "
+                         f"of {gpu.key} take MXFP4 (--moe-dtype mxfp4)")
     G = min(gpu.nvlink_domain, layout.ep)
     multi = layout.ep > gpu.nvlink_domain
     lat_nv = eff.latency_nvlink_s.value
     v_so, v_nv = _a2a_bytes(model, layout, G, ph.a2a)
     a2a_eff = ("a2a_ll_rdma", "a2a_ll_nvlink") if ph.a2a == "ll" else ("a2a_normal_rdma", "a2a_normal_nvlink")
-    attn_flop = ph.attn_flop if model.attention == "mla" else fast.attn_flop_gqa
-    a_f = float(attn_flop(n_layers=model.n_layers, n_heads=model.n_heads, flop_mac=float(FLOP_PER_MAC),
-                               d_c=model.d_c, d_r=model.d_r, d_nope=model.d_nope, d_v=model.d_v, d_head=model.d_head))
+    # DeepSeek's sparse kernels run MLA absorbed in both phases (:mod:`.sparse`)
+    attn_flop = (fast.attn_flop_mla if model.index_topk else ph.attn_flop) if model.attention == "mla" \
+        else fast.attn_flop_gqa
+    dims = dict(n_layers=model.n_layers, n_heads=model.n_heads, flop_mac=float(FLOP_PER_MAC), d_c=model.d_c,
+                d_r=model.d_r, d_nope=model.d_nope, d_v=model.d_v, d_head=model.d_head)
+    a_f = float(attn_flop(**dims))
     # GQA under attention TP splits the cache by KV heads; an MLA latent is read whole by every GPU
     t_kv = 1.0 if model.attention == "mla" else float(min(layout.attn_tp, model.n_kv_heads))
     accept = (eff.mtp_accept.value if layout.accept is None else layout.accept) if layout.mtp else 0.0
@@ -181,7 +188,7 @@ def unit(model: Model, gpu: GPU, layout: Layout, phase: str = "decode") -> Unit:
         m_mb=float(layout.micro_batches), s_q=float(1 + layout.mtp), S_kv=S_kv, kv_rd=ph.kv_read,
         P_at=p_at, P_ds=p_ds, P_hd=p_hd, P_e=p_e, A_f=a_f, flop_mac=float(FLOP_PER_MAC),
         b_aw=BYTES[p.dense], b_dw=BYTES[p.dense], b_mw=BYTES[p.moe], b_hw=BYTES["bf16"],
-        F_a=gpu.flops(p.attn), F_d=gpu.flops(p.dense), F_m=fl[p.moe], F_h=gpu.dense_bf16,
+        F_a=gpu.flops(p.attn), F_d=gpu.flops(p.dense), F_m=gpu.flops(moe_rate), F_h=gpu.dense_bf16,
         BW=gpu.hbm_bandwidth, BW_nv=gpu.nvlink, BW_so=gpu.scale_out,
         e_mbw=eff.mla_bw.value, e_mfl=getattr(eff, ph.attn_efficiency).value, e_gbw=eff.gemm_bw.value,
         e_gfl=eff.gemm_flops.value, e_xfl=getattr(eff, ph.grouped_efficiency).value,
@@ -195,10 +202,14 @@ def unit(model: Model, gpu: GPU, layout: Layout, phase: str = "decode") -> Unit:
         moe_tp_on=float(layout.moe_tp > 1), overlapped=float(layout.overlapped), decode=float(phase == "decode"),
         n_emb=1.0 if model.tie_embeddings else 2.0, T_kv=t_kv,
         n_win=float(model.n_window), W_win=float(model.window),
+        **sparse_values(model, gpu.dense_fp8 or gpu.dense_bf16, a_f, float(ph.attn_flop(**dims))),
     )
     values["accept_tok"] = float(fast.mtp_tokens(p_acc=accept, n_dr=layout.mtp)) if layout.mtp else 1.0
-    values["q_x"], values["xq"] = 1.0, (0.0,) * len(GRID_TOKENS)
-    kernels = DEEPSEEK_KERNELS
+    values.update(curves.NO_CURVES, q_x=1.0, q_a=1.0, q_p=1.0, q_d=1.0, q_r=1.0, q_R=1.0, a_mod=0.0)
+    measured, drop, labels = curves.build(model, gpu, layout, phase, values)   # dense, attention, all-reduce
+    values.update(measured)
+    values["K_k"] -= drop
+    kernels = kernels_label(gpu.key, DEEPSEEK_KERNELS)
     if layout.framework != "deepseek" and model.is_moe:
         curve = moe_curve(gpu.key, layout.framework, p.moe, layout.moe_ep,
                           (model.h, model.d_e, model.n_experts, model.top_k))
@@ -206,12 +217,13 @@ def unit(model: Model, gpu: GPU, layout: Layout, phase: str = "decode") -> Unit:
             kernels = (f"no {layout.framework} table for {gpu.key}, {p.moe} experts, {model.n_experts} experts of "
                        f"{model.h}x{model.d_e}: {DEEPSEEK_KERNELS}")
         else:
-            values["xq"] = _measured_rate(values, curve)
+            values["xq"] = curves.frozen(_measured_rate(values, curve))
             # the measured latency includes the two routed grouped GEMMs' fixed kernel time
             values["K_k"] -= 2.0 * (model.n_layers - model.n_dense)
             kernels = curve.label
+    values["curved"] = float(any(values[k] is not curves.NO_CURVES[k] for k in CURVE_KEYS))   # 0: DeepSeek's kernels
     w_res = float(fast.weights_resident_of(values))
-    return Unit(model, gpu, layout, phase, values, w_res, values["accept_tok"], kernels)
+    return Unit(model, gpu, layout, phase, values, w_res, values["accept_tok"], "; ".join([kernels, *labels]))
 
 
 def _measured_rate(values: dict, curve) -> tuple:

@@ -16,3 +16,5 @@ from inference_arithmetic.core.fast.serving_prefill import *  # noqa: F401,F403
 from inference_arithmetic.core.fast.step_bounds import *  # noqa: F401,F403
 from inference_arithmetic.core.fast.step_comm import *  # noqa: F401,F403
 from inference_arithmetic.core.fast.step_operations import *  # noqa: F401,F403
+from inference_arithmetic.core.fast.step_operations_2 import *  # noqa: F401,F403
+from inference_arithmetic.core.fast.step_sparse import *  # noqa: F401,F403

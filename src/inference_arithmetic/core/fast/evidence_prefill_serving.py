@@ -9,8 +9,10 @@ def prefill_attn_flop(**values):
     return prefill_attn_flop_of(values)
 
 
+prefill_attn_flop.args = ('A_f', 'f_hit', 'isl')   # the keywords it reads
+
+
 def prefill_attn_flop_of(v, /):
     """:func:`prefill_attn_flop` of the mapping ``v``."""
     A_f, f_hit, isl = (v['A_f'], v['f_hit'], v['isl'])
-    x0 = isl * (1 - f_hit)
-    return A_f * x0 * (f_hit * isl + 1 / 2 * x0)
+    return 1 / 2 * A_f * isl ** 2 * (1 - f_hit ** 2)

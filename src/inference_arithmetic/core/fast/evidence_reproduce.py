@@ -9,6 +9,9 @@ def decode_mean_context(**values):
     return decode_mean_context_of(values)
 
 
+decode_mean_context.args = ('L_i', 'L_o')   # the keywords it reads
+
+
 def decode_mean_context_of(v, /):
     """:func:`decode_mean_context` of the mapping ``v``."""
     L_i, L_o = (v['L_i'], v['L_o'])
@@ -18,6 +21,9 @@ def decode_mean_context_of(v, /):
 def fleet_output_rate(**values):
     """output tokens per second per GPU of the whole fleet, prefill GPUs included [token/s/GPU] (G, N_node, T, tok_out; other keys ignored)"""
     return fleet_output_rate_of(values)
+
+
+fleet_output_rate.args = ('G', 'N_node', 'T', 'tok_out')   # the keywords it reads
 
 
 def fleet_output_rate_of(v, /):
@@ -31,6 +37,9 @@ def implied_utilisation(**values):
     return implied_utilisation_of(values)
 
 
+implied_utilisation.args = ('R_meas', 'R_sat')   # the keywords it reads
+
+
 def implied_utilisation_of(v, /):
     """:func:`implied_utilisation` of the mapping ``v``."""
     R_meas, R_sat = (v['R_meas'], v['R_sat'])
@@ -40,6 +49,9 @@ def implied_utilisation_of(v, /):
 def isl_from_day(**values):
     """mean prompt length of a day whose requests are alike: the mean KV length and the input/output token ratio [token] (ctx, tok_in, tok_out; other keys ignored)"""
     return isl_from_day_of(values)
+
+
+isl_from_day.args = ('ctx', 'tok_in', 'tok_out')   # the keywords it reads
 
 
 def isl_from_day_of(v, /):
@@ -52,6 +64,9 @@ def isl_from_day_of(v, /):
 def osl_from_day(**values):
     """mean output length of a day whose requests are alike [token] (ctx, tok_in, tok_out; other keys ignored)"""
     return osl_from_day_of(values)
+
+
+osl_from_day.args = ('ctx', 'tok_in', 'tok_out')   # the keywords it reads
 
 
 def osl_from_day_of(v, /):

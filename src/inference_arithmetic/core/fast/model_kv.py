@@ -10,6 +10,9 @@ def context_sparse_read(**values):
     return context_sparse_read_of(values)
 
 
+context_sparse_read.args = ('S_kv', 'S_lat', 'b_idx', 'ctx', 'k_top', 'n_layers')   # the keywords it reads
+
+
 def context_sparse_read_of(v, /):
     """:func:`context_sparse_read` of the mapping ``v``."""
     S_kv, S_lat, b_idx, ctx, k_top, n_layers = (v['S_kv'], v['S_lat'], v['b_idx'], v['ctx'], v['k_top'], v['n_layers'])
@@ -19,6 +22,9 @@ def context_sparse_read_of(v, /):
 def context_windowed(**values):
     """tokens of context a request's KV holds and a decode step reads, averaged over the layers: the windowed layers keep only the last w tokens [token] (W_win, ctx, n_layers, n_win; other keys ignored)"""
     return context_windowed_of(values)
+
+
+context_windowed.args = ('W_win', 'ctx', 'n_layers', 'n_win')   # the keywords it reads
 
 
 def context_windowed_of(v, /):
@@ -32,6 +38,9 @@ def dense_bytes_per_step(**values):
     return dense_bytes_per_step_of(values)
 
 
+dense_bytes_per_step.args = ('S_lat', 'ctx', 'n_layers')   # the keywords it reads
+
+
 def dense_bytes_per_step_of(v, /):
     """:func:`dense_bytes_per_step` of the mapping ``v``."""
     S_lat, ctx, n_layers = (v['S_lat'], v['ctx'], v['n_layers'])
@@ -41,6 +50,9 @@ def dense_bytes_per_step_of(v, /):
 def kv_per_token_gqa(**values):
     """MHA/GQA caches a key and a value of d_h per KV head per layer [B/token] (b_kv, d_head, n_kv_heads, n_layers; other keys ignored)"""
     return kv_per_token_gqa_of(values)
+
+
+kv_per_token_gqa.args = ('b_kv', 'd_head', 'n_kv_heads', 'n_layers')   # the keywords it reads
 
 
 def kv_per_token_gqa_of(v, /):
@@ -54,6 +66,9 @@ def kv_per_token_mla(**values):
     return kv_per_token_mla_of(values)
 
 
+kv_per_token_mla.args = ('b_kv', 'd_c', 'd_r', 'n_layers')   # the keywords it reads
+
+
 def kv_per_token_mla_of(v, /):
     """:func:`kv_per_token_mla` of the mapping ``v``."""
     b_kv, d_c, d_r, n_layers = (v['b_kv'], v['d_c'], v['d_r'], v['n_layers'])
@@ -65,6 +80,9 @@ def kv_per_user(**values):
     return kv_per_user_of(values)
 
 
+kv_per_user.args = ('S_kv', 'ctx')   # the keywords it reads
+
+
 def kv_per_user_of(v, /):
     """:func:`kv_per_user` of the mapping ``v``."""
     S_kv, ctx = (v['S_kv'], v['ctx'])
@@ -74,6 +92,9 @@ def kv_per_user_of(v, /):
 def sparse_bytes_per_step(**values):
     """DeepSeek sparse attention: the indexer reads every cached index key, the attention only k_top latents [B] (S_lat, b_idx, ctx, k_top, n_layers; other keys ignored)"""
     return sparse_bytes_per_step_of(values)
+
+
+sparse_bytes_per_step.args = ('S_lat', 'b_idx', 'ctx', 'k_top', 'n_layers')   # the keywords it reads
 
 
 def sparse_bytes_per_step_of(v, /):

@@ -9,6 +9,9 @@ def input_token_cost(**values):
     return input_token_cost_of(values)
 
 
+input_token_cost.args = ('R_p', 'price', 'util')   # the keywords it reads
+
+
 def input_token_cost_of(v, /):
     """:func:`input_token_cost` of the mapping ``v``."""
     R_p, price, util = (v['R_p'], v['price'], v['util'])
@@ -18,6 +21,9 @@ def input_token_cost_of(v, /):
 def output_token_cost(**values):
     """cost of one output token: the GPU-hour price over the output tokens a decode GPU makes in it, at utilisation u [USD/token] (R_d, price, util; other keys ignored)"""
     return output_token_cost_of(values)
+
+
+output_token_cost.args = ('R_d', 'price', 'util')   # the keywords it reads
 
 
 def output_token_cost_of(v, /):

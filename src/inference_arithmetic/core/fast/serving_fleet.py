@@ -10,6 +10,9 @@ def compute_cost(**values):
     return compute_cost_of(values)
 
 
+compute_cost.args = ('gpu_hours', 'price')   # the keywords it reads
+
+
 def compute_cost_of(v, /):
     """:func:`compute_cost` of the mapping ``v``."""
     gpu_hours, price = (v['gpu_hours'], v['price'])
@@ -19,6 +22,9 @@ def compute_cost_of(v, /):
 def exceed_fraction(**values):
     """fraction of the day the cosine load exceeds r (for r inside the swing) [1] (amp, n_bar, r_res; other keys ignored)"""
     return exceed_fraction_of(values)
+
+
+exceed_fraction.args = ('amp', 'n_bar', 'r_res')   # the keywords it reads
 
 
 def exceed_fraction_of(v, /):
@@ -32,6 +38,9 @@ def exceed_target(**values):
     return exceed_target_of(values)
 
 
+exceed_target.args = ('p_od', 'p_res')   # the keywords it reads
+
+
 def exceed_target_of(v, /):
     """:func:`exceed_target` of the mapping ``v``."""
     p_od, p_res = (v['p_od'], v['p_res'])
@@ -41,6 +50,9 @@ def exceed_target_of(v, /):
 def excess_nodes(**values):
     """time-averaged on-demand nodes above r for the cosine load (r inside the swing) [node] (amp, n_bar, r_res; other keys ignored)"""
     return excess_nodes_of(values)
+
+
+excess_nodes.args = ('amp', 'n_bar', 'r_res')   # the keywords it reads
 
 
 def excess_nodes_of(v, /):
@@ -56,6 +68,9 @@ def fleet_cost(**values):
     return fleet_cost_of(values)
 
 
+fleet_cost.args = ('G', 'N_node', 'T', 'price')   # the keywords it reads
+
+
 def fleet_cost_of(v, /):
     """:func:`fleet_cost` of the mapping ``v``."""
     G, N_node, T, price = (v['G'], v['N_node'], v['T'], v['price'])
@@ -65,6 +80,9 @@ def fleet_cost_of(v, /):
 def load_diurnal(**values):
     """nodes needed over the day: a cosine swing of relative amplitude a around the mean [node] (amp, n_bar, period, t, t_peak; other keys ignored)"""
     return load_diurnal_of(values)
+
+
+load_diurnal.args = ('amp', 'n_bar', 'period', 't', 't_peak')   # the keywords it reads
 
 
 def load_diurnal_of(v, /):
@@ -78,6 +96,9 @@ def margin(**values):
     return margin_of(values)
 
 
+margin.args = ('cost', 'revenue')   # the keywords it reads
+
+
 def margin_of(v, /):
     """:func:`margin` of the mapping ``v``."""
     cost, revenue = (v['cost'], v['revenue'])
@@ -87,6 +108,9 @@ def margin_of(v, /):
 def mix_cost(**values):
     """reserved nodes all the time plus on-demand nodes when the load exceeds them [USD] (G, T, X_over, p_od, p_res, r_res; other keys ignored)"""
     return mix_cost_of(values)
+
+
+mix_cost.args = ('G', 'T', 'X_over', 'p_od', 'p_res', 'r_res')   # the keywords it reads
 
 
 def mix_cost_of(v, /):
@@ -100,6 +124,9 @@ def mix_cost_lending(**values):
     return mix_cost_lending_of(values)
 
 
+mix_cost_lending.args = ('G', 'T', 'X_over', 'lend', 'n_bar', 'p_od', 'p_res', 'r_res')   # the keywords it reads
+
+
 def mix_cost_lending_of(v, /):
     """:func:`mix_cost_lending` of the mapping ``v``."""
     G, T, X_over, lend, n_bar, p_od, p_res, r_res = (v['G'], v['T'], v['X_over'], v['lend'], v['n_bar'], v['p_od'], v['p_res'], v['r_res'])
@@ -111,6 +138,9 @@ def nodes_decode(**values):
     return nodes_decode_of(values)
 
 
+nodes_decode.args = ('T', 'rate_out', 'tok_out')   # the keywords it reads
+
+
 def nodes_decode_of(v, /):
     """:func:`nodes_decode` of the mapping ``v``."""
     T, rate_out, tok_out = (v['T'], v['rate_out'], v['tok_out'])
@@ -120,6 +150,9 @@ def nodes_decode_of(v, /):
 def nodes_needed(**values):
     """average nodes to serve the token volumes at the per-node rates [node] (T, rate_in, rate_out, tok_in, tok_out; other keys ignored)"""
     return nodes_needed_of(values)
+
+
+nodes_needed.args = ('T', 'rate_in', 'rate_out', 'tok_in', 'tok_out')   # the keywords it reads
 
 
 def nodes_needed_of(v, /):
@@ -134,6 +167,9 @@ def nodes_prefill(**values):
     return nodes_prefill_of(values)
 
 
+nodes_prefill.args = ('T', 'rate_in', 'tok_in')   # the keywords it reads
+
+
 def nodes_prefill_of(v, /):
     """:func:`nodes_prefill` of the mapping ``v``."""
     T, rate_in, tok_in = (v['T'], v['rate_in'], v['tok_in'])
@@ -143,6 +179,9 @@ def nodes_prefill_of(v, /):
 def optimal_reserve(**values):
     """cost-minimising reserve for the cosine load: exceeded a fraction p_r/p_o of the time [node] (amp, n_bar, p_od, p_res; other keys ignored)"""
     return optimal_reserve_of(values)
+
+
+optimal_reserve.args = ('amp', 'n_bar', 'p_od', 'p_res')   # the keywords it reads
 
 
 def optimal_reserve_of(v, /):
@@ -156,6 +195,9 @@ def optimal_reserve_lending(**values):
     return optimal_reserve_lending_of(values)
 
 
+optimal_reserve_lending.args = ('amp', 'lend', 'n_bar', 'p_od', 'p_res')   # the keywords it reads
+
+
 def optimal_reserve_lending_of(v, /):
     """:func:`optimal_reserve_lending` of the mapping ``v``."""
     amp, lend, n_bar, p_od, p_res = (v['amp'], v['lend'], v['n_bar'], v['p_od'], v['p_res'])
@@ -165,6 +207,9 @@ def optimal_reserve_lending_of(v, /):
 def revenue(**values):
     """cache-hit input, cache-miss input and output tokens at their prices [USD] (pi_hit, pi_miss, pi_out, tok_hit, tok_in, tok_out; other keys ignored)"""
     return revenue_of(values)
+
+
+revenue.args = ('pi_hit', 'pi_miss', 'pi_out', 'tok_hit', 'tok_in', 'tok_out')   # the keywords it reads
 
 
 def revenue_of(v, /):
@@ -178,6 +223,9 @@ def run_time(**values):
     return run_time_of(values)
 
 
+run_time.args = ('gpu_hours', 'n_gpus')   # the keywords it reads
+
+
 def run_time_of(v, /):
     """:func:`run_time` of the mapping ``v``."""
     gpu_hours, n_gpus = (v['gpu_hours'], v['n_gpus'])
@@ -189,6 +237,9 @@ def token_cost(**values):
     return token_cost_of(values)
 
 
+token_cost.args = ('R_gpu', 'price', 'util')   # the keywords it reads
+
+
 def token_cost_of(v, /):
     """:func:`token_cost` of the mapping ``v``."""
     R_gpu, price, util = (v['R_gpu'], v['price'], v['util'])
@@ -198,6 +249,9 @@ def token_cost_of(v, /):
 def unit_cost(**values):
     """cost per token served [USD/token] (cost, tok_all; other keys ignored)"""
     return unit_cost_of(values)
+
+
+unit_cost.args = ('cost', 'tok_all')   # the keywords it reads
 
 
 def unit_cost_of(v, /):

@@ -9,6 +9,9 @@ def kv_transfer_time(**values):
     return kv_transfer_time_of(values)
 
 
+kv_transfer_time.args = ('BW_so', 'L_i', 'S_kv')   # the keywords it reads
+
+
 def kv_transfer_time_of(v, /):
     """:func:`kv_transfer_time` of the mapping ``v``."""
     BW_so, L_i, S_kv = (v['BW_so'], v['L_i'], v['S_kv'])

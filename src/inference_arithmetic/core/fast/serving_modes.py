@@ -10,6 +10,9 @@ def agg_rate(**values):
     return agg_rate_of(values)
 
 
+agg_rate.args = ('L_i', 'L_o', 'R_d', 'R_p')   # the keywords it reads
+
+
 def agg_rate_of(v, /):
     """:func:`agg_rate` of the mapping ``v``."""
     L_i, L_o, R_d, R_p = (v['L_i'], v['L_o'], v['R_d'], v['R_p'])
@@ -21,16 +24,21 @@ def agg_user_rate(**values):
     return agg_user_rate_of(values)
 
 
+agg_user_rate.args = ('L_i', 'L_o', 'R_d', 'R_p', 'r_d')   # the keywords it reads
+
+
 def agg_user_rate_of(v, /):
     """:func:`agg_user_rate` of the mapping ``v``."""
     L_i, L_o, R_d, R_p, r_d = (v['L_i'], v['L_o'], v['R_d'], v['R_p'], v['r_d'])
-    x0 = R_d ** (-1.0)
-    return r_d * x0 / (L_i / (L_o * R_p) + x0)
+    return r_d / (L_i * R_d / (L_o * R_p) + 1)
 
 
 def disagg_rate(**values):
     """disaggregated: output tokens/s per GPU, prefill and decode GPUs counted [token/s] (L_i, L_o, R_d, R_p; other keys ignored)"""
     return disagg_rate_of(values)
+
+
+disagg_rate.args = ('L_i', 'L_o', 'R_d', 'R_p')   # the keywords it reads
 
 
 def disagg_rate_of(v, /):
@@ -44,6 +52,9 @@ def pd_ratio(**values):
     return pd_ratio_of(values)
 
 
+pd_ratio.args = ('L_i', 'L_o', 'R_d', 'R_p')   # the keywords it reads
+
+
 def pd_ratio_of(v, /):
     """:func:`pd_ratio` of the mapping ``v``."""
     L_i, L_o, R_d, R_p = (v['L_i'], v['L_o'], v['R_d'], v['R_p'])
@@ -55,6 +66,9 @@ def requests_fixed_split(**values):
     return requests_fixed_split_of(values)
 
 
+requests_fixed_split.args = ('L_i', 'L_o', 'N_d', 'N_p', 'R_d', 'R_p')   # the keywords it reads
+
+
 def requests_fixed_split_of(v, /):
     """:func:`requests_fixed_split` of the mapping ``v``."""
     L_i, L_o, N_d, N_p, R_d, R_p = (v['L_i'], v['L_o'], v['N_d'], v['N_p'], v['R_d'], v['R_p'])
@@ -64,6 +78,9 @@ def requests_fixed_split_of(v, /):
 def total_rate_disagg(**values):
     """input plus output tokens/s per GPU of a fixed prefill/decode split (InferenceX's metric) [token/s] (L_i, L_o, N_d, N_p, R_d, R_p; other keys ignored)"""
     return total_rate_disagg_of(values)
+
+
+total_rate_disagg.args = ('L_i', 'L_o', 'N_d', 'N_p', 'R_d', 'R_p')   # the keywords it reads
 
 
 def total_rate_disagg_of(v, /):

@@ -9,6 +9,9 @@ def exceed_target_cross(**values):
     return exceed_target_cross_of(values)
 
 
+exceed_target_cross.args = ('R_burst', 'R_floor', 'p_burst', 'p_floor')   # the keywords it reads
+
+
 def exceed_target_cross_of(v, /):
     """:func:`exceed_target_cross` of the mapping ``v``."""
     R_burst, R_floor, p_burst, p_floor = (v['R_burst'], v['R_floor'], v['p_burst'], v['p_floor'])

@@ -9,6 +9,9 @@ def prefill_context(**values):
     return prefill_context_of(values)
 
 
+prefill_context.args = ('f_hit', 'isl')   # the keywords it reads
+
+
 def prefill_context_of(v, /):
     """:func:`prefill_context` of the mapping ``v``."""
     f_hit, isl = (v['f_hit'], v['isl'])
@@ -20,6 +23,9 @@ def prefill_tokens_per_request(**values):
     return prefill_tokens_per_request_of(values)
 
 
+prefill_tokens_per_request.args = ('f_hit', 'isl')   # the keywords it reads
+
+
 def prefill_tokens_per_request_of(v, /):
     """:func:`prefill_tokens_per_request` of the mapping ``v``."""
     f_hit, isl = (v['f_hit'], v['isl'])
@@ -29,6 +35,9 @@ def prefill_tokens_per_request_of(v, /):
 def ttft_md1(**values):
     """time to first token: one prefill step plus the M/D/1 mean wait at utilisation rho [s] (rho, t_srv; other keys ignored)"""
     return ttft_md1_of(values)
+
+
+ttft_md1.args = ('rho', 't_srv')   # the keywords it reads
 
 
 def ttft_md1_of(v, /):

@@ -10,6 +10,9 @@ def gpu_rate(**values):
     return gpu_rate_of(values)
 
 
+gpu_rate.args = ('BW', 'S_kv', 'W', 'accept', 'batch', 'ctx')   # the keywords it reads
+
+
 def gpu_rate_of(v, /):
     """:func:`gpu_rate` of the mapping ``v``."""
     BW, S_kv, W, accept, batch, ctx = (v['BW'], v['S_kv'], v['W'], v['accept'], v['batch'], v['ctx'])
@@ -19,6 +22,9 @@ def gpu_rate_of(v, /):
 def kv_capacity(**values):
     """HBM left for KV caches after weights and the reserve [B] (HBM, W_res, reserve; other keys ignored)"""
     return kv_capacity_of(values)
+
+
+kv_capacity.args = ('HBM', 'W_res', 'reserve')   # the keywords it reads
 
 
 def kv_capacity_of(v, /):
@@ -32,6 +38,9 @@ def kv_footprint(**values):
     return kv_footprint_of(values)
 
 
+kv_footprint.args = ('S_kv', 'batch', 'ctx')   # the keywords it reads
+
+
 def kv_footprint_of(v, /):
     """:func:`kv_footprint` of the mapping ``v``."""
     S_kv, batch, ctx = (v['S_kv'], v['batch'], v['ctx'])
@@ -41,6 +50,9 @@ def kv_footprint_of(v, /):
 def max_batch(**values):
     """most users whose KV caches fit at context l [user] (HBM, S_kv, W_res, ctx, reserve; other keys ignored)"""
     return max_batch_of(values)
+
+
+max_batch.args = ('HBM', 'S_kv', 'W_res', 'ctx', 'reserve')   # the keywords it reads
 
 
 def max_batch_of(v, /):
@@ -54,6 +66,9 @@ def mla_compute_rate(**values):
     return mla_compute_rate_of(values)
 
 
+mla_compute_rate.args = ('F', 'accept', 'ctx', 'd_c', 'd_r', 'flop_mac', 'n_heads', 'n_layers', 's_q')   # the keywords it reads
+
+
 def mla_compute_rate_of(v, /):
     """:func:`mla_compute_rate` of the mapping ``v``."""
     F, accept, ctx, d_c, d_r, flop_mac, n_heads, n_layers, s_q = (v['F'], v['accept'], v['ctx'], v['d_c'], v['d_r'], v['flop_mac'], v['n_heads'], v['n_layers'], v['s_q'])
@@ -63,6 +78,9 @@ def mla_compute_rate_of(v, /):
 def mla_intensity(**values):
     """MLA decode attention (absorbed): per cached latent, n_h heads do a (d_c+d_r) score and a d_c value product per query token [FLOP/B] (b_kv, d_c, d_r, flop_mac, n_heads, s_q; other keys ignored)"""
     return mla_intensity_of(values)
+
+
+mla_intensity.args = ('b_kv', 'd_c', 'd_r', 'flop_mac', 'n_heads', 's_q')   # the keywords it reads
 
 
 def mla_intensity_of(v, /):
@@ -76,6 +94,9 @@ def ridge_point(**values):
     return ridge_point_of(values)
 
 
+ridge_point.args = ('BW', 'F')   # the keywords it reads
+
+
 def ridge_point_of(v, /):
     """:func:`ridge_point` of the mapping ``v``."""
     BW, F = (v['BW'], v['F'])
@@ -87,6 +108,9 @@ def sol_rate(**values):
     return sol_rate_of(values)
 
 
+sol_rate.args = ('BW', 'S_kv', 'accept', 'ctx')   # the keywords it reads
+
+
 def sol_rate_of(v, /):
     """:func:`sol_rate` of the mapping ``v``."""
     BW, S_kv, accept, ctx = (v['BW'], v['S_kv'], v['accept'], v['ctx'])
@@ -96,6 +120,9 @@ def sol_rate_of(v, /):
 def users_in_flight(**values):
     """Little's law: concurrent users = throughput / per-user rate [user] (R_gpu, r_user; other keys ignored)"""
     return users_in_flight_of(values)
+
+
+users_in_flight.args = ('R_gpu', 'r_user')   # the keywords it reads
 
 
 def users_in_flight_of(v, /):

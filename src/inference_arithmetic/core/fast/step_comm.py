@@ -10,6 +10,9 @@ def comm_latency(**values):
     return comm_latency_of(values)
 
 
+comm_latency.args = ('n_dense', 'n_layers', 't_lat')   # the keywords it reads
+
+
 def comm_latency_of(v, /):
     """:func:`comm_latency` of the mapping ``v``."""
     n_dense, n_layers, t_lat = (v['n_dense'], v['n_layers'], v['t_lat'])
@@ -19,6 +22,9 @@ def comm_latency_of(v, /):
 def comm_time(**values):
     """time to move the batch's tokens through every MoE layer's link traffic, per step [s] (BW_link, V_tok, batch, n_dense, n_layers, s_q; other keys ignored)"""
     return comm_time_of(values)
+
+
+comm_time.args = ('BW_link', 'V_tok', 'batch', 'n_dense', 'n_layers', 's_q')   # the keywords it reads
 
 
 def comm_time_of(v, /):
@@ -32,6 +38,9 @@ def ep_bytes_per_token(**values):
     return ep_bytes_per_token_of(values)
 
 
+ep_bytes_per_token.args = ('N_ep', 'b_comb', 'b_disp', 'h', 'top_k')   # the keywords it reads
+
+
 def ep_bytes_per_token_of(v, /):
     """:func:`ep_bytes_per_token` of the mapping ``v``."""
     N_ep, b_comb, b_disp, h, top_k = (v['N_ep'], v['b_comb'], v['b_disp'], v['h'], v['top_k'])
@@ -41,6 +50,9 @@ def ep_bytes_per_token_of(v, /):
 def ep_destinations(**values):
     """expected distinct GPUs holding a token's k experts when experts are spread evenly over N_EP GPUs [GPU] (N_ep, top_k; other keys ignored)"""
     return ep_destinations_of(values)
+
+
+ep_destinations.args = ('N_ep', 'top_k')   # the keywords it reads
 
 
 def ep_destinations_of(v, /):
@@ -54,6 +66,9 @@ def ep_participants(**values):
     return ep_participants_of(values)
 
 
+ep_participants.args = ('N_ep', 'top_k')   # the keywords it reads
+
+
 def ep_participants_of(v, /):
     """:func:`ep_participants` of the mapping ``v``."""
     N_ep, top_k = (v['N_ep'], v['top_k'])
@@ -65,6 +80,9 @@ def ep_remote_gpus(**values):
     return ep_remote_gpus_of(values)
 
 
+ep_remote_gpus.args = ('N_ep', 'top_k')   # the keywords it reads
+
+
 def ep_remote_gpus_of(v, /):
     """:func:`ep_remote_gpus` of the mapping ``v``."""
     N_ep, top_k = (v['N_ep'], v['top_k'])
@@ -74,6 +92,9 @@ def ep_remote_gpus_of(v, /):
 def ep_scaleout_bytes_per_token(**values):
     """EP bytes per token and MoE layer crossing the scale-out network: one copy per remote node, at most M nodes (node-limited routing); forwarding to the GPUs inside a node uses NVLink [B] (G, M_nodes, N_ep, b_comb, b_disp, h; other keys ignored)"""
     return ep_scaleout_bytes_per_token_of(values)
+
+
+ep_scaleout_bytes_per_token.args = ('G', 'M_nodes', 'N_ep', 'b_comb', 'b_disp', 'h')   # the keywords it reads
 
 
 def ep_scaleout_bytes_per_token_of(v, /):
@@ -88,6 +109,9 @@ def tp_bytes_per_gpu_per_token(**values):
     return tp_bytes_per_gpu_per_token_of(values)
 
 
+tp_bytes_per_gpu_per_token.args = ('N_tp', 'b_a', 'h')   # the keywords it reads
+
+
 def tp_bytes_per_gpu_per_token_of(v, /):
     """:func:`tp_bytes_per_gpu_per_token` of the mapping ``v``."""
     N_tp, b_a, h = (v['N_tp'], v['b_a'], v['h'])
@@ -97,6 +121,9 @@ def tp_bytes_per_gpu_per_token_of(v, /):
 def tp_bytes_per_token(**values):
     """ring all-reduce: bytes all N_TP GPUs together send per token and layer [B] (N_tp, b_a, h; other keys ignored)"""
     return tp_bytes_per_token_of(values)
+
+
+tp_bytes_per_token.args = ('N_tp', 'b_a', 'h')   # the keywords it reads
 
 
 def tp_bytes_per_token_of(v, /):

@@ -3,12 +3,15 @@
 from inference_arithmetic.core.elementwise import largest, smallest
 from numpy import floor  # noqa: F401
 
-__all__ = ['a2a_bytes_ll', 'a2a_bytes_ll_of', 'attn_flop_gqa', 'attn_flop_gqa_of', 'attn_flop_mla', 'attn_flop_mla_of', 'attn_flop_mla_prefill', 'attn_flop_mla_prefill_of', 'batch_fit', 'batch_fit_of', 'bound_time', 'bound_time_of', 'experts_touched', 'experts_touched_of', 'hbm_free', 'hbm_free_of', 'imbalance_unbalanced', 'imbalance_unbalanced_of', 'll_buffer_per_token', 'll_buffer_per_token_of', 'mtp_time', 'mtp_time_of', 'mtp_tokens', 'mtp_tokens_of', 'remote_share', 'remote_share_of', 'step_overlap', 'step_overlap_of', 'step_serial', 'step_serial_of', 'step_terms', 'step_terms_of', 't_a2a', 't_a2a_of', 't_allreduce', 't_allreduce_of', 't_attn', 't_attn_of', 't_dense', 't_dense_of', 't_head', 't_head_of', 't_kernels', 't_kernels_of', 't_moe', 't_moe_of', 't_moe_allreduce', 't_moe_allreduce_of', 'weights_read', 'weights_read_of', 'weights_resident', 'weights_resident_of']
+__all__ = ['a2a_bytes_ll', 'a2a_bytes_ll_of', 'attn_flop_gqa', 'attn_flop_gqa_of', 'attn_flop_mla', 'attn_flop_mla_of', 'attn_flop_mla_prefill', 'attn_flop_mla_prefill_of', 'batch_fit', 'batch_fit_of', 'bound_time', 'bound_time_of', 'experts_touched', 'experts_touched_of', 'hbm_free', 'hbm_free_of', 'imbalance_unbalanced', 'imbalance_unbalanced_of', 'll_buffer_per_token', 'll_buffer_per_token_of', 'mtp_time', 'mtp_time_of', 'mtp_tokens', 'mtp_tokens_of', 'remote_share', 'remote_share_of', 'step_overlap', 'step_overlap_of', 'step_serial', 'step_serial_of', 'step_terms', 'step_terms_of', 't_a2a', 't_a2a_of', 't_allreduce', 't_allreduce_of', 't_attn', 't_attn_of', 't_dense', 't_dense_of', 't_ffn', 't_ffn_of', 't_head', 't_head_of']
 
 
 def a2a_bytes_ll(**values):
     """low-latency (decode) all-to-all: one copy per chosen expert on another GPU, dispatch and combine [B] (N_ep, T_m, b_comb, b_disp, h, top_k; other keys ignored)"""
     return a2a_bytes_ll_of(values)
+
+
+a2a_bytes_ll.args = ('N_ep', 'T_m', 'b_comb', 'b_disp', 'h', 'top_k')   # the keywords it reads
 
 
 def a2a_bytes_ll_of(v, /):
@@ -22,6 +25,9 @@ def attn_flop_gqa(**values):
     return attn_flop_gqa_of(values)
 
 
+attn_flop_gqa.args = ('d_head', 'flop_mac', 'n_heads', 'n_layers')   # the keywords it reads
+
+
 def attn_flop_gqa_of(v, /):
     """:func:`attn_flop_gqa` of the mapping ``v``."""
     d_head, flop_mac, n_heads, n_layers = (v['d_head'], v['flop_mac'], v['n_heads'], v['n_layers'])
@@ -31,6 +37,9 @@ def attn_flop_gqa_of(v, /):
 def attn_flop_mla(**values):
     """MLA decode (absorbed): a (d_c+d_r) score and a d_c value product per head and context token [FLOP] (d_c, d_r, flop_mac, n_heads, n_layers; other keys ignored)"""
     return attn_flop_mla_of(values)
+
+
+attn_flop_mla.args = ('d_c', 'd_r', 'flop_mac', 'n_heads', 'n_layers')   # the keywords it reads
 
 
 def attn_flop_mla_of(v, /):
@@ -44,6 +53,9 @@ def attn_flop_mla_prefill(**values):
     return attn_flop_mla_prefill_of(values)
 
 
+attn_flop_mla_prefill.args = ('d_nope', 'd_r', 'd_v', 'flop_mac', 'n_heads', 'n_layers')   # the keywords it reads
+
+
 def attn_flop_mla_prefill_of(v, /):
     """:func:`attn_flop_mla_prefill` of the mapping ``v``."""
     d_nope, d_r, d_v, flop_mac, n_heads, n_layers = (v['d_nope'], v['d_r'], v['d_v'], v['flop_mac'], v['n_heads'], v['n_layers'])
@@ -55,6 +67,9 @@ def batch_fit(**values):
     return batch_fit_of(values)
 
 
+batch_fit.args = ('HBM', 'S_kv', 'T_a', 'T_kv', 'W_res', 'W_win', 'buf_tok', 'ctx', 'n_layers', 'n_win', 'rho_res', 's_q')   # the keywords it reads
+
+
 def batch_fit_of(v, /):
     """:func:`batch_fit` of the mapping ``v``."""
     HBM, S_kv, T_a, T_kv, W_res, W_win, buf_tok, ctx, n_layers, n_win, rho_res, s_q = (v['HBM'], v['S_kv'], v['T_a'], v['T_kv'], v['W_res'], v['W_win'], v['buf_tok'], v['ctx'], v['n_layers'], v['n_win'], v['rho_res'], v['s_q'])
@@ -62,24 +77,31 @@ def batch_fit_of(v, /):
 
 
 def bound_time(**values):
-    """roofline bound on the step: every byte read once at peak bandwidth, or every FLOP at peak, no communication, perfect balance [s] (A_f, BW, E_red, F_a, F_d, F_h, F_m, N_ep, P_at, P_ds, P_e, P_hd, S_kv, T_a, T_kv, W_win, b_aw, b_dw, b_hw, b_mw, batch, ctx, flop_mac, kv_rd, n_dense, n_experts, n_layers, n_win, s_q, top_k; other keys ignored)"""
+    """roofline bound on the step: every byte read once at peak bandwidth, or every FLOP at peak, no communication, perfect balance [s] (A_f, A_fm, A_i, BW, E_red, F_a, F_d, F_h, F_i, F_m, N_ep, P_at, P_ds, P_e, P_hd, S_idx, S_kv, T_a, T_kv, W_win, b_aw, b_dw, b_hw, b_mw, batch, ctx, flop_mac, k_top, kv_rd, n_dense, n_experts, n_layers, n_win, s_q, top_k; other keys ignored)"""
     return bound_time_of(values)
+
+
+bound_time.args = ('A_f', 'A_fm', 'A_i', 'BW', 'E_red', 'F_a', 'F_d', 'F_h', 'F_i', 'F_m', 'N_ep', 'P_at', 'P_ds', 'P_e', 'P_hd', 'S_idx', 'S_kv', 'T_a', 'T_kv', 'W_win', 'b_aw', 'b_dw', 'b_hw', 'b_mw', 'batch', 'ctx', 'flop_mac', 'k_top', 'kv_rd', 'n_dense', 'n_experts', 'n_layers', 'n_win', 's_q', 'top_k')   # the keywords it reads
 
 
 def bound_time_of(v, /):
     """:func:`bound_time` of the mapping ``v``."""
-    A_f, BW, E_red, F_a, F_d, F_h, F_m, N_ep, P_at, P_ds, P_e, P_hd, S_kv, T_a, T_kv, W_win, b_aw, b_dw, b_hw, b_mw, batch, ctx, flop_mac, kv_rd, n_dense, n_experts, n_layers, n_win, s_q, top_k = (v['A_f'], v['BW'], v['E_red'], v['F_a'], v['F_d'], v['F_h'], v['F_m'], v['N_ep'], v['P_at'], v['P_ds'], v['P_e'], v['P_hd'], v['S_kv'], v['T_a'], v['T_kv'], v['W_win'], v['b_aw'], v['b_dw'], v['b_hw'], v['b_mw'], v['batch'], v['ctx'], v['flop_mac'], v['kv_rd'], v['n_dense'], v['n_experts'], v['n_layers'], v['n_win'], v['s_q'], v['top_k'])
+    A_f, A_fm, A_i, BW, E_red, F_a, F_d, F_h, F_i, F_m, N_ep, P_at, P_ds, P_e, P_hd, S_idx, S_kv, T_a, T_kv, W_win, b_aw, b_dw, b_hw, b_mw, batch, ctx, flop_mac, k_top, kv_rd, n_dense, n_experts, n_layers, n_win, s_q, top_k = (v['A_f'], v['A_fm'], v['A_i'], v['BW'], v['E_red'], v['F_a'], v['F_d'], v['F_h'], v['F_i'], v['F_m'], v['N_ep'], v['P_at'], v['P_ds'], v['P_e'], v['P_hd'], v['S_idx'], v['S_kv'], v['T_a'], v['T_kv'], v['W_win'], v['b_aw'], v['b_dw'], v['b_hw'], v['b_mw'], v['batch'], v['ctx'], v['flop_mac'], v['k_top'], v['kv_rd'], v['n_dense'], v['n_experts'], v['n_layers'], v['n_win'], v['s_q'], v['top_k'])
     x0 = T_a ** (-1.0)
     x1 = batch * s_q * x0
-    x2 = flop_mac * x1
+    x2 = top_k * x1
     x3 = P_e * (-n_dense + n_layers)
     x4 = (ctx * (n_layers - n_win) + n_win * smallest(W_win, ctx)) / n_layers
-    return largest(A_f * x1 * x4 / F_a + x2 * (P_hd / F_h + (P_at + P_ds) / F_d) + top_k * x2 * x3 / F_m, (S_kv * batch * kv_rd * x4 / T_kv + x0 * (P_at * b_aw + P_ds * b_dw + P_hd * b_hw) + b_mw * x3 * (1 - (1 - 1 / n_experts) ** (N_ep * top_k * x1)) * (E_red + n_experts) / N_ep) / BW)
+    x5 = smallest(k_top, x4)
+    return largest(flop_mac * x1 * (P_hd / F_h + (P_at + P_ds) / F_d) + x1 * (A_i * x4 / F_i + smallest(A_f * x5, A_fm * x4) / F_a) + flop_mac * x2 * x3 / F_m, (x0 * (P_at * b_aw + P_ds * b_dw + P_hd * b_hw) + batch * kv_rd * (S_idx * x4 + x5 * (-S_idx + S_kv)) / T_kv + b_mw * x3 * (1 - (1 - 1 / n_experts) ** (N_ep * x2)) * (E_red + n_experts) / N_ep) / BW)
 
 
 def experts_touched(**values):
     """local expert slots that at least one of a micro-batch's tokens chose, per MoE layer [expert] (E_red, N_ep, T_a, T_m, batch, m_mb, n_experts, s_q, top_k; other keys ignored)"""
     return experts_touched_of(values)
+
+
+experts_touched.args = ('E_red', 'N_ep', 'T_a', 'T_m', 'batch', 'm_mb', 'n_experts', 's_q', 'top_k')   # the keywords it reads
 
 
 def experts_touched_of(v, /):
@@ -93,6 +115,9 @@ def hbm_free(**values):
     return hbm_free_of(values)
 
 
+hbm_free.args = ('HBM', 'S_kv', 'T_a', 'T_kv', 'W_res', 'W_win', 'batch', 'buf_tok', 'ctx', 'n_layers', 'n_win', 'rho_res', 's_q')   # the keywords it reads
+
+
 def hbm_free_of(v, /):
     """:func:`hbm_free` of the mapping ``v``."""
     HBM, S_kv, T_a, T_kv, W_res, W_win, batch, buf_tok, ctx, n_layers, n_win, rho_res, s_q = (v['HBM'], v['S_kv'], v['T_a'], v['T_kv'], v['W_res'], v['W_win'], v['batch'], v['buf_tok'], v['ctx'], v['n_layers'], v['n_win'], v['rho_res'], v['s_q'])
@@ -102,6 +127,9 @@ def hbm_free_of(v, /):
 def imbalance_unbalanced(**values):
     """max/mean routed tokens per GPU without redundant experts: a power law in the experts per GPU [1] (N_ep, n_experts, p_imb, r_slot; other keys ignored)"""
     return imbalance_unbalanced_of(values)
+
+
+imbalance_unbalanced.args = ('N_ep', 'n_experts', 'p_imb', 'r_slot')   # the keywords it reads
 
 
 def imbalance_unbalanced_of(v, /):
@@ -115,6 +143,9 @@ def ll_buffer_per_token(**values):
     return ll_buffer_per_token_of(values)
 
 
+ll_buffer_per_token.args = ('E_red', 'b_comb', 'b_disp', 'h', 'n_experts')   # the keywords it reads
+
+
 def ll_buffer_per_token_of(v, /):
     """:func:`ll_buffer_per_token` of the mapping ``v``."""
     E_red, b_comb, b_disp, h, n_experts = (v['E_red'], v['b_comb'], v['b_disp'], v['h'], v['n_experts'])
@@ -124,6 +155,9 @@ def ll_buffer_per_token_of(v, /):
 def mtp_time(**values):
     """MTP drafting: each draft token runs one more layer (an average layer) and the head [s] (kappa, n_dr, n_layers, th, tl; other keys ignored)"""
     return mtp_time_of(values)
+
+
+mtp_time.args = ('kappa', 'n_dr', 'n_layers', 'th', 'tl')   # the keywords it reads
 
 
 def mtp_time_of(v, /):
@@ -137,6 +171,9 @@ def mtp_tokens(**values):
     return mtp_tokens_of(values)
 
 
+mtp_tokens.args = ('n_dr', 'p_acc')   # the keywords it reads
+
+
 def mtp_tokens_of(v, /):
     """:func:`mtp_tokens` of the mapping ``v``."""
     n_dr, p_acc = (v['n_dr'], v['p_acc'])
@@ -148,6 +185,9 @@ def remote_share(**values):
     return remote_share_of(values)
 
 
+remote_share.args = ('G', 'N_ep')   # the keywords it reads
+
+
 def remote_share_of(v, /):
     """:func:`remote_share` of the mapping ``v``."""
     G, N_ep = (v['G'], v['N_ep'])
@@ -157,6 +197,9 @@ def remote_share_of(v, /):
 def step_overlap(**values):
     """two micro-batches in a four-stage pipeline per layer: each stage overlaps one micro-batch's computation (attention side, or experts) with the other's dispatch or combine, and lasts as long as the slower of the two; computation runs on the SMs communication leaves free [s] (b_comb, b_disp, f_sm, kappa, t_0, ta, tc, td, th, tk, tm; other keys ignored)"""
     return step_overlap_of(values)
+
+
+step_overlap.args = ('b_comb', 'b_disp', 'f_sm', 'kappa', 't_0', 'ta', 'tc', 'td', 'th', 'tk', 'tm')   # the keywords it reads
 
 
 def step_overlap_of(v, /):
@@ -176,6 +219,9 @@ def step_serial(**values):
     return step_serial_of(values)
 
 
+step_serial.args = ('kappa', 't_0', 'ta', 'tc', 'td', 'th', 'tk', 'tm')   # the keywords it reads
+
+
 def step_serial_of(v, /):
     """:func:`step_serial` of the mapping ``v``."""
     kappa, t_0, ta, tc, td, th, tk, tm = (v['kappa'], v['t_0'], v['ta'], v['tc'], v['td'], v['th'], v['tk'], v['tm'])
@@ -183,44 +229,60 @@ def step_serial_of(v, /):
 
 
 def step_terms(**values):
-    """[t_kernels, t_attn, t_dense, t_head, t_moe, t_a2a, t_allreduce, t_moe_allreduce, bound_time] in one call (shared subexpressions) (A_f, BW, BW_nv, BW_so, E_red, F_a, F_d, F_h, F_m, I_ep, K_k, N_ep, P_at, P_ds, P_e, P_hd, S_kv, T_a, T_kv, V_nv, V_so, W_win, b_aw, b_comb, b_dw, b_hw, b_mw, batch, ctx, e_ar, e_gbw, e_gfl, e_mbw, e_mfl, e_nv, e_so, e_xfl, flop_mac, h, kv_rd, m_mb, n_dense, n_experts, n_layers, n_win, q_x, s_q, t_ar_lat, t_k0, t_lat, top_k; other keys ignored)"""
+    """[t_kernels, t_attn, t_dense, t_head, t_moe, t_a2a, t_allreduce, t_moe_allreduce, bound_time] in one call (shared subexpressions) (A_f, A_fm, A_i, BW, BW_nv, BW_so, E_red, F_a, F_d, F_h, F_i, F_m, I_ep, K_k, N_ep, P_at, P_ds, P_e, P_hd, S_idx, S_kv, T_a, T_kv, V_nv, V_so, W_win, b_aw, b_comb, b_dw, b_hw, b_mw, batch, ctx, e_ar, e_gbw, e_gfl, e_mbw, e_mfl, e_nv, e_so, e_xfl, flop_mac, h, k_top, kv_rd, m_mb, n_dense, n_experts, n_layers, n_win, q_R, q_a, q_d, q_p, q_r, q_x, s_q, t_ar_lat, t_k0, t_lat, top_k; other keys ignored)"""
     return step_terms_of(values)
+
+
+step_terms.args = ('A_f', 'A_fm', 'A_i', 'BW', 'BW_nv', 'BW_so', 'E_red', 'F_a', 'F_d', 'F_h', 'F_i', 'F_m', 'I_ep', 'K_k', 'N_ep', 'P_at', 'P_ds', 'P_e', 'P_hd', 'S_idx', 'S_kv', 'T_a', 'T_kv', 'V_nv', 'V_so', 'W_win', 'b_aw', 'b_comb', 'b_dw', 'b_hw', 'b_mw', 'batch', 'ctx', 'e_ar', 'e_gbw', 'e_gfl', 'e_mbw', 'e_mfl', 'e_nv', 'e_so', 'e_xfl', 'flop_mac', 'h', 'k_top', 'kv_rd', 'm_mb', 'n_dense', 'n_experts', 'n_layers', 'n_win', 'q_R', 'q_a', 'q_d', 'q_p', 'q_r', 'q_x', 's_q', 't_ar_lat', 't_k0', 't_lat', 'top_k')   # the keywords it reads
 
 
 def step_terms_of(v, /):
     """:func:`step_terms` of the mapping ``v``."""
-    A_f, BW, BW_nv, BW_so, E_red, F_a, F_d, F_h, F_m, I_ep, K_k, N_ep, P_at, P_ds, P_e, P_hd, S_kv, T_a, T_kv, V_nv, V_so, W_win, b_aw, b_comb, b_dw, b_hw, b_mw, batch, ctx, e_ar, e_gbw, e_gfl, e_mbw, e_mfl, e_nv, e_so, e_xfl, flop_mac, h, kv_rd, m_mb, n_dense, n_experts, n_layers, n_win, q_x, s_q, t_ar_lat, t_k0, t_lat, top_k = (v['A_f'], v['BW'], v['BW_nv'], v['BW_so'], v['E_red'], v['F_a'], v['F_d'], v['F_h'], v['F_m'], v['I_ep'], v['K_k'], v['N_ep'], v['P_at'], v['P_ds'], v['P_e'], v['P_hd'], v['S_kv'], v['T_a'], v['T_kv'], v['V_nv'], v['V_so'], v['W_win'], v['b_aw'], v['b_comb'], v['b_dw'], v['b_hw'], v['b_mw'], v['batch'], v['ctx'], v['e_ar'], v['e_gbw'], v['e_gfl'], v['e_mbw'], v['e_mfl'], v['e_nv'], v['e_so'], v['e_xfl'], v['flop_mac'], v['h'], v['kv_rd'], v['m_mb'], v['n_dense'], v['n_experts'], v['n_layers'], v['n_win'], v['q_x'], v['s_q'], v['t_ar_lat'], v['t_k0'], v['t_lat'], v['top_k'])
-    x0 = T_a ** (-1.0)
-    x1 = batch * s_q
-    x2 = x0 * x1
-    x3 = (ctx * (n_layers - n_win) + n_win * smallest(W_win, ctx)) / n_layers
-    x4 = A_f * x2 * x3 / F_a
-    x5 = BW ** (-1.0)
-    x6 = S_kv * batch * kv_rd * x3 / T_kv
-    x7 = (P_at + P_ds) / F_d
-    x8 = flop_mac * x2
-    x9 = x8 / e_gfl
-    x10 = P_at * b_aw + P_ds * b_dw
-    x11 = m_mb * x5 / e_gbw
-    x12 = x0 * x11
-    x13 = P_hd * b_hw
-    x14 = P_hd / F_h
-    x15 = -n_dense + n_layers
-    x16 = I_ep * x2
-    x17 = top_k / F_m
-    x18 = 1 - 1 / n_experts
-    x19 = N_ep * top_k * x2
-    x20 = N_ep ** (-1.0)
-    x21 = b_mw * x20 * (E_red + n_experts)
-    x22 = BW_nv ** (-1.0)
-    x23 = b_comb * h * x22 / e_ar
-    x24 = P_e * x15
-    return [K_k * m_mb * t_k0, largest(x4 / e_mfl, x5 * x6 / e_mbw), largest(x10 * x12, x7 * x9), largest(x12 * x13, x14 * x9), x15 * largest(P_e * flop_mac * x16 * x17 / e_xfl, P_e * x11 * x21 * (1 - x18 ** (x19 / m_mb))) / q_x, x15 * (2 * t_lat + x16 * largest(V_nv * x22 / e_nv, V_so / (BW_so * e_so))), (n_dense + n_layers) * (t_ar_lat * smallest(1, T_a - 1) + x2 * x23 * (2 * T_a - 2)), x15 * (t_ar_lat + x1 * x20 * x23 * (2 * N_ep - 2)), largest(x17 * x24 * x8 + x4 + x8 * (x14 + x7), x5 * (x0 * (x10 + x13) + x21 * x24 * (1 - x18 ** x19) + x6))]
+    A_f, A_fm, A_i, BW, BW_nv, BW_so, E_red, F_a, F_d, F_h, F_i, F_m, I_ep, K_k, N_ep, P_at, P_ds, P_e, P_hd, S_idx, S_kv, T_a, T_kv, V_nv, V_so, W_win, b_aw, b_comb, b_dw, b_hw, b_mw, batch, ctx, e_ar, e_gbw, e_gfl, e_mbw, e_mfl, e_nv, e_so, e_xfl, flop_mac, h, k_top, kv_rd, m_mb, n_dense, n_experts, n_layers, n_win, q_R, q_a, q_d, q_p, q_r, q_x, s_q, t_ar_lat, t_k0, t_lat, top_k = (v['A_f'], v['A_fm'], v['A_i'], v['BW'], v['BW_nv'], v['BW_so'], v['E_red'], v['F_a'], v['F_d'], v['F_h'], v['F_i'], v['F_m'], v['I_ep'], v['K_k'], v['N_ep'], v['P_at'], v['P_ds'], v['P_e'], v['P_hd'], v['S_idx'], v['S_kv'], v['T_a'], v['T_kv'], v['V_nv'], v['V_so'], v['W_win'], v['b_aw'], v['b_comb'], v['b_dw'], v['b_hw'], v['b_mw'], v['batch'], v['ctx'], v['e_ar'], v['e_gbw'], v['e_gfl'], v['e_mbw'], v['e_mfl'], v['e_nv'], v['e_so'], v['e_xfl'], v['flop_mac'], v['h'], v['k_top'], v['kv_rd'], v['m_mb'], v['n_dense'], v['n_experts'], v['n_layers'], v['n_win'], v['q_R'], v['q_a'], v['q_d'], v['q_p'], v['q_r'], v['q_x'], v['s_q'], v['t_ar_lat'], v['t_k0'], v['t_lat'], v['top_k'])
+    x0 = (ctx * (n_layers - n_win) + n_win * smallest(W_win, ctx)) / n_layers
+    x1 = A_i * x0 / F_i
+    x2 = T_a ** (-1.0)
+    x3 = batch * s_q
+    x4 = x2 * x3
+    x5 = x4 / e_mfl
+    x6 = S_idx * x0
+    x7 = BW ** (-1.0)
+    x8 = batch * kv_rd / T_kv
+    x9 = x7 * x8 / e_mbw
+    x10 = smallest(k_top, x0)
+    x11 = x10 * (-S_idx + S_kv)
+    x12 = smallest(A_f * x10, A_fm * x0) / F_a
+    x13 = q_d ** (-1.0)
+    x14 = P_ds * b_dw
+    x15 = m_mb * x7 / e_gbw
+    x16 = x15 * x2
+    x17 = F_d ** (-1.0)
+    x18 = flop_mac * x4
+    x19 = x18 / e_gfl
+    x20 = x17 * x19
+    x21 = P_at * b_aw
+    x22 = P_hd * b_hw
+    x23 = P_hd / F_h
+    x24 = -n_dense + n_layers
+    x25 = I_ep * x4
+    x26 = flop_mac / F_m
+    x27 = 1 - 1 / n_experts
+    x28 = top_k * x4
+    x29 = N_ep * x28
+    x30 = N_ep ** (-1.0)
+    x31 = b_mw * x30 * (E_red + n_experts)
+    x32 = BW_nv ** (-1.0)
+    x33 = b_comb * h * x32 / e_ar
+    x34 = P_e * x24
+    return [K_k * m_mb * t_k0, largest(x1 * x5, x6 * x9) + largest(x11 * x9, x12 * x5) / q_a, x13 * largest(P_ds * x20, x14 * x16) + largest(P_at * x20, x16 * x21) / q_p, x13 * largest(x16 * x22, x19 * x23), x24 * largest(P_e * top_k * x25 * x26 / e_xfl, P_e * x15 * x31 * (1 - x27 ** (x29 / m_mb))) / q_x, x24 * (2 * t_lat + x25 * largest(V_nv * x32 / e_nv, V_so / (BW_so * e_so))), (n_dense + n_layers) * (t_ar_lat * smallest(1, T_a - 1) + x33 * x4 * (2 * T_a - 2)) / q_r, x24 * (t_ar_lat + x3 * x30 * x33 * (2 * N_ep - 2)) / q_R, largest(x18 * (x17 * (P_at + P_ds) + x23) + x26 * x28 * x34 + x4 * (x1 + x12), x7 * (x2 * (x14 + x21 + x22) + x31 * x34 * (1 - x27 ** x29) + x8 * (x11 + x6)))]
 
 
 def t_a2a(**values):
     """dispatch and combine per MoE layer: a latency each, and the busiest GPU's bytes over NIC and NVLink [s] (BW_nv, BW_so, I_ep, T_a, V_nv, V_so, batch, e_nv, e_so, n_dense, n_layers, s_q, t_lat; other keys ignored)"""
     return t_a2a_of(values)
+
+
+t_a2a.args = ('BW_nv', 'BW_so', 'I_ep', 'T_a', 'V_nv', 'V_so', 'batch', 'e_nv', 'e_so', 'n_dense', 'n_layers', 's_q', 't_lat')   # the keywords it reads
 
 
 def t_a2a_of(v, /):
@@ -230,107 +292,81 @@ def t_a2a_of(v, /):
 
 
 def t_allreduce(**values):
-    """attention TP: an all-reduce of each layer's attention output, and of each dense layer's FFN output (split the same way), among the instance's GPUs (none without TP) [s] (BW_nv, T_a, b_comb, batch, e_ar, h, n_dense, n_layers, s_q, t_ar_lat; other keys ignored)"""
+    """attention TP: an all-reduce of each layer's attention output, and of each dense layer's FFN output (split the same way), among the instance's GPUs (none without TP) [s] (BW_nv, T_a, b_comb, batch, e_ar, h, n_dense, n_layers, q_r, s_q, t_ar_lat; other keys ignored)"""
     return t_allreduce_of(values)
+
+
+t_allreduce.args = ('BW_nv', 'T_a', 'b_comb', 'batch', 'e_ar', 'h', 'n_dense', 'n_layers', 'q_r', 's_q', 't_ar_lat')   # the keywords it reads
 
 
 def t_allreduce_of(v, /):
     """:func:`t_allreduce` of the mapping ``v``."""
-    BW_nv, T_a, b_comb, batch, e_ar, h, n_dense, n_layers, s_q, t_ar_lat = (v['BW_nv'], v['T_a'], v['b_comb'], v['batch'], v['e_ar'], v['h'], v['n_dense'], v['n_layers'], v['s_q'], v['t_ar_lat'])
-    return (n_dense + n_layers) * (t_ar_lat * smallest(1, T_a - 1) + b_comb * batch * h * s_q * (2 * T_a - 2) / (BW_nv * T_a * e_ar))
+    BW_nv, T_a, b_comb, batch, e_ar, h, n_dense, n_layers, q_r, s_q, t_ar_lat = (v['BW_nv'], v['T_a'], v['b_comb'], v['batch'], v['e_ar'], v['h'], v['n_dense'], v['n_layers'], v['q_r'], v['s_q'], v['t_ar_lat'])
+    return (n_dense + n_layers) * (t_ar_lat * smallest(1, T_a - 1) + b_comb * batch * h * s_q * (2 * T_a - 2) / (BW_nv * T_a * e_ar)) / q_r
 
 
 def t_attn(**values):
-    """attention: read the instance's KV caches (split over N_kv GPUs), or do the attention FLOP split over the instance's GPUs [s] (A_f, BW, F_a, S_kv, T_a, T_kv, W_win, batch, ctx, e_mbw, e_mfl, kv_rd, n_layers, n_win, s_q; other keys ignored)"""
+    """attention: read the instance's KV caches (split over N_kv GPUs), or do the attention FLOP split over the instance's GPUs, over the context the core sees (sparse attention: the top-k tokens), scaled by a framework's measured attention rate, plus the indexer (DSA prefill: the cheaper of MLA over the top-k and masked MHA over the context) [s] (A_f, A_fm, A_i, BW, F_a, F_i, S_idx, S_kv, T_a, T_kv, W_win, batch, ctx, e_mbw, e_mfl, k_top, kv_rd, n_layers, n_win, q_a, s_q; other keys ignored)"""
     return t_attn_of(values)
+
+
+t_attn.args = ('A_f', 'A_fm', 'A_i', 'BW', 'F_a', 'F_i', 'S_idx', 'S_kv', 'T_a', 'T_kv', 'W_win', 'batch', 'ctx', 'e_mbw', 'e_mfl', 'k_top', 'kv_rd', 'n_layers', 'n_win', 'q_a', 's_q')   # the keywords it reads
 
 
 def t_attn_of(v, /):
     """:func:`t_attn` of the mapping ``v``."""
-    A_f, BW, F_a, S_kv, T_a, T_kv, W_win, batch, ctx, e_mbw, e_mfl, kv_rd, n_layers, n_win, s_q = (v['A_f'], v['BW'], v['F_a'], v['S_kv'], v['T_a'], v['T_kv'], v['W_win'], v['batch'], v['ctx'], v['e_mbw'], v['e_mfl'], v['kv_rd'], v['n_layers'], v['n_win'], v['s_q'])
-    x0 = batch * (ctx * (n_layers - n_win) + n_win * smallest(W_win, ctx)) / n_layers
-    return largest(A_f * s_q * x0 / (F_a * T_a * e_mfl), S_kv * kv_rd * x0 / (BW * T_kv * e_mbw))
+    A_f, A_fm, A_i, BW, F_a, F_i, S_idx, S_kv, T_a, T_kv, W_win, batch, ctx, e_mbw, e_mfl, k_top, kv_rd, n_layers, n_win, q_a, s_q = (v['A_f'], v['A_fm'], v['A_i'], v['BW'], v['F_a'], v['F_i'], v['S_idx'], v['S_kv'], v['T_a'], v['T_kv'], v['W_win'], v['batch'], v['ctx'], v['e_mbw'], v['e_mfl'], v['k_top'], v['kv_rd'], v['n_layers'], v['n_win'], v['q_a'], v['s_q'])
+    x0 = (ctx * (n_layers - n_win) + n_win * smallest(W_win, ctx)) / n_layers
+    x1 = batch * s_q / (T_a * e_mfl)
+    x2 = batch * kv_rd / (BW * T_kv * e_mbw)
+    x3 = smallest(k_top, x0)
+    return largest(S_idx * x0 * x2, A_i * x0 * x1 / F_i) + largest(x2 * x3 * (-S_idx + S_kv), x1 * smallest(A_f * x3, A_fm * x0) / F_a) / q_a
 
 
 def t_dense(**values):
-    """attention projections, dense FFN, shared experts: stream the weights per micro-batch, or do the FLOP [s] (BW, F_d, P_at, P_ds, T_a, b_aw, b_dw, batch, e_gbw, e_gfl, flop_mac, m_mb, s_q; other keys ignored)"""
+    """attention projections, dense FFN, shared experts: stream the weights per micro-batch, or do the FLOP, each scaled by a framework's measured rate [s] (BW, F_d, P_at, P_ds, T_a, b_aw, b_dw, batch, e_gbw, e_gfl, flop_mac, m_mb, q_d, q_p, s_q; other keys ignored)"""
     return t_dense_of(values)
+
+
+t_dense.args = ('BW', 'F_d', 'P_at', 'P_ds', 'T_a', 'b_aw', 'b_dw', 'batch', 'e_gbw', 'e_gfl', 'flop_mac', 'm_mb', 'q_d', 'q_p', 's_q')   # the keywords it reads
 
 
 def t_dense_of(v, /):
     """:func:`t_dense` of the mapping ``v``."""
-    BW, F_d, P_at, P_ds, T_a, b_aw, b_dw, batch, e_gbw, e_gfl, flop_mac, m_mb, s_q = (v['BW'], v['F_d'], v['P_at'], v['P_ds'], v['T_a'], v['b_aw'], v['b_dw'], v['batch'], v['e_gbw'], v['e_gfl'], v['flop_mac'], v['m_mb'], v['s_q'])
+    BW, F_d, P_at, P_ds, T_a, b_aw, b_dw, batch, e_gbw, e_gfl, flop_mac, m_mb, q_d, q_p, s_q = (v['BW'], v['F_d'], v['P_at'], v['P_ds'], v['T_a'], v['b_aw'], v['b_dw'], v['batch'], v['e_gbw'], v['e_gfl'], v['flop_mac'], v['m_mb'], v['q_d'], v['q_p'], v['s_q'])
     x0 = T_a ** (-1.0)
-    return largest(batch * flop_mac * s_q * x0 * (P_at + P_ds) / (F_d * e_gfl), m_mb * x0 * (P_at * b_aw + P_ds * b_dw) / (BW * e_gbw))
+    x1 = P_ds * x0
+    x2 = m_mb / (BW * e_gbw)
+    x3 = batch * flop_mac * s_q / (F_d * e_gfl)
+    x4 = P_at * x0
+    return largest(x3 * x4, b_aw * x2 * x4) / q_p + largest(x1 * x3, b_dw * x1 * x2) / q_d
+
+
+def t_ffn(**values):
+    """dense FFN, shared experts, router at DeepSeek's kernel rates: stream the weights per micro-batch, or do the FLOP [s] (BW, F_d, P_ds, T_a, b_dw, batch, e_gbw, e_gfl, flop_mac, m_mb, s_q; other keys ignored)"""
+    return t_ffn_of(values)
+
+
+t_ffn.args = ('BW', 'F_d', 'P_ds', 'T_a', 'b_dw', 'batch', 'e_gbw', 'e_gfl', 'flop_mac', 'm_mb', 's_q')   # the keywords it reads
+
+
+def t_ffn_of(v, /):
+    """:func:`t_ffn` of the mapping ``v``."""
+    BW, F_d, P_ds, T_a, b_dw, batch, e_gbw, e_gfl, flop_mac, m_mb, s_q = (v['BW'], v['F_d'], v['P_ds'], v['T_a'], v['b_dw'], v['batch'], v['e_gbw'], v['e_gfl'], v['flop_mac'], v['m_mb'], v['s_q'])
+    x0 = P_ds / T_a
+    return largest(b_dw * m_mb * x0 / (BW * e_gbw), batch * flop_mac * s_q * x0 / (F_d * e_gfl))
 
 
 def t_head(**values):
-    """output head (vocabulary-parallel under attention TP) [s] (BW, F_h, P_hd, T_a, b_hw, batch, e_gbw, e_gfl, flop_mac, m_mb, s_q; other keys ignored)"""
+    """output head (vocabulary-parallel under attention TP) [s] (BW, F_h, P_hd, T_a, b_hw, batch, e_gbw, e_gfl, flop_mac, m_mb, q_d, s_q; other keys ignored)"""
     return t_head_of(values)
+
+
+t_head.args = ('BW', 'F_h', 'P_hd', 'T_a', 'b_hw', 'batch', 'e_gbw', 'e_gfl', 'flop_mac', 'm_mb', 'q_d', 's_q')   # the keywords it reads
 
 
 def t_head_of(v, /):
     """:func:`t_head` of the mapping ``v``."""
-    BW, F_h, P_hd, T_a, b_hw, batch, e_gbw, e_gfl, flop_mac, m_mb, s_q = (v['BW'], v['F_h'], v['P_hd'], v['T_a'], v['b_hw'], v['batch'], v['e_gbw'], v['e_gfl'], v['flop_mac'], v['m_mb'], v['s_q'])
+    BW, F_h, P_hd, T_a, b_hw, batch, e_gbw, e_gfl, flop_mac, m_mb, q_d, s_q = (v['BW'], v['F_h'], v['P_hd'], v['T_a'], v['b_hw'], v['batch'], v['e_gbw'], v['e_gfl'], v['flop_mac'], v['m_mb'], v['q_d'], v['s_q'])
     x0 = P_hd / T_a
-    return largest(b_hw * m_mb * x0 / (BW * e_gbw), batch * flop_mac * s_q * x0 / (F_h * e_gfl))
-
-
-def t_kernels(**values):
-    """every kernel of a micro-batch costs a fixed time on top of its bytes and FLOP [s] (K_k, m_mb, t_k0; other keys ignored)"""
-    return t_kernels_of(values)
-
-
-def t_kernels_of(v, /):
-    """:func:`t_kernels` of the mapping ``v``."""
-    K_k, m_mb, t_k0 = (v['K_k'], v['m_mb'], v['t_k0'])
-    return K_k * m_mb * t_k0
-
-
-def t_moe(**values):
-    """routed experts: stream the chosen local experts per micro-batch, or do the most loaded GPU's FLOP, at DeepSeek's kernel rates scaled by a framework's measured grouped-GEMM rate [s] (BW, E_red, F_m, I_ep, N_ep, P_e, T_a, b_mw, batch, e_gbw, e_xfl, flop_mac, m_mb, n_dense, n_experts, n_layers, q_x, s_q, top_k; other keys ignored)"""
-    return t_moe_of(values)
-
-
-def t_moe_of(v, /):
-    """:func:`t_moe` of the mapping ``v``."""
-    BW, E_red, F_m, I_ep, N_ep, P_e, T_a, b_mw, batch, e_gbw, e_xfl, flop_mac, m_mb, n_dense, n_experts, n_layers, q_x, s_q, top_k = (v['BW'], v['E_red'], v['F_m'], v['I_ep'], v['N_ep'], v['P_e'], v['T_a'], v['b_mw'], v['batch'], v['e_gbw'], v['e_xfl'], v['flop_mac'], v['m_mb'], v['n_dense'], v['n_experts'], v['n_layers'], v['q_x'], v['s_q'], v['top_k'])
-    x0 = batch * s_q * top_k / T_a
-    return (-n_dense + n_layers) * largest(I_ep * P_e * flop_mac * x0 / (F_m * e_xfl), P_e * b_mw * m_mb * (1 - (1 - 1 / n_experts) ** (N_ep * x0 / m_mb)) * (E_red + n_experts) / (BW * N_ep * e_gbw)) / q_x
-
-
-def t_moe_allreduce(**values):
-    """MoE TP: every GPU computes slices of its experts for all tokens, then an all-reduce of the output [s] (BW_nv, N_ep, b_comb, batch, e_ar, h, n_dense, n_layers, s_q, t_ar_lat; other keys ignored)"""
-    return t_moe_allreduce_of(values)
-
-
-def t_moe_allreduce_of(v, /):
-    """:func:`t_moe_allreduce` of the mapping ``v``."""
-    BW_nv, N_ep, b_comb, batch, e_ar, h, n_dense, n_layers, s_q, t_ar_lat = (v['BW_nv'], v['N_ep'], v['b_comb'], v['batch'], v['e_ar'], v['h'], v['n_dense'], v['n_layers'], v['s_q'], v['t_ar_lat'])
-    return (-n_dense + n_layers) * (t_ar_lat + b_comb * batch * h * s_q * (2 * N_ep - 2) / (BW_nv * N_ep * e_ar))
-
-
-def weights_read(**values):
-    """weight bytes one GPU reads per step: its share of the replicated weights and the local experts that at least one of the step's tokens chose (the speed-of-light bounds read the same bytes) [B] (E_red, N_ep, P_at, P_ds, P_e, P_hd, T_a, b_aw, b_dw, b_hw, b_mw, batch, n_dense, n_experts, n_layers, s_q, top_k; other keys ignored)"""
-    return weights_read_of(values)
-
-
-def weights_read_of(v, /):
-    """:func:`weights_read` of the mapping ``v``."""
-    E_red, N_ep, P_at, P_ds, P_e, P_hd, T_a, b_aw, b_dw, b_hw, b_mw, batch, n_dense, n_experts, n_layers, s_q, top_k = (v['E_red'], v['N_ep'], v['P_at'], v['P_ds'], v['P_e'], v['P_hd'], v['T_a'], v['b_aw'], v['b_dw'], v['b_hw'], v['b_mw'], v['batch'], v['n_dense'], v['n_experts'], v['n_layers'], v['s_q'], v['top_k'])
-    x0 = T_a ** (-1.0)
-    return x0 * (P_at * b_aw + P_ds * b_dw + P_hd * b_hw) + P_e * b_mw * (1 - (1 - 1 / n_experts) ** (N_ep * batch * s_q * top_k * x0)) * (E_red + n_experts) * (-n_dense + n_layers) / N_ep
-
-
-def weights_resident(**values):
-    """weights resident on one GPU: replicated parts split by attention TP, the local expert slices, and with MTP one more layer (its replicated weights, the 2h x h projection and its experts) [B] (E_red, N_ep, P_at, P_ds, P_e, P_hd, T_a, b_aw, b_dw, b_hw, b_mw, h, n_dense, n_dr, n_emb, n_experts, n_layers; other keys ignored)"""
-    return weights_resident_of(values)
-
-
-def weights_resident_of(v, /):
-    """:func:`weights_resident` of the mapping ``v``."""
-    E_red, N_ep, P_at, P_ds, P_e, P_hd, T_a, b_aw, b_dw, b_hw, b_mw, h, n_dense, n_dr, n_emb, n_experts, n_layers = (v['E_red'], v['N_ep'], v['P_at'], v['P_ds'], v['P_e'], v['P_hd'], v['T_a'], v['b_aw'], v['b_dw'], v['b_hw'], v['b_mw'], v['h'], v['n_dense'], v['n_dr'], v['n_emb'], v['n_experts'], v['n_layers'])
-    x0 = P_e * b_mw * (E_red + n_experts) / N_ep
-    x1 = T_a ** (-1.0)
-    x2 = P_at * b_aw + P_ds * b_dw
-    return x0 * (-n_dense + n_layers) + x1 * (P_hd * b_hw * n_emb + x2) + (2 * b_dw * h ** 2 * x1 + x0 + x1 * x2 / n_layers) * smallest(1, n_dr)
+    return largest(b_hw * m_mb * x0 / (BW * e_gbw), batch * flop_mac * s_q * x0 / (F_h * e_gfl)) / q_d

@@ -1,0 +1,94 @@
+"""Measured dense-GEMM, MLA-decode and all-reduce latencies per GPU and serving framework.
+
+Read from ``data/aiconfigurator_kernels.csv.gz`` (NVIDIA's kernel microbenchmarks in
+aiconfigurator-core, Apache-2.0; extraction and notice: ``scripts/extract_kernel_tables.py``),
+like the grouped MoE GEMMs of :mod:`.kernel_tables`.  Kernel measurements only: a calibration
+input, never a system-level serving measurement.
+
+Rules, the same for every table (a curve is a sorted tuple of measured points, seconds):
+
+* the framework's newest version that measured the setting on that GPU;
+* repeated rows of one kernel source: their median; several kernel sources (e.g. SGLang's and
+  vLLM's eager and CUDA-graph all-reduce, TensorRT-LLM's GEMM backends): the fastest at each point
+  (a framework runs its faster kernel);
+* no row for the (GPU, framework, setting): ``None``, and the caller falls back to DeepSeek's
+  kernels by the transfer rule of :mod:`.efficiency` and says so in its ``kernels`` label.
+
+Settings: :func:`gemm_points` (dtype, n, k) by m tokens; :func:`mla_points` (KV dtype, projection
+GEMM dtype, query heads per GPU) by (requests, context = isl + step) of
+``mla_generation_module_perf``, the whole decode attention block (down-projection, q_b, the absorbed
+BMMs, the attention kernel, o_proj); :func:`allreduce_points` (GPU count) by message size in
+elements (BF16).
+"""
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import statistics
+from functools import lru_cache
+
+from inference_arithmetic.core.cited import DATA
+from inference_arithmetic.hardware.kernel_tables import _version_key
+
+__all__ = ["gemm_points", "mla_points", "allreduce_points", "GEMM_DTYPE", "MLA_HEADS"]
+
+#: the book's dense-weight dtypes as the GEMM table names them
+GEMM_DTYPE = {"fp8": "fp8_block", "bf16": "bfloat16", "nvfp4": "nvfp4"}
+#: query heads per GPU the MLA table measures (DeepSeek-V3: 128 heads, attention TP 1 and 8)
+MLA_HEADS = (16, 128)
+
+
+@lru_cache(maxsize=None)
+def _rows(op: str) -> tuple:
+    """Every row of ``op`` as a dict."""
+    with io.TextIOWrapper(gzip.open(DATA / "aiconfigurator_kernels.csv.gz"), encoding="utf-8", newline="") as f:
+        head = next(csv.reader([f.readline()]))
+        lines = [line for line in f if line.startswith(op + ",")]
+    return tuple(csv.DictReader(lines, fieldnames=head))
+
+
+def _reduce(rows, point) -> tuple:
+    """(version, label source, sorted ((point, seconds), ...)) of the newest version among ``rows``:
+    the median of repeats per kernel source, the fastest source at each point."""
+    rows = list(rows)
+    if not rows:
+        return None
+    version = max({r["version"] for r in rows}, key=_version_key)
+    acc: dict = {}
+    for r in rows:
+        if r["version"] == version:
+            acc.setdefault(point(r), {}).setdefault(r["kernel_source"], []).append(float(r["latency_ms"]) * 1e-3)
+    pts = tuple(sorted((p, min(statistics.median(t) for t in src.values())) for p, src in acc.items()))
+    source = next(r["source_file"] for r in rows if r["version"] == version)
+    return version, source, pts
+
+
+@lru_cache(maxsize=1024)
+def gemm_points(gpu_key: str, framework: str, dtype: str, n: int, k: int):
+    """``(version, source file, ((m, seconds), ...))`` of the dense GEMM (m x k) @ (k x n) at the
+    book's dense dtype ``dtype``, or ``None``."""
+    d = GEMM_DTYPE.get(dtype)
+    rows = (r for r in _rows("gemm") if r["gpu"] == gpu_key and r["framework"] == framework and r["dtype"] == d
+            and int(r["n"]) == n and int(r["k"]) == k)
+    return _reduce(rows, lambda r: int(r["m"]))
+
+
+@lru_cache(maxsize=1024)
+def mla_points(gpu_key: str, framework: str, kv: str, gemm: str, heads: int):
+    """``(version, source file, (((requests, context), seconds), ...))`` of one layer's MLA decode
+    attention block with ``heads`` query heads per GPU, KV cache ``kv`` and projection GEMMs ``gemm``
+    (book dtype names), or ``None``."""
+    kv_t, g_t = {"bf16": "bfloat16", "fp8": "fp8"}.get(kv), GEMM_DTYPE.get(gemm)
+    rows = (r for r in _rows("mla_generation") if r["gpu"] == gpu_key and r["framework"] == framework
+            and r["kv_dtype"] == kv_t and r["gemm_type"] == g_t and int(r["num_heads"]) == heads)
+    return _reduce(rows, lambda r: (int(r["batch"]), int(r["isl"]) + int(r["step"])))
+
+
+@lru_cache(maxsize=256)
+def allreduce_points(gpu_key: str, framework: str, gpus: int):
+    """``(version, source file, ((elements, seconds), ...))`` of one BF16 all-reduce among ``gpus``
+    GPUs, or ``None``."""
+    rows = (r for r in _rows("allreduce") if r["gpu"] == gpu_key and r["framework"] == framework
+            and r["dtype"] == "bfloat16" and int(r["num_gpus"]) == gpus)
+    return _reduce(rows, lambda r: int(r["message_size"]))

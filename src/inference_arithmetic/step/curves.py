@@ -1,0 +1,282 @@
+"""A serving framework's measured kernel curves as rates on fixed log grids, built once per unit.
+
+Each curve enters the step formulas as a rate q = (the model's time at DeepSeek's kernel rates) /
+(the measured time), at the table's setting, so that the step structure stays one formula and the
+framework's kernels scale the terms they measure (:mod:`.operations`: ``q_x`` routed experts,
+``q_a`` decode attention, ``q_p`` attention projections, ``q_d`` dense GEMMs and head, ``q_r``/``q_R``
+all-reduces).  Rules, the same for every curve:
+
+* the measured points (:mod:`.hardware.kernel_curves`, :mod:`.hardware.kernel_tables`) are turned
+  into log q at the measured points and interpolated log-log (piecewise linear in log q against log
+  tokens, requests or context) onto the fixed grids below; beyond the measured range the rate at the
+  nearest end is held;
+* a (GPU, framework, setting) without a table, a model whose shapes the table does not measure
+  (the tables hold DeepSeek-V3's), prefill attention (no context-MLA table is read): q = 1, DeepSeek's
+  kernels by the transfer rule of :mod:`.hardware.efficiency`, named in the unit's ``kernels`` label;
+* dense GEMMs: q_GEMM at m tokens is the summed model time of the stored DeepSeek-V3 projection
+  and shared-expert shapes (those of :data:`GEMM_SHAPES` the table measured: o_proj and the shared
+  expert's two on every GPU) over their summed measured time at the same m, carried to every dense
+  GEMM (dense FFN layers and the head are not stored shapes; under attention TP the GPUs' slices
+  run at the full shape's rate);
+* decode attention: the measured MLA block (``mla_generation_module``) per layer at the unit's query
+  heads per GPU (16 and 128 measured; between, log-time interpolated in log heads; outside: no table),
+  read at b s_q / m requests per micro-batch (each query row as a request) and the context;
+  it includes the attention projections, so q_p = q_attn there;
+* all-reduce: the measured BF16 all-reduce at the nearest measured GPU count (log2) and the message
+  of the tokens' hidden states.
+
+A measured time includes its kernel's fixed time: :func:`build` returns how many kernels per step
+the unit's fixed-time count ``K_k`` must drop.
+"""
+from __future__ import annotations
+
+import bisect
+import math
+from functools import lru_cache
+
+import numpy as np
+
+from inference_arithmetic.core import fast
+from inference_arithmetic.hardware.kernel_curves import MLA_HEADS, allreduce_points, gemm_points, mla_points
+from inference_arithmetic.model.dtypes import BF16_BYTES
+
+__all__ = ["GRID_TOKENS", "GRID_BATCH", "GRID_CTX", "GRID_ELEMENTS", "LOG_ELEMENTS", "CURVE_KEYS", "build", "rate", "rate2", "GEMM_SHAPES",
+           "DEEPSEEK_V3_MLA", "frozen", "NO_CURVES"]
+
+#: tokens at which a 1-D rate is stored (powers of sqrt 2 from 1 to 2^23)
+GRID_TOKENS = tuple(float(2 ** (i / 2)) for i in range(47))
+#: requests and context (tokens) at which the decode-attention rate is stored (powers of 2; the
+#: context as the table measures it, one prompt token and 2^i decoded)
+GRID_BATCH = tuple(float(2 ** i) for i in range(11))
+GRID_CTX = tuple(float(1 + 2 ** i) for i in range(1, 18))
+#: message sizes (BF16 elements) at which an all-reduce rate is stored (powers of sqrt 2 from 1 to 2^30)
+GRID_ELEMENTS = tuple(float(2 ** (i / 2)) for i in range(61))
+_LT, _LB, _LC, _LE = (np.log(np.array(g)) for g in (GRID_TOKENS, GRID_BATCH, GRID_CTX, GRID_ELEMENTS))
+LOG_ELEMENTS = _LE
+_B2, _C2 = np.exp(_LB)[:, None], np.exp(_LC)[None, :]
+_LISTS = {id(g): [float(x) for x in g] for g in (_LT, _LB, _LC, _LE)}
+#: the unit values that hold a stored log-rate curve (all zeros: q = 1)
+CURVE_KEYS = {"xq": len(GRID_TOKENS), "aq": len(GRID_BATCH) * len(GRID_CTX), "dq": len(GRID_TOKENS),
+              "rq": len(GRID_ELEMENTS), "Rq": len(GRID_ELEMENTS)}
+#: DeepSeek-V3's stored dense GEMM shapes (n, k): fused q_a/kv_a, q_b, kv_b, o_proj, shared gate_up, down
+GEMM_SHAPES = ((2112, 7168), (24576, 1536), (32768, 512), (7168, 16384), (4096, 7168), (7168, 2048))
+#: the MLA shape the attention table measures: hidden, heads, latent, rope dims
+DEEPSEEK_V3_MLA = (7168, 128, 512, 64)
+#: kernels per layer a measured attention block replaces; projection GEMMs per layer a GEMM curve covers
+_ATTN_KERNELS, _PROJ_GEMMS = 6, 3
+
+
+def _on_grid(x_meas, log_q, grid_log) -> np.ndarray:
+    return np.interp(grid_log, np.log(np.asarray(x_meas, dtype=float)), log_q)
+
+
+@lru_cache(maxsize=256)
+def _dense_measured(gpu_key, fw, dtype):
+    """(version, stored shapes measured, m, summed measured seconds at m) or ``None``."""
+    got = {nk: gemm_points(gpu_key, fw, dtype, *nk) for nk in GEMM_SHAPES}
+    got = {nk: p for nk, p in got.items() if p is not None}
+    if not got:
+        return None
+    pts = list(got.values())
+    common = sorted(set.intersection(*({m for m, _ in p[2]} for p in pts)))
+    meas = sum(np.array([dict(p[2])[x] for x in common]) for p in pts)
+    return pts[0][0], tuple(got), np.array(common, dtype=float), meas
+
+
+def _dense(gpu_key, fw, dtype, v):
+    return _dense_rate(gpu_key, fw, dtype, v["b_dw"], v["e_gbw"], v["BW"], v["e_gfl"], v["F_d"])
+
+
+@lru_cache(maxsize=1024)
+def _dense_rate(gpu_key, fw, dtype, b_dw, e_gbw, bw, e_gfl, f_d):
+    got = _dense_measured(gpu_key, fw, dtype)
+    if got is None:
+        return None, f"dense GEMMs: no {fw} {dtype} table for {gpu_key}"
+    ver, shapes, m, meas = got
+    model = sum(np.maximum(n * k * b_dw / (e_gbw * bw), 2 * m * n * k / (e_gfl * f_d)) for n, k in shapes)
+    return frozen(_on_grid(m, np.log(model / meas), _LT)), \
+        f"dense GEMMs: {fw} {ver} {gpu_key} table ({dtype}, {len(shapes)} of the {len(GEMM_SHAPES)} shapes)"
+
+
+@lru_cache(maxsize=256)
+def _mla_measured(gpu_key, fw, kv, gemm):
+    """(version, {heads: log seconds on (GRID_BATCH x GRID_CTX)}) or ``None``: per measured batch
+    interpolated in log context, then per grid context in log batch, held at the ends."""
+    tables = {h: mla_points(gpu_key, fw, kv, gemm, h) for h in MLA_HEADS}
+    if any(t is None for t in tables.values()):
+        return None
+    logs = {}
+    for h, (_, _, pts) in tables.items():
+        by_b: dict = {}
+        for (b, ctx), t in pts:
+            by_b.setdefault(b, []).append((ctx, math.log(t)))
+        bs = sorted(by_b)
+        rows = np.array([np.interp(_LC, np.log([c for c, _ in sorted(by_b[b])]), [y for _, y in sorted(by_b[b])])
+                         for b in bs])
+        logs[h] = np.array([np.interp(_LB, np.log(bs), rows[:, j]) for j in range(len(_LC))]).T
+    return tables[MLA_HEADS[0]][0], logs
+
+
+def _attention(model, gpu_key, fw, layout, v):
+    p = layout.precision
+    heads = model.n_heads / layout.attn_tp
+    if (model.attention != "mla" or (model.h, model.n_heads, model.d_c, model.d_r) != DEEPSEEK_V3_MLA
+            or model.index_topk or not MLA_HEADS[0] <= heads <= MLA_HEADS[1]):
+        return None, "attention: no table for this shape (dense MLA of DeepSeek-V3 only) or heads per GPU"
+    got = _mla_measured(gpu_key, fw, p.kv, p.dense)
+    if got is None:
+        return None, f"attention: no {fw} MLA table for {gpu_key} ({p.kv} KV, {p.dense} projections)"
+    ver, logs = got
+    key = (gpu_key, fw, p.kv, p.dense, heads) + tuple(v[k] for k in _attn_inputs())
+    if key not in _ATTN_MEMO:   # the same for every EP size of a GPU, precision and attention layout
+        w = (math.log(heads) - math.log(MLA_HEADS[0])) / (math.log(MLA_HEADS[1]) - math.log(MLA_HEADS[0]))
+        log_meas = (1 - w) * logs[MLA_HEADS[0]] + w * logs[MLA_HEADS[1]]
+        ref = dict(v, batch=_B2, ctx=_C2, s_q=1.0, m_mb=1.0, q_a=1.0)
+        per_layer = (np.asarray(fast.t_attn_of(ref), dtype=float) + np.asarray(fast.t_proj_of(ref), dtype=float)) \
+            / v["n_layers"]
+        _ATTN_MEMO[key] = frozen((np.log(per_layer) - log_meas).ravel())
+    return _ATTN_MEMO[key], \
+        f"attention: {fw} {ver} {gpu_key} MLA table ({p.kv} KV, {p.dense} projections, {heads:g} heads/GPU)"
+
+
+@lru_cache(maxsize=None)
+def _attn_inputs() -> tuple:
+    """The unit values the attention block's model time reads (all but batch and context)."""
+    return tuple(sorted(set(fast.t_attn.args + fast.t_proj.args) - {"batch", "ctx", "s_q", "m_mb", "q_a"}))
+
+
+_ATTN_MEMO: dict = {}
+
+
+@lru_cache(maxsize=256)
+def _allreduce_measured(gpu_key, fw, gpus):
+    """(version, GPU count measured nearest to ``gpus`` in log2, elements, seconds) or ``None``."""
+    got = {g: allreduce_points(gpu_key, fw, g) for g in (2, 4, 8, 16, 32, 64, 72)}
+    got = {g: p for g, p in got.items() if p is not None}
+    if not got:
+        return None
+    near = min(got, key=lambda g: (abs(math.log2(g) - math.log2(gpus)), g))
+    ver, _, pts = got[near]
+    return ver, near, np.array([e for e, _ in pts], dtype=float), np.array([t for _, t in pts])
+
+
+def _allreduce(gpu_key, fw, gpus, v):
+    return _allreduce_rate(gpu_key, fw, gpus, v["e_ar"], v["BW_nv"], v["t_ar_lat"])
+
+
+@lru_cache(maxsize=1024)
+def _allreduce_rate(gpu_key, fw, gpus, e_ar, bw_nv, t_ar_lat):
+    got = _allreduce_measured(gpu_key, fw, gpus)
+    if got is None:
+        return None, f"no {fw} all-reduce table for {gpu_key}"
+    ver, near, elems, seconds = got
+    model = 2 * (gpus - 1) / gpus * elems * BF16_BYTES / (e_ar * bw_nv) + t_ar_lat
+    return frozen(_on_grid(elems, np.log(model / seconds), _LE)), \
+        f"{fw} {ver} {gpu_key} all-reduce table ({near} GPUs)"
+
+
+def build(model, gpu, layout, phase: str, values: dict) -> tuple[dict, float, list]:
+    """The unit's measured curves for ``layout.framework``: ``(updates to values, kernels per step the
+    measured times already include, label parts)``; nothing for the ``deepseek`` framework."""
+    fw = layout.framework
+    upd: dict = {}
+    if fw == "deepseek":
+        return upd, 0.0, []
+    labels, drop = [], 0.0
+    dq, why = _dense(gpu.key, fw, layout.precision.dense, values) if (model.h, model.n_heads) == DEEPSEEK_V3_MLA[:2] \
+        else (None, "dense GEMMs: no table for this model's shapes")
+    labels.append(why)
+    if dq is not None:
+        upd["dq"] = dq
+        drop += 2 * model.n_dense + 2 * (model.n_layers - model.n_dense) * bool(model.is_moe) + 1
+    aq, why = _attention(model, gpu.key, fw, layout, values) if phase == "decode" else \
+        (None, "attention: prefill, no table read")
+    labels.append(why)
+    if aq is not None:
+        upd["aq"], upd["a_mod"] = aq, 1.0
+        drop += _ATTN_KERNELS * model.n_layers
+    elif dq is not None:
+        drop += _PROJ_GEMMS * model.n_layers
+    if layout.attn_tp > 1:
+        rq, why = _allreduce(gpu.key, fw, layout.attn_tp, values)
+        labels.append(f"attention-TP all-reduce: {why}")
+        if rq is not None:
+            upd["rq"] = rq
+    if layout.moe_tp > 1:
+        Rq, why = _allreduce(gpu.key, fw, layout.ep, values)
+        labels.append(f"MoE-TP all-reduce: {why}")
+        if Rq is not None:
+            upd["Rq"] = Rq
+    return upd, drop, labels
+
+
+def _scalar_position(x: float, log_grid) -> tuple[int, float]:
+    """(index, weight) of ``x`` between two points of ``log_grid`` (held at the ends)."""
+    lx = math.log(max(x, 1.0))
+    i = min(max(bisect.bisect_right(log_grid, lx) - 1, 0), len(log_grid) - 2)
+    w = (lx - log_grid[i]) / (log_grid[i + 1] - log_grid[i])
+    return i, min(max(w, 0.0), 1.0)
+
+
+def _positions(x, log_grid):
+    pos = np.interp(np.log(np.maximum(np.asarray(x, dtype=float), 1.0)), log_grid, np.arange(len(log_grid), dtype=float))
+    i0 = np.clip(np.floor(pos).astype(int), 0, len(log_grid) - 2)
+    return i0, pos - i0
+
+
+def _gather(table, idx):
+    if table.ndim == 1:
+        return table[idx]
+    flat = table.reshape(table.shape[0], -1)
+    return flat[np.arange(flat.shape[0]).reshape((-1,) + (1,) * (idx.ndim - 1)), idx]
+
+
+def rate(curve, tokens, grid=None):
+    """exp of the stored log rate ``curve`` on :data:`GRID_TOKENS` (or ``grid``'s logs, e.g. the
+    all-reduce's :data:`GRID_ELEMENTS`) at ``tokens`` (held at the ends); 1 where the curve is all
+    zeros.  ``curve``: shape (K,) for one unit, (units, 1, 1, K) stacked."""
+    q = np.asarray(curve, dtype=float)
+    if not q.any():
+        return 1.0
+    lg = _LT if grid is None else grid
+    if q.ndim == 1:
+        if isinstance(tokens, float):   # one configuration: no array machinery
+            i, w = _scalar_position(tokens, _LISTS.get(id(lg)) or [float(x) for x in lg])
+            return math.exp(q.item(i) * (1 - w) + q.item(i + 1) * w)
+        return np.exp(np.interp(np.log(np.maximum(tokens, 1.0)), lg, q))
+    i0, w = _positions(np.broadcast_to(tokens, np.broadcast_shapes(np.shape(tokens), q.shape[:-1])), lg)
+    return np.exp(_gather(q, i0) * (1 - w) + _gather(q, i0 + 1) * w)
+
+
+def rate2(curve, batch, ctx):
+    """The decode-attention rate: bilinear in (log requests, log context) on (:data:`GRID_BATCH`,
+    :data:`GRID_CTX`), held at the ends; 1 where the curve is all zeros."""
+    q = np.asarray(curve, dtype=float)
+    if not q.any():
+        return 1.0
+    n = len(_LC)
+    if q.ndim == 1 and isinstance(batch, float) and isinstance(ctx, float):   # one configuration
+        ib, wb = _scalar_position(batch, _LISTS[id(_LB)])
+        ic, wc = _scalar_position(ctx, _LISTS[id(_LC)])
+        k, it = ib * n + ic, q.item
+        lo = it(k) * (1 - wc) + it(k + 1) * wc
+        hi = it(k + n) * (1 - wc) + it(k + n + 1) * wc
+        return math.exp(lo * (1 - wb) + hi * wb)
+    shape = np.broadcast_shapes(np.shape(batch), np.shape(ctx), q.shape[:-1])
+    ib, wb = _positions(np.broadcast_to(batch, shape), _LB)
+    ic, wc = _positions(np.broadcast_to(ctx, shape), _LC)
+    g = (lambda i, j: _gather(q, i * n + j))
+    lo = g(ib, ic) * (1 - wc) + g(ib, ic + 1) * wc
+    hi = g(ib + 1, ic) * (1 - wc) + g(ib + 1, ic + 1) * wc
+    return np.exp(lo * (1 - wb) + hi * wb)
+
+
+def frozen(curve) -> np.ndarray:
+    """A stored curve as a read-only float array (converted once per unit, not per evaluation)."""
+    a = np.array(curve, dtype=float)
+    a.setflags(write=False)
+    return a
+
+
+#: every curve of a unit that reads no table: zeros (q = 1), shared by every such unit
+NO_CURVES = {k: frozen((0.0,) * n) for k, n in CURVE_KEYS.items()}

@@ -1,0 +1,25 @@
+"""The stored validation error per class (GPU generation x framework x phase) is the model's own."""
+from inference_arithmetic.core.cited import DATA
+from inference_arithmetic.evidence import error_class, validation
+
+
+def test_stored_classes_are_a_fresh_computation():
+    assert (DATA / error_class.FILE).read_text(encoding="utf-8") == error_class.render(error_class.classes())
+
+
+def test_a_class_is_its_entries_and_wider_classes_hold_them_all():
+    table = error_class.classes()
+    scored = validation.scored(validation.predict_all())
+    for phase in {p.phase for p in scored}:
+        assert table[error_class.class_key("any", "any", phase)]["n"] == sum(p.phase == phase for p in scored)
+    h800 = [p for p in scored if p.gpu == "H800" and p.phase == "decode"
+            and validation.entry_framework(p.id) == "deepseek"]
+    if h800:
+        got = error_class.error_of("H800", "deepseek", "decode")
+        assert got["exact"] and got["n"] == len(h800)
+
+
+def test_a_class_without_entries_says_which_wider_class_answered():
+    got = error_class.error_of("GB300", "no-such-framework", "decode")
+    assert got is not None and not got["exact"] and got["class"].startswith("Blackwell | any | decode")
+    assert error_class.error_of("GB300", "deepseek", "no-such-phase") is None
