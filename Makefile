@@ -2,6 +2,7 @@
 # make test : set up .venv, unit tests, nbval over every notebook, book build with warnings as errors,
 #             and every page opened offline in headless Chromium
 # make lab  : JupyterLab on the notebooks
+# make generate : regenerate core/fast (the formulas as numpy functions) after changing a formula
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -11,7 +12,7 @@ JB     := $(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
 JOBS   ?= $(shell nproc 2>/dev/null || echo 2)
 XDIST  := -n $(JOBS) --dist loadfile
 
-.PHONY: book test unit nbval nbval-baseline book-check browser print lab bench refit kernel-data aic-side-by-side clean
+.PHONY: book test unit nbval nbval-baseline book-check browser print lab bench generate refit kernel-data aic-side-by-side clean
 
 $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'
@@ -79,6 +80,11 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/decode_sweep.py
 	$(BIN)/python benchmarks/plan_search.py
 	$(BIN)/python benchmarks/cli_speed.py
+
+# Regenerate src/inference_arithmetic/core/fast/ (every formula as a plain numpy function, the answer path's
+# numbers without sympy) after adding or changing a formula; tests/test_fast.py checks the files are current.
+generate: $(STAMP)
+	$(BIN)/python -m inference_arithmetic.book.codegen --write
 
 # Re-fit the pipeline efficiency on DeepSeek's profiles and store it (data/fitted.yaml), then store the validation
 # error per class (data/validation_classes.yaml) that the planner quotes; tests check both equal a fresh computation.

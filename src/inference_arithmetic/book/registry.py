@@ -8,8 +8,8 @@ from inference_arithmetic.core.formula import FORMULAS, Formula  # noqa: F401
 from inference_arithmetic.core.symbols import SYMBOLS, S  # noqa: F401
 from inference_arithmetic.evidence import prefill_serving, reproduce  # noqa: F401
 from inference_arithmetic.model import kv, params  # noqa: F401
-from inference_arithmetic.serving import costs, fleet, modes, plan, prefill  # noqa: F401
-from inference_arithmetic.step import bounds, comm, evaluate  # noqa: F401
+from inference_arithmetic.serving import costs, fleet, market, modes, plan, pools, prefill  # noqa: F401
+from inference_arithmetic.step import bounds, comm, evaluate, operations  # noqa: F401
 from inference_arithmetic.core import printing
 
 printing.named_terms()   # the named sub-terms' symbols (n_MoE, theta) register on first use: register them now

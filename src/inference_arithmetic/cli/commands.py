@@ -1,4 +1,8 @@
-"""The subcommands: each turns parsed arguments into a result (a dict or a list of rows)."""
+"""The subcommands: each turns parsed arguments into a result (a dict or a list of rows).
+
+A command imports what only it needs inside its function (the planner's market, the published
+figures, the validation set, the formulas ``sol`` prints): ``decode``, ``prefill`` and ``serve`` load
+neither sympy nor the catalogs they do not read."""
 from __future__ import annotations
 
 import sys
@@ -7,19 +11,18 @@ import numpy as np
 
 from inference_arithmetic import step
 from inference_arithmetic.core import inputs
-from inference_arithmetic.evidence import published, report, validation
 from inference_arithmetic.hardware import efficiency, gpus, kernel_tables
-from inference_arithmetic.model import config, dtypes, kv, params
-from inference_arithmetic.serving import operating, plan, prefill, search
+from inference_arithmetic.model import config, dtypes, param_count
+from inference_arithmetic.serving import operating, prefill_step as prefill, search
 from inference_arithmetic.serving.workload import Profile, Service, Workload
-from inference_arithmetic.step import bounds
 from inference_arithmetic.cli.args import UsageError, grid, load_model, parse_range
 
 
 
 def cmd_model(args) -> dict:
+    from inference_arithmetic.model import kv_bytes as kv
     m = load_model(args.config)
-    pc = params.count_params(m)
+    pc = param_count.count_params(m)
     out = {
         "model": m.name, "attention": m.attention, "layers": m.n_layers,
         "dense_layers": m.n_dense, "moe_layers": m.n_moe if m.is_moe else 0,
@@ -35,6 +38,10 @@ def cmd_model(args) -> dict:
 
 
 def cmd_sol(args) -> dict:
+    from inference_arithmetic.core import fast
+    from inference_arithmetic.model import kv
+    from inference_arithmetic.step import bounds
+    params = param_count
     m = load_model(args.model)
     g = gpus.gpu(args.gpu)
     ctx = parse_range(args.context, "--context")
@@ -77,7 +84,7 @@ def cmd_sol(args) -> dict:
             W_res, most = u.weights_resident, step.max_batch(u, ctx)
             # the weights a step reads: the experts its tokens choose (expected distinct experts), not all
             W_read = step.weights_read_bytes(u, batch if batch is not None else 1.0)
-            weights_at = lambda eps, red: step.weights_resident.fast(**dict(u.values, N_ep=eps, E_red=red))  # noqa: E731
+            weights_at = lambda eps, red: fast.weights_resident_of(dict(u.values, N_ep=eps, E_red=red))  # noqa: E731
         else:
             # the weights a step reads: the expected experts its tokens choose (all of them without a batch)
             W_read = params.weight_bytes_read(m, n_ep, args.redundant, wb, batch) if batch is not None else \
@@ -202,6 +209,7 @@ def _progress(i: int, n: int, name: str) -> None:
 
 
 def cmd_plan(args) -> dict:
+    from inference_arithmetic.serving import plan
     m = load_model(args.model)
     kw = dict(per_user=args.per_user, ttft_s=args.ttft, cache_hit=args.cache_hit, profile=_profile(args.profile))
     if args.tokens_per_day is not None:
@@ -229,6 +237,7 @@ def cmd_plan(args) -> dict:
 
 
 def cmd_figures(args) -> list:
+    from inference_arithmetic.evidence import published
     rows = []
     for key, fig in published.FIGURES.items():
         res = published.check(key)
@@ -243,10 +252,11 @@ def cmd_gpus(args) -> list:
 
 def cmd_models(args) -> list:
     return [{"model": name, "attention": m.attention, "layers": m.n_layers, "source": m.source,
-             "params_total": params.count_params(m).total} for name, m in config.models().items()]
+             "params_total": param_count.count_params(m).total} for name, m in config.models().items()]
 
 
 def cmd_validate(args) -> dict:
+    from inference_arithmetic.evidence import report, validation
     fw = None if args.framework == "publication" else args.framework
     return {"kind": "model predictions against published measurements by other teams (the validation set: "
                     "nothing is fitted to it)",

@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import json
+from json.encoder import encode_basestring_ascii as _encode_str
 
 import numpy as np
 
 from inference_arithmetic.serving import search
 
 from inference_arithmetic.core.inputs import printable
-from inference_arithmetic.core.rounding import stable_data
+from inference_arithmetic.core.rounding import stable, stable_data
 
 
 def print_model(d: dict) -> None:
@@ -56,23 +57,98 @@ def jsonable(x):
 def dumps(out) -> str:
     """A command's result as JSON text (``indent=2``): every float rounded by
     :func:`.rounding.stable`, a one-element array as its number, ASCII only (``ensure_ascii``).
-    Arrays are rounded in one pass and encoded by the C encoder, laid out as ``indent=2`` lays
-    them out (one element a line), so a large grid costs no Python call per element."""
+    Written by :func:`_emit` in one pass (the text ``json.dumps(..., indent=2)`` gives, a flat numeric
+    array one element a line), falling back to :func:`_dumps_json` for anything it does not know."""
+    if isinstance(out, dict):
+        out = {k: v.reshape(-1)[0].item() if isinstance(v, np.ndarray) and v.size == 1 else v for k, v in out.items()}
+    parts: list[str] = []
+    try:
+        _emit(out, "\n", parts)
+    except _Unknown:
+        return _dumps_json(out)
+    return "".join(parts)
+
+
+class _Unknown(Exception):
+    """A value :func:`_emit` leaves to the json module."""
+
+
+def _number(x: float) -> str:
+    """A float as ``json`` writes it (``float.__repr__``, ``NaN``, ``Infinity``)."""
+    if x != x:
+        return "NaN"
+    if x in (_INF, -_INF):
+        return "Infinity" if x > 0 else "-Infinity"
+    return float.__repr__(x)
+
+
+_INF = float("inf")
+
+
+def _emit(x, nl: str, parts: list) -> None:
+    """Append the ``indent=2`` JSON of ``stable_data(x)`` to ``parts``; ``nl``: a newline and the
+    current indentation."""
+    t = type(x)
+    if t is str:
+        parts.append(_encode_str(x))
+    elif t is bool:
+        parts.append("true" if x else "false")
+    elif x is None:
+        parts.append("null")
+    elif t is int:
+        parts.append(int.__repr__(x))
+    elif t is float or isinstance(x, np.floating):
+        parts.append(_number(stable(x) if np.isfinite(x) else float(x)))
+    elif t is dict:
+        if not x:
+            parts.append("{}")
+            return
+        inner, first = nl + "  ", True
+        parts.append("{")
+        for k, v in x.items():
+            if type(k) is not str:
+                raise _Unknown
+            parts.append(inner if first else "," + inner)
+            first = False
+            parts.append(_encode_str(k))
+            parts.append(": ")
+            _emit(v, inner, parts)
+        parts.append(nl + "}")
+    elif t is np.ndarray and x.ndim == 1 and x.dtype.kind in "fbiu":
+        if not x.size:
+            parts.append("[]")
+            return
+        inner = nl + "  "     # rounded in one pass, encoded by the C encoder: ", " never occurs inside a number
+        parts.append("[" + inner + json.dumps(stable_data(x))[1:-1].replace(", ", "," + inner) + nl + "]")
+    elif t is list or t is tuple:
+        if not x:
+            parts.append("[]")
+            return
+        inner = nl + "  "
+        parts.append("[")
+        for i, v in enumerate(x):
+            parts.append(inner if i == 0 else "," + inner)
+            _emit(v, inner, parts)
+        parts.append(nl + "]")
+    elif isinstance(x, np.integer):
+        parts.append(int.__repr__(int(x)))
+    else:
+        raise _Unknown
+
+
+def _dumps_json(out) -> str:
+    """:func:`dumps` through the json module (any value it can encode)."""
     if not isinstance(out, dict):
         return json.dumps(stable_data(out), indent=2, default=jsonable)
-    if not out:
-        return "{}"
     items = []
     for k, v in out.items():
-        if isinstance(v, np.ndarray) and v.size == 1:
-            v = v.reshape(-1)[0].item()
         if isinstance(v, np.ndarray) and v.ndim == 1 and v.dtype.kind in "fbiu":
             text = json.dumps(stable_data(v))       # flat numbers: ", " never occurs inside one
             text = "[\n    " + text[1:-1].replace(", ", ",\n    ") + "\n  ]" if v.size else "[]"
         else:
             text = json.dumps(stable_data(v), indent=2, default=jsonable).replace("\n", "\n  ")
         items.append(f"  {json.dumps(k)}: {text}")
-    return "{\n" + ",\n".join(items) + "\n}"
+    return "{\n" + ",\n".join(items) + "\n}" if items else "{}"
 
 
 def write_safely(stream, text: str) -> None:

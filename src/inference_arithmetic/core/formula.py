@@ -4,10 +4,14 @@ A :class:`Formula` is defined once with :func:`formula`.  At definition its
 dimension is computed from the symbols' units and compared with the declared
 unit (a mismatch raises :class:`~inference_arithmetic.units.UnitError` at import).
 Numeric evaluation uses a cached ``sympy.lambdify`` to numpy, so any argument
-may be a numpy array and a whole grid is evaluated in one call.
+may be a numpy array and a whole grid is evaluated in one call.  The answer path (the command
+line, the planner, the step model) does not import this module: it calls the same functions
+generated once from these expressions into :mod:`inference_arithmetic.core.fast`
+(``make generate``; a test checks the file is current and equal to every formula).
 """
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Mapping
@@ -19,7 +23,7 @@ from inference_arithmetic.core.printing import latex
 from inference_arithmetic.core.symbols import SYMBOLS
 from inference_arithmetic.core.units import UnitError, dims_of
 
-__all__ = ["Formula", "formula", "FORMULAS", "dimension", "InputError", "evaluate_all"]
+__all__ = ["Formula", "formula", "FORMULAS", "GROUPS", "formula_group", "dimension", "InputError", "evaluate_all"]
 
 
 from inference_arithmetic.core.errors import InputError  # noqa: E402  (re-exported: the library's error type)
@@ -94,6 +98,7 @@ class Formula:
     unit: str
     doc: str
     args: tuple = field(default=())
+    module: str = field(default="", compare=False)
 
     @cached_property
     def symbols(self) -> tuple:
@@ -175,9 +180,23 @@ def formula(name: str, expr: sp.Expr, unit: str, doc: str) -> Formula:
     got, want = dimension(expr), dims_of(unit)
     if got != want:
         raise UnitError(f"formula {name}: expression has dimension {got}, declared {unit} {want}")
-    f = Formula(name, expr, unit, doc)
+    f = Formula(name, expr, unit, doc, module=sys._getframe(1).f_globals.get("__name__", ""))
     FORMULAS[name] = f
     return f
+
+
+#: several formulas evaluated in one generated function (common subexpressions shared):
+#: name -> (defining module, the formulas in the order the function returns them)
+GROUPS: dict[str, tuple[str, tuple[Formula, ...]]] = {}
+
+
+def formula_group(name: str, formulas) -> tuple:
+    """Register ``formulas`` to be evaluated together by one generated function ``name`` of
+    :mod:`inference_arithmetic.core.fast` (a list of their values, in this order)."""
+    if name in GROUPS or name in FORMULAS:
+        raise RuntimeError(f"formula group {name} defined twice")
+    GROUPS[name] = (sys._getframe(1).f_globals.get("__name__", ""), tuple(formulas))
+    return GROUPS[name][1]
 
 
 def evaluate_all(f: Formula, values: Mapping[str, float]):

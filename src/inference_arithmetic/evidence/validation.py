@@ -33,11 +33,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
-import yaml
 
 from inference_arithmetic.serving import modes, prefill as _prefill, search as _search
 from inference_arithmetic import step
-from inference_arithmetic.core.cited import DATA
+from inference_arithmetic.core.cited import read_yaml
 from inference_arithmetic.hardware.gpus import gpu
 from inference_arithmetic.model.config import model
 from inference_arithmetic.core.errors import Error
@@ -54,7 +53,7 @@ _MODEL_ALIAS = {"deepseek-r1": "deepseek-v3"}
 @lru_cache(maxsize=None)
 def entries() -> dict:
     """The validation catalog: id -> entry as published (see the file's header)."""
-    return yaml.safe_load((DATA / "validation.yaml").read_text(encoding="utf-8"))
+    return read_yaml("validation.yaml")
 
 
 #: how the publications name their serving framework, read into one short name each

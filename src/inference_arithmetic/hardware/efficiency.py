@@ -19,15 +19,13 @@ Nothing here is fitted to a system-level serving measurement.
 """
 from __future__ import annotations
 
-import statistics
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Callable
 
 import numpy as np
-import yaml
 
-from inference_arithmetic.core.cited import DATA
+from inference_arithmetic.core.cited import read_yaml
 from inference_arithmetic.hardware.gpus import gpu
 from inference_arithmetic.core.errors import CatalogError
 
@@ -95,7 +93,7 @@ class Efficiencies:
 
 @lru_cache(maxsize=None)
 def _kernels() -> dict:
-    return yaml.safe_load((DATA / "kernels.yaml").read_text(encoding="utf-8"))
+    return read_yaml("kernels.yaml")
 
 
 def kernel_rows(family: str, keep: Callable[[dict], bool] = lambda r: True) -> list[dict]:
@@ -113,7 +111,8 @@ def _src(family: str) -> str:
 def _median(values: list[float], what: str) -> float:
     if not values:
         raise CatalogError(f"kernels.yaml: no rows for {what}")
-    return float(statistics.median(values))
+    v, mid = sorted(values), len(values) // 2   # the median, as statistics.median takes it (no import)
+    return float(v[mid] if len(v) % 2 else (v[mid - 1] + v[mid]) / 2)
 
 
 @lru_cache(maxsize=None)
@@ -293,6 +292,7 @@ def kernels_label(gpu_key: str, base: str) -> str:
     return f"{base}; {gpu_key}: measured {what} rates ({srcs}), the rest transferred"
 
 
+@lru_cache(maxsize=None)
 def unbalanced_points() -> tuple[float, float, float]:
     """The two published load-imbalance points without redundant experts:
     ``(ratio at one expert per slot, ratio per GPU, experts per GPU)`` ((max-mean)/mean)."""

@@ -32,7 +32,6 @@ import gzip
 import io
 import math
 import re
-import statistics
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -99,6 +98,7 @@ def _moe_rows() -> dict:
     per kernel source the median of repeated rows, then the fastest kernel source at each token count
     (a framework with several MoE backends, e.g. TensorRT-LLM's CUTLASS and min-latency NVFP4
     kernels, runs the faster); and the source file and package version of each (gpu, framework, version)."""
+    import statistics   # only when a framework's table is read: not on the path of DeepSeek's kernels
     acc: dict = {}
     src: dict = {}
     with io.TextIOWrapper(gzip.open(DATA / "aiconfigurator_kernels.csv.gz"), encoding="utf-8", newline="") as f:

@@ -30,10 +30,16 @@ from inference_arithmetic.core.errors import InputError
 
 __all__ = ["BYTES", "FLOP_DTYPE", "MOE_DTYPES", "ATTN_DTYPES", "KV_DTYPES", "WEIGHT_DTYPES", "ALIASES",
            "bytes_per_value", "choose", "moe_flop_dtype", "search_moe_dtypes", "default_moe_dtype",
-           "MX_BLOCK"]
+           "MX_BLOCK", "FP8_DISPATCH_BYTES", "BF16_BYTES", "FLOP_PER_MAC"]
 
 #: bytes per stored value
 BYTES = {"bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "nvfp4": 0.5 + 1 / 16, "mxfp4": 0.5 + 1 / 32}
+#: bytes per hidden element an expert-parallel dispatch sends: an FP8 value plus a 4-byte scale per
+#: 128 elements (DeepEP); and a combine, in BF16 (:mod:`.step.comm`)
+FP8_DISPATCH_BYTES = 1 + 4 / 128
+BF16_BYTES = 2
+#: FLOP per multiply-accumulate
+FLOP_PER_MAC = 2
 #: the GPU FLOP rate (a key of :meth:`.hardware.gpus.GPU.flops`) a dtype's matrix products run at
 FLOP_DTYPE = {"bf16": "bf16", "fp16": "bf16", "fp8": "fp8", "nvfp4": "fp4", "mxfp4": "fp4"}
 #: other spellings accepted on input (the command line's older ``fp4`` is NVFP4)

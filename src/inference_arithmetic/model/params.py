@@ -4,16 +4,17 @@ Conventions (stated in the book): norms and the MoE router count; biases are
 ignored (Llama, Mixtral and DeepSeek have none in these matrices); *activated*
 parameters are those multiplied per token: the output head counts, the input
 embedding (a table lookup) does not.  The DeepSeek MTP module is reported apart.
+
+This module holds the formulas; the counts of a model (:func:`count_params` and the rest, re-exported
+here) are computed without sympy in :mod:`.param_count` from their generated functions.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-import numpy as np
-
-from inference_arithmetic.model.config import Model
 from inference_arithmetic.core.formula import formula
 from inference_arithmetic.core.symbols import S, register
+from inference_arithmetic.model.param_count import (ParamCount, count_params, expert_param_count,  # noqa: F401
+                                                    replicated_param_count, weight_bytes_ep, weight_bytes_ep_grid,
+                                                    weight_bytes_read)
 
 __all__ = ["attn_params_mla", "attn_params_indexer", "H_idx", "d_idx", "attn_params_mla_fullq", "attn_params_gqa", "expert_params",
            "params_total", "params_active", "params_mtp", "weights_read_ep", "weights_resident_ep",
@@ -120,80 +121,3 @@ weights_resident_ep = formula(
     "weights_resident_ep",
     weights_read_ep.expr + S.b_w * (S.n_emb - 1) * S.vocab * S.h,
     "B", "weight bytes resident on one GPU under the same layout (adds the embedding table when untied)")
-
-
-@dataclass(frozen=True)
-class ParamCount:
-    """Parameter counts of a model (plain counts)."""
-
-    attention_per_layer: int
-    total: int
-    active: int
-    mtp: int
-
-
-def _model_subs(model: Model) -> dict:
-    """sympy substitutions for every model symbol, with P_attn from the right attention formula."""
-    v = model.symbol_values()
-    if model.attention == "mla":
-        f = attn_params_mla if model.d_q else attn_params_mla_fullq
-    else:
-        f = attn_params_gqa
-    attn = f.expr.subs({getattr(S, k): v[k] for k in v})
-    if model.index_topk:   # the lightning indexer's weights sit in every attention layer
-        attn += attn_params_indexer.expr.subs({**{getattr(S, k): v[k] for k in v}, H_idx: model.index_heads,
-                                               d_idx: model.index_dim})
-    values = {**v, "P_attn": attn, "n_emb": 1 if model.tie_embeddings else 2,
-              "d_s": model.d_shared}
-    return {getattr(S, k): x for k, x in values.items()}
-
-
-def replicated_param_count(model: Model) -> float:
-    """Parameters replicated on every GPU under EP with data-parallel attention (all but routed experts)."""
-    return float(replicated_params.expr.subs(_model_subs(model)))
-
-
-def weight_bytes_ep(model: Model, n_ep: int, redundant: int = 0, bytes_per_weight: float = 1.0,
-                    resident: bool = False) -> float:
-    """Weight bytes per GPU under EP-``n_ep`` (read per step, or ``resident``) for ``model``."""
-    f = weights_resident_ep if resident else weights_read_ep
-    subs = _model_subs(model)
-    subs.update({S.N_ep: n_ep, S.E_red: redundant, S.b_w: bytes_per_weight})
-    return float(f.expr.subs(subs))
-
-
-def weight_bytes_ep_grid(model: Model, n_ep, redundant, bytes_per_weight: float = 1.0, resident: bool = True):
-    """:func:`weight_bytes_ep` for arrays of EP sizes and redundant experts at once (bytes per GPU;
-    the numeric path, for searching a layout that fits)."""
-    f = weights_resident_ep if resident else weights_read_ep
-    values = {k.name: float(v) for k, v in _model_subs(model).items()}
-    return f.fast(**values, N_ep=n_ep, E_red=redundant, b_w=bytes_per_weight)
-
-
-def weight_bytes_read(model: Model, n_ep: int, redundant: int, bytes_per_weight: float, batch):
-    """:data:`weights_read_batch`: weight bytes per GPU a decode step with ``batch`` requests per GPU
-    reads (number or array; a dense model reads every weight)."""
-    values = {k.name: float(v) for k, v in _model_subs(model).items()}
-    if not model.is_moe:
-        return weight_bytes_ep(model, n_ep, redundant, bytes_per_weight) + 0 * np.asarray(batch, dtype=float)
-    return weights_read_batch.fast(**values, N_ep=float(n_ep), E_red=float(redundant), b_w=bytes_per_weight,
-                                   batch=np.asarray(batch, dtype=float))
-
-
-def expert_param_count(model: Model, include_shared: bool = True) -> float:
-    """Parameters in the experts of ``model``'s MoE layers: routed, plus shared unless told not to."""
-    subs = _model_subs(model)
-    n = routed_expert_params.expr.subs(subs)
-    if include_shared:
-        n += shared_expert_params.expr.subs(subs)
-    return float(n)
-
-
-def count_params(model: Model) -> ParamCount:
-    """Total, activated and MTP parameters of ``model`` from the formulas above."""
-    subs = _model_subs(model)
-    attn = subs[S.P_attn]
-    total = int(params_total.expr.subs(subs))
-    active = int(params_active.expr.subs(subs))
-    mtp = int(params_mtp.expr.subs(subs)) if model.n_mtp else 0
-    return ParamCount(int(attn), total, active, mtp)

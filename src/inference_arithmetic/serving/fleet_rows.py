@@ -17,7 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from inference_arithmetic.core.errors import InputError
-from inference_arithmetic.serving import modes, pools, prefill, search
+from inference_arithmetic.core import fast
+from inference_arithmetic.serving import pool_plans as pools, prefill_step as prefill, search
 from inference_arithmetic.serving.workload import DAY_S
 
 __all__ = ["assemble", "Plans", "CROSS_TOP"]
@@ -226,7 +227,7 @@ def _row(prep, w, px, O, P, mode: int, k: int, kp: int, xfer: float) -> dict:
         usd_in = sum(x["usd_per_day"] for x in pp)
         L_p = {**search.describe(pinfo["layout"]), "chunk_tokens_per_gpu": pinfo["chunk"]}
         util = prefill.UTILISATION
-        ratio = float(modes.pd_ratio.fast(R_d=R_d, R_p=R_p * util, L_i=w.isl, L_o=w.osl))
+        ratio = float(fast.pd_ratio(R_d=R_d, R_p=R_p * util, L_i=w.isl, L_o=w.osl))
     else:
         R_p, L_p, util, ratio = float(info["R_p"]), None, 1.0, 0.0
         share_in = (w.isl / R_p) / (w.osl / R_d + w.isl / R_p)

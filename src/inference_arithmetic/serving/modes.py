@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import sympy as sp
 
-from inference_arithmetic.core.errors import InputError
 from inference_arithmetic.core.formula import formula
 from inference_arithmetic.core.symbols import register
+from inference_arithmetic.serving.mode_rates import MODES, mode_rates  # noqa: F401
 
 __all__ = ["pd_ratio", "disagg_rate", "agg_rate", "agg_user_rate", "requests_fixed_split", "total_rate_disagg",
            "MODES", "mode_rates"]
@@ -44,21 +44,3 @@ requests_fixed_split = formula(
 total_rate_disagg = formula(
     "total_rate_disagg", (L_i + L_o) * requests_fixed_split.expr / (N_p + N_d), "token/s",
     "input plus output tokens/s per GPU of a fixed prefill/decode split (InferenceX's metric)")
-
-#: the serving modes, in the order the book compares them
-MODES = ("disagg", "agg")
-
-
-def mode_rates(mode: str, R_d, R_p, r_d, isl, osl, util: float = 1.0):
-    """(output tokens/s per GPU with every GPU counted, output tokens/s per user) of ``mode``: the one
-    use of the mode formulas for the search, the planner, the chapters and the validation.
-
-    ``R_d``/``R_p``: decode and prefill tokens/s per GPU while busy; ``r_d``: a user's speed while
-    decoding alone; ``util``: the share of time a disaggregated prefill pool is busy (aggregated
-    GPUs share their time, so it does not apply).  Numbers or arrays that broadcast."""
-    if mode == "disagg":
-        return disagg_rate.fast(R_d=R_d, R_p=R_p * util, L_i=isl, L_o=osl), r_d
-    if mode == "agg":
-        return (agg_rate.fast(R_d=R_d, R_p=R_p, L_i=isl, L_o=osl),
-                agg_user_rate.fast(r_d=r_d, R_d=R_d, R_p=R_p, L_i=isl, L_o=osl))
-    raise InputError(f"mode must be agg or disagg, got {str(mode)[:40]!r}")

@@ -23,7 +23,7 @@ import time
 from inference_arithmetic.core.errors import InputError
 from inference_arithmetic.hardware.gpus import gpu as gpu_by_name, gpus as all_gpus
 from inference_arithmetic.model.config import Model
-from inference_arithmetic.serving import market, prefill
+from inference_arithmetic.serving import market_options as market, prefill_step as prefill
 from inference_arithmetic.serving.prices import price_set
 from inference_arithmetic.serving.search import Space
 from inference_arithmetic.serving.workload import DAY_S, Workload

@@ -24,7 +24,6 @@ from inference_arithmetic.core.errors import CatalogError, InputError
 from inference_arithmetic.core.inputs import short
 from inference_arithmetic.core.units import convert
 from inference_arithmetic.hardware.gpus import gpus as all_gpus
-from inference_arithmetic.serving import fleet
 
 __all__ = ["price_sources", "default_price_source", "price_table", "is_offer", "offers", "priced_by", "TierPrice",
            "PriceSet", "price_set", "PriceQuote", "price_quotes", "list_quotes",
@@ -233,6 +232,7 @@ def quotes_by_source() -> dict[str, dict[str, PriceQuote]]:
 def cost_per_mtok(price_si, rate, util=1.0):
     """USD per million output tokens of a GPU at ``price_si`` USD per GPU-second making ``rate``
     tokens/s at utilisation ``util`` (:data:`.fleet.token_cost`)."""
+    from inference_arithmetic.serving import fleet   # the checked formula (sympy): not on the planner's path
     return convert(fleet.token_cost(price=price_si, R_gpu=rate, util=util), "USD/token", "USD/Mtok")
 
 

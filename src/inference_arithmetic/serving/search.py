@@ -19,7 +19,8 @@ from inference_arithmetic import step
 from inference_arithmetic.core.errors import InputError
 from inference_arithmetic.hardware.gpus import GPU
 from inference_arithmetic.model.config import Model
-from inference_arithmetic.serving import modes, prefill
+from inference_arithmetic.core import fast
+from inference_arithmetic.serving import mode_rates, prefill_step as prefill
 from inference_arithmetic.serving.workload import Service
 from inference_arithmetic.step import Precision
 
@@ -30,7 +31,7 @@ EP_SIZES = (8, 16, 32, 36, 48, 64, 72, 128, 144, 256)
 MTP_DRAFTS = (0, 1, 2, 3)
 BATCHES = np.arange(1, 513, dtype=float)           # requests per attention instance
 CHUNKS = (1024.0, 2048.0, 4096.0, 8192.0, 16384.0)  # prefill tokens per GPU per step
-MODES = modes.MODES
+MODES = mode_rates.MODES
 
 
 @dataclass(frozen=True)
@@ -165,7 +166,7 @@ def candidates(m: Model, g: GPU, svc: Service, space: Space | None = None, pre: 
         R_p = np.array([x[0] for x in partners[mode]]).reshape(-1, 1)
         util = prefill.UTILISATION if mode == "disagg" else 1.0
         safe = np.where(R_p > 0, R_p, 1.0)
-        rate, user = modes.mode_rates(mode, R_d, safe, r_u, svc.isl, svc.osl, util)   # disagg: pool planned at util
+        rate, user = mode_rates.mode_rates(mode, R_d, safe, r_u, svc.isl, svc.osl, util)   # disagg: pool planned at util
         out[mode] = Candidates(g, mode, tuple(units), partners[mode], rate, user, R_d, R_p, fits & (R_p > 0), util,
                                fits)
     return out, ttft_floor
@@ -210,7 +211,7 @@ def best(m: Model, g: GPU, svc: Service, mode: str, space: Space | None = None) 
     i, j = np.unravel_index(int(np.argmax(np.where(ok, c.rate, -1.0))), c.rate.shape)
     L, (R_p, ttft, L_p, chunk, _) = c.units[i].layout, c.partner[i]
     R_d = float(c.R_d[i, j])
-    ratio = 0.0 if mode == "agg" else float(modes.pd_ratio.fast(R_d=R_d, R_p=R_p * c.util, L_i=svc.isl, L_o=svc.osl))
+    ratio = 0.0 if mode == "agg" else float(fast.pd_ratio(R_d=R_d, R_p=R_p * c.util, L_i=svc.isl, L_o=svc.osl))
     return {"tokens_per_s_per_gpu": float(c.rate[i, j]), "tokens_per_s_per_user": float(c.user[i, j]),
             "ttft_s": ttft, "prefill_gpus_per_decode_gpu": ratio, "batch_per_instance": float(BATCHES[j]),
             "decode_tokens_per_s_per_gpu": R_d, "prefill_tokens_per_s_per_gpu": R_p, "prefill_utilisation": c.util,

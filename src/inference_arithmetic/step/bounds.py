@@ -10,6 +10,7 @@ import sympy as sp
 
 from inference_arithmetic.core.formula import formula
 from inference_arithmetic.core.symbols import S, register
+from inference_arithmetic.model.dtypes import FLOP_PER_MAC  # noqa: F401
 
 __all__ = ["sol_rate", "gpu_rate", "mla_intensity", "ridge_point", "mla_compute_rate",
            "users_in_flight", "kv_footprint", "kv_capacity", "max_batch"]
@@ -52,6 +53,3 @@ kv_capacity = formula("kv_capacity", HBM - W_res - reserve, "B",
 
 max_batch = formula("max_batch", sp.floor((HBM - W_res - reserve) / (S.ctx * S.S_kv)), "user",
                     "most users whose KV caches fit at context l")
-
-#: FLOP per multiply-accumulate
-FLOP_PER_MAC = 2

@@ -14,6 +14,7 @@ import sympy as sp
 
 from inference_arithmetic.core.formula import formula
 from inference_arithmetic.core.symbols import S, register
+from inference_arithmetic.model.dtypes import BF16_BYTES, FP8_DISPATCH_BYTES  # noqa: F401  (FP8 value + per-128 scale)
 
 __all__ = ["ep_destinations", "ep_remote_gpus", "ep_bytes_per_token", "ep_scaleout_bytes_per_token",
            "tp_bytes_per_token", "tp_bytes_per_gpu_per_token", "ep_participants", "comm_time",
@@ -30,9 +31,6 @@ BW_link = register("parallel", "BW_link", r"\beta_{\mathrm{link}}", "B/s",
 V_tok = register("parallel", "V_tok", r"V_{\mathrm{tok}}", "B",
                  "bytes one token sends per MoE layer over the link in question")
 
-#: FP8 value plus a 4-byte scale per 128 elements
-FP8_DISPATCH_BYTES = 1 + 4 / 128
-BF16_BYTES = 2
 
 ep_destinations = formula(
     "ep_destinations", S.N_ep * (1 - (1 - 1 / S.N_ep) ** S.top_k), "GPU",

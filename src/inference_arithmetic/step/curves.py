@@ -36,9 +36,9 @@ from functools import lru_cache
 
 import numpy as np
 
+from inference_arithmetic.core import fast
 from inference_arithmetic.hardware.kernel_curves import MLA_HEADS, allreduce_points, gemm_points, mla_points
-from inference_arithmetic.step import comm
-from inference_arithmetic.step.operations import t_attn, t_proj
+from inference_arithmetic.model.dtypes import BF16_BYTES
 
 __all__ = ["GRID_TOKENS", "GRID_BATCH", "GRID_CTX", "GRID_ELEMENTS", "LOG_ELEMENTS", "CURVE_KEYS", "build", "rate", "rate2", "GEMM_SHAPES",
            "DEEPSEEK_V3_MLA", "frozen", "NO_CURVES"]
@@ -127,21 +127,24 @@ def _attention(model, gpu_key, fw, layout, v):
     if got is None:
         return None, f"attention: no {fw} MLA table for {gpu_key} ({p.kv} KV, {p.dense} projections)"
     ver, logs = got
-    key = (gpu_key, fw, p.kv, p.dense, heads) + tuple(v[k] for k in _ATTN_INPUTS)
+    key = (gpu_key, fw, p.kv, p.dense, heads) + tuple(v[k] for k in _attn_inputs())
     if key not in _ATTN_MEMO:   # the same for every EP size of a GPU, precision and attention layout
         w = (math.log(heads) - math.log(MLA_HEADS[0])) / (math.log(MLA_HEADS[1]) - math.log(MLA_HEADS[0]))
         log_meas = (1 - w) * logs[MLA_HEADS[0]] + w * logs[MLA_HEADS[1]]
         ref = dict(v, batch=_B2, ctx=_C2, s_q=1.0, m_mb=1.0, q_a=1.0)
-        per_layer = (np.asarray(t_attn.fast(**ref), dtype=float) + np.asarray(t_proj.fast(**ref), dtype=float)) \
+        per_layer = (np.asarray(fast.t_attn_of(ref), dtype=float) + np.asarray(fast.t_proj_of(ref), dtype=float)) \
             / v["n_layers"]
         _ATTN_MEMO[key] = frozen((np.log(per_layer) - log_meas).ravel())
     return _ATTN_MEMO[key], \
         f"attention: {fw} {ver} {gpu_key} MLA table ({p.kv} KV, {p.dense} projections, {heads:g} heads/GPU)"
 
 
-#: the unit values the attention block's model time reads (all but batch and context)
-_ATTN_INPUTS = tuple(sorted({x.name for f in (t_attn, t_proj) for x in f.expr.free_symbols}
-                            - {"batch", "ctx", "s_q", "m_mb", "q_a"}))
+@lru_cache(maxsize=None)
+def _attn_inputs() -> tuple:
+    """The unit values the attention block's model time reads (all but batch and context)."""
+    return tuple(sorted(set(fast.t_attn.args + fast.t_proj.args) - {"batch", "ctx", "s_q", "m_mb", "q_a"}))
+
+
 _ATTN_MEMO: dict = {}
 
 
@@ -167,7 +170,7 @@ def _allreduce_rate(gpu_key, fw, gpus, e_ar, bw_nv, t_ar_lat):
     if got is None:
         return None, f"no {fw} all-reduce table for {gpu_key}"
     ver, near, elems, seconds = got
-    model = 2 * (gpus - 1) / gpus * elems * comm.BF16_BYTES / (e_ar * bw_nv) + t_ar_lat
+    model = 2 * (gpus - 1) / gpus * elems * BF16_BYTES / (e_ar * bw_nv) + t_ar_lat
     return frozen(_on_grid(elems, np.log(model / seconds), _LE)), \
         f"{fw} {ver} {gpu_key} all-reduce table ({near} GPUs)"
 

@@ -1,34 +1,22 @@
 """Evaluating the step: every term of :mod:`.operations` for a unit at given batches and contexts.
 
-One lambdified numpy function computes every term (sympy's common-subexpression elimination
-across them), for one unit or for :func:`stack`-ed units that broadcast against arrays of batch
-and context: no Python loop over configurations.
+One generated numpy function (:data:`.operations.step_terms` in :mod:`inference_arithmetic.core.fast`,
+sympy's common-subexpression elimination across the terms) computes every term, for one unit or for
+:func:`stack`-ed units that broadcast against arrays of batch and context: no Python loop over
+configurations, no sympy.
 """
 from __future__ import annotations
 
-from functools import lru_cache
-
 import numpy as np
-import sympy as sp
 
-from inference_arithmetic.step import comm, curves
+from inference_arithmetic.core import fast
+from inference_arithmetic.model.dtypes import BF16_BYTES, FP8_DISPATCH_BYTES
+from inference_arithmetic.step import curves
 from inference_arithmetic.step.curves import CURVE_KEYS
 from inference_arithmetic.step.memory import memory_values
-from inference_arithmetic.step.operations import (bound_time, mtp_time, step_overlap, step_serial, t_a2a, t_allreduce,
-                                             t_attn, t_dense, t_head, t_kernels, t_moe, t_moe_allreduce)
 from inference_arithmetic.step.unit import Unit
 
 __all__ = ["terms", "evaluate", "stack", "expert_rate", "rates"]
-
-_PARTS = {"t_kernels": t_kernels, "t_attn": t_attn, "t_dense": t_dense, "t_head": t_head, "t_moe": t_moe,
-          "t_a2a": t_a2a, "t_allreduce": t_allreduce, "t_moe_allreduce": t_moe_allreduce, "bound": bound_time}
-_ARGS = sorted({s for f in _PARTS.values() for s in f.expr.free_symbols}, key=lambda s: s.name)
-
-
-@lru_cache(maxsize=None)
-def _compiled():
-    """One numpy function for every term."""
-    return sp.lambdify(_ARGS, [f.expr for f in _PARTS.values()], modules="numpy", cse=True)
 
 
 def terms(u: Unit, batch, ctx, s_q=None) -> dict:
@@ -50,27 +38,26 @@ def terms(u: Unit, batch, ctx, s_q=None) -> dict:
 def evaluate(v: dict) -> dict:
     """:func:`terms` on a dictionary of symbol values, any of which may be arrays that broadcast
     (one unit's values with arrays of batch and context, or :func:`stack`-ed units): one
-    lambdified call for every term, no Python loop over configurations."""
+    generated call for every term, no Python loop over configurations."""
     v = dict(v, **rates(v))
-    args = [v[s.name] for s in _ARGS]
-    tk_, ta_, td_, th_, tm_, ta2a, tar, tmar, bound = _compiled()(*args)
+    tk_, ta_, td_, th_, tm_, ta2a, tar, tmar, bound = fast.step_terms_of(v)
     scalar = isinstance(v["overlapped"], float)   # one unit: choose the branch instead of computing both
     if scalar:
         tc_ = (tmar if v["moe_tp_on"] else ta2a) + tar
     else:
         tc_ = np.where(v["moe_tp_on"], tmar, ta2a) + tar
     common = dict(ta=ta_, td=td_, th=th_, tm=tm_, tk=tk_, tc=tc_, t_0=v["t_0"], f_sm=v["f_sm"], kappa=v["kappa"])
-    overlap = dict(b_disp=comm.FP8_DISPATCH_BYTES, b_comb=comm.BF16_BYTES)
+    overlap = dict(b_disp=FP8_DISPATCH_BYTES, b_comb=BF16_BYTES)
     if scalar:
-        t = step_overlap.fast(**common, **overlap) if v["overlapped"] else step_serial.fast(**common)
+        t = fast.step_overlap(**common, **overlap) if v["overlapped"] else fast.step_serial(**common)
     else:
-        t = np.where(v["overlapped"], step_overlap.fast(**common, **overlap), step_serial.fast(**common))
+        t = np.where(v["overlapped"], fast.step_overlap(**common, **overlap), fast.step_serial(**common))
     t_mtp = 0.0 * t
     if (v["n_dr"] > 0) if scalar else np.any(np.asarray(v["n_dr"]) > 0):  # the MTP module: drafts, each one more layer and the head
         v1 = dict(v, s_q=1.0)
         v1.update(rates(v1))
-        k1, a1, d1, h1, m1, x1, r1, y1, _ = _compiled()(*[v1[s.name] for s in _ARGS])
-        t_mtp = mtp_time.fast(n_dr=v["n_dr"], n_layers=v["n_layers"], th=h1, kappa=v["kappa"],
+        k1, a1, d1, h1, m1, x1, r1, y1, _ = fast.step_terms_of(v1)
+        t_mtp = fast.mtp_time(n_dr=v["n_dr"], n_layers=v["n_layers"], th=h1, kappa=v["kappa"],
                       tl=a1 + d1 + m1 + k1 + np.where(v["moe_tp_on"], y1, x1) + r1)
         t = t + t_mtp
     if scalar:  # prefill: new tokens per request

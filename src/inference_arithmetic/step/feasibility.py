@@ -18,7 +18,8 @@ from inference_arithmetic.hardware.gpus import GPU
 from inference_arithmetic.model.config import Model
 from inference_arithmetic.model.dtypes import MX_BLOCK
 from inference_arithmetic.step.layout import HBM_RESERVE_SHARE, Layout, divisors, nearest
-from inference_arithmetic.step.memory import max_batch, memory, memory_values, weights_resident
+from inference_arithmetic.core import fast
+from inference_arithmetic.step.memory import max_batch, memory, memory_values
 
 __all__ = ["attention_heads_error", "expert_slots_error", "expert_slice_error", "mtp_error", "layout_error",
            "check_layout", "hbm_error", "mx_block_error", "weights_room_error", "smallest_ep", "nearest", "MAX_EP"]
@@ -163,7 +164,7 @@ def smallest_ep(model: Model, gpu: GPU, weights_at, per_request: float = 0.0, le
 def _smallest_ep_that_fits(u, ctx: float) -> int | None:
     """:func:`smallest_ep` for a unit's model, GPU and TP degrees, with one ``ctx``-token request."""
     L = u.layout
-    return smallest_ep(u.model, u.gpu, lambda eps, red: weights_resident.fast(**dict(u.values, N_ep=eps, E_red=red)),
+    return smallest_ep(u.model, u.gpu, lambda eps, red: fast.weights_resident_of(dict(u.values, N_ep=eps, E_red=red)),
                        per_request=ctx * u.values["S_kv"], least=L.ep, multiple=int(np.lcm(L.attn_tp, L.moe_tp)),
                        moe_tp=L.moe_tp)
 

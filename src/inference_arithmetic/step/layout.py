@@ -18,7 +18,7 @@ from inference_arithmetic.model.config import Model
 from inference_arithmetic.model.dtypes import ATTN_DTYPES, KV_DTYPES, MOE_DTYPES, choose
 
 __all__ = ["Precision", "Layout", "layout_for", "default_redundant", "default_micro_batches", "wide_ep_layout",
-           "HBM_RESERVE_SHARE", "LINK_LATENCY_SCALE_OUT_S", "divisors", "nearest"]
+           "HBM_RESERVE_SHARE", "LINK_LATENCY_SCALE_OUT_S", "divisors", "nearest", "KERNELS", "kernels_per_step"]
 
 #: Share of each GPU's HBM kept for activations, CUDA graphs, workspace and fragmentation:
 #: vLLM's default gpu_memory_utilization of 0.9 (one default for the whole book and the CLI).
@@ -152,3 +152,19 @@ def wide_ep_layout(gpu: GPU, **kw) -> Layout:
         return Layout(ep=72, redundant=32, **kw)
     kw.setdefault("micro_batches", 2)
     return Layout(ep=144, redundant=32, **kw)
+
+
+#: Kernels per layer of an MLA mixture-of-experts model in decode, counted from its structure:
+#: attention: fused q_a/kv_a projection, q_b, absorbed W_UK, the attention kernel, absorbed
+#: W_UV, o_proj; a dense FFN: gate_up, down; an MoE layer: router, shared gate_up and down,
+#: routed grouped gate_up and down; and per layer the small kernels (two fused norm+residual,
+#: RoPE with the KV-cache write, SwiGLU, top-k routing, activation quantisation); one head.
+KERNELS = {"attention": 6, "dense": 2, "moe": 5, "small": 6, "head": 1}
+
+
+def kernels_per_step(model: Model) -> int:
+    """Kernels one micro-batch launches per step (the count each pays :data:`KERNELS` floors on)."""
+    k = KERNELS
+    return (model.n_layers * (k["attention"] + k["small"]) + model.n_dense * k["dense"]
+            + model.n_moe * k["moe"] + k["head"])
+

@@ -24,12 +24,12 @@ from __future__ import annotations
 
 import sympy as sp
 
-from inference_arithmetic.core.formula import formula
+from inference_arithmetic.core.formula import formula, formula_group
 from inference_arithmetic.core.printing import name as _print_as
 from inference_arithmetic.core.symbols import S, register
-from inference_arithmetic.model.config import Model
 from inference_arithmetic.model import kv, params
-from inference_arithmetic.step import comm
+from inference_arithmetic.step import bounds, comm
+from inference_arithmetic.step.layout import KERNELS, kernels_per_step  # noqa: F401
 from inference_arithmetic.step.sparse import A_fm, A_i, F_i, S_idx, ell_core
 
 __all__ = ["T_a", "T_m", "m_mb", "n_dr", "p_acc", "P_at", "P_ds", "P_hd", "P_e", "A_f", "b_aw", "b_dw", "b_mw",
@@ -38,7 +38,8 @@ __all__ = ["T_a", "T_m", "m_mb", "n_dr", "p_acc", "P_at", "P_ds", "P_hd", "P_e",
            "attn_flop_mla", "attn_flop_gqa", "t_index", "ctx_core", "attn_flop_mla_prefill", "T_kv", "ell", "mtp_tokens", "imbalance_unbalanced", "experts_touched",
            "t_attn", "t_proj", "t_ffn", "t_dense", "t_head", "t_moe", "t_a2a", "t_allreduce", "t_moe_allreduce", "a2a_bytes_ll",
            "t_kernels", "remote_share", "tk", "step_serial", "step_overlap", "tl", "mtp_time", "bound_time", "weights_read", "ta",
-           "td", "th", "tm", "tc", "n_moe", "n_tok", "n_g", "U_tok", "KERNELS", "kernels_per_step"]
+           "td", "th", "tm", "tc", "n_moe", "n_tok", "n_g", "U_tok", "KERNELS", "kernels_per_step",
+           "weights_resident", "ll_buffer_per_token", "hbm_free", "batch_fit", "buf_tok", "rho_res", "step_terms"]
 
 # ----------------------------------------------------------------------------- symbols
 T_a = register("step", "T_a", r"N_{\mathrm{TP}}^{\mathrm{attn}}", "GPU",
@@ -263,17 +264,34 @@ bound_time = formula(
     "s", "roofline bound on the step: every byte read once at peak bandwidth, or every FLOP at peak, "
          "no communication, perfect balance")
 
-#: Kernels per layer of an MLA mixture-of-experts model in decode, counted from its structure:
-#: attention: fused q_a/kv_a projection, q_b, absorbed W_UK, the attention kernel, absorbed
-#: W_UV, o_proj; a dense FFN: gate_up, down; an MoE layer: router, shared gate_up and down,
-#: routed grouped gate_up and down; and per layer the small kernels (two fused norm+residual,
-#: RoPE with the KV-cache write, SwiGLU, top-k routing, activation quantisation); one head.
-KERNELS = {"attention": 6, "dense": 2, "moe": 5, "small": 6, "head": 1}
 
+# ----------------------------------------------------------------------------- HBM (the numbers: :mod:`.memory`)
+buf_tok = register("step", "buf_tok", r"B_{\mathrm{buf}}", "B",
+                   "low-latency all-to-all buffer bytes per token a GPU sends (0 without those buffers)")
+rho_res = register("step", "rho_res", r"f_{\mathrm{res}}", "1", "share of HBM kept for activations and workspace")
+_local_slots = (S.n_experts + S.E_red) / (S.N_ep / T_m)
 
-def kernels_per_step(model: Model) -> int:
-    """Kernels one micro-batch launches per step (the count each pays :data:`KERNELS` floors on)."""
-    k = KERNELS
-    return (model.n_layers * (k["attention"] + k["small"]) + model.n_dense * k["dense"]
-            + model.n_moe * k["moe"] + k["head"])
+weights_resident = formula(
+    "weights_resident",
+    (P_at * b_aw + P_ds * b_dw + S.n_emb * P_hd * b_hw) / T_a + n_moe * _local_slots * P_e * b_mw / T_m
+    + sp.Min(1, n_dr) * ((P_at * b_aw + P_ds * b_dw) / (S.n_layers * T_a) + 2 * S.h ** 2 * b_dw / T_a
+                         + _local_slots * P_e * b_mw / T_m),
+    "B", "weights resident on one GPU: replicated parts split by attention TP, the local expert slices, and "
+         "with MTP one more layer (its replicated weights, the 2h x h projection and its experts)")
 
+ll_buffer_per_token = formula(
+    "ll_buffer_per_token", 2 * (comm.b_disp + comm.b_comb) * (S.n_experts + S.E_red) * S.h, "B",
+    "DeepEP low-latency receive buffers per token a GPU sends: every expert slot of the unit may receive it, "
+    "dispatch plus combine, double-buffered")
+
+_per_request = ctx_eff * S.S_kv / T_kv + S.s_q * buf_tok / T_a
+_room = bounds.HBM * (1 - rho_res) - bounds.W_res
+hbm_free = formula("hbm_free", _room - S.batch * _per_request, "B",
+                   "HBM left per GPU after the reserve, the weights, b requests' KV caches and their buffers")
+batch_fit = formula("batch_fit", sp.Max(0, sp.floor(_room / _per_request)), "user",
+                    "most requests per attention instance that fit: the room left over the bytes each needs")
+
+# ----------------------------------------------------------------------------- evaluated together
+#: every step-time term and the roofline bound in one generated function (:func:`.evaluate.evaluate`)
+step_terms = formula_group("step_terms", (t_kernels, t_attn, t_dense, t_head, t_moe, t_a2a, t_allreduce,
+                                          t_moe_allreduce, bound_time))

@@ -32,16 +32,13 @@ core is therefore optimistic by up to 660 / 410 - 1 = 61 % here (a stated transf
 """
 from __future__ import annotations
 
-import math
-
 import sympy as sp
 
 from inference_arithmetic.core.formula import formula
 from inference_arithmetic.core.symbols import S, register
 from inference_arithmetic.model import kv
 from inference_arithmetic.model.params import H_idx, d_idx
-from inference_arithmetic.model.config import Model
-from inference_arithmetic.step.bounds import FLOP_PER_MAC
+from inference_arithmetic.step.sparse_values import NO_TOP_K, sparse_values  # noqa: F401
 
 __all__ = ["H_idx", "d_idx", "A_i", "F_i", "A_fm", "S_idx", "attn_flop_index", "ell_core", "NO_TOP_K", "sparse_values"]
 
@@ -54,9 +51,6 @@ S_idx = register("step", "S_idx", r"S_{\mathrm{idx}}", "B/token",
                  "indexer-key bytes per token of context, all layers (0 without sparse attention)")
 F_i = register("step", "F_i", r"\Phi_{I}", "FLOP/s", "peak FLOP/s at the indexer's dtype (FP8)")
 
-#: ``k_top`` of a model without sparse attention: no cap on the context the attention core sees
-NO_TOP_K = math.inf
-
 attn_flop_index = formula(
     "attn_flop_index", S.n_layers * H_idx * S.flop_mac * (d_idx + 1), "FLOP",
     "lightning indexer: per indexer head a d_I score product with the shared index key and one "
@@ -68,17 +62,3 @@ def ell_core(ell):
     at most the top-k tokens under sparse attention (sympy expression)."""
     return sp.Min(ell, kv.k_top)
 
-
-def sparse_values(model: Model, fp8_flops: float, a_f: float, a_fm: float) -> dict:
-    """The unit values of the DSA symbols for ``model``: ``k_top`` (inf without sparse attention),
-    ``S_idx`` (indexer-key bytes per token, all layers), ``A_i`` (indexer FLOP per query and context
-    token, all layers), ``F_i`` (the FP8 peak, FLOP/s, of the GPU) and ``A_fm`` (``a_fm``, the
-    phase's dense MLA FLOP per query and context token, with sparse attention in prefill; else
-    ``a_f``, the attention core's)."""
-    if not model.index_topk:
-        return dict(k_top=NO_TOP_K, S_idx=0.0, A_i=0.0, F_i=float(fp8_flops), A_fm=float(a_f))
-    a_i = float(attn_flop_index.fast(n_layers=model.n_layers, H_idx=model.index_heads, flop_mac=float(FLOP_PER_MAC),
-                                     d_idx=model.index_dim))
-    return dict(k_top=float(model.index_topk), S_idx=model.n_layers * kv.index_key_bytes(model), A_i=a_i,
-                F_i=float(fp8_flops),
-                A_fm=float(a_fm))

@@ -12,23 +12,21 @@ from functools import lru_cache
 
 import numpy as np
 
+from inference_arithmetic.core import fast
 from inference_arithmetic.core.cited import read_yaml
 from inference_arithmetic.core.errors import InputError
 from inference_arithmetic.hardware.efficiency import efficiencies, kernels_label, unbalanced_points
 from inference_arithmetic.hardware.gpus import GPU, vendor
 from inference_arithmetic.hardware.kernel_tables import DEEPSEEK_KERNELS, moe_curve
-from inference_arithmetic.model import kv, params
+from inference_arithmetic.model import kv_bytes, param_count
 from inference_arithmetic.model.config import Model
-from inference_arithmetic.model.dtypes import BYTES, moe_flop_dtype
-from inference_arithmetic.step import bounds, comm, curves
+from inference_arithmetic.model.dtypes import BF16_BYTES, BYTES, FLOP_PER_MAC, FP8_DISPATCH_BYTES, moe_flop_dtype
+from inference_arithmetic.step import curves
 from inference_arithmetic.step.curves import CURVE_KEYS, GRID_TOKENS
 from inference_arithmetic.step.feasibility import check_layout
-from inference_arithmetic.step.layout import LINK_LATENCY_SCALE_OUT_S, Layout
-from inference_arithmetic.step.memory import max_batch, weights_resident
-from inference_arithmetic.step.sparse import sparse_values
-from inference_arithmetic.step.operations import (a2a_bytes_ll, attn_flop_gqa, attn_flop_mla, attn_flop_mla_prefill,
-                                                  imbalance_unbalanced,
-                                             kernels_per_step, mtp_tokens, remote_share, t_moe)
+from inference_arithmetic.step.layout import LINK_LATENCY_SCALE_OUT_S, Layout, kernels_per_step
+from inference_arithmetic.step.memory import max_batch
+from inference_arithmetic.step.sparse_values import sparse_values
 
 __all__ = ["Unit", "unit", "PHASES", "Phase", "fitted", "users_that_fit", "unsupported", "GRID_TOKENS",
            "DEEPSEEK_KERNELS"]
@@ -39,7 +37,6 @@ __all__ = ["Unit", "unit", "PHASES", "Phase", "fitted", "users_that_fit", "unsup
 _LOG_GRID = np.log(np.array(GRID_TOKENS, dtype=float))
 
 
-
 @dataclass(frozen=True)
 class Phase:
     """What a phase changes in the step structure: the attention FLOP formula and its kernel
@@ -47,7 +44,7 @@ class Phase:
     all-to-all kernel family (low-latency or normal) and whether that kernel takes SMs while
     overlapped."""
 
-    attn_flop: object
+    attn_flop: object   # the generated function of the attention-FLOP formula (:mod:`.operations`)
     attn_efficiency: str
     kv_read: float
     grouped_efficiency: str
@@ -58,8 +55,8 @@ class Phase:
 #: The two phases (DeepSeek's kernels: FlashMLA absorbed for decode, unabsorbed MLA for prefill;
 #: DeepGEMM masked and contiguous grouped GEMMs; DeepEP low-latency and normal kernels).
 PHASES = {
-    "decode": Phase(attn_flop_mla, "mla_flops", 1.0, "grouped_flops", "ll", False),
-    "prefill": Phase(attn_flop_mla_prefill, "prefill_attn_flops", 0.0, "contig_flops", "normal", True),
+    "decode": Phase(fast.attn_flop_mla, "mla_flops", 1.0, "grouped_flops", "ll", False),
+    "prefill": Phase(fast.attn_flop_mla_prefill, "prefill_attn_flops", 0.0, "contig_flops", "normal", True),
 }
 
 
@@ -102,17 +99,17 @@ def _kv_bytes(model: Model, dtype: str) -> float:
     why = unsupported(model)
     if why:
         raise InputError(why)
-    return float(kv.kv_bytes_per_token(model, dtype))
+    return float(kv_bytes.kv_bytes_per_token(model, dtype))
 
 
 @lru_cache(maxsize=256)
 def _param_split(model: Model) -> tuple[float, float, float, float]:
     """(attention, dense/shared/router/norm, head, one routed expert) parameters of ``model``."""
-    rep = params.replicated_param_count(model)
-    attn_layer = params.count_params(model).attention_per_layer
+    rep = param_count.replicated_param_count(model)
+    attn_layer = param_count.count_params(model).attention_per_layer
     p_at = float(attn_layer * model.n_layers)
     p_hd = float(model.vocab * model.h)
-    p_e = float(params.expert_params.fast(h=model.h, d_e=model.d_e))
+    p_e = float(fast.expert_params(h=model.h, d_e=model.d_e))
     return p_at, rep - p_at - p_hd, p_hd, p_e
 
 
@@ -128,20 +125,20 @@ def _imbalance(model: Model, layout: Layout, eff) -> float:
     if layout.redundant if layout.eplb is None else layout.eplb:
         return eff.imbalance_eplb.value
     r1, _, _ = unbalanced_points()
-    return float(imbalance_unbalanced.fast(r_slot=r1, p_imb=_imbalance_exponent(), n_experts=model.n_experts,
+    return float(fast.imbalance_unbalanced(r_slot=r1, p_imb=_imbalance_exponent(), n_experts=model.n_experts,
                                            N_ep=layout.moe_ep))
 
 
 def _a2a_bytes(model: Model, layout: Layout, G: int, kind: str) -> tuple[float, float]:
     """All-to-all bytes per token and MoE layer over the scale-out NIC and over NVLink."""
-    b = dict(h=model.h, b_disp=comm.FP8_DISPATCH_BYTES, b_comb=comm.BF16_BYTES)
+    b = dict(h=model.h, b_disp=FP8_DISPATCH_BYTES, b_comb=BF16_BYTES)
     if kind == "ll":   # every copy travels; the share to peers outside the NVLink domain goes over the NIC
-        per_tok = float(a2a_bytes_ll.fast(top_k=model.top_k, T_m=layout.moe_tp, N_ep=layout.ep, **b))
-        rem = float(remote_share.fast(G=G, N_ep=layout.ep))
+        per_tok = float(fast.a2a_bytes_ll(top_k=model.top_k, T_m=layout.moe_tp, N_ep=layout.ep, **b))
+        rem = float(fast.remote_share(G=G, N_ep=layout.ep))
         return per_tok * rem, per_tok * (1 - rem)
-    v_so = float(comm.ep_scaleout_bytes_per_token.fast(M_nodes=model.route_groups or model.top_k, N_ep=layout.ep,
+    v_so = float(fast.ep_scaleout_bytes_per_token(M_nodes=model.route_groups or model.top_k, N_ep=layout.ep,
                                                         G=G, **b)) if layout.ep > G else 0.0
-    v_nv = float(a2a_bytes_ll.fast(top_k=model.top_k, T_m=layout.moe_tp, N_ep=layout.ep, **b)) \
+    v_nv = float(fast.a2a_bytes_ll(top_k=model.top_k, T_m=layout.moe_tp, N_ep=layout.ep, **b)) \
         if layout.moe_ep > 1 else 0.0
     return v_so, v_nv
 
@@ -175,10 +172,11 @@ def unit(model: Model, gpu: GPU, layout: Layout, phase: str = "decode") -> Unit:
     v_so, v_nv = _a2a_bytes(model, layout, G, ph.a2a)
     a2a_eff = ("a2a_ll_rdma", "a2a_ll_nvlink") if ph.a2a == "ll" else ("a2a_normal_rdma", "a2a_normal_nvlink")
     # DeepSeek's sparse kernels run MLA absorbed in both phases (:mod:`.sparse`)
-    attn_flop = (attn_flop_mla if model.index_topk else ph.attn_flop) if model.attention == "mla" else attn_flop_gqa
-    dims = dict(n_layers=model.n_layers, n_heads=model.n_heads, flop_mac=float(bounds.FLOP_PER_MAC), d_c=model.d_c,
+    attn_flop = (fast.attn_flop_mla if model.index_topk else ph.attn_flop) if model.attention == "mla" \
+        else fast.attn_flop_gqa
+    dims = dict(n_layers=model.n_layers, n_heads=model.n_heads, flop_mac=float(FLOP_PER_MAC), d_c=model.d_c,
                 d_r=model.d_r, d_nope=model.d_nope, d_v=model.d_v, d_head=model.d_head)
-    a_f = float(attn_flop.fast(**dims))
+    a_f = float(attn_flop(**dims))
     # GQA under attention TP splits the cache by KV heads; an MLA latent is read whole by every GPU
     t_kv = 1.0 if model.attention == "mla" else float(min(layout.attn_tp, model.n_kv_heads))
     accept = (eff.mtp_accept.value if layout.accept is None else layout.accept) if layout.mtp else 0.0
@@ -188,7 +186,7 @@ def unit(model: Model, gpu: GPU, layout: Layout, phase: str = "decode") -> Unit:
         n_experts=float(max(model.n_experts, 1)), top_k=float(max(model.top_k, 1)), h=float(model.h),
         E_red=float(layout.redundant), N_ep=float(layout.ep), T_a=float(layout.attn_tp), T_m=float(layout.moe_tp),
         m_mb=float(layout.micro_batches), s_q=float(1 + layout.mtp), S_kv=S_kv, kv_rd=ph.kv_read,
-        P_at=p_at, P_ds=p_ds, P_hd=p_hd, P_e=p_e, A_f=a_f, flop_mac=float(bounds.FLOP_PER_MAC),
+        P_at=p_at, P_ds=p_ds, P_hd=p_hd, P_e=p_e, A_f=a_f, flop_mac=float(FLOP_PER_MAC),
         b_aw=BYTES[p.dense], b_dw=BYTES[p.dense], b_mw=BYTES[p.moe], b_hw=BYTES["bf16"],
         F_a=gpu.flops(p.attn), F_d=gpu.flops(p.dense), F_m=gpu.flops(moe_rate), F_h=gpu.dense_bf16,
         BW=gpu.hbm_bandwidth, BW_nv=gpu.nvlink, BW_so=gpu.scale_out,
@@ -199,14 +197,14 @@ def unit(model: Model, gpu: GPU, layout: Layout, phase: str = "decode") -> Unit:
         t_lat=LINK_LATENCY_SCALE_OUT_S if multi else lat_nv, t_ar_lat=lat_nv,
         f_sm=eff.comm_sm_share.value if ph.a2a_takes_sms and layout.overlapped and layout.moe_ep > 1 else 0.0,
         t_0=layout.overhead_s, kappa=fitted("kappa") if layout.kappa is None else layout.kappa,
-        n_dr=float(layout.mtp), p_acc=accept, b_comb=comm.BF16_BYTES,
+        n_dr=float(layout.mtp), p_acc=accept, b_comb=BF16_BYTES,
         K_k=float(kernels_per_step(model)), t_k0=eff.kernel_floor_s.value,
         moe_tp_on=float(layout.moe_tp > 1), overlapped=float(layout.overlapped), decode=float(phase == "decode"),
         n_emb=1.0 if model.tie_embeddings else 2.0, T_kv=t_kv,
         n_win=float(model.n_window), W_win=float(model.window),
-        **sparse_values(model, gpu.dense_fp8 or gpu.dense_bf16, a_f, float(ph.attn_flop.fast(**dims))),
+        **sparse_values(model, gpu.dense_fp8 or gpu.dense_bf16, a_f, float(ph.attn_flop(**dims))),
     )
-    values["accept_tok"] = float(mtp_tokens.fast(p_acc=accept, n_dr=layout.mtp)) if layout.mtp else 1.0
+    values["accept_tok"] = float(fast.mtp_tokens(p_acc=accept, n_dr=layout.mtp)) if layout.mtp else 1.0
     values.update(curves.NO_CURVES, q_x=1.0, q_a=1.0, q_p=1.0, q_d=1.0, q_r=1.0, q_R=1.0, a_mod=0.0)
     measured, drop, labels = curves.build(model, gpu, layout, phase, values)   # dense, attention, all-reduce
     values.update(measured)
@@ -224,7 +222,7 @@ def unit(model: Model, gpu: GPU, layout: Layout, phase: str = "decode") -> Unit:
             values["K_k"] -= 2.0 * (model.n_layers - model.n_dense)
             kernels = curve.label
     values["curved"] = float(any(values[k] is not curves.NO_CURVES[k] for k in CURVE_KEYS))   # 0: DeepSeek's kernels
-    w_res = float(weights_resident.fast(**values))
+    w_res = float(fast.weights_resident_of(values))
     return Unit(model, gpu, layout, phase, values, w_res, values["accept_tok"], "; ".join([kernels, *labels]))
 
 
@@ -236,7 +234,7 @@ def _measured_rate(values: dict, curve) -> tuple:
     ref = dict(values, N_ep=float(curve.ep), E_red=0.0, T_m=1.0, m_mb=1.0, I_ep=1.0, T_a=1.0, s_q=1.0, q_x=1.0,
                batch=n / curve.ep)
     n_moe = values["n_layers"] - values["n_dense"]
-    log_q = np.log(np.asarray(t_moe.fast(**ref), dtype=float) / n_moe / np.array(curve.seconds))
+    log_q = np.log(np.asarray(fast.t_moe_of(ref), dtype=float) / n_moe / np.array(curve.seconds))
     return tuple(float(x) for x in np.interp(_LOG_GRID, np.log(n), log_q))
 
 
