@@ -90,7 +90,7 @@ generate: $(STAMP)
 # error per class (data/validation_classes.yaml) that the planner quotes; tests check both equal a fresh computation.
 refit: $(STAMP)
 	$(BIN)/python -m inference_arithmetic.evidence.calibration --write
-	$(BIN)/python -m inference_arithmetic.evidence.error_class --write >/dev/null
+	$(BIN)/python -m inference_arithmetic.evidence.error_table --write >/dev/null
 
 # Re-extract the measured kernel tables of aiconfigurator-core (Apache-2.0) into data/aiconfigurator_kernels.csv.gz,
 # in a separate venv (it pulls pandas, pyarrow and scipy); never part of make test or make book.

@@ -1,14 +1,14 @@
 """The stored validation error per class (GPU generation x framework x phase) is the model's own."""
 from inference_arithmetic.core.cited import DATA
-from inference_arithmetic.evidence import error_class, validation
+from inference_arithmetic.evidence import error_class, error_table, validation
 
 
 def test_stored_classes_are_a_fresh_computation():
-    assert (DATA / error_class.FILE).read_text(encoding="utf-8") == error_class.render(error_class.classes())
+    assert (DATA / error_class.FILE).read_text(encoding="utf-8") == error_table.render(error_table.classes())
 
 
 def test_a_class_is_its_entries_and_wider_classes_hold_them_all():
-    table = error_class.classes()
+    table = error_table.classes()
     scored = validation.scored(validation.predict_all())
     for phase in {p.phase for p in scored}:
         assert table[error_class.class_key("any", "any", phase)]["n"] == sum(p.phase == phase for p in scored)
@@ -23,3 +23,15 @@ def test_a_class_without_entries_says_which_wider_class_answered():
     got = error_class.error_of("GB300", "no-such-framework", "decode")
     assert got is not None and not got["exact"] and got["class"].startswith("Blackwell | any | decode")
     assert error_class.error_of("GB300", "deepseek", "no-such-phase") is None
+
+
+def test_every_planned_deployment_and_pool_states_its_class_error(capsys):
+    import json
+    from inference_arithmetic import cli
+    assert cli.main(["plan", "--model", "deepseek-v3", "--tokens-per-day", "1e10", "--isl", "2000", "--osl", "500",
+                     "--per-user", "20", "--top", "5", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    for d in out["deployments"]:
+        assert d["validation_error"] == error_class.error_of(d["gpu"], out["framework"], "end-to-end")
+        for p in d["pools"]:
+            assert p["validation_error"]["class"].endswith(error_class.ROLE_PHASE[p["role"]])

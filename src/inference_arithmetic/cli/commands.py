@@ -209,6 +209,7 @@ def _progress(i: int, n: int, name: str) -> None:
 
 
 def cmd_plan(args) -> dict:
+    from inference_arithmetic.evidence import error_class
     from inference_arithmetic.serving import plan
     m = load_model(args.model)
     kw = dict(per_user=args.per_user, ttft_s=args.ttft, cache_hit=args.cache_hit, profile=_profile(args.profile))
@@ -225,6 +226,11 @@ def cmd_plan(args) -> dict:
             raise UsageError("--gpus needs a comma-separated list of GPU names")
     out = plan.search(m, w, names, args.prices, top=args.top, progress=_progress, mixed=args.mixed,
                       space=search.Space(framework=args.framework))
+    for d in out["deployments"]:     # what each answer is worth: the validation error of its class
+        d["validation_error"] = error_class.error_of(d["gpu"], args.framework, "end-to-end")
+        for pool in d.get("pools", ()):
+            pool["validation_error"] = error_class.error_of(pool["gpu"], args.framework,
+                                                            error_class.ROLE_PHASE[pool["role"]])
     if sys.stderr.isatty() and out["search_s"] > 1.0:
         print("\r" + " " * 60 + "\r", end="", file=sys.stderr, flush=True)
     return {"model": m.name, "requests_per_s": w.requests_per_s, "isl": w.isl, "osl": w.osl,

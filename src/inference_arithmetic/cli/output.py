@@ -41,6 +41,10 @@ def print_plan(d: dict) -> None:
         for p in r.get("pools", ()):
             print(f"  {p['role']:7s} {p['gpu']:6s} {p['tier']:9s} {p['gpus_avg']:8,.1f} avg {p['gpus_peak']:6,.0f} peak GPUs "
                   f"(units of {p['unit_gpus']})  USD {p['usd_per_day']:10,.0f}/day  {p['source']}  {p['layout']}")
+        e = r.get("validation_error")
+        print("  model error of its class: " + ("no published measurement of this phase" if e is None else
+              f"{e['mape']:.0%} mean absolute, {e['mean_error']:+.0%} signed, over {e['n']} measurements "
+              f"({e['class']}{'' if e['exact'] else ': the nearest class with measurements'})"))
 
 
 def jsonable(x):
