@@ -130,10 +130,12 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_parser(name, help=h)
     for sp_ in (pd, pp, pv, pl):
         sp_.add_argument("--framework", choices=list(step.FRAMEWORKS), default=step.DEFAULT_FRAMEWORK,
-                         help="whose routed-expert (grouped MoE GEMM) kernels: deepseek (default: DeepSeek's own, "
-                              "measured on the H800, by the transfer rule, the same fraction of peak on every GPU), "
-                              "or sglang, trtllm, vllm (the framework's measured kernel table from aiconfigurator-core "
-                              "where one exists for the GPU and dtype, else the deepseek rule, named in the output)")
+                         help="whose kernels: deepseek (default: DeepSeek's own, measured on the H800, by the "
+                              "transfer rule, the same fraction of peak on every GPU, or AMD's published rates where "
+                              "they exist), or sglang, trtllm, vllm (the framework's measured tables from "
+                              "aiconfigurator-core for every operation class that has one for the GPU, dtype and "
+                              "shape: grouped MoE GEMM, MLA decode attention, dense GEMM, all-reduce; the deepseek "
+                              "rule for the rest, each named in the output's kernels)")
     for sp_ in sub.choices.values():
         sp_.add_argument("--json", action="store_true", help="machine-readable output")
     return p
