@@ -7,7 +7,9 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-JB     := $(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
+# --all: every page rebuilt (citation labels such as 2025a/2025b are assigned over the whole bibliography, so
+# an incremental build can keep a stale label on an unchanged page); executions still come from the cache
+JB     := $(BIN)/jupyter-book build . --all --warningiserror --nitpick --keep-going
 # pytest workers: one per core (2 on the project's machines); a file's tests stay on one worker
 JOBS   ?= $(shell nproc 2>/dev/null || echo 2)
 XDIST  := -n $(JOBS) --dist loadfile
