@@ -2,7 +2,7 @@
 # make test : set up .venv, unit tests, nbval over every notebook, book build with warnings as errors,
 #             and every page opened offline in headless Chromium
 # make lab  : JupyterLab on the notebooks
-# make generate : regenerate core/fast (the formulas as numpy functions) after changing a formula
+# make generate : regenerate core/fast (the formulas as numpy functions) and core/catalogs after a change
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -19,7 +19,7 @@ XDIST  := -n $(JOBS) --dist loadfile
 $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-compile -r requirements.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@touch $@
 
@@ -84,15 +84,18 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/cli_speed.py
 
 # Regenerate src/inference_arithmetic/core/fast/ (every formula as a plain numpy function, the answer path's
-# numbers without sympy) after adding or changing a formula; tests/test_fast.py checks the files are current.
+# numbers without sympy) after adding or changing a formula, and core/catalogs/ (the catalogs an answer reads, as
+# Python literals) after editing one; tests/test_fast.py and tests/test_catalog_cache.py check both are current.
 generate: $(STAMP)
 	$(BIN)/python -m inference_arithmetic.book.codegen --write
+	$(BIN)/python -m inference_arithmetic.book.catalog_codegen --write
 
 # Re-fit the pipeline efficiency on DeepSeek's profiles and store it (data/fitted.yaml), then store the validation
 # error per class (data/validation_classes.yaml) that the planner quotes; tests check both equal a fresh computation.
 refit: $(STAMP)
 	$(BIN)/python -m inference_arithmetic.evidence.calibration --write
 	$(BIN)/python -m inference_arithmetic.evidence.error_table --write >/dev/null
+	$(BIN)/python -m inference_arithmetic.book.catalog_codegen --write
 
 # Re-extract the measured kernel tables of aiconfigurator-core (Apache-2.0) into data/aiconfigurator_kernels.csv.gz,
 # in a separate venv (it pulls pandas, pyarrow and scipy); never part of make test or make book.

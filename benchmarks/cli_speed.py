@@ -40,12 +40,12 @@ SERVE = "serve --model deepseek-v3 --gpu H200 --mode disagg --isl 2000 --osl 500
 CPU: dict[str, float] = {}
 
 
-def median_process(args: list[str], repeats: int) -> float:
+def median_process(args: list[str], repeats: int, env: dict | None = None) -> float:
     times, cpu = [], []
     for _ in range(repeats):
         r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
-        subprocess.run(args, check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(args, check=True, stdout=subprocess.DEVNULL, env=env)
         times.append(time.perf_counter() - t0)
         r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu.append(r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime)
@@ -73,10 +73,17 @@ def main(repeats: int = 7) -> None:
     ref_cpu = CPU[" ".join(numpy_cmd)]
     print(f"python -c 'import numpy': {ref * 1e3:,.0f} ms wall, {ref_cpu * 1e3:,.0f} ms CPU (the reference of the "
           f"whole processes)")
+    cached = os.environ.get("PYTHONDONTWRITEBYTECODE") and {k: v for k, v in os.environ.items()
+                                                            if k != "PYTHONDONTWRITEBYTECODE"}
     for name, line in (("decode", DECODE), ("prefill", PREFILL), ("serve", SERVE)):
         cmd = [py, "-m", "inference_arithmetic", *line.split()]
         t = median_process(cmd, repeats)
         rows.append((f"whole {name} process", t, CPU[" ".join(cmd)], ref, ref_cpu, "import numpy", 2.0))
+        if cached:   # this environment turns Python's bytecode cache off: every module compiles in every process
+            subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, env=cached)     # writes the cache
+            t = median_process(cmd, repeats, env=cached)
+            rows.append((f"  the same with the bytecode cache on", t, CPU[" ".join(cmd)], ref, ref_cpu,
+                         "import numpy", 2.0))
     cmd = [py, "-c", "import inference_arithmetic"]
     t = median_process(cmd, repeats)
     rows.append(("import inference_arithmetic", t, CPU[" ".join(cmd)], 0.3, 0.3, "0.3 s", 1.0))
@@ -119,6 +126,10 @@ def main(repeats: int = 7) -> None:
     load = os.getloadavg()[0]
     print(f"\n{os.cpu_count()} CPUs, load average {load:.1f} during the run (wall times include waiting for "
           f"other processes when it exceeds the CPUs)")
+    if cached:
+        print("PYTHONDONTWRITEBYTECODE is set here: Python writes no bytecode cache, so where none was ever written "
+              "(a fresh clone) the package's modules compile in every process (the installed packages' were "
+              "compiled when installed); the rows 'with the bytecode cache on' unset it, as a default Python does")
 
 
 if __name__ == "__main__":

@@ -7,17 +7,18 @@ one-line message.
 from __future__ import annotations
 
 import difflib
+import hashlib
+import importlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-import yaml
 
 from inference_arithmetic.core.errors import CatalogError
 from inference_arithmetic.core.inputs import short
 from inference_arithmetic.core.units import UnitError, dims_of, parse_unit
 
-__all__ = ["DATA", "Value", "cited_value", "read_yaml", "unknown"]
+__all__ = ["DATA", "Value", "cited_value", "read_yaml", "unknown", "CACHED", "SAFE_LOADER"]
 
 #: the package's data folder (a plain path: ``importlib.resources`` costs ~10 ms of imports per process,
 #: and the package is always installed as files, ``pip install -e .`` or a wheel)
@@ -65,13 +66,40 @@ def cited_value(raw: Any, where: str, want_unit: str | None = None) -> Value:
 
 
 
-#: libyaml's safe loader where PyYAML was built with it (the same documents, 5-10x faster), else PyYAML's
-SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+def _safe_loader():
+    """libyaml's safe loader where PyYAML was built with it (the same documents, 5-10x faster), else
+    PyYAML's.  ``yaml`` is imported here, on first use: an answer whose catalogs are all generated
+    (:data:`CACHED`) never pays for it."""
+    import yaml
+    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def __getattr__(name: str):
+    if name == "SAFE_LOADER":      # the loader, as a module attribute (imports yaml when first asked for)
+        return _safe_loader()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+#: the catalogs a command-line answer reads, also kept as generated Python (:mod:`.core.catalogs`,
+#: ``make generate``): parsing their YAML is a fifth of a ``decode`` process
+CACHED = ("fitted.yaml", "gpus.yaml", "kernels.yaml", "measurements.yaml", "price_sources.yaml", "prices.yaml",
+          "validation_classes.yaml")
 
 
 def read_yaml(name: str) -> dict:
-    """A catalog of ``data/`` (safe YAML: plain data, never objects)."""
-    return yaml.load((DATA / name).read_text(encoding="utf-8"), Loader=SAFE_LOADER)
+    """A catalog of ``data/`` (safe YAML: plain data, never objects).  A catalog of :data:`CACHED`
+    comes from its generated module while that module was generated from the file's present text
+    (its SHA-256 matches), else it is parsed: an edited catalog is read as edited."""
+    text = (DATA / name).read_text(encoding="utf-8")
+    if name in CACHED:
+        try:
+            generated = importlib.import_module(f"inference_arithmetic.core.catalogs.{Path(name).stem}")
+        except ImportError:
+            generated = None
+        if generated is not None and generated.SHA256 == hashlib.sha256(text.encode("utf-8")).hexdigest():
+            return generated.data()
+    import yaml
+    return yaml.load(text, Loader=_safe_loader())
 
 
 def unknown(kind: str, name: str, known) -> CatalogError:
