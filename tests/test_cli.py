@@ -185,3 +185,29 @@ def test_validate_command_contract(capsys):
     assert all(r["rules"] and r["rules"][0].startswith("not predicted") for r in d["rows"] if r["error"] is None)
     code, out, _ = run(["validate"], capsys)
     assert code == 0 and "mean absolute error" in out.splitlines()[0]
+
+
+def test_serve_pins_what_a_publication_states(capsys):
+    """--ep/--attn/--attn-tp/--moe-tp/--redundant/--micro-batches pin the layout, --batch the requests per
+    attention instance, --max-gpus the unit size; the answer is the pinned setup's prediction."""
+    base = ["serve", "--model", "deepseek-v3", "--gpu", "H200", "--mode", "agg", "--isl", "2000", "--osl", "500"]
+    assert cli.main(base + ["--batch", "64", "--ep", "8", "--attn", "tp", "--attn-tp", "8", "--moe-tp", "8",
+                        "--micro-batches", "1", "--mtp", "0", "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["batch_per_instance"] == 64
+    assert {k: d["layout"][k] for k in ("ep", "attn", "attn_tp", "moe_tp", "micro_batches", "mtp")} == \
+        {"ep": 8, "attn": "tp", "attn_tp": 8, "moe_tp": 8, "micro_batches": 1, "mtp": 0}
+    assert cli.main(base + ["--per-user", "20", "--max-gpus", "8", "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["layout"]["ep"] <= 8 and d["prefill_layout"]["ep"] <= 8
+    for bad in (["--batch", "100000"], ["--per-user", "20", "--ep", "16", "--max-gpus", "8"],
+                ["--per-user", "20", "--attn-tp", "8"]):
+        assert cli.main(base + bad) == 2
+        err = capsys.readouterr().err.strip()
+        assert err and "\n" not in err and "Traceback" not in err
+
+
+def test_prefill_states_the_ttft_of_one_request_alone(capsys):
+    assert cli.main(["prefill", "--model", "deepseek-v3", "--gpu", "H200", "--ep", "8", "--isl", "2000", "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert 0 < d["ttft_alone_s"] < d["ttft_s"]       # no queue, one prompt in the step

@@ -93,8 +93,21 @@ def build_parser() -> argparse.ArgumentParser:
     pv.add_argument("--isl", type=positive_int, required=True)
     pv.add_argument("--osl", type=positive_int, required=True)
     g2 = pv.add_mutually_exclusive_group(required=True)
-    g2.add_argument("--per-user", type=rate)
-    g2.add_argument("--max-throughput", action="store_true")
+    g2.add_argument("--per-user", type=rate, help="slowest allowed tokens/s per user")
+    g2.add_argument("--max-throughput", action="store_true", help="the most tokens/s per GPU at any speed")
+    g2.add_argument("--batch", type=positive_int, help="requests per attention instance, as a publication states")
+    pv.add_argument("--ep", type=positive_int, default=None,
+                    help="pin the decode unit's GPUs (EP group; default: searched)")
+    pv.add_argument("--attn", choices=["dp", "tp"], default=None, help="pin attention data- or tensor-parallel")
+    pv.add_argument("--attn-tp", type=positive_int, default=None, help="GPUs per attention instance (--attn tp; "
+                    "default 8, or the unit)")
+    pv.add_argument("--moe-tp", type=positive_int, default=None, help="pin the GPUs splitting each expert (default 1)")
+    pv.add_argument("--redundant", type=count, default=None,
+                    help="pin the decode unit's redundant experts (default: the fewest that spread evenly)")
+    pv.add_argument("--micro-batches", type=positive_int, choices=[1, 2], default=None,
+                    help="pin two-batch overlap (default: when the unit spans NVLink domains)")
+    pv.add_argument("--max-gpus", type=positive_int, default=None,
+                    help="deployment units of at most N GPUs (a single-node benchmark: 8)")
     pv.add_argument("--moe-dtype", choices=list(step.MOE_DTYPES), default=None,
                     help="pin the routed-expert dtype (default: searched, as the planner does)")
     pv.add_argument("--attn-dtype", choices=list(step.ATTN_DTYPES), default=None, help="pin (default: bf16)")

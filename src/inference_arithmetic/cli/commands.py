@@ -166,7 +166,8 @@ def cmd_prefill(args) -> dict:
             "kind": "model prediction (step model, calibrated on DeepSeek's profiles)",
             "input_tokens_per_s_per_gpu": out["input_tokens_per_s_per_gpu"],
             "input_tokens_per_s_per_node": out["input_tokens_per_s_per_node"],
-            "ttft_s": out["ttft_s"], "utilisation": prefill.UTILISATION, "step_time_s": out["t_step"],
+            "ttft_s": out["ttft_s"], "ttft_alone_s": prefill.ttft_alone(u, args.isl, args.cached_fraction),
+            "utilisation": prefill.UTILISATION, "step_time_s": out["t_step"],
             "bound_input_tokens_per_s_per_gpu": out["bound_tokens_per_s_per_gpu"] * args.isl / out["new_tokens"],
             "breakdown": {k: float(out[k]) for k in _TERMS}}
 
@@ -174,12 +175,41 @@ def cmd_prefill(args) -> dict:
 def cmd_serve(args) -> dict:
     m, g = load_model(args.model), gpus.gpu(args.gpu)
     pinned = {k: (v,) for k, v in (("moe_dtypes", args.moe_dtype), ("attn_dtypes", args.attn_dtype),
-                                   ("kv_dtypes", args.kv_dtype), ("mtp", args.mtp)) if v is not None}
+                                   ("kv_dtypes", args.kv_dtype), ("mtp", args.mtp), ("moe_tp", args.moe_tp))
+              if v is not None}
+    pinned.update(_pinned_layout(args))
     svc = Service(args.isl, args.osl, args.per_user, args.ttft, args.cached_fraction)
     best = search.best(m, g, svc, args.mode, search.Space(**pinned, framework=args.framework))
     return {"model": m.name, "gpu": g.key, "mode": args.mode, "isl": args.isl, "osl": args.osl,
             "framework": args.framework, "kernels": _kernels(m, g, args.framework, best["layout"]["moe_dtype"]),
             "kind": "model prediction (step model, calibrated on DeepSeek's profiles)", **best}
+
+
+def _pinned_layout(args) -> dict:
+    """The search space restricted to what ``serve``'s layout flags pin (a publication's stated setup)."""
+    space = {}
+    if args.attn_tp is not None and args.attn != "tp":
+        raise UsageError("--attn-tp needs --attn tp")
+    sizes = search.EP_SIZES
+    if args.ep is not None:
+        sizes = (args.ep,)
+    if args.max_gpus is not None:
+        sizes = tuple(n for n in sizes if n <= args.max_gpus)
+        space["prefill_ep"] = tuple(n for n in search.EP_SIZES if n <= args.max_gpus) or sizes
+        if not sizes:
+            raise UsageError(f"--ep {args.ep} is more than --max-gpus {args.max_gpus}" if args.ep
+                             else f"no deployment unit of at most {args.max_gpus} GPUs (the smallest is 8)")
+    if sizes != search.EP_SIZES:
+        space["decode_ep"] = sizes
+    if args.attn == "dp":
+        space["attn_tp"] = (1,)
+    elif args.attn == "tp":
+        space["attn_tp"] = (args.attn_tp or min(8, max(sizes)),)
+    for key, value in (("redundant", args.redundant), ("micro_batches", args.micro_batches),
+                       ("batch", args.batch)):
+        if value is not None:
+            space[key] = value
+    return space
 
 
 def _kernels(m, g, framework: str, moe_dtype: str) -> str:

@@ -11,7 +11,8 @@ from inference_arithmetic.hardware.gpus import GPU
 from inference_arithmetic.model.config import Model
 from inference_arithmetic.step import Layout, Unit, hbm_error, max_batch, terms, unit
 
-__all__ = ["PREFILL_CHUNK_TOKENS", "GPUS_PER_NODE", "UTILISATION", "prefill_unit", "prefill", "fit_error"]
+__all__ = ["PREFILL_CHUNK_TOKENS", "GPUS_PER_NODE", "UTILISATION", "prefill_unit", "prefill", "ttft_alone",
+           "fit_error"]
 
 #: New tokens per GPU in one prefill step: DeepSeek's prefill profile (16K tokens per GPU, EP32).
 PREFILL_CHUNK_TOKENS = 16384
@@ -52,6 +53,17 @@ def prefill(u: Unit, isl_tokens, cached: float = 0.0, chunk: float = PREFILL_CHU
                input_tokens_per_s_per_node=per_gpu * GPUS_PER_NODE,
                ttft_s=fast.ttft_md1(t_srv=t, rho=utilisation), batch=batch, new_tokens=new)
     return out
+
+
+def ttft_alone(u: Unit, isl_tokens, cached: float = 0.0):
+    """Time to first token of one request on an idle instance (s): one prefill step holding only its
+    prompt, no queue (the M/D/1 wait of :func:`prefill` at utilisation 0, for a batch of one)."""
+    if u.phase != "prefill":
+        raise InputError("prefill needs a unit built with phase='prefill'")
+    cached = number(cached, "cached fraction", most=0.99)
+    L = np.asarray(isl_tokens, dtype=float)
+    new = fast.prefill_tokens_per_request(isl=L, f_hit=cached)
+    return terms(u, 1.0, fast.prefill_context(isl=L, f_hit=cached), s_q=new)["t_step"]
 
 
 def fit_error(u: Unit, out: dict, isl_tokens) -> str | None:

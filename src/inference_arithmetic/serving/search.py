@@ -50,6 +50,9 @@ class Space:
     redundant: int | None = None
     prefill_redundant: int | None = None
     framework: str = step.DEFAULT_FRAMEWORK
+    moe_tp: tuple = (1,)
+    micro_batches: int | None = None      # None: the book's default (two where a unit spans NVLink domains)
+    batch: int | None = None              # requests per attention instance, pinned (None: every batch searched)
 
 
 def _unit_sizes(g: GPU, sizes) -> list[int]:
@@ -63,11 +66,12 @@ def decode_units(m: Model, g: GPU, space: Space, refused: list | None = None) ->
     appended to ``refused`` when given."""
     units = []
     moes = step.search_moe_dtypes(m.weight_dtype, space.moe_dtypes)   # MXFP4 only for checkpoints shipped in it
-    for ep, attn_tp, moe, kv, attn, mtp in itertools.product(_unit_sizes(g, space.decode_ep), space.attn_tp,
-                                                            moes, space.kv_dtypes, space.attn_dtypes,
-                                                            space.mtp):
+    for ep, attn_tp, moe_tp, moe, kv, attn, mtp in itertools.product(
+            _unit_sizes(g, space.decode_ep), space.attn_tp, space.moe_tp, moes, space.kv_dtypes, space.attn_dtypes,
+            space.mtp):
         try:
-            L = step.layout_for(m, g, ep, attn_tp=attn_tp, mtp=mtp, redundant=space.redundant,
+            L = step.layout_for(m, g, ep, attn_tp=attn_tp, moe_tp=moe_tp, mtp=mtp, redundant=space.redundant,
+                                micro_batches=space.micro_batches,
                                 precision=Precision(moe=moe, attn=attn, kv=kv), framework=space.framework)
             units.append(step.unit(m, g, L))
         except InputError as e:
@@ -201,6 +205,13 @@ def best(m: Model, g: GPU, svc: Service, mode: str, space: Space | None = None) 
         raise InputError(f"no {mode} layout of {m.name} fits on {g.key}")
     c = found[mode]
     ok = c.meets(svc.per_user)
+    if space is not None and space.batch is not None:      # a pinned batch: that column only
+        if not 1 <= space.batch <= BATCHES[-1]:
+            raise InputError(f"batch must be 1 to {BATCHES[-1]:.0f} requests per attention instance, got {space.batch}")
+        ok = ok & (BATCHES == space.batch).reshape(1, -1)
+        if not ok.any():
+            raise InputError(f"{space.batch} requests per attention instance do not fit on any {mode} layout of "
+                             f"{m.name} on {g.key} that the pins allow")
     if not ok.any():
         if svc.ttft_s is not None and ttft_floor > svc.ttft_s:
             raise InputError(f"no layout on {g.key} meets TTFT {svc.ttft_s:g} s: the fastest prefill TTFT is "
