@@ -211,3 +211,42 @@ def test_prefill_states_the_ttft_of_one_request_alone(capsys):
     assert cli.main(["prefill", "--model", "deepseek-v3", "--gpu", "H200", "--ep", "8", "--isl", "2000", "--json"]) == 0
     d = json.loads(capsys.readouterr().out)
     assert 0 < d["ttft_alone_s"] < d["ttft_s"]       # no queue, one prompt in the step
+
+
+def test_the_command_line_given_a_prefill_entrys_setup_returns_its_prediction(capsys):
+    """One set of defaults (issue 21): ``prefill`` with the flags of the setup a validation entry resolves to
+    gives the validation chapter's prediction of that entry."""
+    from inference_arithmetic.evidence import validation
+    from inference_arithmetic.serving import prefill_step as prefill, search
+    checked = 0
+    for key, e in validation.entries().items():
+        setup = e.get("model_setup") or {}
+        if e.get("phase") != "prefill" or setup.get("balanced") or setup.get("overlap") is not None:
+            continue
+        p = validation.predict(key)
+        if not p.expressible:
+            continue
+        g, m = gpus.gpu(e["gpu"]), validation._model(e)
+        fw = validation.entry_framework(key)
+        fw = fw if fw in ("deepseek", "sglang", "trtllm", "vllm") else "deepseek"
+        tries = search.Space().attn_tp if validation._attention_unstated(e) else (None,)
+        got = []
+        for t in tries:
+            try:
+                L = validation._layout(e, g, [], "prefill", t)
+            except Exception:           # an attention layout that does not divide the unit
+                continue
+            argv = ["prefill", "--model", m.name, "--gpu", g.key, "--ep", str(L.ep), "--isl", str(e["isl"]),
+                    "--attn", "tp" if L.attn_tp > 1 else "dp", "--moe-tp", str(L.moe_tp),
+                    "--redundant", str(L.redundant), "--micro-batches", str(L.micro_batches),
+                    "--moe-dtype", L.precision.moe, "--attn-dtype", L.precision.attn, "--framework", fw, "--json"]
+            argv += ["--attn-tp", str(L.attn_tp)] if L.attn_tp > 1 else []
+            argv += ["--eplb"] if L.eplb else []
+            argv += ["--chunk", f"{prefill.chunk_that_fits(prefill.prefill_unit(m, g, L), e['isl']):.0f}"]
+            if cli.main(argv) == 0:
+                got.append(json.loads(capsys.readouterr().out)["input_tokens_per_s_per_gpu"])
+            else:
+                capsys.readouterr()
+        assert got and max(got) == pytest.approx(p.predicted, rel=1e-6), key
+        checked += 1
+    assert checked >= 3

@@ -62,6 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
         sp_.add_argument("--moe-tp", type=positive_int, default=1, help="GPUs splitting each expert")
         sp_.add_argument("--micro-batches", type=positive_int, choices=[1, 2], default=None,
                          help="2: two-batch overlap (default: when the unit spans NVLink domains)")
+        sp_.add_argument("--eplb", action="store_true",
+                         help="expert load balancing on (EPLB's imbalance, also without redundant experts; "
+                              "default: on exactly when there are redundant experts)")
         sp_.add_argument("--moe-dtype", choices=list(step.MOE_DTYPES), default=None,
                          help="routed-expert dtype (default: the checkpoint's quantization_config, else fp8)")
         sp_.add_argument("--attn-dtype", choices=list(step.ATTN_DTYPES), default="bf16")

@@ -257,7 +257,13 @@ def _predict(key: str, kappa: float | None, framework: str | None, attn_tp: int 
         if e["phase"] == "prefill":
             u = _prefill.prefill_unit(m, g, layout)
             notes.append(f"kernels: {u.kernels}")
-            out = _prefill.prefill(u, float(isl))
+            chunk = _prefill.chunk_that_fits(u, float(isl))
+            if chunk is None:
+                raise _Skip(f"the model says one {isl}-token prompt does not fit in HBM")
+            if chunk < _prefill.PREFILL_CHUNK_TOKENS:
+                notes.append(f"prefill chunk {chunk:,.0f} new tokens per GPU (the largest that fits; "
+                             f"{_prefill.PREFILL_CHUNK_TOKENS:,} does not)")
+            out = _prefill.prefill(u, float(isl), chunk=chunk)
             return Prediction(**base, predicted=float(out["input_tokens_per_s_per_gpu"]),
                               bound=float(out["bound_tokens_per_s_per_gpu"] * isl / out["new_tokens"]),
                               expressible=True, assumptions=tuple(notes))

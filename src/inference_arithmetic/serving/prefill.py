@@ -20,9 +20,10 @@ from __future__ import annotations
 from inference_arithmetic.core.formula import formula
 from inference_arithmetic.core.symbols import register
 from inference_arithmetic.serving.prefill_step import (GPUS_PER_NODE, PREFILL_CHUNK_TOKENS, UTILISATION,  # noqa: F401
-                                                       fit_error, prefill, prefill_unit)
+                                                       chunk_that_fits, fit_error, prefill, prefill_unit,
+                                                       ttft_alone)
 
-__all__ = ["PREFILL_CHUNK_TOKENS", "GPUS_PER_NODE", "UTILISATION", "prefill_context", "ttft_md1", "prefill_unit", "prefill", "fit_error",
+__all__ = ["PREFILL_CHUNK_TOKENS", "GPUS_PER_NODE", "UTILISATION", "prefill_context", "ttft_md1", "prefill_unit", "prefill", "fit_error", "chunk_that_fits", "ttft_alone",
            "prefill_tokens_per_request"]
 
 isl = register("prefill", "isl", r"L_{\mathrm{in}}", "token", "input (prompt) tokens per request")

@@ -12,7 +12,7 @@ from inference_arithmetic.model.config import Model
 from inference_arithmetic.step import Layout, Unit, hbm_error, max_batch, terms, unit
 
 __all__ = ["PREFILL_CHUNK_TOKENS", "GPUS_PER_NODE", "UTILISATION", "prefill_unit", "prefill", "ttft_alone",
-           "fit_error"]
+           "chunk_that_fits", "fit_error"]
 
 #: New tokens per GPU in one prefill step: DeepSeek's prefill profile (16K tokens per GPU, EP32).
 PREFILL_CHUNK_TOKENS = 16384
@@ -64,6 +64,16 @@ def ttft_alone(u: Unit, isl_tokens, cached: float = 0.0):
     L = np.asarray(isl_tokens, dtype=float)
     new = fast.prefill_tokens_per_request(isl=L, f_hit=cached)
     return terms(u, 1.0, fast.prefill_context(isl=L, f_hit=cached), s_q=new)["t_step"]
+
+
+def chunk_that_fits(u: Unit, isl_tokens: float, cached: float = 0.0, chunk: float = PREFILL_CHUNK_TOKENS) -> float | None:
+    """``chunk`` (new tokens per GPU per step) if one prefill step of it fits in HBM, else the largest that
+    does (whole prompts, as :func:`fit_error` states it); ``None`` if not even one prompt fits."""
+    out = prefill(u, isl_tokens, cached, chunk=chunk)
+    if fit_error(u, out, isl_tokens) is None:
+        return float(chunk)
+    most = int(np.min(max_batch(u, float(isl_tokens))))
+    return most * float(np.min(out["new_tokens"])) / u.layout.attn_tp if most >= 1 else None
 
 
 def fit_error(u: Unit, out: dict, isl_tokens) -> str | None:
