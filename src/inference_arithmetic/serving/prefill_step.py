@@ -9,10 +9,10 @@ from inference_arithmetic.core.errors import InputError
 from inference_arithmetic.core.inputs import number
 from inference_arithmetic.hardware.gpus import GPU
 from inference_arithmetic.model.config import Model
-from inference_arithmetic.step import Layout, Unit, hbm_error, max_batch, terms, unit
+from inference_arithmetic.step import Layout, Unit, hbm_error, max_batch, memory, terms, unit
 
 __all__ = ["PREFILL_CHUNK_TOKENS", "GPUS_PER_NODE", "UTILISATION", "prefill_unit", "prefill", "ttft_alone",
-           "chunk_that_fits", "fit_error"]
+           "chunk_that_fits", "steps_fit", "fit_error"]
 
 #: New tokens per GPU in one prefill step: DeepSeek's prefill profile (16K tokens per GPU, EP32).
 PREFILL_CHUNK_TOKENS = 16384
@@ -32,12 +32,16 @@ def prefill(u: Unit, isl_tokens, cached: float = 0.0, chunk: float = PREFILL_CHU
     """Input tokens/s per GPU and per node and TTFT for prompts of ``isl_tokens`` (array ok).
 
     ``chunk``: new tokens per GPU per step (whole prompts; a prompt longer than the chunk is
-    processed alone).  Returns the step terms too (``t_step``: the service time).
+    processed alone), or a 1-d array of chunk sizes for one prompt length (every result then an
+    array over them).  Returns the step terms too (``t_step``: the service time).
     """
     if u.phase != "prefill":
         raise InputError("prefill needs a unit built with phase='prefill'")
     cached = number(cached, "cached fraction", most=0.99)
-    chunk = number(chunk, "chunk", least=1, most=10**7)
+    if np.ndim(chunk):           # several chunk sizes at once (the layout search's): each checked
+        chunk = np.asarray([number(c, "chunk", least=1, most=10**7) for c in np.asarray(chunk).ravel()], dtype=float)
+    else:
+        chunk = number(chunk, "chunk", least=1, most=10**7)
     utilisation = number(utilisation, "utilisation", most=0.99)
     L = np.asarray(isl_tokens, dtype=float)
     if np.any(L < 1):
@@ -74,6 +78,12 @@ def chunk_that_fits(u: Unit, isl_tokens: float, cached: float = 0.0, chunk: floa
         return float(chunk)
     most = int(np.min(max_batch(u, float(isl_tokens))))
     return most * float(np.min(out["new_tokens"])) / u.layout.attn_tp if most >= 1 else None
+
+
+def steps_fit(u: Unit, out: dict, isl_tokens) -> np.ndarray:
+    """Whether each prefill step of :func:`prefill`'s result ``out`` fits in HBM (element by element:
+    the memory rule of :func:`fit_error`, which asks it of all of them at once)."""
+    return np.asarray(memory(u, out["batch"], np.asarray(isl_tokens, dtype=float))["free"]) >= 0
 
 
 def fit_error(u: Unit, out: dict, isl_tokens) -> str | None:

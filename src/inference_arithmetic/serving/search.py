@@ -96,10 +96,10 @@ def prefill_table(m: Model, g: GPU, svc: Service, space: Space) -> dict:
             continue
         if not step.fits(u, 0.0, 0.0):
             continue
-        rs = [prefill.prefill(u, svc.isl, svc.cache_hit, chunk=c) for c in CHUNKS]
-        rates = np.array([float(r["input_tokens_per_s_per_gpu"]) for r in rs])
-        ttfts = np.array([float(r["ttft_s"]) for r in rs])
-        fit = np.array([prefill.fit_error(u, r, svc.isl) is None for r in rs])
+        r = prefill.prefill(u, svc.isl, svc.cache_hit, chunk=np.array(CHUNKS))    # every chunk size at once
+        rates = np.asarray(r["input_tokens_per_s_per_gpu"], dtype=float)
+        ttfts = np.asarray(r["ttft_s"], dtype=float)
+        fit = prefill.steps_fit(u, r, svc.isl)
         if not fit.any():
             continue
         ttfts = np.where(fit, ttfts, np.inf)
