@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import math
 from json.encoder import encode_basestring_ascii as _encode_str
 
 import numpy as np
@@ -101,7 +102,9 @@ def _emit(x, nl: str, parts: list) -> None:
         parts.append("null")
     elif t is int:
         parts.append(int.__repr__(x))
-    elif t is float or isinstance(x, np.floating):
+    elif t is float:                       # math.isfinite: numpy's costs a microsecond on a Python float
+        parts.append(_number(stable(x) if math.isfinite(x) else x))
+    elif isinstance(x, np.floating):
         parts.append(_number(stable(x) if np.isfinite(x) else float(x)))
     elif t is dict:
         if not x:
