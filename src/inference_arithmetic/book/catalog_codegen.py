@@ -25,6 +25,7 @@ from pathlib import Path
 
 import yaml
 
+from inference_arithmetic.book import generated
 from inference_arithmetic.core.cited import CACHED, DATA, SAFE_LOADER
 
 __all__ = ["generate", "write", "OUT"]
@@ -77,35 +78,11 @@ def generate() -> dict[str, str]:
 
 def write(out: Path = OUT) -> list[str]:
     """Write the generated modules; the names of the files that changed."""
-    out.mkdir(exist_ok=True)
-    changed = []
-    for fname, text in generate().items():
-        path = out / fname
-        if not path.exists() or path.read_text(encoding="utf-8") != text:
-            path.write_text(text, encoding="utf-8")
-            changed.append(fname)
-    for path in out.glob("*.py"):
-        if path.name not in generate():
-            path.unlink()
-            changed.append(path.name)
-    return changed
+    return generated.write(generate(), out)
 
 
 def main(argv: list[str]) -> int:
-    if argv == ["--write"]:
-        changed = write()
-        print(f"core/catalogs: {len(changed)} file(s) written" + (f": {', '.join(changed)}" if changed else ""))
-        return 0
-    if argv == ["--check"]:
-        want = generate()
-        have = {p.name: p.read_text(encoding="utf-8") for p in OUT.glob("*.py")}
-        stale = sorted(set(want) ^ set(have) | {f for f in want if have.get(f) != want[f]})
-        if stale:
-            print(f"core/catalogs is not current ({', '.join(stale)}): run {COMMAND}", file=sys.stderr)
-            return 1
-        return 0
-    print(f"usage: {COMMAND} | --check", file=sys.stderr)
-    return 2
+    return generated.main(argv, generate, OUT, "core/catalogs", COMMAND)
 
 
 if __name__ == "__main__":

@@ -30,6 +30,7 @@ import numpy as np
 import sympy as sp
 
 import inference_arithmetic
+from inference_arithmetic.book import generated
 from inference_arithmetic.core import elementwise
 from inference_arithmetic.core.formula import FORMULAS, GROUPS
 
@@ -192,37 +193,11 @@ def generate() -> dict[str, str]:
 
 def write(out: Path = OUT) -> list[str]:
     """Write the generated modules; remove stale ones.  Returns the names of files that changed."""
-    files = generate()
-    out.mkdir(exist_ok=True)
-    changed = []
-    for old in out.glob("*.py"):
-        if old.name not in files:
-            old.unlink()
-            changed.append(old.name)
-    for name, text in files.items():
-        path = out / name
-        if not path.exists() or path.read_text(encoding="utf-8") != text:
-            path.write_text(text, encoding="utf-8")
-            changed.append(name)
-    return changed
+    return generated.write(generate(), out)
 
 
 def main(argv: list[str]) -> int:
-    if argv == ["--write"]:
-        changed = write()
-        print(f"core/fast: {len(changed)} file(s) written" + (f": {', '.join(changed)}" if changed else ""))
-        return 0
-    if argv == ["--check"]:
-        files = generate()
-        stale = sorted({n for n, t in files.items() if not (OUT / n).exists()
-                        or (OUT / n).read_text(encoding="utf-8") != t}
-                       | {p.name for p in OUT.glob("*.py") if p.name not in files})
-        if stale:
-            print(f"core/fast is not current ({', '.join(stale)}): run {COMMAND}", file=sys.stderr)
-            return 1
-        return 0
-    print(f"usage: {COMMAND} | --check", file=sys.stderr)
-    return 2
+    return generated.main(argv, generate, OUT, "core/fast", COMMAND)
 
 
 if __name__ == "__main__":
