@@ -74,9 +74,13 @@ def chunk_that_fits(u: Unit, isl_tokens: float, cached: float = 0.0, chunk: floa
     """``chunk`` (new tokens per GPU per step) if one prefill step of it fits in HBM, else the largest that
     does (whole prompts, as :func:`fit_error` states it); ``None`` if not even one prompt fits."""
     out = prefill(u, isl_tokens, cached, chunk=chunk)
-    if fit_error(u, out, isl_tokens) is None:
-        return float(chunk)
-    most = int(np.min(max_batch(u, float(isl_tokens))))
+    return float(chunk) if steps_fit(u, out, isl_tokens).all() else _largest_chunk(u, out, isl_tokens)
+
+
+def _largest_chunk(u: Unit, out: dict, isl_tokens) -> float | None:
+    """The largest chunk (new tokens per GPU) whose step of whole prompts fits next to the weights, for the
+    prompts of :func:`prefill`'s result ``out``; ``None`` if not one prompt fits."""
+    most = int(np.min(max_batch(u, float(np.max(np.asarray(isl_tokens, dtype=float))))))
     return most * float(np.min(out["new_tokens"])) / u.layout.attn_tp if most >= 1 else None
 
 
@@ -94,8 +98,7 @@ def fit_error(u: Unit, out: dict, isl_tokens) -> str | None:
     why = hbm_error(u, out["batch"], L, what="prompts")
     if why is None:
         return None
-    most = int(np.min(max_batch(u, float(np.max(L)))))
-    if most >= 1:
-        chunk = most * float(np.min(out["new_tokens"])) / u.layout.attn_tp
+    chunk = _largest_chunk(u, out, L)
+    if chunk is not None:
         why += f" per prefill step: a chunk of at most {chunk:,.0f} new tokens per GPU fits"
     return f"prefill: {why}"
