@@ -34,18 +34,15 @@ _HEADER = """\
 
 def classes(preds=None) -> dict:
     """Every class with at least one scored prediction, and the wider classes: key ->
-    ``{n, mape, mean_error}`` (fractions, rounded by the one rule for stored floats)."""
-    scored = validation.scored(validation.predict_all() if preds is None else preds)
-    groups: dict[str, list[float]] = {}
-    for p in scored:
-        gen, fw = generation(p.gpu), validation.entry_framework(p.id)
-        for key in (class_key(gen, fw, p.phase), class_key(gen, ANY, p.phase), class_key(ANY, ANY, p.phase)):
-            groups.setdefault(key, []).append(p.error)
-    out = {}
-    for key, errors in sorted(groups.items()):
-        s = validation.error_stats(errors)
-        out[key] = {"n": s["n"], "mape": stable(s["mape"], 3), "mean_error": stable(s["mean_error"], 3)}
-    return out
+    ``{n, mape, mean_error}`` (fractions, rounded by the one rule for stored floats), each level
+    grouped by :func:`.validation.errors_by`."""
+    preds = validation.predict_all() if preds is None else preds
+    levels = (lambda p: class_key(generation(p.gpu), validation.entry_framework(p.id), p.phase),
+              lambda p: class_key(generation(p.gpu), ANY, p.phase),
+              lambda p: class_key(ANY, ANY, p.phase))
+    rows = sorted((r for level in levels for r in validation.errors_by(preds, level)), key=lambda r: r["group"])
+    return {r["group"]: {"n": r["n"], "mape": stable(r["mape"], 3), "mean_error": stable(r["mean_error"], 3)}
+            for r in rows}
 
 
 def render(table: dict) -> str:
