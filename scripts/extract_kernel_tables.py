@@ -69,69 +69,50 @@ def _files(op: str, name: str):
             yield g, f
 
 
-def _moe(version: str) -> list[dict]:
+def _rows(op: str, folder: str, name: str, version: str, select, fields) -> list[dict]:
+    """Rows of every ``<gpu>/<folder>/<framework>/<version>/<name>`` table: ``select(table)`` keeps the
+    wanted rows, ``fields(row)`` gives the op's own columns; the columns every op shares are filled here."""
     rows = []
-    for g, f in _files("moe", "moe_perf.parquet"):
-        t = pd.read_parquet(f)
-        t = t[(t.hidden_size == 7168) & (t.inter_size == 2048) & (t.num_experts == 256) & (t.topk == 8)
-              & (t.moe_tp_size == 1) & t.moe_dtype.isin(MOE_DTYPES)]
+    for g, f in _files(folder, name):
+        t = select(pd.read_parquet(f))
         fw, ver = f.parent.parent.name, f.parent.name
         for r in t.itertuples():
-            rows.append(dict(_EMPTY, op="moe", gpu=g, framework=fw, version=ver, kernel_source=r.kernel_source,
-                             dtype=r.moe_dtype, ep=int(r.moe_ep_size),
-                             distribution=r.distribution, m="", n="", k="", num_tokens=int(r.num_tokens),
+            rows.append(dict(_EMPTY, op=op, gpu=g, framework=fw, version=ver, kernel_source=r.kernel_source,
                              latency_ms=float(r.latency), source_file=str(f.relative_to(DATA_ROOT)),
-                             package_version=version))
+                             package_version=version, **fields(r)))
     return rows
+
+
+def _moe(version: str) -> list[dict]:
+    return _rows("moe", "moe", "moe_perf.parquet", version,
+                 lambda t: t[(t.hidden_size == 7168) & (t.inter_size == 2048) & (t.num_experts == 256) & (t.topk == 8)
+                             & (t.moe_tp_size == 1) & t.moe_dtype.isin(MOE_DTYPES)],
+                 lambda r: dict(dtype=r.moe_dtype, ep=int(r.moe_ep_size), distribution=r.distribution,
+                                num_tokens=int(r.num_tokens)))
 
 
 def _gemm(version: str) -> list[dict]:
-    rows = []
-    for g, f in _files("gemm", "gemm_perf.parquet"):
-        t = pd.read_parquet(f)
+    def select(t):
         keep = pd.Series([(int(n), int(k)) in GEMM_NK for n, k in zip(t.n, t.k)], index=t.index)
-        t = t[keep & t.gemm_dtype.isin(GEMM_DTYPES) & t.m.isin(GEMM_M)]
-        fw, ver = f.parent.parent.name, f.parent.name
-        for r in t.itertuples():
-            rows.append(dict(_EMPTY, op="gemm", gpu=g, framework=fw, version=ver, kernel_source=r.kernel_source,
-                             dtype=r.gemm_dtype, ep="",
-                             distribution="", m=int(r.m), n=int(r.n), k=int(r.k), num_tokens="",
-                             latency_ms=float(r.latency), source_file=str(f.relative_to(DATA_ROOT)),
-                             package_version=version))
-    return rows
+        return t[keep & t.gemm_dtype.isin(GEMM_DTYPES) & t.m.isin(GEMM_M)]
+    return _rows("gemm", "gemm", "gemm_perf.parquet", version, select,
+                 lambda r: dict(dtype=r.gemm_dtype, m=int(r.m), n=int(r.n), k=int(r.k)))
 
 
 def _mla(version: str) -> list[dict]:
-    rows = []
-    for g, f in _files("mla", "mla_generation_module_perf.parquet"):
-        t = pd.read_parquet(f)
-        t = t[(t.model == "deepseek-ai/DeepSeek-V3") & t.num_heads.isin(MLA_HEADS) & (t.tp_size == 1)]
-        fw, ver = f.parent.parent.name, f.parent.name
-        for r in t.itertuples():
-            rows.append(dict(_EMPTY, op="mla_generation", gpu=g, framework=fw, version=ver,
-                             kernel_source=r.kernel_source, dtype=r.mla_dtype, kv_dtype=r.kv_cache_dtype, gemm_type=r.gemm_type,
-                             num_heads=int(r.num_heads), batch=int(r.batch_size), isl=int(r.isl), step=int(r.step),
-                             latency_ms=float(r.latency), source_file=str(f.relative_to(DATA_ROOT)),
-                             package_version=version))
-    return rows
+    return _rows("mla_generation", "mla", "mla_generation_module_perf.parquet", version,
+                 lambda t: t[(t.model == "deepseek-ai/DeepSeek-V3") & t.num_heads.isin(MLA_HEADS) & (t.tp_size == 1)],
+                 lambda r: dict(dtype=r.mla_dtype, kv_dtype=r.kv_cache_dtype, gemm_type=r.gemm_type,
+                                num_heads=int(r.num_heads), batch=int(r.batch_size), isl=int(r.isl), step=int(r.step)))
 
 
 def _allreduce(version: str) -> list[dict]:
-    rows = []
-    for g, f in _files("comm", "custom_allreduce_perf.parquet"):
-        t = pd.read_parquet(f)
-        fw, ver = f.parent.parent.name, f.parent.name
-        for r in t.itertuples():
-            rows.append(dict(_EMPTY, op="allreduce", gpu=g, framework=fw, version=ver, kernel_source=r.kernel_source,
-                             dtype=r.allreduce_dtype, num_gpus=int(r.num_gpus), message_size=int(r.message_size),
-                             latency_ms=float(r.latency), source_file=str(f.relative_to(DATA_ROOT)),
-                             package_version=version))
-    return rows
+    return _rows("allreduce", "comm", "custom_allreduce_perf.parquet", version, lambda t: t,
+                 lambda r: dict(dtype=r.allreduce_dtype, num_gpus=int(r.num_gpus), message_size=int(r.message_size)))
 
 
 def _key(r: dict):
-    return tuple("" if r[c] == "" else r[c] for c in ("op", "gpu", "framework", "version", "kernel_source", "dtype",
-                                                              "distribution")) \
+    return tuple(r[c] for c in ("op", "gpu", "framework", "version", "kernel_source", "dtype", "distribution")) \
         + (r["kv_dtype"], r["gemm_type"]) + tuple(-1 if r[c] == "" else r[c] for c in (
             "ep", "m", "n", "k", "num_tokens", "num_heads", "batch", "isl", "step", "num_gpus", "message_size")) \
         + (r["latency_ms"],)
