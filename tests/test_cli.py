@@ -250,3 +250,10 @@ def test_the_command_line_given_a_prefill_entrys_setup_returns_its_prediction(ca
         assert got and max(got) == pytest.approx(p.predicted, rel=1e-6), key
         checked += 1
     assert checked >= 3
+
+
+def test_a_pinned_unit_that_cannot_be_rented_says_why(capsys):
+    assert cli.main(["serve", "--model", "deepseek-v3", "--gpu", "H200", "--mode", "agg", "--isl", "2000", "--osl", "500",
+                     "--per-user", "20", "--ep", "7"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "7 GPUs" in err and "NVLink" in err

@@ -77,6 +77,9 @@ def decode_units(m: Model, g: GPU, space: Space, refused: list | None = None) ->
         except InputError as e:
             if refused is not None:
                 refused.append(str(e))
+    if refused is not None:      # after the layouts tried: a size that cannot be rented is the reason only alone
+        refused += [f"a unit of {ep} GPUs is neither whole 8-GPU nodes nor whole {g.nvlink_domain}-GPU NVLink "
+                    f"domains of {g.key}" for ep in space.decode_ep if ep not in _unit_sizes(g, space.decode_ep)]
     return units
 
 
