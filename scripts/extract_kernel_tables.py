@@ -12,13 +12,17 @@ count, sha256, what was kept).  Kept:
 
 * ``moe``: grouped MoE GEMM (``moe/moe_perf.parquet``) at DeepSeek-V3's shape (hidden 7168,
   expert intermediate 2048, 256 experts, top-8), MoE TP 1, every EP size, every ``num_tokens``,
-  dtypes fp8_block / nvfp4 / bfloat16, distributions balanced / power_law_1.01 / power_law_1.2.
+  dtypes fp8_block / nvfp4 / bfloat16, distributions balanced / power_law_1.01 / power_law_1.2; and at
+  every MoE TP size > 1, balanced.
   ``num_tokens`` is kept as the package stores it; its meaning differs by framework (read from the
   data: at a fixed num_tokens the trtllm latency falls as 1/EP, the sglang and vllm latency hardly
   moves): trtllm's is the tokens of the whole expert-parallel group (each GPU's experts receive
   num_tokens x topk / EP token-expert pairs), sglang's and vllm's the tokens per GPU (each GPU's
   experts receive num_tokens x topk pairs).  :mod:`inference_arithmetic.hardware.kernel_tables`
-  converts both to tokens of the group.
+  converts both to tokens of the group.  Also gpt-oss-120b's and gpt-oss-20b's expert shapes
+  (hidden 2880, intermediate 2880, 128 or 32 experts, top-4) in the MXFP4 formats the frameworks
+  run them in (``w4a16_mxfp4``, ``w4a8_mxfp4_mxfp8``), every expert-TP size, balanced routing
+  (columns hidden, inter, experts, topk, moe_tp name the shape of every moe row).
 * ``gemm``: dense GEMM (``gemm/gemm_perf.parquet``) at the (n, k) of DeepSeek-V3's projections
   (the shapes of DeepGEMM's published table), m a power of two, dtypes fp8_block / fp8 / bfloat16 / nvfp4.
 
@@ -48,6 +52,11 @@ OUT = Path(__file__).resolve().parents[1] / "src" / "inference_arithmetic" / "da
 GPUS = {"h100_sxm": "H100", "h200_sxm": "H200", "b200_sxm": "B200", "b300_sxm": "B300", "gb200": "GB200",
         "gb300": "GB300"}
 MOE_DTYPES = ("fp8_block", "nvfp4", "bfloat16")
+#: routed-expert shapes (hidden, expert intermediate, experts, top-k) and dtypes kept at every expert-TP size with
+#: balanced routing: DeepSeek-V3's (and at expert TP 1 every routing distribution), gpt-oss-120b's and
+#: gpt-oss-20b's in their MXFP4 formats (W4A16 on Hopper, W4A8 with MXFP8 activations on Blackwell)
+MOE_SHAPES = {(7168, 2048, 256, 8): MOE_DTYPES, (2880, 2880, 128, 4): ("w4a16_mxfp4", "w4a8_mxfp4_mxfp8"),
+              (2880, 2880, 32, 4): ("w4a16_mxfp4", "w4a8_mxfp4_mxfp8")}
 GEMM_DTYPES = ("fp8_block", "fp8", "bfloat16", "nvfp4")
 #: DeepSeek-V3 projections (n, k): fused q_a/kv_a, q_b, kv_b, o_proj, shared expert gate_up, down
 GEMM_NK = {(2112, 7168), (24576, 1536), (32768, 512), (7168, 16384), (4096, 7168), (7168, 2048)}
@@ -58,9 +67,9 @@ MLA_HEADS = (128, 16)
 COLUMNS = ("op", "gpu", "framework", "version", "kernel_source", "dtype", "ep", "distribution", "m", "n", "k", "num_tokens",
            "kv_dtype", "gemm_type", "num_heads", "batch", "isl", "step", "num_gpus", "message_size", "latency_ms",
            "source_file",
-           "package_version")
+           "package_version", "hidden", "inter", "experts", "topk", "moe_tp")
 _EMPTY = dict(ep="", distribution="", m="", n="", k="", num_tokens="", kv_dtype="", gemm_type="", num_heads="", batch="", isl="", step="",
-              num_gpus="", message_size="")
+              num_gpus="", message_size="", hidden="", inter="", experts="", topk="", moe_tp="")
 
 
 def _files(op: str, name: str):
@@ -84,11 +93,18 @@ def _rows(op: str, folder: str, name: str, version: str, select, fields) -> list
 
 
 def _moe(version: str) -> list[dict]:
-    return _rows("moe", "moe", "moe_perf.parquet", version,
-                 lambda t: t[(t.hidden_size == 7168) & (t.inter_size == 2048) & (t.num_experts == 256) & (t.topk == 8)
-                             & (t.moe_tp_size == 1) & t.moe_dtype.isin(MOE_DTYPES)],
+    def select(t):
+        deepseek = (t.hidden_size == 7168) & (t.inter_size == 2048) & (t.num_experts == 256) & (t.topk == 8) \
+            & (t.moe_tp_size == 1) & t.moe_dtype.isin(MOE_DTYPES)
+        balanced = pd.Series(False, index=t.index)
+        for (h, d, e, k), dtypes in MOE_SHAPES.items():
+            balanced |= (t.hidden_size == h) & (t.inter_size == d) & (t.num_experts == e) & (t.topk == k) \
+                & t.moe_dtype.isin(dtypes) & (t.distribution == "balanced")
+        return t[deepseek | balanced]
+    return _rows("moe", "moe", "moe_perf.parquet", version, select,
                  lambda r: dict(dtype=r.moe_dtype, ep=int(r.moe_ep_size), distribution=r.distribution,
-                                num_tokens=int(r.num_tokens)))
+                                num_tokens=int(r.num_tokens), hidden=int(r.hidden_size), inter=int(r.inter_size),
+                                experts=int(r.num_experts), topk=int(r.topk), moe_tp=int(r.moe_tp_size)))
 
 
 def _gemm(version: str) -> list[dict]:
@@ -114,7 +130,8 @@ def _allreduce(version: str) -> list[dict]:
 def _key(r: dict):
     return tuple(r[c] for c in ("op", "gpu", "framework", "version", "kernel_source", "dtype", "distribution")) \
         + (r["kv_dtype"], r["gemm_type"]) + tuple(-1 if r[c] == "" else r[c] for c in (
-            "ep", "m", "n", "k", "num_tokens", "num_heads", "batch", "isl", "step", "num_gpus", "message_size")) \
+            "ep", "m", "n", "k", "num_tokens", "num_heads", "batch", "isl", "step", "num_gpus", "message_size",
+            "hidden", "inter", "experts", "topk", "moe_tp")) \
         + (r["latency_ms"],)
 
 
@@ -140,7 +157,7 @@ def main() -> int:
 # NOTICE: the rows of aiconfigurator_kernels.csv.gz are derived from the measured tables in
 # {PACKAGE} {version}, Copyright (c) 2025-2026 NVIDIA CORPORATION & AFFILIATES, licensed under the
 # Apache License, Version 2.0 (http://www.apache.org/licenses/LICENSE-2.0). Changes: rows selected
-# (DeepSeek-V3 shapes), columns renamed and reduced, latency rounded to 6 significant digits; each
+# (DeepSeek-V3 shapes; gpt-oss expert shapes), columns renamed and reduced, latency rounded to 6 significant digits; each
 # row names the file it comes from (source_file, relative to source_root in the package) and
 # the package version. The data are distributed on an "AS IS" BASIS, WITHOUT WARRANTIES OR
 # CONDITIONS OF ANY KIND.
@@ -158,7 +175,7 @@ gzip_bytes: {len(packed)}
 columns: [{', '.join(COLUMNS)}]
 latency_unit: ms
 selection:
-  moe: "moe/*/*/moe_perf.parquet: hidden_size 7168, inter_size 2048, num_experts 256, topk 8, moe_tp_size 1, moe_dtype in {list(MOE_DTYPES)}; num_tokens as stored: trtllm tokens of the whole EP group, sglang and vllm tokens per GPU"
+  moe: "moe/*/*/moe_perf.parquet: hidden_size 7168, inter_size 2048, num_experts 256, topk 8, moe_tp_size 1, moe_dtype in {list(MOE_DTYPES)}, every distribution, and every moe_tp_size > 1 balanced; and (hidden_size, inter_size, num_experts, topk) in {[k for k in MOE_SHAPES if k[0] != 7168]} (gpt-oss-120b, gpt-oss-20b), moe_dtype in {list(MOE_SHAPES[(2880, 2880, 128, 4)])}, every moe_tp_size, balanced; num_tokens as stored: trtllm tokens of the whole EP group, sglang and vllm tokens per GPU"
   mla_generation: "mla/*/*/mla_generation_module_perf.parquet: model deepseek-ai/DeepSeek-V3, num_heads in {list(MLA_HEADS)} (query heads per GPU), tp_size 1; batch, isl, step (context isl + step), kv_dtype, gemm_type (the projections' dtype) as measured"
   allreduce: "comm/*/*/custom_allreduce_perf.parquet: every row (num_gpus, message_size in elements as stored)"
   gemm: "gemm/*/*/gemm_perf.parquet: (n, k) in {sorted(GEMM_NK)}, gemm_dtype in {list(GEMM_DTYPES)}, m a power of two"

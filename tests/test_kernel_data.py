@@ -8,6 +8,7 @@ import io
 import yaml
 
 from inference_arithmetic.core.cited import DATA
+from inference_arithmetic.hardware.kernel_tables import SHAPES
 
 CSV = DATA / "aiconfigurator_kernels.csv.gz"
 META = yaml.safe_load((DATA / "aiconfigurator_kernels.yaml").read_text(encoding="utf-8"))
@@ -38,6 +39,9 @@ def test_schema_and_row_count():
         assert float(r["latency_ms"]) > 0
         if r["op"] == "moe":
             assert int(r["ep"]) >= 1 and int(r["num_tokens"]) >= 1 and r["distribution"]
+            shape = (int(r["hidden"]), int(r["inter"]), int(r["experts"]), int(r["topk"]))
+            assert shape in SHAPES and int(r["moe_tp"]) >= 1
+            assert r["distribution"] == "balanced" or (shape == SHAPES[0] and r["moe_tp"] == "1")
         elif r["op"] == "gemm":
             assert int(r["m"]) >= 1 and int(r["n"]) >= 1 and int(r["k"]) >= 1
         elif r["op"] == "mla_generation":
@@ -57,3 +61,14 @@ def test_deepseek_v3_moe_coverage():
     for fw in ("trtllm", "sglang", "vllm"):
         assert ("H200", fw, "fp8_block") in keys
     assert ("B200", "trtllm", "nvfp4") in keys
+
+
+def test_mxfp4_and_expert_tp_coverage():
+    """gpt-oss-120b's MXFP4 experts are measured in both kernels (W4A16 on Hopper, W4A8 on Blackwell), and
+    DeepSeek-V3's experts at expert TP > 1, by all three frameworks."""
+    keys = {(r["gpu"], r["framework"], r["dtype"], r["hidden"], r["moe_tp"]) for r in _rows() if r["op"] == "moe"}
+    for fw in ("trtllm", "sglang", "vllm"):
+        assert ("H100", fw, "w4a16_mxfp4", "2880", "1") in keys
+        assert ("H200", fw, "fp8_block", "7168", "2") in keys
+    assert ("B200", "trtllm", "w4a8_mxfp4_mxfp8", "2880", "1") in keys
+    assert ("H100", "vllm", "w4a16_mxfp4", "2880", "2") in keys

@@ -90,3 +90,34 @@ def test_serve_and_plan_echo_the_framework(capsys):
     out = json.loads(capsys.readouterr().out)
     assert out["framework"] == "vllm" and out["kernels"]["H200"]["fp8"].startswith("vllm ")
     assert out["kernels"]["H200"]["nvfp4"].startswith("no vllm table for H200")
+
+
+GPT_OSS = model("gpt-oss-120b")
+
+
+@pytest.mark.parametrize("g,fw,tp,kernel", [("H100", "vllm", 1, "w4a16_mxfp4"), ("H100", "vllm", 2, "w4a16_mxfp4"),
+                                            ("B200", "trtllm", 1, "w4a8_mxfp4_mxfp8"),
+                                            ("H200", "sglang", 4, "w4a16_mxfp4")])
+def test_mxfp4_and_expert_tp_curves_reproduce_the_table(g, fw, tp, kernel):
+    """gpt-oss-120b's MXFP4 experts read the kernel the GPU runs them with (W4A16 without FP4 tensor cores,
+    W4A8 with), at the unit's expert-TP size; at the table's setting the unit predicts the measured time."""
+    shape = (GPT_OSS.h, GPT_OSS.d_e, GPT_OSS.n_experts, GPT_OSS.top_k)
+    c = moe_curve(g, fw, "mxfp4", 1, shape, tp)
+    assert c.dtype == kernel and c.moe_tp == tp and (f"expert TP{tp}" in c.label) == (tp > 1)
+    u = step.unit(GPT_OSS, gpu(g), step.Layout(ep=c.ep * tp, moe_tp=tp, attn_tp=tp, framework=fw, balanced=True,
+                                               precision=step.Precision(moe="mxfp4")))
+    assert u.kernels.split("; ")[0] == c.label
+    n = np.array(c.tokens, dtype=float)
+    on_grid = np.isclose(np.log2(n) * 2, np.round(np.log2(n) * 2))
+    t = step.terms(u, n / c.ep, 1000.0)["t_moe"] / GPT_OSS.n_layers
+    assert np.allclose(t[on_grid], np.array(c.seconds)[on_grid], rtol=1e-6)
+
+
+def test_expert_tp_reads_its_own_table():
+    """DeepSeek-V3 at expert TP 2 reads the curve measured at expert TP 2, not the expert-parallel one, and a
+    size the table does not measure falls back with the rule named."""
+    c1, c2 = moe_curve("H200", "trtllm", "fp8", 4, SHAPE), moe_curve("H200", "trtllm", "fp8", 4, SHAPE, 2)
+    assert c1.moe_tp == 1 and c2.moe_tp == 2 and c1.seconds != c2.seconds
+    assert moe_curve("H200", "trtllm", "fp8", 4, SHAPE, 3) is None
+    u = _unit("H800", "trtllm", ep=8, moe_tp=2)
+    assert "no trtllm table for H800" in u.kernels and "expert TP2" in u.kernels and not any(u.values["xq"])

@@ -3,7 +3,8 @@
 The table is NVIDIA's kernel microbenchmarks shipped in aiconfigurator-core (Apache-2.0; the
 extraction and its notice: ``scripts/extract_kernel_tables.py``, ``data/aiconfigurator_kernels.yaml``),
 for TensorRT-LLM, SGLang and vLLM on H100, H200, B200, B300, GB200 and GB300 at DeepSeek-V3's expert
-shape.  They are kernel measurements, a calibration input like DeepSeek's own tables; nothing here is
+shape (BF16, FP8 block, NVFP4) and at gpt-oss-120b's and gpt-oss-20b's (MXFP4: W4A16 where the GPU has no FP4
+tensor cores, W4A8 with MXFP8 activations where it has, every expert-TP size).  They are kernel measurements, a calibration input like DeepSeek's own tables; nothing here is
 fitted to a system-level serving measurement.
 
 Rule for which curve a (GPU, framework, dtype, EP) reads (:func:`moe_curve`): the framework's newest
@@ -39,10 +40,10 @@ from functools import lru_cache
 from inference_arithmetic.core.cited import DATA
 from inference_arithmetic.core.errors import InputError
 from inference_arithmetic.hardware.gpus import gpu
-from inference_arithmetic.model.dtypes import BYTES, FLOP_DTYPE
+from inference_arithmetic.model.dtypes import BYTES, moe_flop_dtype
 
 __all__ = ["FRAMEWORKS", "DEFAULT_FRAMEWORK", "MoECurve", "moe_curve", "framework_name", "TABLE_DTYPE", "rule",
-           "DEEPSEEK_KERNELS"]
+           "DEEPSEEK_KERNELS", "SHAPES", "table_dtype"]
 
 #: what a unit without a framework table runs its routed experts at (the transfer rule)
 DEEPSEEK_KERNELS = "deepseek kernels (DeepGEMM, H800), transfer rule: the same fraction of peak on every GPU"
@@ -52,12 +53,19 @@ OTHER_TABLES = "; dense GEMMs, decode attention and all-reduces: its tables wher
 #: serving frameworks the step model can be asked for; ``deepseek``: DeepSeek's own kernels
 FRAMEWORKS = ("deepseek", "sglang", "trtllm", "vllm")
 DEFAULT_FRAMEWORK = "deepseek"
-#: the book's MoE dtypes as the table names them
-TABLE_DTYPE = {"fp8": "fp8_block", "nvfp4": "nvfp4", "bf16": "bfloat16"}
+#: the book's MoE dtypes as the table names them; MXFP4 by the kernel the GPU runs it with
+#: (:func:`.model.dtypes.moe_flop_dtype`): W4A8 with MXFP8 activations where it has FP4 tensor cores,
+#: W4A16 where it has not
+TABLE_DTYPE = {"fp8": "fp8_block", "nvfp4": "nvfp4", "bf16": "bfloat16", "mxfp4": "w4a16_mxfp4"}
+MXFP4_FP4_CORES = "w4a8_mxfp4_mxfp8"
 #: frameworks whose tables count tokens per GPU (the group's tokens = num_tokens x EP)
 PER_GPU_TOKENS = ("sglang", "vllm")
-#: the expert shape the table measures (DeepSeek-V3/R1): hidden, expert width, experts, top-k
+#: the expert shape the table measures at every dtype and routing (DeepSeek-V3/R1): hidden, expert width,
+#: experts, top-k
 SHAPE = (7168, 2048, 256, 8)
+#: the expert shapes the table measures: DeepSeek-V3/R1 (expert TP 1), gpt-oss-120b and gpt-oss-20b (MXFP4,
+#: every expert-TP size, balanced routing)
+SHAPES = (SHAPE, (2880, 2880, 128, 4), (2880, 2880, 32, 4))
 
 
 def framework_name(value) -> str:
@@ -71,7 +79,8 @@ def framework_name(value) -> str:
 @dataclass(frozen=True)
 class MoECurve:
     """One measured curve: the time of one MoE layer's grouped GEMMs (s) against the tokens of the
-    expert-parallel group entering it, at ``ep`` GPUs, with where it comes from."""
+    expert-parallel group entering it, at ``ep`` expert-parallel GPUs each holding a 1/``moe_tp`` slice
+    of its experts, with where it comes from."""
 
     gpu: str
     framework: str
@@ -82,10 +91,12 @@ class MoECurve:
     seconds: tuple
     source_file: str
     package_version: str
+    moe_tp: int = 1
 
     @property
     def label(self) -> str:
-        return f"{self.framework} {self.version} {self.gpu} table (EP{self.ep}, {self.dtype})"
+        tp = f", expert TP{self.moe_tp}" if self.moe_tp > 1 else ""
+        return f"{self.framework} {self.version} {self.gpu} table (EP{self.ep}{tp}, {self.dtype})"
 
 
 def _version_key(v: str) -> tuple:
@@ -94,7 +105,8 @@ def _version_key(v: str) -> tuple:
 
 @lru_cache(maxsize=None)
 def _moe_rows() -> dict:
-    """(gpu, framework, dtype) -> version -> ep -> sorted [(tokens, seconds)], balanced routing only:
+    """(gpu, framework, dtype, shape, expert TP) -> version -> ep -> sorted [(tokens, seconds)], balanced
+    routing only (shape: hidden, expert width, experts, top-k):
     per kernel source the median of repeated rows, then the fastest kernel source at each token count
     (a framework with several MoE backends, e.g. TensorRT-LLM's CUTLASS and min-latency NVFP4
     kernels, runs the faster); and the source file and package version of each (gpu, framework, version)."""
@@ -107,7 +119,8 @@ def _moe_rows() -> dict:
     for r in csv.DictReader(lines, fieldnames=head):
         if r["op"] != "moe" or r["distribution"] != "balanced":
             continue
-        key = (r["gpu"], r["framework"], r["dtype"])
+        key = (r["gpu"], r["framework"], r["dtype"],
+               (int(r["hidden"]), int(r["inter"]), int(r["experts"]), int(r["topk"])), int(r["moe_tp"]))
         acc.setdefault(key, {}).setdefault(r["version"], {}).setdefault(int(r["ep"]), {}) \
             .setdefault(int(r["num_tokens"]), {}).setdefault(r["kernel_source"], []) \
             .append(float(r["latency_ms"]) * 1e-3)
@@ -118,52 +131,62 @@ def _moe_rows() -> dict:
     return {"curves": out, "sources": src}
 
 
-def _physical(gpu_key: str, framework: str, dtype: str, ep: int, pts) -> bool:
+def _physical(gpu_key: str, framework: str, dtype: str, ep: int, pts, shape: tuple = SHAPE, moe_tp: int = 1) -> bool:
     """Whether a measured curve, read with its framework's token convention, stays within the GPU's
     datasheet peaks at every point: the FLOP of the token-expert pairs each GPU receives, and the
-    weights of the local experts they can touch (at most one expert per pair), over the time."""
+    weights of the local experts they can touch (at most one expert per pair), each GPU holding a
+    1/``moe_tp`` slice of every expert, over the time."""
     g = gpu(gpu_key)
-    h, d_e, n_exp, top_k = SHAPE
+    h, d_e, n_exp, top_k = shape
     per_gpu = framework in PER_GPU_TOKENS
     for n, t in pts:
         pairs = n * top_k if per_gpu else n * top_k / ep
-        flops = 2 * 3 * h * d_e * pairs / t
-        nbytes = min(n_exp / ep, pairs) * 3 * h * d_e * BYTES[dtype] / t
-        if flops > g.flops(FLOP_DTYPE[dtype]) or nbytes > g.hbm_bandwidth:
+        flops = 2 * 3 * h * d_e * pairs / moe_tp / t
+        nbytes = min(n_exp / ep, pairs) * 3 * h * d_e / moe_tp * BYTES[dtype] / t
+        if flops > g.flops(moe_flop_dtype(dtype, g.dense_fp4 is not None)) or nbytes > g.hbm_bandwidth:
             return False
     return True
 
 
+def table_dtype(gpu_key: str, dtype: str) -> str | None:
+    """The table's name for routed experts stored in the book's ``dtype`` as ``gpu_key`` runs them, or
+    ``None`` where the table has no such format."""
+    if dtype == "mxfp4" and gpu(gpu_key).dense_fp4 is not None:
+        return MXFP4_FP4_CORES
+    return TABLE_DTYPE.get(dtype)
+
+
 @lru_cache(maxsize=512)
-def moe_curve(gpu_key: str, framework: str, dtype: str, ep: int, shape: tuple) -> MoECurve | None:
-    """The measured curve for ``framework`` on ``gpu_key`` at MoE dtype ``dtype`` (the book's name)
-    and the EP size nearest to ``ep``, or ``None`` where there is none (the framework ``deepseek``,
-    a GPU or dtype the table does not cover, an expert shape other than DeepSeek-V3's)."""
-    if framework == DEFAULT_FRAMEWORK or tuple(shape) != SHAPE or dtype not in TABLE_DTYPE:
+def moe_curve(gpu_key: str, framework: str, dtype: str, ep: int, shape: tuple, moe_tp: int = 1) -> MoECurve | None:
+    """The measured curve for ``framework`` on ``gpu_key`` at MoE dtype ``dtype`` (the book's name),
+    expert TP ``moe_tp`` and the EP size nearest to ``ep``, or ``None`` where there is none (the framework
+    ``deepseek``, a GPU, dtype, expert shape or expert-TP size the table does not cover)."""
+    shape, name = tuple(shape), table_dtype(gpu_key, dtype)
+    if framework == DEFAULT_FRAMEWORK or shape not in SHAPES or name is None:
         return None
     data = _moe_rows()
-    vers = data["curves"].get((gpu_key, framework, TABLE_DTYPE[dtype]))
+    vers = data["curves"].get((gpu_key, framework, name, shape, int(moe_tp)))
     if not vers:
         return None
     version = max(vers, key=_version_key)
-    eps = {e: pts for e, pts in vers[version].items() if _physical(gpu_key, framework, dtype, e, pts)}
+    eps = {e: pts for e, pts in vers[version].items() if _physical(gpu_key, framework, dtype, e, pts, shape, moe_tp)}
     if not eps:
         return None
     near = min(eps, key=lambda e: (abs(math.log2(e) - math.log2(max(ep, 1))), e))
     pts = eps[near]
     source, pkg = data["sources"][(gpu_key, framework, version)]
     scale = near if framework in PER_GPU_TOKENS else 1
-    return MoECurve(gpu_key, framework, version, TABLE_DTYPE[dtype], near, tuple(n * scale for n, _ in pts),
-                    tuple(t for _, t in pts), source, pkg)
+    return MoECurve(gpu_key, framework, version, name, near, tuple(n * scale for n, _ in pts),
+                    tuple(t for _, t in pts), source, pkg, int(moe_tp))
 
 
-def rule(gpu_key: str, framework: str, dtype: str, shape: tuple) -> str:
+def rule(gpu_key: str, framework: str, dtype: str, shape: tuple, moe_tp: int = 1) -> str:
     """The kernels the step model uses for routed experts of ``shape`` (hidden, expert width, experts,
     top-k) at ``dtype`` on ``gpu_key`` under ``framework``, in words (the EP size left out: the
     nearest measured one is used per unit)."""
     if framework == DEFAULT_FRAMEWORK:
         return DEEPSEEK_KERNELS
-    c = moe_curve(gpu_key, framework, dtype, 8, tuple(shape))
+    c = moe_curve(gpu_key, framework, dtype, 8, tuple(shape), moe_tp)
     if c is None:
         return (f"no {framework} table for {gpu_key}, {dtype} experts of shape {tuple(shape)}: {DEEPSEEK_KERNELS}"
                 f"{OTHER_TABLES}")

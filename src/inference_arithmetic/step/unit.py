@@ -212,10 +212,11 @@ def unit(model: Model, gpu: GPU, layout: Layout, phase: str = "decode") -> Unit:
     kernels = kernels_label(gpu.key, DEEPSEEK_KERNELS)
     if layout.framework != "deepseek" and model.is_moe:
         curve = moe_curve(gpu.key, layout.framework, p.moe, layout.moe_ep,
-                          (model.h, model.d_e, model.n_experts, model.top_k))
+                          (model.h, model.d_e, model.n_experts, model.top_k), layout.moe_tp)
         if curve is None:
+            tp = f", expert TP{layout.moe_tp}" if layout.moe_tp > 1 else ""
             kernels = (f"no {layout.framework} table for {gpu.key}, {p.moe} experts, {model.n_experts} experts of "
-                       f"{model.h}x{model.d_e}: {DEEPSEEK_KERNELS}")
+                       f"{model.h}x{model.d_e}{tp}: {DEEPSEEK_KERNELS}")
         else:
             values["xq"] = curves.frozen(_measured_rate(values, curve))
             # the measured latency includes the two routed grouped GEMMs' fixed kernel time
@@ -228,11 +229,13 @@ def unit(model: Model, gpu: GPU, layout: Layout, phase: str = "decode") -> Unit:
 
 def _measured_rate(values: dict, curve) -> tuple:
     """log q_x on :data:`GRID_TOKENS`: the model's time for one MoE layer's grouped GEMMs at DeepSeek's
-    kernel rates over the measured time, both at the table's setting (its EP, no redundant experts,
-    no expert TP, one micro-batch, balanced routing), interpolated log-log onto the grid."""
+    kernel rates over the measured time, both at the table's setting (its EP and expert TP: EP x TP GPUs,
+    no redundant experts, one micro-batch, balanced routing, the group's tokens entering the layer),
+    interpolated log-log onto the grid."""
     n = np.array(curve.tokens, dtype=float)
-    ref = dict(values, N_ep=float(curve.ep), E_red=0.0, T_m=1.0, m_mb=1.0, I_ep=1.0, T_a=1.0, s_q=1.0, q_x=1.0,
-               batch=n / curve.ep)
+    gpus = float(curve.ep * curve.moe_tp)
+    ref = dict(values, N_ep=gpus, E_red=0.0, T_m=float(curve.moe_tp), m_mb=1.0, I_ep=1.0, T_a=1.0, s_q=1.0, q_x=1.0,
+               batch=n / gpus)
     n_moe = values["n_layers"] - values["n_dense"]
     log_q = np.log(np.asarray(fast.t_moe_of(ref), dtype=float) / n_moe / np.array(curve.seconds))
     return tuple(float(x) for x in np.interp(_LOG_GRID, np.log(n), log_q))
