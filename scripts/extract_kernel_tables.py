@@ -38,6 +38,7 @@ import csv
 import gzip
 import hashlib
 import io
+import json
 import sys
 from importlib import metadata
 from pathlib import Path
@@ -64,12 +65,24 @@ GEMM_NK = {(2112, 7168), (24576, 1536), (32768, 512), (7168, 16384), (4096, 7168
 GEMM_M = [2 ** i for i in range(0, 18)]
 #: MLA generation (decode) module rows kept: query heads per GPU under DP attention (128) and TP8 (16)
 MLA_HEADS = (128, 16)
+#: GQA models (their shipped config.json, ``data/models/``) whose dense GEMM shapes and decode attention are kept,
+#: at these attention-TP sizes
+GQA_MODELS = ("llama-3.1-8b", "llama-3.1-70b", "llama-3.1-405b", "gpt-oss-120b")
+GQA_TP = (1, 2, 4, 8)
+#: the GEMM table's (n, k) grid points kept: those bracketing every such shape (a shape off the grid is read
+#: by bilinear interpolation in log n and log k between them)
+GEMM_GRID_DTYPES = ("bfloat16", "fp8_block")
+#: decode attention (``generation_attention_perf``): requests and decode steps (context - 1) kept, full
+#: attention (window 0)
+GQA_BATCH = [2 ** i for i in range(0, 10)]
+GQA_STEP_MAX = 2 ** 16
 COLUMNS = ("op", "gpu", "framework", "version", "kernel_source", "dtype", "ep", "distribution", "m", "n", "k", "num_tokens",
            "kv_dtype", "gemm_type", "num_heads", "batch", "isl", "step", "num_gpus", "message_size", "latency_ms",
            "source_file",
-           "package_version", "hidden", "inter", "experts", "topk", "moe_tp")
+           "package_version", "hidden", "inter", "experts", "topk", "moe_tp", "kv_heads", "head_dim")
 _EMPTY = dict(ep="", distribution="", m="", n="", k="", num_tokens="", kv_dtype="", gemm_type="", num_heads="", batch="", isl="", step="",
-              num_gpus="", message_size="", hidden="", inter="", experts="", topk="", moe_tp="")
+              num_gpus="", message_size="", hidden="", inter="", experts="", topk="", moe_tp="", kv_heads="",
+              head_dim="")
 
 
 def _files(op: str, name: str):
@@ -107,10 +120,49 @@ def _moe(version: str) -> list[dict]:
                                 experts=int(r.num_experts), topk=int(r.topk), moe_tp=int(r.moe_tp_size)))
 
 
+def _gqa_dims(name: str) -> tuple:
+    """(hidden, query heads, KV heads, head dim, dense FFN width or 0 for a MoE model) from a shipped config."""
+    c = json.loads((OUT / "models" / f"{name}.json").read_text(encoding="utf-8"))
+    h, heads, kv = c["hidden_size"], c["num_attention_heads"], c["num_key_value_heads"]
+    moe = c.get("num_local_experts") or c.get("num_experts") or 0
+    return h, heads, kv, c.get("head_dim") or h // heads, 0 if moe else c["intermediate_size"]
+
+
+def gqa_gemm_shapes() -> set:
+    """(n, k) of the GQA models' dense GEMMs per GPU at every attention-TP size: fused QKV, output
+    projection, and (dense models) the FFN's fused gate/up and down projections."""
+    out = set()
+    for name in GQA_MODELS:
+        h, heads, kv, d, ff = _gqa_dims(name)
+        for t in GQA_TP:
+            out |= {((heads // t + 2 * max(1, kv // t)) * d, h), (h, heads // t * d)}
+            if ff:
+                out |= {(2 * ff // t, h), (h, ff // t)}
+    return out
+
+
+def gqa_attention_heads() -> set:
+    """(query heads, KV heads, head dim) per GPU of the GQA models at every attention-TP size."""
+    return {(heads // t, max(1, kv // t), d) for h, heads, kv, d, _ in map(_gqa_dims, GQA_MODELS) for t in GQA_TP}
+
+
+def _corners(x: int, grid) -> set:
+    grid = sorted(grid)
+    if x in grid:
+        return {x}
+    lo = max([g for g in grid if g < x], default=grid[0])
+    hi = min([g for g in grid if g > x], default=grid[-1])
+    return {lo, hi}
+
+
 def _gemm(version: str) -> list[dict]:
     def select(t):
         keep = pd.Series([(int(n), int(k)) in GEMM_NK for n, k in zip(t.n, t.k)], index=t.index)
-        return t[keep & t.gemm_dtype.isin(GEMM_DTYPES) & t.m.isin(GEMM_M)]
+        ns, ks = set(int(x) for x in t.n), set(int(x) for x in t.k)
+        grid = {(a, b) for n, k in gqa_gemm_shapes() for a in _corners(n, ns) for b in _corners(k, ks)}
+        on_grid = pd.Series([(int(n), int(k)) in grid for n, k in zip(t.n, t.k)], index=t.index)
+        return t[((keep & t.gemm_dtype.isin(GEMM_DTYPES)) | (on_grid & t.gemm_dtype.isin(GEMM_GRID_DTYPES)))
+                 & t.m.isin(GEMM_M)]
     return _rows("gemm", "gemm", "gemm_perf.parquet", version, select,
                  lambda r: dict(dtype=r.gemm_dtype, m=int(r.m), n=int(r.n), k=int(r.k)))
 
@@ -122,6 +174,26 @@ def _mla(version: str) -> list[dict]:
                                 num_heads=int(r.num_heads), batch=int(r.batch_size), isl=int(r.isl), step=int(r.step)))
 
 
+def _gqa_generation(version: str) -> list[dict]:
+    """The GQA decode attention kernel (``generation_attention_perf``) at the GQA models' heads per GPU: per
+    (batch, context, KV dtype) the fastest kernel source's median (the reader's own rule, applied here so
+    that the table stays small)."""
+    heads = gqa_attention_heads()
+
+    def select(t):
+        keep = pd.Series([(int(a), int(b), int(c)) in heads for a, b, c in
+                          zip(t.num_heads, t.num_key_value_heads, t.head_dim)], index=t.index)
+        t = t[keep & (t.window_size == 0) & t.batch_size.isin(GQA_BATCH) & (t.beam_width == 1)
+              & (t.step < GQA_STEP_MAX)]
+        cols = ["num_heads", "num_key_value_heads", "head_dim", "batch_size", "isl", "step", "kv_cache_dtype"]
+        med = t.groupby(cols + ["kernel_source"], as_index=False)["latency"].median()
+        return med.sort_values(["latency", "kernel_source"]).groupby(cols, as_index=False).first()
+    return _rows("gqa_generation", "attention", "generation_attention_perf.parquet", version, select,
+                 lambda r: dict(dtype="bfloat16", kv_dtype=r.kv_cache_dtype, num_heads=int(r.num_heads),
+                                kv_heads=int(r.num_key_value_heads), head_dim=int(r.head_dim),
+                                batch=int(r.batch_size), isl=int(r.isl), step=int(r.step)))
+
+
 def _allreduce(version: str) -> list[dict]:
     return _rows("allreduce", "comm", "custom_allreduce_perf.parquet", version, lambda t: t,
                  lambda r: dict(dtype=r.allreduce_dtype, num_gpus=int(r.num_gpus), message_size=int(r.message_size)))
@@ -131,14 +203,15 @@ def _key(r: dict):
     return tuple(r[c] for c in ("op", "gpu", "framework", "version", "kernel_source", "dtype", "distribution")) \
         + (r["kv_dtype"], r["gemm_type"]) + tuple(-1 if r[c] == "" else r[c] for c in (
             "ep", "m", "n", "k", "num_tokens", "num_heads", "batch", "isl", "step", "num_gpus", "message_size",
-            "hidden", "inter", "experts", "topk", "moe_tp")) \
+            "hidden", "inter", "experts", "topk", "moe_tp", "kv_heads", "head_dim")) \
         + (r["latency_ms"],)
 
 
 def main() -> int:
     version = metadata.version(PACKAGE)
     licence = metadata.metadata(PACKAGE).get("License-Expression") or metadata.metadata(PACKAGE).get("License")
-    rows = sorted(_moe(version) + _gemm(version) + _mla(version) + _allreduce(version), key=_key)
+    rows = sorted(_moe(version) + _gemm(version) + _mla(version) + _allreduce(version) + _gqa_generation(version),
+                  key=_key)
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
     w.writeheader()
@@ -178,7 +251,8 @@ selection:
   moe: "moe/*/*/moe_perf.parquet: hidden_size 7168, inter_size 2048, num_experts 256, topk 8, moe_tp_size 1, moe_dtype in {list(MOE_DTYPES)}, every distribution, and every moe_tp_size > 1 balanced; and (hidden_size, inter_size, num_experts, topk) in {[k for k in MOE_SHAPES if k[0] != 7168]} (gpt-oss-120b, gpt-oss-20b), moe_dtype in {list(MOE_SHAPES[(2880, 2880, 128, 4)])}, every moe_tp_size, balanced; num_tokens as stored: trtllm tokens of the whole EP group, sglang and vllm tokens per GPU"
   mla_generation: "mla/*/*/mla_generation_module_perf.parquet: model deepseek-ai/DeepSeek-V3, num_heads in {list(MLA_HEADS)} (query heads per GPU), tp_size 1; batch, isl, step (context isl + step), kv_dtype, gemm_type (the projections' dtype) as measured"
   allreduce: "comm/*/*/custom_allreduce_perf.parquet: every row (num_gpus, message_size in elements as stored)"
-  gemm: "gemm/*/*/gemm_perf.parquet: (n, k) in {sorted(GEMM_NK)}, gemm_dtype in {list(GEMM_DTYPES)}, m a power of two"
+  gemm: "gemm/*/*/gemm_perf.parquet: (n, k) in {sorted(GEMM_NK)}, gemm_dtype in {list(GEMM_DTYPES)}; and the grid (n, k) bracketing the dense GEMMs of {list(GQA_MODELS)} at attention TP {list(GQA_TP)}, gemm_dtype in {list(GEMM_GRID_DTYPES)}; m a power of two"
+  gqa_generation: "attention/*/*/generation_attention_perf.parquet: (num_heads, num_key_value_heads, head_dim) of {list(GQA_MODELS)} per GPU at attention TP {list(GQA_TP)}, window_size 0, beam 1, batch a power of two to {GQA_BATCH[-1]}, step below {GQA_STEP_MAX}; per (heads, batch, isl, step, kv dtype) the fastest kernel source's median"
   gpus: {sorted(GPUS.values())}
 """
     (OUT / "aiconfigurator_kernels.yaml").write_text(meta, encoding="utf-8")

@@ -40,12 +40,21 @@ MLA_HEADS = (16, 128)
 
 
 @lru_cache(maxsize=None)
-def _rows(op: str) -> tuple:
-    """Every row of ``op`` as a dict."""
+def _lines() -> tuple[list, dict]:
+    """The table's header and its lines by op (the file is read once)."""
+    by_op: dict = {}
     with io.TextIOWrapper(gzip.open(DATA / "aiconfigurator_kernels.csv.gz"), encoding="utf-8", newline="") as f:
         head = next(csv.reader([f.readline()]))
-        lines = [line for line in f if line.startswith(op + ",")]
-    return tuple(csv.DictReader(lines, fieldnames=head))
+        for line in f:
+            by_op.setdefault(line[:line.index(",")], []).append(line)
+    return head, by_op
+
+
+@lru_cache(maxsize=None)
+def _rows(op: str) -> tuple:
+    """Every row of ``op`` as a dict."""
+    head, by_op = _lines()
+    return tuple(csv.DictReader(by_op.get(op, []), fieldnames=head))
 
 
 def _reduce(rows, point) -> tuple:

@@ -34,7 +34,9 @@ class Precision:
     """Dtypes per component: routed experts (``moe``), attention compute (``attn``: the MLA core,
     scores and values), KV cache (``kv``).  Attention projections, dense FFN and shared experts
     follow the MoE dtype but never go below FP8 (DeepSeek's checkpoints are FP8 block-quantised;
-    NVFP4 checkpoints quantise the routed experts only); the output head stays BF16."""
+    NVFP4 checkpoints quantise the routed experts only), except beside MXFP4 experts, where they stay
+    BF16 (gpt-oss's checkpoints quantise only the experts: ``quantization_config.modules_to_not_convert``
+    lists the attention, the router, the embeddings and the head); the output head stays BF16."""
 
     moe: str = "fp8"
     attn: str = "bf16"
@@ -47,7 +49,7 @@ class Precision:
 
     @property
     def dense(self) -> str:
-        return "bf16" if self.moe == "bf16" else "fp8"
+        return "bf16" if self.moe in ("bf16", "mxfp4") else "fp8"
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from inference_arithmetic.hardware.kernel_tables import DEEPSEEK_KERNELS, moe_cu
 from inference_arithmetic.model import kv_bytes, param_count
 from inference_arithmetic.model.config import Model
 from inference_arithmetic.model.dtypes import BF16_BYTES, BYTES, FLOP_PER_MAC, FP8_DISPATCH_BYTES, moe_flop_dtype
-from inference_arithmetic.step import curves
+from inference_arithmetic.step import curves, curves_gqa
 from inference_arithmetic.step.curves import CURVE_KEYS, GRID_TOKENS
 from inference_arithmetic.step.feasibility import check_layout
 from inference_arithmetic.step.layout import LINK_LATENCY_SCALE_OUT_S, Layout, kernels_per_step
@@ -207,8 +207,11 @@ def unit(model: Model, gpu: GPU, layout: Layout, phase: str = "decode") -> Unit:
     values["accept_tok"] = float(fast.mtp_tokens(p_acc=accept, n_dr=layout.mtp)) if layout.mtp else 1.0
     values.update(curves.NO_CURVES, q_x=1.0, q_a=1.0, q_p=1.0, q_d=1.0, q_r=1.0, q_R=1.0, a_mod=0.0)
     measured, drop, labels = curves.build(model, gpu, layout, phase, values)   # dense, attention, all-reduce
-    values.update(measured)
-    values["K_k"] -= drop
+    gqa, gqa_drop, gqa_labels = curves_gqa.build(model, gpu, layout, phase, values)   # a GQA model's own shapes
+    if gqa_labels:
+        labels = gqa_labels + [x for x in labels if not x.startswith(("dense GEMMs:", "attention:"))]
+    values.update(measured, **gqa)
+    values["K_k"] -= drop + gqa_drop
     kernels = kernels_label(gpu.key, DEEPSEEK_KERNELS)
     if layout.framework != "deepseek" and model.is_moe:
         curve = moe_curve(gpu.key, layout.framework, p.moe, layout.moe_ep,

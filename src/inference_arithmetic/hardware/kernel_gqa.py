@@ -1,0 +1,99 @@
+"""Measured GQA decode attention and dense GEMMs at any shape, per GPU and serving framework.
+
+Read from ``data/aiconfigurator_kernels.csv.gz`` (NVIDIA's kernel microbenchmarks in aiconfigurator-core,
+Apache-2.0; extraction and notice: ``scripts/extract_kernel_tables.py``), like :mod:`.kernel_curves`, by
+the same rules (the framework's newest version that measured the setting, the median of repeats, the
+fastest kernel source).  Kernel measurements only: a calibration input.
+
+* :func:`gqa_points`: one layer's GQA/MHA decode attention kernel (``generation_attention_perf``, full
+  attention) at (query heads, KV heads, head dimension) per GPU and KV dtype, by (requests, context =
+  isl + step).  It is the attention kernel alone: the projections are dense GEMMs.
+* :func:`gemm_time`: a dense GEMM (m x k) @ (k x n) at any (n, k) inside the table's grid (powers of two
+  and their neighbours, 32 to 65,536): the measured time at the bracketing grid shapes, interpolated
+  bilinearly in (log n, log k) of log time at each measured m.  The extraction keeps the grid shapes
+  around the shipped GQA models' GEMMs (Llama 3.1 8B/70B/405B, gpt-oss-120b at attention TP 1-8);
+  elsewhere a corner is missing and the answer is ``None``.
+"""
+from __future__ import annotations
+
+import bisect
+import math
+from functools import lru_cache
+
+import numpy as np
+
+from inference_arithmetic.hardware.kernel_curves import GEMM_DTYPE, _reduce, _rows
+
+__all__ = ["gqa_points", "gemm_time", "log_time_grid"]
+
+
+def log_time_grid(pts, log_rows, log_cols) -> np.ndarray:
+    """Measured ``(((row, col), seconds), ...)`` (e.g. requests and context) as log seconds on the grid
+    ``log_rows`` x ``log_cols`` (logs of the grid values): per measured row interpolated linearly in
+    log col, then per grid col in log row; held at the ends."""
+    by_row: dict = {}
+    for (r, c), t in pts:
+        by_row.setdefault(r, []).append((c, math.log(t)))
+    rs = sorted(by_row)
+    rows = np.array([np.interp(log_cols, np.log([c for c, _ in sorted(by_row[r])]), [y for _, y in sorted(by_row[r])])
+                     for r in rs])
+    return np.array([np.interp(log_rows, np.log(rs), rows[:, j]) for j in range(len(log_cols))]).T
+
+
+@lru_cache(maxsize=256)
+def gqa_points(gpu_key: str, framework: str, kv: str, heads: int, kv_heads: int, head_dim: int):
+    """``(version, source file, (((requests, context), seconds), ...))`` of one layer's GQA decode
+    attention with ``heads`` query and ``kv_heads`` KV heads of ``head_dim`` per GPU and KV cache ``kv``
+    (book dtype name), or ``None``."""
+    kv_t = {"bf16": "bfloat16", "fp8": "fp8"}.get(kv)
+    rows = (r for r in _rows("gqa_generation") if r["gpu"] == gpu_key and r["framework"] == framework
+            and r["kv_dtype"] == kv_t and int(r["num_heads"]) == heads and int(r["kv_heads"]) == kv_heads
+            and int(r["head_dim"]) == head_dim)
+    return _reduce(rows, lambda r: (int(r["batch"]), int(r["isl"]) + int(r["step"])))
+
+
+@lru_cache(maxsize=64)
+def _gemm_grid(gpu_key: str, framework: str, dtype: str):
+    """(version, source file, {(n, k): {m: seconds}}) of every stored GEMM at the table's dtype ``dtype``."""
+    got = _reduce((r for r in _rows("gemm") if r["gpu"] == gpu_key and r["framework"] == framework
+                   and r["dtype"] == dtype), lambda r: (int(r["n"]), int(r["k"]), int(r["m"])))
+    if got is None:
+        return None
+    ver, src, pts = got
+    grid: dict = {}
+    for (n, k, m), t in pts:
+        grid.setdefault((n, k), {})[m] = t
+    return ver, src, grid
+
+
+def _bracket(x: int, values: list) -> tuple[int, int]:
+    i = bisect.bisect_left(values, x)
+    if i < len(values) and values[i] == x:
+        return x, x
+    return (values[i - 1], values[i]) if 0 < i < len(values) else (None, None)
+
+
+@lru_cache(maxsize=1024)
+def gemm_time(gpu_key: str, framework: str, dtype: str, n: int, k: int):
+    """``(version, ((m, seconds), ...))`` of the dense GEMM (m x k) @ (k x n) at the book's dense dtype
+    ``dtype``: measured where (n, k) is stored, else bilinear in (log n, log k) of log time between the
+    four bracketing stored shapes at the m they all measured; ``None`` where a corner is missing."""
+    got = _gemm_grid(gpu_key, framework, GEMM_DTYPE.get(dtype))
+    if got is None:
+        return None
+    ver, _, grid = got
+    if (n, k) in grid:
+        return ver, tuple(sorted(grid[(n, k)].items()))
+    (n0, n1), (k0, k1) = _bracket(n, sorted({a for a, _ in grid})), _bracket(k, sorted({b for _, b in grid}))
+    corners = [(a, b) for a in {n0, n1} for b in {k0, k1}]
+    if None in (n0, k0) or any(c not in grid for c in corners):
+        return None
+    ms = sorted(set.intersection(*(set(grid[c]) for c in corners)))
+    wn = 0.0 if n0 == n1 else (math.log(n) - math.log(n0)) / (math.log(n1) - math.log(n0))
+    wk = 0.0 if k0 == k1 else (math.log(k) - math.log(k0)) / (math.log(k1) - math.log(k0))
+
+    def log_t(a, b, m):
+        return math.log(grid[(a, b)][m])
+    out = tuple((m, math.exp((1 - wn) * ((1 - wk) * log_t(n0, k0, m) + wk * log_t(n0, k1, m))
+                             + wn * ((1 - wk) * log_t(n1, k0, m) + wk * log_t(n1, k1, m)))) for m in ms)
+    return (ver, out) if out else None

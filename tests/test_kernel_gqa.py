@@ -1,0 +1,83 @@
+"""A GQA model's measured curves (hardware.kernel_gqa, step.curves_gqa): dense GEMMs read at the model's own
+shapes (bilinear in log n, log k on the table's grid), decode attention at its heads per GPU; the unit at the
+table's setting predicts the measured time; no table falls back with the rule named."""
+import math
+
+import numpy as np
+import pytest
+
+from inference_arithmetic import step
+from inference_arithmetic.core import fast
+from inference_arithmetic.hardware.gpus import gpu
+from inference_arithmetic.hardware.kernel_gqa import _gemm_grid, gemm_time, gqa_points
+from inference_arithmetic.model.config import model
+from inference_arithmetic.step import curves, curves_gqa
+
+LLAMA = model("llama-3.1-405b")
+
+
+def test_a_stored_shape_is_read_as_measured_and_one_off_the_grid_between_its_corners():
+    _, _, grid = _gemm_grid("H200", "trtllm", "fp8_block")
+    assert dict(gemm_time("H200", "trtllm", "fp8", 4096, 2048)[1]) == grid[(4096, 2048)]
+    n, k = 2304, 16384                                  # Llama 3.1 405B's fused QKV at TP 8: n between 2048 and 2560
+    got = dict(gemm_time("H200", "trtllm", "fp8", n, k)[1])
+    w = (math.log(n) - math.log(2048)) / (math.log(2560) - math.log(2048))
+    for m in (1, 64, 4096):
+        lo, hi = grid[(2048, k)][m], grid[(2560, k)][m]
+        assert got[m] == pytest.approx(math.exp((1 - w) * math.log(lo) + w * math.log(hi)), rel=1e-12)
+    assert gemm_time("H200", "trtllm", "fp8", 100_000, k) is None      # outside the grid
+    assert gemm_time("H800", "trtllm", "fp8", n, k) is None            # no table for the GPU
+
+
+@pytest.mark.parametrize("name", ["llama-3.1-8b", "llama-3.1-70b", "llama-3.1-405b", "gpt-oss-120b"])
+@pytest.mark.parametrize("tp", [1, 2, 4, 8])
+def test_the_shipped_table_covers_the_shipped_gqa_models(name, tp):
+    m = model(name)
+    dense = "bf16" if name.startswith("gpt-oss") else "fp8"
+    for _, n, k in curves_gqa.gemm_shapes(m, tp):
+        inside = max(n, k) <= 65536                       # the table's grid (Llama 405B's FFN at TP 1 is not)
+        assert (gemm_time("H200", "trtllm", dense, n, k) is not None) == inside
+    assert gqa_points("H200", "trtllm", "bf16", m.n_heads // tp, max(1, m.n_kv_heads // tp), m.d_head) is not None
+
+
+def _unit(phase="decode", g="H200", fw="trtllm"):
+    return step.unit(LLAMA, gpu(g), step.Layout(ep=8, attn_tp=8, framework=fw), phase)
+
+
+def test_decode_attention_at_the_table_setting_is_the_measured_time():
+    u = _unit()
+    assert "trtllm 1.3.0rc20 H200 GQA table (bf16 KV, 16 query / 1 KV heads of 128 per GPU)" in u.kernels
+    _, _, pts = gqa_points("H200", "trtllm", "bf16", 16, 1, 128)
+    checked = 0
+    for (b, ctx), t in pts:   # the table's contexts (2^i) lie between the grid's (1 + 2^i): read back within 2 %
+        if b in (1, 8, 64) and ctx in (2 ** 10, 2 ** 12, 2 ** 14):
+            got = step.terms(u, float(b), float(ctx))["t_attn"] / LLAMA.n_layers
+            assert got == pytest.approx(t, rel=0.02)
+            checked += 1
+    assert checked == 9
+
+
+def test_dense_rate_is_the_summed_model_time_over_the_summed_measured_time():
+    u = _unit()
+    v = u.values
+    shapes = curves_gqa.gemm_shapes(LLAMA, 8)
+    for m in (1.0, 64.0, 4096.0):
+        model_t = sum(c * fast.t_proj(BW=v["BW"], F_d=v["F_d"], P_at=float(n * k), T_a=1.0, b_aw=v["b_dw"], batch=m,
+                                      e_gbw=v["e_gbw"], e_gfl=v["e_gfl"], flop_mac=v["flop_mac"], m_mb=1.0, s_q=1.0)
+                      for c, n, k in shapes)
+        meas = sum(c * dict(gemm_time("H200", "trtllm", "fp8", n, k)[1])[int(m)] for c, n, k in shapes)
+        assert curves.rate(v["dq"], m) == pytest.approx(model_t / meas, rel=1e-9)
+    assert "dense GEMMs: trtllm 1.3.0rc20 H200 table (fp8, 4 shapes of this model)" in u.kernels
+
+
+def test_prefill_and_missing_tables_are_named():
+    assert "attention: prefill, no GQA context table read" in _unit("prefill").kernels
+    u = _unit(g="H800")
+    assert "no trtllm fp8 table around this model's shapes on H800" in u.kernels and "no trtllm GQA table" in u.kernels
+    assert not np.any(u.values["dq"]) and not np.any(u.values["aq"])
+    assert "GQA" not in _unit(fw="deepseek").kernels
+
+
+def test_gpt_oss_keeps_its_non_expert_weights_in_bf16():
+    """Beside MXFP4 experts the attention projections are BF16 (gpt-oss's modules_to_not_convert)."""
+    assert step.Precision(moe="mxfp4").dense == "bf16" and step.Precision(moe="nvfp4").dense == "fp8"
