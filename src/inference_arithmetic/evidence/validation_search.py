@@ -128,22 +128,23 @@ def setup(key: str, framework: str | None = None) -> SearchSetup:
     return SearchSetup(m, g, modes, Service(isl, osl, per_user, ttft), space, n, tuple(notes), per_gpu)
 
 
-def _bound(s: SearchSetup, mode: str, best: dict) -> float:
-    """Output tokens/s per GPU at the roofline bounds of the chosen decode layout and batch and of
-    its prefill partner (prefill GPUs counted fully busy)."""
+def _bound(s: SearchSetup, mode: str, best: dict) -> tuple[float, str]:
+    """(output tokens/s per GPU at the roofline bounds of the chosen decode layout and batch and of
+    its prefill partner, prefill GPUs counted fully busy; the decode unit's kernels)."""
     d, p = best["layout"], best["prefill_layout"]
     L = step.layout_for(s.model, s.gpu, d["ep"], attn_tp=d["attn_tp"], moe_tp=d["moe_tp"], mtp=d["mtp"],
                         redundant=d["redundant"], micro_batches=d["micro_batches"], framework=s.space.framework,
                         precision=step.Precision(moe=d["moe_dtype"], attn=d["attn_dtype"], kv=d["kv_dtype"]))
     svc = s.service
-    t = step.terms(step.unit(s.model, s.gpu, L), best["batch_per_instance"], svc.isl + svc.osl / 2)
+    u = step.unit(s.model, s.gpu, L)
+    t = step.terms(u, best["batch_per_instance"], svc.isl + svc.osl / 2)
     Lp = step.layout_for(s.model, s.gpu, p["ep"], attn_tp=p["attn_tp"], redundant=p["redundant"],
                          precision=step.Precision(moe=p["moe_dtype"]), framework=s.space.framework)
     pre = prefill.prefill(prefill.prefill_unit(s.model, s.gpu, Lp), svc.isl, svc.cache_hit,
                           chunk=p["chunk_tokens_per_gpu"])
     bound_p = float(pre["bound_tokens_per_s_per_gpu"]) * svc.isl / float(pre["new_tokens"])
     return float(mode_rates.mode_rates(mode, float(t["bound_tokens_per_s_per_gpu"]), bound_p,
-                                       float(t["tokens_per_s_per_user"]), svc.isl, svc.osl)[0])
+                                       float(t["tokens_per_s_per_user"]), svc.isl, svc.osl)[0]), u.kernels
 
 
 def best(s: SearchSetup) -> tuple[str, dict]:
@@ -179,13 +180,15 @@ def predict(key: str, base: dict, framework: str | None = None) -> Prediction:
                  f"attention instance, prefill EP{b['prefill_layout']['ep']} "
                  f"({b['prefill_layout']['chunk_tokens_per_gpu']:,.0f}-token chunks), "
                  f"{b['tokens_per_s_per_user']:.1f} tok/s per user")
+    bound, kernels = _bound(s, mode, b)
+    notes.append(f"kernels: {kernels}")
     isl, osl = s.service.isl, s.service.osl
     name = metric(e)[0]
     scale = {"total_tokens_per_s_per_gpu": (isl + osl) / osl, "input_tokens_per_s_per_gpu": isl / osl}.get(name, 1.0)
     if name == "tokens_per_s_per_user":
         pred, bound = b["tokens_per_s_per_user"], None
     else:
-        pred, bound = b["tokens_per_s_per_gpu"] * scale, _bound(s, mode, b) * scale
+        pred, bound = b["tokens_per_s_per_gpu"] * scale, bound * scale
     return Prediction(**base, predicted=float(pred), bound=bound, expressible=True, assumptions=tuple(notes))
 
 

@@ -112,13 +112,15 @@ def lengths(e: dict, notes: list) -> tuple[float | None, float | None]:
     (the benchmark's published dataset statistics, or the benchmark's own definitions applied to the
     published row); ``None`` where neither gives one.  Each length taken from ``lengths`` is noted."""
     extra = e.get("lengths") or {}
-    out = []
+    out, taken = [], []
     for key, name in (("isl", "ISL"), ("osl", "OSL")):
         v = e.get(key)
         if v is None and extra.get(key) is not None:
             v = extra[key]
-            notes.append(f"{name} {v:,} tokens: {extra.get('how', 'cited')} ({extra.get('src', '')})")
+            taken.append(f"{name} {v:,}")
         out.append(v)
+    if taken:
+        notes.append(f"{' and '.join(taken)} tokens (unstated): {extra.get('how', 'cited')} ({extra.get('src', '')})")
     return out[0], out[1]
 
 
