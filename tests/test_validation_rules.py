@@ -27,7 +27,8 @@ def test_the_command_line_given_a_searched_entrys_setup_returns_its_prediction(c
         p = preds[key]
         argv, mode = validation_search.serve_argv(key)
         # the command line carries what the publication states, not what the search chose
-        assert argv[argv.index("--moe-dtype") + 1] == ((e.get("precision") or {}).get("moe") or "fp8"), key
+        stated = (e.get("precision") or {}).get("moe") or step.default_moe_dtype(validation._model(e).weight_dtype)
+        assert argv[argv.index("--moe-dtype") + 1] == stated, key
         if e.get("gpus_total"):
             assert argv[argv.index("--max-gpus") + 1] == str(e["gpus_total"]), key
         if e.get("mode") in ("agg", "disagg"):

@@ -107,7 +107,9 @@ def setup(key: str, framework: str | None = None) -> SearchSetup:
     attn, kv = prec.get("attn") or "bf16", prec.get("kv") or "bf16"
     if prec.get("kv") is None:
         notes.append("BF16 KV")
-    drafts, _ = mtp_drafts(e, notes, "decode")
+    drafts, accept = mtp_drafts(e, notes, "decode")
+    if accept is not None:          # the search (and serve) take no acceptance: say so, never drop it silently
+        notes.append(f"the stated MTP acceptance {accept:g} is not used: the search takes the book's default")
     n = e.get("gpus_total")
     conc = e.get("concurrency") or {}
     per_gpu = conc.get("per_gpu") or (conc["total"] / n if conc.get("total") and n else None)
