@@ -1,0 +1,95 @@
+"""Issue 21, "every validation entry predicted": the rules for what a publication leaves unstated
+(the layout by the one search, lengths from the benchmark's cited statistics, a batch capped at
+what fits) and one set of defaults (the command line given a searched entry's setup returns the
+validation's prediction)."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from inference_arithmetic import cli, step
+from inference_arithmetic.evidence import validation, validation_search, validation_setup
+from inference_arithmetic.hardware import gpus
+
+
+def _preds():
+    return {p.id: p for p in validation.predict_all()}
+
+
+def test_the_command_line_given_a_searched_entrys_setup_returns_its_prediction(capsys):
+    """``serve`` with the pins and constraints the publication states (GPU count as --max-gpus, the
+    service level or the batch, mode, dtypes, MTP, framework) gives the validation's prediction."""
+    preds, checked = _preds(), 0
+    for key, e in validation.entries().items():
+        if not validation_search.searched(e) or not preds[key].expressible:
+            continue
+        p = preds[key]
+        argv, mode = validation_search.serve_argv(key)
+        # the command line carries what the publication states, not what the search chose
+        stated = (e.get("precision") or {}).get("moe") or step.default_moe_dtype(validation._model(e).weight_dtype)
+        assert argv[argv.index("--moe-dtype") + 1] == stated, key
+        if e.get("gpus_total"):
+            assert argv[argv.index("--max-gpus") + 1] == str(e["gpus_total"]), key
+        if e.get("mode") in ("agg", "disagg"):
+            assert mode == e["mode"], key
+        assert cli.main(argv) == 0, key
+        d = json.loads(capsys.readouterr().out)
+        isl, osl = d["isl"], d["osl"]
+        scale = (isl + osl) / osl if p.metric == "total_tokens_per_s_per_gpu" else 1.0
+        got = d["tokens_per_s_per_user"] if p.metric == "tokens_per_s_per_user" else d["tokens_per_s_per_gpu"] * scale
+        assert got == pytest.approx(p.predicted, rel=1e-6), key   # the CLI prints 8 significant digits
+        assert any(r.startswith(f"searched layout: EP{d['layout']['ep']} ") for r in p.assumptions), key
+        checked += 1
+    assert checked >= 15
+
+
+def test_every_entry_is_predicted_or_says_why_not():
+    preds = validation.predict_all()
+    s = validation.summary(preds)
+    assert s["n"] >= 0.9 * len(preds)
+    for p in preds:
+        assert p.expressible or p.reason, p.id
+        if validation_search.searched(validation.entries()[p.id]) and p.expressible:
+            assert any(r.startswith("searched layout:") for r in p.assumptions), p.id
+            assert p.bound is None or p.bound >= p.measured, p.id
+
+
+def test_mlperf_lengths_and_limits_come_from_the_cited_benchmark():
+    e = validation.entries()["mlperf51-b200-8-server"]
+    assert e["isl"] is None and e["osl"] is None                # the publication states none
+    notes: list = []
+    assert validation.lengths(e, notes) == (804, 3886) and len(notes) == 1 and "ISL 804 and OSL 3,886" in notes[0]
+    s = validation_search.setup("mlperf51-b200-8-server")
+    assert s.service.ttft_s == 2.0 and s.service.per_user == pytest.approx(12.5) and s.max_gpus == 8
+    assert validation_search.setup("mlperf51-b200-8-offline").service.per_user is None
+    assert set(s.modes) == {"agg", "disagg"}                     # MLPerf does not state the mode
+    for key in ("mlperf-dsr1-reference", "mlperf-dsr1-dataset-lengths"):
+        assert key in e["also"]
+
+
+def test_a_published_batch_that_does_not_fit_is_capped_at_what_fits():
+    key = "inferencex-b200-fp4-1k1k-conc10860"
+    p = _preds()[key]
+    assert p.expressible and any(r.startswith("batch capped at") for r in p.assumptions)
+    e = validation.entries()[key]
+    L = validation._layout(e, gpus.gpu(e["gpu"]), [], "decode", 1)
+    L = step.Layout(**{**L.__dict__, "framework": validation.kernel_framework(key)})
+    u = step.unit(validation._model(e), gpus.gpu(e["gpu"]), L)
+    ctx = e["isl"] + e["osl"] / 2
+    most = step.max_batch(u, ctx)
+    assert 1 <= most < e["concurrency"]["total"] / e["gpus_decode"] and step.fits(u, most, ctx)
+    assert f"batch capped at {most:g} " in " ".join(p.assumptions)
+
+
+def test_mtp_is_on_only_where_the_publication_says_it_ran():
+    notes: list = []
+    assert validation_setup.mtp_drafts({"note": "GPU split, layout and MTP not in text."}, notes, "decode") == (0, None)
+    assert validation_setup.mtp_drafts({"note": "Peak point. MTP on."}, notes, "decode") == (1, None)
+    assert validation_setup.mtp_drafts({"note": "MTP enabled (draft count not stated)"}, notes, "prefill") == (0, None)
+
+
+def test_a_kappa_override_is_not_passed_off_as_a_searched_prediction():
+    preds = validation.predict_all(kappa=0.5)
+    searched = [p for p in preds if validation_search.searched(validation.entries()[p.id])]
+    assert searched and all(not p.expressible and "kappa" in p.reason for p in searched)
