@@ -48,7 +48,8 @@ __all__ = ["FRAMEWORKS", "DEFAULT_FRAMEWORK", "MoECurve", "moe_curve", "framewor
 DEEPSEEK_KERNELS = "deepseek kernels (DeepGEMM, H800), transfer rule: the same fraction of peak on every GPU"
 
 #: what a non-deepseek framework reads besides its MoE table (per unit: :mod:`.step.curves` names each)
-OTHER_TABLES = "; dense GEMMs, decode attention and all-reduces: its tables where measured, else the transfer rule"
+OTHER_TABLES = ("; dense GEMMs, decode and prefill attention, all-reduces and dispatch/combine: its tables where "
+                "measured, else the transfer rule")
 #: serving frameworks the step model can be asked for; ``deepseek``: DeepSeek's own kernels
 FRAMEWORKS = ("deepseek", "sglang", "trtllm", "vllm")
 DEFAULT_FRAMEWORK = "deepseek"

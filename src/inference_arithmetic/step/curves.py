@@ -3,8 +3,9 @@
 Each curve enters the step formulas as a rate q = (the model's time at DeepSeek's kernel rates) /
 (the measured time), at the table's setting, so that the step structure stays one formula and the
 framework's kernels scale the terms they measure (:mod:`.operations`: ``q_x`` routed experts,
-``q_a`` decode attention, ``q_p`` attention projections, ``q_d`` dense GEMMs and head, ``q_r``/``q_R``
-all-reduces).  Rules, the same for every curve:
+``q_a`` attention (decode: curve ``aq``, prefill: ``pq``), ``q_p`` attention projections, ``q_d`` dense
+GEMMs and head, ``q_r``/``q_R`` all-reduces; ``q_c`` dispatch and combine: :mod:`.curves_comm`).
+Rules, the same for every curve:
 
 * the measured points (:mod:`.hardware.kernel_curves`, :mod:`.hardware.kernel_tables`) are turned
   into log q at the measured points and interpolated log-log (piecewise linear in log q against log
