@@ -332,11 +332,14 @@ def _listed(curve) -> tuple:
     configuration reads it without numpy (the curves are read-only and live in their units)."""
     got = _LISTED.get(id(curve))
     if got is None or got[0] is not curve:
+        if len(_LISTED) >= _LISTED_MOST:   # bounded: units built and dropped leave no growing cache
+            _LISTED.clear()
         got = _LISTED[id(curve)] = (curve, curve.tolist(), bool(np.any(curve)))
     return got[1], got[2]
 
 
 _LISTED: dict = {}
+_LISTED_MOST = 16384
 
 
 def frozen(curve) -> np.ndarray:
