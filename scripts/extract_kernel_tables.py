@@ -28,7 +28,20 @@ count, sha256, what was kept).  Kept:
 
 * ``mla_generation``: the MLA decode attention module (``mla/mla_generation_module_perf.parquet``) of
   DeepSeek-V3 at 128 and 16 query heads per GPU, every batch and ``step`` measured (columns as stored; ``gemm_type``: the dtype of the module's projection GEMMs).
+* ``mla_context``: the MLA prefill attention module (``mla/mla_context_module_perf.parquet``: down-projection,
+  q_b, kv_b, the context attention kernel, o_proj) of DeepSeek-V3 at 128, 64, 32, 16 and 8 query heads per
+  GPU, every batch and ``isl`` measured (``step``, the cached prefix, is 0 in every DeepSeek-V3 row).
 * ``allreduce``: the frameworks' custom all-reduce kernels (``comm/custom_allreduce_perf.parquet``).
+* ``a2a``: expert-parallel dispatch and combine (DeepEP) at DeepSeek-V3's hidden 7168, top-8 of 256 experts (the
+  hidden size every table measures), one row per phase (``phase`` dispatch / combine), latency in ms: SGLang's
+  ``comm/wideep_deepep_ll_perf.parquet`` (``kernel_source`` deepep_ll: ``*_avg_t_us``) and
+  ``comm/wideep_deepep_normal_perf.parquet`` (deepep_normal: ``*_transmit_us + *_notify_us`` at ``sms`` =
+  dispatch_sms = combine_sms), by ``nodes`` (node_num); TensorRT-LLM's and vLLM's ``comm/moe_a2a_perf.parquet``
+  (``kernel_source`` the comm_backend, ``dtype`` the comm_dtype, ``ep`` the ep_size, ``sms`` as stored;
+  latency in us as stored); TensorRT-LLM's NVLink all-to-all ``comm/trtllm_alltoall_perf.parquet`` (GB200:
+  ``kernel_source`` NVLinkOneSided / NVLinkTwoSided, ``phase`` prepare / dispatch / combine, its
+  ``combine_low_precision`` as combine at dtype fp4 as aiconfigurator's unified moe_a2a schema names it,
+  ``dtype`` the moe_dtype, ``ep`` the moe_ep_size, balanced routing; latency in ms as stored).
 
 Measured on the GPUs the step model has a catalog entry for: H100, H200, B200, B300, GB200, GB300.
 """
@@ -77,12 +90,16 @@ GEMM_GRID_DTYPES = ("bfloat16", "fp8_block")
 GQA_BATCH = [2 ** i for i in range(0, 10)]
 GQA_STEP_MAX = 2 ** 16
 COLUMNS = ("op", "gpu", "framework", "version", "kernel_source", "dtype", "ep", "distribution", "m", "n", "k", "num_tokens",
-           "kv_dtype", "gemm_type", "num_heads", "batch", "isl", "step", "num_gpus", "message_size", "latency_ms",
-           "source_file",
-           "package_version", "hidden", "inter", "experts", "topk", "moe_tp", "kv_heads", "head_dim")
+           "kv_dtype", "gemm_type", "num_heads", "batch", "isl", "step", "num_gpus", "message_size", "phase", "nodes",
+           "sms", "latency_ms", "source_file", "package_version", "hidden", "inter", "experts", "topk", "moe_tp",
+           "kv_heads", "head_dim")
 _EMPTY = dict(ep="", distribution="", m="", n="", k="", num_tokens="", kv_dtype="", gemm_type="", num_heads="", batch="", isl="", step="",
-              num_gpus="", message_size="", hidden="", inter="", experts="", topk="", moe_tp="", kv_heads="",
-              head_dim="")
+              num_gpus="", message_size="", phase="", nodes="", sms="", hidden="", inter="", experts="", topk="",
+              moe_tp="", kv_heads="", head_dim="")
+#: MLA context (prefill) module rows kept: query heads per GPU at attention TP 1, 2, 4, 8, 16
+MLA_CONTEXT_HEADS = (128, 64, 32, 16, 8)
+#: the all-to-all shape kept: DeepSeek-V3's hidden size, top-k and routed experts
+A2A_SHAPE = (7168, 8, 256)
 
 
 def _files(op: str, name: str):
@@ -99,9 +116,10 @@ def _rows(op: str, folder: str, name: str, version: str, select, fields) -> list
         t = select(pd.read_parquet(f))
         fw, ver = f.parent.parent.name, f.parent.name
         for r in t.itertuples():
+            # an op's own fields may replace the shared ones (the all-to-all's latency and kernel name)
             rows.append(dict(_EMPTY, op=op, gpu=g, framework=fw, version=ver, kernel_source=r.kernel_source,
-                             latency_ms=float(r.latency), source_file=str(f.relative_to(DATA_ROOT)),
-                             package_version=version, **fields(r)))
+                             latency_ms=float(getattr(r, "latency", "nan")), source_file=str(f.relative_to(DATA_ROOT)),
+                             package_version=version) | fields(r))
     return rows
 
 
@@ -194,6 +212,52 @@ def _gqa_generation(version: str) -> list[dict]:
                                 batch=int(r.batch_size), isl=int(r.isl), step=int(r.step)))
 
 
+def _mla_context(version: str) -> list[dict]:
+    return _rows("mla_context", "mla", "mla_context_module_perf.parquet", version,
+                 lambda t: t[(t.model == "deepseek-ai/DeepSeek-V3") & t.num_heads.isin(MLA_CONTEXT_HEADS)
+                             & (t.tp_size == 1)],
+                 lambda r: dict(dtype=r.mla_dtype, kv_dtype=r.kv_cache_dtype, gemm_type=r.gemm_type,
+                                num_heads=int(r.num_heads), batch=int(r.batch_size), isl=int(r.isl), step=int(r.step)))
+
+
+def _a2a(version: str) -> list[dict]:
+    """Dispatch and combine, one row per phase: SGLang's DeepEP tables (us, two columns per phase) and
+    TensorRT-LLM's and vLLM's moe_a2a tables (us, one row per phase)."""
+    h, top_k, n_exp = A2A_SHAPE
+
+    def sglang(t, topk_col):
+        return t[(t.hidden_size == h) & (t[topk_col] == top_k) & (t.num_experts == n_exp)]
+
+    def per_phase(name, select, kernel, times, sms):
+        out = []
+        for phase in ("dispatch", "combine"):
+            def fields(r, phase=phase):
+                return dict(kernel_source=kernel, phase=phase, dtype="default", nodes=int(r.node_num),
+                            num_tokens=int(r.num_token), sms=sms(r, phase), latency_ms=times(r, phase) * 1e-3)
+            out += _rows("a2a", "comm", name, version, select, fields)
+        return out
+
+    rows = per_phase("wideep_deepep_ll_perf.parquet", lambda t: sglang(t, "num_topk"), "deepep_ll",
+                     lambda r, p: getattr(r, f"{p}_avg_t_us"), lambda r, p: "")
+    rows += per_phase("wideep_deepep_normal_perf.parquet",
+                      lambda t: sglang(t, "num_topk")[lambda d: d.dispatch_sms == d.combine_sms], "deepep_normal",
+                      lambda r, p: getattr(r, f"{p}_transmit_us") + getattr(r, f"{p}_notify_us"),
+                      lambda r, p: int(getattr(r, f"{p}_sms")))
+    rows += _rows("a2a", "comm", "moe_a2a_perf.parquet", version,
+                  lambda t: t[(t.hidden_size == h) & (t.topk == top_k) & (t.num_experts == n_exp)],
+                  lambda r: dict(kernel_source=r.comm_backend, phase=r.phase, dtype=r.comm_dtype, ep=int(r.ep_size),
+                                 nodes=int(r.node_num), num_tokens=int(r.num_tokens), sms=int(r.sms),
+                                 latency_ms=float(r.latency) * 1e-3))
+    rows += _rows("a2a", "comm", "trtllm_alltoall_perf.parquet", version,
+                  lambda t: t[(t.hidden_size == h) & (t.topk == top_k) & (t.num_experts == n_exp)
+                              & (t.distribution == "balanced")],
+                  lambda r: dict(phase="combine" if r.op_name == "alltoall_combine_low_precision"
+                                 else r.op_name.removeprefix("alltoall_"),
+                                 dtype="fp4" if r.op_name == "alltoall_combine_low_precision" else r.moe_dtype,
+                                 ep=int(r.moe_ep_size), num_tokens=int(r.num_tokens)))
+    return rows
+
+
 def _allreduce(version: str) -> list[dict]:
     return _rows("allreduce", "comm", "custom_allreduce_perf.parquet", version, lambda t: t,
                  lambda r: dict(dtype=r.allreduce_dtype, num_gpus=int(r.num_gpus), message_size=int(r.message_size)))
@@ -202,16 +266,17 @@ def _allreduce(version: str) -> list[dict]:
 def _key(r: dict):
     return tuple(r[c] for c in ("op", "gpu", "framework", "version", "kernel_source", "dtype", "distribution")) \
         + (r["kv_dtype"], r["gemm_type"]) + tuple(-1 if r[c] == "" else r[c] for c in (
-            "ep", "m", "n", "k", "num_tokens", "num_heads", "batch", "isl", "step", "num_gpus", "message_size",
-            "hidden", "inter", "experts", "topk", "moe_tp", "kv_heads", "head_dim")) \
+            "ep", "m", "n", "k", "num_tokens", "num_heads", "batch", "isl", "step", "num_gpus", "message_size")) \
+        + (r["phase"],) + tuple(-1 if r[c] == "" else r[c] for c in ("nodes", "sms", "hidden", "inter", "experts", "topk",
+                                                                      "moe_tp", "kv_heads", "head_dim")) \
         + (r["latency_ms"],)
 
 
 def main() -> int:
     version = metadata.version(PACKAGE)
     licence = metadata.metadata(PACKAGE).get("License-Expression") or metadata.metadata(PACKAGE).get("License")
-    rows = sorted(_moe(version) + _gemm(version) + _mla(version) + _allreduce(version) + _gqa_generation(version),
-                  key=_key)
+    rows = sorted(_moe(version) + _gemm(version) + _mla(version) + _mla_context(version) + _allreduce(version)
+                  + _a2a(version) + _gqa_generation(version), key=_key)
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
     w.writeheader()
@@ -250,9 +315,11 @@ latency_unit: ms
 selection:
   moe: "moe/*/*/moe_perf.parquet: hidden_size 7168, inter_size 2048, num_experts 256, topk 8, moe_tp_size 1, moe_dtype in {list(MOE_DTYPES)}, every distribution, and every moe_tp_size > 1 balanced; and (hidden_size, inter_size, num_experts, topk) in {[k for k in MOE_SHAPES if k[0] != 7168]} (gpt-oss-120b, gpt-oss-20b), moe_dtype in {list(MOE_SHAPES[(2880, 2880, 128, 4)])}, every moe_tp_size, balanced; num_tokens as stored: trtllm tokens of the whole EP group, sglang and vllm tokens per GPU"
   mla_generation: "mla/*/*/mla_generation_module_perf.parquet: model deepseek-ai/DeepSeek-V3, num_heads in {list(MLA_HEADS)} (query heads per GPU), tp_size 1; batch, isl, step (context isl + step), kv_dtype, gemm_type (the projections' dtype) as measured"
+  mla_context: "mla/*/*/mla_context_module_perf.parquet: model deepseek-ai/DeepSeek-V3, num_heads in {list(MLA_CONTEXT_HEADS)} (query heads per GPU), tp_size 1; batch, isl (new tokens per request), step (cached prefix: 0 in every row), kv_dtype, gemm_type as measured"
   allreduce: "comm/*/*/custom_allreduce_perf.parquet: every row (num_gpus, message_size in elements as stored)"
   gemm: "gemm/*/*/gemm_perf.parquet: (n, k) in {sorted(GEMM_NK)}, gemm_dtype in {list(GEMM_DTYPES)}; and the grid (n, k) bracketing the dense GEMMs of {list(GQA_MODELS)} at attention TP {list(GQA_TP)}, gemm_dtype in {list(GEMM_GRID_DTYPES)}; m a power of two"
   gqa_generation: "attention/*/*/generation_attention_perf.parquet: (num_heads, num_key_value_heads, head_dim) of {list(GQA_MODELS)} per GPU at attention TP {list(GQA_TP)}, window_size 0, beam 1, batch a power of two to {GQA_BATCH[-1]}, step below {GQA_STEP_MAX}; per (heads, batch, isl, step, kv dtype) the fastest kernel source's median"
+  a2a: "comm/sglang/*/wideep_deepep_ll_perf.parquet (kernel_source deepep_ll, *_avg_t_us), comm/sglang/*/wideep_deepep_normal_perf.parquet (deepep_normal, *_transmit_us + *_notify_us, sms = dispatch_sms = combine_sms), comm/*/*/moe_a2a_perf.parquet (kernel_source comm_backend, dtype comm_dtype, ep ep_size, sms, latency in us), comm/trtllm/*/trtllm_alltoall_perf.parquet (kernel_source NVLinkOneSided/NVLinkTwoSided, phase prepare/dispatch/combine, combine_low_precision as combine at dtype fp4, dtype moe_dtype, ep moe_ep_size, balanced, latency in ms): hidden_size, topk, num_experts = {list(A2A_SHAPE)}; one row per phase (dispatch, combine), nodes = node_num, num_tokens per GPU as stored, latency converted to ms"
   gpus: {sorted(GPUS.values())}
 """
     (OUT / "aiconfigurator_kernels.yaml").write_text(meta, encoding="utf-8")

@@ -1,14 +1,18 @@
-"""Measured dense-GEMM, MLA-decode and all-reduce curves (step/curves.py, hardware/kernel_curves.py):
-each reproduces its table's rows at the measured points, interpolates monotonically between
-monotone points, and a setting without a table falls back to DeepSeek's kernels, named."""
+"""Measured dense-GEMM, MLA-decode, MLA-prefill, all-reduce and dispatch/combine curves (step/curves.py,
+step/curves_comm.py, hardware/kernel_curves.py, hardware/kernel_comm.py): each reproduces its table's
+rows at the measured points, interpolates monotonically between monotone points, holds its ends, and a
+setting without a table falls back to DeepSeek's kernels, named."""
 import numpy as np
 import pytest
 
 from inference_arithmetic import step
 from inference_arithmetic.hardware.gpus import gpu
-from inference_arithmetic.hardware.kernel_curves import allreduce_points, gemm_points, mla_points
+from inference_arithmetic.core import fast
+from inference_arithmetic.hardware.kernel_comm import a2a_points
+from inference_arithmetic.hardware.kernel_curves import allreduce_points, gemm_points, mla_context_points, mla_points
 from inference_arithmetic.model import config
 from inference_arithmetic.step import curves
+from inference_arithmetic.step.evaluate import rates
 from inference_arithmetic.step.operations import t_attn, t_proj
 from inference_arithmetic.step.unit import DEEPSEEK_KERNELS
 
@@ -79,10 +83,11 @@ def test_fallbacks_are_named_and_deepseek_is_unchanged():
     sg = _unit(fw="sglang")
     assert "attention: no sglang MLA table for H200" in sg.kernels
     assert not np.any(sg.values["aq"]) and np.any(sg.values["dq"])
-    pre = step.unit(V3, gpu("H200"), step.Layout(ep=8, framework="trtllm"), "prefill")
-    assert "attention: prefill, no table read" in pre.kernels
+    pre = _prefill(fw="sglang")
+    assert "attention: no sglang MLA prefill table for H200" in pre.kernels and not np.any(pre.values["pq"])
     h20 = step.unit(V3, gpu("H20"), step.Layout(ep=16, framework="trtllm"))
-    assert "no trtllm" in h20.kernels and not any(np.any(h20.values[k]) for k in ("aq", "dq"))
+    assert "no trtllm" in h20.kernels and not any(np.any(h20.values[k]) for k in ("aq", "dq", "cq"))
+    assert "dispatch/combine: no trtllm low-latency all-to-all table for H20" in h20.kernels
 
 
 def test_stacked_evaluation_matches_one_unit_at_a_time():
@@ -95,4 +100,104 @@ def test_stacked_evaluation_matches_one_unit_at_a_time():
         for j, bb in enumerate(b.ravel()):
             for k, cc in enumerate(ctx.ravel()):
                 one = float(step.terms(u, float(bb), float(cc))["t_step"])
+                assert got[i, j, k] == pytest.approx(one, rel=1e-9)
+
+
+def _prefill(g="H200", fw="trtllm", **lay):
+    return step.unit(V3, gpu(g), step.Layout(**{"ep": 8, "framework": fw, **lay}), "prefill")
+
+
+def _prefill_time(u, b, isl):
+    """One layer's prefill attention block (no cached prefix) at the unit's rates."""
+    v = dict(u.values, batch=float(b), s_q=float(isl), ctx=float(fast.prefill_context(isl=float(isl), f_hit=0.0)),
+             m_mb=1.0, q_a=1.0)
+    model = (float(t_attn.fast(**v)) + float(t_proj.fast(**v))) / v["n_layers"]
+    return model / float(curves.rate2(u.values["pq"], float(b), float(isl), curves.LOG_NEW))
+
+
+@pytest.mark.parametrize("heads,attn_tp", [(128, 1), (16, 8)])
+def test_prefill_attention_curve_reproduces_the_table(heads, attn_tp):
+    u = _prefill(attn_tp=attn_tp)
+    _, source, pts = mla_context_points("H200", "trtllm", "bf16", "bf16", "fp8", heads)
+    assert len(pts) > 100 and source.endswith("mla_context_module_perf.parquet")
+    on_grid = [(b, isl, t) for (b, isl), t in pts if float(isl) in curves.GRID_NEW]
+    assert len(on_grid) >= len(pts) - 10            # every isl but 10,240 is a grid point
+    for b, isl, t in on_grid:
+        assert _prefill_time(u, b, isl) == pytest.approx(t, rel=1e-9)
+    assert "MLA prefill table (mla_context_module_perf.parquet" in u.kernels and f"{heads} heads/GPU" in u.kernels
+    assert not np.any(u.values["aq"]) and u.values["a_mod"] == 1.0
+
+
+def test_prefill_attention_rate_by_hand():
+    """H200, TensorRT-LLM, 128 heads per GPU, one prompt of 4,096 tokens: 2.9573 ms per layer measured.
+    The model at DeepSeek's rates: the attention FLOP (4,096 query tokens x 2,048 context tokens on
+    average x 128 heads x 2 x (128 + 64 + 128)) at e_mfl x the BF16 peak, plus the projections (2 FLOP
+    per parameter per token) at e_gfl x the FP8 peak: 1.07 + 1.47 ms, q = 2.55 / 2.96 = 0.861."""
+    v = _prefill().values
+    meas = dict(mla_context_points("H200", "trtllm", "bf16", "bf16", "fp8", 128)[2])[(1, 4096)]
+    assert meas == pytest.approx(2.9573e-3, rel=1e-6)
+    attn = 4096 * 2048 * 128 * 2 * (128 + 64 + 128) / (v["e_mfl"] * v["F_a"])
+    proj = 2 * 4096 * v["P_at"] / v["n_layers"] / (v["e_gfl"] * v["F_d"])
+    q = (attn + proj) / meas
+    assert curves.rate2(v["pq"], 1.0, 4096.0, curves.LOG_NEW) == pytest.approx(q, rel=1e-9)
+    assert q == pytest.approx(0.861, abs=0.002)
+
+
+def test_prefill_attention_holds_its_ends_and_reads_new_tokens():
+    u = _prefill()
+    pq, m = u.values["pq"], u.values["m_mb"]
+
+    def r(b, s):
+        return curves.rate2(pq, float(b), float(s), curves.LOG_NEW)
+    assert r(1, 131072) == pytest.approx(r(1, 32768)) and r(1, 65536) == pytest.approx(r(1, 32768))
+    assert r(1024, 512) == pytest.approx(r(256, 512)) and r(0.5, 512) == pytest.approx(r(1, 512))
+    assert r(1, 32768) != pytest.approx(r(1, 16384), rel=1e-3)       # the measured range is not flat
+    v = dict(u.values, batch=4.0, s_q=1000.0)   # a cached prefix: the rate at the chunk's new tokens
+    assert rates(dict(v, ctx=500.0))["q_a"] == rates(dict(v, ctx=20000.0))["q_a"] == pytest.approx(r(4 / m, 1000))
+
+
+def test_all_to_all_curve_reproduces_the_table():
+    """SGLang's DeepEP low-latency dispatch + combine on H200 at EP8 (one node, NVLink), by hand: a
+    latency each and the tokens' copies (top-8, 7 of 8 remote, FP8 out, BF16 back) at e_nv x NVLink."""
+    u = _unit(fw="sglang")
+    v = u.values
+    ver, kernel, source, pts = a2a_points("H200", "sglang", "ll", "fp8")[8]
+    assert kernel == "deepep_ll" and source.endswith("wideep_deepep_ll_perf.parquet") and len(pts) >= 10
+    for n, t in pts:
+        if float(n) in curves.GRID_TOKENS:
+            model = 2 * v["t_lat"] + n * v["V_nv"] / (v["e_nv"] * v["BW_nv"])
+            assert model / curves.rate(v["cq"], float(n)) == pytest.approx(t, rel=1e-9)
+    assert v["V_so"] == 0 and v["V_nv"] == pytest.approx(8 * 7 / 8 * 7168 * (2 + 1 + 4 / 128))
+    assert f"dispatch/combine: sglang {ver} H200 low-latency all-to-all table (wideep_deepep_ll_perf.parquet, " \
+           "deepep_ll, EP8)" in u.kernels
+    assert curves.rate(v["cq"], 1e6) == pytest.approx(curves.rate(v["cq"], float(pts[-1][0])))
+    assert curves.rate(v["cq"], 1.0) < curves.rate(v["cq"], 256.0)   # the fixed cost weighs at few tokens
+
+
+def test_all_to_all_kernels_by_phase_ep_and_framework():
+    pre = _prefill()
+    assert "normal all-to-all table (moe_a2a_perf.parquet, trtllm_deepep_ht, EP8)" in pre.kernels
+    assert np.any(pre.values["cq"]) and not np.array_equal(pre.values["cq"], _unit().values["cq"])
+    wide = _unit(fw="trtllm", ep=16)       # TensorRT-LLM's DeepEP tables: one node only, not carried beyond it
+    assert "no trtllm low-latency all-to-all table for H200 beyond one NVLink domain (measured: EP8)" in wide.kernels
+    assert not np.any(wide.values["cq"])
+    sg = _unit(fw="sglang", ep=32)        # SGLang's DeepEP tables: up to 8 nodes on H200
+    assert "EP32)" in sg.kernels and "carried" not in sg.kernels.split("dispatch/combine")[1]
+    sg128 = _unit(fw="sglang", ep=128)    # carried within the scale-out regime: EP64 is the widest measured
+    assert "EP64, carried to EP128 as a rate" in sg128.kernels and np.any(sg128.values["cq"])
+    gb = step.unit(V3, gpu("GB200"), step.Layout(ep=32, framework="trtllm", precision=step.Precision(moe="nvfp4")))
+    assert "NVLinkTwoSided, EP32)" in gb.kernels     # TensorRT-LLM's NVLink all-to-all inside the rack
+    assert not np.any(_unit(attn_tp=8, moe_tp=2).values["cq"])   # MoE TP: all-reduces, no all-to-all
+    assert not np.any(_unit(fw="deepseek").values["cq"])
+
+
+def test_stacked_prefill_matches_one_unit_at_a_time():
+    units = [_prefill(), _prefill(fw="sglang"), _prefill(g="B200", fw="vllm"), _unit()]
+    b = np.array([1.0, 4.0, 64.0]).reshape(1, -1, 1)
+    ctx = np.array([100.0, 1500.0, 9000.0]).reshape(1, 1, -1)
+    got = step.evaluate(dict(step.stack(units), batch=b, ctx=ctx, s_q=2 * ctx))["t_step"]
+    for i, u in enumerate(units):
+        for j, bb in enumerate(b.ravel()):
+            for k, cc in enumerate(ctx.ravel()):
+                one = float(step.terms(u, float(bb), float(cc), s_q=2 * float(cc))["t_step"])
                 assert got[i, j, k] == pytest.approx(one, rel=1e-9)

@@ -49,6 +49,12 @@ def test_schema_and_row_count():
         elif r["op"] == "gqa_generation":
             assert int(r["num_heads"]) % int(r["kv_heads"]) == 0 and int(r["head_dim"]) in (64, 128)
             assert int(r["batch"]) >= 1 and r["kv_dtype"] in ("bfloat16", "fp8")
+        elif r["op"] == "mla_context":
+            assert int(r["num_heads"]) in (128, 64, 32, 16, 8) and int(r["batch"]) >= 1 and int(r["isl"]) >= 1
+            assert r["step"] == "0" and r["kv_dtype"] and r["gemm_type"] and r["dtype"]
+        elif r["op"] == "a2a":
+            assert r["phase"] in ("prepare", "dispatch", "combine") and int(r["num_tokens"]) >= 1 and r["kernel_source"]
+            assert (r["ep"] or r["nodes"]) and r["dtype"]
         else:
             assert r["op"] == "allreduce" and int(r["num_gpus"]) >= 2 and int(r["message_size"]) >= 1
 
@@ -75,3 +81,18 @@ def test_mxfp4_and_expert_tp_coverage():
         assert ("H200", fw, "fp8_block", "7168", "2") in keys
     assert ("B200", "trtllm", "w4a8_mxfp4_mxfp8", "2880", "1") in keys
     assert ("H100", "vllm", "w4a16_mxfp4", "2880", "2") in keys
+
+
+def test_prefill_attention_and_all_to_all_coverage():
+    """DeepSeek-V3's MLA prefill module is measured by TensorRT-LLM and vLLM on all six GPUs, and DeepEP
+    dispatch/combine (low-latency and normal) by all three frameworks on H200, SGLang's up to 8 nodes."""
+    rows = _rows()
+    mla = {(r["gpu"], r["framework"]) for r in rows if r["op"] == "mla_context"}
+    assert {(g, fw) for g in META["selection"]["gpus"] for fw in ("trtllm", "vllm")} <= mla
+    a2a = {(r["gpu"], r["framework"], r["kernel_source"]) for r in rows if r["op"] == "a2a"}
+    for fw, kernels in (("sglang", ("deepep_ll", "deepep_normal")), ("trtllm", ("trtllm_deepep_ll", "trtllm_deepep_ht")),
+                        ("vllm", ("deepep_ll", "deepep_ht"))):
+        assert all(("H200", fw, k) in a2a for k in kernels)
+    assert ("GB200", "trtllm", "NVLinkOneSided") in a2a
+    assert {r["nodes"] for r in rows if r["op"] == "a2a" and r["gpu"] == "H200" and r["framework"] == "sglang"} \
+        == {"1", "2", "4", "8"}

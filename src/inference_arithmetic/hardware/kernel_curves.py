@@ -17,43 +17,37 @@ Rules, the same for every table (a curve is a sorted tuple of measured points, s
 Settings: :func:`gemm_points` (dtype, n, k) by m tokens; :func:`mla_points` (KV dtype, projection
 GEMM dtype, query heads per GPU) by (requests, context = isl + step) of
 ``mla_generation_module_perf``, the whole decode attention block (down-projection, q_b, the absorbed
-BMMs, the attention kernel, o_proj); :func:`allreduce_points` (GPU count) by message size in
+BMMs, the attention kernel, o_proj); :func:`mla_context_points` (the same settings) by (requests, new
+tokens per request = isl) of ``mla_context_module_perf``, the whole prefill attention block
+(down-projection, q_b, kv_b, the context attention kernel, o_proj), measured without a cached prefix
+(``step`` = 0 in every DeepSeek-V3 row); :func:`allreduce_points` (GPU count) by message size in
 elements (BF16).
 """
 from __future__ import annotations
 
 import csv
-import gzip
-import io
 import statistics
 from functools import lru_cache
 
-from inference_arithmetic.core.cited import DATA
-from inference_arithmetic.hardware.kernel_tables import _version_key
+from inference_arithmetic.hardware.kernel_tables import _version_key, table_lines
 
-__all__ = ["gemm_points", "mla_points", "allreduce_points", "GEMM_DTYPE", "MLA_HEADS"]
+__all__ = ["gemm_points", "mla_points", "mla_context_points", "allreduce_points", "GEMM_DTYPE", "MLA_HEADS",
+           "MLA_CONTEXT_HEADS", "KV_DTYPE"]
 
 #: the book's dense-weight dtypes as the GEMM table names them
 GEMM_DTYPE = {"fp8": "fp8_block", "bf16": "bfloat16", "nvfp4": "nvfp4"}
 #: query heads per GPU the MLA table measures (DeepSeek-V3: 128 heads, attention TP 1 and 8)
 MLA_HEADS = (16, 128)
-
-
-@lru_cache(maxsize=None)
-def _lines() -> tuple[list, dict]:
-    """The table's header and its lines by op (the file is read once)."""
-    by_op: dict = {}
-    with io.TextIOWrapper(gzip.open(DATA / "aiconfigurator_kernels.csv.gz"), encoding="utf-8", newline="") as f:
-        head = next(csv.reader([f.readline()]))
-        for line in f:
-            by_op.setdefault(line[:line.index(",")], []).append(line)
-    return head, by_op
+#: query heads per GPU the MLA context table is kept at (attention TP 16, 8, 4, 2, 1)
+MLA_CONTEXT_HEADS = (8, 16, 32, 64, 128)
+#: the book's KV-cache dtypes as the MLA tables name them
+KV_DTYPE = {"bf16": "bfloat16", "fp8": "fp8"}
 
 
 @lru_cache(maxsize=None)
 def _rows(op: str) -> tuple:
     """Every row of ``op`` as a dict."""
-    head, by_op = _lines()
+    head, by_op = table_lines()
     return tuple(csv.DictReader(by_op.get(op, []), fieldnames=head))
 
 
@@ -88,10 +82,25 @@ def mla_points(gpu_key: str, framework: str, kv: str, gemm: str, heads: int):
     """``(version, source file, (((requests, context), seconds), ...))`` of one layer's MLA decode
     attention block with ``heads`` query heads per GPU, KV cache ``kv`` and projection GEMMs ``gemm``
     (book dtype names), or ``None``."""
-    kv_t, g_t = {"bf16": "bfloat16", "fp8": "fp8"}.get(kv), GEMM_DTYPE.get(gemm)
-    rows = (r for r in _rows("mla_generation") if r["gpu"] == gpu_key and r["framework"] == framework
+    return _reduce(_mla_rows("mla_generation", gpu_key, framework, kv, gemm, heads),
+                   lambda r: (int(r["batch"]), int(r["isl"]) + int(r["step"])))
+
+
+@lru_cache(maxsize=1024)
+def mla_context_points(gpu_key: str, framework: str, attn: str, kv: str, gemm: str, heads: int):
+    """``(version, source file, (((requests, new tokens per request), seconds), ...))`` of one layer's MLA
+    prefill attention block (no cached prefix) with ``heads`` query heads per GPU, attention compute
+    ``attn`` (the table's ``dtype``, mla_dtype), KV cache ``kv`` and projection GEMMs ``gemm`` (book dtype
+    names), or ``None``."""
+    a = KV_DTYPE.get(attn)
+    return _reduce((r for r in _mla_rows("mla_context", gpu_key, framework, kv, gemm, heads)
+                    if r["step"] == "0" and r["dtype"] == a), lambda r: (int(r["batch"]), int(r["isl"])))
+
+
+def _mla_rows(op, gpu_key, framework, kv, gemm, heads):
+    kv_t, g_t = KV_DTYPE.get(kv), GEMM_DTYPE.get(gemm)
+    return (r for r in _rows(op) if r["gpu"] == gpu_key and r["framework"] == framework
             and r["kv_dtype"] == kv_t and r["gemm_type"] == g_t and int(r["num_heads"]) == heads)
-    return _reduce(rows, lambda r: (int(r["batch"]), int(r["isl"]) + int(r["step"])))
 
 
 @lru_cache(maxsize=256)

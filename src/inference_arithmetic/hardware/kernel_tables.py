@@ -49,7 +49,8 @@ __all__ = ["FRAMEWORKS", "DEFAULT_FRAMEWORK", "MoECurve", "moe_curve", "framewor
 DEEPSEEK_KERNELS = "deepseek kernels (DeepGEMM, H800), transfer rule: the same fraction of peak on every GPU"
 
 #: what a non-deepseek framework reads besides its MoE table (per unit: :mod:`.step.curves` names each)
-OTHER_TABLES = "; dense GEMMs, decode attention and all-reduces: its tables where measured, else the transfer rule"
+OTHER_TABLES = ("; dense GEMMs, decode and prefill attention, all-reduces and dispatch/combine: its tables where "
+                "measured, else the transfer rule")
 #: serving frameworks the step model can be asked for; ``deepseek``: DeepSeek's own kernels
 FRAMEWORKS = ("deepseek", "sglang", "trtllm", "vllm")
 DEFAULT_FRAMEWORK = "deepseek"
@@ -104,6 +105,17 @@ def _version_key(v: str) -> tuple:
 
 
 @lru_cache(maxsize=None)
+def table_lines() -> tuple[list, dict]:
+    """The kernel table's header and its CSV lines by op (the file is read once per process)."""
+    by_op: dict = {}
+    with io.TextIOWrapper(gzip.open(DATA / "aiconfigurator_kernels.csv.gz"), encoding="utf-8", newline="") as f:
+        head = next(csv.reader([f.readline()]))
+        for line in f:
+            by_op.setdefault(line[:line.index(",")], []).append(line)
+    return head, by_op
+
+
+@lru_cache(maxsize=None)
 def _moe_rows() -> dict:
     """(gpu, framework, dtype, shape, expert TP) -> version -> ep -> sorted [(tokens, seconds)], balanced
     routing only (shape: hidden, expert width, experts, top-k):
@@ -113,10 +125,8 @@ def _moe_rows() -> dict:
     import statistics   # only when a framework's table is read: not on the path of DeepSeek's kernels
     acc: dict = {}
     src: dict = {}
-    with io.TextIOWrapper(gzip.open(DATA / "aiconfigurator_kernels.csv.gz"), encoding="utf-8", newline="") as f:
-        head = next(csv.reader([f.readline()]))
-        lines = [line for line in f if line.startswith("moe,") and ",balanced," in line]
-    for r in csv.DictReader(lines, fieldnames=head):
+    head, by_op = table_lines()
+    for r in csv.DictReader([line for line in by_op.get("moe", []) if ",balanced," in line], fieldnames=head):
         if r["op"] != "moe" or r["distribution"] != "balanced":
             continue
         key = (r["gpu"], r["framework"], r["dtype"],

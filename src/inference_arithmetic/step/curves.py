@@ -3,16 +3,17 @@
 Each curve enters the step formulas as a rate q = (the model's time at DeepSeek's kernel rates) /
 (the measured time), at the table's setting, so that the step structure stays one formula and the
 framework's kernels scale the terms they measure (:mod:`.operations`: ``q_x`` routed experts,
-``q_a`` decode attention, ``q_p`` attention projections, ``q_d`` dense GEMMs and head, ``q_r``/``q_R``
-all-reduces).  Rules, the same for every curve:
+``q_a`` attention (decode: curve ``aq``, prefill: ``pq``), ``q_p`` attention projections, ``q_d`` dense
+GEMMs and head, ``q_r``/``q_R`` all-reduces; ``q_c`` dispatch and combine: :mod:`.curves_comm`).
+Rules, the same for every curve:
 
 * the measured points (:mod:`.hardware.kernel_curves`, :mod:`.hardware.kernel_tables`) are turned
   into log q at the measured points and interpolated log-log (piecewise linear in log q against log
   tokens, requests or context) onto the fixed grids below; beyond the measured range the rate at the
   nearest end is held;
 * a (GPU, framework, setting) without a table, a model whose shapes the table does not measure
-  (the tables hold DeepSeek-V3's), prefill attention (no context-MLA table is read): q = 1, DeepSeek's
-  kernels by the transfer rule of :mod:`.hardware.efficiency`, named in the unit's ``kernels`` label;
+  (the tables hold DeepSeek-V3's): q = 1, DeepSeek's kernels by the transfer rule of
+  :mod:`.hardware.efficiency`, named in the unit's ``kernels`` label;
 * dense GEMMs: q_GEMM at m tokens is the summed model time of the stored DeepSeek-V3 projection
   and shared-expert shapes (those of :data:`GEMM_SHAPES` the table measured: o_proj and the shared
   expert's two on every GPU) over their summed measured time at the same m, carried to every dense
@@ -22,6 +23,15 @@ all-reduces).  Rules, the same for every curve:
   heads per GPU (16 and 128 measured; between, log-time interpolated in log heads; outside: no table),
   read at b s_q / m requests per micro-batch (each query row as a request) and the context;
   it includes the attention projections, so q_p = q_attn there;
+* prefill attention: the measured MLA prefill block (``mla_context_module``, projections included, so
+  q_p = q_attn) per layer at exactly the unit's query heads per GPU (128, 64, 32, 16, 8 measured; else no
+  table) and attention dtype, stored as ``pq`` on (:data:`GRID_BATCH`, :data:`GRID_NEW`) and read at
+  (requests per micro-batch b / m, new tokens per request s_q).  The table measures chunks without a cached prefix (``step`` = 0 in every row): log q is
+  computed at each measured (b, isl) against the model's time at context ``prefill_context(isl, 0)``,
+  interpolated log-log in isl per measured b, then in b, held at the ends (the largest chunks, b isl >
+  131,072, hold the rate of the longest measured isl at their b); a chunk with a cached prefix reads the
+  rate at its new tokens, and the model's own context term carries the prefix (a transfer rule: no
+  prefix measured);
 * all-reduce: the measured BF16 all-reduce at the nearest measured GPU count (log2) and the message
   of the tokens' hidden states.
 
@@ -37,10 +47,11 @@ from functools import lru_cache
 import numpy as np
 
 from inference_arithmetic.core import fast
-from inference_arithmetic.hardware.kernel_curves import MLA_HEADS, allreduce_points, gemm_points, mla_points
+from inference_arithmetic.hardware.kernel_curves import (MLA_CONTEXT_HEADS, MLA_HEADS, allreduce_points, gemm_points,
+                                                        mla_context_points, mla_points)
 from inference_arithmetic.model.dtypes import BF16_BYTES
 
-__all__ = ["GRID_TOKENS", "GRID_BATCH", "GRID_CTX", "GRID_ELEMENTS", "LOG_ELEMENTS", "CURVE_KEYS", "build", "rate", "rate2", "GEMM_SHAPES",
+__all__ = ["GRID_TOKENS", "GRID_BATCH", "GRID_CTX", "GRID_NEW", "LOG_NEW", "GRID_ELEMENTS", "LOG_ELEMENTS", "CURVE_KEYS", "build", "rate", "rate2", "GEMM_SHAPES",
            "DEEPSEEK_V3_MLA", "frozen", "NO_CURVES"]
 
 #: tokens at which a 1-D rate is stored (powers of sqrt 2 from 1 to 2^23)
@@ -49,15 +60,21 @@ GRID_TOKENS = tuple(float(2 ** (i / 2)) for i in range(47))
 #: context as the table measures it, one prompt token and 2^i decoded)
 GRID_BATCH = tuple(float(2 ** i) for i in range(11))
 GRID_CTX = tuple(float(1 + 2 ** i) for i in range(1, 18))
+#: new tokens per request at which the prefill-attention rate is stored (2^i and 1.5 x 2^i, 1 to 2^17:
+#: the prefill table's isl values but 10,240)
+GRID_NEW = tuple(sorted({float(2 ** i) for i in range(18)} | {1.5 * 2 ** i for i in range(17)}))
 #: message sizes (BF16 elements) at which an all-reduce rate is stored (powers of sqrt 2 from 1 to 2^30)
 GRID_ELEMENTS = tuple(float(2 ** (i / 2)) for i in range(61))
-_LT, _LB, _LC, _LE = (np.log(np.array(g)) for g in (GRID_TOKENS, GRID_BATCH, GRID_CTX, GRID_ELEMENTS))
-LOG_ELEMENTS = _LE
+_LT, _LB, _LC, _LE, _LN = (np.log(np.array(g)) for g in (GRID_TOKENS, GRID_BATCH, GRID_CTX, GRID_ELEMENTS, GRID_NEW))
+LOG_ELEMENTS, LOG_NEW = _LE, _LN
 _B2, _C2 = np.exp(_LB)[:, None], np.exp(_LC)[None, :]
-_LISTS = {id(g): [float(x) for x in g] for g in (_LT, _LB, _LC, _LE)}
+_LISTS = {id(g): [float(x) for x in g] for g in (_LT, _LB, _LC, _LE, _LN)}
+#: log spacing of the grids evenly spaced in log (tokens, requests, elements), by the id of their lists
+_UNIFORM = {id(_LISTS[id(g)]): float(g[1] - g[0]) for g in (_LT, _LB, _LE)}
 #: the unit values that hold a stored log-rate curve (all zeros: q = 1)
 CURVE_KEYS = {"xq": len(GRID_TOKENS), "aq": len(GRID_BATCH) * len(GRID_CTX), "dq": len(GRID_TOKENS),
-              "rq": len(GRID_ELEMENTS), "Rq": len(GRID_ELEMENTS)}
+              "rq": len(GRID_ELEMENTS), "Rq": len(GRID_ELEMENTS), "cq": len(GRID_TOKENS),
+              "pq": len(GRID_BATCH) * len(GRID_NEW)}
 #: DeepSeek-V3's stored dense GEMM shapes (n, k): fused q_a/kv_a, q_b, kv_b, o_proj, shared gate_up, down
 GEMM_SHAPES = ((2112, 7168), (24576, 1536), (32768, 512), (7168, 16384), (4096, 7168), (7168, 2048))
 #: the MLA shape the attention table measures: hidden, heads, latent, rope dims
@@ -117,12 +134,15 @@ def _mla_measured(gpu_key, fw, kv, gemm):
     return tables[MLA_HEADS[0]][0], logs
 
 
-def _attention(model, gpu_key, fw, layout, v):
+def _attention(model, gpu_key, fw, layout, v, phase):
     p = layout.precision
     heads = model.n_heads / layout.attn_tp
     if (model.attention != "mla" or (model.h, model.n_heads, model.d_c, model.d_r) != DEEPSEEK_V3_MLA
-            or model.index_topk or not MLA_HEADS[0] <= heads <= MLA_HEADS[1]):
-        return None, "attention: no table for this shape (dense MLA of DeepSeek-V3 only) or heads per GPU"
+            or model.index_topk
+            or not (heads in MLA_CONTEXT_HEADS if phase == "prefill" else MLA_HEADS[0] <= heads <= MLA_HEADS[1])):
+        return None, f"attention: no {phase} table for this shape (dense MLA of DeepSeek-V3 only) or heads per GPU"
+    if phase == "prefill":
+        return _prefill_attention(gpu_key, fw, p, int(heads), v)
     got = _mla_measured(gpu_key, fw, p.kv, p.dense)
     if got is None:
         return None, f"attention: no {fw} MLA table for {gpu_key} ({p.kv} KV, {p.dense} projections)"
@@ -137,6 +157,29 @@ def _attention(model, gpu_key, fw, layout, v):
         _ATTN_MEMO[key] = frozen((np.log(per_layer) - log_meas).ravel())
     return _ATTN_MEMO[key], \
         f"attention: {fw} {ver} {gpu_key} MLA table ({p.kv} KV, {p.dense} projections, {heads:g} heads/GPU)"
+
+
+def _prefill_attention(gpu_key, fw, p, heads, v):
+    got = mla_context_points(gpu_key, fw, p.attn, p.kv, p.dense, heads)
+    if got is None:
+        return None, f"attention: no {fw} MLA prefill table for {gpu_key} ({p.attn} attention, {p.kv} KV, " \
+                     f"{p.dense} projections, {heads} heads/GPU)"
+    ver, source, pts = got
+    key = ("prefill", gpu_key, fw, p.attn, p.kv, p.dense, heads) + tuple(v[k] for k in _attn_inputs())
+    if key not in _ATTN_MEMO:   # the same for every EP size of a GPU, precision and attention layout
+        b, isl = (np.array([x[i] for x, _ in pts], dtype=float) for i in (0, 1))
+        ref = dict(v, batch=b, s_q=isl, ctx=fast.prefill_context(isl=isl, f_hit=0.0), m_mb=1.0, q_a=1.0)
+        per_layer = (np.asarray(fast.t_attn_of(ref), dtype=float) + np.asarray(fast.t_proj_of(ref), dtype=float)) \
+            / v["n_layers"]
+        log_q = np.log(per_layer / np.array([t for _, t in pts]))
+        by_b: dict = {}
+        for bi, si, qi in zip(b, isl, log_q):
+            by_b.setdefault(bi, []).append((si, qi))
+        bs = sorted(by_b)
+        rows = np.array([_on_grid(*zip(*sorted(by_b[x])), _LN) for x in bs])
+        _ATTN_MEMO[key] = frozen(np.array([np.interp(_LB, np.log(bs), rows[:, j]) for j in range(len(_LN))]).T.ravel())
+    return _ATTN_MEMO[key], f"attention: {fw} {ver} {gpu_key} MLA prefill table ({source.split('/')[-1]}, " \
+                            f"{p.attn} attention, {p.kv} KV, {p.dense} projections, {heads} heads/GPU, no cached prefix)"
 
 
 @lru_cache(maxsize=None)
@@ -189,11 +232,10 @@ def build(model, gpu, layout, phase: str, values: dict) -> tuple[dict, float, li
     if dq is not None:
         upd["dq"] = dq
         drop += 2 * model.n_dense + 2 * (model.n_layers - model.n_dense) * bool(model.is_moe) + 1
-    aq, why = _attention(model, gpu.key, fw, layout, values) if phase == "decode" else \
-        (None, "attention: prefill, no table read")
+    aq, why = _attention(model, gpu.key, fw, layout, values, phase)
     labels.append(why)
     if aq is not None:
-        upd["aq"], upd["a_mod"] = aq, 1.0
+        upd["aq" if phase == "decode" else "pq"], upd["a_mod"] = aq, 1.0
         drop += _ATTN_KERNELS * model.n_layers
     elif dq is not None:
         drop += _PROJ_GEMMS * model.n_layers
@@ -212,10 +254,16 @@ def build(model, gpu, layout, phase: str, values: dict) -> tuple[dict, float, li
 
 def _scalar_position(x: float, log_grid) -> tuple[int, float]:
     """(index, weight) of ``x`` between two points of ``log_grid`` (held at the ends)."""
-    lx = math.log(max(x, 1.0))
-    i = min(max(bisect.bisect_right(log_grid, lx) - 1, 0), len(log_grid) - 2)
-    w = (lx - log_grid[i]) / (log_grid[i + 1] - log_grid[i])
-    return i, min(max(w, 0.0), 1.0)
+    lx = math.log(x) if x > 1.0 else 0.0
+    step = _UNIFORM.get(id(log_grid))
+    if step is not None:   # evenly spaced in log: the position without a search
+        pos = (lx - log_grid[0]) / step
+        i = min(max(int(pos), 0), len(log_grid) - 2)
+        w = pos - i
+    else:
+        i = min(max(bisect.bisect_right(log_grid, lx) - 1, 0), len(log_grid) - 2)
+        w = (lx - log_grid[i]) / (log_grid[i + 1] - log_grid[i])
+    return i, (0.0 if w < 0.0 else 1.0 if w > 1.0 else w)
 
 
 def _positions(x, log_grid):
@@ -235,40 +283,63 @@ def rate(curve, tokens, grid=None):
     """exp of the stored log rate ``curve`` on :data:`GRID_TOKENS` (or ``grid``'s logs, e.g. the
     all-reduce's :data:`GRID_ELEMENTS`) at ``tokens`` (held at the ends); 1 where the curve is all
     zeros.  ``curve``: shape (K,) for one unit, (units, 1, 1, K) stacked."""
+    lg = _LT if grid is None else grid
+    if isinstance(tokens, float) and getattr(curve, "ndim", 0) == 1:   # one configuration: no array machinery
+        values, curved = _listed(curve)
+        if not curved:
+            return 1.0
+        i, w = _scalar_position(tokens, _LISTS.get(id(lg)) or [float(x) for x in lg])
+        return math.exp(values[i] * (1 - w) + values[i + 1] * w)
     q = np.asarray(curve, dtype=float)
     if not q.any():
         return 1.0
-    lg = _LT if grid is None else grid
     if q.ndim == 1:
-        if isinstance(tokens, float):   # one configuration: no array machinery
-            i, w = _scalar_position(tokens, _LISTS.get(id(lg)) or [float(x) for x in lg])
-            return math.exp(q.item(i) * (1 - w) + q.item(i + 1) * w)
         return np.exp(np.interp(np.log(np.maximum(tokens, 1.0)), lg, q))
     i0, w = _positions(np.broadcast_to(tokens, np.broadcast_shapes(np.shape(tokens), q.shape[:-1])), lg)
     return np.exp(_gather(q, i0) * (1 - w) + _gather(q, i0 + 1) * w)
 
 
-def rate2(curve, batch, ctx):
-    """The decode-attention rate: bilinear in (log requests, log context) on (:data:`GRID_BATCH`,
-    :data:`GRID_CTX`), held at the ends; 1 where the curve is all zeros."""
+def rate2(curve, batch, ctx, grid=None):
+    """The attention rate: bilinear in (log requests, log context) on (:data:`GRID_BATCH`,
+    :data:`GRID_CTX`), or with ``grid`` (:data:`LOG_NEW`) in place of the context's logs (prefill:
+    new tokens per request), held at the ends; 1 where the curve is all zeros."""
+    lc = _LC if grid is None else grid
+    n = len(lc)
+    if isinstance(batch, float) and isinstance(ctx, float) and getattr(curve, "ndim", 0) == 1:   # one configuration
+        q, curved = _listed(curve)
+        if not curved:
+            return 1.0
+        ib, wb = _scalar_position(batch, _LISTS[id(_LB)])
+        ic, wc = _scalar_position(ctx, _LISTS[id(lc)])
+        k = ib * n + ic
+        lo = q[k] * (1 - wc) + q[k + 1] * wc
+        hi = q[k + n] * (1 - wc) + q[k + n + 1] * wc
+        return math.exp(lo * (1 - wb) + hi * wb)
     q = np.asarray(curve, dtype=float)
     if not q.any():
         return 1.0
-    n = len(_LC)
-    if q.ndim == 1 and isinstance(batch, float) and isinstance(ctx, float):   # one configuration
-        ib, wb = _scalar_position(batch, _LISTS[id(_LB)])
-        ic, wc = _scalar_position(ctx, _LISTS[id(_LC)])
-        k, it = ib * n + ic, q.item
-        lo = it(k) * (1 - wc) + it(k + 1) * wc
-        hi = it(k + n) * (1 - wc) + it(k + n + 1) * wc
-        return math.exp(lo * (1 - wb) + hi * wb)
     shape = np.broadcast_shapes(np.shape(batch), np.shape(ctx), q.shape[:-1])
     ib, wb = _positions(np.broadcast_to(batch, shape), _LB)
-    ic, wc = _positions(np.broadcast_to(ctx, shape), _LC)
+    ic, wc = _positions(np.broadcast_to(ctx, shape), lc)
     g = (lambda i, j: _gather(q, i * n + j))
     lo = g(ib, ic) * (1 - wc) + g(ib, ic + 1) * wc
     hi = g(ib + 1, ic) * (1 - wc) + g(ib + 1, ic + 1) * wc
     return np.exp(lo * (1 - wb) + hi * wb)
+
+
+def _listed(curve) -> tuple:
+    """(the stored curve as a list of floats, whether it is not all zeros), once per curve: one
+    configuration reads it without numpy (the curves are read-only and live in their units)."""
+    got = _LISTED.get(id(curve))
+    if got is None or got[0] is not curve:
+        if len(_LISTED) >= _LISTED_MOST:   # bounded: units built and dropped leave no growing cache
+            _LISTED.clear()
+        got = _LISTED[id(curve)] = (curve, curve.tolist(), bool(np.any(curve)))
+    return got[1], got[2]
+
+
+_LISTED: dict = {}
+_LISTED_MOST = 16384
 
 
 def frozen(curve) -> np.ndarray:

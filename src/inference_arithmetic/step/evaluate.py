@@ -80,32 +80,39 @@ def expert_rate(v: dict):
     return curves.rate(v["xq"], v["N_ep"] * np.asarray(v["batch"], dtype=float) * v["s_q"] / (v["T_a"] * v["m_mb"]))
 
 
-_NO_RATES = dict(q_x=1.0, q_a=1.0, q_d=1.0, q_p=1.0, q_r=1.0, q_R=1.0)
+_NO_RATES = dict(q_x=1.0, q_a=1.0, q_d=1.0, q_p=1.0, q_r=1.0, q_R=1.0, q_c=1.0)
 
 
 def rates(v: dict) -> dict:
     """Every measured rate of :mod:`.curves` at the batch and context of ``v``: q_x (routed experts),
-    q_a (decode attention, at b s_q / m requests), q_d (dense GEMMs, at b s_q / m tokens), q_p
-    (projections: q_a where the attention table includes them, else q_d), q_r and q_R (all-reduces of
-    the b s_q tokens' hidden states, b s_q h elements); 1 for a curve of zeros."""
+    q_a (attention: decode's curve ``aq`` at b s_q / m requests and the context times prefill's ``pq`` at
+    b / m requests of s_q new tokens, one of them all zeros), q_d (dense GEMMs, at b s_q / m tokens), q_p (projections: q_a where the attention table
+    includes them, else q_d), q_r and q_R (all-reduces of the b s_q tokens' hidden states, b s_q h
+    elements), q_c (dispatch and combine, at the b s_q / (T_a m) tokens each GPU sends); 1 for a curve
+    of zeros."""
     curved, batch = v["curved"], v["batch"]
     if not (curved if isinstance(curved, float) else np.any(curved)):
         return _NO_RATES
     if isinstance(curved, float) and np.ndim(batch) == 0 and np.ndim(v["ctx"]) == 0:   # one configuration
-        n_tok = float(batch) * float(v["s_q"])
-        q_a = curves.rate2(v["aq"], n_tok / v["m_mb"], float(v["ctx"]))
-        q_d = curves.rate(v["dq"], n_tok / v["m_mb"])
-        return dict(q_x=curves.rate(v["xq"], v["N_ep"] * n_tok / (v["T_a"] * v["m_mb"])), q_a=q_a, q_d=q_d,
+        s_q, m = float(v["s_q"]), v["m_mb"]
+        n_tok = float(batch) * s_q
+        q_a = curves.rate2(v["aq"], n_tok / m, float(v["ctx"])) * \
+            curves.rate2(v["pq"], float(batch) / m, s_q, curves.LOG_NEW)   # decode's or prefill's (the other: 1)
+        q_d = curves.rate(v["dq"], n_tok / m)
+        per_gpu = n_tok / (v["T_a"] * m)
+        return dict(q_x=curves.rate(v["xq"], v["N_ep"] * per_gpu), q_a=q_a, q_d=q_d,
                     q_p=q_a if v["a_mod"] else q_d, q_r=curves.rate(v["rq"], n_tok * v["h"], curves.LOG_ELEMENTS),
-                    q_R=curves.rate(v["Rq"], n_tok * v["h"], curves.LOG_ELEMENTS))
-    n_tok = np.asarray(batch, dtype=float) * v["s_q"]
-    q_a = curves.rate2(v["aq"], n_tok / v["m_mb"], v["ctx"])
+                    q_R=curves.rate(v["Rq"], n_tok * v["h"], curves.LOG_ELEMENTS), q_c=curves.rate(v["cq"], per_gpu))
+    b = np.asarray(batch, dtype=float)
+    n_tok = b * v["s_q"]
+    q_a = curves.rate2(v["aq"], n_tok / v["m_mb"], v["ctx"]) * curves.rate2(v["pq"], b / v["m_mb"], v["s_q"], curves.LOG_NEW)
     q_d = curves.rate(v["dq"], n_tok / v["m_mb"])
     a_mod = v["a_mod"]
     q_p = (q_a if a_mod else q_d) if isinstance(a_mod, float) else np.where(a_mod > 0, q_a, q_d)
     elems = n_tok * v["h"]
     return dict(q_x=expert_rate(v), q_a=q_a, q_d=q_d, q_p=q_p, q_r=curves.rate(v["rq"], elems, curves.LOG_ELEMENTS),
-                q_R=curves.rate(v["Rq"], elems, curves.LOG_ELEMENTS))
+                q_R=curves.rate(v["Rq"], elems, curves.LOG_ELEMENTS),
+                q_c=curves.rate(v["cq"], n_tok / (v["T_a"] * v["m_mb"])))
 
 
 def stack(units) -> dict:

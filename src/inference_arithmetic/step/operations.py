@@ -33,7 +33,7 @@ from inference_arithmetic.step.layout import KERNELS, kernels_per_step  # noqa: 
 from inference_arithmetic.step.sparse import A_fm, A_i, F_i, S_idx, ell_core
 
 __all__ = ["T_a", "T_m", "m_mb", "n_dr", "p_acc", "P_at", "P_ds", "P_hd", "P_e", "A_f", "b_aw", "b_dw", "b_mw",
-           "b_hw", "F_a", "F_d", "F_m", "F_h", "e_mbw", "e_mfl", "e_gbw", "e_gfl", "e_xfl", "q_x", "q_a", "q_p", "q_d", "q_r", "q_R", "e_so", "e_nv", "e_ar",
+           "b_hw", "F_a", "F_d", "F_m", "F_h", "e_mbw", "e_mfl", "e_gbw", "e_gfl", "e_xfl", "q_x", "q_a", "q_p", "q_d", "q_r", "q_R", "q_c", "e_so", "e_nv", "e_ar",
            "I_ep", "BW_nv", "BW_so", "V_so", "V_nv", "t_ar_lat", "f_sm", "kv_rd", "t_0", "t_k0", "K_k", "kappa",
            "attn_flop_mla", "attn_flop_gqa", "t_index", "ctx_core", "attn_flop_mla_prefill", "T_kv", "ell", "mtp_tokens", "imbalance_unbalanced", "experts_touched",
            "t_attn", "t_proj", "t_ffn", "t_dense", "t_head", "t_moe", "t_a2a", "t_allreduce", "t_moe_allreduce", "a2a_bytes_ll",
@@ -73,9 +73,10 @@ q_x = register("step", "q_x", r"q_{\mathrm{exp}}", "1",
                "framework's measured time (1 for DeepSeek's own kernels); a function of the tokens a MoE layer "
                "receives, interpolated log-log in a measured kernel table")
 q_a = register("step", "q_a", r"q_{\mathrm{attn}}", "1",
-               "decode attention of a serving framework: the model's time at DeepSeek's kernel rates / the measured "
+               "attention of a serving framework: the model's time at DeepSeek's kernel rates / the measured "
                "time of the framework's attention block (1 for DeepSeek's kernels); a function of requests and "
-               "context, interpolated log-log in a measured kernel table")
+               "context (decode) or of requests and new tokens per request (prefill), interpolated log-log in a "
+               "measured kernel table")
 q_p = register("step", "q_p", r"q_{\mathrm{proj}}", "1",
                "attention projections: q_attn where the measured attention block includes them, else q_GEMM")
 q_d = register("step", "q_d", r"q_{\mathrm{GEMM}}", "1",
@@ -86,6 +87,10 @@ q_r = register("step", "q_r", r"q_{\mathrm{AR}}", "1",
                "message size and GPU count (1 for DeepSeek's kernels)")
 q_R = register("step", "q_R", r"q_{\mathrm{AR}}^{\mathrm{MoE}}", "1",
                "MoE-TP all-reduce among the unit's GPUs: as q_AR at that GPU count")
+q_c = register("step", "q_c", r"q_{\mathrm{A2A}}", "1",
+               "dispatch and combine of a serving framework: the model's time at DeepSeek's DeepEP rates / the "
+               "framework's measured DeepEP time (low-latency kernels in decode, normal in prefill) at the same "
+               "tokens per GPU (1 for DeepSeek's kernels); interpolated log-log in a measured kernel table")
 e_so = register("step", "e_so", r"\eta_{\mathrm{so}}", "1", "all-to-all over the scale-out NIC: achieved / line rate")
 e_nv = register("step", "e_nv", r"\eta_{\mathrm{nv}}", "1", "all-to-all over NVLink: achieved / link bandwidth")
 e_ar = register("step", "e_ar", r"\eta_{\mathrm{AR}}", "1", "all-reduce bus bandwidth / NVLink bandwidth")
@@ -191,8 +196,9 @@ t_moe = formula(
 
 t_a2a = formula(
     "t_a2a",
-    n_moe * (2 * comm.t_lat + n_g * I_ep * sp.Max(V_so / (e_so * BW_so), V_nv / (e_nv * BW_nv))),
-    "s", "dispatch and combine per MoE layer: a latency each, and the busiest GPU's bytes over NIC and NVLink")
+    n_moe * (2 * comm.t_lat + n_g * I_ep * sp.Max(V_so / (e_so * BW_so), V_nv / (e_nv * BW_nv))) / q_c,
+    "s", "dispatch and combine per MoE layer: a latency each, and the busiest GPU's bytes over NIC and NVLink, "
+         "scaled by a framework's measured DeepEP rate")
 
 t_allreduce = formula(
     "t_allreduce",

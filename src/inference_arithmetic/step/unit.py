@@ -22,6 +22,7 @@ from inference_arithmetic.model import kv_bytes, param_count
 from inference_arithmetic.model.config import Model
 from inference_arithmetic.model.dtypes import BF16_BYTES, BYTES, FLOP_PER_MAC, FP8_DISPATCH_BYTES, moe_flop_dtype
 from inference_arithmetic.step import curves, curves_gqa
+from inference_arithmetic.step.curves_comm import a2a_bytes, a2a_curve
 from inference_arithmetic.step.curves import CURVE_KEYS, GRID_TOKENS
 from inference_arithmetic.step.feasibility import check_layout
 from inference_arithmetic.step.layout import LINK_LATENCY_SCALE_OUT_S, Layout, kernels_per_step
@@ -129,20 +130,6 @@ def _imbalance(model: Model, layout: Layout, eff) -> float:
                                            N_ep=layout.moe_ep))
 
 
-def _a2a_bytes(model: Model, layout: Layout, G: int, kind: str) -> tuple[float, float]:
-    """All-to-all bytes per token and MoE layer over the scale-out NIC and over NVLink."""
-    b = dict(h=model.h, b_disp=FP8_DISPATCH_BYTES, b_comb=BF16_BYTES)
-    if kind == "ll":   # every copy travels; the share to peers outside the NVLink domain goes over the NIC
-        per_tok = float(fast.a2a_bytes_ll(top_k=model.top_k, T_m=layout.moe_tp, N_ep=layout.ep, **b))
-        rem = float(fast.remote_share(G=G, N_ep=layout.ep))
-        return per_tok * rem, per_tok * (1 - rem)
-    v_so = float(fast.ep_scaleout_bytes_per_token(M_nodes=model.route_groups or model.top_k, N_ep=layout.ep,
-                                                        G=G, **b)) if layout.ep > G else 0.0
-    v_nv = float(fast.a2a_bytes_ll(top_k=model.top_k, T_m=layout.moe_tp, N_ep=layout.ep, **b)) \
-        if layout.moe_ep > 1 else 0.0
-    return v_so, v_nv
-
-
 @lru_cache(maxsize=4096)
 def unit(model: Model, gpu: GPU, layout: Layout, phase: str = "decode") -> Unit:
     """The constant inputs of the step formulas for ``model`` on ``gpu`` under ``layout``.
@@ -169,7 +156,7 @@ def unit(model: Model, gpu: GPU, layout: Layout, phase: str = "decode") -> Unit:
     G = min(gpu.nvlink_domain, layout.ep)
     multi = layout.ep > gpu.nvlink_domain
     lat_nv = eff.latency_nvlink_s.value
-    v_so, v_nv = _a2a_bytes(model, layout, G, ph.a2a)
+    v_so, v_nv = a2a_bytes(model, layout.ep, layout.moe_tp, layout.moe_ep, G, ph.a2a)
     a2a_eff = ("a2a_ll_rdma", "a2a_ll_nvlink") if ph.a2a == "ll" else ("a2a_normal_rdma", "a2a_normal_nvlink")
     # DeepSeek's sparse kernels run MLA absorbed in both phases (:mod:`.sparse`)
     attn_flop = (fast.attn_flop_mla if model.index_topk else ph.attn_flop) if model.attention == "mla" \
@@ -205,13 +192,18 @@ def unit(model: Model, gpu: GPU, layout: Layout, phase: str = "decode") -> Unit:
         **sparse_values(model, gpu.dense_fp8 or gpu.dense_bf16, a_f, float(ph.attn_flop(**dims))),
     )
     values["accept_tok"] = float(fast.mtp_tokens(p_acc=accept, n_dr=layout.mtp)) if layout.mtp else 1.0
-    values.update(curves.NO_CURVES, q_x=1.0, q_a=1.0, q_p=1.0, q_d=1.0, q_r=1.0, q_R=1.0, a_mod=0.0)
+    values.update(curves.NO_CURVES, q_x=1.0, q_a=1.0, q_p=1.0, q_d=1.0, q_r=1.0, q_R=1.0, q_c=1.0, a_mod=0.0)
     measured, drop, labels = curves.build(model, gpu, layout, phase, values)   # dense, attention, all-reduce
     gqa, gqa_drop, gqa_labels = curves_gqa.build(model, gpu, layout, phase, values)   # a GQA model's own shapes
     if gqa_labels:
         labels = gqa_labels + [x for x in labels if not x.startswith(("dense GEMMs:", "attention:"))]
     values.update(measured, **gqa)
     values["K_k"] -= drop + gqa_drop
+    if layout.framework != "deepseek":   # dispatch and combine (no kernel dropped: curves_comm)
+        cq, why = a2a_curve(model, gpu, layout, ph.a2a, values)
+        labels += [why] if why else []
+        if cq is not None:
+            values["cq"] = cq
     kernels = kernels_label(gpu.key, DEEPSEEK_KERNELS)
     if layout.framework != "deepseek" and model.is_moe:
         curve = moe_curve(gpu.key, layout.framework, p.moe, layout.moe_ep,

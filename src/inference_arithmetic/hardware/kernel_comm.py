@@ -1,0 +1,113 @@
+"""Measured expert-parallel dispatch and combine latencies per GPU and serving framework.
+
+Read from ``data/aiconfigurator_kernels.csv.gz`` (op ``a2a``: NVIDIA's kernel microbenchmarks in
+aiconfigurator-core, Apache-2.0; extraction and notice: ``scripts/extract_kernel_tables.py``) at
+DeepSeek-V3's hidden size 7168, top-8 of 256 routed experts (the hidden size every table measures).
+Kernel measurements only: a calibration input, never a system-level serving measurement.
+
+Which rows a (GPU, framework, kernel family) reads (:func:`a2a_points`), stated once:
+
+* kernel family: ``ll`` (decode) and ``normal`` (prefill), each framework's kernels for it in order of
+  preference (:data:`BACKENDS`): SGLang and vLLM DeepEP low-latency / normal (``deepep_ht``);
+  TensorRT-LLM its NVLink all-to-all (NVLinkOneSided, NVLinkTwoSided: its wide-EP kernels inside an
+  NVL72 rack, measured on GB200 at EP 2-64) where measured, else its DeepEP low-latency / normal kernels;
+* the payload dtype per kernel, phase and MoE dtype as aiconfigurator-core 0.12.0 chooses it
+  (``sdk/operations/moe_comm.py``, :func:`_dtype`): SGLang's and vLLM's tables one ``default``;
+  TensorRT-LLM's DeepEP normal kernels NVFP4 for NVFP4 experts, else BF16; its DeepEP low-latency
+  kernels the experts' dtype (FP8 or BF16; NVFP4 experts: NVFP4 dispatch, FP4 combine); its NVLink
+  kernels the experts' dtype (NVFP4 decode combine: FP4, the low-precision combine);
+* normal kernels at :data:`NORMAL_SMS` SMs where the table measures that (DeepEP's default
+  ``Buffer.num_sms``; SGLang's table also measures 4 to 24), else as stored;
+* one point = prepare (where the kernel has one) + dispatch + combine at the same tokens per GPU
+  (``num_tokens`` as stored: per rank); per kernel the framework's newest version that measured the EP
+  size, repeats: their median (:func:`.kernel_curves._reduce`); several kernels of one preference group
+  (TensorRT-LLM's two NVLink kernels): the faster total at each point;
+* EP size: the tables' ``ep_size``; SGLang's ``node_num`` x the GPUs per node, read from the ``ep_size``
+  the other frameworks' single-node tables state for the same GPU (8 on HGX H100 / H200 / B200 / B300,
+  4 on GB200 / GB300 trays), 8 where none does.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+from inference_arithmetic.hardware.kernel_curves import _reduce, _rows
+
+__all__ = ["a2a_points", "BACKENDS", "NORMAL_SMS", "gpus_per_node"]
+
+_NVLINK = ("NVLinkOneSided", "NVLinkTwoSided")
+#: each framework's kernels for the low-latency (decode) and normal (prefill) all-to-all, groups in order
+#: of preference (the first group measured on the GPU is read)
+BACKENDS = {"sglang": {"ll": (("deepep_ll",),), "normal": (("deepep_normal",),)},
+            "trtllm": {"ll": (_NVLINK, ("trtllm_deepep_ll",)), "normal": (_NVLINK, ("trtllm_deepep_ht",))},
+            "vllm": {"ll": (("deepep_ll",),), "normal": (("deepep_ht",),)}}
+#: SMs of the normal kernels read where a table measures several (DeepEP's default Buffer.num_sms)
+NORMAL_SMS = 20
+#: the book's MoE dtypes as the all-to-all tables name them
+_MOE = {"fp8": "fp8", "bf16": "bfloat16", "nvfp4": "nvfp4"}
+
+
+def _dtype(backend: str, kind: str, phase: str, moe_dtype: str) -> str | None:
+    """The payload dtype aiconfigurator-core 0.12.0 reads for ``backend`` (its serving rule)."""
+    q = _MOE.get(moe_dtype)
+    if backend in ("deepep_ll", "deepep_normal", "deepep_ht"):
+        return "default"
+    if backend == "trtllm_deepep_ht":
+        return "nvfp4" if q == "nvfp4" else ("bfloat16" if q else None)
+    if q == "nvfp4" and phase == "combine" and (backend == "trtllm_deepep_ll" or kind == "ll"):
+        return "fp4"
+    return q
+
+
+@lru_cache(maxsize=None)
+def gpus_per_node(gpu_key: str) -> int:
+    """GPUs of one node in the all-to-all tables of ``gpu_key``: the largest single-node ``ep`` any
+    framework's table states for it, else 8."""
+    eps = [int(r["ep"]) for r in _rows("a2a") if r["gpu"] == gpu_key and r["ep"] and r["nodes"] == "1"]
+    return max(eps, default=8)
+
+
+def _ep(r) -> int:
+    return int(r["ep"]) if r["ep"] else int(r["nodes"]) * gpus_per_node(r["gpu"])
+
+
+@lru_cache(maxsize=256)
+def a2a_points(gpu_key: str, framework: str, kind: str, moe_dtype: str) -> dict:
+    """``{ep: (version, kernel, source file, ((tokens per GPU, seconds of one MoE layer's all-to-all),
+    ...))}`` of ``framework``'s ``kind`` (``ll`` or ``normal``) all-to-all on ``gpu_key`` for the book's
+    MoE dtype ``moe_dtype``; empty where there is no table."""
+    for group in BACKENDS.get(framework, {}).get(kind, ()):
+        out: dict = {}
+        for backend in group:
+            for ep, got in _backend_points(gpu_key, framework, kind, moe_dtype, backend).items():
+                out[ep] = got if ep not in out else _faster(out[ep], got)
+        if out:
+            return out
+    return {}
+
+
+def _faster(a, b):
+    """The faster of two kernels' curves at each token count either measured."""
+    ta, tb = dict(a[3]), dict(b[3])
+    pts = tuple((n, min(ta.get(n, float("inf")), tb.get(n, float("inf")))) for n in sorted(set(ta) | set(tb)))
+    names = a[1] if a[1] == b[1] else f"{a[1]}/{b[1]}"
+    return a[0], names, a[2], pts
+
+
+def _backend_points(gpu_key, framework, kind, moe_dtype, backend) -> dict:
+    rows = [r for r in _rows("a2a") if r["gpu"] == gpu_key and r["framework"] == framework
+            and r["kernel_source"] == backend]
+    if kind == "normal" and any(r["sms"] == str(NORMAL_SMS) for r in rows):
+        rows = [r for r in rows if r["sms"] == str(NORMAL_SMS)]
+    out = {}
+    for ep in sorted({_ep(r) for r in rows}):
+        at = [r for r in rows if _ep(r) == ep]
+        phases = [p for p in ("prepare", "dispatch", "combine") if any(r["phase"] == p for r in at)]
+        curves = [_reduce((r for r in at if r["phase"] == p and r["dtype"] == _dtype(backend, kind, p, moe_dtype)),
+                          lambda r: int(r["num_tokens"])) for p in phases]
+        if "dispatch" not in phases or "combine" not in phases or any(c is None for c in curves):
+            continue
+        common = set.intersection(*({n for n, _ in c[2]} for c in curves))
+        pts = tuple((n, sum(dict(c[2])[n] for c in curves)) for n in sorted(common))
+        if pts:
+            out[ep] = (curves[0][0], backend, curves[0][1], pts)
+    return out
