@@ -6,8 +6,10 @@ runs) finds under what the publication states, nothing else:
 * the GPU count it states (``gpus_total``): deployment units of at most that many GPUs, as
   ``serve --max-gpus`` (none stated: every unit the search knows);
 * its concurrency where it states that and the GPU count: the batch pinned at the stated requests
-  per GPU (each of the search's attention layouts tried, as ``serve --attn ... --batch B``);
-  otherwise its service level: a limit it states (``service_level``: MLPerf's TTFT and TPOT
+  per GPU (each of the search's attention layouts tried, as ``serve --attn ... --batch B``); its total
+  concurrency without a GPU count: the unit holds that many requests (each of the search's unit sizes
+  and attention layouts tried, the requests per attention instance the total over the unit's instances,
+  as ``serve --ep N --attn ... --batch B``); otherwise its service level: a limit it states (``service_level``: MLPerf's TTFT and TPOT
   limits), else the per-user rate it states for the point (``tokens_per_s_per_user``, else 1000 /
   its TPOT), else none (the most tokens/s per GPU at any speed);
 * its serving mode (agg or disagg; unstated: the faster of the two, by the model);
@@ -49,10 +51,16 @@ class SearchSetup:
     max_gpus: int | None
     notes: tuple
     batch_per_gpu: float | None = None      # the stated concurrency per GPU (None: not pinned)
+    batch_total: float | None = None        # the stated concurrency of a unit whose GPU count is unstated
 
     def spaces(self) -> list:
         """(attention TP, the search space) to ask: one per attention layout of the search when the
-        batch is pinned (the requests per attention instance follow from the requests per GPU)."""
+        batch is pinned (the requests per attention instance follow from the requests per GPU), and per
+        unit size when the unit's total is (the requests per instance: the total over its instances)."""
+        if self.batch_total is not None:
+            return [(t, replace(self.space, decode_ep=(ep,), attn_tp=(t,), batch=int(round(self.batch_total * t / ep))))
+                    for ep in self.space.decode_ep for t in self.space.attn_tp
+                    if t <= ep and round(self.batch_total * t / ep) >= 1]
         if self.batch_per_gpu is None:
             return [(None, self.space)]
         return [(t, replace(self.space, attn_tp=(t,), batch=int(round(self.batch_per_gpu * t))))
@@ -113,9 +121,13 @@ def setup(key: str, framework: str | None = None) -> SearchSetup:
     n = e.get("gpus_total")
     conc = e.get("concurrency") or {}
     per_gpu = conc.get("per_gpu") or (conc["total"] / n if conc.get("total") and n else None)
+    total = conc.get("total") if per_gpu is None and n is None else None
     if per_gpu is not None:
         per_user, ttft = None, None
         notes.append(f"batch pinned at the stated concurrency: {per_gpu:g} requests per GPU")
+    elif total:
+        per_user, ttft = None, None
+        notes.append(f"batch pinned at the stated concurrency: {total:g} requests in the unit (GPU count unstated)")
     else:
         per_user, ttft = _service_level(e, notes)
     sizes = {} if n is None else {"decode_ep": tuple(s for s in search.EP_SIZES if s <= n),
@@ -127,7 +139,7 @@ def setup(key: str, framework: str | None = None) -> SearchSetup:
     modes = (e["mode"],) if e.get("mode") in search.MODES else search.MODES
     space = search.Space(moe_dtypes=(moe,), attn_dtypes=(attn,), kv_dtypes=(kv,), mtp=(drafts,),
                          framework=kernel_framework(key, framework), **sizes)
-    return SearchSetup(m, g, modes, Service(isl, osl, per_user, ttft), space, n, tuple(notes), per_gpu)
+    return SearchSetup(m, g, modes, Service(isl, osl, per_user, ttft), space, n, tuple(notes), per_gpu, total or None)
 
 
 def _bound(s: SearchSetup, mode: str, best: dict) -> tuple[float, str]:
@@ -203,10 +215,11 @@ def serve_argv(key: str, framework: str | None = None) -> tuple[list, str]:
     argv = ["serve", "--model", s.model.name, "--gpu", s.gpu.key, "--mode", mode, "--isl", f"{svc.isl:.0f}",
             "--osl", f"{svc.osl:.0f}", "--moe-dtype", sp.moe_dtypes[0], "--attn-dtype", sp.attn_dtypes[0],
             "--kv-dtype", sp.kv_dtypes[0], "--mtp", str(sp.mtp[0]), "--framework", sp.framework, "--json"]
-    if s.batch_per_gpu is not None:
+    if s.batch_per_gpu is not None or s.batch_total is not None:
         t = b["layout"]["attn_tp"]
         argv += ["--batch", f"{b['batch_per_instance']:.0f}", "--attn", "tp" if t > 1 else "dp"]
         argv += ["--attn-tp", str(t)] if t > 1 else []
+        argv += ["--ep", str(b["layout"]["ep"])] if s.batch_total is not None else []
     else:
         argv += ["--per-user", repr(svc.per_user)] if svc.per_user is not None else ["--max-throughput"]
     argv += ["--ttft", repr(svc.ttft_s)] if svc.ttft_s is not None else []
