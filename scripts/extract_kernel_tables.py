@@ -82,8 +82,8 @@ MLA_HEADS = (128, 16)
 #: at these attention-TP sizes
 GQA_MODELS = ("llama-3.1-8b", "llama-3.1-70b", "llama-3.1-405b", "gpt-oss-120b")
 GQA_TP = (1, 2, 4, 8)
-#: the GEMM table's (n, k) grid points kept: those bracketing every such shape (a shape off the grid is read
-#: by bilinear interpolation in log n and log k between them)
+#: the GEMM table's (n, k) grid points kept: those bracketing every such shape and DeepSeek-V3's (a shape off
+#: the grid is read by bilinear interpolation in log n and log k between them)
 GEMM_GRID_DTYPES = ("bfloat16", "fp8_block")
 #: decode attention (``generation_attention_perf``): requests and decode steps (context - 1) kept, full
 #: attention (window 0)
@@ -177,7 +177,7 @@ def _gemm(version: str) -> list[dict]:
     def select(t):
         keep = pd.Series([(int(n), int(k)) in GEMM_NK for n, k in zip(t.n, t.k)], index=t.index)
         ns, ks = set(int(x) for x in t.n), set(int(x) for x in t.k)
-        grid = {(a, b) for n, k in gqa_gemm_shapes() for a in _corners(n, ns) for b in _corners(k, ks)}
+        grid = {(a, b) for n, k in gqa_gemm_shapes() | GEMM_NK for a in _corners(n, ns) for b in _corners(k, ks)}
         on_grid = pd.Series([(int(n), int(k)) in grid for n, k in zip(t.n, t.k)], index=t.index)
         return t[((keep & t.gemm_dtype.isin(GEMM_DTYPES)) | (on_grid & t.gemm_dtype.isin(GEMM_GRID_DTYPES)))
                  & t.m.isin(GEMM_M)]
@@ -317,7 +317,7 @@ selection:
   mla_generation: "mla/*/*/mla_generation_module_perf.parquet: model deepseek-ai/DeepSeek-V3, num_heads in {list(MLA_HEADS)} (query heads per GPU), tp_size 1; batch, isl, step (context isl + step), kv_dtype, gemm_type (the projections' dtype) as measured"
   mla_context: "mla/*/*/mla_context_module_perf.parquet: model deepseek-ai/DeepSeek-V3, num_heads in {list(MLA_CONTEXT_HEADS)} (query heads per GPU), tp_size 1; batch, isl (new tokens per request), step (cached prefix: 0 in every row), kv_dtype, gemm_type as measured"
   allreduce: "comm/*/*/custom_allreduce_perf.parquet: every row (num_gpus, message_size in elements as stored)"
-  gemm: "gemm/*/*/gemm_perf.parquet: (n, k) in {sorted(GEMM_NK)}, gemm_dtype in {list(GEMM_DTYPES)}; and the grid (n, k) bracketing the dense GEMMs of {list(GQA_MODELS)} at attention TP {list(GQA_TP)}, gemm_dtype in {list(GEMM_GRID_DTYPES)}; m a power of two"
+  gemm: "gemm/*/*/gemm_perf.parquet: (n, k) in {sorted(GEMM_NK)}, gemm_dtype in {list(GEMM_DTYPES)}; and the grid (n, k) bracketing these and the dense GEMMs of {list(GQA_MODELS)} at attention TP {list(GQA_TP)}, gemm_dtype in {list(GEMM_GRID_DTYPES)}; m a power of two"
   gqa_generation: "attention/*/*/generation_attention_perf.parquet: (num_heads, num_key_value_heads, head_dim) of {list(GQA_MODELS)} per GPU at attention TP {list(GQA_TP)}, window_size 0, beam 1, batch a power of two to {GQA_BATCH[-1]}, step below {GQA_STEP_MAX}; per (heads, batch, isl, step, kv dtype) the fastest kernel source's median"
   a2a: "comm/sglang/*/wideep_deepep_ll_perf.parquet (kernel_source deepep_ll, *_avg_t_us), comm/sglang/*/wideep_deepep_normal_perf.parquet (deepep_normal, *_transmit_us + *_notify_us, sms = dispatch_sms = combine_sms), comm/*/*/moe_a2a_perf.parquet (kernel_source comm_backend, dtype comm_dtype, ep ep_size, sms, latency in us), comm/trtllm/*/trtllm_alltoall_perf.parquet (kernel_source NVLinkOneSided/NVLinkTwoSided, phase prepare/dispatch/combine, combine_low_precision as combine at dtype fp4, dtype moe_dtype, ep moe_ep_size, balanced, latency in ms): hidden_size, topk, num_experts = {list(A2A_SHAPE)}; one row per phase (dispatch, combine), nodes = node_num, num_tokens per GPU as stored, latency converted to ms"
   gpus: {sorted(GPUS.values())}

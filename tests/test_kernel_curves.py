@@ -9,7 +9,8 @@ from inference_arithmetic import step
 from inference_arithmetic.hardware.gpus import gpu
 from inference_arithmetic.core import fast
 from inference_arithmetic.hardware.kernel_comm import a2a_points
-from inference_arithmetic.hardware.kernel_curves import allreduce_points, gemm_points, mla_context_points, mla_points
+from inference_arithmetic.hardware.kernel_curves import allreduce_points, mla_context_points, mla_points
+from inference_arithmetic.hardware.kernel_gqa import _gemm_grid, gemm_time
 from inference_arithmetic.model import config
 from inference_arithmetic.step import curves
 from inference_arithmetic.step.evaluate import rates
@@ -53,11 +54,12 @@ def test_mla_curve_is_monotone_between_monotone_points():
 
 
 def test_dense_curve_reproduces_the_summed_table():
+    """All six of DeepSeek-V3's shapes are read (three on the table's grid, three between grid shapes)."""
     u = _unit()
     v = u.values
-    rows = {nk: dict(gemm_points("H200", "trtllm", "fp8", *nk)[2]) for nk in curves.GEMM_SHAPES
-            if gemm_points("H200", "trtllm", "fp8", *nk) is not None}
-    assert len(rows) >= 3
+    rows = {nk: dict(gemm_time("H200", "trtllm", "fp8", *nk)[1]) for nk in curves.GEMM_SHAPES}
+    assert sum(nk in _gemm_grid("H200", "trtllm", "fp8_block")[2] for nk in rows) == 3
+    assert "(fp8, 6 of the 6 shapes)" in u.kernels
     for m in (1, 8, 64, 512, 4096):
         model = sum(max(n * k * v["b_dw"] / (v["e_gbw"] * v["BW"]), 2 * m * n * k / (v["e_gfl"] * v["F_d"]))
                     for n, k in rows)

@@ -67,13 +67,13 @@ def test_dense_rate_is_the_summed_model_time_over_the_summed_measured_time():
                       for c, n, k in shapes)
         meas = sum(c * dict(gemm_time("H200", "trtllm", "fp8", n, k)[1])[int(m)] for c, n, k in shapes)
         assert curves.rate(v["dq"], m) == pytest.approx(model_t / meas, rel=1e-9)
-    assert "dense GEMMs: trtllm 1.3.0rc20 H200 table (fp8, 4 shapes of this model)" in u.kernels
+    assert "dense GEMMs: trtllm 1.3.0rc20 H200 table (fp8, 4 of the 4 shapes)" in u.kernels
 
 
 def test_prefill_and_missing_tables_are_named():
     assert "attention: prefill, no GQA context table read" in _unit("prefill").kernels
     u = _unit(g="H800")
-    assert "no trtllm fp8 table around this model's shapes on H800" in u.kernels and "no trtllm GQA table" in u.kernels
+    assert "no trtllm fp8 table for H800 at this model's shapes" in u.kernels and "no trtllm GQA table" in u.kernels
     assert not np.any(u.values["dq"]) and not np.any(u.values["aq"])
     assert "GQA" not in _unit(fw="deepseek").kernels
 

@@ -14,7 +14,7 @@ Rules, the same for every table (a curve is a sorted tuple of measured points, s
 * no row for the (GPU, framework, setting): ``None``, and the caller falls back to DeepSeek's
   kernels by the transfer rule of :mod:`.efficiency` and says so in its ``kernels`` label.
 
-Settings: :func:`gemm_points` (dtype, n, k) by m tokens; :func:`mla_points` (KV dtype, projection
+Settings (dense GEMMs: :mod:`.kernel_gqa`, any shape on the table's grid): :func:`mla_points` (KV dtype, projection
 GEMM dtype, query heads per GPU) by (requests, context = isl + step) of
 ``mla_generation_module_perf``, the whole decode attention block (down-projection, q_b, the absorbed
 BMMs, the attention kernel, o_proj); :func:`mla_context_points` (the same settings) by (requests, new
@@ -31,7 +31,7 @@ from functools import lru_cache
 
 from inference_arithmetic.hardware.kernel_tables import _version_key, table_lines
 
-__all__ = ["gemm_points", "mla_points", "mla_context_points", "allreduce_points", "GEMM_DTYPE", "MLA_HEADS",
+__all__ = ["mla_points", "mla_context_points", "allreduce_points", "GEMM_DTYPE", "MLA_HEADS",
            "MLA_CONTEXT_HEADS", "KV_DTYPE"]
 
 #: the book's dense-weight dtypes as the GEMM table names them
@@ -65,16 +65,6 @@ def _reduce(rows, point) -> tuple:
     pts = tuple(sorted((p, min(statistics.median(t) for t in src.values())) for p, src in acc.items()))
     source = next(r["source_file"] for r in rows if r["version"] == version)
     return version, source, pts
-
-
-@lru_cache(maxsize=1024)
-def gemm_points(gpu_key: str, framework: str, dtype: str, n: int, k: int):
-    """``(version, source file, ((m, seconds), ...))`` of the dense GEMM (m x k) @ (k x n) at the
-    book's dense dtype ``dtype``, or ``None``."""
-    d = GEMM_DTYPE.get(dtype)
-    rows = (r for r in _rows("gemm") if r["gpu"] == gpu_key and r["framework"] == framework and r["dtype"] == d
-            and int(r["n"]) == n and int(r["k"]) == k)
-    return _reduce(rows, lambda r: int(r["m"]))
 
 
 @lru_cache(maxsize=1024)

@@ -10,9 +10,10 @@ fastest kernel source).  Kernel measurements only: a calibration input.
   isl + step).  It is the attention kernel alone: the projections are dense GEMMs.
 * :func:`gemm_time`: a dense GEMM (m x k) @ (k x n) at any (n, k) inside the table's grid (powers of two
   and their neighbours, 32 to 65,536): the measured time at the bracketing grid shapes, interpolated
-  bilinearly in (log n, log k) of log time at each measured m.  The extraction keeps the grid shapes
-  around the shipped GQA models' GEMMs (Llama 3.1 8B/70B/405B, gpt-oss-120b at attention TP 1-8);
-  elsewhere a corner is missing and the answer is ``None``.
+  bilinearly in (log n, log k) of log time at each measured m: the one reader of dense GEMMs, for
+  DeepSeek-V3's shapes and every other model's (:func:`.step.curves.dense_rate`).  The extraction
+  keeps the grid shapes around DeepSeek-V3's GEMMs and the shipped GQA models' (Llama 3.1 8B/70B/405B,
+  gpt-oss-120b at attention TP 1-8); elsewhere a corner is missing and the answer is ``None``.
 """
 from __future__ import annotations
 

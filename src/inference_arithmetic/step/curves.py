@@ -14,11 +14,14 @@ Rules, the same for every curve:
 * a (GPU, framework, setting) without a table, a model whose shapes the table does not measure
   (the tables hold DeepSeek-V3's): q = 1, DeepSeek's kernels by the transfer rule of
   :mod:`.hardware.efficiency`, named in the unit's ``kernels`` label;
-* dense GEMMs: q_GEMM at m tokens is the summed model time of the stored DeepSeek-V3 projection
-  and shared-expert shapes (those of :data:`GEMM_SHAPES` the table measured: o_proj and the shared
-  expert's two on every GPU) over their summed measured time at the same m, carried to every dense
-  GEMM (dense FFN layers and the head are not stored shapes; under attention TP the GPUs' slices
-  run at the full shape's rate);
+* dense GEMMs (:func:`dense_rate`, the one rule for every model): q_GEMM at m tokens is the summed model
+  time of the model's dense GEMM shapes (DeepSeek-V3's projection and shared-expert shapes,
+  :data:`GEMM_SHAPES`; a GQA model's own, :mod:`.curves_gqa`) over their summed measured time at the
+  same m, each read as stored or bilinear in log n and log k on the table's grid
+  (:func:`.hardware.kernel_gqa.gemm_time`), the model time of one GEMM the projection formula
+  (:data:`.operations.t_proj`) at its n k weights; carried to every dense GEMM (DeepSeek's dense FFN
+  layers and the head are not among the shapes; under attention TP its GPUs' slices run at the full
+  shape's rate);
 * decode attention: the measured MLA block (``mla_generation_module``) per layer at the unit's query
   heads per GPU (16 and 128 measured; between, log-time interpolated in log heads; outside: no table),
   read at b s_q / m requests per micro-batch (each query row as a request) and the context;
@@ -47,11 +50,12 @@ from functools import lru_cache
 import numpy as np
 
 from inference_arithmetic.core import fast
-from inference_arithmetic.hardware.kernel_curves import (MLA_CONTEXT_HEADS, MLA_HEADS, allreduce_points, gemm_points,
+from inference_arithmetic.hardware.kernel_curves import (MLA_CONTEXT_HEADS, MLA_HEADS, allreduce_points,
                                                         mla_context_points, mla_points)
+from inference_arithmetic.hardware.kernel_gqa import gemm_time
 from inference_arithmetic.model.dtypes import BF16_BYTES
 
-__all__ = ["GRID_TOKENS", "GRID_BATCH", "GRID_CTX", "GRID_NEW", "LOG_NEW", "GRID_ELEMENTS", "LOG_ELEMENTS", "CURVE_KEYS", "build", "rate", "rate2", "GEMM_SHAPES",
+__all__ = ["GRID_TOKENS", "GRID_BATCH", "GRID_CTX", "GRID_NEW", "LOG_NEW", "GRID_ELEMENTS", "LOG_ELEMENTS", "CURVE_KEYS", "build", "rate", "rate2", "GEMM_SHAPES", "dense_rate",
            "DEEPSEEK_V3_MLA", "frozen", "NO_CURVES"]
 
 #: tokens at which a 1-D rate is stored (powers of sqrt 2 from 1 to 2^23)
@@ -87,32 +91,29 @@ def _on_grid(x_meas, log_q, grid_log) -> np.ndarray:
     return np.interp(grid_log, np.log(np.asarray(x_meas, dtype=float)), log_q)
 
 
-@lru_cache(maxsize=256)
-def _dense_measured(gpu_key, fw, dtype):
-    """(version, stored shapes measured, m, summed measured seconds at m) or ``None``."""
-    got = {nk: gemm_points(gpu_key, fw, dtype, *nk) for nk in GEMM_SHAPES}
-    got = {nk: p for nk, p in got.items() if p is not None}
-    if not got:
-        return None
-    pts = list(got.values())
-    common = sorted(set.intersection(*({m for m, _ in p[2]} for p in pts)))
-    meas = sum(np.array([dict(p[2])[x] for x in common]) for p in pts)
-    return pts[0][0], tuple(got), np.array(common, dtype=float), meas
-
-
-def _dense(gpu_key, fw, dtype, v):
-    return _dense_rate(gpu_key, fw, dtype, v["b_dw"], v["e_gbw"], v["BW"], v["e_gfl"], v["F_d"])
+def dense_rate(gpu_key: str, fw: str, dtype: str, shapes: tuple, v: dict):
+    """``(log q_GEMM on GRID_TOKENS or None, label)``: the summed model time of ``shapes`` ((count per
+    step, n, k), ...) over their summed measured time (:func:`.kernel_gqa.gemm_time`: as stored, or
+    bilinear in log n and log k on the table's grid) at the m every measured one shares; the shapes the
+    table does not reach are left out and counted in the label."""
+    return _dense_rate(gpu_key, fw, dtype, tuple(shapes), v["b_dw"], v["e_gbw"], v["BW"], v["e_gfl"], v["F_d"],
+                       v["flop_mac"])
 
 
 @lru_cache(maxsize=1024)
-def _dense_rate(gpu_key, fw, dtype, b_dw, e_gbw, bw, e_gfl, f_d):
-    got = _dense_measured(gpu_key, fw, dtype)
-    if got is None:
-        return None, f"dense GEMMs: no {fw} {dtype} table for {gpu_key}"
-    ver, shapes, m, meas = got
-    model = sum(np.maximum(n * k * b_dw / (e_gbw * bw), 2 * m * n * k / (e_gfl * f_d)) for n, k in shapes)
+def _dense_rate(gpu_key, fw, dtype, shapes, b_dw, e_gbw, bw, e_gfl, f_d, flop_mac):
+    got = [(s, gemm_time(gpu_key, fw, dtype, s[1], s[2])) for s in shapes]
+    got = [(s, g) for s, g in got if g is not None]
+    if not got:
+        return None, f"dense GEMMs: no {fw} {dtype} table for {gpu_key} at this model's shapes"
+    common = sorted(set.intersection(*({m for m, _ in g[1]} for _, g in got)))
+    m = np.array(common, dtype=float)
+    meas = sum(c * np.array([dict(g[1])[x] for x in common]) for (c, _, _), g in got)
+    model = sum(c * np.asarray(fast.t_proj(BW=bw, F_d=f_d, P_at=float(n * k), T_a=1.0, b_aw=b_dw, batch=m, e_gbw=e_gbw,
+                                           e_gfl=e_gfl, flop_mac=flop_mac, m_mb=1.0, s_q=1.0), dtype=float)
+                for (c, n, k), _ in got)
     return frozen(_on_grid(m, np.log(model / meas), _LT)), \
-        f"dense GEMMs: {fw} {ver} {gpu_key} table ({dtype}, {len(shapes)} of the {len(GEMM_SHAPES)} shapes)"
+        f"dense GEMMs: {fw} {got[0][1][0]} {gpu_key} table ({dtype}, {len(got)} of the {len(shapes)} shapes)"
 
 
 @lru_cache(maxsize=256)
@@ -226,8 +227,8 @@ def build(model, gpu, layout, phase: str, values: dict) -> tuple[dict, float, li
     if fw == "deepseek":
         return upd, 0.0, []
     labels, drop = [], 0.0
-    dq, why = _dense(gpu.key, fw, layout.precision.dense, values) if (model.h, model.n_heads) == DEEPSEEK_V3_MLA[:2] \
-        else (None, "dense GEMMs: no table for this model's shapes")
+    dq, why = dense_rate(gpu.key, fw, layout.precision.dense, tuple((1, n, k) for n, k in GEMM_SHAPES), values) \
+        if (model.h, model.n_heads) == DEEPSEEK_V3_MLA[:2] else (None, "dense GEMMs: no table for this model's shapes")
     labels.append(why)
     if dq is not None:
         upd["dq"] = dq

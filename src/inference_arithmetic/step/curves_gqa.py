@@ -4,12 +4,9 @@ The rules of :mod:`.curves` (a rate q = the model's time at DeepSeek's kernel ra
 time, at the table's setting, interpolated log-log on the fixed grids, held beyond the measured range),
 applied to the tables :mod:`.hardware.kernel_gqa` reads:
 
-* dense GEMMs: q_GEMM at m tokens is the summed model time of the model's dense GEMMs per GPU under its
-  attention TP (fused QKV and output projection in every layer; the FFN's fused gate/up and down in every
-  dense layer) over their summed measured time at the same m (each read at its own (n, k), bilinear in
-  log n and log k on the table's grid), carried to the head (not a stored shape), as DeepSeek-V3's
-  stored shapes are (:mod:`.curves`); the model time of one GEMM is the projection formula
-  (:data:`.operations.t_proj`) at its n k weights;
+* dense GEMMs: the one rule of :func:`.curves.dense_rate` at the model's dense GEMMs per GPU under its
+  attention TP (:func:`gemm_shapes`: fused QKV and output projection in every layer, the FFN's fused
+  gate/up and down in every dense layer, each counted as often as it runs), carried to the head;
 * decode attention: the measured GQA attention kernel per layer at the unit's (query heads, KV heads,
   head dimension) per GPU and KV dtype, read at b s_q / m requests and the context, against the model's
   attention time per layer with every layer full (the table measures full attention: a sliding-window
@@ -21,18 +18,16 @@ A (GPU, framework, shape) without every table point: q = 1 by the transfer rule,
 """
 from __future__ import annotations
 
-import math
-from functools import lru_cache
 
 import numpy as np
 
 from inference_arithmetic.core import fast
-from inference_arithmetic.hardware.kernel_gqa import gemm_time, gqa_points, log_time_grid
-from inference_arithmetic.step.curves import GRID_BATCH, GRID_CTX, GRID_TOKENS, frozen
+from inference_arithmetic.hardware.kernel_gqa import gqa_points, log_time_grid
+from inference_arithmetic.step.curves import GRID_BATCH, GRID_CTX, dense_rate, frozen
 
 __all__ = ["gemm_shapes", "build"]
 
-_LT, _LB, _LC = (np.log(np.array(g)) for g in (GRID_TOKENS, GRID_BATCH, GRID_CTX))
+_LB, _LC = (np.log(np.array(g)) for g in (GRID_BATCH, GRID_CTX))
 _B2, _C2 = np.array(GRID_BATCH)[:, None], np.array(GRID_CTX)[None, :]
 
 
@@ -47,24 +42,7 @@ def gemm_shapes(model, attn_tp: int) -> tuple:
 
 
 def _dense(model, gpu_key, fw, layout, v):
-    shapes = gemm_shapes(model, layout.attn_tp)
-    return _dense_rate(gpu_key, fw, layout.precision.dense, shapes, v["b_dw"], v["e_gbw"], v["BW"], v["e_gfl"],
-                       v["F_d"], v["flop_mac"])
-
-
-@lru_cache(maxsize=1024)
-def _dense_rate(gpu_key, fw, dtype, shapes, b_dw, e_gbw, bw, e_gfl, f_d, flop_mac):
-    got = [gemm_time(gpu_key, fw, dtype, n, k) for _, n, k in shapes]
-    if any(g is None for g in got):
-        return None, f"dense GEMMs: no {fw} {dtype} table around this model's shapes on {gpu_key}"
-    common = sorted(set.intersection(*({m for m, _ in g[1]} for g in got)))
-    m = np.array(common, dtype=float)
-    meas = sum(c * np.array([dict(g[1])[x] for x in common]) for (c, _, _), g in zip(shapes, got))
-    model_t = sum(c * np.asarray(fast.t_proj(BW=bw, F_d=f_d, P_at=float(n * k), T_a=1.0, b_aw=b_dw, batch=m,
-                                             e_gbw=e_gbw, e_gfl=e_gfl, flop_mac=flop_mac, m_mb=1.0, s_q=1.0), dtype=float)
-                  for c, n, k in shapes)
-    q = np.interp(_LT, np.log(m), np.log(model_t / meas))
-    return frozen(q), f"dense GEMMs: {fw} {got[0][0]} {gpu_key} table ({dtype}, {len(shapes)} shapes of this model)"
+    return dense_rate(gpu_key, fw, layout.precision.dense, gemm_shapes(model, layout.attn_tp), v)
 
 
 def _attention(model, gpu_key, fw, layout, v):
