@@ -8,7 +8,7 @@ import io
 import yaml
 
 from inference_arithmetic.core.cited import DATA
-from inference_arithmetic.hardware.kernel_tables import SHAPES
+from inference_arithmetic.hardware.kernel_tables import OPS, SHAPES, coverage_rows
 
 CSV = DATA / "aiconfigurator_kernels.csv.gz"
 META = yaml.safe_load((DATA / "aiconfigurator_kernels.yaml").read_text(encoding="utf-8"))
@@ -96,3 +96,10 @@ def test_prefill_attention_and_all_to_all_coverage():
     assert ("GB200", "trtllm", "NVLinkOneSided") in a2a
     assert {r["nodes"] for r in rows if r["op"] == "a2a" and r["gpu"] == "H200" and r["framework"] == "sglang"} \
         == {"1", "2", "4", "8"}
+
+
+def test_every_op_is_described_for_the_reader():
+    """The validation chapter's coverage table (kernel_tables.coverage_rows) names every op the table holds."""
+
+    assert set(OPS) == set(META["rows_by_op"])
+    assert {r["table op"]: r["rows"] for r in coverage_rows()} == META["rows_by_op"]

@@ -43,7 +43,7 @@ from inference_arithmetic.hardware.gpus import gpu
 from inference_arithmetic.model.dtypes import BYTES, moe_flop_dtype
 
 __all__ = ["FRAMEWORKS", "DEFAULT_FRAMEWORK", "MoECurve", "moe_curve", "framework_name", "TABLE_DTYPE", "rule",
-           "DEEPSEEK_KERNELS", "SHAPES", "table_dtype"]
+           "DEEPSEEK_KERNELS", "SHAPES", "table_dtype", "table_lines", "OPS", "NOT_MEASURED", "coverage_rows"]
 
 #: what a unit without a framework table runs its routed experts at (the transfer rule)
 DEEPSEEK_KERNELS = "deepseek kernels (DeepGEMM, H800), transfer rule: the same fraction of peak on every GPU"
@@ -201,3 +201,30 @@ def rule(gpu_key: str, framework: str, dtype: str, shape: tuple, moe_tp: int = 1
         return (f"no {framework} table for {gpu_key}, {dtype} experts of shape {tuple(shape)}: {DEEPSEEK_KERNELS}"
                 f"{OTHER_TABLES}")
     return f"{c.framework} {c.version} {c.gpu} table ({c.dtype}, nearest measured EP){OTHER_TABLES}"
+
+
+#: what each op of the kernel table measures, in words (the step model's operation classes)
+OPS = {"moe": "grouped MoE GEMM by tokens, EP and expert TP (DeepSeek-V3: BF16, FP8 block, NVFP4; gpt-oss: MXFP4)",
+       "gemm": "dense GEMM by m at any (n, k) on the table's grid (projections, dense FFN, shared experts)",
+       "mla_generation": "MLA decode attention block (projections included) by requests and context",
+       "mla_context": "MLA prefill attention block (projections included) by requests and new tokens",
+       "gqa_generation": "GQA decode attention kernel by requests and context, at heads per GPU",
+       "allreduce": "all-reduce by message size and GPU count",
+       "a2a": "expert dispatch and combine (DeepEP low-latency and normal, NVLink all-to-all) by tokens and EP"}
+#: operation classes no table covers: DeepSeek's kernels by the transfer rule
+NOT_MEASURED = ("GQA prefill attention; quantisation, norms, RoPE and routing kernels (the per-kernel floor and "
+                "the fitted pipeline efficiency cover them); AMD GPUs (no aiconfigurator tables)")
+
+
+def coverage_rows() -> list[dict]:
+    """One row per op of the shipped kernel table: what it measures, the frameworks and GPUs with rows,
+    and the row count."""
+    head, by_op = table_lines()
+    at = {c: head.index(c) for c in ("gpu", "framework")}
+    out = []
+    for op in OPS:
+        cells = [line.split(",", max(at.values()) + 1) for line in by_op.get(op, [])]
+        out.append({"operation": OPS[op], "table op": op,
+                    "frameworks": ", ".join(sorted({c[at["framework"]] for c in cells})),
+                    "GPUs": ", ".join(sorted({c[at["gpu"]] for c in cells})), "rows": len(cells)})
+    return out
