@@ -52,7 +52,7 @@ import numpy as np
 from inference_arithmetic.core import fast
 from inference_arithmetic.hardware.kernel_curves import (MLA_CONTEXT_HEADS, MLA_HEADS, allreduce_points,
                                                         mla_context_points, mla_points)
-from inference_arithmetic.hardware.kernel_gqa import gemm_time
+from inference_arithmetic.hardware.kernel_gqa import gemm_time, log_time_grid
 from inference_arithmetic.model.dtypes import BF16_BYTES
 
 __all__ = ["GRID_TOKENS", "GRID_BATCH", "GRID_CTX", "GRID_NEW", "LOG_NEW", "GRID_ELEMENTS", "LOG_ELEMENTS", "CURVE_KEYS", "build", "rate", "rate2", "GEMM_SHAPES", "dense_rate",
@@ -123,15 +123,7 @@ def _mla_measured(gpu_key, fw, kv, gemm):
     tables = {h: mla_points(gpu_key, fw, kv, gemm, h) for h in MLA_HEADS}
     if any(t is None for t in tables.values()):
         return None
-    logs = {}
-    for h, (_, _, pts) in tables.items():
-        by_b: dict = {}
-        for (b, ctx), t in pts:
-            by_b.setdefault(b, []).append((ctx, math.log(t)))
-        bs = sorted(by_b)
-        rows = np.array([np.interp(_LC, np.log([c for c, _ in sorted(by_b[b])]), [y for _, y in sorted(by_b[b])])
-                         for b in bs])
-        logs[h] = np.array([np.interp(_LB, np.log(bs), rows[:, j]) for j in range(len(_LC))]).T
+    logs = {h: log_time_grid(pts, _LB, _LC) for h, (_, _, pts) in tables.items()}
     return tables[MLA_HEADS[0]][0], logs
 
 
