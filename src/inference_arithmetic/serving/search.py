@@ -20,7 +20,7 @@ from inference_arithmetic.core.errors import InputError
 from inference_arithmetic.hardware.gpus import GPU
 from inference_arithmetic.model.config import Model
 from inference_arithmetic.core import fast
-from inference_arithmetic.serving import mode_rates, prefill_step as prefill
+from inference_arithmetic.serving import fastest, mode_rates, prefill_step as prefill
 from inference_arithmetic.serving.workload import Service
 from inference_arithmetic.step import Precision
 
@@ -142,6 +142,16 @@ class Candidates:
         return self.fit if per_user is None else self.fit & (self.user >= per_user)
 
 
+def _partners(units, pre: dict, space: Space) -> dict:
+    """The prefill partner (rate, TTFT, layout, chunk, fastest TTFT) of each decode unit, by mode:
+    disaggregated, the fastest prefill unit of the unit's MoE dtype; aggregated, the unit's own size."""
+    best_by_moe = {moe: max((x for k, x in pre.items() if k[1] == moe and k[0] in space.prefill_ep),
+                            key=lambda x: x[0], default=None) for moe in step.MOE_DTYPES}
+    none = (0.0, np.inf, None, 0.0, np.inf)
+    return {"disagg": tuple(best_by_moe.get(u.layout.precision.moe) or none for u in units),
+            "agg": tuple(pre.get((u.layout.ep, u.layout.precision.moe), none) for u in units)}
+
+
 def candidates(m: Model, g: GPU, svc: Service, space: Space | None = None, pre: dict | None = None
                ) -> tuple[dict, float]:
     """The candidates of ``g`` by mode (:data:`MODES`) and the fastest prefill TTFT any unit
@@ -156,26 +166,13 @@ def candidates(m: Model, g: GPU, svc: Service, space: Space | None = None, pre: 
     ttft_floor = min((x[4] for k, x in pre.items() if k[0] in space.prefill_ep), default=np.inf)
     if not units or not pre:
         return {}, ttft_floor
-    ctx = svc.isl + svc.osl / 2
-    v = step.stack(units)
-    b = BATCHES.reshape(1, -1, 1)
-    v["batch"], v["ctx"] = b, ctx
-    ev = step.evaluate(v)
-    fits = step.free_bytes(v, b, ctx)[..., 0] >= 0
-    R_d, r_u = ev["tokens_per_s_per_gpu"][..., 0], ev["tokens_per_s_per_user"][..., 0]
-    best_by_moe = {moe: max((x for k, x in pre.items() if k[1] == moe and k[0] in space.prefill_ep),
-                            key=lambda x: x[0], default=None) for moe in step.MOE_DTYPES}
-    none = (0.0, np.inf, None, 0.0, np.inf)
-    partners = {"disagg": tuple(best_by_moe.get(u.layout.precision.moe) or none for u in units),
-                "agg": tuple(pre.get((u.layout.ep, u.layout.precision.moe), none) for u in units)}
-    out = {}
+    R_d, r_u, fits = fastest.rates_at(step.stack(units), BATCHES.reshape(1, -1, 1), svc.isl + svc.osl / 2)
+    out, partners = {}, _partners(units, pre, space)
     for mode in MODES:
-        R_p = np.array([x[0] for x in partners[mode]]).reshape(-1, 1)
-        util = prefill.UTILISATION if mode == "disagg" else 1.0
-        safe = np.where(R_p > 0, R_p, 1.0)
-        rate, user = mode_rates.mode_rates(mode, R_d, safe, r_u, svc.isl, svc.osl, util)   # disagg: pool planned at util
-        out[mode] = Candidates(g, mode, tuple(units), partners[mode], rate, user, R_d, R_p, fits & (R_p > 0), util,
-                               fits)
+        partner = partners[mode]
+        R_p = np.array([x[0] for x in partner]).reshape(-1, 1)
+        rate, user, util = fastest.mode_point(mode, R_d, r_u, R_p, svc)
+        out[mode] = Candidates(g, mode, tuple(units), partner, rate, user, R_d, R_p, fits & (R_p > 0), util, fits)
     return out, ttft_floor
 
 
@@ -196,19 +193,43 @@ def label(layout: dict) -> str:
 def best(m: Model, g: GPU, svc: Service, mode: str, space: Space | None = None) -> dict:
     """The candidate with the most output tokens/s per GPU (prefill and decode GPUs counted) in
     ``mode`` meeting the service's per-user floor and TTFT limit; an InputError naming the
-    closest point when none does."""
+    closest point when none does.
+
+    The answer of :func:`candidates`' whole grid (the first such candidate in its order), found by
+    :func:`.fastest.fastest` at a few batches of each unit where the step model is monotone in the
+    batch; the whole grid itself where it is not (a framework's measured kernel tables), and to say
+    why there is no answer."""
     if mode not in MODES:
         raise InputError(f"mode must be agg or disagg, got {str(mode)[:40]!r}")
-    found, ttft_floor = candidates(m, g, svc, space)
+    space = space or Space()
+    why = step.unsupported(m)
+    if why:                      # say what is missing, not that nothing fits
+        raise InputError(why)
+    units = decode_units(m, g, space)
+    pre = prefill_table(m, g, svc, space)
+    if units and pre and (space.batch is None or 1 <= space.batch <= BATCHES[-1]):
+        partner = _partners(units, pre, space)[mode]
+        R_p = np.array([x[0] for x in partner]).reshape(-1, 1)
+        found = fastest.fastest(units, R_p, mode, svc, BATCHES, space.batch)
+        if found is not None:
+            i, j, (R_d, rate, user) = found
+            return _answer(units[i].layout, partner[i], mode, R_d, rate, user, j, svc)
+    return _best_of_grid(m, g, svc, mode, space, pre)
+
+
+def _best_of_grid(m: Model, g: GPU, svc: Service, mode: str, space: Space, pre: dict) -> dict:
+    """:func:`best` from :func:`candidates`' whole grid, or the InputError that says why none meets the
+    service level."""
+    found, ttft_floor = candidates(m, g, svc, space, pre)
     if mode not in found:
         refused: list = []
-        if not decode_units(m, g, space or Space(), refused):
+        if not decode_units(m, g, space, refused):
             why = f": {refused[0]}" if refused else ""
             raise InputError(f"no {mode} layout of {m.name} can be built on {g.key}{why}")
         raise InputError(f"no {mode} layout of {m.name} fits on {g.key}")
     c = found[mode]
     ok = c.meets(svc.per_user)
-    if space is not None and space.batch is not None:      # a pinned batch: that column only
+    if space.batch is not None:      # a pinned batch: that column only
         if not 1 <= space.batch <= BATCHES[-1]:
             raise InputError(f"batch must be 1 to {BATCHES[-1]:.0f} requests per attention instance, got {space.batch}")
         ok = ok & (BATCHES == space.batch).reshape(1, -1)
@@ -223,10 +244,17 @@ def best(m: Model, g: GPU, svc: Service, mode: str, space: Space | None = None) 
         raise InputError(f"no layout on {g.key} reaches {svc.per_user:g} tok/s per user in {mode} mode at ISL "
                          f"{svc.isl:g} / OSL {svc.osl:g}: the fastest is {top:.1f} tok/s")
     i, j = np.unravel_index(int(np.argmax(np.where(ok, c.rate, -1.0))), c.rate.shape)
-    L, (R_p, ttft, L_p, chunk, _) = c.units[i].layout, c.partner[i]
-    R_d = float(c.R_d[i, j])
-    ratio = 0.0 if mode == "agg" else float(fast.pd_ratio(R_d=R_d, R_p=R_p * c.util, L_i=svc.isl, L_o=svc.osl))
-    return {"tokens_per_s_per_gpu": float(c.rate[i, j]), "tokens_per_s_per_user": float(c.user[i, j]),
+    return _answer(c.units[i].layout, c.partner[i], mode, float(c.R_d[i, j]), float(c.rate[i, j]),
+                   float(c.user[i, j]), int(j), svc)
+
+
+def _answer(L: step.Layout, partner: tuple, mode: str, R_d: float, rate: float, user: float, j: int,
+            svc: Service) -> dict:
+    """:func:`best`'s result for decode layout ``L`` at batch ``BATCHES[j]`` with its prefill ``partner``."""
+    R_p, ttft, L_p, chunk, _ = partner
+    util = prefill.UTILISATION if mode == "disagg" else 1.0
+    ratio = 0.0 if mode == "agg" else float(fast.pd_ratio(R_d=R_d, R_p=R_p * util, L_i=svc.isl, L_o=svc.osl))
+    return {"tokens_per_s_per_gpu": rate, "tokens_per_s_per_user": user,
             "ttft_s": ttft, "prefill_gpus_per_decode_gpu": ratio, "batch_per_instance": float(BATCHES[j]),
-            "decode_tokens_per_s_per_gpu": R_d, "prefill_tokens_per_s_per_gpu": R_p, "prefill_utilisation": c.util,
+            "decode_tokens_per_s_per_gpu": R_d, "prefill_tokens_per_s_per_gpu": R_p, "prefill_utilisation": util,
             "layout": describe(L), "prefill_layout": {**describe(L_p), "chunk_tokens_per_gpu": chunk}}
