@@ -12,8 +12,8 @@ import io
 import sys
 
 from inference_arithmetic.core.errors import Error
-from inference_arithmetic.cli.args import parse_range, quick_parse
-from inference_arithmetic.cli.parser import COMMANDS, build_parser, command_parser
+from inference_arithmetic.cli.args import parse_range
+from inference_arithmetic.cli.options import COMMANDS, quick_parse, quick_table
 from inference_arithmetic.cli.commands import (cmd_decode, cmd_figures, cmd_gpus, cmd_model, cmd_models, cmd_plan,
                                                cmd_prefill, cmd_serve,
                                                cmd_sol, cmd_validate)
@@ -23,16 +23,22 @@ from inference_arithmetic.cli.output import (dumps, print_model, print_plan, pri
 __all__ = ["main", "parse_range", "build_parser"]
 
 
+def build_parser():
+    """The whole argparse parser, every subcommand (:func:`.parser.build_parser`)."""
+    from inference_arithmetic.cli import parser    # argparse: only where a command line needs it
+    return parser.build_parser()
+
+
 def _parse(argv: list[str]):
-    """``build_parser().parse_args(argv)``: a plain command line through :func:`.args.quick_parse` with its
-    subcommand's parser alone (:func:`.parser.command_parser`: the same namespace, without building the
-    other subcommands' parsers or argparse's general machinery), else through that parser, else (help,
-    an unknown subcommand, an unrecognised flag) through the whole parser, which reports it as before."""
+    """``build_parser().parse_args(argv)``: a plain command line through :func:`.options.quick_parse` with its
+    subcommand's options (the same namespace, no parser built), else through the subcommand's parser alone
+    (:func:`.parser.command_parser`), else (help, an unknown subcommand, an unrecognised flag) through the
+    whole parser, which reports it as before."""
     if argv and argv[0] in COMMANDS and "-h" not in argv and "--help" not in argv:
-        sub = command_parser(argv[0])
-        args = quick_parse(sub, argv[1:])
+        args = quick_parse(quick_table(argv[0]), argv[1:])
         if args is None:
-            args, extra = sub.parse_known_args(argv[1:])
+            from inference_arithmetic.cli import parser    # argparse: only where the quick parse declines
+            args, extra = parser.command_parser(argv[0]).parse_known_args(argv[1:])
             if extra:
                 return build_parser().parse_args(argv)
         args.command = argv[0]

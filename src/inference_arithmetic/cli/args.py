@@ -1,7 +1,6 @@
 """Command-line arguments: one-line errors, ranges and grids, typed values, model specs."""
 from __future__ import annotations
 
-import argparse
 import re
 from pathlib import Path
 
@@ -60,6 +59,7 @@ def arg_type(parse, what: str, **bounds):
         try:
             return parse(text, "value", **bounds)
         except Error:
+            import argparse     # argparse only where it reports: a plain command line never loads it
             raise argparse.ArgumentTypeError(f"must be {what}, got {inputs.short(text)}") from None
     return convert
 
@@ -87,68 +87,3 @@ def load_model(spec: str) -> config.Model:
     if spec.endswith(".json") or exists or "/" in spec:
         return config.read_config(p / "config.json" if is_dir else p)
     return config.model(spec)
-
-
-# ------------------------------------------------------------------ commands
-
-class Parser(argparse.ArgumentParser):
-    """argparse with one-line errors and no prefix matching (``--attn`` is never ``--attn-dtype``)."""
-
-    def __init__(self, *a, **kw):
-        kw["allow_abbrev"] = False
-        super().__init__(*a, **kw)
-
-    def error(self, message):  # one line, exit 2
-        raise UsageError(message)
-
-
-
-_STORE, _FLAG = argparse._StoreAction, argparse._StoreTrueAction
-
-
-def quick_parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace | None:
-    """``parser.parse_args(argv)`` without argparse's general machinery, for the plain command lines it
-    would accept: every token an option of ``parser`` given once, as ``--name value`` (a value not
-    starting with ``-``) or a flag, every value of its type and among its choices, the required options
-    and groups given and no two of a mutually exclusive group.  ``None`` for anything else (an
-    unknown or repeated option, ``--name=value``, a positional, help, a value argparse would refuse):
-    the caller then parses with argparse, which answers or reports as it always did."""
-    if parser._defaults:
-        return None
-    actions = parser._option_string_actions
-    given: dict = {}
-    i, n = 0, len(argv)
-    while i < n:
-        a = actions.get(argv[i])
-        if a is None or a in given:
-            return None
-        if type(a) is _FLAG:
-            given[a] = True
-            i += 1
-        elif type(a) is _STORE and a.nargs is None and i + 1 < n and argv[i + 1][:1] not in ("-", ""):
-            given[a] = argv[i + 1]
-            i += 2
-        else:
-            return None
-    ns = argparse.Namespace()
-    for a in parser._actions:
-        if a in given:
-            value = given[a]
-            if type(a) is _STORE:
-                if a.type is not None:
-                    try:
-                        value = a.type(value)
-                    except (argparse.ArgumentTypeError, TypeError, ValueError):
-                        return None
-                if a.choices is not None and value not in a.choices:
-                    return None
-            setattr(ns, a.dest, value)
-        elif a.required or (isinstance(a.default, str) and a.type is not None):
-            return None
-        elif a.dest is not argparse.SUPPRESS and a.default is not argparse.SUPPRESS:
-            setattr(ns, a.dest, a.default)
-    for group in parser._mutually_exclusive_groups:
-        k = sum(a in given for a in group._group_actions)
-        if k > 1 or (group.required and not k):
-            return None
-    return ns
