@@ -66,13 +66,14 @@ def decode_units(m: Model, g: GPU, space: Space, refused: list | None = None) ->
     appended to ``refused`` when given."""
     units = []
     moes = step.search_moe_dtypes(m.weight_dtype, space.moe_dtypes)   # MXFP4 only for checkpoints shipped in it
+    precisions = {}
     for ep, attn_tp, moe_tp, moe, kv, attn, mtp in itertools.product(
             _unit_sizes(g, space.decode_ep), space.attn_tp, space.moe_tp, moes, space.kv_dtypes, space.attn_dtypes,
             space.mtp):
         try:
+            p = precisions.get((moe, attn, kv)) or precisions.setdefault((moe, attn, kv), Precision(moe, attn, kv))
             L = step.layout_for(m, g, ep, attn_tp=attn_tp, moe_tp=moe_tp, mtp=mtp, redundant=space.redundant,
-                                micro_batches=space.micro_batches,
-                                precision=Precision(moe=moe, attn=attn, kv=kv), framework=space.framework)
+                                micro_batches=space.micro_batches, precision=p, framework=space.framework)
             units.append(step.unit(m, g, L))
         except InputError as e:
             if refused is not None:
@@ -83,12 +84,13 @@ def decode_units(m: Model, g: GPU, space: Space, refused: list | None = None) ->
     return units
 
 
-def prefill_table(m: Model, g: GPU, svc: Service, space: Space) -> dict:
+def prefill_table(m: Model, g: GPU, svc: Service, space: Space, sizes=None) -> dict:
     """Best prefill per (unit size, MoE dtype), over the attention layouts of ``space`` (a dense
     model's unit is tensor-parallel): (input tokens/s per GPU, TTFT s, layout, chunk, fastest TTFT
-    s); the rate is 0 where no chunk meets the TTFT limit."""
+    s); the rate is 0 where no chunk meets the TTFT limit.  ``sizes``: those unit sizes only (default:
+    every size of ``space``, prefill's and decode's)."""
     out = {}
-    sizes = _unit_sizes(g, sorted(set(space.prefill_ep) | set(space.decode_ep)))
+    sizes = _unit_sizes(g, sorted(set(space.prefill_ep) | set(space.decode_ep) if sizes is None else set(sizes)))
     for ep, moe, attn_tp in itertools.product(sizes, step.search_moe_dtypes(m.weight_dtype, space.moe_dtypes),
                                               space.attn_tp):
         try:
@@ -206,7 +208,8 @@ def best(m: Model, g: GPU, svc: Service, mode: str, space: Space | None = None) 
     if why:                      # say what is missing, not that nothing fits
         raise InputError(why)
     units = decode_units(m, g, space)
-    pre = prefill_table(m, g, svc, space)
+    # the partners the mode takes: disaggregated, a prefill unit of space.prefill_ep; aggregated, the decode unit's size
+    pre = prefill_table(m, g, svc, space, space.prefill_ep if mode == "disagg" else space.decode_ep)
     if units and pre and (space.batch is None or 1 <= space.batch <= BATCHES[-1]):
         partner = _partners(units, pre, space)[mode]
         R_p = np.array([x[0] for x in partner]).reshape(-1, 1)
@@ -214,13 +217,13 @@ def best(m: Model, g: GPU, svc: Service, mode: str, space: Space | None = None) 
         if found is not None:
             i, j, (R_d, rate, user) = found
             return _answer(units[i].layout, partner[i], mode, R_d, rate, user, j, svc)
-    return _best_of_grid(m, g, svc, mode, space, pre)
+    return _best_of_grid(m, g, svc, mode, space)
 
 
-def _best_of_grid(m: Model, g: GPU, svc: Service, mode: str, space: Space, pre: dict) -> dict:
+def _best_of_grid(m: Model, g: GPU, svc: Service, mode: str, space: Space) -> dict:
     """:func:`best` from :func:`candidates`' whole grid, or the InputError that says why none meets the
     service level."""
-    found, ttft_floor = candidates(m, g, svc, space, pre)
+    found, ttft_floor = candidates(m, g, svc, space)
     if mode not in found:
         refused: list = []
         if not decode_units(m, g, space, refused):
