@@ -7,8 +7,8 @@ With the step model's own formulas (DeepSeek's kernels, no measured table: a uni
 0) a step takes longer with every request added and less per request, so along the batches of one
 unit the points that meet the service level are the first ones (the HBM fit and the per-user
 speed fall with the batch) and the rate grows with the batch: a unit's best point is its last
-feasible batch.  :func:`fastest` finds it by a search in two rounds (every :data:`STRIDE`-th
-batch, then the batches of the one bracket above the last feasible probe), checks at the probed
+feasible batch.  :func:`fastest` finds it by a search in rounds (:data:`STRIDES`: every 64th
+batch, then every 8th above the last feasible probe, then each batch above that), checks at the probed
 batches that the unit behaves so (a prefix of feasible batches, rates rising), and evaluates the
 whole grid of every unit that does not (a framework's measured kernel rates can bend the step
 time) and the whole rows of the few units within rounding of the best, so that its answer is the
@@ -22,10 +22,11 @@ from inference_arithmetic import step
 from inference_arithmetic.serving import mode_rates, prefill_step as prefill
 from inference_arithmetic.serving.workload import Service
 
-__all__ = ["rates_at", "mode_point", "fastest", "STRIDE"]
+__all__ = ["rates_at", "mode_point", "fastest", "STRIDES"]
 
-#: batches between the probes of the search's first round (the second evaluates the STRIDE - 1 between two)
-STRIDE = 16
+#: batches between the probes of each round of the search: every 64th batch, then every 8th of the bracket
+#: above the last feasible probe, then each of the 7 above the last feasible one (22 of 512 batches)
+STRIDES = (64, 8, 1)
 #: units whose best rate is within this share of the best one are compared on their whole rows
 #: (rounding: the same numbers computed in arrays of another shape)
 CLOSE = 1e-9
@@ -95,25 +96,26 @@ def fastest(units, R_p: np.ndarray, mode: str, svc: Service, batches: np.ndarray
 def _search(point, v: dict, R_p: np.ndarray, batches: np.ndarray):
     """Each unit's rate at its last feasible batch (-1: none), and whether the probed batches show it
     not monotone (a feasible batch after an infeasible one, or a rate that does not rise): those
-    units are left to the whole grid."""
-    n = R_p.shape[0]
-    probes = np.arange(STRIDE - 1, batches.size, STRIDE)
-    ok1, rate1, _, _ = point(v, batches[probes].reshape(1, -1, 1), R_p)
-    k1 = ok1.sum(axis=1)
-    last = np.where(k1 > 0, probes[np.maximum(k1 - 1, 0)], -1)        # index of the last feasible probe
-    idx = last[:, None] + np.arange(1, STRIDE)                           # the bracket above it
-    inside = idx < batches.size
-    idx = np.minimum(idx, batches.size - 1)
-    ok2, rate2, _, _ = point(v, batches[idx][..., None], R_p)
-    ok2 &= inside
-    k2 = ok2.sum(axis=1)
-    bent = ~((ok1 == (np.arange(probes.size) < k1[:, None])).all(axis=1)
-             & (ok2 == (np.arange(STRIDE - 1) < k2[:, None])).all(axis=1))
-    for ok, rate in ((ok1, rate1), (ok2, rate2)):                        # rising along the feasible batches
-        bent |= np.any(ok[:, 1:] & (np.diff(rate, axis=1) <= 0), axis=1)
+    units are left to the whole grid.  Round by round (:data:`STRIDES`), the probes split the bracket
+    above the last feasible batch found so far."""
+    n, size = R_p.shape[0], batches.size
     rows = np.arange(n)
-    r1 = rate1[rows, np.maximum(k1 - 1, 0)]
-    r2 = rate2[rows, np.maximum(k2 - 1, 0)]
-    bent |= (k1 > 0) & (k2 > 0) & (rate2[:, 0] <= r1)
-    top = np.where(k2 > 0, r2, np.where(k1 > 0, r1, -1.0))
+    last = np.full(n, -1)                      # index of the last batch known to be feasible (-1: none yet)
+    top = np.full(n, -1.0)                     # the rate there
+    bent = np.zeros(n, dtype=bool)
+    span = size + 1                            # the bracket (last, last + span) holds the last feasible batch
+    for stride in STRIDES:
+        steps = np.arange(1, -(-span // stride)) * stride     # offsets of the probes inside the bracket
+        idx = last[:, None] + steps
+        inside = idx < size
+        ok, rate, _, _ = point(v, batches[np.minimum(idx, size - 1)][..., None], R_p)
+        ok &= inside
+        k = ok.sum(axis=1)
+        bent |= ~(ok == (np.arange(steps.size) < k[:, None])).all(axis=1)          # feasible: a prefix
+        bent |= np.any(ok[:, 1:] & (np.diff(rate, axis=1) <= 0), axis=1)           # rising along it
+        bent |= (k > 0) & (last >= 0) & (rate[:, 0] <= top)                        # and from the bracket's start
+        found = k > 0
+        top = np.where(found, rate[rows, np.maximum(k - 1, 0)], top)
+        last = np.where(found, idx[rows, np.maximum(k - 1, 0)], last)
+        span = stride
     return top, bent
