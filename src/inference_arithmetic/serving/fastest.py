@@ -94,28 +94,37 @@ def fastest(units, R_p: np.ndarray, mode: str, svc: Service, batches: np.ndarray
 
 
 def _search(point, v: dict, R_p: np.ndarray, batches: np.ndarray):
-    """Each unit's rate at its last feasible batch (-1: none), and whether the probed batches show it
-    not monotone (a feasible batch after an infeasible one, or a rate that does not rise): those
-    units are left to the whole grid.  Round by round (:data:`STRIDES`), the probes split the bracket
-    above the last feasible batch found so far."""
+    """Each unit's rate at its last feasible batch (-1: none; a lower bound for a unit the search drops),
+    and whether the probed batches show it not monotone (a feasible batch after an infeasible one, or a
+    rate that does not rise): those units are left to the whole grid.  Round by round (:data:`STRIDES`)
+    the probes split the bracket above the last feasible batch found so far; a unit whose rate at the
+    first infeasible probe above it (more than any feasible batch of the bracket reaches) is below the
+    best rate found is dropped."""
     n, size = R_p.shape[0], batches.size
-    rows = np.arange(n)
     last = np.full(n, -1)                      # index of the last batch known to be feasible (-1: none yet)
     top = np.full(n, -1.0)                     # the rate there
+    cap = np.full(n, np.inf)                   # the rate at the first batch known infeasible above it
     bent = np.zeros(n, dtype=bool)
+    act = np.arange(n)                         # the units still searched
     span = size + 1                            # the bracket (last, last + span) holds the last feasible batch
     for stride in STRIDES:
         steps = np.arange(1, -(-span // stride)) * stride     # offsets of the probes inside the bracket
-        idx = last[:, None] + steps
+        idx = last[act, None] + steps
         inside = idx < size
-        ok, rate, _, _ = point(v, batches[np.minimum(idx, size - 1)][..., None], R_p)
+        ok, rate, _, _ = point(_rows(v, act), batches[np.minimum(idx, size - 1)][..., None], R_p[act])
         ok &= inside
         k = ok.sum(axis=1)
-        bent |= ~(ok == (np.arange(steps.size) < k[:, None])).all(axis=1)          # feasible: a prefix
-        bent |= np.any(ok[:, 1:] & (np.diff(rate, axis=1) <= 0), axis=1)           # rising along it
-        bent |= (k > 0) & (last >= 0) & (rate[:, 0] <= top)                        # and from the bracket's start
+        rows, j = np.arange(act.size), np.maximum(k - 1, 0)
+        b = ~(ok == (np.arange(steps.size) < k[:, None])).all(axis=1)              # feasible: a prefix
+        b |= np.any(ok[:, 1:] & (np.diff(rate, axis=1) <= 0), axis=1)              # rising along it
+        b |= (k > 0) & (last[act] >= 0) & (rate[:, 0] <= top[act])                 # and from the bracket's start
         found = k > 0
-        top = np.where(found, rate[rows, np.maximum(k - 1, 0)], top)
-        last = np.where(found, idx[rows, np.maximum(k - 1, 0)], last)
+        top[act] = np.where(found, rate[rows, j], top[act])
+        last[act] = np.where(found, idx[rows, j], last[act])
+        first_out = np.minimum(k, steps.size - 1)                                  # the first infeasible probe
+        over = (k < steps.size) & inside[rows, first_out]
+        cap[act] = np.where(over, rate[rows, first_out], cap[act])
+        bent[act] = b
+        act = act[~b & (cap[act] >= top.max())]
         span = stride
     return top, bent

@@ -18,6 +18,7 @@ import numpy as np
 from inference_arithmetic import step
 from inference_arithmetic.core.errors import InputError
 from inference_arithmetic.hardware.gpus import GPU
+from inference_arithmetic.model import dtypes
 from inference_arithmetic.model.config import Model
 from inference_arithmetic.core import fast
 from inference_arithmetic.serving import fastest, mode_rates, prefill_step as prefill
@@ -66,10 +67,12 @@ def decode_units(m: Model, g: GPU, space: Space, refused: list | None = None) ->
     appended to ``refused`` when given."""
     units = []
     moes = step.search_moe_dtypes(m.weight_dtype, space.moe_dtypes)   # MXFP4 only for checkpoints shipped in it
-    precisions = {}
+    precisions, dead = {}, set()
     for ep, attn_tp, moe_tp, moe, kv, attn, mtp in itertools.product(
             _unit_sizes(g, space.decode_ep), space.attn_tp, space.moe_tp, moes, space.kv_dtypes, space.attn_dtypes,
             space.mtp):
+        if moe in dead:
+            continue
         try:
             p = precisions.get((moe, attn, kv)) or precisions.setdefault((moe, attn, kv), Precision(moe, attn, kv))
             L = step.layout_for(m, g, ep, attn_tp=attn_tp, moe_tp=moe_tp, mtp=mtp, redundant=space.redundant,
@@ -78,10 +81,19 @@ def decode_units(m: Model, g: GPU, space: Space, refused: list | None = None) ->
         except InputError as e:
             if refused is not None:
                 refused.append(str(e))
+            else:
+                dead |= _cannot_run(g, moe)
     if refused is not None:      # after the layouts tried: a size that cannot be rented is the reason only alone
         refused += [f"a unit of {ep} GPUs is neither whole 8-GPU nodes nor whole {g.nvlink_domain}-GPU NVLink "
                     f"domains of {g.key}" for ep in space.decode_ep if ep not in _unit_sizes(g, space.decode_ep)]
     return units
+
+
+def _cannot_run(g: GPU, moe: str) -> set:
+    """``{moe}`` where ``g`` cannot run routed experts stored in ``moe`` in any layout (NVFP4 without FP4 tensor
+    cores: the rule by which :func:`.step.unit` refuses them, :func:`.dtypes.moe_flop_dtype`), else none: asked
+    after a layout of ``moe`` was refused, so that the search tries no other."""
+    return {moe} if dtypes.moe_flop_dtype(moe, g.dense_fp4 is not None) is None else set()
 
 
 def prefill_table(m: Model, g: GPU, svc: Service, space: Space, sizes=None) -> dict:
@@ -89,15 +101,18 @@ def prefill_table(m: Model, g: GPU, svc: Service, space: Space, sizes=None) -> d
     model's unit is tensor-parallel): (input tokens/s per GPU, TTFT s, layout, chunk, fastest TTFT
     s); the rate is 0 where no chunk meets the TTFT limit.  ``sizes``: those unit sizes only (default:
     every size of ``space``, prefill's and decode's)."""
-    out = {}
+    out, dead = {}, set()
     sizes = _unit_sizes(g, sorted(set(space.prefill_ep) | set(space.decode_ep) if sizes is None else set(sizes)))
     for ep, moe, attn_tp in itertools.product(sizes, step.search_moe_dtypes(m.weight_dtype, space.moe_dtypes),
                                               space.attn_tp):
+        if moe in dead:
+            continue
         try:
             u = prefill.prefill_unit(m, g, step.layout_for(m, g, ep, attn_tp=attn_tp, precision=Precision(moe=moe),
                                                            redundant=space.prefill_redundant,
                                                            framework=space.framework))
         except InputError:
+            dead |= _cannot_run(g, moe)
             continue
         if not step.fits(u, 0.0, 0.0):
             continue
