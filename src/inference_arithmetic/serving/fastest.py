@@ -111,7 +111,8 @@ def _search(point, v: dict, R_p: np.ndarray, batches: np.ndarray):
         steps = np.arange(1, -(-span // stride)) * stride     # offsets of the probes inside the bracket
         idx = last[act, None] + steps
         inside = idx < size
-        ok, rate, _, _ = point(_rows(v, act), batches[np.minimum(idx, size - 1)][..., None], R_p[act])
+        ok, rate, _, _ = point(v if act.size == n else _rows(v, act), batches[np.minimum(idx, size - 1)][..., None],
+                               R_p[act])
         ok &= inside
         k = ok.sum(axis=1)
         rows, j = np.arange(act.size), np.maximum(k - 1, 0)
