@@ -9,10 +9,12 @@ unit the points that meet the service level are the first ones (the HBM fit and 
 speed fall with the batch) and the rate grows with the batch: a unit's best point is its last
 feasible batch.  :func:`fastest` finds it by a search in rounds (:data:`STRIDES`: every 64th
 batch, then every 8th above the last feasible probe, then each batch above that), checks at the probed
-batches that the unit behaves so (a prefix of feasible batches, rates rising), and evaluates the
-whole grid of every unit that does not (a framework's measured kernel rates can bend the step
-time) and the whole rows of the few units within rounding of the best, so that its answer is the
-first best point of the grid in :func:`.search.candidates`' order, as ``numpy.argmax`` takes it.
+batches that the unit behaves so (a prefix of feasible batches, rates rising), drops a unit whose
+rate at its first infeasible probe (more than its feasible batches reach) is below the best rate
+found, and evaluates the whole grid of every unit that does not behave so (a framework's measured
+kernel rates can bend the step time) and the whole rows of the few units within rounding of the
+best, so that its answer is the first best point of the grid in :func:`.search.candidates`' order,
+as ``numpy.argmax`` takes it (``tests/test_serve_answers.py`` compares the two).
 """
 from __future__ import annotations
 

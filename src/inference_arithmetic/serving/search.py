@@ -5,8 +5,9 @@ decode layout of the search :class:`Space` (expert-parallel size x attention lay
 precision x MTP draft tokens) is evaluated on the step model at every batch in one vectorised
 call, each paired with its prefill partner: disaggregated, the GPU's best prefill unit for the
 MoE dtype; aggregated, prefill on the decode layout's own unit size.  Prefill units and chunks
-meet the TTFT limit.  The ``serve`` command takes the fastest candidate (:func:`best`); the
-planner (:mod:`.plan`) costs every candidate and takes the cheapest.  Both read this one search.
+meet the TTFT limit.  The ``serve`` command takes the fastest candidate (:func:`best`, found
+at a few batches of each unit by :mod:`.fastest`, the grid's answer); the planner (:mod:`.plan`)
+costs every candidate and takes the cheapest.  Both read this one search.
 """
 from __future__ import annotations
 
