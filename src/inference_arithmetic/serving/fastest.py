@@ -85,7 +85,7 @@ def fastest(units, R_p: np.ndarray, mode: str, svc: Service, batches: np.ndarray
             ok, rate, _, _ = point(_rows(v, whole), batches.reshape(1, -1, 1), R_p[whole])
             top[whole] = np.max(np.where(ok, rate, -1.0), axis=1)
     best = float(np.max(top))
-    if best < 0:
+    if not 0 <= best < np.inf:          # none feasible (or a rate that is not a number: the grid decides)
         return None
     close = np.flatnonzero(top >= best * (1 - CLOSE))     # their whole rows, compared as the grid compares them
     ok, rate, R_d, user = point(_rows(v, close), batches.reshape(1, -1, 1), R_p[close])
