@@ -18,11 +18,15 @@ as ``numpy.argmax`` takes it (``tests/test_serve_answers.py`` compares the two).
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from inference_arithmetic import step
 from inference_arithmetic.serving import mode_rates, prefill_step as prefill
-from inference_arithmetic.serving.workload import Service
+
+if TYPE_CHECKING:        # a type only: decode and prefill never load the workload module
+    from inference_arithmetic.serving.workload import Service
 
 __all__ = ["rates_at", "mode_point", "fastest", "STRIDES"]
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -23,8 +24,10 @@ from inference_arithmetic.model import dtypes
 from inference_arithmetic.model.config import Model
 from inference_arithmetic.core import fast
 from inference_arithmetic.serving import fastest, mode_rates, prefill_step as prefill
-from inference_arithmetic.serving.workload import Service
 from inference_arithmetic.step import Precision
+
+if TYPE_CHECKING:        # a type only: decode and prefill never load the workload module
+    from inference_arithmetic.serving.workload import Service
 
 __all__ = ["Space", "EP_SIZES", "MTP_DRAFTS", "BATCHES", "CHUNKS", "Candidates", "candidates", "best",
            "describe", "label", "MODES"]
