@@ -67,13 +67,13 @@ def options_table(specs):
 
 
 def quick_parse(table, argv: list[str]) -> SimpleNamespace | None:
-    """argparse's namespace for ``argv`` (a subcommand's arguments, as a ``SimpleNamespace`` of the same
-    attributes) without argparse, for the plain
-    command lines argparse would accept: every token an option of ``table`` (:func:`options_table`) given once,
-    as ``--name value`` (a value not starting with ``-``) or a flag, every value of its type and among its
-    choices, the required options and groups given and no two of a mutually exclusive group.  ``None`` for
-    anything else (an unknown or repeated option, ``--name=value``, a positional, help, a value argparse would
-    refuse): the caller then parses with argparse, which answers or reports as it always did."""
+    """argparse's namespace for ``argv`` (a subcommand's arguments; a ``SimpleNamespace`` of the same
+    attributes) without argparse, for the plain command lines argparse would accept: every token an option
+    of ``table`` (:func:`options_table`) given once, as ``--name value`` (a value not starting with ``-``)
+    or a flag, every value of its type and among its choices, the required options and groups given and
+    no two of a mutually exclusive group.  ``None`` for anything else (an unknown or repeated option,
+    ``--name=value``, a positional, help, a value argparse would refuse): the caller then parses with
+    argparse, which answers or reports as it always did."""
     if table is None:
         return None
     by_flag, defaults, required, groups = table
