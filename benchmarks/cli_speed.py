@@ -4,7 +4,8 @@ Not a test: ``make bench`` runs it (``python benchmarks/cli_speed.py [repeats]``
 runs on this machine, in one run, each next to its reference; the table at the end lists every
 target, the median, the ratio to the reference and whether it is met:
 
-* a whole ``decode`` / ``prefill`` / ``serve`` process against ``python -c "import numpy"`` [<= 2x];
+* a whole ``decode`` / ``prefill`` / ``serve`` process against ``python -c "import numpy"`` [<= 2x], and
+  (reported beside them) ``serve``'s layout search alone, in process, its units built inside the timer;
 * ``cli.main`` for one ``decode`` configuration, in process [<= 200 us];
 * one configuration through the library: the step terms of a built unit at one batch and context
   [<= 10 us], and (reported beside it) with the layout and the unit built inside the timer;
@@ -28,7 +29,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 from inference_arithmetic import cli, step  # noqa: E402
 from inference_arithmetic.hardware import gpus  # noqa: E402
 from inference_arithmetic.model import config  # noqa: E402
-from inference_arithmetic.serving import plan, workload  # noqa: E402
+from inference_arithmetic.serving import plan, search as layout_search, workload  # noqa: E402
 
 DECODE = "decode --model deepseek-v3 --gpu H800 --ep 144 --isl 4000 --osl 1978 --per-user 21 --json"
 PREFILL = "prefill --model deepseek-v3 --gpu H800 --ep 32 --redundant 32 --isl 4096 --cached-fraction 0.563 --json"
@@ -84,6 +85,15 @@ def main(repeats: int = 7) -> None:
             t = median_process(cmd, repeats, env=cached)
             rows.append((f"  the same with the bytecode cache on", t, CPU[" ".join(cmd)], ref, ref_cpu,
                          "import numpy", 2.0))
+    m, g = config.model("deepseek-v3"), gpus.gpu("H800")
+    svc, h200 = workload.Service(2000, 500, 20.0), gpus.gpu("H200")     # SERVE's question
+
+    def serve_search():
+        step.unit.cache_clear()                         # units built inside the timer, as in a process
+        return layout_search.best(m, h200, svc, "disagg")
+    t = median_call(serve_search, 10 * repeats, "serve search")
+    rows.append(("  serve's layout search alone, in process (search.best)", t, CPU["serve search"], ref, ref_cpu,
+                 "import numpy", None))
     cmd = [py, "-c", "import inference_arithmetic"]
     t = median_process(cmd, repeats)
     rows.append(("import inference_arithmetic", t, CPU[" ".join(cmd)], 0.3, 0.3, "0.3 s", 1.0))
@@ -91,7 +101,6 @@ def main(repeats: int = 7) -> None:
     with contextlib.redirect_stdout(io.StringIO()):
         t = median_call(lambda: cli.main(argv), 30 * repeats, "cli")
     rows.append(("cli.main, one decode, in process", t, CPU["cli"], 200e-6, 200e-6, "200 us", 1.0))
-    m, g = config.model("deepseek-v3"), gpus.gpu("H800")
     u = step.unit(m, g, step.layout_for(m, g, 144, precision=step.Precision(moe="fp8", kv="bf16")))
     t = median_call(lambda: step.terms(u, 64.0, 4000.0), 300 * repeats, "terms")
     rows.append(("one configuration, library (step.terms of a unit)", t, CPU["terms"], 10e-6, 10e-6, "10 us", 1.0))

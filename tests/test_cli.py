@@ -257,3 +257,90 @@ def test_a_pinned_unit_that_cannot_be_rented_says_why(capsys):
                      "--per-user", "20", "--ep", "7"]) == 2
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and "7 GPUs" in err and "NVLink" in err
+
+
+# ------------------------------------------------------------------ the quick parse: argparse's answer or none
+
+def _argparse(argv):
+    """argparse's namespace for ``argv`` (the whole parser), or None where it refuses it."""
+    from inference_arithmetic.cli.args import UsageError
+    try:
+        return cli.build_parser().parse_args(argv)
+    except (UsageError, SystemExit):
+        return None
+
+
+def _quick(argv):
+    from inference_arithmetic.cli.options import quick_parse, quick_table
+    ns = quick_parse(quick_table(argv[0]), argv[1:])
+    if ns is not None:
+        ns.command = argv[0]
+    return ns
+
+
+PLAIN = [
+    "decode --model deepseek-v3 --gpu H800 --ep 144 --isl 4000 --osl 1978 --per-user 21 --json",
+    "decode --model deepseek-v3 --gpu H200 --ep 16 --attn tp --attn-tp 8 --isl 2000 --osl 500 --batch 64 --mtp 1",
+    "decode --model deepseek-v3 --gpu B200 --ep 8 --isl 2000 --osl 500 --max-throughput --eplb --kv-dtype fp8",
+    "prefill --model deepseek-v3 --gpu H800 --ep 32 --redundant 32 --isl 4096 --cached-fraction 0.563 --json",
+    "serve --model deepseek-v3 --gpu H200 --mode disagg --isl 2000 --osl 500 --per-user 20 --json",
+    "serve --model deepseek-v3 --gpu H200 --mode agg --isl 2000 --osl 500 --batch 64 --ep 8 --micro-batches 1",
+    "sol --model deepseek-v3 --gpu H800 --context 1000:5000:1000 --batch 8 --ep 144",
+    "plan --model deepseek-v3 --tokens-per-day 1e11 --isl 2000 --osl 500 --per-user 20 --profile cosine:1.3",
+    "gpus --json",
+]
+REFUSED_OR_UNUSUAL = [
+    "decode --model deepseek-v3 --gpu H800 --ep 144 --isl 4000 --osl 1978 --per-user 21 --batch 3",   # exclusive
+    "decode --model deepseek-v3 --gpu H800 --isl 4000 --osl 1978 --per-user 21",                     # --ep missing
+    "decode --model deepseek-v3 --gpu H800 --ep 144 --isl 4000 --osl 1978",                          # group missing
+    "decode --model deepseek-v3 --gpu H800 --ep -144 --isl 4000 --osl 1978 --per-user 21",          # negative
+    "decode --model deepseek-v3 --gpu H800 --ep 0 --isl 4000 --osl 1978 --per-user 21",             # type
+    "decode --model deepseek-v3 --gpu H800 --ep 8 --isl 4000 --osl 1978 --per-user 21 --micro-batches 3",
+    "decode --model deepseek-v3 --gpu H800 --ep 8 --isl=4000 --osl 1978 --per-user 21",
+    "decode --model deepseek-v3 --model kimi-k2 --gpu H800 --ep 8 --isl 4000 --osl 1978 --per-user 21",
+    "decode --model deepseek-v3 --gpu H800 --ep 8 --isl 4000 --osl 1978 --per-user 21 extra",
+    "decode --model deepseek-v3 --gpu H800 --ep 8 --isl 4000 --osl 1978 --per-user 21 --json --json",
+    "decode --model deepseek-v3 --gpu H800 --ep 8 --isl 4000 --osl 1978 --per-user",
+    "decode --model deepseek-v3 --gpu H800 --ep 8 --is 4000 --osl 1978 --per-user 21",
+    "serve --model deepseek-v3 --gpu H200 --mode both --isl 2000 --osl 500 --per-user 20",
+    "model deepseek-v3 --json",
+    "decode -h",
+]
+
+
+def test_a_subcommands_parser_alone_is_the_one_the_whole_parser_holds():
+    from inference_arithmetic.cli.parser import COMMANDS, command_parser
+    sub = cli.build_parser()._subparsers._group_actions[0].choices
+    assert list(sub) == list(COMMANDS)
+
+    def shape(p):
+        return [(type(a).__name__, a.option_strings, a.dest, a.default, a.type, a.choices, a.required, a.nargs,
+                 a.help) for a in p._actions] + \
+            [[a.dest for a in g._group_actions] + [g.required] for g in p._mutually_exclusive_groups] + [p.prog]
+    for name in COMMANDS:
+        assert shape(command_parser(name)) == shape(sub[name]), name
+
+
+@pytest.mark.parametrize("line", PLAIN + REFUSED_OR_UNUSUAL)
+def test_the_quick_parse_is_argparse_or_declines(line):
+    argv = line.split()
+    quick = _quick(argv)
+    assert quick is None or vars(quick) == vars(_argparse(argv))
+    if line in PLAIN:            # the plain lines take the quick path: the test compares something
+        assert quick is not None and vars(quick) == vars(_argparse(argv))
+    else:
+        assert quick is None
+
+
+_DECODE_TOKENS = ["--model", "deepseek-v3", "--gpu", "H800", "--ep", "8", "144", "-8", "0", "--isl", "4000",
+                  "--osl", "--per-user", "21", "--batch", "--max-throughput", "--json", "--attn", "tp", "dp",
+                  "--micro-batches", "2", "3", "--eplb", "--kv-dtype", "fp8", "--moe-dtype", "nvfp4", "", "x",
+                  "--mtp", "--accept", "0.9", "--framework", "sglang", "--", "-h", "--isl=5"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_DECODE_TOKENS), max_size=18), st.sampled_from(["decode", "prefill", "serve"]))
+def test_the_quick_parse_never_differs_from_argparse(tokens, command):
+    argv = [command, *tokens]
+    quick = _quick(argv)
+    assert quick is None or vars(quick) == vars(_argparse(argv))

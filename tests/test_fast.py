@@ -87,6 +87,7 @@ _PROBE = ("import json, sys\nfrom inference_arithmetic.cli import main\nimport c
           "with contextlib.redirect_stdout(io.StringIO()):\n    code = main(sys.argv[1:])\n"
           "print(json.dumps({'code': code, 'sympy': 'sympy' in sys.modules, "
           "'formula': 'inference_arithmetic.core.formula' in sys.modules, "
+          "'argparse': 'argparse' in sys.modules, 'hashlib': 'hashlib' in sys.modules, "
           "'evidence': sorted(m for m in sys.modules if m.startswith('inference_arithmetic.evidence'))}))")
 
 
@@ -97,7 +98,9 @@ def test_an_answer_loads_no_sympy(command):
     got = json.loads(r.stdout)
     # the planner quotes the stored validation error of each answer's class: a file read, no prediction
     evidence = ["inference_arithmetic.evidence", "inference_arithmetic.evidence.error_class"] if command == "plan" else []
-    assert got == {"code": 0, "sympy": False, "formula": False, "evidence": evidence}, got
+    # and a plain command line is parsed without argparse, the catalogs checked without hashlib's OpenSSL
+    assert got == {"code": 0, "sympy": False, "formula": False, "argparse": False, "hashlib": False,
+                   "evidence": evidence}, got
 
 
 def test_the_probe_would_see_sympy():
@@ -129,6 +132,10 @@ def test_the_json_writer_writes_what_the_json_module_writes():
          "tuple": (1, 2.5, "x"), "np": np.int64(7)},
         [{"row": i, "v": float(x)} for i, x in enumerate(rng.uniform(-5, 5, 5))],
         {"deep": [[[]], [[1.0]]], "arr2d": np.ones((2, 2)), "zero_d": {"z": np.array(3.5)}},
+        {"edges": [1e8, 99999999.5, 12345678.0, 123456789.0, 1e16, 1e-4, 9.99999995e-5, 1e-5, 0.0, -0.0, 5e-324,
+                   1.7976931348623157e308, 0.1 + 0.2, -2.5, 3.0],
+         "np": [np.float64(x) for x in (1e8, 1e-5, -0.0, 0.1 + 0.2, float("nan"), float("inf"), 2.0**60)],
+         "random": [float(x) for x in rng.uniform(-1, 1, 200) * 10.0 ** rng.integers(-12, 20, 200)]},
     ]
     for c in cases:
         assert dumps(c) == _dumps_json(c if not isinstance(c, dict) else

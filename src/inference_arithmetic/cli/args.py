@@ -1,7 +1,6 @@
 """Command-line arguments: one-line errors, ranges and grids, typed values, model specs."""
 from __future__ import annotations
 
-import argparse
 import re
 from pathlib import Path
 
@@ -60,6 +59,7 @@ def arg_type(parse, what: str, **bounds):
         try:
             return parse(text, "value", **bounds)
         except Error:
+            import argparse     # argparse only where it reports: a plain command line never loads it
             raise argparse.ArgumentTypeError(f"must be {what}, got {inputs.short(text)}") from None
     return convert
 
@@ -87,17 +87,3 @@ def load_model(spec: str) -> config.Model:
     if spec.endswith(".json") or exists or "/" in spec:
         return config.read_config(p / "config.json" if is_dir else p)
     return config.model(spec)
-
-
-# ------------------------------------------------------------------ commands
-
-class Parser(argparse.ArgumentParser):
-    """argparse with one-line errors and no prefix matching (``--attn`` is never ``--attn-dtype``)."""
-
-    def __init__(self, *a, **kw):
-        kw["allow_abbrev"] = False
-        super().__init__(*a, **kw)
-
-    def error(self, message):  # one line, exit 2
-        raise UsageError(message)
-

@@ -1,8 +1,8 @@
 """The subcommands: each turns parsed arguments into a result (a dict or a list of rows).
 
 A command imports what only it needs inside its function (the planner's market, the published
-figures, the validation set, the formulas ``sol`` prints): ``decode``, ``prefill`` and ``serve`` load
-neither sympy nor the catalogs they do not read."""
+figures, the validation set, the formulas ``sol`` prints, the workload of ``serve`` and ``plan``):
+``decode``, ``prefill`` and ``serve`` load neither sympy nor the catalogs they do not read."""
 from __future__ import annotations
 
 import sys
@@ -14,7 +14,6 @@ from inference_arithmetic.core import inputs
 from inference_arithmetic.hardware import efficiency, gpus, kernel_tables
 from inference_arithmetic.model import config, dtypes, param_count
 from inference_arithmetic.serving import operating, prefill_step as prefill, search
-from inference_arithmetic.serving.workload import Profile, Service, Workload
 from inference_arithmetic.cli.args import UsageError, grid, load_model, parse_range
 
 
@@ -173,6 +172,7 @@ def cmd_prefill(args) -> dict:
 
 
 def cmd_serve(args) -> dict:
+    from inference_arithmetic.serving.workload import Service
     m, g = load_model(args.model), gpus.gpu(args.gpu)
     pinned = {k: (v,) for k, v in (("moe_dtypes", args.moe_dtype), ("attn_dtypes", args.attn_dtype),
                                    ("kv_dtypes", args.kv_dtype), ("mtp", args.mtp), ("moe_tp", args.moe_tp))
@@ -221,6 +221,7 @@ def _kernels(m, g, framework: str, moe_dtype: str) -> str:
 
 
 def _profile(text: str):
+    from inference_arithmetic.serving.workload import Profile
     if text == "flat":
         return Profile.flat()
     if text.startswith("cosine:"):
@@ -241,6 +242,7 @@ def _progress(i: int, n: int, name: str) -> None:
 def cmd_plan(args) -> dict:
     from inference_arithmetic.evidence import error_class
     from inference_arithmetic.serving import plan
+    from inference_arithmetic.serving.workload import Workload
     m = load_model(args.model)
     kw = dict(per_user=args.per_user, ttft_s=args.ttft, cache_hit=args.cache_hit, profile=_profile(args.profile))
     if args.tokens_per_day is not None:

@@ -6,8 +6,6 @@ one-line message.
 """
 from __future__ import annotations
 
-import difflib
-import hashlib
 import importlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +15,14 @@ from typing import Any, Mapping
 from inference_arithmetic.core.errors import CatalogError
 from inference_arithmetic.core.inputs import short
 from inference_arithmetic.core.units import UnitError, dims_of, parse_unit
+
+try:                          # the built-in SHA-256 (random does the same): hashlib's OpenSSL costs a process 2-6 ms
+    from _sha256 import sha256
+except ImportError:           # Python 3.12 names it _sha2
+    try:
+        from _sha2 import sha256
+    except ImportError:
+        from hashlib import sha256
 
 __all__ = ["DATA", "Value", "cited_value", "read_yaml", "unknown", "CACHED", "SAFE_LOADER"]
 
@@ -96,13 +102,14 @@ def read_yaml(name: str) -> dict:
             generated = importlib.import_module(f"inference_arithmetic.core.catalogs.{Path(name).stem}")
         except ImportError:
             generated = None
-        if generated is not None and generated.SHA256 == hashlib.sha256(text.encode("utf-8")).hexdigest():
+        if generated is not None and generated.SHA256 == sha256(text.encode("utf-8")).hexdigest():
             return generated.data()
     import yaml
     return yaml.load(text, Loader=_safe_loader())
 
 
 def unknown(kind: str, name: str, known) -> CatalogError:
+    import difflib            # an error message's only: not loaded by a process that answers
     text = str(name)[:200]
     close = difflib.get_close_matches(text, list(known), n=3, cutoff=0.4)
     close += [k for k in known if text.lower() == k.lower() and k not in close]

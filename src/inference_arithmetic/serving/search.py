@@ -5,24 +5,29 @@ decode layout of the search :class:`Space` (expert-parallel size x attention lay
 precision x MTP draft tokens) is evaluated on the step model at every batch in one vectorised
 call, each paired with its prefill partner: disaggregated, the GPU's best prefill unit for the
 MoE dtype; aggregated, prefill on the decode layout's own unit size.  Prefill units and chunks
-meet the TTFT limit.  The ``serve`` command takes the fastest candidate (:func:`best`); the
-planner (:mod:`.plan`) costs every candidate and takes the cheapest.  Both read this one search.
+meet the TTFT limit.  The ``serve`` command takes the fastest candidate (:func:`best`, found
+at a few batches of each unit by :mod:`.fastest`, the grid's answer); the planner (:mod:`.plan`)
+costs every candidate and takes the cheapest.  Both read this one search.
 """
 from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from inference_arithmetic import step
 from inference_arithmetic.core.errors import InputError
 from inference_arithmetic.hardware.gpus import GPU
+from inference_arithmetic.model import dtypes
 from inference_arithmetic.model.config import Model
 from inference_arithmetic.core import fast
-from inference_arithmetic.serving import mode_rates, prefill_step as prefill
-from inference_arithmetic.serving.workload import Service
+from inference_arithmetic.serving import fastest, mode_rates, prefill_step as prefill
 from inference_arithmetic.step import Precision
+
+if TYPE_CHECKING:        # a type only: decode and prefill never load the workload module
+    from inference_arithmetic.serving.workload import Service
 
 __all__ = ["Space", "EP_SIZES", "MTP_DRAFTS", "BATCHES", "CHUNKS", "Candidates", "candidates", "best",
            "describe", "label", "MODES"]
@@ -66,36 +71,52 @@ def decode_units(m: Model, g: GPU, space: Space, refused: list | None = None) ->
     appended to ``refused`` when given."""
     units = []
     moes = step.search_moe_dtypes(m.weight_dtype, space.moe_dtypes)   # MXFP4 only for checkpoints shipped in it
+    precisions, dead = {}, set()
     for ep, attn_tp, moe_tp, moe, kv, attn, mtp in itertools.product(
             _unit_sizes(g, space.decode_ep), space.attn_tp, space.moe_tp, moes, space.kv_dtypes, space.attn_dtypes,
             space.mtp):
+        if moe in dead:
+            continue
         try:
+            p = precisions.get((moe, attn, kv)) or precisions.setdefault((moe, attn, kv), Precision(moe, attn, kv))
             L = step.layout_for(m, g, ep, attn_tp=attn_tp, moe_tp=moe_tp, mtp=mtp, redundant=space.redundant,
-                                micro_batches=space.micro_batches,
-                                precision=Precision(moe=moe, attn=attn, kv=kv), framework=space.framework)
+                                micro_batches=space.micro_batches, precision=p, framework=space.framework)
             units.append(step.unit(m, g, L))
         except InputError as e:
             if refused is not None:
                 refused.append(str(e))
+            else:
+                dead |= _cannot_run(g, moe)
     if refused is not None:      # after the layouts tried: a size that cannot be rented is the reason only alone
         refused += [f"a unit of {ep} GPUs is neither whole 8-GPU nodes nor whole {g.nvlink_domain}-GPU NVLink "
                     f"domains of {g.key}" for ep in space.decode_ep if ep not in _unit_sizes(g, space.decode_ep)]
     return units
 
 
-def prefill_table(m: Model, g: GPU, svc: Service, space: Space) -> dict:
+def _cannot_run(g: GPU, moe: str) -> set:
+    """``{moe}`` where ``g`` cannot run routed experts stored in ``moe`` in any layout (NVFP4 without FP4 tensor
+    cores: the rule by which :func:`.step.unit` refuses them, :func:`.dtypes.moe_flop_dtype`), else none: asked
+    after a layout of ``moe`` was refused, so that the search tries no other."""
+    return {moe} if dtypes.moe_flop_dtype(moe, g.dense_fp4 is not None) is None else set()
+
+
+def prefill_table(m: Model, g: GPU, svc: Service, space: Space, sizes=None) -> dict:
     """Best prefill per (unit size, MoE dtype), over the attention layouts of ``space`` (a dense
     model's unit is tensor-parallel): (input tokens/s per GPU, TTFT s, layout, chunk, fastest TTFT
-    s); the rate is 0 where no chunk meets the TTFT limit."""
-    out = {}
-    sizes = _unit_sizes(g, sorted(set(space.prefill_ep) | set(space.decode_ep)))
+    s); the rate is 0 where no chunk meets the TTFT limit.  ``sizes``: those unit sizes only (default:
+    every size of ``space``, prefill's and decode's)."""
+    out, dead = {}, set()
+    sizes = _unit_sizes(g, sorted(set(space.prefill_ep) | set(space.decode_ep) if sizes is None else set(sizes)))
     for ep, moe, attn_tp in itertools.product(sizes, step.search_moe_dtypes(m.weight_dtype, space.moe_dtypes),
                                               space.attn_tp):
+        if moe in dead:
+            continue
         try:
             u = prefill.prefill_unit(m, g, step.layout_for(m, g, ep, attn_tp=attn_tp, precision=Precision(moe=moe),
                                                            redundant=space.prefill_redundant,
                                                            framework=space.framework))
         except InputError:
+            dead |= _cannot_run(g, moe)
             continue
         if not step.fits(u, 0.0, 0.0):
             continue
@@ -142,6 +163,16 @@ class Candidates:
         return self.fit if per_user is None else self.fit & (self.user >= per_user)
 
 
+def _partners(units, pre: dict, space: Space) -> dict:
+    """The prefill partner (rate, TTFT, layout, chunk, fastest TTFT) of each decode unit, by mode:
+    disaggregated, the fastest prefill unit of the unit's MoE dtype; aggregated, the unit's own size."""
+    best_by_moe = {moe: max((x for k, x in pre.items() if k[1] == moe and k[0] in space.prefill_ep),
+                            key=lambda x: x[0], default=None) for moe in step.MOE_DTYPES}
+    none = (0.0, np.inf, None, 0.0, np.inf)
+    return {"disagg": tuple(best_by_moe.get(u.layout.precision.moe) or none for u in units),
+            "agg": tuple(pre.get((u.layout.ep, u.layout.precision.moe), none) for u in units)}
+
+
 def candidates(m: Model, g: GPU, svc: Service, space: Space | None = None, pre: dict | None = None
                ) -> tuple[dict, float]:
     """The candidates of ``g`` by mode (:data:`MODES`) and the fastest prefill TTFT any unit
@@ -156,26 +187,13 @@ def candidates(m: Model, g: GPU, svc: Service, space: Space | None = None, pre: 
     ttft_floor = min((x[4] for k, x in pre.items() if k[0] in space.prefill_ep), default=np.inf)
     if not units or not pre:
         return {}, ttft_floor
-    ctx = svc.isl + svc.osl / 2
-    v = step.stack(units)
-    b = BATCHES.reshape(1, -1, 1)
-    v["batch"], v["ctx"] = b, ctx
-    ev = step.evaluate(v)
-    fits = step.free_bytes(v, b, ctx)[..., 0] >= 0
-    R_d, r_u = ev["tokens_per_s_per_gpu"][..., 0], ev["tokens_per_s_per_user"][..., 0]
-    best_by_moe = {moe: max((x for k, x in pre.items() if k[1] == moe and k[0] in space.prefill_ep),
-                            key=lambda x: x[0], default=None) for moe in step.MOE_DTYPES}
-    none = (0.0, np.inf, None, 0.0, np.inf)
-    partners = {"disagg": tuple(best_by_moe.get(u.layout.precision.moe) or none for u in units),
-                "agg": tuple(pre.get((u.layout.ep, u.layout.precision.moe), none) for u in units)}
-    out = {}
+    R_d, r_u, fits = fastest.rates_at(step.stack(units), BATCHES.reshape(1, -1, 1), svc.isl + svc.osl / 2)
+    out, partners = {}, _partners(units, pre, space)
     for mode in MODES:
-        R_p = np.array([x[0] for x in partners[mode]]).reshape(-1, 1)
-        util = prefill.UTILISATION if mode == "disagg" else 1.0
-        safe = np.where(R_p > 0, R_p, 1.0)
-        rate, user = mode_rates.mode_rates(mode, R_d, safe, r_u, svc.isl, svc.osl, util)   # disagg: pool planned at util
-        out[mode] = Candidates(g, mode, tuple(units), partners[mode], rate, user, R_d, R_p, fits & (R_p > 0), util,
-                               fits)
+        partner = partners[mode]
+        R_p = np.array([x[0] for x in partner]).reshape(-1, 1)
+        rate, user, util = fastest.mode_point(mode, R_d, r_u, R_p, svc)
+        out[mode] = Candidates(g, mode, tuple(units), partner, rate, user, R_d, R_p, fits & (R_p > 0), util, fits)
     return out, ttft_floor
 
 
@@ -196,19 +214,44 @@ def label(layout: dict) -> str:
 def best(m: Model, g: GPU, svc: Service, mode: str, space: Space | None = None) -> dict:
     """The candidate with the most output tokens/s per GPU (prefill and decode GPUs counted) in
     ``mode`` meeting the service's per-user floor and TTFT limit; an InputError naming the
-    closest point when none does."""
+    closest point when none does.
+
+    The answer of :func:`candidates`' whole grid (the first such candidate in its order), found by
+    :func:`.fastest.fastest` at a few batches of each unit where the step model is monotone in the
+    batch; the whole grid itself where it is not (a framework's measured kernel tables), and to say
+    why there is no answer."""
     if mode not in MODES:
         raise InputError(f"mode must be agg or disagg, got {str(mode)[:40]!r}")
+    space = space or Space()
+    why = step.unsupported(m)
+    if why:                      # say what is missing, not that nothing fits
+        raise InputError(why)
+    units = decode_units(m, g, space)
+    # the partners the mode takes: disaggregated, a prefill unit of space.prefill_ep; aggregated, the decode unit's size
+    pre = prefill_table(m, g, svc, space, space.prefill_ep if mode == "disagg" else space.decode_ep)
+    if units and pre and (space.batch is None or 1 <= space.batch <= BATCHES[-1]):
+        partner = _partners(units, pre, space)[mode]
+        R_p = np.array([x[0] for x in partner]).reshape(-1, 1)
+        found = fastest.fastest(units, R_p, mode, svc, BATCHES, space.batch)
+        if found is not None:
+            i, j, (R_d, rate, user) = found
+            return _answer(units[i].layout, partner[i], mode, R_d, rate, user, j, svc)
+    return _best_of_grid(m, g, svc, mode, space)
+
+
+def _best_of_grid(m: Model, g: GPU, svc: Service, mode: str, space: Space) -> dict:
+    """:func:`best` from :func:`candidates`' whole grid, or the InputError that says why none meets the
+    service level."""
     found, ttft_floor = candidates(m, g, svc, space)
     if mode not in found:
         refused: list = []
-        if not decode_units(m, g, space or Space(), refused):
+        if not decode_units(m, g, space, refused):
             why = f": {refused[0]}" if refused else ""
             raise InputError(f"no {mode} layout of {m.name} can be built on {g.key}{why}")
         raise InputError(f"no {mode} layout of {m.name} fits on {g.key}")
     c = found[mode]
     ok = c.meets(svc.per_user)
-    if space is not None and space.batch is not None:      # a pinned batch: that column only
+    if space.batch is not None:      # a pinned batch: that column only
         if not 1 <= space.batch <= BATCHES[-1]:
             raise InputError(f"batch must be 1 to {BATCHES[-1]:.0f} requests per attention instance, got {space.batch}")
         ok = ok & (BATCHES == space.batch).reshape(1, -1)
@@ -223,10 +266,17 @@ def best(m: Model, g: GPU, svc: Service, mode: str, space: Space | None = None) 
         raise InputError(f"no layout on {g.key} reaches {svc.per_user:g} tok/s per user in {mode} mode at ISL "
                          f"{svc.isl:g} / OSL {svc.osl:g}: the fastest is {top:.1f} tok/s")
     i, j = np.unravel_index(int(np.argmax(np.where(ok, c.rate, -1.0))), c.rate.shape)
-    L, (R_p, ttft, L_p, chunk, _) = c.units[i].layout, c.partner[i]
-    R_d = float(c.R_d[i, j])
-    ratio = 0.0 if mode == "agg" else float(fast.pd_ratio(R_d=R_d, R_p=R_p * c.util, L_i=svc.isl, L_o=svc.osl))
-    return {"tokens_per_s_per_gpu": float(c.rate[i, j]), "tokens_per_s_per_user": float(c.user[i, j]),
+    return _answer(c.units[i].layout, c.partner[i], mode, float(c.R_d[i, j]), float(c.rate[i, j]),
+                   float(c.user[i, j]), int(j), svc)
+
+
+def _answer(L: step.Layout, partner: tuple, mode: str, R_d: float, rate: float, user: float, j: int,
+            svc: Service) -> dict:
+    """:func:`best`'s result for decode layout ``L`` at batch ``BATCHES[j]`` with its prefill ``partner``."""
+    R_p, ttft, L_p, chunk, _ = partner
+    util = prefill.UTILISATION if mode == "disagg" else 1.0
+    ratio = 0.0 if mode == "agg" else float(fast.pd_ratio(R_d=R_d, R_p=R_p * util, L_i=svc.isl, L_o=svc.osl))
+    return {"tokens_per_s_per_gpu": rate, "tokens_per_s_per_user": user,
             "ttft_s": ttft, "prefill_gpus_per_decode_gpu": ratio, "batch_per_instance": float(BATCHES[j]),
-            "decode_tokens_per_s_per_gpu": R_d, "prefill_tokens_per_s_per_gpu": R_p, "prefill_utilisation": c.util,
+            "decode_tokens_per_s_per_gpu": R_d, "prefill_tokens_per_s_per_gpu": R_p, "prefill_utilisation": util,
             "layout": describe(L), "prefill_layout": {**describe(L_p), "chunk_tokens_per_gpu": chunk}}
