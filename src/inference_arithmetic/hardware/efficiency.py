@@ -27,6 +27,7 @@ import numpy as np
 
 from inference_arithmetic.core.cited import read_yaml
 from inference_arithmetic.hardware.gpus import gpu
+from inference_arithmetic.hardware.kernel_tables import median
 from inference_arithmetic.core.errors import CatalogError
 
 __all__ = ["Efficiency", "Efficiencies", "CALIBRATION_GPU", "efficiencies", "kernel_rows",
@@ -111,8 +112,7 @@ def _src(family: str) -> str:
 def _median(values: list[float], what: str) -> float:
     if not values:
         raise CatalogError(f"kernels.yaml: no rows for {what}")
-    v, mid = sorted(values), len(values) // 2   # the median, as statistics.median takes it (no import)
-    return float(v[mid] if len(v) % 2 else (v[mid - 1] + v[mid]) / 2)
+    return median(values)
 
 
 @lru_cache(maxsize=None)

@@ -26,10 +26,9 @@ elements (BF16).
 from __future__ import annotations
 
 import csv
-import statistics
 from functools import lru_cache
 
-from inference_arithmetic.hardware.kernel_tables import _version_key, table_lines
+from inference_arithmetic.hardware.kernel_tables import _version_key, median, table_lines
 
 __all__ = ["mla_points", "mla_context_points", "allreduce_points", "GEMM_DTYPE", "MLA_HEADS",
            "MLA_CONTEXT_HEADS", "KV_DTYPE"]
@@ -62,7 +61,7 @@ def _reduce(rows, point) -> tuple:
     for r in rows:
         if r["version"] == version:
             acc.setdefault(point(r), {}).setdefault(r["kernel_source"], []).append(float(r["latency_ms"]) * 1e-3)
-    pts = tuple(sorted((p, min(statistics.median(t) for t in src.values())) for p, src in acc.items()))
+    pts = tuple(sorted((p, min(median(t) for t in src.values())) for p, src in acc.items()))
     source = next(r["source_file"] for r in rows if r["version"] == version)
     return version, source, pts
 

@@ -43,7 +43,8 @@ from inference_arithmetic.hardware.gpus import gpu
 from inference_arithmetic.model.dtypes import BYTES, moe_flop_dtype
 
 __all__ = ["FRAMEWORKS", "DEFAULT_FRAMEWORK", "MoECurve", "moe_curve", "framework_name", "TABLE_DTYPE", "rule",
-           "DEEPSEEK_KERNELS", "SHAPES", "table_dtype", "table_lines", "OPS", "NOT_MEASURED", "coverage_rows"]
+           "DEEPSEEK_KERNELS", "SHAPES", "table_dtype", "table_lines", "OPS", "NOT_MEASURED", "coverage_rows",
+           "median"]
 
 #: what a unit without a framework table runs its routed experts at (the transfer rule)
 DEEPSEEK_KERNELS = "deepseek kernels (DeepGEMM, H800), transfer rule: the same fraction of peak on every GPU"
@@ -104,6 +105,13 @@ def _version_key(v: str) -> tuple:
     return tuple(int(x) for x in re.findall(r"\d+", v))
 
 
+def median(values) -> float:
+    """The median of ``values`` (as :func:`statistics.median` takes it, without loading that module on
+    every command's path)."""
+    v, mid = sorted(values), len(values) // 2
+    return float(v[mid] if len(v) % 2 else (v[mid - 1] + v[mid]) / 2)
+
+
 @lru_cache(maxsize=None)
 def table_lines() -> tuple[list, dict]:
     """The kernel table's header and its CSV lines by op (the file is read once per process)."""
@@ -122,7 +130,6 @@ def _moe_rows() -> dict:
     per kernel source the median of repeated rows, then the fastest kernel source at each token count
     (a framework with several MoE backends, e.g. TensorRT-LLM's CUTLASS and min-latency NVFP4
     kernels, runs the faster); and the source file and package version of each (gpu, framework, version)."""
-    import statistics   # only when a framework's table is read: not on the path of DeepSeek's kernels
     acc: dict = {}
     src: dict = {}
     head, by_op = table_lines()
@@ -135,7 +142,7 @@ def _moe_rows() -> dict:
             .setdefault(int(r["num_tokens"]), {}).setdefault(r["kernel_source"], []) \
             .append(float(r["latency_ms"]) * 1e-3)
         src[(r["gpu"], r["framework"], r["version"])] = (r["source_file"], r["package_version"])
-    out = {k: {ver: {ep: sorted((n, min(statistics.median(t) for t in by_src.values())) for n, by_src in pts.items())
+    out = {k: {ver: {ep: sorted((n, min(median(t) for t in by_src.values())) for n, by_src in pts.items())
                      for ep, pts in eps.items()}
                for ver, eps in vers.items()} for k, vers in acc.items()}
     return {"curves": out, "sources": src}
