@@ -157,7 +157,7 @@ def _prefill_attention(gpu_key, fw, p, heads, v):
     if got is None:
         return None, f"attention: no {fw} MLA prefill table for {gpu_key} ({p.attn} attention, {p.kv} KV, " \
                      f"{p.dense} projections, {heads} heads/GPU)"
-    ver, source, pts = got
+    ver, _, pts = got
     key = ("prefill", gpu_key, fw, p.attn, p.kv, p.dense, heads) + tuple(v[k] for k in _attn_inputs())
     if key not in _ATTN_MEMO:   # the same for every EP size of a GPU, precision and attention layout
         b, isl = (np.array([x[i] for x, _ in pts], dtype=float) for i in (0, 1))
@@ -171,7 +171,7 @@ def _prefill_attention(gpu_key, fw, p, heads, v):
         bs = sorted(by_b)
         rows = np.array([_on_grid(*zip(*sorted(by_b[x])), _LN) for x in bs])
         _ATTN_MEMO[key] = frozen(np.array([np.interp(_LB, np.log(bs), rows[:, j]) for j in range(len(_LN))]).T.ravel())
-    return _ATTN_MEMO[key], f"attention: {fw} {ver} {gpu_key} MLA prefill table ({source.split('/')[-1]}, " \
+    return _ATTN_MEMO[key], f"attention: {fw} {ver} {gpu_key} MLA prefill table (" \
                             f"{p.attn} attention, {p.kv} KV, {p.dense} projections, {heads} heads/GPU, no cached prefix)"
 
 

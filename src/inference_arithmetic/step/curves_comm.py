@@ -75,11 +75,11 @@ def a2a_curve(model, gpu, layout, kind: str, values: dict):
                       f"{'inside one NVLink domain' if inside else 'beyond one NVLink domain'} (measured: EP"
                       f"{', EP'.join(str(e) for e in sorted(pts))}): DeepSeek's DeepEP rates")
     near = min(same, key=lambda e: (abs(math.log2(e) - math.log2(layout.ep)), e))
-    ver, kernel, source, got = pts[near]
+    ver, kernel, _, got = pts[near]
     curve = _rate(model, gpu, near, kind, got, tuple(values[k] for k in _INPUTS), values)
     carried = "" if near == layout.ep else f", carried to EP{layout.ep} as a rate"
     return curve, (f"dispatch/combine: {fw} {ver} {gpu.key} {_KIND[kind]} all-to-all table "
-                   f"({source.split('/')[-1]}, {kernel}, EP{near}{carried})")
+                   f"({kernel}, EP{near}{carried})")
 
 
 #: the unit values the model's all-to-all time reads besides those set at the table's setting
