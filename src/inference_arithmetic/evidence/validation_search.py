@@ -81,7 +81,7 @@ def _service_level(e: dict, notes: list) -> tuple[float | None, float | None]:
     if level:
         pu = 1000.0 / float(level["tpot_ms"]) if level.get("tpot_ms") else None
         ttft = float(level["ttft_ms"]) / 1000.0 if level.get("ttft_ms") else None
-        notes.append(f"service level as the benchmark states it ({level.get('src', '')}): "
+        notes.append("service level as the benchmark states it (cited with the entry): "
                      + ", ".join(x for x in (f"TTFT <= {ttft:g} s" if ttft else "",
                                              f"{pu:g} tok/s per user (TPOT {level['tpot_ms']:g} ms)" if pu else "") if x)
                      + (f", p{level['percentile']} limits read as means" if level.get("percentile") else ""))

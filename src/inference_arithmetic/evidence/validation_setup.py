@@ -120,7 +120,7 @@ def lengths(e: dict, notes: list) -> tuple[float | None, float | None]:
             taken.append(f"{name} {v:,}")
         out.append(v)
     if taken:
-        notes.append(f"{' and '.join(taken)} tokens (unstated): {extra.get('how', 'cited')} ({extra.get('src', '')})")
+        notes.append(f"{' and '.join(taken)} tokens (unstated): {extra.get('how', 'cited')} (cited with the entry)")
     return out[0], out[1]
 
 
