@@ -32,26 +32,31 @@ def terms(u: Unit, batch, ctx, s_q=None) -> dict:
     v["batch"], v["ctx"] = batch, ctx
     if s_q is not None:
         v["s_q"] = s_q
-    return evaluate(v)
+    return _evaluate(v)
 
 
 def evaluate(v: dict) -> dict:
     """:func:`terms` on a dictionary of symbol values, any of which may be arrays that broadcast
     (one unit's values with arrays of batch and context, or :func:`stack`-ed units): one
     generated call for every term, no Python loop over configurations."""
-    v = dict(v, **rates(v))
+    return _evaluate(dict(v))
+
+
+def _evaluate(v: dict) -> dict:
+    """:func:`evaluate` on a dictionary of its own (the measured rates are written into it)."""
+    v.update(rates(v))
     tk_, ta_, td_, th_, tm_, ta2a, tar, tmar, bound = fast.step_terms_of(v)
     scalar = isinstance(v["overlapped"], float)   # one unit: choose the branch instead of computing both
     if scalar:
         tc_ = (tmar if v["moe_tp_on"] else ta2a) + tar
     else:
         tc_ = np.where(v["moe_tp_on"], tmar, ta2a) + tar
-    common = dict(ta=ta_, td=td_, th=th_, tm=tm_, tk=tk_, tc=tc_, t_0=v["t_0"], f_sm=v["f_sm"], kappa=v["kappa"])
-    overlap = dict(b_disp=FP8_DISPATCH_BYTES, b_comb=BF16_BYTES)
+    common = {"ta": ta_, "td": td_, "th": th_, "tm": tm_, "tk": tk_, "tc": tc_, "t_0": v["t_0"], "f_sm": v["f_sm"],
+              "kappa": v["kappa"], "b_disp": FP8_DISPATCH_BYTES, "b_comb": BF16_BYTES}
     if scalar:
-        t = fast.step_overlap(**common, **overlap) if v["overlapped"] else fast.step_serial(**common)
+        t = fast.step_overlap_of(common) if v["overlapped"] else fast.step_serial_of(common)
     else:
-        t = np.where(v["overlapped"], fast.step_overlap(**common, **overlap), fast.step_serial(**common))
+        t = np.where(v["overlapped"], fast.step_overlap_of(common), fast.step_serial_of(common))
     t_mtp = 0.0 * t
     if (v["n_dr"] > 0) if scalar else np.any(np.asarray(v["n_dr"]) > 0):  # the MTP module: drafts, each one more layer and the head
         v1 = dict(v, s_q=1.0)
