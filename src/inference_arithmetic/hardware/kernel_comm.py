@@ -30,7 +30,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from inference_arithmetic.hardware.kernel_curves import _reduce, _rows
+from inference_arithmetic.hardware.kernel_curves import _reduce
+from inference_arithmetic.hardware.kernel_tables import FRAMEWORKS, table_rows
 
 __all__ = ["a2a_points", "BACKENDS", "NORMAL_SMS", "gpus_per_node"]
 
@@ -62,7 +63,7 @@ def _dtype(backend: str, kind: str, phase: str, moe_dtype: str) -> str | None:
 def gpus_per_node(gpu_key: str) -> int:
     """GPUs of one node in the all-to-all tables of ``gpu_key``: the largest single-node ``ep`` any
     framework's table states for it, else 8."""
-    eps = [int(r["ep"]) for r in _rows("a2a") if r["gpu"] == gpu_key and r["ep"] and r["nodes"] == "1"]
+    eps = [int(r["ep"]) for fw in FRAMEWORKS for r in table_rows("a2a", gpu_key, fw) if r["ep"] and r["nodes"] == "1"]
     return max(eps, default=8)
 
 
@@ -94,8 +95,7 @@ def _faster(a, b):
 
 
 def _backend_points(gpu_key, framework, kind, moe_dtype, backend) -> dict:
-    rows = [r for r in _rows("a2a") if r["gpu"] == gpu_key and r["framework"] == framework
-            and r["kernel_source"] == backend]
+    rows = [r for r in table_rows("a2a", gpu_key, framework) if r["kernel_source"] == backend]
     if kind == "normal" and any(r["sms"] == str(NORMAL_SMS) for r in rows):
         rows = [r for r in rows if r["sms"] == str(NORMAL_SMS)]
     out = {}

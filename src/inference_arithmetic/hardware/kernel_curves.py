@@ -25,10 +25,9 @@ elements (BF16).
 """
 from __future__ import annotations
 
-import csv
 from functools import lru_cache
 
-from inference_arithmetic.hardware.kernel_tables import _version_key, median, table_lines
+from inference_arithmetic.hardware.kernel_tables import _version_key, median, table_rows
 
 __all__ = ["mla_points", "mla_context_points", "allreduce_points", "GEMM_DTYPE", "MLA_HEADS",
            "MLA_CONTEXT_HEADS", "KV_DTYPE"]
@@ -41,13 +40,6 @@ MLA_HEADS = (16, 128)
 MLA_CONTEXT_HEADS = (8, 16, 32, 64, 128)
 #: the book's KV-cache dtypes as the MLA tables name them
 KV_DTYPE = {"bf16": "bfloat16", "fp8": "fp8"}
-
-
-@lru_cache(maxsize=None)
-def _rows(op: str) -> tuple:
-    """Every row of ``op`` as a dict."""
-    head, by_op = table_lines()
-    return tuple(csv.DictReader(by_op.get(op, []), fieldnames=head))
 
 
 def _reduce(rows, point) -> tuple:
@@ -88,14 +80,14 @@ def mla_context_points(gpu_key: str, framework: str, attn: str, kv: str, gemm: s
 
 def _mla_rows(op, gpu_key, framework, kv, gemm, heads):
     kv_t, g_t = KV_DTYPE.get(kv), GEMM_DTYPE.get(gemm)
-    return (r for r in _rows(op) if r["gpu"] == gpu_key and r["framework"] == framework
-            and r["kv_dtype"] == kv_t and r["gemm_type"] == g_t and int(r["num_heads"]) == heads)
+    return (r for r in table_rows(op, gpu_key, framework)
+            if r["kv_dtype"] == kv_t and r["gemm_type"] == g_t and int(r["num_heads"]) == heads)
 
 
 @lru_cache(maxsize=256)
 def allreduce_points(gpu_key: str, framework: str, gpus: int):
     """``(version, source file, ((elements, seconds), ...))`` of one BF16 all-reduce among ``gpus``
     GPUs, or ``None``."""
-    rows = (r for r in _rows("allreduce") if r["gpu"] == gpu_key and r["framework"] == framework
-            and r["dtype"] == "bfloat16" and int(r["num_gpus"]) == gpus)
+    rows = (r for r in table_rows("allreduce", gpu_key, framework)
+            if r["dtype"] == "bfloat16" and int(r["num_gpus"]) == gpus)
     return _reduce(rows, lambda r: int(r["message_size"]))

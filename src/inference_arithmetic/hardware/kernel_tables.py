@@ -43,7 +43,7 @@ from inference_arithmetic.hardware.gpus import gpu
 from inference_arithmetic.model.dtypes import BYTES, moe_flop_dtype
 
 __all__ = ["FRAMEWORKS", "DEFAULT_FRAMEWORK", "MoECurve", "moe_curve", "framework_name", "TABLE_DTYPE", "rule",
-           "DEEPSEEK_KERNELS", "SHAPES", "table_dtype", "table_lines", "OPS", "NOT_MEASURED", "coverage_rows",
+           "DEEPSEEK_KERNELS", "SHAPES", "table_dtype", "table_lines", "table_rows", "OPS", "NOT_MEASURED", "coverage_rows",
            "median"]
 
 #: what a unit without a framework table runs its routed experts at (the transfer rule)
@@ -114,34 +114,41 @@ def median(values) -> float:
 
 @lru_cache(maxsize=None)
 def table_lines() -> tuple[list, dict]:
-    """The kernel table's header and its CSV lines by op (the file is read once per process)."""
+    """The kernel table's header and its CSV lines by op, then by (GPU, framework) (the file is read once
+    per process; a line is parsed only when a query asks for its GPU and framework)."""
     by_op: dict = {}
     with io.TextIOWrapper(gzip.open(DATA / "aiconfigurator_kernels.csv.gz"), encoding="utf-8", newline="") as f:
         head = next(csv.reader([f.readline()]))
         for line in f:
-            by_op.setdefault(line[:line.index(",")], []).append(line)
+            op, g, fw, _ = line.split(",", 3)
+            by_op.setdefault(op, {}).setdefault((g, fw), []).append(line)
     return head, by_op
 
 
 @lru_cache(maxsize=None)
-def _moe_rows() -> dict:
-    """(gpu, framework, dtype, shape, expert TP) -> version -> ep -> sorted [(tokens, seconds)], balanced
-    routing only (shape: hidden, expert width, experts, top-k):
-    per kernel source the median of repeated rows, then the fastest kernel source at each token count
-    (a framework with several MoE backends, e.g. TensorRT-LLM's CUTLASS and min-latency NVFP4
-    kernels, runs the faster); and the source file and package version of each (gpu, framework, version)."""
+def table_rows(op: str, gpu_key: str, framework: str) -> tuple:
+    """Every row of ``op`` measured on ``gpu_key`` under ``framework``, as a dict (column -> text)."""
+    head, by_op = table_lines()
+    return tuple(csv.DictReader(by_op.get(op, {}).get((gpu_key, framework), []), fieldnames=head))
+
+
+@lru_cache(maxsize=None)
+def _moe_rows(gpu_key: str, framework: str) -> dict:
+    """(dtype, shape, expert TP) -> version -> ep -> sorted [(tokens, seconds)] on ``gpu_key`` under
+    ``framework``, balanced routing only (shape: hidden, expert width, experts, top-k): per kernel
+    source the median of repeated rows, then the fastest kernel source at each token count (a framework
+    with several MoE backends, e.g. TensorRT-LLM's CUTLASS and min-latency NVFP4 kernels, runs the
+    faster); and the source file and package version of each version."""
     acc: dict = {}
     src: dict = {}
-    head, by_op = table_lines()
-    for r in csv.DictReader([line for line in by_op.get("moe", []) if ",balanced," in line], fieldnames=head):
-        if r["op"] != "moe" or r["distribution"] != "balanced":
+    for r in table_rows("moe", gpu_key, framework):
+        if r["distribution"] != "balanced":
             continue
-        key = (r["gpu"], r["framework"], r["dtype"],
-               (int(r["hidden"]), int(r["inter"]), int(r["experts"]), int(r["topk"])), int(r["moe_tp"]))
+        key = (r["dtype"], (int(r["hidden"]), int(r["inter"]), int(r["experts"]), int(r["topk"])), int(r["moe_tp"]))
         acc.setdefault(key, {}).setdefault(r["version"], {}).setdefault(int(r["ep"]), {}) \
             .setdefault(int(r["num_tokens"]), {}).setdefault(r["kernel_source"], []) \
             .append(float(r["latency_ms"]) * 1e-3)
-        src[(r["gpu"], r["framework"], r["version"])] = (r["source_file"], r["package_version"])
+        src[r["version"]] = (r["source_file"], r["package_version"])
     out = {k: {ver: {ep: sorted((n, min(median(t) for t in by_src.values())) for n, by_src in pts.items())
                      for ep, pts in eps.items()}
                for ver, eps in vers.items()} for k, vers in acc.items()}
@@ -181,8 +188,8 @@ def moe_curve(gpu_key: str, framework: str, dtype: str, ep: int, shape: tuple, m
     shape, name = tuple(shape), table_dtype(gpu_key, dtype)
     if framework == DEFAULT_FRAMEWORK or shape not in SHAPES or name is None:
         return None
-    data = _moe_rows()
-    vers = data["curves"].get((gpu_key, framework, name, shape, int(moe_tp)))
+    data = _moe_rows(gpu_key, framework)
+    vers = data["curves"].get((name, shape, int(moe_tp)))
     if not vers:
         return None
     version = max(vers, key=_version_key)
@@ -191,7 +198,7 @@ def moe_curve(gpu_key: str, framework: str, dtype: str, ep: int, shape: tuple, m
         return None
     near = min(eps, key=lambda e: (abs(math.log2(e) - math.log2(max(ep, 1))), e))
     pts = eps[near]
-    source, pkg = data["sources"][(gpu_key, framework, version)]
+    source, pkg = data["sources"][version]
     scale = near if framework in PER_GPU_TOKENS else 1
     return MoECurve(gpu_key, framework, version, name, near, tuple(n * scale for n, _ in pts),
                     tuple(t for _, t in pts), source, pkg, int(moe_tp))
@@ -226,12 +233,8 @@ NOT_MEASURED = ("GQA prefill attention; quantisation, norms, RoPE and routing ke
 def coverage_rows() -> list[dict]:
     """One row per op of the shipped kernel table: what it measures, the frameworks and GPUs with rows,
     and the row count."""
-    head, by_op = table_lines()
-    at = {c: head.index(c) for c in ("gpu", "framework")}
-    out = []
-    for op in OPS:
-        cells = [line.split(",", max(at.values()) + 1) for line in by_op.get(op, [])]
-        out.append({"operation": OPS[op], "table op": op,
-                    "frameworks": ", ".join(sorted({c[at["framework"]] for c in cells})),
-                    "GPUs": ", ".join(sorted({c[at["gpu"]] for c in cells})), "rows": len(cells)})
-    return out
+    _, by_op = table_lines()
+    return [{"operation": OPS[op], "table op": op,
+             "frameworks": ", ".join(sorted({fw for _, fw in by_op.get(op, {})})),
+             "GPUs": ", ".join(sorted({g for g, _ in by_op.get(op, {})})),
+             "rows": sum(len(lines) for lines in by_op.get(op, {}).values())} for op in OPS]
