@@ -212,6 +212,26 @@ def _gqa_generation(version: str) -> list[dict]:
                                 batch=int(r.batch_size), isl=int(r.isl), step=int(r.step)))
 
 
+def _gqa_context(version: str) -> list[dict]:
+    """The GQA prefill attention kernel (``context_attention_perf``) at the GQA models' heads per GPU, no
+    cached prefix (step 0), full attention, BF16 attention compute: per (heads, batch, isl, attention and KV dtype) the fastest
+    kernel source's median, as for decode."""
+    heads = gqa_attention_heads()
+
+    def select(t):
+        keep = pd.Series([(int(a), int(b), int(c)) in heads for a, b, c in
+                          zip(t.num_heads, t.num_key_value_heads, t.head_dim)], index=t.index)
+        t = t[keep & (t.window_size == 0) & (t.beam_width == 1) & (t.step == 0) & (t.attn_dtype == "bfloat16")]
+        cols = ["num_heads", "num_key_value_heads", "head_dim", "batch_size", "isl", "step", "attn_dtype",
+                "kv_cache_dtype"]
+        med = t.groupby(cols + ["kernel_source"], as_index=False)["latency"].median()
+        return med.sort_values(["latency", "kernel_source"]).groupby(cols, as_index=False).first()
+    return _rows("gqa_context", "attention", "context_attention_perf.parquet", version, select,
+                 lambda r: dict(dtype=r.attn_dtype, kv_dtype=r.kv_cache_dtype, num_heads=int(r.num_heads),
+                                kv_heads=int(r.num_key_value_heads), head_dim=int(r.head_dim),
+                                batch=int(r.batch_size), isl=int(r.isl), step=int(r.step)))
+
+
 def _mla_context(version: str) -> list[dict]:
     return _rows("mla_context", "mla", "mla_context_module_perf.parquet", version,
                  lambda t: t[(t.model == "deepseek-ai/DeepSeek-V3") & t.num_heads.isin(MLA_CONTEXT_HEADS)
@@ -276,7 +296,7 @@ def main() -> int:
     version = metadata.version(PACKAGE)
     licence = metadata.metadata(PACKAGE).get("License-Expression") or metadata.metadata(PACKAGE).get("License")
     rows = sorted(_moe(version) + _gemm(version) + _mla(version) + _mla_context(version) + _allreduce(version)
-                  + _a2a(version) + _gqa_generation(version), key=_key)
+                  + _a2a(version) + _gqa_generation(version) + _gqa_context(version), key=_key)
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
     w.writeheader()
@@ -318,6 +338,7 @@ selection:
   mla_context: "mla/*/*/mla_context_module_perf.parquet: model deepseek-ai/DeepSeek-V3, num_heads in {list(MLA_CONTEXT_HEADS)} (query heads per GPU), tp_size 1; batch, isl (new tokens per request), step (cached prefix: 0 in every row), kv_dtype, gemm_type as measured"
   allreduce: "comm/*/*/custom_allreduce_perf.parquet: every row (num_gpus, message_size in elements as stored)"
   gemm: "gemm/*/*/gemm_perf.parquet: (n, k) in {sorted(GEMM_NK)}, gemm_dtype in {list(GEMM_DTYPES)}; and the grid (n, k) bracketing these and the dense GEMMs of {list(GQA_MODELS)} at attention TP {list(GQA_TP)}, gemm_dtype in {list(GEMM_GRID_DTYPES)}; m a power of two"
+  gqa_context: "attention/*/*/context_attention_perf.parquet: (num_heads, num_key_value_heads, head_dim) of {list(GQA_MODELS)} per GPU at attention TP {list(GQA_TP)}, window_size 0, beam 1, step 0 (no cached prefix), attn_dtype bfloat16; per (heads, batch, isl, kv dtype) the fastest kernel source's median"
   gqa_generation: "attention/*/*/generation_attention_perf.parquet: (num_heads, num_key_value_heads, head_dim) of {list(GQA_MODELS)} per GPU at attention TP {list(GQA_TP)}, window_size 0, beam 1, batch a power of two to {GQA_BATCH[-1]}, step below {GQA_STEP_MAX}; per (heads, batch, isl, step, kv dtype) the fastest kernel source's median"
   a2a: "comm/sglang/*/wideep_deepep_ll_perf.parquet (kernel_source deepep_ll, *_avg_t_us), comm/sglang/*/wideep_deepep_normal_perf.parquet (deepep_normal, *_transmit_us + *_notify_us, sms = dispatch_sms = combine_sms), comm/*/*/moe_a2a_perf.parquet (kernel_source comm_backend, dtype comm_dtype, ep ep_size, sms, latency in us), comm/trtllm/*/trtllm_alltoall_perf.parquet (kernel_source NVLinkOneSided/NVLinkTwoSided, phase prepare/dispatch/combine, combine_low_precision as combine at dtype fp4, dtype moe_dtype, ep moe_ep_size, balanced, latency in ms): hidden_size, topk, num_experts = {list(A2A_SHAPE)}; one row per phase (dispatch, combine), nodes = node_num, num_tokens per GPU as stored, latency converted to ms"
   gpus: {sorted(GPUS.values())}

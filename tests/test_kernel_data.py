@@ -46,7 +46,7 @@ def test_schema_and_row_count():
             assert int(r["m"]) >= 1 and int(r["n"]) >= 1 and int(r["k"]) >= 1
         elif r["op"] == "mla_generation":
             assert int(r["num_heads"]) in (128, 16) and int(r["batch"]) >= 1 and r["kv_dtype"]
-        elif r["op"] == "gqa_generation":
+        elif r["op"] in ("gqa_generation", "gqa_context"):
             assert int(r["num_heads"]) % int(r["kv_heads"]) == 0 and int(r["head_dim"]) in (64, 128)
             assert int(r["batch"]) >= 1 and r["kv_dtype"] in ("bfloat16", "fp8")
         elif r["op"] == "mla_context":

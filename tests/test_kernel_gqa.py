@@ -9,7 +9,7 @@ import pytest
 from inference_arithmetic import step
 from inference_arithmetic.core import fast
 from inference_arithmetic.hardware.gpus import gpu
-from inference_arithmetic.hardware.kernel_gqa import _gemm_grid, gemm_time, gqa_points
+from inference_arithmetic.hardware.kernel_gqa import _gemm_grid, gemm_time, gqa_context_points, gqa_points
 from inference_arithmetic.model.config import model
 from inference_arithmetic.step import curves, curves_gqa
 
@@ -70,8 +70,26 @@ def test_dense_rate_is_the_summed_model_time_over_the_summed_measured_time():
     assert "dense GEMMs: trtllm 1.3.0rc20 H200 table (fp8, 4 of the 4 shapes)" in u.kernels
 
 
+def test_prefill_attention_at_the_table_setting_is_the_measured_time():
+    """Each measured (requests, new tokens) point of the GQA prefill table read back: exact on the grid's
+    new-token values, within 20 % off them (isl 10,240 lies between 8,192 and 12,288)."""
+    u = _unit("prefill")
+    assert "trtllm 1.3.0rc20 H200 GQA prefill table (bf16 KV, 16 query / 1 KV heads of 128 per GPU" in u.kernels
+    _, _, pts = gqa_context_points("H200", "trtllm", "bf16", 16, 1, 128)
+    on_grid = 0
+    for (b, isl), t in pts:
+        ctx = float(fast.prefill_context(isl=float(isl), f_hit=0.0))
+        got = float(step.terms(u, float(b), ctx, s_q=float(isl))["t_attn"]) / LLAMA.n_layers
+        exact = float(isl) in curves.GRID_NEW and float(b) in curves.GRID_BATCH
+        assert got == pytest.approx(t, rel=1e-9 if exact else 0.2)
+        on_grid += exact
+    assert on_grid >= len(pts) - 10
+
+
 def test_prefill_and_missing_tables_are_named():
-    assert "attention: prefill, no GQA context table read" in _unit("prefill").kernels
+    fp8 = step.unit(LLAMA, gpu("H200"), step.Layout(ep=8, attn_tp=8, framework="trtllm",
+                                                    precision=step.Precision(attn="fp8")), "prefill")
+    assert "attention: no trtllm GQA prefill table for H200 (fp8 attention" in fp8.kernels
     u = _unit(g="H800")
     assert "no trtllm fp8 table for H800 at this model's shapes" in u.kernels and "no trtllm GQA table" in u.kernels
     assert not np.any(u.values["dq"]) and not np.any(u.values["aq"])

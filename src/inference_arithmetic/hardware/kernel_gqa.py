@@ -8,6 +8,8 @@ fastest kernel source).  Kernel measurements only: a calibration input.
 * :func:`gqa_points`: one layer's GQA/MHA decode attention kernel (``generation_attention_perf``, full
   attention) at (query heads, KV heads, head dimension) per GPU and KV dtype, by (requests, context =
   isl + step).  It is the attention kernel alone: the projections are dense GEMMs.
+* :func:`gqa_context_points`: one layer's GQA/MHA prefill attention kernel (``context_attention_perf``,
+  full attention, BF16 compute, no cached prefix) by (requests, new tokens per request).
 * :func:`gemm_time`: a dense GEMM (m x k) @ (k x n) at any (n, k) inside the table's grid (powers of two
   and their neighbours, 32 to 65,536): the measured time at the bracketing grid shapes, interpolated
   bilinearly in (log n, log k) of log time at each measured m: the one reader of dense GEMMs, for
@@ -26,7 +28,7 @@ import numpy as np
 from inference_arithmetic.hardware.kernel_curves import GEMM_DTYPE, _reduce
 from inference_arithmetic.hardware.kernel_tables import table_rows
 
-__all__ = ["gqa_points", "gemm_time", "log_time_grid"]
+__all__ = ["gqa_points", "gqa_context_points", "gemm_time", "log_time_grid"]
 
 
 def log_time_grid(pts, log_rows, log_cols) -> np.ndarray:
@@ -52,6 +54,18 @@ def gqa_points(gpu_key: str, framework: str, kv: str, heads: int, kv_heads: int,
             if r["kv_dtype"] == kv_t and int(r["num_heads"]) == heads and int(r["kv_heads"]) == kv_heads
             and int(r["head_dim"]) == head_dim)
     return _reduce(rows, lambda r: (int(r["batch"]), int(r["isl"]) + int(r["step"])))
+
+
+@lru_cache(maxsize=256)
+def gqa_context_points(gpu_key: str, framework: str, kv: str, heads: int, kv_heads: int, head_dim: int):
+    """``(version, source file, (((requests, new tokens per request), seconds), ...))`` of one layer's GQA
+    prefill attention (BF16 compute, no cached prefix) with ``heads`` query and ``kv_heads`` KV heads of
+    ``head_dim`` per GPU and KV cache ``kv`` (book dtype name), or ``None``."""
+    kv_t = {"bf16": "bfloat16", "fp8": "fp8"}.get(kv)
+    rows = (r for r in table_rows("gqa_context", gpu_key, framework)
+            if r["kv_dtype"] == kv_t and int(r["num_heads"]) == heads and int(r["kv_heads"]) == kv_heads
+            and int(r["head_dim"]) == head_dim)
+    return _reduce(rows, lambda r: (int(r["batch"]), int(r["isl"])))
 
 
 @lru_cache(maxsize=64)

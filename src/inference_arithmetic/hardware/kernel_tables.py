@@ -223,10 +223,11 @@ OPS = {"moe": "grouped MoE GEMM by tokens, EP and expert TP (DeepSeek-V3: BF16, 
        "mla_generation": "MLA decode attention block (projections included) by requests and context",
        "mla_context": "MLA prefill attention block (projections included) by requests and new tokens",
        "gqa_generation": "GQA decode attention kernel by requests and context, at heads per GPU",
+       "gqa_context": "GQA prefill attention kernel by requests and new tokens, at heads per GPU (BF16 compute)",
        "allreduce": "all-reduce by message size and GPU count",
        "a2a": "expert dispatch and combine (DeepEP low-latency and normal, NVLink all-to-all) by tokens and EP"}
 #: operation classes no table covers: DeepSeek's kernels by the transfer rule
-NOT_MEASURED = ("GQA prefill attention; quantisation, norms, RoPE and routing kernels (the per-kernel floor and "
+NOT_MEASURED = ("FP8 GQA prefill attention; quantisation, norms, RoPE and routing kernels (the per-kernel floor and "
                 "the fitted pipeline efficiency cover them); AMD GPUs (no aiconfigurator tables)")
 
 

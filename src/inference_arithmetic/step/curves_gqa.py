@@ -12,7 +12,13 @@ applied to the tables :mod:`.hardware.kernel_gqa` reads:
   attention time per layer with every layer full (the table measures full attention: a sliding-window
   layer takes the full-attention rate at its own, shorter, context); the kernel alone, so the
   projections keep q_GEMM (``a_mod`` = 0);
-* prefill attention: no GQA context table is read (q = 1, named).
+* prefill attention: the measured GQA prefill attention kernel per layer (no cached prefix, BF16 compute)
+  at the unit's heads per GPU and KV dtype, stored as ``pq`` on (:data:`.curves.GRID_BATCH`,
+  :data:`.curves.GRID_NEW`) and read at (requests per micro-batch, new tokens per request) as MLA's is
+  (:mod:`.curves`): log q at each measured point against the model's attention time at context
+  ``prefill_context(isl, 0)`` with every layer full, interpolated in log isl per measured batch, then in
+  log batch; a chunk with a cached prefix reads the rate at its new tokens (a transfer rule); FP8
+  attention compute: no table (q = 1, named).
 
 A (GPU, framework, shape) without every table point: q = 1 by the transfer rule, named in the label.
 """
@@ -22,8 +28,8 @@ from __future__ import annotations
 import numpy as np
 
 from inference_arithmetic.core import fast
-from inference_arithmetic.hardware.kernel_gqa import gqa_points, log_time_grid
-from inference_arithmetic.step.curves import GRID_BATCH, GRID_CTX, dense_rate, frozen
+from inference_arithmetic.hardware.kernel_gqa import gqa_context_points, gqa_points, log_time_grid
+from inference_arithmetic.step.curves import GRID_BATCH, GRID_CTX, LOG_NEW, dense_rate, frozen
 
 __all__ = ["gemm_shapes", "build"]
 
@@ -59,8 +65,24 @@ def _attention(model, gpu_key, fw, layout, v):
                        f"heads of {model.d_head} per GPU)")
 
 
+def _prefill_attention(model, gpu_key, fw, layout, v):
+    p = layout.precision
+    heads, kv = model.n_heads // layout.attn_tp, max(1, model.n_kv_heads // layout.attn_tp)
+    got = gqa_context_points(gpu_key, fw, p.kv, heads, kv, model.d_head) if p.attn == "bf16" else None
+    if got is None:
+        return None, (f"attention: no {fw} GQA prefill table for {gpu_key} ({p.attn} attention, {p.kv} KV, {heads} "
+                      f"query / {kv} KV heads of {model.d_head} per GPU)")
+    ver, _, pts = got
+    b, isl = (np.array([x[i] for x, _ in pts], dtype=float) for i in (0, 1))
+    ref = dict(v, batch=b, s_q=isl, ctx=fast.prefill_context(isl=isl, f_hit=0.0), m_mb=1.0, q_a=1.0, n_win=0.0)
+    q = np.asarray(fast.t_attn_of(ref), dtype=float) / v["n_layers"] / np.array([t for _, t in pts])
+    curve = log_time_grid(tuple(zip((x for x, _ in pts), q)), _LB, LOG_NEW).ravel()
+    return frozen(curve), (f"attention: {fw} {ver} {gpu_key} GQA prefill table ({p.kv} KV, {heads} query / {kv} KV "
+                           f"heads of {model.d_head} per GPU, no cached prefix)")
+
+
 def build(model, gpu, layout, phase: str, values: dict) -> tuple[dict, float, list]:
-    """The GQA model's dense-GEMM and decode-attention curves for ``layout.framework``: ``(updates to
+    """The GQA model's dense-GEMM and attention curves for ``layout.framework``: ``(updates to
     values, kernels per step the measured times already include, label parts)``; nothing for an MLA
     model or the ``deepseek`` framework."""
     if model.attention == "mla" or layout.framework == "deepseek":
@@ -71,10 +93,10 @@ def build(model, gpu, layout, phase: str, values: dict) -> tuple[dict, float, li
     if dq is not None:
         upd["dq"] = dq
         drop += 2 * model.n_layers + 2 * model.n_dense + 1      # QKV, output, the dense FFN's two, the head
-    aq, why = _attention(model, gpu.key, layout.framework, layout, values) if phase == "decode" else \
-        (None, "attention: prefill, no GQA context table read")
+    reader = _attention if phase == "decode" else _prefill_attention
+    aq, why = reader(model, gpu.key, layout.framework, layout, values)
     labels.append(why)
     if aq is not None:
-        upd["aq"], upd["a_mod"] = aq, 0.0
+        upd["aq" if phase == "decode" else "pq"], upd["a_mod"] = aq, 0.0
         drop += model.n_layers                                   # one attention kernel per layer
     return upd, drop, labels

@@ -89,7 +89,7 @@ def unsupported(model: Model) -> str | None:
     Covered: MLA (dense, or DeepSeek Sparse Attention: :mod:`.sparse`) and MHA/GQA attention (with
     sliding-window layers), dense and mixture-of-experts FFNs.  Under DeepSeek's kernels GQA attention
     is costed with the MLA kernels' achieved rates (the transfer rule of :mod:`.hardware.efficiency`);
-    a serving framework's measured GQA decode attention is read where its table has the heads
+    a serving framework's measured GQA decode and prefill attention is read where its table has the heads
     (:mod:`.curves_gqa`)."""
     if model.index_topk and not (model.index_heads and model.index_dim):
         return (f"{model.name}: DeepSeek Sparse Attention needs index_n_heads and index_head_dim "
