@@ -192,20 +192,27 @@ def _mla(version: str) -> list[dict]:
                                 num_heads=int(r.num_heads), batch=int(r.batch_size), isl=int(r.isl), step=int(r.step)))
 
 
+def _fastest(t, cols: list):
+    """Per setting ``cols``: the median of each kernel source's repeats, then the fastest source's row."""
+    med = t.groupby(cols + ["kernel_source"], as_index=False)["latency"].median()
+    return med.sort_values(["latency", "kernel_source"]).groupby(cols, as_index=False).first()
+
+
+def _gqa_heads_mask(t):
+    heads = gqa_attention_heads()
+    return pd.Series([(int(a), int(b), int(c)) in heads for a, b, c in
+                      zip(t.num_heads, t.num_key_value_heads, t.head_dim)], index=t.index)
+
+
 def _gqa_generation(version: str) -> list[dict]:
     """The GQA decode attention kernel (``generation_attention_perf``) at the GQA models' heads per GPU: per
     (batch, context, KV dtype) the fastest kernel source's median (the reader's own rule, applied here so
     that the table stays small)."""
-    heads = gqa_attention_heads()
-
     def select(t):
-        keep = pd.Series([(int(a), int(b), int(c)) in heads for a, b, c in
-                          zip(t.num_heads, t.num_key_value_heads, t.head_dim)], index=t.index)
-        t = t[keep & (t.window_size == 0) & t.batch_size.isin(GQA_BATCH) & (t.beam_width == 1)
+        t = t[_gqa_heads_mask(t) & (t.window_size == 0) & t.batch_size.isin(GQA_BATCH) & (t.beam_width == 1)
               & (t.step < GQA_STEP_MAX)]
-        cols = ["num_heads", "num_key_value_heads", "head_dim", "batch_size", "isl", "step", "kv_cache_dtype"]
-        med = t.groupby(cols + ["kernel_source"], as_index=False)["latency"].median()
-        return med.sort_values(["latency", "kernel_source"]).groupby(cols, as_index=False).first()
+        return _fastest(t, ["num_heads", "num_key_value_heads", "head_dim", "batch_size", "isl", "step",
+                            "kv_cache_dtype"])
     return _rows("gqa_generation", "attention", "generation_attention_perf.parquet", version, select,
                  lambda r: dict(dtype="bfloat16", kv_dtype=r.kv_cache_dtype, num_heads=int(r.num_heads),
                                 kv_heads=int(r.num_key_value_heads), head_dim=int(r.head_dim),
@@ -216,16 +223,10 @@ def _gqa_context(version: str) -> list[dict]:
     """The GQA prefill attention kernel (``context_attention_perf``) at the GQA models' heads per GPU, no
     cached prefix (step 0), full attention, BF16 attention compute: per (heads, batch, isl, attention and KV dtype) the fastest
     kernel source's median, as for decode."""
-    heads = gqa_attention_heads()
-
     def select(t):
-        keep = pd.Series([(int(a), int(b), int(c)) in heads for a, b, c in
-                          zip(t.num_heads, t.num_key_value_heads, t.head_dim)], index=t.index)
-        t = t[keep & (t.window_size == 0) & (t.beam_width == 1) & (t.step == 0) & (t.attn_dtype == "bfloat16")]
-        cols = ["num_heads", "num_key_value_heads", "head_dim", "batch_size", "isl", "step", "attn_dtype",
-                "kv_cache_dtype"]
-        med = t.groupby(cols + ["kernel_source"], as_index=False)["latency"].median()
-        return med.sort_values(["latency", "kernel_source"]).groupby(cols, as_index=False).first()
+        t = t[_gqa_heads_mask(t) & (t.window_size == 0) & (t.beam_width == 1) & (t.step == 0) & (t.attn_dtype == "bfloat16")]
+        return _fastest(t, ["num_heads", "num_key_value_heads", "head_dim", "batch_size", "isl", "step",
+                            "attn_dtype", "kv_cache_dtype"])
     return _rows("gqa_context", "attention", "context_attention_perf.parquet", version, select,
                  lambda r: dict(dtype=r.attn_dtype, kv_dtype=r.kv_cache_dtype, num_heads=int(r.num_heads),
                                 kv_heads=int(r.num_key_value_heads), head_dim=int(r.head_dim),

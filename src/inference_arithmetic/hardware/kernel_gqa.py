@@ -25,7 +25,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from inference_arithmetic.hardware.kernel_curves import GEMM_DTYPE, _reduce
+from inference_arithmetic.hardware.kernel_curves import GEMM_DTYPE, KV_DTYPE, _reduce
 from inference_arithmetic.hardware.kernel_tables import table_rows
 
 __all__ = ["gqa_points", "gqa_context_points", "gemm_time", "log_time_grid"]
@@ -49,11 +49,8 @@ def gqa_points(gpu_key: str, framework: str, kv: str, heads: int, kv_heads: int,
     """``(version, source file, (((requests, context), seconds), ...))`` of one layer's GQA decode
     attention with ``heads`` query and ``kv_heads`` KV heads of ``head_dim`` per GPU and KV cache ``kv``
     (book dtype name), or ``None``."""
-    kv_t = {"bf16": "bfloat16", "fp8": "fp8"}.get(kv)
-    rows = (r for r in table_rows("gqa_generation", gpu_key, framework)
-            if r["kv_dtype"] == kv_t and int(r["num_heads"]) == heads and int(r["kv_heads"]) == kv_heads
-            and int(r["head_dim"]) == head_dim)
-    return _reduce(rows, lambda r: (int(r["batch"]), int(r["isl"]) + int(r["step"])))
+    return _reduce(_gqa_rows("gqa_generation", gpu_key, framework, kv, heads, kv_heads, head_dim),
+                   lambda r: (int(r["batch"]), int(r["isl"]) + int(r["step"])))
 
 
 @lru_cache(maxsize=256)
@@ -61,17 +58,22 @@ def gqa_context_points(gpu_key: str, framework: str, kv: str, heads: int, kv_hea
     """``(version, source file, (((requests, new tokens per request), seconds), ...))`` of one layer's GQA
     prefill attention (BF16 compute, no cached prefix) with ``heads`` query and ``kv_heads`` KV heads of
     ``head_dim`` per GPU and KV cache ``kv`` (book dtype name), or ``None``."""
-    kv_t = {"bf16": "bfloat16", "fp8": "fp8"}.get(kv)
-    rows = (r for r in table_rows("gqa_context", gpu_key, framework)
+    return _reduce(_gqa_rows("gqa_context", gpu_key, framework, kv, heads, kv_heads, head_dim),
+                   lambda r: (int(r["batch"]), int(r["isl"])))
+
+
+def _gqa_rows(op, gpu_key, framework, kv, heads, kv_heads, head_dim):
+    kv_t = KV_DTYPE.get(kv)
+    return (r for r in table_rows(op, gpu_key, framework)
             if r["kv_dtype"] == kv_t and int(r["num_heads"]) == heads and int(r["kv_heads"]) == kv_heads
             and int(r["head_dim"]) == head_dim)
-    return _reduce(rows, lambda r: (int(r["batch"]), int(r["isl"])))
 
 
 @lru_cache(maxsize=64)
 def _gemm_grid(gpu_key: str, framework: str, dtype: str):
     """(version, source file, {(n, k): {m: seconds}}) of every stored GEMM at the table's dtype ``dtype``."""
-    got = _reduce((r for r in table_rows("gemm", gpu_key, framework) if r["dtype"] == dtype), lambda r: (int(r["n"]), int(r["k"]), int(r["m"])))
+    got = _reduce((r for r in table_rows("gemm", gpu_key, framework) if r["dtype"] == dtype),
+                  lambda r: (int(r["n"]), int(r["k"]), int(r["m"])))
     if got is None:
         return None
     ver, src, pts = got

@@ -130,7 +130,7 @@ def _mla_measured(gpu_key, fw, kv, gemm):
 def _attention(model, gpu_key, fw, layout, v, phase):
     p = layout.precision
     heads = model.n_heads / layout.attn_tp
-    if (model.attention != "mla" or (model.h, model.n_heads, model.d_c, model.d_r) != DEEPSEEK_V3_MLA
+    if ((model.h, model.n_heads, model.d_c, model.d_r) != DEEPSEEK_V3_MLA
             or model.index_topk
             or not (heads in MLA_CONTEXT_HEADS if phase == "prefill" else MLA_HEADS[0] <= heads <= MLA_HEADS[1])):
         return None, f"attention: no {phase} table for this shape (dense MLA of DeepSeek-V3 only) or heads per GPU"
@@ -164,13 +164,8 @@ def _prefill_attention(gpu_key, fw, p, heads, v):
         ref = dict(v, batch=b, s_q=isl, ctx=fast.prefill_context(isl=isl, f_hit=0.0), m_mb=1.0, q_a=1.0)
         per_layer = (np.asarray(fast.t_attn_of(ref), dtype=float) + np.asarray(fast.t_proj_of(ref), dtype=float)) \
             / v["n_layers"]
-        log_q = np.log(per_layer / np.array([t for _, t in pts]))
-        by_b: dict = {}
-        for bi, si, qi in zip(b, isl, log_q):
-            by_b.setdefault(bi, []).append((si, qi))
-        bs = sorted(by_b)
-        rows = np.array([_on_grid(*zip(*sorted(by_b[x])), _LN) for x in bs])
-        _ATTN_MEMO[key] = frozen(np.array([np.interp(_LB, np.log(bs), rows[:, j]) for j in range(len(_LN))]).T.ravel())
+        q = per_layer / np.array([t for _, t in pts])
+        _ATTN_MEMO[key] = frozen(log_time_grid(tuple(zip((x for x, _ in pts), q)), _LB, _LN).ravel())
     return _ATTN_MEMO[key], f"attention: {fw} {ver} {gpu_key} MLA prefill table (" \
                             f"{p.attn} attention, {p.kv} KV, {p.dense} projections, {heads} heads/GPU, no cached prefix)"
 
@@ -219,19 +214,20 @@ def build(model, gpu, layout, phase: str, values: dict) -> tuple[dict, float, li
     if fw == "deepseek":
         return upd, 0.0, []
     labels, drop = [], 0.0
-    dq, why = dense_rate(gpu.key, fw, layout.precision.dense, tuple((1, n, k) for n, k in GEMM_SHAPES), values) \
-        if (model.h, model.n_heads) == DEEPSEEK_V3_MLA[:2] else (None, "dense GEMMs: no table for this model's shapes")
-    labels.append(why)
-    if dq is not None:
-        upd["dq"] = dq
-        drop += 2 * model.n_dense + 2 * (model.n_layers - model.n_dense) * bool(model.is_moe) + 1
-    aq, why = _attention(model, gpu.key, fw, layout, values, phase)
-    labels.append(why)
-    if aq is not None:
-        upd["aq" if phase == "decode" else "pq"], upd["a_mod"] = aq, 1.0
-        drop += _ATTN_KERNELS * model.n_layers
-    elif dq is not None:
-        drop += _PROJ_GEMMS * model.n_layers
+    if model.attention == "mla":   # a GQA model's dense GEMMs and attention: :mod:`.curves_gqa`
+        dq, why = dense_rate(gpu.key, fw, layout.precision.dense, tuple((1, n, k) for n, k in GEMM_SHAPES), values) \
+            if (model.h, model.n_heads) == DEEPSEEK_V3_MLA[:2] else (None, "dense GEMMs: no table for this model's shapes")
+        labels.append(why)
+        if dq is not None:
+            upd["dq"] = dq
+            drop += 2 * model.n_dense + 2 * (model.n_layers - model.n_dense) * bool(model.is_moe) + 1
+        aq, why = _attention(model, gpu.key, fw, layout, values, phase)
+        labels.append(why)
+        if aq is not None:
+            upd["aq" if phase == "decode" else "pq"], upd["a_mod"] = aq, 1.0
+            drop += _ATTN_KERNELS * model.n_layers
+        elif dq is not None:
+            drop += _PROJ_GEMMS * model.n_layers
     if layout.attn_tp > 1:
         rq, why = _allreduce(gpu.key, fw, layout.attn_tp, values)
         labels.append(f"attention-TP all-reduce: {why}")

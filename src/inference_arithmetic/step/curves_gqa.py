@@ -1,4 +1,4 @@
-"""A GQA/MHA model's measured kernel curves: dense GEMMs at its own shapes and its decode attention.
+"""A GQA/MHA model's measured kernel curves: dense GEMMs at its own shapes, its decode and prefill attention.
 
 The rules of :mod:`.curves` (a rate q = the model's time at DeepSeek's kernel rates over the measured
 time, at the table's setting, interpolated log-log on the fixed grids, held beyond the measured range),
@@ -24,7 +24,6 @@ A (GPU, framework, shape) without every table point: q = 1 by the transfer rule,
 """
 from __future__ import annotations
 
-
 import numpy as np
 
 from inference_arithmetic.core import fast
@@ -47,38 +46,40 @@ def gemm_shapes(model, attn_tp: int) -> tuple:
     return tuple(out)
 
 
+def _heads(model, layout) -> tuple[int, int, str]:
+    """(query heads, KV heads per GPU under attention TP, their words for a label)."""
+    heads, kv = model.n_heads // layout.attn_tp, max(1, model.n_kv_heads // layout.attn_tp)
+    return heads, kv, f"{heads} query / {kv} KV heads of {model.d_head} per GPU"
+
+
 def _dense(model, gpu_key, fw, layout, v):
     return dense_rate(gpu_key, fw, layout.precision.dense, gemm_shapes(model, layout.attn_tp), v)
 
 
 def _attention(model, gpu_key, fw, layout, v):
-    heads, kv = model.n_heads // layout.attn_tp, max(1, model.n_kv_heads // layout.attn_tp)
+    heads, kv, words = _heads(model, layout)
     got = gqa_points(gpu_key, fw, layout.precision.kv, heads, kv, model.d_head)
     if got is None:
-        return None, (f"attention: no {fw} GQA table for {gpu_key} ({layout.precision.kv} KV, {heads} query / {kv} KV "
-                      f"heads of {model.d_head} per GPU)")
+        return None, f"attention: no {fw} GQA table for {gpu_key} ({layout.precision.kv} KV, {words})"
     ver, _, pts = got
     ref = dict(v, batch=_B2, ctx=_C2, s_q=1.0, m_mb=1.0, q_a=1.0, n_win=0.0)
     per_layer = np.asarray(fast.t_attn_of(ref), dtype=float) / v["n_layers"]
     q = (np.log(per_layer) - log_time_grid(pts, _LB, _LC)).ravel()
-    return frozen(q), (f"attention: {fw} {ver} {gpu_key} GQA table ({layout.precision.kv} KV, {heads} query / {kv} KV "
-                       f"heads of {model.d_head} per GPU)")
+    return frozen(q), f"attention: {fw} {ver} {gpu_key} GQA table ({layout.precision.kv} KV, {words})"
 
 
 def _prefill_attention(model, gpu_key, fw, layout, v):
     p = layout.precision
-    heads, kv = model.n_heads // layout.attn_tp, max(1, model.n_kv_heads // layout.attn_tp)
+    heads, kv, words = _heads(model, layout)
     got = gqa_context_points(gpu_key, fw, p.kv, heads, kv, model.d_head) if p.attn == "bf16" else None
     if got is None:
-        return None, (f"attention: no {fw} GQA prefill table for {gpu_key} ({p.attn} attention, {p.kv} KV, {heads} "
-                      f"query / {kv} KV heads of {model.d_head} per GPU)")
+        return None, f"attention: no {fw} GQA prefill table for {gpu_key} ({p.attn} attention, {p.kv} KV, {words})"
     ver, _, pts = got
     b, isl = (np.array([x[i] for x, _ in pts], dtype=float) for i in (0, 1))
     ref = dict(v, batch=b, s_q=isl, ctx=fast.prefill_context(isl=isl, f_hit=0.0), m_mb=1.0, q_a=1.0, n_win=0.0)
     q = np.asarray(fast.t_attn_of(ref), dtype=float) / v["n_layers"] / np.array([t for _, t in pts])
     curve = log_time_grid(tuple(zip((x for x, _ in pts), q)), _LB, LOG_NEW).ravel()
-    return frozen(curve), (f"attention: {fw} {ver} {gpu_key} GQA prefill table ({p.kv} KV, {heads} query / {kv} KV "
-                           f"heads of {model.d_head} per GPU, no cached prefix)")
+    return frozen(curve), f"attention: {fw} {ver} {gpu_key} GQA prefill table ({p.kv} KV, {words}, no cached prefix)"
 
 
 def build(model, gpu, layout, phase: str, values: dict) -> tuple[dict, float, list]:

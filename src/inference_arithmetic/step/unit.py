@@ -196,8 +196,7 @@ def unit(model: Model, gpu: GPU, layout: Layout, phase: str = "decode") -> Unit:
     values.update(curves.NO_CURVES, q_x=1.0, q_a=1.0, q_p=1.0, q_d=1.0, q_r=1.0, q_R=1.0, q_c=1.0, a_mod=0.0)
     measured, drop, labels = curves.build(model, gpu, layout, phase, values)   # dense, attention, all-reduce
     gqa, gqa_drop, gqa_labels = curves_gqa.build(model, gpu, layout, phase, values)   # a GQA model's own shapes
-    if gqa_labels:
-        labels = gqa_labels + [x for x in labels if not x.startswith(("dense GEMMs:", "attention:"))]
+    labels = gqa_labels + labels
     values.update(measured, **gqa)
     values["K_k"] -= drop + gqa_drop
     if layout.framework != "deepseek":   # dispatch and combine (no kernel dropped: curves_comm)
