@@ -82,11 +82,13 @@ def test_fallbacks_are_named_and_deepseek_is_unchanged():
     ds = _unit(fw="deepseek")
     assert ds.kernels == DEEPSEEK_KERNELS
     assert not any(np.any(ds.values[k]) for k in curves.CURVE_KEYS)
-    sg = _unit(fw="sglang")
-    assert "attention: no sglang MLA table for H200" in sg.kernels
-    assert not np.any(sg.values["aq"]) and np.any(sg.values["dq"])
+    sg = _unit(fw="sglang")   # SGLang ships no MLA table: vLLM's on the same GPU, carried across frameworks
+    assert "attention: no sglang table for H200: vllm 0.24.0 H200 MLA table" in sg.kernels
+    assert np.any(sg.values["aq"]) and np.any(sg.values["dq"])
+    assert np.array_equal(sg.values["aq"], _unit(fw="vllm").values["aq"])
     pre = _prefill(fw="sglang")
-    assert "attention: no sglang MLA prefill table for H200" in pre.kernels and not np.any(pre.values["pq"])
+    assert "attention: no sglang table for H200: vllm 0.24.0 H200 MLA prefill table" in pre.kernels
+    assert np.any(pre.values["pq"])
     h20 = step.unit(V3, gpu("H20"), step.Layout(ep=16, framework="trtllm"))
     assert "no trtllm" in h20.kernels and not any(np.any(h20.values[k]) for k in ("aq", "dq", "cq"))
     assert "dispatch/combine: no trtllm low-latency all-to-all table for H20" in h20.kernels
@@ -179,9 +181,10 @@ def test_all_to_all_kernels_by_phase_ep_and_framework():
     pre = _prefill()
     assert "normal all-to-all table (trtllm_deepep_ht, EP8)" in pre.kernels
     assert np.any(pre.values["cq"]) and not np.array_equal(pre.values["cq"], _unit().values["cq"])
-    wide = _unit(fw="trtllm", ep=16)       # TensorRT-LLM's DeepEP tables: one node only, not carried beyond it
-    assert "no trtllm low-latency all-to-all table for H200 beyond one NVLink domain (measured: EP8)" in wide.kernels
-    assert not np.any(wide.values["cq"])
+    wide = _unit(fw="trtllm", ep=16)   # TensorRT-LLM's and vLLM's DeepEP tables: one node only; SGLang's: 8 nodes
+    assert "no trtllm table for H200: sglang 0.5.6.post2 H200 low-latency all-to-all table (deepep_ll, EP16), " \
+           "carried across frameworks" in wide.kernels
+    assert np.any(wide.values["cq"])
     sg = _unit(fw="sglang", ep=32)        # SGLang's DeepEP tables: up to 8 nodes on H200
     assert "EP32)" in sg.kernels and "carried" not in sg.kernels.split("dispatch/combine")[1]
     sg128 = _unit(fw="sglang", ep=128)    # carried within the scale-out regime: EP64 is the widest measured

@@ -18,8 +18,9 @@ Rules for what a publication leaves unstated (each prediction lists the ones it 
 * no MTP unless stated; a stated accepted length gives the acceptance; one draft token when
   the publication says MTP ran ("MTP on", "MTP enabled") without a count;
 * the routed experts' grouped GEMMs at the publication's framework's measured kernel table where
-  one exists for the GPU (:mod:`.hardware.kernel_tables`), else DeepSeek's kernels by the transfer
-  rule (also for DeepSeek's in-house system, NVIDIA Dynamo with no engine stated, or none stated);
+  one exists for the GPU, else another framework's table on the same GPU in the stated order
+  (:func:`.hardware.kernel_tables.carried_read`, named "carried across frameworks"), else DeepSeek's
+  kernels by the transfer rule (also for DeepSeek's in-house system, NVIDIA Dynamo with no engine stated, or none stated);
 * decode context = ISL + OSL/2 (the mean in flight: the time and, with a paged cache, the memory);
   requests per GPU as published, capped at the most that fit in HBM where the published batch does
   not fit (a server queues the rest), else the largest batch that fits; prefill chunks of 16K

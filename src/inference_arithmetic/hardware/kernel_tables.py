@@ -25,6 +25,32 @@ masked-work cost of the single-GPU benchmark instead.  TensorRT-LLM's NVFP4 curv
 sources) fall with EP only up to EP 8.  Until the collectors' convention is pinned down per version,
 predictions with ``sglang``/``vllm`` tables carry that uncertainty.  ``deepseek`` reads no table: DeepSeek's own kernels
 (``data/kernels.yaml``) by the transfer rule of :mod:`.efficiency`.
+
+Rule for a framework without a table (:func:`carried_read`, the one place every reader of the step model
+asks: routed experts, dense GEMMs, MLA and GQA attention, all-reduces, dispatch/combine).  Where the
+requested framework has no usable table for the (GPU, op, dtype, shape, TP) -- none stored, or every
+stored curve fails the peak check -- the step model reads the measured table of another framework
+on the SAME GPU, in the fixed order :data:`CARRY_ORDER`, and only where none of them has one the
+transfer rule of :mod:`.efficiency` (DeepSeek's H800 kernels at the same fraction of peak).  A table
+of another GPU is never read.  The order follows which kernel library each framework runs, as the
+table's ``kernel_source`` column names it (aiconfigurator-core 0.12.0 collectors):
+
+* ``vllm`` -> ``sglang`` -> ``trtllm``, ``sglang`` -> ``vllm`` -> ``trtllm``: vLLM and SGLang run
+  the same libraries for most ops: routed experts through FlashInfer's TensorRT-LLM-gen fused MoE on
+  Blackwell (``vllm_..._flashinfer_trtllm_...`` and ``sglang_flashinfer_trtllm_moe``, NVFP4 and FP8)
+  and Triton fused-MoE kernels on Hopper (``vllm_fused_moe``, ``vllm_fp8moe_triton`` and
+  ``sglang_fused_moe_triton``); DeepGEMM FP8 block GEMMs (``DeepGemmFp8BlockScaledMMKernel``,
+  ``sglang_deepgemm_gemm_nt_f8f8bf16``); DeepEP's low-latency and normal all-to-all (``deepep_ll``,
+  ``deepep_ht``/``deepep_normal``); MLA through FlashMLA / FlashAttention on Hopper and FlashInfer's
+  TensorRT-LLM-gen MLA on Blackwell (vLLM's tables: ``FLASHMLA``, ``FLASH_ATTN_MLA``,
+  ``FLASHINFER_MLA``; SGLang's MLA backends are the same libraries, and SGLang ships no MLA table);
+  TensorRT-LLM's own kernels (CUTLASS MoE, its attention plugin, its DeepEP fork) come last;
+* ``trtllm`` -> ``vllm`` -> ``sglang``: the TensorRT-LLM-gen kernels that vLLM and SGLang call through
+  FlashInfer are TensorRT-LLM's; vLLM's tables also measure MLA, SGLang's do not.
+
+The order is a kernel fact, not chosen by any validation error; the unit's ``kernels`` label names a
+carried table ("no vllm table for GB300 (nvfp4 experts, expert TP2): ... table, carried across
+frameworks"), and the framework the unit is asked for stays the requested one.
 """
 from __future__ import annotations
 
@@ -44,14 +70,15 @@ from inference_arithmetic.model.dtypes import BYTES, moe_flop_dtype
 
 __all__ = ["FRAMEWORKS", "DEFAULT_FRAMEWORK", "MoECurve", "moe_curve", "framework_name", "TABLE_DTYPE", "rule",
            "DEEPSEEK_KERNELS", "SHAPES", "table_dtype", "table_lines", "table_rows", "OPS", "NOT_MEASURED", "coverage_rows",
-           "median"]
+           "median", "CARRY_ORDER", "carried_read", "carried_label"]
 
 #: what a unit without a framework table runs its routed experts at (the transfer rule)
 DEEPSEEK_KERNELS = "deepseek kernels (DeepGEMM, H800), transfer rule: the same fraction of peak on every GPU"
 
 #: what a non-deepseek framework reads besides its MoE table (per unit: :mod:`.step.curves` names each)
 OTHER_TABLES = ("; dense GEMMs, decode and prefill attention, all-reduces and dispatch/combine: its tables where "
-                "measured, else the transfer rule")
+                "measured, else another framework's on the same GPU (carried across frameworks), else the transfer "
+                "rule")
 #: serving frameworks the step model can be asked for; ``deepseek``: DeepSeek's own kernels
 FRAMEWORKS = ("deepseek", "sglang", "trtllm", "vllm")
 DEFAULT_FRAMEWORK = "deepseek"
@@ -68,6 +95,38 @@ SHAPE = (7168, 2048, 256, 8)
 #: the expert shapes the table measures: DeepSeek-V3/R1 (expert TP 1), gpt-oss-120b and gpt-oss-20b (MXFP4,
 #: every expert-TP size, balanced routing)
 SHAPES = (SHAPE, (2880, 2880, 128, 4), (2880, 2880, 32, 4))
+
+
+#: where a framework without a table for a (GPU, op, setting) reads one, on the same GPU, in order (the
+#: rule and why: the module docstring)
+CARRY_ORDER = {"vllm": ("sglang", "trtllm"), "sglang": ("vllm", "trtllm"), "trtllm": ("vllm", "sglang")}
+CARRIED = "carried across frameworks"
+
+
+def carried_read(framework: str, read, found=lambda got: got is not None) -> tuple:
+    """``(framework whose table answered, its answer)``: ``read(f)`` (a reader of one GPU's tables) for
+    ``framework``, then for the frameworks of :data:`CARRY_ORDER` in order, the first answer that is
+    ``found``; where none is, ``(framework, read(framework))``."""
+    first = read(framework)
+    if found(first):
+        return framework, first
+    for other in CARRY_ORDER.get(framework, ()):
+        got = read(other)
+        if found(got):
+            return other, got
+    return framework, first
+
+
+def carried_label(requested: str, used: str, gpu_key: str, label: str, setting: str = "") -> str:
+    """``label`` (``"what: table ..."``) as is where ``used`` is the ``requested`` framework, else naming
+    the carried table: ``"what: no <requested> table for <GPU> (<setting>): table ..., carried across
+    frameworks"``."""
+    if used == requested:
+        return label
+    head, sep, rest = label.partition(": ")
+    head, rest = (head + sep, rest) if sep else ("", label)
+    where = f" ({setting})" if setting else ""
+    return f"{head}no {requested} table for {gpu_key}{where}: {rest}, {CARRIED}"
 
 
 def framework_name(value) -> str:
@@ -210,11 +269,13 @@ def rule(gpu_key: str, framework: str, dtype: str, shape: tuple, moe_tp: int = 1
     nearest measured one is used per unit)."""
     if framework == DEFAULT_FRAMEWORK:
         return DEEPSEEK_KERNELS
-    c = moe_curve(gpu_key, framework, dtype, 8, tuple(shape), moe_tp)
+    used, c = carried_read(framework, lambda f: moe_curve(gpu_key, f, dtype, 8, tuple(shape), moe_tp))
     if c is None:
         return (f"no {framework} table for {gpu_key}, {dtype} experts of shape {tuple(shape)}: {DEEPSEEK_KERNELS}"
                 f"{OTHER_TABLES}")
-    return f"{c.framework} {c.version} {c.gpu} table ({c.dtype}, nearest measured EP){OTHER_TABLES}"
+    tp = f", expert TP{moe_tp}" if moe_tp > 1 else ""
+    return carried_label(framework, used, gpu_key, f"{c.framework} {c.version} {c.gpu} table ({c.dtype}, nearest "
+                         f"measured EP)", f"{dtype} experts{tp}") + OTHER_TABLES
 
 
 #: what each op of the kernel table measures, in words (the step model's operation classes)

@@ -36,7 +36,23 @@ Rules, the same for every curve:
   rate at its new tokens, and the model's own context term carries the prefix (a transfer rule: no
   prefix measured);
 * all-reduce: the measured BF16 all-reduce at the nearest measured GPU count (log2) and the message
-  of the tokens' hidden states.
+  of the tokens' hidden states;
+* DeepSeek Sparse Attention (DeepSeek-V3.2, :mod:`.sparse`): its main attention is DeepSeek-V3's MLA
+  block (the same hidden size, heads, latent and rope dimensions) over at most the top-k selected
+  tokens, so it reads V3's MLA tables at the tokens it attends: the rate is computed against the
+  model's time of the dense block as the table measures it (no top-k cap, no indexer: ``k_top`` = inf,
+  the indexer's key bytes and FLOP 0) and read at min(context, top-k) in decode and at min(new tokens
+  per request, top-k) in prefill (:func:`.evaluate.rates`).  Prefill beyond the top-k: the table
+  measures chunks without a cached prefix, whose attention is causal over the chunk, so its isl axis
+  cannot express a token attending top-k of a longer context; the tokens beyond the top-k take the
+  rate the block achieves over its first top-k tokens (each of those attends at most top-k tokens
+  too), and the model's own core term makes their attention linear in the tokens (top-k per token, or
+  masked MHA over the context where cheaper).  The lightning indexer stays the model's own term
+  (``t_index``, outside the measured rate), its projections (about 7 % of V3.2's attention weights)
+  ride in the block's rate (a transfer: no indexer microbenchmark is in the calibration set);
+* a (GPU, framework, setting) without a table reads another framework's measured table on the same
+  GPU first (:func:`carried`, the order of :data:`.hardware.kernel_tables.CARRY_ORDER`), named
+  "carried across frameworks" in the unit's ``kernels`` label; only where none has one q = 1.
 
 A measured time includes its kernel's fixed time: :func:`build` returns how many kernels per step
 the unit's fixed-time count ``K_k`` must drop.
@@ -53,10 +69,11 @@ from inference_arithmetic.core import fast
 from inference_arithmetic.hardware.kernel_curves import (MLA_CONTEXT_HEADS, MLA_HEADS, allreduce_points,
                                                         mla_context_points, mla_points)
 from inference_arithmetic.hardware.kernel_gqa import gemm_time, log_time_grid
+from inference_arithmetic.hardware.kernel_tables import carried_label, carried_read
 from inference_arithmetic.model.dtypes import BF16_BYTES
 
 __all__ = ["GRID_TOKENS", "GRID_BATCH", "GRID_CTX", "GRID_NEW", "LOG_NEW", "GRID_ELEMENTS", "LOG_ELEMENTS", "CURVE_KEYS", "build", "rate", "rate2", "GEMM_SHAPES", "dense_rate",
-           "DEEPSEEK_V3_MLA", "frozen", "NO_CURVES"]
+           "DEEPSEEK_V3_MLA", "frozen", "NO_CURVES", "carried"]
 
 #: tokens at which a 1-D rate is stored (powers of sqrt 2 from 1 to 2^23)
 GRID_TOKENS = tuple(float(2 ** (i / 2)) for i in range(47))
@@ -85,6 +102,24 @@ GEMM_SHAPES = ((2112, 7168), (24576, 1536), (32768, 512), (7168, 16384), (4096, 
 DEEPSEEK_V3_MLA = (7168, 128, 512, 64)
 #: kernels per layer a measured attention block replaces; projection GEMMs per layer a GEMM curve covers
 _ATTN_KERNELS, _PROJ_GEMMS = 6, 3
+
+
+#: what the MLA tables measure, as unit values: the dense block over the whole context, no sparse-attention
+#: top-k cap and no indexer (a model without sparse attention has these already)
+_DENSE_BLOCK = dict(k_top=math.inf, S_idx=0.0, A_i=0.0)
+
+
+def _dense_block(v: dict) -> dict:
+    """``v`` as the MLA table's dense block: no top-k cap, no indexer, the cache bytes the core reads."""
+    return dict(v, S_kv=v["S_kv"] - v["S_idx"], **_DENSE_BLOCK)
+
+
+def carried(fw: str, gpu_key: str, read) -> tuple:
+    """``(curve or None, label)``: ``read(f)`` -> ``(curve or None, label)`` for ``fw``, else for the
+    frameworks of :data:`.hardware.kernel_tables.CARRY_ORDER` on the same GPU, the first with a curve
+    (:func:`.hardware.kernel_tables.carried_read`), its label naming the carried table."""
+    used, (curve, why) = carried_read(fw, read, found=lambda got: got[0] is not None)
+    return curve, carried_label(fw, used, gpu_key, why)
 
 
 def _on_grid(x_meas, log_q, grid_log) -> np.ndarray:
@@ -131,11 +166,10 @@ def _attention(model, gpu_key, fw, layout, v, phase):
     p = layout.precision
     heads = model.n_heads / layout.attn_tp
     if ((model.h, model.n_heads, model.d_c, model.d_r) != DEEPSEEK_V3_MLA
-            or model.index_topk
             or not (heads in MLA_CONTEXT_HEADS if phase == "prefill" else MLA_HEADS[0] <= heads <= MLA_HEADS[1])):
-        return None, f"attention: no {phase} table for this shape (dense MLA of DeepSeek-V3 only) or heads per GPU"
+        return None, f"attention: no {phase} table for this shape (MLA of DeepSeek-V3's shape only) or heads per GPU"
     if phase == "prefill":
-        return _prefill_attention(gpu_key, fw, p, int(heads), v)
+        return _prefill_attention(model, gpu_key, fw, p, int(heads), v)
     got = _mla_measured(gpu_key, fw, p.kv, p.dense)
     if got is None:
         return None, f"attention: no {fw} MLA table for {gpu_key} ({p.kv} KV, {p.dense} projections)"
@@ -144,15 +178,21 @@ def _attention(model, gpu_key, fw, layout, v, phase):
     if key not in _ATTN_MEMO:   # the same for every EP size of a GPU, precision and attention layout
         w = (math.log(heads) - math.log(MLA_HEADS[0])) / (math.log(MLA_HEADS[1]) - math.log(MLA_HEADS[0]))
         log_meas = (1 - w) * logs[MLA_HEADS[0]] + w * logs[MLA_HEADS[1]]
-        ref = dict(v, batch=_B2, ctx=_C2, s_q=1.0, m_mb=1.0, q_a=1.0)
+        ref = dict(_dense_block(v), batch=_B2, ctx=_C2, s_q=1.0, m_mb=1.0, q_a=1.0)
         per_layer = (np.asarray(fast.t_attn_of(ref), dtype=float) + np.asarray(fast.t_proj_of(ref), dtype=float)) \
             / v["n_layers"]
         _ATTN_MEMO[key] = frozen((np.log(per_layer) - log_meas).ravel())
     return _ATTN_MEMO[key], \
-        f"attention: {fw} {ver} {gpu_key} MLA table ({p.kv} KV, {p.dense} projections, {heads:g} heads/GPU)"
+        f"attention: {fw} {ver} {gpu_key} MLA table ({p.kv} KV, {p.dense} projections, {heads:g} heads/GPU{_topk(model)})"
 
 
-def _prefill_attention(gpu_key, fw, p, heads, v):
+def _topk(model, phase: str = "decode") -> str:
+    """The label's words for sparse attention read from the dense MLA table."""
+    at = "context" if phase == "decode" else "new tokens per request"
+    return f", DSA: read at min({at}, top-{model.index_topk})" if model.index_topk else ""
+
+
+def _prefill_attention(model, gpu_key, fw, p, heads, v):
     got = mla_context_points(gpu_key, fw, p.attn, p.kv, p.dense, heads)
     if got is None:
         return None, f"attention: no {fw} MLA prefill table for {gpu_key} ({p.attn} attention, {p.kv} KV, " \
@@ -161,13 +201,14 @@ def _prefill_attention(gpu_key, fw, p, heads, v):
     key = ("prefill", gpu_key, fw, p.attn, p.kv, p.dense, heads) + tuple(v[k] for k in _attn_inputs())
     if key not in _ATTN_MEMO:   # the same for every EP size of a GPU, precision and attention layout
         b, isl = (np.array([x[i] for x, _ in pts], dtype=float) for i in (0, 1))
-        ref = dict(v, batch=b, s_q=isl, ctx=fast.prefill_context(isl=isl, f_hit=0.0), m_mb=1.0, q_a=1.0)
+        ref = dict(_dense_block(v), batch=b, s_q=isl, ctx=fast.prefill_context(isl=isl, f_hit=0.0), m_mb=1.0, q_a=1.0)
         per_layer = (np.asarray(fast.t_attn_of(ref), dtype=float) + np.asarray(fast.t_proj_of(ref), dtype=float)) \
             / v["n_layers"]
         q = per_layer / np.array([t for _, t in pts])
         _ATTN_MEMO[key] = frozen(log_time_grid(tuple(zip((x for x, _ in pts), q)), _LB, _LN).ravel())
     return _ATTN_MEMO[key], f"attention: {fw} {ver} {gpu_key} MLA prefill table (" \
-                            f"{p.attn} attention, {p.kv} KV, {p.dense} projections, {heads} heads/GPU, no cached prefix)"
+                            f"{p.attn} attention, {p.kv} KV, {p.dense} projections, {heads} heads/GPU, no cached prefix" \
+                            f"{_topk(model, 'prefill')})"
 
 
 @lru_cache(maxsize=None)
@@ -215,13 +256,14 @@ def build(model, gpu, layout, phase: str, values: dict) -> tuple[dict, float, li
         return upd, 0.0, []
     labels, drop = [], 0.0
     if model.attention == "mla":   # a GQA model's dense GEMMs and attention: :mod:`.curves_gqa`
-        dq, why = dense_rate(gpu.key, fw, layout.precision.dense, tuple((1, n, k) for n, k in GEMM_SHAPES), values) \
+        dq, why = carried(fw, gpu.key, lambda f: dense_rate(gpu.key, f, layout.precision.dense, tuple(
+            (1, n, k) for n, k in GEMM_SHAPES), values)) \
             if (model.h, model.n_heads) == DEEPSEEK_V3_MLA[:2] else (None, "dense GEMMs: no table for this model's shapes")
         labels.append(why)
         if dq is not None:
             upd["dq"] = dq
             drop += 2 * model.n_dense + 2 * (model.n_layers - model.n_dense) * bool(model.is_moe) + 1
-        aq, why = _attention(model, gpu.key, fw, layout, values, phase)
+        aq, why = carried(fw, gpu.key, lambda f: _attention(model, gpu.key, f, layout, values, phase))
         labels.append(why)
         if aq is not None:
             upd["aq" if phase == "decode" else "pq"], upd["a_mod"] = aq, 1.0
@@ -229,12 +271,12 @@ def build(model, gpu, layout, phase: str, values: dict) -> tuple[dict, float, li
         elif dq is not None:
             drop += _PROJ_GEMMS * model.n_layers
     if layout.attn_tp > 1:
-        rq, why = _allreduce(gpu.key, fw, layout.attn_tp, values)
+        rq, why = carried(fw, gpu.key, lambda f: _allreduce(gpu.key, f, layout.attn_tp, values))
         labels.append(f"attention-TP all-reduce: {why}")
         if rq is not None:
             upd["rq"] = rq
     if layout.moe_tp > 1:
-        Rq, why = _allreduce(gpu.key, fw, layout.ep, values)
+        Rq, why = carried(fw, gpu.key, lambda f: _allreduce(gpu.key, f, layout.ep, values))
         labels.append(f"MoE-TP all-reduce: {why}")
         if Rq is not None:
             upd["Rq"] = Rq

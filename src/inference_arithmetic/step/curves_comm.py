@@ -16,7 +16,9 @@ function of the tokens each GPU sends per micro-batch.  Rules:
   only; SGLang's: up to 8 nodes on H100 and H200): the rate at the nearest measured EP size of its regime
   carried to the unit's, whose bytes, links and latencies stay the model's -- named in the unit's
   ``kernels`` label; no measured EP size in its regime: DeepSeek's DeepEP rates, named;
-* no table for the (GPU, framework), a model other than DeepSeek-V3's hidden size, top-k and experts,
+* no table for the (GPU, framework) or none in the unit's regime: another framework's table on the same GPU
+  (:func:`.curves.carried`: SGLang and vLLM run the same DeepEP kernels), else DeepSeek's DeepEP rates;
+* a model other than DeepSeek-V3's hidden size, top-k and experts,
   MoE TP (all-reduces instead) or a unit without expert parallelism: q = 1, DeepSeek's DeepEP rates.
 
 Dispatch and combine are not among the fixed-time kernels ``K_k`` counts (their fixed time is the
@@ -31,7 +33,7 @@ import numpy as np
 from inference_arithmetic.core import fast
 from inference_arithmetic.hardware.kernel_comm import a2a_points
 from inference_arithmetic.model.dtypes import BF16_BYTES, FP8_DISPATCH_BYTES
-from inference_arithmetic.step.curves import GRID_TOKENS, frozen
+from inference_arithmetic.step.curves import GRID_TOKENS, carried, frozen
 from inference_arithmetic.step.layout import LINK_LATENCY_SCALE_OUT_S
 
 __all__ = ["a2a_bytes", "a2a_curve", "A2A_SHAPE"]
@@ -64,6 +66,11 @@ def a2a_curve(model, gpu, layout, kind: str, values: dict):
         return None, None
     if (model.h, model.top_k, model.n_experts) != A2A_SHAPE:
         return None, "dispatch/combine: no table for this model's shape (DeepSeek-V3's hidden 7168, top-8 of 256)"
+    return carried(fw, gpu.key, lambda f: _measured(model, gpu, layout, kind, values, f))
+
+
+def _measured(model, gpu, layout, kind: str, values: dict, fw: str):
+    """:func:`a2a_curve` from ``fw``'s table alone."""
     pts = a2a_points(gpu.key, fw, kind, layout.precision.moe)
     if not pts:
         return None, (f"dispatch/combine: no {fw} {_KIND[kind]} all-to-all table for {gpu.key} "

@@ -20,7 +20,8 @@ applied to the tables :mod:`.hardware.kernel_gqa` reads:
   log batch; a chunk with a cached prefix reads the rate at its new tokens (a transfer rule); FP8
   attention compute: no table (q = 1, named).
 
-A (GPU, framework, shape) without every table point: q = 1 by the transfer rule, named in the label.
+A (GPU, framework, shape) without every table point: another framework's table on the same GPU
+(:func:`.curves.carried`), else q = 1 by the transfer rule, named in the label.
 """
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ import numpy as np
 
 from inference_arithmetic.core import fast
 from inference_arithmetic.hardware.kernel_gqa import gqa_context_points, gqa_points, log_time_grid
-from inference_arithmetic.step.curves import GRID_BATCH, GRID_CTX, LOG_NEW, dense_rate, frozen
+from inference_arithmetic.step.curves import GRID_BATCH, GRID_CTX, LOG_NEW, carried, dense_rate, frozen
 
 __all__ = ["gemm_shapes", "build"]
 
@@ -89,13 +90,14 @@ def build(model, gpu, layout, phase: str, values: dict) -> tuple[dict, float, li
     if model.attention == "mla" or layout.framework == "deepseek":
         return {}, 0.0, []
     upd, drop, labels = {}, 0.0, []
-    dq, why = _dense(model, gpu.key, layout.framework, layout, values)
+    fw = layout.framework
+    dq, why = carried(fw, gpu.key, lambda f: _dense(model, gpu.key, f, layout, values))
     labels.append(why)
     if dq is not None:
         upd["dq"] = dq
         drop += 2 * model.n_layers + 2 * model.n_dense + 1      # QKV, output, the dense FFN's two, the head
     reader = _attention if phase == "decode" else _prefill_attention
-    aq, why = reader(model, gpu.key, layout.framework, layout, values)
+    aq, why = carried(fw, gpu.key, lambda f: reader(model, gpu.key, f, layout, values))
     labels.append(why)
     if aq is not None:
         upd["aq" if phase == "decode" else "pq"], upd["a_mod"] = aq, 0.0

@@ -91,7 +91,8 @@ _NO_RATES = dict(q_x=1.0, q_a=1.0, q_d=1.0, q_p=1.0, q_r=1.0, q_R=1.0, q_c=1.0)
 def rates(v: dict) -> dict:
     """Every measured rate of :mod:`.curves` at the batch and context of ``v``: q_x (routed experts),
     q_a (attention: decode's curve ``aq`` at b s_q / m requests and the context times prefill's ``pq`` at
-    b / m requests of s_q new tokens, one of them all zeros), q_d (dense GEMMs, at b s_q / m tokens), q_p (projections: q_a where the attention table
+    b / m requests of s_q new tokens, one of them all zeros; under sparse attention at most the top-k
+    ``k_top`` as context and as new tokens: the tokens attended, :mod:`.curves`), q_d (dense GEMMs, at b s_q / m tokens), q_p (projections: q_a where the attention table
     includes them, else q_d), q_r and q_R (all-reduces of the b s_q tokens' hidden states, b s_q h
     elements), q_c (dispatch and combine, at the b s_q / (T_a m) tokens each GPU sends); 1 for a curve
     of zeros."""
@@ -101,8 +102,9 @@ def rates(v: dict) -> dict:
     if isinstance(curved, float) and np.ndim(batch) == 0 and np.ndim(v["ctx"]) == 0:   # one configuration
         s_q, m = float(v["s_q"]), v["m_mb"]
         n_tok = float(batch) * s_q
-        q_a = curves.rate2(v["aq"], n_tok / m, float(v["ctx"])) * \
-            curves.rate2(v["pq"], float(batch) / m, s_q, curves.LOG_NEW)   # decode's or prefill's (the other: 1)
+        k_top = v["k_top"]
+        q_a = curves.rate2(v["aq"], n_tok / m, min(float(v["ctx"]), k_top)) * \
+            curves.rate2(v["pq"], float(batch) / m, min(s_q, k_top), curves.LOG_NEW)   # decode's or prefill's (the other: 1)
         q_d = curves.rate(v["dq"], n_tok / m)
         per_gpu = n_tok / (v["T_a"] * m)
         return dict(q_x=curves.rate(v["xq"], v["N_ep"] * per_gpu), q_a=q_a, q_d=q_d,
@@ -110,7 +112,8 @@ def rates(v: dict) -> dict:
                     q_R=curves.rate(v["Rq"], n_tok * v["h"], curves.LOG_ELEMENTS), q_c=curves.rate(v["cq"], per_gpu))
     b = np.asarray(batch, dtype=float)
     n_tok = b * v["s_q"]
-    q_a = curves.rate2(v["aq"], n_tok / v["m_mb"], v["ctx"]) * curves.rate2(v["pq"], b / v["m_mb"], v["s_q"], curves.LOG_NEW)
+    q_a = curves.rate2(v["aq"], n_tok / v["m_mb"], np.minimum(v["ctx"], v["k_top"])) * \
+        curves.rate2(v["pq"], b / v["m_mb"], np.minimum(v["s_q"], v["k_top"]), curves.LOG_NEW)
     q_d = curves.rate(v["dq"], n_tok / v["m_mb"])
     a_mod = v["a_mod"]
     q_p = (q_a if a_mod else q_d) if isinstance(a_mod, float) else np.where(a_mod > 0, q_a, q_d)

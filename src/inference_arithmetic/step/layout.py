@@ -64,7 +64,8 @@ class Layout:
     ``overlap``: communication overlapped with computation (``None``: with two micro-batches;
     ``True`` with one micro-batch is single-batch overlap); ``framework``: whose grouped-MoE-GEMM
     kernels (``deepseek``: DeepSeek's own, by the transfer rule; ``sglang``, ``trtllm``, ``vllm``: the
-    framework's measured table where one exists for the GPU, :mod:`.hardware.kernel_tables`)."""
+    framework's measured table where one exists for the GPU, else another framework's on the same GPU,
+    :func:`.hardware.kernel_tables.carried_read`)."""
 
     @property
     def overlapped(self) -> bool:

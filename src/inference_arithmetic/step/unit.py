@@ -17,7 +17,7 @@ from inference_arithmetic.core.cited import read_yaml
 from inference_arithmetic.core.errors import InputError
 from inference_arithmetic.hardware.efficiency import efficiencies, kernels_label, unbalanced_points
 from inference_arithmetic.hardware.gpus import GPU, vendor
-from inference_arithmetic.hardware.kernel_tables import DEEPSEEK_KERNELS, moe_curve
+from inference_arithmetic.hardware.kernel_tables import DEEPSEEK_KERNELS, carried_label, carried_read, moe_curve
 from inference_arithmetic.model import kv_bytes, param_count
 from inference_arithmetic.model.config import Model
 from inference_arithmetic.model.dtypes import BF16_BYTES, BYTES, FLOP_PER_MAC, FP8_DISPATCH_BYTES, moe_flop_dtype
@@ -206,17 +206,18 @@ def unit(model: Model, gpu: GPU, layout: Layout, phase: str = "decode") -> Unit:
             values["cq"] = cq
     kernels = kernels_label(gpu.key, DEEPSEEK_KERNELS)
     if layout.framework != "deepseek" and model.is_moe:
-        curve = moe_curve(gpu.key, layout.framework, p.moe, layout.moe_ep,
-                          (model.h, model.d_e, model.n_experts, model.top_k), layout.moe_tp)
+        shape = (model.h, model.d_e, model.n_experts, model.top_k)
+        used, curve = carried_read(layout.framework,   # another framework's table on this GPU where it has none
+                                   lambda f: moe_curve(gpu.key, f, p.moe, layout.moe_ep, shape, layout.moe_tp))
+        tp = f", expert TP{layout.moe_tp}" if layout.moe_tp > 1 else ""
         if curve is None:
-            tp = f", expert TP{layout.moe_tp}" if layout.moe_tp > 1 else ""
             kernels = (f"no {layout.framework} table for {gpu.key}, {p.moe} experts, {model.n_experts} experts of "
                        f"{model.h}x{model.d_e}{tp}: {DEEPSEEK_KERNELS}")
         else:
             values["xq"] = curves.frozen(_measured_rate(values, curve))
             # the measured latency includes the two routed grouped GEMMs' fixed kernel time
             values["K_k"] -= 2.0 * (model.n_layers - model.n_dense)
-            kernels = curve.label
+            kernels = carried_label(layout.framework, used, gpu.key, curve.label, f"{p.moe} experts{tp}")
     values["curved"] = float(any(values[k] is not curves.NO_CURVES[k] for k in CURVE_KEYS))   # 0: DeepSeek's kernels
     w_res = float(fast.weights_resident_of(values))
     return Unit(model, gpu, layout, phase, values, w_res, values["accept_tok"], "; ".join([kernels, *labels]))
