@@ -16,7 +16,7 @@ from inference_arithmetic.core import fast
 from inference_arithmetic.core.cited import DATA
 from inference_arithmetic.hardware import efficiency
 from inference_arithmetic.hardware.gpus import gpu
-from inference_arithmetic.hardware.kernel_aiter import AITER_COMMIT, AITER_GPUS, aiter_grid, roofline
+from inference_arithmetic.hardware.kernel_aiter import AITER_COMMIT, AITER_GPUS, M_READ, aiter_grid, roofline
 from inference_arithmetic.hardware.kernel_gqa import gemm_time
 from inference_arithmetic.model.config import model
 from inference_arithmetic.step import curves, curves_gqa
@@ -60,10 +60,10 @@ def test_schema_rows_and_sources():
 def test_no_mi300x_gemm_beats_weight_streaming_at_the_measured_hbm_rate():
     stream = max(r["gb_per_s"] for r in efficiency.measured_on("MI300X")
                  if r["kind"] == "hbm_stream" and "CPX" not in r.get("mode", "")) * 1e9
-    _, _, grid = aiter_grid("MI300X", "fp8_block")
-    for (n, k), pts in grid.items():
-        for m, t in pts.items():
-            assert t >= n * k / stream                           # FP8 weights, one byte each
+    rows = [r for r in _rows() if (r["gfx"], r["cu_num"], r["dtype"]) == ("gfx942", "304", "fp8_block")]
+    assert len(rows) > 20000
+    for r in rows:                                               # as measured; FP8 weights, one byte each
+        assert float(r["us"]) * 1e-6 >= int(r["n"]) * int(r["k"]) / stream
     for n, k in [(1280, 8192), (8192, 1024), (7168, 8192), (8192, 3584), (2304, 16384), (13312, 16384)]:
         for m, t in gemm_time("MI300X", "vllm", "fp8", n, k)[1]:   # read at Llama's shapes, off the tuned set too
             assert t >= n * k / stream and t >= 2 * m * n * k / gpu("MI300X").dense_fp8
@@ -80,6 +80,25 @@ def test_an_amd_gpu_reads_aiter_for_any_framework_and_the_mi325x_carries_the_mi3
         assert got[m] == pytest.approx(grid[(n, k)][m] * ratio, rel=1e-12)
         assert ratio == pytest.approx(1273 / 1519 if m >= 1024 else 5.3 / 6.0, rel=1e-3)   # MAF, HBM ratios
     assert set(AITER_GPUS) == {"MI300X", "MI325X", "MI355X"}
+
+
+def test_each_shape_is_read_at_powers_of_two_holding_its_roofline_fraction_beyond_its_range():
+    raw: dict = {}
+    for r in _rows():
+        if (r["gfx"], r["cu_num"], r["dtype"]) == ("gfx942", "304", "fp8_block"):
+            raw.setdefault((int(r["n"]), int(r["k"])), {})[int(r["m"])] = float(r["us"]) * 1e-6
+    _, _, grid = aiter_grid("MI300X", "fp8_block")
+    assert set(grid) == set(raw)
+    for (n, k), pts in grid.items():
+        assert tuple(pts) == M_READ
+        lo, hi = min(raw[(n, k)]), max(raw[(n, k)])
+        for m in set(pts) & set(raw[(n, k)]):
+            assert pts[m] == pytest.approx(raw[(n, k)][m], rel=1e-12)   # a measured m is read as measured
+        for m in pts:
+            end = min(max(m, lo), hi)
+            if end != m and end in raw[(n, k)]:                           # beyond the range: the end's fraction
+                frac = roofline("MI300X", "fp8_block", end, n, k) / raw[(n, k)][end]
+                assert roofline("MI300X", "fp8_block", m, n, k) / pts[m] == pytest.approx(frac, rel=1e-12)
 
 
 def test_a_shape_off_the_tuned_set_carries_the_nearest_shapes_roofline_fraction():

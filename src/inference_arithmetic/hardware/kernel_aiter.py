@@ -15,6 +15,9 @@ Rules (each stated in the ``kernels`` label, :func:`label`):
   class measured, not the kernel itself (on the MI355X, where AITER tuned both, the block-scale GEMM takes a
   median 1.26-1.36 x the per-token FP8 GEMM's time at the 311 shapes both measured: FP8 predictions on the
   MI300X lean slow).  BF16 reads AITER's BF16 GEMMs (on gfx942 only gpt-oss-120b's attention shapes, m <= 128).
+* each stored shape is read at the powers of two from 1 to 2^17 (:data:`M_READ`; AITER tunes each shape at
+  its own list of m): inside its measured m range log time interpolated linearly in log m, outside it the
+  measured end's fraction of the roofline held, as the step model holds a measured rate beyond its range.
 * AITER tunes the shapes of the models it serves: a set of (n, k), not a grid.  A shape is read as stored,
   else bilinear in (log n, log k) between four stored shapes bracketing it (as every table), else from the
   stored shape nearest in (log n, log k), its measured time at each m scaled by the ratio of the two shapes'
@@ -33,11 +36,13 @@ import io
 import math
 from functools import lru_cache
 
+import numpy as np
+
 from inference_arithmetic.core.cited import DATA
 from inference_arithmetic.hardware.efficiency import measured_on
 from inference_arithmetic.hardware.gpus import gpu
 
-__all__ = ["AITER_GPUS", "AITER_COMMIT", "is_aiter_gpu", "aiter_grid", "roofline", "nearest_time", "label"]
+__all__ = ["AITER_GPUS", "AITER_COMMIT", "M_READ", "is_aiter_gpu", "aiter_grid", "roofline", "nearest_time", "label"]
 
 #: catalog GPU -> (gfx, cu_num) whose rows it reads, and the GPU whose times it carries (itself, or the
 #: MI300X for the MI325X)
@@ -47,6 +52,8 @@ AITER_GPUS = {"MI300X": ("gfx942", "304", "MI300X"), "MI325X": ("gfx942", "304",
 AITER_COMMIT = "e4048607a535"
 #: bytes per element of a table's kernel class: weights and activations in, the output (BF16)
 _BYTES = {"fp8_block": 1, "fp8_per_token": 1, "bfloat16": 2}
+#: the m at which every stored shape is read (powers of two, 1 to 2^17)
+M_READ = tuple(2 ** i for i in range(18))
 _BOOK_DTYPE = {"fp8_block": "fp8", "fp8_per_token": "fp8", "bfloat16": "bf16"}
 
 
@@ -57,7 +64,7 @@ def is_aiter_gpu(gpu_key: str) -> bool:
 
 @lru_cache(maxsize=None)
 def _rows() -> dict:
-    """(gfx, cu_num, kernel class) -> {(n, k): {m: seconds}}, and one source per (gfx, cu_num, class)."""
+    """(gfx, cu_num, kernel class) -> {(n, k): {m: seconds}} as measured (the file is read once per process)."""
     out: dict = {}
     with io.TextIOWrapper(gzip.open(DATA / "aiter_kernels.csv.gz"), encoding="utf-8", newline="") as f:
         for r in csv.DictReader(f):
@@ -66,6 +73,7 @@ def _rows() -> dict:
     return out
 
 
+@lru_cache(maxsize=None)
 def _compute_roof(gpu_key: str, dtype: str) -> float:
     """The compute roof (FLOP/s) of ``gpu_key`` at a table kernel class: AMD's measured max-achievable GEMM
     rate where ``kernels.yaml`` has one, else the datasheet dense peak."""
@@ -91,10 +99,25 @@ def aiter_grid(gpu_key: str, dtype: str):
     grid = _rows().get((gfx, cu, dtype))
     if not grid:
         return None
+    grid = {(n, k): _powers_of_two(own, dtype, n, k, pts) for (n, k), pts in grid.items()}
     if own != gpu_key:
         grid = {(n, k): {m: t * roofline(gpu_key, dtype, m, n, k) / roofline(own, dtype, m, n, k)
                          for m, t in pts.items()} for (n, k), pts in grid.items()}
     return f"AITER {AITER_COMMIT}", f"aiter_kernels.csv.gz ({gfx}, {cu} CUs)", grid
+
+
+def _powers_of_two(gpu_key: str, dtype: str, n: int, k: int, pts: dict) -> dict:
+    """{m: seconds} of one stored shape at every m of :data:`M_READ`: inside its measured m range log time
+    interpolated linearly in log m, outside it the measured end's fraction of the roofline held (AITER tunes
+    each shape at its own list of m: on one m set, shapes can be summed and bracketed)."""
+    ms = sorted(pts)
+    logs = [math.log(pts[m]) for m in ms]
+    out = {}
+    for m in M_READ:
+        end = min(max(m, ms[0]), ms[-1])
+        t = math.exp(float(np.interp(math.log(end), np.log(ms), logs)))
+        out[m] = t if end == m else t * roofline(gpu_key, dtype, m, n, k) / roofline(gpu_key, dtype, end, n, k)
+    return out
 
 
 def nearest_time(gpu_key: str, dtype: str, grid: dict, n: int, k: int) -> tuple:
@@ -113,8 +136,8 @@ def label(gpu_key: str, dtype: str) -> str:
             "on hipBLASLt: the closest class measured)" if dtype == "fp8_block" else f"{dtype} GEMMs")
     carried = (" carried from the MI300X by the ratio of the rooflines (AMD's measured max-achievable GEMM rates, "
                "datasheet HBM)" if AITER_GPUS[gpu_key][2] != gpu_key else "")
-    got = aiter_grid(gpu_key, dtype)
-    top = max(max(pts) for pts in got[2].values()) if got else 0
+    gfx, cu, _ = AITER_GPUS[gpu_key]
+    top = max((max(pts) for pts in _rows().get((gfx, cu, dtype), {}).values()), default=0)
     held = f"; measured at m <= {top} only: larger m hold the rate at the largest" if 0 < top < 1024 else ""
     return (f"AITER {AITER_COMMIT} tuned-GEMM table ({AITER_GPUS[gpu_key][0]}, {AITER_GPUS[gpu_key][1]} CUs{carried}), "
             f"{what}, for any framework on an AMD GPU; a shape measured as stored, bilinear in log n and log k "
