@@ -14,7 +14,7 @@ JB     := $(BIN)/jupyter-book build . --all --warningiserror --nitpick --keep-go
 JOBS   ?= $(shell nproc 2>/dev/null || echo 2)
 XDIST  := -n $(JOBS) --dist loadfile
 
-.PHONY: book test unit nbval nbval-baseline book-check browser print lab bench generate refit kernel-data aic-side-by-side clean
+.PHONY: book test unit nbval nbval-baseline book-check browser print lab bench generate refit kernel-data aiter-data aic-side-by-side clean
 
 $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'
@@ -104,6 +104,13 @@ kernel-data:
 	test -x $(AIC_VENV)/bin/python || $(PYTHON) -m venv $(AIC_VENV)
 	$(AIC_VENV)/bin/python -m pip install --quiet --disable-pip-version-check aiconfigurator-core==0.12.0
 	$(AIC_VENV)/bin/python scripts/extract_kernel_tables.py
+
+# Re-extract AMD AITER's tuned-GEMM tables (MIT) into data/aiter_kernels.csv.gz from a git mirror of ROCm/aiter at a
+# pinned commit (files read with git show; nothing imported); never part of make test or make book.
+AITER_MIRROR ?= /work/.mirror/ROCm+aiter/repo
+AITER_COMMIT ?= e4048607a535ace3a2b51ded31b1c8c2d45c0879
+aiter-data:
+	$(PYTHON) scripts/extract_aiter_tables.py $(AITER_MIRROR) $(AITER_COMMIT)
 
 # Re-run aiconfigurator on every validation entry it can express (data/aiconfigurator_predictions.yaml, read by the
 # side-by-side in the validation chapter); same separate venv, plus this library's numpy/sympy/PyYAML; never in CI.

@@ -15,7 +15,10 @@ fastest kernel source).  Kernel measurements only: a calibration input.
   bilinearly in (log n, log k) of log time at each measured m: the one reader of dense GEMMs, for
   DeepSeek-V3's shapes and every other model's (:func:`.step.curves.dense_rate`).  The extraction
   keeps the grid shapes around DeepSeek-V3's GEMMs and the shipped GQA models' (Llama 3.1 8B/70B/405B,
-  gpt-oss-120b at attention TP 1-8); elsewhere a corner is missing and the answer is ``None``.
+  gpt-oss-120b at attention TP 1-8); elsewhere a corner is missing and the answer is ``None``.  An AMD GPU
+  reads AITER's tuned-GEMM table (:mod:`.kernel_aiter`) by the same rule, for any framework; its shapes are
+  a set tuned per model, not a grid, so where no four stored shapes bracket (n, k) the nearest stored
+  shape's fraction of the roofline is carried (:func:`.kernel_aiter.nearest_time`).
 """
 from __future__ import annotations
 
@@ -25,6 +28,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from inference_arithmetic.hardware.kernel_aiter import aiter_grid, is_aiter_gpu, nearest_time
 from inference_arithmetic.hardware.kernel_curves import GEMM_DTYPE, KV_DTYPE, _reduce
 from inference_arithmetic.hardware.kernel_tables import table_rows
 
@@ -71,7 +75,10 @@ def _gqa_rows(op, gpu_key, framework, kv, heads, kv_heads, head_dim):
 
 @lru_cache(maxsize=64)
 def _gemm_grid(gpu_key: str, framework: str, dtype: str):
-    """(version, source file, {(n, k): {m: seconds}}) of every stored GEMM at the table's dtype ``dtype``."""
+    """(version, source file, {(n, k): {m: seconds}}) of every stored GEMM at the table's dtype ``dtype``
+    (an AMD GPU: AITER's, :mod:`.kernel_aiter`, whatever the framework)."""
+    if is_aiter_gpu(gpu_key):
+        return aiter_grid(gpu_key, dtype) if dtype else None
     got = _reduce((r for r in table_rows("gemm", gpu_key, framework) if r["dtype"] == dtype),
                   lambda r: (int(r["n"]), int(r["k"]), int(r["m"])))
     if got is None:
@@ -94,7 +101,9 @@ def _bracket(x: int, values: list) -> tuple[int, int]:
 def gemm_time(gpu_key: str, framework: str, dtype: str, n: int, k: int):
     """``(version, ((m, seconds), ...))`` of the dense GEMM (m x k) @ (k x n) at the book's dense dtype
     ``dtype``: measured where (n, k) is stored, else bilinear in (log n, log k) of log time between the
-    four bracketing stored shapes at the m they all measured; ``None`` where a corner is missing."""
+    four bracketing stored shapes at the m they all measured; ``None`` where a corner is missing (an AMD
+    GPU's AITER table, a set of model shapes rather than a grid: the nearest stored shape's fraction of
+    the roofline, :func:`.kernel_aiter.nearest_time`)."""
     got = _gemm_grid(gpu_key, framework, GEMM_DTYPE.get(dtype))
     if got is None:
         return None
@@ -104,7 +113,7 @@ def gemm_time(gpu_key: str, framework: str, dtype: str, n: int, k: int):
     (n0, n1), (k0, k1) = _bracket(n, sorted({a for a, _ in grid})), _bracket(k, sorted({b for _, b in grid}))
     corners = [(a, b) for a in {n0, n1} for b in {k0, k1}]
     if None in (n0, k0) or any(c not in grid for c in corners):
-        return None
+        return (ver, nearest_time(gpu_key, GEMM_DTYPE[dtype], grid, n, k)) if is_aiter_gpu(gpu_key) else None
     ms = sorted(set.intersection(*(set(grid[c]) for c in corners)))
     wn = 0.0 if n0 == n1 else (math.log(n) - math.log(n0)) / (math.log(n1) - math.log(n0))
     wk = 0.0 if k0 == k1 else (math.log(k) - math.log(k0)) / (math.log(k1) - math.log(k0))
@@ -113,4 +122,6 @@ def gemm_time(gpu_key: str, framework: str, dtype: str, n: int, k: int):
         return math.log(grid[(a, b)][m])
     out = tuple((m, math.exp((1 - wn) * ((1 - wk) * log_t(n0, k0, m) + wk * log_t(n0, k1, m))
                              + wn * ((1 - wk) * log_t(n1, k0, m) + wk * log_t(n1, k1, m)))) for m in ms)
+    if not out and is_aiter_gpu(gpu_key):   # AITER's shapes tuned at different m: none shared by the corners
+        return ver, nearest_time(gpu_key, GEMM_DTYPE[dtype], grid, n, k)
     return (ver, out) if out else None

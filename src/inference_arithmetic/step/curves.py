@@ -18,7 +18,8 @@ Rules, the same for every curve:
   time of the model's dense GEMM shapes (DeepSeek-V3's projection and shared-expert shapes,
   :data:`GEMM_SHAPES`; a GQA model's own, :mod:`.curves_gqa`) over their summed measured time at the
   same m, each read as stored or bilinear in log n and log k on the table's grid
-  (:func:`.hardware.kernel_gqa.gemm_time`), the model time of one GEMM the projection formula
+  (:func:`.hardware.kernel_gqa.gemm_time`; an AMD GPU reads AITER's tuned-GEMM table whatever the framework,
+  :mod:`.hardware.kernel_aiter`), the model time of one GEMM the projection formula
   (:data:`.operations.t_proj`) at its n k weights; carried to every dense GEMM (DeepSeek's dense FFN
   layers and the head are not among the shapes; under attention TP its GPUs' slices run at the full
   shape's rate);
@@ -66,7 +67,8 @@ from functools import lru_cache
 import numpy as np
 
 from inference_arithmetic.core import fast
-from inference_arithmetic.hardware.kernel_curves import (MLA_CONTEXT_HEADS, MLA_HEADS, allreduce_points,
+from inference_arithmetic.hardware.kernel_aiter import is_aiter_gpu, label as aiter_label
+from inference_arithmetic.hardware.kernel_curves import (GEMM_DTYPE, MLA_CONTEXT_HEADS, MLA_HEADS, allreduce_points,
                                                         mla_context_points, mla_points)
 from inference_arithmetic.hardware.kernel_gqa import gemm_time, log_time_grid
 from inference_arithmetic.hardware.kernel_tables import carried_label, carried_read
@@ -147,8 +149,9 @@ def _dense_rate(gpu_key, fw, dtype, shapes, b_dw, e_gbw, bw, e_gfl, f_d, flop_ma
     model = sum(c * np.asarray(fast.t_proj(BW=bw, F_d=f_d, P_at=float(n * k), T_a=1.0, b_aw=b_dw, batch=m, e_gbw=e_gbw,
                                            e_gfl=e_gfl, flop_mac=flop_mac, m_mb=1.0, s_q=1.0), dtype=float)
                 for (c, n, k), _ in got)
+    table = aiter_label(gpu_key, GEMM_DTYPE[dtype]) if is_aiter_gpu(gpu_key) else f"{fw} {got[0][1][0]} {gpu_key} table"
     return frozen(_on_grid(m, np.log(model / meas), _LT)), \
-        f"dense GEMMs: {fw} {got[0][1][0]} {gpu_key} table ({dtype}, {len(got)} of the {len(shapes)} shapes)"
+        f"dense GEMMs: {table} ({dtype}, {len(got)} of the {len(shapes)} shapes)"
 
 
 @lru_cache(maxsize=256)
