@@ -24,7 +24,8 @@ Rules for what a publication leaves unstated (each prediction lists the ones it 
 * decode context = ISL + OSL/2 (the mean in flight: the time and, with a paged cache, the memory);
   requests per GPU as published, capped at the most that fit in HBM where the published batch does
   not fit (a server queues the rest), else the largest batch that fits; prefill chunks of 16K
-  tokens per GPU (DeepSeek's profile);
+  tokens per GPU (DeepSeek's profile), or the per-step token budget the publication's engine runs
+  (``model_setup`` ``chunk``: its stated or default limit per GPU, named in the rules);
 * lengths a publication leaves unstated from its benchmark's published dataset statistics (MLPerf
   DeepSeek-R1: 804 in, 3,886 out) or the benchmark's own definitions applied to the published row
   (the entry's cited ``lengths``);
