@@ -34,6 +34,16 @@ def test_single_gpu_moves_nothing():
     assert comm.tp_bytes_per_token(N_tp=1, h=H, b_a=2) == 0
 
 
+def test_a_one_gpu_unit_spends_no_time_communicating():
+    """Every expert on the one GPU: no dispatch or combine is sent, so the step has no communication
+    time (not even a latency per MoE layer); a two-GPU expert-parallel unit has."""
+    oss, g = config.model("gpt-oss-120b"), gpus.gpu("H100")
+    one = step.unit(oss, g, step.layout_for(oss, g, 1, precision=step.Precision(moe="mxfp4")))
+    assert float(step.terms(one, 4.0, 337.0)["t_comm"]) == 0.0
+    two = step.unit(oss, g, step.layout_for(oss, g, 2, precision=step.Precision(moe="mxfp4")))
+    assert float(step.terms(two, 4.0, 337.0)["t_comm"]) > 0.0
+
+
 def test_top1_reaches_one_gpu():
     for n in (2, 8, 144):
         assert comm.ep_destinations(N_ep=n, top_k=1) == pytest.approx(1)

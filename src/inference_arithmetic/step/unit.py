@@ -157,6 +157,8 @@ def unit(model: Model, gpu: GPU, layout: Layout, phase: str = "decode") -> Unit:
     G = min(gpu.nvlink_domain, layout.ep)
     multi = layout.ep > gpu.nvlink_domain
     lat_nv = eff.latency_nvlink_s.value
+    # a one-GPU unit holds every expert: no dispatch or combine is sent, so none has a latency
+    lat_a2a = 0.0 if layout.ep == 1 else (LINK_LATENCY_SCALE_OUT_S if multi else lat_nv)
     v_so, v_nv = a2a_bytes(model, layout.ep, layout.moe_tp, layout.moe_ep, G, ph.a2a)
     a2a_eff = ("a2a_ll_rdma", "a2a_ll_nvlink") if ph.a2a == "ll" else ("a2a_normal_rdma", "a2a_normal_nvlink")
     # DeepSeek's sparse kernels run MLA absorbed in both phases (:mod:`.sparse`)
@@ -182,7 +184,7 @@ def unit(model: Model, gpu: GPU, layout: Layout, phase: str = "decode") -> Unit:
         e_gfl=eff.gemm_flops.value, e_xfl=getattr(eff, ph.grouped_efficiency).value,
         e_so=getattr(eff, a2a_eff[0]).value, e_nv=getattr(eff, a2a_eff[1]).value, e_ar=eff.allreduce.value,
         I_ep=_imbalance(model, layout, eff), V_so=v_so, V_nv=v_nv,
-        t_lat=LINK_LATENCY_SCALE_OUT_S if multi else lat_nv, t_ar_lat=lat_nv,
+        t_lat=lat_a2a, t_ar_lat=lat_nv,
         f_sm=eff.comm_sm_share.value if ph.a2a_takes_sms and layout.overlapped and layout.moe_ep > 1 else 0.0,
         t_0=layout.overhead_s, kappa=fitted("kappa") if layout.kappa is None else layout.kappa,
         n_dr=float(layout.mtp), p_acc=accept, b_comb=BF16_BYTES,
