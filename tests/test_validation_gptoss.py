@@ -31,7 +31,7 @@ def test_a_stated_token_budget_is_used_and_named_in_the_rules(monkeypatch):
     key = "gpustack-h100-gptoss120b-tp2-2k100"
     p = validation.predict(key)
     assert p.expressible
-    assert "prefill chunks of 4,096 new tokens per GPU (the stated per-step token budget)" in p.assumptions
+    assert "prefill chunks of 4,096 new tokens per GPU (the serving engine's per-step token budget)" in p.assumptions
     # without the stated budget the default 16K-token chunk is read, and the prediction moves
     every = dict(validation.entries())
     every[key] = {k: v for k, v in every[key].items() if k != "model_setup"}

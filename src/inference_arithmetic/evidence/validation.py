@@ -168,7 +168,8 @@ def _predict(key: str, kappa: float | None, framework: str | None, attn_tp: int 
         pu = _prefill.prefill_unit(m, g, step.Layout(**{**layout.__dict__, "mtp": 0}))
         chunk = (e.get("model_setup") or {}).get("chunk", _prefill.PREFILL_CHUNK_TOKENS)
         if "chunk" in (e.get("model_setup") or {}):
-            notes.append(f"prefill chunks of {chunk:,.0f} new tokens per GPU (the stated per-step token budget)")
+            notes.append(f"prefill chunks of {chunk:,.0f} new tokens per GPU "
+                         "(the serving engine's per-step token budget)")
         pre = _prefill.prefill(pu, float(isl), chunk=chunk)
         t, _, busy = _decode_rate(u, e, notes, ctx, ctx)
         R_p, R_d, r_d = (float(pre["input_tokens_per_s_per_gpu"]), float(t["tokens_per_s_per_gpu"]) * busy,
