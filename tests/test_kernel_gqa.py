@@ -57,6 +57,26 @@ def test_decode_attention_at_the_table_setting_is_the_measured_time():
     assert checked == 9
 
 
+def test_a_sliding_window_layers_decode_attention_is_the_measured_kernel_at_its_window():
+    """gpt-oss-120b (18 of 36 layers windowed to 128 tokens) on vLLM's H100 table: at a grid point the
+    decode attention time is the measured kernel of each full layer at the context plus each windowed
+    layer's at the window, its fixed cost included (not the full layer's time scaled by 128 / context)."""
+    oss, g = model("gpt-oss-120b"), gpu("H100")
+    u = step.unit(oss, g, step.layout_for(oss, g, 1, precision=step.Precision(moe="mxfp4"), framework="vllm"))
+    _, _, pts = gqa_points("H100", "vllm", "bf16", 64, 8, 64)
+    measured = {}
+    for (b, c), t in pts:
+        measured.setdefault(b, []).append((c, t))
+    b, ctx = 8, 1 + 2 ** 12                                          # a grid point (the curve is exact there)
+    cs, ts = zip(*sorted(measured[b]))
+    at = lambda c: math.exp(np.interp(math.log(c), np.log(cs), np.log(ts)))   # noqa: E731
+    n_win, n_full = oss.n_window, oss.n_layers - oss.n_window
+    want = n_full * at(ctx) + n_win * at(oss.window)
+    assert float(step.terms(u, float(b), float(ctx))["t_attn"]) == pytest.approx(want, rel=1e-9)
+    assert want > oss.n_layers * at(ctx) * fast.context_windowed(n_layers=oss.n_layers, n_win=n_win,
+                                                                  W_win=oss.window, ctx=ctx) / ctx
+
+
 def test_dense_rate_is_the_summed_model_time_over_the_summed_measured_time():
     u = _unit()
     v = u.values

@@ -9,9 +9,10 @@ applied to the tables :mod:`.hardware.kernel_gqa` reads:
   gate/up and down in every dense layer, each counted as often as it runs), carried to the head;
 * decode attention: the measured GQA attention kernel per layer at the unit's (query heads, KV heads,
   head dimension) per GPU and KV dtype, read at b s_q / m requests and the context, against the model's
-  attention time per layer with every layer full (the table measures full attention: a sliding-window
-  layer takes the full-attention rate at its own, shorter, context); the kernel alone, so the
-  projections keep q_GEMM (``a_mod`` = 0);
+  attention time per layer with every layer full; with sliding-window layers, the model's attention time
+  of every layer against the sum of the measured kernels, each layer's at its own context (the table
+  measures full attention: a windowed layer is read at min(context, window), where its kernel's fixed
+  cost stays); the kernel alone, so the projections keep q_GEMM (``a_mod`` = 0);
 * prefill attention: the measured GQA prefill attention kernel per layer (no cached prefix, BF16 compute)
   at the unit's heads per GPU and KV dtype, stored as ``pq`` on (:data:`.curves.GRID_BATCH`,
   :data:`.curves.GRID_NEW`) and read at (requests per micro-batch, new tokens per request) as MLA's is
@@ -64,8 +65,16 @@ def _attention(model, gpu_key, fw, layout, v):
         return None, f"attention: no {fw} GQA table for {gpu_key} ({layout.precision.kv} KV, {words})"
     ver, _, pts = got
     ref = dict(v, batch=_B2, ctx=_C2, s_q=1.0, m_mb=1.0, q_a=1.0, n_win=0.0)
-    per_layer = np.asarray(fast.t_attn_of(ref), dtype=float) / v["n_layers"]
-    q = (np.log(per_layer) - log_time_grid(pts, _LB, _LC)).ravel()
+    if not model.n_window:
+        per_layer = np.asarray(fast.t_attn_of(ref), dtype=float) / v["n_layers"]
+        q = (np.log(per_layer) - log_time_grid(pts, _LB, _LC)).ravel()
+    else:   # the unit's attention time over the kernels' sum: full layers at the context, windowed at the window
+        n_win = float(model.n_window)
+        model_time = np.asarray(fast.t_attn_of(dict(ref, n_win=n_win)), dtype=float)
+        at_window = np.log(np.minimum(np.array(GRID_CTX), float(model.window)))
+        measured = ((v["n_layers"] - n_win) * np.exp(log_time_grid(pts, _LB, _LC))
+                    + n_win * np.exp(log_time_grid(pts, _LB, at_window)))
+        q = (np.log(model_time) - np.log(measured)).ravel()
     return frozen(q), f"attention: {fw} {ver} {gpu_key} GQA table ({layout.precision.kv} KV, {words})"
 
 
