@@ -41,7 +41,7 @@ def test_the_command_line_given_a_searched_entrys_setup_returns_its_prediction(c
         assert got == pytest.approx(p.predicted, rel=1e-6), key   # the CLI prints 8 significant digits
         assert any(r.startswith(f"searched layout: EP{d['layout']['ep']} ") for r in p.assumptions), key
         checked += 1
-    assert checked >= 15
+    assert checked >= 12   # the searched entries (two InferenceX best points now state their recipe)
 
 
 def test_every_entry_is_predicted_or_says_why_not():
@@ -63,13 +63,13 @@ def test_mlperf_lengths_and_limits_come_from_the_cited_benchmark():
     s = validation_search.setup("mlperf51-b200-8-server")
     assert s.service.ttft_s == 2.0 and s.service.per_user == pytest.approx(12.5) and s.max_gpus == 8
     assert validation_search.setup("mlperf51-b200-8-offline").service.per_user is None
-    assert set(s.modes) == {"agg", "disagg"}                     # MLPerf does not state the mode
+    assert set(s.modes) == {"agg"}             # the submission's code: one engine serves prefill and decode
     for key in ("mlperf-dsr1-reference", "mlperf-dsr1-dataset-lengths"):
         assert key in e["also"]
 
 
 def test_a_published_batch_that_does_not_fit_is_capped_at_what_fits():
-    key = "inferencex-b200-fp4-1k1k-conc10860"
+    key = "gpustack-h100-gptoss120b-tp2-32k100"
     p = _preds()[key]
     assert p.expressible and any(r.startswith("batch capped at") for r in p.assumptions)
     e = validation.entries()[key]
@@ -78,8 +78,44 @@ def test_a_published_batch_that_does_not_fit_is_capped_at_what_fits():
     u = step.unit(validation._model(e), gpus.gpu(e["gpu"]), L)
     ctx = e["isl"] + e["osl"] / 2
     most = step.max_batch(u, ctx)
-    assert 1 <= most < e["concurrency"]["total"] / e["gpus_decode"] and step.fits(u, most, ctx)
-    assert f"batch capped at {most:g} " in " ".join(p.assumptions)
+    published = e["concurrency"]["total"] / (e["gpus_decode"] or e["gpus_total"]) * L.attn_tp
+    assert 1 <= most < published and step.fits(u, most, ctx)
+    assert f"batch capped at {most:g} requests per instance, the most that fit in HBM" in " ".join(p.assumptions)
+
+
+def test_a_stated_batch_limit_caps_the_decode_batch_and_a_stated_prefill_layout_is_read():
+    """The serving recipe's per-instance batch limit (TensorRT-LLM's max_batch_size) caps the published
+    concurrency; the recipe's prefill workers (EP, attention, token budget) build the prefill unit."""
+    key = "inferencex-b200-fp4-1k1k-conc875"
+    e, p = validation.entries()[key], _preds()[key]
+    limit = validation_setup.batch_limit(e)
+    assert limit == 16 < e["concurrency"]["total"] / e["gpus_decode"]
+    assert any(r.startswith(f"batch capped at {limit} requests per attention instance, the serving "
+                            f"configuration's batch limit") for r in p.assumptions)
+    assert "prefill workers as stated: EP4, attention data-parallel" in p.assumptions
+    g = gpus.gpu(e["gpu"])
+    decode = validation._layout(e, g, [], "decode")
+    assert (decode.ep, decode.attn_tp, decode.mtp, decode.precision.kv) == (8, 1, 3, "fp8")
+    pre = validation_setup.prefill_layout(e, g, decode, [])
+    assert (pre.ep, pre.attn_tp, pre.mtp, pre.precision.kv) == (4, 1, 0, "fp8")
+    assert validation_setup.prefill_chunk(e, 16384) == 8192
+    # without the keys: the decode layout without MTP, the default chunk, no limit
+    bare = {k: v for k, v in e.items() if k != "model_setup"}
+    assert validation_setup.batch_limit(bare) is None and validation_setup.prefill_chunk(bare, 16384) == 16384
+    same = validation_setup.prefill_layout(bare, g, decode, [])
+    assert (same.ep, same.attn_tp, same.mtp) == (8, 1, 0)
+
+
+def test_the_inferencex_recipes_set_mtp_and_the_attention_layout():
+    """conc4 runs TEP8 decode workers (attention TP8) with three MTP drafts: the recipe's, not the
+    search's choice."""
+    p = _preds()["inferencex-gb200-fp4-1k1k-conc4"]
+    assert not any("unstated" in r for r in p.assumptions)
+    e = validation.entries()["inferencex-gb200-fp4-1k1k-conc4"]
+    L = validation._layout(e, gpus.gpu("GB200"), [], "decode")
+    assert (L.ep, L.attn_tp, L.mtp) == (8, 8, 3)
+    for key in ("inferencex-gb300-fp4-8k1k-best", "inferencex-b200-fp4-8k1k-best"):
+        assert not validation_search.searched(validation.entries()[key])
 
 
 def test_mtp_is_on_only_where_the_publication_says_it_ran():

@@ -16,6 +16,8 @@ function of the tokens each GPU sends per micro-batch.  Rules:
   only; SGLang's: up to 8 nodes on H100 and H200): the rate at the nearest measured EP size of its regime
   carried to the unit's, whose bytes, links and latencies stay the model's -- named in the unit's
   ``kernels`` label; no measured EP size in its regime: DeepSeek's DeepEP rates, named;
+* an NVLink rack GPU without TensorRT-LLM's NVLink kernels measured: a same-fabric GPU's
+  (:func:`.hardware.kernel_comm.a2a_table`), named in the label;
 * no table for the (GPU, framework), a model other than DeepSeek-V3's hidden size, top-k and experts,
   MoE TP (all-reduces instead) or a unit without expert parallelism: q = 1, DeepSeek's DeepEP rates.
 
@@ -29,7 +31,7 @@ import math
 import numpy as np
 
 from inference_arithmetic.core import fast
-from inference_arithmetic.hardware.kernel_comm import a2a_points
+from inference_arithmetic.hardware.kernel_comm import a2a_table
 from inference_arithmetic.model.dtypes import BF16_BYTES, FP8_DISPATCH_BYTES
 from inference_arithmetic.step.curves import GRID_TOKENS, frozen
 from inference_arithmetic.step.layout import LINK_LATENCY_SCALE_OUT_S
@@ -64,7 +66,7 @@ def a2a_curve(model, gpu, layout, kind: str, values: dict):
         return None, None
     if (model.h, model.top_k, model.n_experts) != A2A_SHAPE:
         return None, "dispatch/combine: no table for this model's shape (DeepSeek-V3's hidden 7168, top-8 of 256)"
-    pts = a2a_points(gpu.key, fw, kind, layout.precision.moe)
+    read, pts = a2a_table(gpu.key, fw, kind, layout.precision.moe)
     if not pts:
         return None, (f"dispatch/combine: no {fw} {_KIND[kind]} all-to-all table for {gpu.key} "
                       f"({layout.precision.moe} experts): DeepSeek's DeepEP rates")
@@ -78,8 +80,10 @@ def a2a_curve(model, gpu, layout, kind: str, values: dict):
     ver, kernel, _, got = pts[near]
     curve = _rate(model, gpu, near, kind, got, tuple(values[k] for k in _INPUTS), values)
     carried = "" if near == layout.ep else f", carried to EP{layout.ep} as a rate"
-    return curve, (f"dispatch/combine: {fw} {ver} {gpu.key} {_KIND[kind]} all-to-all table "
-                   f"({kernel}, EP{near}{carried})")
+    twin = "" if read == gpu.key else (f", carried to {gpu.key} as a rate: the same NVLink rack fabric, "
+                                        f"where TensorRT-LLM runs its NVLink all-to-all")
+    return curve, (f"dispatch/combine: {fw} {ver} {read} {_KIND[kind]} all-to-all table "
+                   f"({kernel}, EP{near}{carried}{twin})")
 
 
 #: the unit values the model's all-to-all time reads besides those set at the table's setting
