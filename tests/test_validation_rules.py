@@ -4,13 +4,16 @@ what fits) and one set of defaults (the command line given a searched entry's se
 validation's prediction)."""
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
 
 from inference_arithmetic import cli, step
 from inference_arithmetic.evidence import validation, validation_search, validation_setup
+from inference_arithmetic.core.errors import InputError
 from inference_arithmetic.hardware import gpus
+from inference_arithmetic.serving import workload
 
 
 def _preds():
@@ -129,3 +132,26 @@ def test_a_kappa_override_is_not_passed_off_as_a_searched_prediction():
     preds = validation.predict_all(kappa=0.5)
     searched = [p for p in preds if validation_search.searched(validation.entries()[p.id])]
     assert searched and all(not p.expressible and "kappa" in p.reason for p in searched)
+
+
+def test_the_decode_context_is_length_biased_where_output_lengths_vary():
+    """A request decodes in the batch for as many steps as it has output tokens, so the batch's mean
+    context is E[I L]/E[L] + E[L^2]/(2 E[L]): ISL + OSL/2 for fixed lengths, more for a spread."""
+    assert workload.inflight_context([800] * 3, [4000] * 3) == pytest.approx(800 + 2000)
+    # by hand: outputs 1,000 and 3,000 after inputs 500 and 100: (500*1000 + 100*3000)/4000 + (1e6 + 9e6)/8000
+    assert workload.inflight_context([500, 100], [1000, 3000]) == pytest.approx(200 + 1250)
+    with pytest.raises(InputError):
+        workload.inflight_context([1, 2], [3])
+    assert workload.Service(800, 4000).decode_context == 2800
+    assert workload.Service(800, 4000, context=5624).decode_context == 5624
+    e = validation.entries()["mlperf51-gb200-72-server"]
+    assert e["lengths"]["context"] > e["lengths"]["isl"] + e["lengths"]["osl"] / 2
+    p = _preds()["mlperf51-gb200-72-server"]
+    assert any(r.startswith("decode context 5,624 tokens per request in flight, not ISL + OSL/2") for r in p.assumptions)
+    s = validation_search.setup("mlperf51-gb200-72-server")
+    assert s.service.decode_context == 5624
+    argv, _ = validation_search.serve_argv("mlperf51-gb200-72-server")
+    assert argv[argv.index("--decode-context") + 1] == "5624"
+    # a longer context costs time: the same setup at fixed lengths predicts more tokens/s per GPU
+    fixed = dataclasses.replace(s, service=dataclasses.replace(s.service, context=None))
+    assert validation_search.best(fixed)[1]["tokens_per_s_per_gpu"] > validation_search.best(s)[1]["tokens_per_s_per_gpu"]

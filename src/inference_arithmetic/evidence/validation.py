@@ -20,7 +20,10 @@ Rules for what a publication leaves unstated (each prediction lists the ones it 
 * the routed experts' grouped GEMMs at the publication's framework's measured kernel table where
   one exists for the GPU (:mod:`.hardware.kernel_tables`), else DeepSeek's kernels by the transfer
   rule (also for DeepSeek's in-house system, NVIDIA Dynamo with no engine stated, or none stated);
-* decode context = ISL + OSL/2 (the mean in flight: the time and, with a paged cache, the memory);
+* decode context = ISL + OSL/2 (the mean in flight: the time and, with a paged cache, the memory),
+  or the benchmark dataset's length-biased mean where the entry's cited ``lengths`` give one
+  (``context``: requests decode in the batch in proportion to their output length,
+  :func:`.serving.workload.inflight_context`);
   requests per GPU as published, capped at the serving configuration's per-instance batch limit
   where the publication's configuration states one (``model_setup.max_batch``, e.g. TensorRT-LLM's
   ``max_batch_size``) and at the most that fit in HBM where the published batch does not fit (a
@@ -49,7 +52,7 @@ from inference_arithmetic.core.errors import Error  # noqa: F401  (re-exported)
 from inference_arithmetic.evidence import validation_search
 from inference_arithmetic.evidence.validation_setup import (  # noqa: F401  (the chapter and tests read them here)
     Prediction, Skip as _Skip, accept_from_length as _accept_from_length, attention_unstated as _attention_unstated,
-    batch_limit, entries, entry_framework, entry_model as _model, family, kernel_framework, layout as _layout,
+    batch_limit, decode_context, entries, entry_framework, entry_model as _model, family, kernel_framework, layout as _layout,
     lengths, metric as _metric, prefill_chunk, prefill_layout)
 from inference_arithmetic.evidence.validation_stats import (  # noqa: F401  (re-exported: one import for the book)
     _METRIC, error_stats, errors_by, excluded_rows, prediction_rows, publisher_group)
@@ -162,7 +165,8 @@ def _predict(key: str, kappa: float | None, framework: str | None, attn_tp: int 
         osl_v = float(osl or 0)
         if osl is None:
             notes.append("OSL not stated: context = ISL")
-        ctx = isl + osl_v / 2   # mean context in flight: the time and, with a paged cache, the memory
+        # mean context in flight: the time and, with a paged cache, the memory
+        ctx = decode_context(e, isl, osl_v, notes) or isl + osl_v / 2
         u = step.unit(m, g, layout)
         notes.append(f"kernels: {u.kernels}")
         if e["phase"] == "decode":

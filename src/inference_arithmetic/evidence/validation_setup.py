@@ -18,7 +18,7 @@ from inference_arithmetic.model.config import model
 
 __all__ = ["Prediction", "Skip", "entries", "entry_framework", "family", "metric", "entry_model",
            "attention_unstated", "layout", "lengths", "mtp_drafts", "accept_from_length", "prefill_layout",
-           "prefill_chunk", "batch_limit"]
+           "prefill_chunk", "batch_limit", "decode_context"]
 
 #: Entry ``model`` names that read another shipped config (same architecture).
 MODEL_ALIAS = {"deepseek-r1": "deepseek-v3"}
@@ -123,6 +123,18 @@ def lengths(e: dict, notes: list) -> tuple[float | None, float | None]:
     if taken:
         notes.append(f"{' and '.join(taken)} tokens (unstated): {extra.get('how', 'cited')} (cited with the entry)")
     return out[0], out[1]
+
+
+def decode_context(e: dict, isl: float, osl: float, notes: list) -> float | None:
+    """The mean context a decode batch holds (tokens) where the entry's cited ``lengths`` give one
+    (``context``: the benchmark dataset's length-biased mean, :func:`.serving.workload.inflight_context`),
+    noted; else ``None`` (``isl + osl / 2``, fixed lengths)."""
+    extra = e.get("lengths") or {}
+    if extra.get("context") is None:
+        return None
+    notes.append(f"decode context {extra['context']:,} tokens per request in flight, not ISL + OSL/2: "
+                 f"{extra.get('context_how', 'cited')} (cited with the entry)")
+    return float(extra["context"])
 
 
 def attention_unstated(e: dict) -> bool:
