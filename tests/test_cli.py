@@ -207,6 +207,23 @@ def test_serve_pins_what_a_publication_states(capsys):
         assert err and "\n" not in err and "Traceback" not in err
 
 
+def test_serve_takes_the_decode_context_of_a_dataset(capsys):
+    """--decode-context: the mean context a decode batch holds (default ISL + OSL/2), echoed as
+    decode_context_tokens; a longer one reads more KV per step, so the same pinned batch decodes fewer
+    tokens/s."""
+    base = ["serve", "--model", "deepseek-v3", "--gpu", "H200", "--mode", "agg", "--isl", "2000", "--osl", "500",
+            "--batch", "32", "--ep", "8", "--json"]
+    assert cli.main(base) == 0
+    fixed = json.loads(capsys.readouterr().out)
+    assert "decode_context_tokens" not in fixed          # the default: ISL + OSL/2, as before
+    assert cli.main(base + ["--decode-context", "6000"]) == 0
+    long = json.loads(capsys.readouterr().out)
+    assert long["decode_context_tokens"] == 6000 and long["tokens_per_s_per_gpu"] < fixed["tokens_per_s_per_gpu"]
+    assert cli.main(base + ["--decode-context", "0"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err and "\n" not in err and "Traceback" not in err
+
+
 def test_prefill_states_the_ttft_of_one_request_alone(capsys):
     assert cli.main(["prefill", "--model", "deepseek-v3", "--gpu", "H200", "--ep", "8", "--isl", "2000", "--json"]) == 0
     d = json.loads(capsys.readouterr().out)

@@ -8,7 +8,7 @@ import pytest
 from inference_arithmetic import step
 from inference_arithmetic.hardware.gpus import gpu
 from inference_arithmetic.core import fast
-from inference_arithmetic.hardware.kernel_comm import a2a_points
+from inference_arithmetic.hardware.kernel_comm import a2a_points, a2a_table, nvlink_rack_twins
 from inference_arithmetic.hardware.kernel_curves import allreduce_points, mla_context_points, mla_points
 from inference_arithmetic.hardware.kernel_gqa import _gemm_grid, gemm_time
 from inference_arithmetic.model import config
@@ -205,3 +205,23 @@ def test_stacked_prefill_matches_one_unit_at_a_time():
             for k, cc in enumerate(ctx.ravel()):
                 one = float(step.terms(u, float(bb), float(cc), s_q=2 * float(cc))["t_step"])
                 assert got[i, j, k] == pytest.approx(one, rel=1e-9)
+
+
+def test_an_nvl72_gpu_without_trtllm_nvlink_kernels_reads_its_rack_twins():
+    """GB300's TensorRT-LLM table measures only DeepEP; TensorRT-LLM runs its NVLink all-to-all on an NVL72
+    rack, so GB300 reads GB200's (same NVLink 5 rack fabric) as a rate; an HGX node has no rack twin."""
+    assert nvlink_rack_twins("GB300") == ("GB200",) and nvlink_rack_twins("GB200") == ("GB300",)
+    assert nvlink_rack_twins("B200") == () and nvlink_rack_twins("H200") == ()
+    read, pts = a2a_table("GB300", "trtllm", "ll", "nvfp4")
+    assert read == "GB200" and pts == a2a_points("GB200", "trtllm", "ll", "nvfp4") and 8 in pts
+    assert "NVLink" in pts[8][1]
+    assert a2a_table("GB200", "trtllm", "ll", "nvfp4")[0] == "GB200"        # its own table first
+    assert a2a_table("GB300", "sglang", "ll", "nvfp4")[0] == "GB300"        # SGLang: DeepEP, measured on GB300
+    u = step.unit(V3, gpu("GB300"), step.Layout(ep=8, framework="trtllm", precision=step.Precision(moe="nvfp4")))
+    assert "dispatch/combine: trtllm" in u.kernels and " GB200 low-latency all-to-all table" in u.kernels
+    assert "carried to GB300 as a rate: the same NVLink rack fabric" in u.kernels
+    # the same links: GB300's unit at GB200's measured kernel has GB200's all-to-all time
+    g2 = step.unit(V3, gpu("GB200"), step.Layout(ep=8, framework="trtllm", precision=step.Precision(moe="nvfp4")))
+    t3 = step.terms(u, 64.0, 2048.0)["t_comm"]
+    t2 = step.terms(g2, 64.0, 2048.0)["t_comm"]
+    assert float(t3) == pytest.approx(float(t2), rel=1e-9)

@@ -4,13 +4,16 @@ what fits) and one set of defaults (the command line given a searched entry's se
 validation's prediction)."""
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
 
 from inference_arithmetic import cli, step
 from inference_arithmetic.evidence import validation, validation_search, validation_setup
+from inference_arithmetic.core.errors import InputError
 from inference_arithmetic.hardware import gpus
+from inference_arithmetic.serving import workload
 
 
 def _preds():
@@ -41,7 +44,7 @@ def test_the_command_line_given_a_searched_entrys_setup_returns_its_prediction(c
         assert got == pytest.approx(p.predicted, rel=1e-6), key   # the CLI prints 8 significant digits
         assert any(r.startswith(f"searched layout: EP{d['layout']['ep']} ") for r in p.assumptions), key
         checked += 1
-    assert checked >= 15
+    assert checked >= 12   # the searched entries (two InferenceX best points now state their recipe)
 
 
 def test_every_entry_is_predicted_or_says_why_not():
@@ -63,13 +66,13 @@ def test_mlperf_lengths_and_limits_come_from_the_cited_benchmark():
     s = validation_search.setup("mlperf51-b200-8-server")
     assert s.service.ttft_s == 2.0 and s.service.per_user == pytest.approx(12.5) and s.max_gpus == 8
     assert validation_search.setup("mlperf51-b200-8-offline").service.per_user is None
-    assert set(s.modes) == {"agg", "disagg"}                     # MLPerf does not state the mode
+    assert set(s.modes) == {"agg"}             # the submission's code: one engine serves prefill and decode
     for key in ("mlperf-dsr1-reference", "mlperf-dsr1-dataset-lengths"):
         assert key in e["also"]
 
 
 def test_a_published_batch_that_does_not_fit_is_capped_at_what_fits():
-    key = "inferencex-b200-fp4-1k1k-conc10860"
+    key = "gpustack-h100-gptoss120b-tp2-32k100"
     p = _preds()[key]
     assert p.expressible and any(r.startswith("batch capped at") for r in p.assumptions)
     e = validation.entries()[key]
@@ -78,8 +81,44 @@ def test_a_published_batch_that_does_not_fit_is_capped_at_what_fits():
     u = step.unit(validation._model(e), gpus.gpu(e["gpu"]), L)
     ctx = e["isl"] + e["osl"] / 2
     most = step.max_batch(u, ctx)
-    assert 1 <= most < e["concurrency"]["total"] / e["gpus_decode"] and step.fits(u, most, ctx)
-    assert f"batch capped at {most:g} " in " ".join(p.assumptions)
+    published = e["concurrency"]["total"] / (e["gpus_decode"] or e["gpus_total"]) * L.attn_tp
+    assert 1 <= most < published and step.fits(u, most, ctx)
+    assert f"batch capped at {most:g} requests per instance, the most that fit in HBM" in " ".join(p.assumptions)
+
+
+def test_a_stated_batch_limit_caps_the_decode_batch_and_a_stated_prefill_layout_is_read():
+    """The serving recipe's per-instance batch limit (TensorRT-LLM's max_batch_size) caps the published
+    concurrency; the recipe's prefill workers (EP, attention, token budget) build the prefill unit."""
+    key = "inferencex-b200-fp4-1k1k-conc875"
+    e, p = validation.entries()[key], _preds()[key]
+    limit = validation_setup.batch_limit(e)
+    assert limit == 16 < e["concurrency"]["total"] / e["gpus_decode"]
+    assert any(r.startswith(f"batch capped at {limit} requests per attention instance, the serving "
+                            f"configuration's batch limit") for r in p.assumptions)
+    assert "prefill workers as stated: EP4, attention data-parallel" in p.assumptions
+    g = gpus.gpu(e["gpu"])
+    decode = validation._layout(e, g, [], "decode")
+    assert (decode.ep, decode.attn_tp, decode.mtp, decode.precision.kv) == (8, 1, 3, "fp8")
+    pre = validation_setup.prefill_layout(e, g, decode, [])
+    assert (pre.ep, pre.attn_tp, pre.mtp, pre.precision.kv) == (4, 1, 0, "fp8")
+    assert validation_setup.prefill_chunk(e, 16384) == 8192
+    # without the keys: the decode layout without MTP, the default chunk, no limit
+    bare = {k: v for k, v in e.items() if k != "model_setup"}
+    assert validation_setup.batch_limit(bare) is None and validation_setup.prefill_chunk(bare, 16384) == 16384
+    same = validation_setup.prefill_layout(bare, g, decode, [])
+    assert (same.ep, same.attn_tp, same.mtp) == (8, 1, 0)
+
+
+def test_the_inferencex_recipes_set_mtp_and_the_attention_layout():
+    """conc4 runs TEP8 decode workers (attention TP8) with three MTP drafts: the recipe's, not the
+    search's choice."""
+    p = _preds()["inferencex-gb200-fp4-1k1k-conc4"]
+    assert not any("unstated" in r for r in p.assumptions)
+    e = validation.entries()["inferencex-gb200-fp4-1k1k-conc4"]
+    L = validation._layout(e, gpus.gpu("GB200"), [], "decode")
+    assert (L.ep, L.attn_tp, L.mtp) == (8, 8, 3)
+    for key in ("inferencex-gb300-fp4-8k1k-best", "inferencex-b200-fp4-8k1k-best"):
+        assert not validation_search.searched(validation.entries()[key])
 
 
 def test_mtp_is_on_only_where_the_publication_says_it_ran():
@@ -93,3 +132,26 @@ def test_a_kappa_override_is_not_passed_off_as_a_searched_prediction():
     preds = validation.predict_all(kappa=0.5)
     searched = [p for p in preds if validation_search.searched(validation.entries()[p.id])]
     assert searched and all(not p.expressible and "kappa" in p.reason for p in searched)
+
+
+def test_the_decode_context_is_length_biased_where_output_lengths_vary():
+    """A request decodes in the batch for as many steps as it has output tokens, so the batch's mean
+    context is E[I L]/E[L] + E[L^2]/(2 E[L]): ISL + OSL/2 for fixed lengths, more for a spread."""
+    assert workload.inflight_context([800] * 3, [4000] * 3) == pytest.approx(800 + 2000)
+    # by hand: outputs 1,000 and 3,000 after inputs 500 and 100: (500*1000 + 100*3000)/4000 + (1e6 + 9e6)/8000
+    assert workload.inflight_context([500, 100], [1000, 3000]) == pytest.approx(200 + 1250)
+    with pytest.raises(InputError):
+        workload.inflight_context([1, 2], [3])
+    assert workload.Service(800, 4000).decode_context == 2800
+    assert workload.Service(800, 4000, context=5624).decode_context == 5624
+    e = validation.entries()["mlperf51-gb200-72-server"]
+    assert e["lengths"]["context"] > e["lengths"]["isl"] + e["lengths"]["osl"] / 2
+    p = _preds()["mlperf51-gb200-72-server"]
+    assert any(r.startswith("decode context 5,624 tokens per request in flight, not ISL + OSL/2") for r in p.assumptions)
+    s = validation_search.setup("mlperf51-gb200-72-server")
+    assert s.service.decode_context == 5624
+    argv, _ = validation_search.serve_argv("mlperf51-gb200-72-server")
+    assert argv[argv.index("--decode-context") + 1] == "5624"
+    # a longer context costs time: the same setup at fixed lengths predicts more tokens/s per GPU
+    fixed = dataclasses.replace(s, service=dataclasses.replace(s.service, context=None))
+    assert validation_search.best(fixed)[1]["tokens_per_s_per_gpu"] > validation_search.best(s)[1]["tokens_per_s_per_gpu"]

@@ -178,9 +178,10 @@ def cmd_serve(args) -> dict:
                                    ("kv_dtypes", args.kv_dtype), ("mtp", args.mtp), ("moe_tp", args.moe_tp))
               if v is not None}
     pinned.update(_pinned_layout(args))
-    svc = Service(args.isl, args.osl, args.per_user, args.ttft, args.cached_fraction)
+    svc = Service(args.isl, args.osl, args.per_user, args.ttft, args.cached_fraction, args.decode_context)
     best = search.best(m, g, svc, args.mode, search.Space(**pinned, framework=args.framework))
-    return {"model": m.name, "gpu": g.key, "mode": args.mode, "isl": args.isl, "osl": args.osl,
+    ctx = {} if args.decode_context is None else {"decode_context_tokens": svc.decode_context}
+    return {"model": m.name, "gpu": g.key, "mode": args.mode, "isl": args.isl, "osl": args.osl, **ctx,
             "framework": args.framework, "kernels": _kernels(m, g, args.framework, best["layout"]["moe_dtype"]),
             "kind": "model prediction (step model, calibrated on DeepSeek's profiles)", **best}
 

@@ -205,6 +205,9 @@ def _serve():
         Opt("--mtp", type=count_small, default=None, help="pin the MTP draft tokens (default: searched)"),
         Opt("--cached-fraction", type=fraction, default=0.0),
         Opt("--ttft", type=rate, default=None, help="longest allowed time to first token, s"),
+        Opt("--decode-context", type=positive_int, default=None,
+            help="mean context a decode batch holds, tokens per request (default: isl + osl/2, fixed lengths; "
+                 "larger for a dataset whose output lengths vary)"),
     ]
 
 

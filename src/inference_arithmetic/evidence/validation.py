@@ -21,11 +21,18 @@ Rules for what a publication leaves unstated (each prediction lists the ones it 
   one exists for the GPU, else another framework's table on the same GPU in the stated order
   (:func:`.hardware.kernel_tables.carried_read`, named "carried across frameworks"), else DeepSeek's
   kernels by the transfer rule (also for DeepSeek's in-house system, NVIDIA Dynamo with no engine stated, or none stated);
-* decode context = ISL + OSL/2 (the mean in flight: the time and, with a paged cache, the memory);
-  requests per GPU as published, capped at the most that fit in HBM where the published batch does
-  not fit (a server queues the rest), else the largest batch that fits; prefill chunks of 16K
-  tokens per GPU (DeepSeek's profile), or the per-step token budget the publication's engine runs
-  (``model_setup`` ``chunk``: its stated or default limit per GPU, named in the rules);
+* decode context = ISL + OSL/2 (the mean in flight: the time and, with a paged cache, the memory),
+  or the benchmark dataset's length-biased mean where the entry's cited ``lengths`` give one
+  (``context``: requests decode in the batch in proportion to their output length,
+  :func:`.serving.workload.inflight_context`);
+  requests per GPU as published, capped at the serving configuration's per-instance batch limit
+  where the publication's configuration states one (``model_setup.max_batch``, e.g. TensorRT-LLM's
+  ``max_batch_size``) and at the most that fit in HBM where the published batch does not fit (a
+  server queues the rest), else the largest batch that fits; prefill chunks of 16K tokens per GPU
+  (DeepSeek's profile) unless the configuration states its token budget or the publication's engine
+  runs a default one (``model_setup.chunk`` or ``model_setup.prefill.chunk``: per GPU, named in the rules);
+* an end-to-end entry's prefill on the prefill workers' layout where the configuration states it
+  (``model_setup.prefill``: EP size and attention TP), else on the decode layout; no MTP in prefill;
 * lengths a publication leaves unstated from its benchmark's published dataset statistics (MLPerf
   DeepSeek-R1: 804 in, 3,886 out) or the benchmark's own definitions applied to the published row
   (the entry's cited ``lengths``);
@@ -46,8 +53,8 @@ from inference_arithmetic.core.errors import Error  # noqa: F401  (re-exported)
 from inference_arithmetic.evidence import validation_search
 from inference_arithmetic.evidence.validation_setup import (  # noqa: F401  (the chapter and tests read them here)
     Prediction, Skip as _Skip, accept_from_length as _accept_from_length, attention_unstated as _attention_unstated,
-    entries, entry_framework, entry_model as _model, family, kernel_framework, layout as _layout, lengths,
-    metric as _metric)
+    batch_limit, decode_context, entries, entry_framework, entry_model as _model, family, kernel_framework, layout as _layout,
+    lengths, metric as _metric, prefill_chunk, prefill_layout)
 from inference_arithmetic.evidence.validation_stats import (  # noqa: F401  (re-exported: one import for the book)
     _METRIC, error_stats, errors_by, excluded_rows, prediction_rows, publisher_group)
 from inference_arithmetic.evidence import validation_stats as _stats
@@ -78,6 +85,11 @@ def _decode_rate(u, e, notes, ctx, ctx_mem):
         b = per_gpu * u.layout.attn_tp
         if b < 1:
             busy, b = b, 1.0
+        most = batch_limit(e)
+        if most and b > most:                  # the scheduler's limit: the server queues the rest
+            notes.append(f"batch capped at {most} requests per attention instance, the serving "
+                         f"configuration's batch limit (the published {b:g} exceed it; the server queues the rest)")
+            b = float(most)
         if not step.fits(u, b, ctx_mem):       # a server queues what does not fit: the batch it can hold
             most = step.max_batch(u, ctx_mem)
             if most >= 1:
@@ -154,7 +166,8 @@ def _predict(key: str, kappa: float | None, framework: str | None, attn_tp: int 
         osl_v = float(osl or 0)
         if osl is None:
             notes.append("OSL not stated: context = ISL")
-        ctx = isl + osl_v / 2   # mean context in flight: the time and, with a paged cache, the memory
+        # mean context in flight: the time and, with a paged cache, the memory
+        ctx = decode_context(e, isl, osl_v, notes) or isl + osl_v / 2
         u = step.unit(m, g, layout)
         notes.append(f"kernels: {u.kernels}")
         if e["phase"] == "decode":
@@ -165,9 +178,9 @@ def _predict(key: str, kappa: float | None, framework: str | None, attn_tp: int 
                               expressible=True, assumptions=tuple(notes))
         if osl is None:
             raise _Skip("output length not stated")
-        pu = _prefill.prefill_unit(m, g, step.Layout(**{**layout.__dict__, "mtp": 0}))
-        chunk = (e.get("model_setup") or {}).get("chunk", _prefill.PREFILL_CHUNK_TOKENS)
-        if "chunk" in (e.get("model_setup") or {}):
+        pu = _prefill.prefill_unit(m, g, prefill_layout(e, g, layout, notes))
+        chunk = prefill_chunk(e, _prefill.PREFILL_CHUNK_TOKENS)
+        if prefill_chunk(e, None) is not None:
             notes.append(f"prefill chunks of {chunk:,.0f} new tokens per GPU "
                          "(the serving engine's per-step token budget)")
         pre = _prefill.prefill(pu, float(isl), chunk=chunk)

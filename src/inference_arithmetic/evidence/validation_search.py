@@ -29,7 +29,7 @@ from dataclasses import dataclass, replace
 from inference_arithmetic import step
 from inference_arithmetic.core.errors import InputError
 from inference_arithmetic.evidence.validation_setup import (Prediction, Skip, entries, entry_model, kernel_framework,
-                                                            lengths, metric, mtp_drafts)
+                                                            decode_context, lengths, metric, mtp_drafts)
 from inference_arithmetic.hardware.gpus import gpu
 from inference_arithmetic.serving import mode_rates, prefill_step as prefill, search
 from inference_arithmetic.serving.workload import Service
@@ -139,7 +139,9 @@ def setup(key: str, framework: str | None = None) -> SearchSetup:
     modes = (e["mode"],) if e.get("mode") in search.MODES else search.MODES
     space = search.Space(moe_dtypes=(moe,), attn_dtypes=(attn,), kv_dtypes=(kv,), mtp=(drafts,),
                          framework=kernel_framework(key, framework), **sizes)
-    return SearchSetup(m, g, modes, Service(isl, osl, per_user, ttft), space, n, tuple(notes), per_gpu, total or None)
+    ctx = decode_context(e, isl, osl, notes)
+    return SearchSetup(m, g, modes, Service(isl, osl, per_user, ttft, context=ctx), space, n, tuple(notes), per_gpu,
+                       total or None)
 
 
 def _bound(s: SearchSetup, mode: str, best: dict) -> tuple[float, str]:
@@ -151,7 +153,7 @@ def _bound(s: SearchSetup, mode: str, best: dict) -> tuple[float, str]:
                         precision=step.Precision(moe=d["moe_dtype"], attn=d["attn_dtype"], kv=d["kv_dtype"]))
     svc = s.service
     u = step.unit(s.model, s.gpu, L)
-    t = step.terms(u, best["batch_per_instance"], svc.isl + svc.osl / 2)
+    t = step.terms(u, best["batch_per_instance"], svc.decode_context)
     Lp = step.layout_for(s.model, s.gpu, p["ep"], attn_tp=p["attn_tp"], redundant=p["redundant"],
                          precision=step.Precision(moe=p["moe_dtype"]), framework=s.space.framework)
     pre = prefill.prefill(prefill.prefill_unit(s.model, s.gpu, Lp), svc.isl, svc.cache_hit,
@@ -224,4 +226,5 @@ def serve_argv(key: str, framework: str | None = None) -> tuple[list, str]:
         argv += ["--per-user", repr(svc.per_user)] if svc.per_user is not None else ["--max-throughput"]
     argv += ["--ttft", repr(svc.ttft_s)] if svc.ttft_s is not None else []
     argv += ["--max-gpus", str(s.max_gpus)] if s.max_gpus is not None else []
+    argv += ["--decode-context", f"{svc.context:.0f}"] if svc.context is not None else []
     return argv, mode

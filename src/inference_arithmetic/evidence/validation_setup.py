@@ -17,7 +17,8 @@ from inference_arithmetic.core.errors import Error
 from inference_arithmetic.model.config import model
 
 __all__ = ["Prediction", "Skip", "entries", "entry_framework", "family", "metric", "entry_model",
-           "attention_unstated", "layout", "lengths", "mtp_drafts", "accept_from_length"]
+           "attention_unstated", "layout", "lengths", "mtp_drafts", "accept_from_length", "prefill_layout",
+           "prefill_chunk", "batch_limit", "decode_context"]
 
 #: Entry ``model`` names that read another shipped config (same architecture).
 MODEL_ALIAS = {"deepseek-r1": "deepseek-v3"}
@@ -124,6 +125,18 @@ def lengths(e: dict, notes: list) -> tuple[float | None, float | None]:
     return out[0], out[1]
 
 
+def decode_context(e: dict, isl: float, osl: float, notes: list) -> float | None:
+    """The mean context a decode batch holds (tokens) where the entry's cited ``lengths`` give one
+    (``context``: the benchmark dataset's length-biased mean, :func:`.serving.workload.inflight_context`),
+    noted; else ``None`` (``isl + osl / 2``, fixed lengths)."""
+    extra = e.get("lengths") or {}
+    if extra.get("context") is None:
+        return None
+    notes.append(f"decode context {extra['context']:,} tokens per request in flight, not ISL + OSL/2: "
+                 f"{extra.get('context_how', 'cited')} (cited with the entry)")
+    return float(extra["context"])
+
+
 def attention_unstated(e: dict) -> bool:
     setup = e.get("model_setup") or {}
     lay = {**(e.get("layout") or {}), **(setup.get("layout") or {})}
@@ -191,6 +204,39 @@ def layout(e: dict, g, notes: list, phase: str, attn_tp: int | None = None) -> s
                        mtp=drafts, accept=accept, eplb=eplb or None, overlap=setup.get("overlap"),
                        balanced=bool(setup.get("balanced", False)),
                        precision=step.Precision(moe=prec.get("moe") or "fp8", attn=attn, kv=kv))
+
+
+def prefill_layout(e: dict, g, decode: step.Layout, notes: list) -> step.Layout:
+    """The prefill workers' layout of an end-to-end entry: ``model_setup.prefill`` where the
+    publication states one (its ``ep`` and ``attn_tp``, attention data-parallel unless stated; the
+    rest as the decode layout), else the decode layout; no MTP either way (a prefill step
+    drafts nothing)."""
+    pre = (e.get("model_setup") or {}).get("prefill") or {}
+    if not pre.get("ep"):
+        return step.Layout(**{**decode.__dict__, "mtp": 0})
+    m = entry_model(e)
+    ep, attn_tp = int(pre["ep"]), int(pre.get("attn_tp") or 1)
+    redundant = step.default_redundant(m, ep)
+    notes.append(f"prefill workers as stated: EP{ep}, attention "
+                 f"{'data-parallel' if attn_tp == 1 else f'TP{attn_tp}'}")
+    return step.Layout(**{**decode.__dict__, "ep": ep, "attn_tp": attn_tp, "moe_tp": 1, "redundant": redundant,
+                          "micro_batches": step.default_micro_batches(g, ep), "mtp": 0, "accept": None,
+                          "eplb": None, "balanced": False})
+
+
+def prefill_chunk(e: dict, default: float) -> float:
+    """New tokens per GPU per prefill step: ``model_setup.prefill.chunk`` or ``model_setup.chunk``
+    where stated (a server's token budget per step), else ``default``."""
+    setup = e.get("model_setup") or {}
+    return (setup.get("prefill") or {}).get("chunk") or setup.get("chunk") or default
+
+
+def batch_limit(e: dict) -> int | None:
+    """The most requests a decode attention instance schedules (``model_setup.max_batch``: the
+    serving configuration's per-instance batch limit, e.g. TensorRT-LLM's ``max_batch_size``), or
+    ``None`` where not stated."""
+    v = (e.get("model_setup") or {}).get("max_batch")
+    return int(v) if v else None
 
 
 def accept_from_length(length: float, drafts: int) -> float:

@@ -22,6 +22,14 @@ Which rows a (GPU, framework, kernel family) reads (:func:`a2a_points`), stated 
   (``num_tokens`` as stored: per rank); per kernel the framework's newest version that measured the EP
   size, repeats: their median (:func:`.kernel_curves._reduce`); several kernels of one preference group
   (TensorRT-LLM's two NVLink kernels): the faster total at each point;
+* a GPU of an NVLink rack (a domain of more GPUs than one node) whose table lacks TensorRT-LLM's NVLink
+  kernels reads them from another rack GPU with the same domain size and per-GPU NVLink bandwidth
+  (:func:`a2a_table`; GB300 NVL72 from GB200 NVL72, NVLink 5 at 900 GB/s per direction on both): TensorRT-LLM
+  picks NVLinkOneSided, then NVLinkTwoSided, wherever the rack's multi-node NVLink memory is supported and
+  DeepEP only as the fallback (``tensorrt_llm/_torch/modules/fused_moe/communication/communication_factory.py``,
+  ``CommunicationFactory.create_strategy``), and the kernels move NVLink bytes at NVLink latencies, so the
+  same links give the same rate (carried as a rate by :mod:`.step.curves_comm`, the bytes and links the
+  unit's own);
 * EP size: the tables' ``ep_size``; SGLang's ``node_num`` x the GPUs per node, read from the ``ep_size``
   the other frameworks' single-node tables state for the same GPU (8 on HGX H100 / H200 / B200 / B300,
   4 on GB200 / GB300 trays), 8 where none does.
@@ -30,10 +38,11 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from inference_arithmetic.hardware.gpus import gpu, gpus
 from inference_arithmetic.hardware.kernel_curves import _reduce
 from inference_arithmetic.hardware.kernel_tables import FRAMEWORKS, table_rows
 
-__all__ = ["a2a_points", "BACKENDS", "NORMAL_SMS", "gpus_per_node"]
+__all__ = ["a2a_points", "a2a_table", "nvlink_rack_twins", "BACKENDS", "NORMAL_SMS", "gpus_per_node"]
 
 _NVLINK = ("NVLinkOneSided", "NVLinkTwoSided")
 #: each framework's kernels for the low-latency (decode) and normal (prefill) all-to-all, groups in order
@@ -77,13 +86,45 @@ def a2a_points(gpu_key: str, framework: str, kind: str, moe_dtype: str) -> dict:
     ...))}`` of ``framework``'s ``kind`` (``ll`` or ``normal``) all-to-all on ``gpu_key`` for the book's
     MoE dtype ``moe_dtype``; empty where there is no table."""
     for group in BACKENDS.get(framework, {}).get(kind, ()):
-        out: dict = {}
-        for backend in group:
-            for ep, got in _backend_points(gpu_key, framework, kind, moe_dtype, backend).items():
-                out[ep] = got if ep not in out else _faster(out[ep], got)
+        out = _group_points(gpu_key, framework, kind, moe_dtype, group)
         if out:
             return out
     return {}
+
+
+def nvlink_rack_twins(gpu_key: str) -> tuple[str, ...]:
+    """The other GPUs of the catalog on the same NVLink rack fabric as ``gpu_key``: an NVLink domain of
+    more GPUs than one node (:func:`gpus_per_node`), of the same size and per-GPU NVLink bandwidth."""
+    g = gpu(gpu_key)
+    if g.nvlink_domain <= gpus_per_node(g.key):
+        return ()
+    return tuple(sorted(k for k, o in gpus().items() if k != g.key and o.nvlink_domain == g.nvlink_domain
+                        and o.nvlink == g.nvlink))
+
+
+@lru_cache(maxsize=256)
+def a2a_table(gpu_key: str, framework: str, kind: str, moe_dtype: str) -> tuple[str, dict]:
+    """``(GPU whose table is read, points as in a2a_points)``: the first of ``framework``'s kernel groups
+    measured on ``gpu_key``, TensorRT-LLM's NVLink kernels on an NVLink rack read from a
+    :func:`nvlink_rack_twins` GPU where ``gpu_key``'s table lacks them (the module's rule)."""
+    for group in BACKENDS.get(framework, {}).get(kind, ()):
+        out = _group_points(gpu_key, framework, kind, moe_dtype, group)
+        if out:
+            return gpu_key, out
+        for twin in nvlink_rack_twins(gpu_key) if group == _NVLINK else ():
+            out = _group_points(twin, framework, kind, moe_dtype, group)
+            if out:
+                return twin, out
+    return gpu_key, {}
+
+
+def _group_points(gpu_key: str, framework: str, kind: str, moe_dtype: str, group: tuple) -> dict:
+    """One preference group's points on ``gpu_key``: per EP size the faster of its kernels."""
+    out: dict = {}
+    for backend in group:
+        for ep, got in _backend_points(gpu_key, framework, kind, moe_dtype, backend).items():
+            out[ep] = got if ep not in out else _faster(out[ep], got)
+    return out
 
 
 def _faster(a, b):

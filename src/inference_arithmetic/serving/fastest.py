@@ -66,7 +66,7 @@ def fastest(units, R_p: np.ndarray, mode: str, svc: Service, batches: np.ndarray
     of ``mode`` over ``units`` x ``batches`` (their prefill partners' rates ``R_p``, units x 1) that fits
     in HBM, has a partner and gives every user ``svc.per_user`` tokens/s; ``batch``: that batch only
     (one of ``batches``).  ``None`` when no candidate does (:func:`.search.best` then says why)."""
-    ctx = svc.isl + svc.osl / 2
+    ctx = svc.decode_context
 
     def point(v, b, rp):
         R_d, r_u, fits = rates_at(v, b, ctx)

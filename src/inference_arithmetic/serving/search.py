@@ -187,7 +187,7 @@ def candidates(m: Model, g: GPU, svc: Service, space: Space | None = None, pre: 
     ttft_floor = min((x[4] for k, x in pre.items() if k[0] in space.prefill_ep), default=np.inf)
     if not units or not pre:
         return {}, ttft_floor
-    R_d, r_u, fits = fastest.rates_at(step.stack(units), BATCHES.reshape(1, -1, 1), svc.isl + svc.osl / 2)
+    R_d, r_u, fits = fastest.rates_at(step.stack(units), BATCHES.reshape(1, -1, 1), svc.decode_context)
     out, partners = {}, _partners(units, pre, space)
     for mode in MODES:
         partner = partners[mode]

@@ -3,6 +3,14 @@
 A **service** is a request shape (``isl`` input and ``osl`` output tokens), a prefix-cache hit
 rate and a service level (a per-user speed floor, an optional longest time to first token).
 A **workload** adds a volume (requests per second on average) and a daily load profile.
+
+The **decode context** of a service is the mean context a decode batch holds (tokens per request
+in flight): its attention reads and its paged KV cache.  A request of ``I`` input and ``L`` output
+tokens stays in the batch for ``L`` steps with a context growing from ``I`` to ``I + L``, ``I + L/2``
+on average, so the batch holds requests in proportion to their output length (length-biased
+sampling): the time average over the requests is ``E[I L] / E[L] + E[L^2] / (2 E[L])``
+(:func:`inflight_context`), which is ``isl + osl / 2`` for fixed lengths (the default) and larger the
+more the output lengths vary (a dataset's spread enters as a cited ``context``).
 """
 from __future__ import annotations
 
@@ -13,7 +21,7 @@ import numpy as np
 from inference_arithmetic.core.errors import InputError
 from inference_arithmetic.core.inputs import number
 
-__all__ = ["Profile", "Service", "Workload", "DAY_S"]
+__all__ = ["Profile", "Service", "Workload", "DAY_S", "inflight_context"]
 
 DAY_S = 86400.0
 
@@ -50,16 +58,33 @@ class Profile:
         return Profile(f"hourly ({len(v)} values)", tuple(x / mean for x in v))
 
 
+def inflight_context(inputs, outputs) -> float:
+    """The mean context (tokens) a decode batch holds for requests of ``inputs`` and ``outputs``
+    tokens (one entry per request, as a dataset lists them): ``E[I L] / E[L] + E[L^2] / (2 E[L])``,
+    each request weighted by the steps it decodes (the module's header)."""
+    i, o = np.asarray(inputs, dtype=float), np.asarray(outputs, dtype=float)
+    if i.shape != o.shape or i.size == 0 or np.any(o <= 0) or np.any(i < 0):
+        raise InputError("inflight_context needs as many input as output lengths, outputs positive")
+    return float(np.sum(i * o) / np.sum(o) + np.sum(o * o) / (2 * np.sum(o)))
+
+
 @dataclass(frozen=True)
 class Service:
     """``isl``/``osl`` tokens per request, a per-user floor (tokens/s; ``None``: none), the longest
-    TTFT (s; ``None``: none) and the share of input tokens served from the prefix cache."""
+    TTFT (s; ``None``: none), the share of input tokens served from the prefix cache and the decode
+    context (tokens; ``None``: ``isl + osl / 2``, fixed lengths; see the module's header)."""
 
     isl: float
     osl: float
     per_user: float | None = None
     ttft_s: float | None = None
     cache_hit: float = 0.0
+    context: float | None = None
+
+    @property
+    def decode_context(self) -> float:
+        """The mean context a decode batch holds, tokens per request."""
+        return self.isl + self.osl / 2 if self.context is None else self.context
 
     def __post_init__(self):
         object.__setattr__(self, "isl", number(self.isl, "input tokens", least=1, most=10**7))
@@ -70,6 +95,8 @@ class Service:
         if self.ttft_s is not None:
             object.__setattr__(self, "ttft_s", number(self.ttft_s, "TTFT", least=0, most=3600, open_low=True))
         object.__setattr__(self, "cache_hit", number(self.cache_hit, "cache hit rate", most=0.99))
+        if self.context is not None:
+            object.__setattr__(self, "context", number(self.context, "decode context tokens", least=1, most=10**8))
 
 
 @dataclass(frozen=True)

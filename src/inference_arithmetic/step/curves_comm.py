@@ -16,6 +16,8 @@ function of the tokens each GPU sends per micro-batch.  Rules:
   only; SGLang's: up to 8 nodes on H100 and H200): the rate at the nearest measured EP size of its regime
   carried to the unit's, whose bytes, links and latencies stay the model's -- named in the unit's
   ``kernels`` label; no measured EP size in its regime: DeepSeek's DeepEP rates, named;
+* an NVLink rack GPU without TensorRT-LLM's NVLink kernels measured: a same-fabric GPU's
+  (:func:`.hardware.kernel_comm.a2a_table`), named in the label;
 * no table for the (GPU, framework) or none in the unit's regime: another framework's table on the same GPU
   (:func:`.curves.carried`: SGLang and vLLM run the same DeepEP kernels), else DeepSeek's DeepEP rates;
 * a model other than DeepSeek-V3's hidden size, top-k and experts,
@@ -31,7 +33,7 @@ import math
 import numpy as np
 
 from inference_arithmetic.core import fast
-from inference_arithmetic.hardware.kernel_comm import a2a_points
+from inference_arithmetic.hardware.kernel_comm import a2a_table
 from inference_arithmetic.model.dtypes import BF16_BYTES, FP8_DISPATCH_BYTES
 from inference_arithmetic.step.curves import GRID_TOKENS, carried, frozen
 from inference_arithmetic.step.layout import LINK_LATENCY_SCALE_OUT_S
@@ -71,7 +73,7 @@ def a2a_curve(model, gpu, layout, kind: str, values: dict):
 
 def _measured(model, gpu, layout, kind: str, values: dict, fw: str):
     """:func:`a2a_curve` from ``fw``'s table alone."""
-    pts = a2a_points(gpu.key, fw, kind, layout.precision.moe)
+    read, pts = a2a_table(gpu.key, fw, kind, layout.precision.moe)
     if not pts:
         return None, (f"dispatch/combine: no {fw} {_KIND[kind]} all-to-all table for {gpu.key} "
                       f"({layout.precision.moe} experts): DeepSeek's DeepEP rates")
@@ -85,8 +87,10 @@ def _measured(model, gpu, layout, kind: str, values: dict, fw: str):
     ver, kernel, _, got = pts[near]
     curve = _rate(model, gpu, near, kind, got, tuple(values[k] for k in _INPUTS), values)
     carried = "" if near == layout.ep else f", carried to EP{layout.ep} as a rate"
-    return curve, (f"dispatch/combine: {fw} {ver} {gpu.key} {_KIND[kind]} all-to-all table "
-                   f"({kernel}, EP{near}{carried})")
+    twin = "" if read == gpu.key else (f", carried to {gpu.key} as a rate: the same NVLink rack fabric, "
+                                        f"where TensorRT-LLM runs its NVLink all-to-all")
+    return curve, (f"dispatch/combine: {fw} {ver} {read} {_KIND[kind]} all-to-all table "
+                   f"({kernel}, EP{near}{carried}{twin})")
 
 
 #: the unit values the model's all-to-all time reads besides those set at the table's setting
