@@ -1,6 +1,7 @@
 """The MLPerf Inference v6.0 entries of the validation set: each cites the results repository and
-states its per-GPU division; the DeepSeek-R1 interactive limits and the gpt-oss-120b lengths come
-from the cited benchmark rules; the entries are predicted (never fitted) or say why not."""
+states its per-GPU division; the DeepSeek-R1 interactive limits and the gpt-oss-120b and Llama 3.1 405B
+lengths come from the cited benchmark rules and dataset statistics; the entries are predicted (never
+fitted) or say why not."""
 from __future__ import annotations
 
 import re
@@ -24,9 +25,9 @@ SYSTEM_TOTALS = {
     "mlperf60-nebius-gb300-8-server": (64509.99, 8),
     "mlperf60-coreweave-gb300-8-offline": (78564, 8),
     "mlperf60-gb300-72-gptoss-offline": (1042980, 72),
-    "mlperf60-gb300-72-gptoss-server": (1072251.73, 72),
     "mlperf60-mi355x-8-gptoss-offline": (95004, 8),
-    "mlperf60-mi355x-8-gptoss-server": (82136.08, 8),
+    "mlperf60-gb300-72-llama405b-offline": (19511.7, 72),
+    "mlperf60-b300-8-llama405b-offline": (1951.6, 8),
 }
 
 
@@ -77,7 +78,20 @@ def test_the_interactive_limits_and_setup_are_the_benchmarks():
     assert (server["ttft_ms"], server["tpot_ms"]) == (2000, 80)
 
 
-def test_the_deepseek_entries_are_predicted_and_the_gptoss_ones_say_why_not():
+def test_the_llama_lengths_are_the_datasets_means(root):
+    """Llama 3.1 405B: the dataset's mean lengths (the checker's 684.68 output tokens) and the 2-GPU
+    engines' stated token budget, per GPU, where the offline configuration states them."""
+    for key, e in _v60().items():
+        if e["model"] != "llama-3.1-405b":
+            continue
+        assert (e["lengths"]["isl"], e["lengths"]["osl"]) == (9429, 685), key
+        assert e["lengths"]["context"] > e["lengths"]["isl"], key      # length-biased, as the DeepSeek-R1 entries
+        assert "mlperf-l405-dataset-lengths" in _bib_keys(root) and "mlperf-l405-dataset-lengths" in e["also"], key
+        if e["layout"]["attn_tp"]:
+            assert e["model_setup"]["chunk"] * e["layout"]["attn_tp"] == 1536, key   # max_num_tokens per engine
+
+
+def test_the_deepseek_entries_are_predicted_and_the_others_say_why_not():
     preds = {p.id: p for p in validation.predict_all() if p.id.startswith("mlperf60-")}
     assert set(preds) == set(SYSTEM_TOTALS)
     for key, p in preds.items():
@@ -86,6 +100,9 @@ def test_the_deepseek_entries_are_predicted_and_the_gptoss_ones_say_why_not():
         if e["model"] == "deepseek-r1":
             assert p.expressible and p.predicted > 0, key
             assert any(r.startswith("searched layout:") for r in p.assumptions), key
+        elif e["model"] == "llama-3.1-405b":
+            # NVFP4 dense weights: the step model prices dense GEMMs at FP8 at best, so it does not predict them
+            assert not p.expressible and p.reason.startswith("NVFP4 dense weights"), key
         else:
             # the performance set's mean input length is published nowhere the entry cites
             assert e["lengths"]["isl"] is None and e["lengths"]["osl"] == 1278, key
