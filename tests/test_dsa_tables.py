@@ -103,7 +103,7 @@ def test_carried_and_fallback():
     assert "no trtllm table for H200" in u.kernels and "vllm 0.24.0 H200 DSA decode module table" in u.kernels
     assert "carried across frameworks" in u.kernels
     amd = step.unit(V32, gpu("MI325X"), step.Layout(ep=8, attn_tp=8, framework="vllm"))
-    assert "no vllm DSA module table for MI325X" in amd.kernels and amd.values["i_mod"] == 0.0
+    assert "no vllm DSA module table for MI325X" in amd.kernels and "the dense MLA rule instead" in amd.kernels and amd.values["i_mod"] == 0.0
     ds = step.unit(V32, gpu("H200"), step.Layout(ep=8))
     assert ds.values["i_mod"] == 0.0
     v = dict(ds.values, batch=16.0, ctx=32769.0, s_q=1.0)

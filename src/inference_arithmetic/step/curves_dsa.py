@@ -31,6 +31,8 @@ SGLang and vLLM (:mod:`.hardware.kernel_curves`: :func:`~.hardware.kernel_curves
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from inference_arithmetic.core import fast
@@ -43,6 +45,9 @@ __all__ = ["build", "ATTN_KERNELS"]
 _LB, _LC = (np.log(np.array(g)) for g in (GRID_BATCH, GRID_CTX))
 #: kernels per layer the measured module replaces (as for the MLA block of :mod:`.curves`)
 ATTN_KERNELS = 6
+#: the indexer the tables measure (DeepSeek-V3.2: index heads, index head dim, top-k; aiconfigurator's
+#: DSA_MODEL_DIMS["DeepseekV32ForCausalLM"])
+DSA_INDEXER = (64, 128, 2048)
 
 
 def _block_time(ref: dict) -> np.ndarray:
@@ -66,6 +71,14 @@ def _module(gpu_key, fw, layout, v, heads, phase):
         return None, f"attention: no {fw} DSA module table for {gpu_key} ({p.kv} KV, {p.dense} projections, " \
                      f"{heads} heads/GPU)"
     ver, _, pts = got
+    key = (gpu_key, fw, p.kv, p.dense, heads, phase) + tuple(v[k] for k in _inputs())
+    if key not in _MEMO:   # the same for every EP size of a GPU, precision and attention layout
+        _MEMO[key] = _curve(v, pts, phase)
+    return _MEMO[key], _words(fw, ver, gpu_key, p, heads, phase)
+
+
+def _curve(v, pts, phase):
+    """log q_attn on (GRID_BATCH x GRID_CTX) in decode, (GRID_BATCH x GRID_NEW) in prefill."""
     b, x = (np.array([k[i] for k, _ in pts], dtype=float) for i in (0, 1))
     if phase == "decode":   # x: the context
         ref = dict(v, batch=b, ctx=x, s_q=1.0, m_mb=1.0, q_a=1.0)
@@ -74,8 +87,17 @@ def _module(gpu_key, fw, layout, v, heads, phase):
     q = _block_time(ref) / np.array([t for _, t in pts])   # the rate at each measured point
     # per measured context (or new tokens) in log batch, then per grid batch in log context; held at the ends
     by_x = tuple(((xi, bi), qi) for bi, xi, qi in zip(b, x, q))
-    curve = log_time_grid(by_x, _LC if phase == "decode" else LOG_NEW, _LB).T
-    return frozen(curve.ravel()), _words(fw, ver, gpu_key, p, heads, phase)
+    return frozen(log_time_grid(by_x, _LC if phase == "decode" else LOG_NEW, _LB).T.ravel())
+
+
+@lru_cache(maxsize=None)
+def _inputs() -> tuple:
+    """The unit values the module's model time reads (all but batch and context)."""
+    args = set(fast.t_attn.args + fast.t_proj.args + fast.t_index.args)
+    return tuple(sorted(args - {"batch", "ctx", "s_q", "m_mb", "q_a"}))
+
+
+_MEMO: dict = {}
 
 
 def build(model, gpu, layout, phase: str, values: dict) -> tuple[dict, float, list]:
@@ -85,11 +107,12 @@ def build(model, gpu, layout, phase: str, values: dict) -> tuple[dict, float, li
     framework, or a GPU without a DSA table (then :mod:`.curves` reads the dense MLA table)."""
     heads = model.n_heads / layout.attn_tp
     if (layout.framework == "deepseek" or model.attention != "mla" or not model.index_topk
-            or (model.h, model.n_heads, model.d_c, model.d_r) != DEEPSEEK_V3_MLA or heads not in DSA_HEADS):
+            or (model.h, model.n_heads, model.d_c, model.d_r) != DEEPSEEK_V3_MLA or heads not in DSA_HEADS
+            or (model.index_heads, model.index_dim, model.index_topk) != DSA_INDEXER):
         return {}, 0.0, []
     curve, why = carried(layout.framework, gpu.key,
                          lambda f: _module(gpu.key, f, layout, values, int(heads), phase))
     if curve is None:
-        return {}, 0.0, [f"{why}: DeepSeek-V3's MLA table read instead"]
+        return {}, 0.0, [f"{why}: the dense MLA rule instead (DeepSeek-V3's MLA table at min(context, top-k))"]
     return {"aq" if phase == "decode" else "pq": curve, "a_mod": 1.0, "i_mod": 1.0}, \
         float(ATTN_KERNELS * model.n_layers), [why]
