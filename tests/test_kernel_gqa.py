@@ -119,3 +119,29 @@ def test_prefill_and_missing_tables_are_named():
 def test_gpt_oss_keeps_its_non_expert_weights_in_bf16():
     """Beside MXFP4 experts the attention projections are BF16 (gpt-oss's modules_to_not_convert)."""
     assert step.Precision(moe="mxfp4").dense == "bf16" and step.Precision(moe="nvfp4").dense == "fp8"
+
+
+def test_host_bound_gemm_rows_are_a_flat_floor_far_above_the_same_kernel_elsewhere():
+    """The stated reason for :data:`kernel_gqa.HOST_BOUND`, checked on the shipped rows of every GPU: vLLM's
+    block-FP8 linear rows are flat in m (a floor) and far above the same DeepGEMM kernel's time in SGLang's
+    collector at m <= 128 (at least 2.5x), while a vLLM unit then reads SGLang's rows by the carry rule."""
+    from inference_arithmetic.hardware import kernel_gqa
+    from inference_arithmetic.hardware.kernel_tables import table_rows
+    seen = 0
+    for g in ("H100", "H200", "B200", "B300", "GB200", "GB300"):
+        def times(fw, src):
+            return {int(r["m"]): float(r["latency_ms"]) for r in table_rows("gemm", g, fw)
+                    if r["dtype"] == "fp8_block" and r["kernel_source"] == src
+                    and int(r["n"]) == 4096 and int(r["k"]) == 7168}
+        s = times("sglang", "sglang_deepgemm_gemm_nt_f8f8bf16")
+        for fw, src in sorted(kernel_gqa.HOST_BOUND):
+            v = times(fw, src)
+            if not v or not s:
+                continue
+            seen += 1
+            small = [m for m in v if m <= 128 and m in s]
+            assert small and all(v[m] > 2.5 * s[m] for m in small), (g, src)
+            floor = [v[m] for m in v if m <= 1024]
+            assert max(floor) < 2.5 * min(floor), (g, src)           # flat in m: not a kernel's work
+        assert kernel_gqa.gemm_time(g, "vllm", "fp8", 4096, 7168) is None   # left out: the carry reads SGLang's
+    assert seen >= 6

@@ -19,6 +19,15 @@ fastest kernel source).  Kernel measurements only: a calibration input.
   reads AITER's tuned-GEMM table (:mod:`.kernel_aiter`) by the same rule, for any framework; its shapes are
   a set tuned per model, not a grid, so where no four stored shapes bracket (n, k) the nearest stored
   shape's fraction of the roofline is carried (:func:`.kernel_aiter.nearest_time`).
+
+Rows not read (:data:`HOST_BOUND`): vLLM's block-FP8 linear rows (kernel sources
+``DeepGemmFp8BlockScaledMMKernel`` and, on H100/H200 at m <= 16, ``FlashInferFp8BlockScaledMMKernel``) hold a flat floor of about 0.06-0.09 ms on H100/H200 and 0.2-0.6 ms on
+Blackwell from m = 1 up to thousands of tokens, where the same DeepGEMM kernel in SGLang's and
+TensorRT-LLM's collectors takes 0.012-0.02 ms at m <= 128 on the same GPU and shape (2.7x to 35x less).  A floor flat in m is the
+wrapper's host path timed outside a CUDA graph (a serving engine replays decode in CUDA graphs), not the
+kernel: those rows are left out, so a vLLM unit finds no block-FP8 GEMM table and the carry rule
+(:func:`.kernel_tables.carried_read`) reads SGLang's rows of the same kernel (tested in
+``tests/test_kernel_gqa.py`` on every GPU).
 """
 from __future__ import annotations
 
@@ -32,7 +41,10 @@ from inference_arithmetic.hardware.kernel_aiter import aiter_grid, is_aiter_gpu,
 from inference_arithmetic.hardware.kernel_curves import GEMM_DTYPE, KV_DTYPE, _reduce
 from inference_arithmetic.hardware.kernel_tables import table_rows
 
-__all__ = ["gqa_points", "gqa_context_points", "gemm_time", "log_time_grid"]
+__all__ = ["gqa_points", "gqa_context_points", "gemm_time", "log_time_grid", "HOST_BOUND"]
+
+#: (framework, kernel source) of dense-GEMM rows whose times are host-bound, not kernel times (module docstring)
+HOST_BOUND = frozenset({("vllm", "DeepGemmFp8BlockScaledMMKernel"), ("vllm", "FlashInferFp8BlockScaledMMKernel")})
 
 
 def log_time_grid(pts, log_rows, log_cols) -> np.ndarray:
@@ -79,7 +91,8 @@ def _gemm_grid(gpu_key: str, framework: str, dtype: str):
     (an AMD GPU: AITER's, :mod:`.kernel_aiter`, whatever the framework)."""
     if is_aiter_gpu(gpu_key):
         return aiter_grid(gpu_key, dtype) if dtype else None
-    got = _reduce((r for r in table_rows("gemm", gpu_key, framework) if r["dtype"] == dtype),
+    got = _reduce((r for r in table_rows("gemm", gpu_key, framework)
+                   if r["dtype"] == dtype and (framework, r["kernel_source"]) not in HOST_BOUND),
                   lambda r: (int(r["n"]), int(r["k"]), int(r["m"])))
     if got is None:
         return None
