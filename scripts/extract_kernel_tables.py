@@ -31,6 +31,14 @@ count, sha256, what was kept).  Kept:
 * ``mla_context``: the MLA prefill attention module (``mla/mla_context_module_perf.parquet``: down-projection,
   q_b, kv_b, the context attention kernel, o_proj) of DeepSeek-V3 at 128, 64, 32, 16 and 8 query heads per
   GPU, every batch and ``isl`` measured (``step``, the cached prefix, is 0 in every DeepSeek-V3 row).
+* ``dsa_generation`` / ``dsa_context``: DeepSeek-V3.2's sparse attention module
+  (``sparse_attention/dsa_generation_module_perf.parquet``, ``dsa_context_module_perf.parquet``; aiconfigurator's
+  ``GenerationDSAModule`` / ``ContextDSAModule``: kv_a/q_a down-projection (with the indexer's key projection),
+  q_b, the lightning indexer (wq_b, weights_proj, FP8 MQA logits, top-k selection), sparse MLA over the top-k,
+  the absorbed BMMs, o_proj; one layer) at 128, 64, 32, 16 and 8 query heads per GPU, the full module (not the
+  ``_skip_indexer`` rows of GLM-5.2), decode by (batch, ``step`` = context - 1), prefill without a cached prefix
+  (``step`` 0) by (batch, ``isl``); per setting the fastest kernel source's median (SGLang's prefill rows name the
+  executed kernel: its dense MHA fallback at short prompts, or the sparse kernel).
 * ``allreduce``: the frameworks' custom all-reduce kernels (``comm/custom_allreduce_perf.parquet``).
 * ``a2a``: expert-parallel dispatch and combine (DeepEP) at DeepSeek-V3's hidden 7168, top-8 of 256 experts (the
   hidden size every table measures), one row per phase (``phase`` dispatch / combine), latency in ms: SGLang's
@@ -98,6 +106,9 @@ _EMPTY = dict(ep="", distribution="", m="", n="", k="", num_tokens="", kv_dtype=
               moe_tp="", kv_heads="", head_dim="")
 #: MLA context (prefill) module rows kept: query heads per GPU at attention TP 1, 2, 4, 8, 16
 MLA_CONTEXT_HEADS = (128, 64, 32, 16, 8)
+#: DeepSeek Sparse Attention module rows kept: DeepSeek-V3.2 at these query heads per GPU (attention TP 1 to 16)
+DSA_MODEL = "deepseek-ai/DeepSeek-V3.2"
+DSA_HEADS = (128, 64, 32, 16, 8)
 #: the all-to-all shape kept: DeepSeek-V3's hidden size, top-k and routed experts
 A2A_SHAPE = (7168, 8, 256)
 
@@ -241,6 +252,22 @@ def _mla_context(version: str) -> list[dict]:
                                 num_heads=int(r.num_heads), batch=int(r.batch_size), isl=int(r.isl), step=int(r.step)))
 
 
+def _dsa(version: str, phase: str) -> list[dict]:
+    """DeepSeek-V3.2's whole DSA attention module (``sparse_attention/*/*/dsa_<phase>_module_perf``: q/kv
+    down-projections, q_b, the lightning indexer's projections, logits and top-k, the sparse MLA kernel,
+    the absorbed BMMs, o_proj) at DSA_HEADS query heads per GPU, the full module (op_name without
+    ``_skip_indexer``); prefill without a cached prefix (step 0): per (heads, batch, isl, step, dtypes) the
+    fastest kernel source's median, as for GQA attention."""
+    def select(t):
+        t = t[(t.model == DSA_MODEL) & (t.op_name == f"dsa_{phase}_module") & t.num_heads.isin(DSA_HEADS)]
+        if phase == "context":
+            t = t[t.step == 0]
+        return _fastest(t, ["num_heads", "batch_size", "isl", "step", "mla_dtype", "kv_cache_dtype", "gemm_type"])
+    return _rows(f"dsa_{phase}", "sparse_attention", f"dsa_{phase}_module_perf.parquet", version, select,
+                 lambda r: dict(dtype=r.mla_dtype, kv_dtype=r.kv_cache_dtype, gemm_type=r.gemm_type,
+                                num_heads=int(r.num_heads), batch=int(r.batch_size), isl=int(r.isl), step=int(r.step)))
+
+
 def _a2a(version: str) -> list[dict]:
     """Dispatch and combine, one row per phase: SGLang's DeepEP tables (us, two columns per phase) and
     TensorRT-LLM's and vLLM's moe_a2a tables (us, one row per phase)."""
@@ -297,7 +324,8 @@ def main() -> int:
     version = metadata.version(PACKAGE)
     licence = metadata.metadata(PACKAGE).get("License-Expression") or metadata.metadata(PACKAGE).get("License")
     rows = sorted(_moe(version) + _gemm(version) + _mla(version) + _mla_context(version) + _allreduce(version)
-                  + _a2a(version) + _gqa_generation(version) + _gqa_context(version), key=_key)
+                  + _a2a(version) + _gqa_generation(version) + _gqa_context(version)
+                  + _dsa(version, "generation") + _dsa(version, "context"), key=_key)
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
     w.writeheader()
@@ -316,7 +344,7 @@ def main() -> int:
 # NOTICE: the rows of aiconfigurator_kernels.csv.gz are derived from the measured tables in
 # {PACKAGE} {version}, Copyright (c) 2025-2026 NVIDIA CORPORATION & AFFILIATES, licensed under the
 # Apache License, Version 2.0 (http://www.apache.org/licenses/LICENSE-2.0). Changes: rows selected
-# (DeepSeek-V3 shapes; gpt-oss expert shapes), columns renamed and reduced, latency rounded to 6 significant digits; each
+# (DeepSeek-V3 shapes; DeepSeek-V3.2's sparse attention module; gpt-oss expert shapes), columns renamed and reduced, latency rounded to 6 significant digits; each
 # row names the file it comes from (source_file, relative to source_root in the package) and
 # the package version. The data are distributed on an "AS IS" BASIS, WITHOUT WARRANTIES OR
 # CONDITIONS OF ANY KIND.
@@ -337,6 +365,8 @@ selection:
   moe: "moe/*/*/moe_perf.parquet: hidden_size 7168, inter_size 2048, num_experts 256, topk 8, moe_tp_size 1, moe_dtype in {list(MOE_DTYPES)}, every distribution, and every moe_tp_size > 1 balanced; and (hidden_size, inter_size, num_experts, topk) in {[k for k in MOE_SHAPES if k[0] != 7168]} (gpt-oss-120b, gpt-oss-20b), moe_dtype in {list(MOE_SHAPES[(2880, 2880, 128, 4)])}, every moe_tp_size, balanced; num_tokens as stored: trtllm tokens of the whole EP group, sglang and vllm tokens per GPU"
   mla_generation: "mla/*/*/mla_generation_module_perf.parquet: model deepseek-ai/DeepSeek-V3, num_heads in {list(MLA_HEADS)} (query heads per GPU), tp_size 1; batch, isl, step (context isl + step), kv_dtype, gemm_type (the projections' dtype) as measured"
   mla_context: "mla/*/*/mla_context_module_perf.parquet: model deepseek-ai/DeepSeek-V3, num_heads in {list(MLA_CONTEXT_HEADS)} (query heads per GPU), tp_size 1; batch, isl (new tokens per request), step (cached prefix: 0 in every row), kv_dtype, gemm_type as measured"
+  dsa_generation: "sparse_attention/*/*/dsa_generation_module_perf.parquet: model {DSA_MODEL}, op_name dsa_generation_module (the whole module, indexer included), num_heads in {list(DSA_HEADS)} (query heads per GPU; SGLang's rows at tp_size = 128 / num_heads); batch, isl (1), step (context isl + step), dtype mla_dtype, kv_dtype, gemm_type as measured; per setting the fastest kernel source's median"
+  dsa_context: "sparse_attention/*/*/dsa_context_module_perf.parquet: model {DSA_MODEL}, op_name dsa_context_module (the whole module, indexer included), num_heads in {list(DSA_HEADS)} (query heads per GPU; SGLang's rows at tp_size = 128 / num_heads), step 0 (no cached prefix); batch, isl (new tokens per request), dtypes as measured; per setting the fastest kernel source's median"
   allreduce: "comm/*/*/custom_allreduce_perf.parquet: every row (num_gpus, message_size in elements as stored)"
   gemm: "gemm/*/*/gemm_perf.parquet: (n, k) in {sorted(GEMM_NK)}, gemm_dtype in {list(GEMM_DTYPES)}; and the grid (n, k) bracketing these and the dense GEMMs of {list(GQA_MODELS)} at attention TP {list(GQA_TP)}, gemm_dtype in {list(GEMM_GRID_DTYPES)}; m a power of two"
   gqa_context: "attention/*/*/context_attention_perf.parquet: (num_heads, num_key_value_heads, head_dim) of {list(GQA_MODELS)} per GPU at attention TP {list(GQA_TP)}, window_size 0, beam 1, step 0 (no cached prefix), attn_dtype bfloat16; per (heads, batch, isl, kv dtype) the fastest kernel source's median"

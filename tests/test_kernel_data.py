@@ -52,6 +52,11 @@ def test_schema_and_row_count():
         elif r["op"] == "mla_context":
             assert int(r["num_heads"]) in (128, 64, 32, 16, 8) and int(r["batch"]) >= 1 and int(r["isl"]) >= 1
             assert r["step"] == "0" and r["kv_dtype"] and r["gemm_type"] and r["dtype"]
+        elif r["op"] in ("dsa_generation", "dsa_context"):
+            assert int(r["num_heads"]) in (128, 64, 32, 16, 8) and int(r["batch"]) >= 1 and int(r["isl"]) >= 1
+            assert r["dtype"] == "bfloat16" and r["kv_dtype"] in ("bfloat16", "fp8") and r["gemm_type"]
+            assert (r["isl"] == "1" and int(r["step"]) >= 1) if r["op"] == "dsa_generation" else r["step"] == "0"
+            assert r["source_file"].split("/")[1] == "sparse_attention"
         elif r["op"] == "a2a":
             assert r["phase"] in ("prepare", "dispatch", "combine") and int(r["num_tokens"]) >= 1 and r["kernel_source"]
             assert (r["ep"] or r["nodes"]) and r["dtype"]

@@ -179,6 +179,8 @@ def _predict(key: str, kappa: float | None, framework: str | None, attn_tp: int 
         if osl is None:
             raise _Skip("output length not stated")
         pu = _prefill.prefill_unit(m, g, prefill_layout(e, g, layout, notes))
+        notes += [f"prefill {part}" for part in pu.kernels.split("; ") if part.startswith("attention: ")
+                  and part not in u.kernels]   # the prefill unit's attention table where it is not decode's
         chunk = prefill_chunk(e, _prefill.PREFILL_CHUNK_TOKENS)
         if prefill_chunk(e, None) is not None:
             notes.append(f"prefill chunks of {chunk:,.0f} new tokens per GPU "

@@ -20,7 +20,11 @@ GEMM dtype, query heads per GPU) by (requests, context = isl + step) of
 BMMs, the attention kernel, o_proj); :func:`mla_context_points` (the same settings) by (requests, new
 tokens per request = isl) of ``mla_context_module_perf``, the whole prefill attention block
 (down-projection, q_b, kv_b, the context attention kernel, o_proj), measured without a cached prefix
-(``step`` = 0 in every DeepSeek-V3 row); :func:`allreduce_points` (GPU count) by message size in
+(``step`` = 0 in every DeepSeek-V3 row); :func:`dsa_points` and :func:`dsa_context_points` (KV dtype, projection
+GEMM dtype, query heads per GPU) the same of DeepSeek-V3.2's whole sparse attention module
+(``dsa_generation_module_perf`` by (requests, context = isl + step), ``dsa_context_module_perf`` by (requests, new
+tokens) at ``step`` 0: the projections, the lightning indexer's projections, logits and top-k, sparse MLA over the
+top-k, o_proj; attention compute BF16 in every row); :func:`allreduce_points` (GPU count) by message size in
 elements (BF16).
 """
 from __future__ import annotations
@@ -29,7 +33,7 @@ from functools import lru_cache
 
 from inference_arithmetic.hardware.kernel_tables import _version_key, median, table_rows
 
-__all__ = ["mla_points", "mla_context_points", "allreduce_points", "GEMM_DTYPE", "MLA_HEADS",
+__all__ = ["mla_points", "mla_context_points", "dsa_points", "dsa_context_points", "DSA_HEADS", "allreduce_points", "GEMM_DTYPE", "MLA_HEADS",
            "MLA_CONTEXT_HEADS", "KV_DTYPE"]
 
 #: the book's dense-weight dtypes as the GEMM table names them: FP8 is block-scaled (DeepSeek's 128x128
@@ -39,6 +43,8 @@ GEMM_DTYPE = {"fp8": "fp8_block", "fp8_tensor": "fp8", "bf16": "bfloat16", "nvfp
 MLA_HEADS = (16, 128)
 #: query heads per GPU the MLA context table is kept at (attention TP 16, 8, 4, 2, 1)
 MLA_CONTEXT_HEADS = (8, 16, 32, 64, 128)
+#: query heads per GPU the DSA module tables are kept at (DeepSeek-V3.2 at attention TP 1, 2, 4, 8, 16)
+DSA_HEADS = (8, 16, 32, 64, 128)
 #: the book's KV-cache dtypes as the MLA tables name them
 KV_DTYPE = {"bf16": "bfloat16", "fp8": "fp8"}
 
@@ -77,6 +83,23 @@ def mla_context_points(gpu_key: str, framework: str, attn: str, kv: str, gemm: s
     a = KV_DTYPE.get(attn)
     return _reduce((r for r in _mla_rows("mla_context", gpu_key, framework, kv, gemm, heads)
                     if r["step"] == "0" and r["dtype"] == a), lambda r: (int(r["batch"]), int(r["isl"])))
+
+
+@lru_cache(maxsize=1024)
+def dsa_points(gpu_key: str, framework: str, kv: str, gemm: str, heads: int):
+    """``(version, source file, (((requests, context), seconds), ...))`` of one layer's DSA decode attention
+    module (indexer included) with ``heads`` query heads per GPU, KV cache ``kv`` and projection GEMMs ``gemm``
+    (book dtype names), or ``None``."""
+    return _reduce(_mla_rows("dsa_generation", gpu_key, framework, kv, gemm, heads),
+                   lambda r: (int(r["batch"]), int(r["isl"]) + int(r["step"])))
+
+
+@lru_cache(maxsize=1024)
+def dsa_context_points(gpu_key: str, framework: str, kv: str, gemm: str, heads: int):
+    """``(version, source file, (((requests, new tokens per request), seconds), ...))`` of one layer's DSA
+    prefill attention module (indexer included, no cached prefix), as :func:`dsa_points`, or ``None``."""
+    return _reduce((r for r in _mla_rows("dsa_context", gpu_key, framework, kv, gemm, heads) if r["step"] == "0"),
+                   lambda r: (int(r["batch"]), int(r["isl"])))
 
 
 def _mla_rows(op, gpu_key, framework, kv, gemm, heads):

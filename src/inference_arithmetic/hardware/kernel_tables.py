@@ -283,6 +283,10 @@ OPS = {"moe": "grouped MoE GEMM by tokens, EP and expert TP (DeepSeek-V3: BF16, 
        "gemm": "dense GEMM by m at any (n, k) on the table's grid (projections, dense FFN, shared experts)",
        "mla_generation": "MLA decode attention block (projections included) by requests and context",
        "mla_context": "MLA prefill attention block (projections included) by requests and new tokens",
+       "dsa_generation": "DeepSeek-V3.2 sparse attention decode module (projections, lightning indexer, sparse MLA) "
+                         "by requests and context, at heads per GPU",
+       "dsa_context": "DeepSeek-V3.2 sparse attention prefill module (projections, lightning indexer, sparse MLA) by "
+                      "requests and new tokens, at heads per GPU",
        "gqa_generation": "GQA decode attention kernel by requests and context, at heads per GPU",
        "gqa_context": "GQA prefill attention kernel by requests and new tokens, at heads per GPU (BF16 compute)",
        "allreduce": "all-reduce by message size and GPU count",

@@ -51,6 +51,7 @@ Rules, the same for every curve:
   masked MHA over the context where cheaper).  The lightning indexer stays the model's own term
   (``t_index``, outside the measured rate), its projections (about 7 % of V3.2's attention weights)
   ride in the block's rate (a transfer: no indexer microbenchmark is in the calibration set);
+  Where the GPU has a measured DSA module table (any framework), :mod:`.curves_dsa` reads that instead;
 * a (GPU, framework, setting) without a table reads another framework's measured table on the same
   GPU first (:func:`carried`, the order of :data:`.hardware.kernel_tables.CARRY_ORDER`), named
   "carried across frameworks" in the unit's ``kernels`` label; only where none has one q = 1.
@@ -250,9 +251,10 @@ def _allreduce_rate(gpu_key, fw, gpus, e_ar, bw_nv, t_ar_lat):
         f"{fw} {ver} {gpu_key} all-reduce table ({near} GPUs)"
 
 
-def build(model, gpu, layout, phase: str, values: dict) -> tuple[dict, float, list]:
+def build(model, gpu, layout, phase: str, values: dict, attention: bool = True) -> tuple[dict, float, list]:
     """The unit's measured curves for ``layout.framework``: ``(updates to values, kernels per step the
-    measured times already include, label parts)``; nothing for the ``deepseek`` framework."""
+    measured times already include, label parts)``; nothing for the ``deepseek`` framework; no attention
+    curve where ``attention`` is false (a DSA module table was read: :mod:`.curves_dsa`)."""
     fw = layout.framework
     upd: dict = {}
     if fw == "deepseek":
@@ -266,13 +268,12 @@ def build(model, gpu, layout, phase: str, values: dict) -> tuple[dict, float, li
         if dq is not None:
             upd["dq"] = dq
             drop += 2 * model.n_dense + 2 * (model.n_layers - model.n_dense) * bool(model.is_moe) + 1
-        aq, why = carried(fw, gpu.key, lambda f: _attention(model, gpu.key, f, layout, values, phase))
-        labels.append(why)
-        if aq is not None:
-            upd["aq" if phase == "decode" else "pq"], upd["a_mod"] = aq, 1.0
-            drop += _ATTN_KERNELS * model.n_layers
-        elif dq is not None:
-            drop += _PROJ_GEMMS * model.n_layers
+        if attention:
+            aq, why = carried(fw, gpu.key, lambda f: _attention(model, gpu.key, f, layout, values, phase))
+            labels.append(why)
+            if aq is not None:
+                upd["aq" if phase == "decode" else "pq"], upd["a_mod"] = aq, 1.0
+            drop += _ATTN_KERNELS * model.n_layers if aq is not None else _PROJ_GEMMS * model.n_layers * (dq is not None)
     if layout.attn_tp > 1:
         rq, why = carried(fw, gpu.key, lambda f: _allreduce(gpu.key, f, layout.attn_tp, values))
         labels.append(f"attention-TP all-reduce: {why}")

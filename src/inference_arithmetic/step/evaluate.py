@@ -7,6 +7,8 @@ configurations, no sympy.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from inference_arithmetic.core import fast
@@ -46,6 +48,7 @@ def _evaluate(v: dict) -> dict:
     """:func:`evaluate` on a dictionary of its own (the measured rates are written into it)."""
     v.update(rates(v))
     tk_, ta_, td_, th_, tm_, ta2a, tar, tmar, bound = fast.step_terms_of(v)
+    ta_ = _sans_indexer(ta_, v)
     scalar = isinstance(v["overlapped"], float)   # one unit: choose the branch instead of computing both
     if scalar:
         tc_ = (tmar if v["moe_tp_on"] else ta2a) + tar
@@ -62,6 +65,7 @@ def _evaluate(v: dict) -> dict:
         v1 = dict(v, s_q=1.0)
         v1.update(rates(v1))
         k1, a1, d1, h1, m1, x1, r1, y1, _ = fast.step_terms_of(v1)
+        a1 = _sans_indexer(a1, v1)
         t_mtp = fast.mtp_time(n_dr=v["n_dr"], n_layers=v["n_layers"], th=h1, kappa=v["kappa"],
                       tl=a1 + d1 + m1 + k1 + np.where(v["moe_tp_on"], y1, x1) + r1)
         t = t + t_mtp
@@ -75,6 +79,16 @@ def _evaluate(v: dict) -> dict:
     return {"t_kernels": tk_, "t_attn": ta_, "t_dense": td_, "t_head": th_, "t_moe": tm_, "t_comm": tc_,
             "t_mtp": t_mtp, "t_step": t, "tokens_per_s_per_user": per_user, "tokens_per_s_per_gpu": per_gpu,
             "bound_tokens_per_s_per_gpu": v["batch"] * ideal / v["T_a"] / bound}
+
+
+def _sans_indexer(t_attn, v: dict):
+    """``t_attn`` less the model's lightning-indexer term (:data:`.operations.t_index`) where the unit's
+    measured attention module includes the indexer (``i_mod`` = 1: a DSA module table, :mod:`.curves_dsa`),
+    so that it is not counted twice; as is elsewhere (the roofline bound keeps the indexer)."""
+    i_mod = v.get("i_mod", 0.0)
+    if not (i_mod if isinstance(i_mod, float) else np.any(i_mod)):
+        return t_attn
+    return t_attn - i_mod * fast.t_index_of(v)
 
 
 def expert_rate(v: dict):
@@ -92,7 +106,8 @@ def rates(v: dict) -> dict:
     """Every measured rate of :mod:`.curves` at the batch and context of ``v``: q_x (routed experts),
     q_a (attention: decode's curve ``aq`` at b s_q / m requests and the context times prefill's ``pq`` at
     b / m requests of s_q new tokens, one of them all zeros; under sparse attention at most the top-k
-    ``k_top`` as context and as new tokens: the tokens attended, :mod:`.curves`), q_d (dense GEMMs, at b s_q / m tokens), q_p (projections: q_a where the attention table
+    ``k_top`` as context and as new tokens: the tokens attended, :mod:`.curves`; a DSA module table, ``i_mod`` = 1,
+    at the whole context and new tokens: :mod:`.curves_dsa`), q_d (dense GEMMs, at b s_q / m tokens), q_p (projections: q_a where the attention table
     includes them, else q_d), q_r and q_R (all-reduces of the b s_q tokens' hidden states, b s_q h
     elements), q_c (dispatch and combine, at the b s_q / (T_a m) tokens each GPU sends); 1 for a curve
     of zeros."""
@@ -102,7 +117,7 @@ def rates(v: dict) -> dict:
     if isinstance(curved, float) and np.ndim(batch) == 0 and np.ndim(v["ctx"]) == 0:   # one configuration
         s_q, m = float(v["s_q"]), v["m_mb"]
         n_tok = float(batch) * s_q
-        k_top = v["k_top"]
+        k_top = math.inf if v.get("i_mod") else v["k_top"]   # a DSA module table: read at the whole context
         q_a = curves.rate2(v["aq"], n_tok / m, min(float(v["ctx"]), k_top)) * \
             curves.rate2(v["pq"], float(batch) / m, min(s_q, k_top), curves.LOG_NEW)   # decode's or prefill's (the other: 1)
         q_d = curves.rate(v["dq"], n_tok / m)
@@ -112,8 +127,9 @@ def rates(v: dict) -> dict:
                     q_R=curves.rate(v["Rq"], n_tok * v["h"], curves.LOG_ELEMENTS), q_c=curves.rate(v["cq"], per_gpu))
     b = np.asarray(batch, dtype=float)
     n_tok = b * v["s_q"]
-    q_a = curves.rate2(v["aq"], n_tok / v["m_mb"], np.minimum(v["ctx"], v["k_top"])) * \
-        curves.rate2(v["pq"], b / v["m_mb"], np.minimum(v["s_q"], v["k_top"]), curves.LOG_NEW)
+    k_top = np.where(np.asarray(v.get("i_mod", 0.0)) > 0, math.inf, v["k_top"])
+    q_a = curves.rate2(v["aq"], n_tok / v["m_mb"], np.minimum(v["ctx"], k_top)) * \
+        curves.rate2(v["pq"], b / v["m_mb"], np.minimum(v["s_q"], k_top), curves.LOG_NEW)
     q_d = curves.rate(v["dq"], n_tok / v["m_mb"])
     a_mod = v["a_mod"]
     q_p = (q_a if a_mod else q_d) if isinstance(a_mod, float) else np.where(a_mod > 0, q_a, q_d)

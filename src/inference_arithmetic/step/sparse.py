@@ -29,6 +29,9 @@ sparse kernels below the dense one: FlashMLA reports "up to 640 TFlops during pr
 TFlops during decoding" for the sparse kernels on H800 (README news of 2025-09-29) against 660
 TFLOPS for the dense decode kernel (FlashMLA deep-dive of 2025-04-22); the compute-bound sparse
 core is therefore optimistic by up to 660 / 410 - 1 = 61 % here (a stated transfer, not a fit).
+Where a serving framework's measured DSA module is read instead (:mod:`.curves_dsa`: aiconfigurator's
+tables time the indexer, top-k and sparse MLA together), the indexer is inside the measured time and
+``t_index`` is not added (:mod:`.evaluate`, unit value ``i_mod``).
 """
 from __future__ import annotations
 

@@ -21,7 +21,7 @@ from inference_arithmetic.hardware.kernel_tables import DEEPSEEK_KERNELS, carrie
 from inference_arithmetic.model import kv_bytes, param_count
 from inference_arithmetic.model.config import Model
 from inference_arithmetic.model.dtypes import BF16_BYTES, BYTES, FLOP_PER_MAC, FP8_DISPATCH_BYTES, moe_flop_dtype
-from inference_arithmetic.step import curves, curves_gqa
+from inference_arithmetic.step import curves, curves_dsa, curves_gqa
 from inference_arithmetic.step.curves_comm import a2a_bytes, a2a_curve
 from inference_arithmetic.step.curves import CURVE_KEYS, GRID_TOKENS
 from inference_arithmetic.step.feasibility import check_layout
@@ -195,12 +195,15 @@ def unit(model: Model, gpu: GPU, layout: Layout, phase: str = "decode") -> Unit:
         **sparse_values(model, gpu.dense_fp8 or gpu.dense_bf16, a_f, float(ph.attn_flop(**dims))),
     )
     values["accept_tok"] = float(fast.mtp_tokens(p_acc=accept, n_dr=layout.mtp)) if layout.mtp else 1.0
-    values.update(curves.NO_CURVES, q_x=1.0, q_a=1.0, q_p=1.0, q_d=1.0, q_r=1.0, q_R=1.0, q_c=1.0, a_mod=0.0)
-    measured, drop, labels = curves.build(model, gpu, layout, phase, values)   # dense, attention, all-reduce
+    values.update(curves.NO_CURVES, q_x=1.0, q_a=1.0, q_p=1.0, q_d=1.0, q_r=1.0, q_R=1.0, q_c=1.0, a_mod=0.0,
+                  i_mod=0.0)
+    dsa, dsa_drop, dsa_labels = curves_dsa.build(model, gpu, layout, phase, values)   # DeepSeek-V3.2's module
+    measured, drop, labels = curves.build(model, gpu, layout, phase, values,   # dense, attention, all-reduce
+                                          attention=not dsa)
     gqa, gqa_drop, gqa_labels = curves_gqa.build(model, gpu, layout, phase, values)   # a GQA model's own shapes
-    labels = gqa_labels + labels
-    values.update(measured, **gqa)
-    values["K_k"] -= drop + gqa_drop
+    labels = gqa_labels + dsa_labels + labels
+    values.update(measured, **gqa, **dsa)
+    values["K_k"] -= drop + gqa_drop + dsa_drop
     if layout.framework != "deepseek":   # dispatch and combine (no kernel dropped: curves_comm)
         cq, why = a2a_curve(model, gpu, layout, ph.a2a, values)
         labels += [why] if why else []
