@@ -22,7 +22,7 @@ SGLang and vLLM (:mod:`.hardware.kernel_curves`: :func:`~.hardware.kernel_curves
   prefills short prompts in a dense MHA kernel, its rows name it), not along the batch axis; SGLang's rows
   stop at fewer contexts for larger batches (batch x tokens up to about 2^18 in decode, 2^13 in prefill); the measured time includes the
   lightning indexer, so the model's own indexer term (``t_index``) is not added where the module is read
-  (unit value ``i_mod`` = 1, :func:`.evaluate.rates`); the roofline bound keeps it;
+  (unit value ``i_mod`` = 1: the factor 1 - i_mod of :data:`.operations.t_attn`); the roofline bound keeps it;
 * prefill chunks with a cached prefix read the rate at their new tokens (the table measures ``step`` = 0),
   the model's own context term carries the prefix, as for MLA;
 * a framework without a table for the GPU reads another framework's on the same GPU
@@ -53,7 +53,7 @@ DSA_INDEXER = (64, 128, 2048)
 def _block_time(ref: dict) -> np.ndarray:
     """The model's attention core plus projections of one layer at DeepSeek's kernel rates, without the
     indexer (s)."""
-    core = np.asarray(fast.t_attn_of(ref), dtype=float) - np.asarray(fast.t_index_of(ref), dtype=float)
+    core = np.asarray(fast.t_attn_of(dict(ref, i_mod=1.0)), dtype=float)
     return (core + np.asarray(fast.t_proj_of(ref), dtype=float)) / ref["n_layers"]
 
 

@@ -48,7 +48,6 @@ def _evaluate(v: dict) -> dict:
     """:func:`evaluate` on a dictionary of its own (the measured rates are written into it)."""
     v.update(rates(v))
     tk_, ta_, td_, th_, tm_, ta2a, tar, tmar, bound = fast.step_terms_of(v)
-    ta_ = _sans_indexer(ta_, v)
     scalar = isinstance(v["overlapped"], float)   # one unit: choose the branch instead of computing both
     if scalar:
         tc_ = (tmar if v["moe_tp_on"] else ta2a) + tar
@@ -65,7 +64,6 @@ def _evaluate(v: dict) -> dict:
         v1 = dict(v, s_q=1.0)
         v1.update(rates(v1))
         k1, a1, d1, h1, m1, x1, r1, y1, _ = fast.step_terms_of(v1)
-        a1 = _sans_indexer(a1, v1)
         t_mtp = fast.mtp_time(n_dr=v["n_dr"], n_layers=v["n_layers"], th=h1, kappa=v["kappa"],
                       tl=a1 + d1 + m1 + k1 + np.where(v["moe_tp_on"], y1, x1) + r1)
         t = t + t_mtp
@@ -79,16 +77,6 @@ def _evaluate(v: dict) -> dict:
     return {"t_kernels": tk_, "t_attn": ta_, "t_dense": td_, "t_head": th_, "t_moe": tm_, "t_comm": tc_,
             "t_mtp": t_mtp, "t_step": t, "tokens_per_s_per_user": per_user, "tokens_per_s_per_gpu": per_gpu,
             "bound_tokens_per_s_per_gpu": v["batch"] * ideal / v["T_a"] / bound}
-
-
-def _sans_indexer(t_attn, v: dict):
-    """``t_attn`` less the model's lightning-indexer term (:data:`.operations.t_index`) where the unit's
-    measured attention module includes the indexer (``i_mod`` = 1: a DSA module table, :mod:`.curves_dsa`),
-    so that it is not counted twice; as is elsewhere (the roofline bound keeps the indexer)."""
-    i_mod = v.get("i_mod", 0.0)
-    if not (i_mod if isinstance(i_mod, float) else np.any(i_mod)):
-        return t_attn
-    return t_attn - i_mod * fast.t_index_of(v)
 
 
 def expert_rate(v: dict):

@@ -33,7 +33,7 @@ from inference_arithmetic.step.layout import KERNELS, kernels_per_step  # noqa: 
 from inference_arithmetic.step.sparse import A_fm, A_i, F_i, S_idx, ell_core
 
 __all__ = ["T_a", "T_m", "m_mb", "n_dr", "p_acc", "P_at", "P_ds", "P_hd", "P_e", "A_f", "b_aw", "b_dw", "b_mw",
-           "b_hw", "F_a", "F_d", "F_m", "F_h", "e_mbw", "e_mfl", "e_gbw", "e_gfl", "e_xfl", "q_x", "q_a", "q_p", "q_d", "q_r", "q_R", "q_c", "e_so", "e_nv", "e_ar",
+           "b_hw", "F_a", "F_d", "F_m", "F_h", "e_mbw", "e_mfl", "e_gbw", "e_gfl", "e_xfl", "q_x", "q_a", "i_mod", "q_p", "q_d", "q_r", "q_R", "q_c", "e_so", "e_nv", "e_ar",
            "I_ep", "BW_nv", "BW_so", "V_so", "V_nv", "t_ar_lat", "f_sm", "kv_rd", "t_0", "t_k0", "K_k", "kappa",
            "attn_flop_mla", "attn_flop_gqa", "t_index", "ctx_core", "attn_flop_mla_prefill", "T_kv", "ell", "mtp_tokens", "imbalance_unbalanced", "experts_touched",
            "t_attn", "t_proj", "t_ffn", "t_dense", "t_head", "t_moe", "t_a2a", "t_allreduce", "t_moe_allreduce", "a2a_bytes_ll",
@@ -77,6 +77,9 @@ q_a = register("step", "q_a", r"q_{\mathrm{attn}}", "1",
                "time of the framework's attention block (1 for DeepSeek's kernels); a function of requests and "
                "context (decode) or of requests and new tokens per request (prefill), interpolated log-log in a "
                "measured kernel table")
+i_mod = register("step", "i_mod", r"i_{\mathrm{mod}}", "1",
+                 "1 where the framework's measured attention module includes the lightning indexer (a DSA module "
+                 "table), so the model's indexer term is not added; else 0")
 q_p = register("step", "q_p", r"q_{\mathrm{proj}}", "1",
                "attention projections: q_attn where the measured attention block includes them, else q_GEMM")
 q_d = register("step", "q_d", r"q_{\mathrm{GEMM}}", "1",
@@ -162,11 +165,11 @@ t_index = formula(
 t_attn = formula(
     "t_attn",
     sp.Max(kv_rd * S.batch * ctx_core * (S.S_kv - S_idx) / (T_kv * e_mbw * S.BW),
-           n_tok * sp.Min(ctx_core * A_f, ctx_eff * A_fm) / (T_a * e_mfl * F_a)) / q_a + t_index.expr,
+           n_tok * sp.Min(ctx_core * A_f, ctx_eff * A_fm) / (T_a * e_mfl * F_a)) / q_a + (1 - i_mod) * t_index.expr,
     "s", "attention: read the instance's KV caches (split over N_kv GPUs), or do the attention FLOP split "
          "over the instance's GPUs, over the context the core sees (sparse attention: the top-k tokens), "
-         "scaled by a framework's measured attention rate, plus the indexer (DSA prefill: the cheaper of MLA "
-         "over the top-k and masked MHA over the context)")
+         "scaled by a framework's measured attention rate, plus the indexer unless the measured module includes "
+         "it (DSA prefill: the cheaper of MLA over the top-k and masked MHA over the context)")
 
 t_proj = formula(
     "t_proj", sp.Max(m_mb * P_at * b_aw / (T_a * e_gbw * S.BW), c * n_tok * P_at / (T_a * e_gfl * F_d)), "s",

@@ -31,7 +31,7 @@ TFLOPS for the dense decode kernel (FlashMLA deep-dive of 2025-04-22); the compu
 core is therefore optimistic by up to 660 / 410 - 1 = 61 % here (a stated transfer, not a fit).
 Where a serving framework's measured DSA module is read instead (:mod:`.curves_dsa`: aiconfigurator's
 tables time the indexer, top-k and sparse MLA together), the indexer is inside the measured time and
-``t_index`` is not added (:mod:`.evaluate`, unit value ``i_mod``).
+``t_index`` is not added (the factor 1 - ``i_mod`` of :data:`.operations.t_attn`, unit value ``i_mod``).
 """
 from __future__ import annotations
 

@@ -229,16 +229,16 @@ def step_serial_of(v, /):
 
 
 def step_terms(**values):
-    """[t_kernels, t_attn, t_dense, t_head, t_moe, t_a2a, t_allreduce, t_moe_allreduce, bound_time] in one call (shared subexpressions) (A_f, A_fm, A_i, BW, BW_nv, BW_so, E_red, F_a, F_d, F_h, F_i, F_m, I_ep, K_k, N_ep, P_at, P_ds, P_e, P_hd, S_idx, S_kv, T_a, T_kv, V_nv, V_so, W_win, b_aw, b_comb, b_dw, b_hw, b_mw, batch, ctx, e_ar, e_gbw, e_gfl, e_mbw, e_mfl, e_nv, e_so, e_xfl, flop_mac, h, k_top, kv_rd, m_mb, n_dense, n_experts, n_layers, n_win, q_R, q_a, q_c, q_d, q_p, q_r, q_x, s_q, t_ar_lat, t_k0, t_lat, top_k; other keys ignored)"""
+    """[t_kernels, t_attn, t_dense, t_head, t_moe, t_a2a, t_allreduce, t_moe_allreduce, bound_time] in one call (shared subexpressions) (A_f, A_fm, A_i, BW, BW_nv, BW_so, E_red, F_a, F_d, F_h, F_i, F_m, I_ep, K_k, N_ep, P_at, P_ds, P_e, P_hd, S_idx, S_kv, T_a, T_kv, V_nv, V_so, W_win, b_aw, b_comb, b_dw, b_hw, b_mw, batch, ctx, e_ar, e_gbw, e_gfl, e_mbw, e_mfl, e_nv, e_so, e_xfl, flop_mac, h, i_mod, k_top, kv_rd, m_mb, n_dense, n_experts, n_layers, n_win, q_R, q_a, q_c, q_d, q_p, q_r, q_x, s_q, t_ar_lat, t_k0, t_lat, top_k; other keys ignored)"""
     return step_terms_of(values)
 
 
-step_terms.args = ('A_f', 'A_fm', 'A_i', 'BW', 'BW_nv', 'BW_so', 'E_red', 'F_a', 'F_d', 'F_h', 'F_i', 'F_m', 'I_ep', 'K_k', 'N_ep', 'P_at', 'P_ds', 'P_e', 'P_hd', 'S_idx', 'S_kv', 'T_a', 'T_kv', 'V_nv', 'V_so', 'W_win', 'b_aw', 'b_comb', 'b_dw', 'b_hw', 'b_mw', 'batch', 'ctx', 'e_ar', 'e_gbw', 'e_gfl', 'e_mbw', 'e_mfl', 'e_nv', 'e_so', 'e_xfl', 'flop_mac', 'h', 'k_top', 'kv_rd', 'm_mb', 'n_dense', 'n_experts', 'n_layers', 'n_win', 'q_R', 'q_a', 'q_c', 'q_d', 'q_p', 'q_r', 'q_x', 's_q', 't_ar_lat', 't_k0', 't_lat', 'top_k')   # the keywords it reads
+step_terms.args = ('A_f', 'A_fm', 'A_i', 'BW', 'BW_nv', 'BW_so', 'E_red', 'F_a', 'F_d', 'F_h', 'F_i', 'F_m', 'I_ep', 'K_k', 'N_ep', 'P_at', 'P_ds', 'P_e', 'P_hd', 'S_idx', 'S_kv', 'T_a', 'T_kv', 'V_nv', 'V_so', 'W_win', 'b_aw', 'b_comb', 'b_dw', 'b_hw', 'b_mw', 'batch', 'ctx', 'e_ar', 'e_gbw', 'e_gfl', 'e_mbw', 'e_mfl', 'e_nv', 'e_so', 'e_xfl', 'flop_mac', 'h', 'i_mod', 'k_top', 'kv_rd', 'm_mb', 'n_dense', 'n_experts', 'n_layers', 'n_win', 'q_R', 'q_a', 'q_c', 'q_d', 'q_p', 'q_r', 'q_x', 's_q', 't_ar_lat', 't_k0', 't_lat', 'top_k')   # the keywords it reads
 
 
 def step_terms_of(v, /):
     """:func:`step_terms` of the mapping ``v``."""
-    A_f, A_fm, A_i, BW, BW_nv, BW_so, E_red, F_a, F_d, F_h, F_i, F_m, I_ep, K_k, N_ep, P_at, P_ds, P_e, P_hd, S_idx, S_kv, T_a, T_kv, V_nv, V_so, W_win, b_aw, b_comb, b_dw, b_hw, b_mw, batch, ctx, e_ar, e_gbw, e_gfl, e_mbw, e_mfl, e_nv, e_so, e_xfl, flop_mac, h, k_top, kv_rd, m_mb, n_dense, n_experts, n_layers, n_win, q_R, q_a, q_c, q_d, q_p, q_r, q_x, s_q, t_ar_lat, t_k0, t_lat, top_k = (v['A_f'], v['A_fm'], v['A_i'], v['BW'], v['BW_nv'], v['BW_so'], v['E_red'], v['F_a'], v['F_d'], v['F_h'], v['F_i'], v['F_m'], v['I_ep'], v['K_k'], v['N_ep'], v['P_at'], v['P_ds'], v['P_e'], v['P_hd'], v['S_idx'], v['S_kv'], v['T_a'], v['T_kv'], v['V_nv'], v['V_so'], v['W_win'], v['b_aw'], v['b_comb'], v['b_dw'], v['b_hw'], v['b_mw'], v['batch'], v['ctx'], v['e_ar'], v['e_gbw'], v['e_gfl'], v['e_mbw'], v['e_mfl'], v['e_nv'], v['e_so'], v['e_xfl'], v['flop_mac'], v['h'], v['k_top'], v['kv_rd'], v['m_mb'], v['n_dense'], v['n_experts'], v['n_layers'], v['n_win'], v['q_R'], v['q_a'], v['q_c'], v['q_d'], v['q_p'], v['q_r'], v['q_x'], v['s_q'], v['t_ar_lat'], v['t_k0'], v['t_lat'], v['top_k'])
+    A_f, A_fm, A_i, BW, BW_nv, BW_so, E_red, F_a, F_d, F_h, F_i, F_m, I_ep, K_k, N_ep, P_at, P_ds, P_e, P_hd, S_idx, S_kv, T_a, T_kv, V_nv, V_so, W_win, b_aw, b_comb, b_dw, b_hw, b_mw, batch, ctx, e_ar, e_gbw, e_gfl, e_mbw, e_mfl, e_nv, e_so, e_xfl, flop_mac, h, i_mod, k_top, kv_rd, m_mb, n_dense, n_experts, n_layers, n_win, q_R, q_a, q_c, q_d, q_p, q_r, q_x, s_q, t_ar_lat, t_k0, t_lat, top_k = (v['A_f'], v['A_fm'], v['A_i'], v['BW'], v['BW_nv'], v['BW_so'], v['E_red'], v['F_a'], v['F_d'], v['F_h'], v['F_i'], v['F_m'], v['I_ep'], v['K_k'], v['N_ep'], v['P_at'], v['P_ds'], v['P_e'], v['P_hd'], v['S_idx'], v['S_kv'], v['T_a'], v['T_kv'], v['V_nv'], v['V_so'], v['W_win'], v['b_aw'], v['b_comb'], v['b_dw'], v['b_hw'], v['b_mw'], v['batch'], v['ctx'], v['e_ar'], v['e_gbw'], v['e_gfl'], v['e_mbw'], v['e_mfl'], v['e_nv'], v['e_so'], v['e_xfl'], v['flop_mac'], v['h'], v['i_mod'], v['k_top'], v['kv_rd'], v['m_mb'], v['n_dense'], v['n_experts'], v['n_layers'], v['n_win'], v['q_R'], v['q_a'], v['q_c'], v['q_d'], v['q_p'], v['q_r'], v['q_x'], v['s_q'], v['t_ar_lat'], v['t_k0'], v['t_lat'], v['top_k'])
     x0 = (ctx * (n_layers - n_win) + n_win * smallest(W_win, ctx)) / n_layers
     x1 = A_i * x0 / F_i
     x2 = T_a ** (-1.0)
@@ -274,7 +274,7 @@ def step_terms_of(v, /):
     x32 = BW_nv ** (-1.0)
     x33 = b_comb * h * x32 / e_ar
     x34 = P_e * x24
-    return [K_k * m_mb * t_k0, largest(x1 * x5, x6 * x9) + largest(x11 * x9, x12 * x5) / q_a, x13 * largest(P_ds * x20, x14 * x16) + largest(P_at * x20, x16 * x21) / q_p, x13 * largest(x16 * x22, x19 * x23), x24 * largest(P_e * top_k * x25 * x26 / e_xfl, P_e * x15 * x31 * (1 - x27 ** (x29 / m_mb))) / q_x, x24 * (2 * t_lat + x25 * largest(V_nv * x32 / e_nv, V_so / (BW_so * e_so))) / q_c, (n_dense + n_layers) * (t_ar_lat * smallest(1, T_a - 1) + x33 * x4 * (2 * T_a - 2)) / q_r, x24 * (t_ar_lat + x3 * x30 * x33 * (2 * N_ep - 2)) / q_R, largest(x18 * (x17 * (P_at + P_ds) + x23) + x26 * x28 * x34 + x4 * (x1 + x12), x7 * (x2 * (x14 + x21 + x22) + x31 * x34 * (1 - x27 ** x29) + x8 * (x11 + x6)))]
+    return [K_k * m_mb * t_k0, (1 - i_mod) * largest(x1 * x5, x6 * x9) + largest(x11 * x9, x12 * x5) / q_a, x13 * largest(P_ds * x20, x14 * x16) + largest(P_at * x20, x16 * x21) / q_p, x13 * largest(x16 * x22, x19 * x23), x24 * largest(P_e * top_k * x25 * x26 / e_xfl, P_e * x15 * x31 * (1 - x27 ** (x29 / m_mb))) / q_x, x24 * (2 * t_lat + x25 * largest(V_nv * x32 / e_nv, V_so / (BW_so * e_so))) / q_c, (n_dense + n_layers) * (t_ar_lat * smallest(1, T_a - 1) + x33 * x4 * (2 * T_a - 2)) / q_r, x24 * (t_ar_lat + x3 * x30 * x33 * (2 * N_ep - 2)) / q_R, largest(x18 * (x17 * (P_at + P_ds) + x23) + x26 * x28 * x34 + x4 * (x1 + x12), x7 * (x2 * (x14 + x21 + x22) + x31 * x34 * (1 - x27 ** x29) + x8 * (x11 + x6)))]
 
 
 def t_a2a(**values):
@@ -306,21 +306,21 @@ def t_allreduce_of(v, /):
 
 
 def t_attn(**values):
-    """attention: read the instance's KV caches (split over N_kv GPUs), or do the attention FLOP split over the instance's GPUs, over the context the core sees (sparse attention: the top-k tokens), scaled by a framework's measured attention rate, plus the indexer (DSA prefill: the cheaper of MLA over the top-k and masked MHA over the context) [s] (A_f, A_fm, A_i, BW, F_a, F_i, S_idx, S_kv, T_a, T_kv, W_win, batch, ctx, e_mbw, e_mfl, k_top, kv_rd, n_layers, n_win, q_a, s_q; other keys ignored)"""
+    """attention: read the instance's KV caches (split over N_kv GPUs), or do the attention FLOP split over the instance's GPUs, over the context the core sees (sparse attention: the top-k tokens), scaled by a framework's measured attention rate, plus the indexer unless the measured module includes it (DSA prefill: the cheaper of MLA over the top-k and masked MHA over the context) [s] (A_f, A_fm, A_i, BW, F_a, F_i, S_idx, S_kv, T_a, T_kv, W_win, batch, ctx, e_mbw, e_mfl, i_mod, k_top, kv_rd, n_layers, n_win, q_a, s_q; other keys ignored)"""
     return t_attn_of(values)
 
 
-t_attn.args = ('A_f', 'A_fm', 'A_i', 'BW', 'F_a', 'F_i', 'S_idx', 'S_kv', 'T_a', 'T_kv', 'W_win', 'batch', 'ctx', 'e_mbw', 'e_mfl', 'k_top', 'kv_rd', 'n_layers', 'n_win', 'q_a', 's_q')   # the keywords it reads
+t_attn.args = ('A_f', 'A_fm', 'A_i', 'BW', 'F_a', 'F_i', 'S_idx', 'S_kv', 'T_a', 'T_kv', 'W_win', 'batch', 'ctx', 'e_mbw', 'e_mfl', 'i_mod', 'k_top', 'kv_rd', 'n_layers', 'n_win', 'q_a', 's_q')   # the keywords it reads
 
 
 def t_attn_of(v, /):
     """:func:`t_attn` of the mapping ``v``."""
-    A_f, A_fm, A_i, BW, F_a, F_i, S_idx, S_kv, T_a, T_kv, W_win, batch, ctx, e_mbw, e_mfl, k_top, kv_rd, n_layers, n_win, q_a, s_q = (v['A_f'], v['A_fm'], v['A_i'], v['BW'], v['F_a'], v['F_i'], v['S_idx'], v['S_kv'], v['T_a'], v['T_kv'], v['W_win'], v['batch'], v['ctx'], v['e_mbw'], v['e_mfl'], v['k_top'], v['kv_rd'], v['n_layers'], v['n_win'], v['q_a'], v['s_q'])
+    A_f, A_fm, A_i, BW, F_a, F_i, S_idx, S_kv, T_a, T_kv, W_win, batch, ctx, e_mbw, e_mfl, i_mod, k_top, kv_rd, n_layers, n_win, q_a, s_q = (v['A_f'], v['A_fm'], v['A_i'], v['BW'], v['F_a'], v['F_i'], v['S_idx'], v['S_kv'], v['T_a'], v['T_kv'], v['W_win'], v['batch'], v['ctx'], v['e_mbw'], v['e_mfl'], v['i_mod'], v['k_top'], v['kv_rd'], v['n_layers'], v['n_win'], v['q_a'], v['s_q'])
     x0 = (ctx * (n_layers - n_win) + n_win * smallest(W_win, ctx)) / n_layers
     x1 = batch * s_q / (T_a * e_mfl)
     x2 = batch * kv_rd / (BW * T_kv * e_mbw)
     x3 = smallest(k_top, x0)
-    return largest(S_idx * x0 * x2, A_i * x0 * x1 / F_i) + largest(x2 * x3 * (-S_idx + S_kv), x1 * smallest(A_f * x3, A_fm * x0) / F_a) / q_a
+    return (1 - i_mod) * largest(S_idx * x0 * x2, A_i * x0 * x1 / F_i) + largest(x2 * x3 * (-S_idx + S_kv), x1 * smallest(A_f * x3, A_fm * x0) / F_a) / q_a
 
 
 def t_dense(**values):
