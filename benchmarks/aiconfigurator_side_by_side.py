@@ -139,14 +139,16 @@ def predict(key: str, handles: dict, s: dict | None = None) -> dict:
     isl, osl = int(e["isl"]), e.get("osl")
     tp = lay.attn_tp
     chunk = (e.get("model_setup") or {}).get("chunk", _prefill.PREFILL_CHUNK_TOKENS)
-    prefill_bs = max(1, int(chunk // isl))
+    # the validation's chunk is new tokens per GPU: an attention instance of tp GPUs takes tp chunks a step
+    # (serving.prefill_step.prefill), whole prompts
+    prefill_bs = max(1, int(chunk * tp // isl))
 
     def prefill_rate() -> float:
         ms = h.predict_prefill_latency(prefill_bs, isl)
         return prefill_bs * isl / (ms / 1e3) / tp
 
     if e["phase"] == "prefill":
-        notes.append(f"prefill batch {prefill_bs} per attention instance ({chunk} tokens a step, the validation rule)")
+        notes.append(f"prefill batch {prefill_bs} per attention instance ({chunk} tokens per GPU a step, the validation rule)")
         value = prefill_rate()
         passed = {"batch_size": prefill_bs, "isl": isl}
     else:

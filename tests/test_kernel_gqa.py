@@ -85,9 +85,30 @@ def test_dense_rate_is_the_summed_model_time_over_the_summed_measured_time():
         model_t = sum(c * fast.t_proj(BW=v["BW"], F_d=v["F_d"], P_at=float(n * k), T_a=1.0, b_aw=v["b_dw"], batch=m,
                                       e_gbw=v["e_gbw"], e_gfl=v["e_gfl"], flop_mac=v["flop_mac"], m_mb=1.0, s_q=1.0)
                       for c, n, k in shapes)
-        meas = sum(c * dict(gemm_time("H200", "trtllm", "fp8", n, k)[1])[int(m)] for c, n, k in shapes)
+        meas = sum(c * dict(gemm_time("H200", "trtllm", "fp8_tensor", n, k)[1])[int(m)] for c, n, k in shapes)
         assert curves.rate(v["dq"], m) == pytest.approx(model_t / meas, rel=1e-9)
-    assert "dense GEMMs: trtllm 1.3.0rc20 H200 table (fp8, 4 of the 4 shapes)" in u.kernels
+    assert "dense GEMMs: trtllm 1.3.0rc20 H200 table (fp8_tensor, 4 of the 4 shapes); FP8 per tensor" in u.kernels
+
+
+def test_a_dense_models_fp8_gemms_read_the_per_tensor_table_and_moe_models_the_block_scaled():
+    """Llama's FP8 checkpoints scale per tensor: its dense GEMMs read the table's per-tensor FP8 rows
+    (aiconfigurator's gemm_dtype fp8), not DeepSeek's block-scaled ones; the two kernels differ
+    (at prefill's m the per-tensor GEMMs are faster at Llama-405B's shapes on the H100 and H200); a
+    DeepSeek (MoE) unit keeps the block-scaled table, and a GPU with no per-tensor class the block-scaled."""
+    _, _, tensor = _gemm_grid("H100", "trtllm", "fp8")
+    _, _, block = _gemm_grid("H100", "trtllm", "fp8_block")
+    assert set(tensor) == set(block)                     # the same (n, k) grid extracted for both kernels
+    shapes = curves_gqa.gemm_shapes(LLAMA, 8)
+    for g in ("H100", "H200"):
+        t = sum(c * dict(gemm_time(g, "trtllm", "fp8_tensor", n, k)[1])[16384] for c, n, k in shapes)
+        b = sum(c * dict(gemm_time(g, "trtllm", "fp8", n, k)[1])[16384] for c, n, k in shapes)
+        assert t < 0.95 * b, g
+    u = _unit(g="H100")
+    assert curves_gqa.PER_TENSOR in u.kernels and "(fp8_tensor, 4 of the 4 shapes)" in u.kernels
+    ds = step.unit(model("deepseek-v3"), gpu("H100"), step.Layout(ep=8, framework="trtllm"))
+    assert "per tensor" not in ds.kernels and "(fp8, 6 of the 6 shapes)" in ds.kernels
+    amd = step.unit(LLAMA, gpu("MI300X"), step.Layout(ep=8, attn_tp=8, framework="vllm"))
+    assert curves_gqa.PER_TENSOR not in amd.kernels and "FP8 block-scale GEMMs" in amd.kernels
 
 
 def test_prefill_attention_at_the_table_setting_is_the_measured_time():

@@ -149,7 +149,10 @@ _MTP_ON = re.compile(r"\bMTP (?:on|enabled)\b")
 
 def mtp_drafts(e: dict, notes: list, phase: str) -> tuple[int, float | None]:
     """(MTP draft tokens, per-draft acceptance or ``None``) of a decode step: as stated; one draft
-    token when the publication says MTP ran without a count; none unless stated; none in prefill."""
+    token when the publication says MTP ran without a count; none unless stated; none in prefill.
+    Acceptance: as stated, else the entry's cited ``mtp_acceptance`` (the same engine's measured
+    accepted length for the same model, draft count, acceptance rule and workload, with its source;
+    noted), else ``None`` (the default, :mod:`.hardware.efficiency`)."""
     mtp = e.get("mtp") or {}
     drafts = mtp.get("draft_tokens")
     if drafts is None and (mtp.get("accept_rate") or mtp.get("accepted_length") or _MTP_ON.search(str(e.get("note", "")))):
@@ -157,10 +160,17 @@ def mtp_drafts(e: dict, notes: list, phase: str) -> tuple[int, float | None]:
         notes.append("one MTP draft token")
     drafts = int(drafts or 0) if phase == "decode" else 0
     accept = None
+    cited = e.get("mtp_acceptance") or {}
     if drafts and mtp.get("accepted_length"):
         accept = accept_from_length(float(mtp["accepted_length"]), drafts)
     elif drafts and mtp.get("accept_rate"):
         accept = float(mtp["accept_rate"])
+    elif drafts and cited.get("accepted_length"):
+        if int(cited["draft_tokens"]) != drafts:
+            raise Error(f"{e.get('src')}: cited MTP acceptance is for {cited['draft_tokens']} drafts, the entry runs {drafts}")
+        accept = accept_from_length(float(cited["accepted_length"]), drafts)
+        notes.append(f"MTP acceptance unstated: {float(cited['accepted_length']):g} tokens per step of {drafts} drafts "
+                     f"({cited['src']}: {cited.get('how', 'cited')}) (cited with the entry)")
     return drafts, accept
 
 

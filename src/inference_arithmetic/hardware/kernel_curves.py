@@ -36,8 +36,9 @@ from inference_arithmetic.hardware.kernel_tables import _version_key, median, ta
 __all__ = ["mla_points", "mla_context_points", "dsa_points", "dsa_context_points", "DSA_HEADS", "allreduce_points", "GEMM_DTYPE", "MLA_HEADS",
            "MLA_CONTEXT_HEADS", "KV_DTYPE"]
 
-#: the book's dense-weight dtypes as the GEMM table names them
-GEMM_DTYPE = {"fp8": "fp8_block", "bf16": "bfloat16", "nvfp4": "nvfp4"}
+#: the book's dense-weight dtypes as the GEMM table names them: FP8 is block-scaled (DeepSeek's 128x128
+#: checkpoints); ``fp8_tensor``, FP8 scaled per tensor (a dense GQA model's FP8 checkpoint, :mod:`.step.curves_gqa`)
+GEMM_DTYPE = {"fp8": "fp8_block", "fp8_tensor": "fp8", "bf16": "bfloat16", "nvfp4": "nvfp4"}
 #: query heads per GPU the MLA table measures (DeepSeek-V3: 128 heads, attention TP 1 and 8)
 MLA_HEADS = (16, 128)
 #: query heads per GPU the MLA context table is kept at (attention TP 16, 8, 4, 2, 1)

@@ -6,7 +6,11 @@ applied to the tables :mod:`.hardware.kernel_gqa` reads:
 
 * dense GEMMs: the one rule of :func:`.curves.dense_rate` at the model's dense GEMMs per GPU under its
   attention TP (:func:`gemm_shapes`: fused QKV and output projection in every layer, the FFN's fused
-  gate/up and down in every dense layer, each counted as often as it runs), carried to the head;
+  gate/up and down in every dense layer, each counted as often as it runs), carried to the head; a dense
+  model's FP8 GEMMs at the table's per-tensor FP8 GEMMs (``fp8``, not DeepSeek's block-scaled ``fp8_block``:
+  no Llama-3.1 FP8 checkpoint scales in 128x128 blocks; at prefill's m TensorRT-LLM's per-tensor GEMMs
+  on the H100 run 10-25 % faster than its block-scaled ones at Llama-405B's shapes) where measured, else
+  the block-scaled table (AITER measures no per-tensor FP8 class on gfx942: the closest class);
 * decode attention: the measured GQA attention kernel per layer at the unit's (query heads, KV heads,
   head dimension) per GPU and KV dtype, read at b s_q / m requests and the context, against the model's
   attention time per layer with every layer full; with sliding-window layers, the model's attention time
@@ -54,8 +58,20 @@ def _heads(model, layout) -> tuple[int, int, str]:
     return heads, kv, f"{heads} query / {kv} KV heads of {model.d_head} per GPU"
 
 
+#: why a dense GQA model's FP8 GEMMs read the per-tensor FP8 table, in the unit's kernels label
+PER_TENSOR = ("FP8 per tensor: a dense GQA model's FP8 checkpoints (NVIDIA ModelOpt's Llama-3.1 FP8, Meta's "
+              "row-wise 405B FP8) do not scale in DeepSeek's 128x128 blocks")
+
+
 def _dense(model, gpu_key, fw, layout, v):
-    return dense_rate(gpu_key, fw, layout.precision.dense, gemm_shapes(model, layout.attn_tp), v)
+    """The dense-GEMM curve at the model's shapes: a dense model's FP8 GEMMs at the table's per-tensor FP8
+    GEMMs where it measures them (:data:`PER_TENSOR`), else (and every other dtype) at the book's dtype's."""
+    shapes = gemm_shapes(model, layout.attn_tp)
+    if layout.precision.dense == "fp8" and not model.is_moe:
+        curve, why = dense_rate(gpu_key, fw, "fp8_tensor", shapes, v)
+        if curve is not None:
+            return curve, f"{why}; {PER_TENSOR}"
+    return dense_rate(gpu_key, fw, layout.precision.dense, shapes, v)
 
 
 def _attention(model, gpu_key, fw, layout, v):
