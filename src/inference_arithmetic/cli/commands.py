@@ -199,7 +199,7 @@ def _pinned_layout(args) -> dict:
         space["prefill_ep"] = tuple(n for n in search.EP_SIZES if n <= args.max_gpus) or sizes
         if not sizes:
             raise UsageError(f"--ep {args.ep} is more than --max-gpus {args.max_gpus}" if args.ep
-                             else f"no deployment unit of at most {args.max_gpus} GPUs (the smallest is 8)")
+                             else f"no deployment unit of at most {args.max_gpus} GPUs (the smallest is {min(search.EP_SIZES)})")
     if sizes != search.EP_SIZES:
         space["decode_ep"] = sizes
     if args.attn == "dp":

@@ -133,7 +133,7 @@ def setup(key: str, framework: str | None = None) -> SearchSetup:
     sizes = {} if n is None else {"decode_ep": tuple(s for s in search.EP_SIZES if s <= n),
                                   "prefill_ep": tuple(s for s in search.EP_SIZES if s <= n)}
     if n is not None and not sizes["decode_ep"]:
-        raise Skip(f"no deployment unit of at most {n} GPUs (the smallest the search builds is 8)")
+        raise Skip(f"no deployment unit of at most {n} GPUs (the smallest the search builds is {min(search.EP_SIZES)})")
     notes.append(f"layout unstated: the search's best in units of at most {n} GPUs (the stated GPU count)"
                  if n is not None else "layout and GPU count unstated: the search's best over every unit size")
     modes = (e["mode"],) if e.get("mode") in search.MODES else search.MODES

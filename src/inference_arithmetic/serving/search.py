@@ -32,7 +32,9 @@ if TYPE_CHECKING:        # a type only: decode and prefill never load the worklo
 __all__ = ["Space", "EP_SIZES", "MTP_DRAFTS", "BATCHES", "CHUNKS", "Candidates", "candidates", "best",
            "describe", "label", "MODES"]
 
-EP_SIZES = (8, 16, 32, 36, 48, 64, 72, 128, 144, 256)
+#: Unit sizes (GPUs): part of one 8-GPU node (1, 2, 4: a model that fits is served so, and single GPUs are
+#: rented), whole nodes, whole NVLink domains.
+EP_SIZES = (1, 2, 4, 8, 16, 32, 36, 48, 64, 72, 128, 144, 256)
 MTP_DRAFTS = (0, 1, 2, 3)
 BATCHES = np.arange(1, 513, dtype=float)           # requests per attention instance
 CHUNKS = (1024.0, 2048.0, 4096.0, 8192.0, 16384.0)  # prefill tokens per GPU per step
@@ -46,7 +48,7 @@ class Space:
     default (:func:`.step.default_redundant`)."""
 
     decode_ep: tuple = EP_SIZES
-    prefill_ep: tuple = EP_SIZES[:7]
+    prefill_ep: tuple = EP_SIZES[:10]     # 1 to 72 GPUs
     attn_tp: tuple = (1, 8)
     moe_dtypes: tuple = step.MOE_DTYPES
     kv_dtypes: tuple = step.KV_DTYPES
@@ -61,8 +63,10 @@ class Space:
 
 
 def _unit_sizes(g: GPU, sizes) -> list[int]:
-    """Unit sizes a GPU type can be built in: whole 8-GPU nodes or whole NVLink domains."""
-    return [ep for ep in sizes if not (ep % 8 and ep % g.nvlink_domain)]
+    """Unit sizes a GPU type can be built in: a part of one 8-GPU node that divides it (1, 2 or 4 GPUs,
+    inside the node's NVLink), whole 8-GPU nodes or whole NVLink domains."""
+    node = prefill.GPUS_PER_NODE
+    return [ep for ep in sizes if (ep < node and node % ep == 0) or not (ep % node and ep % g.nvlink_domain)]
 
 
 def decode_units(m: Model, g: GPU, space: Space, refused: list | None = None) -> list[step.Unit]:
@@ -88,8 +92,9 @@ def decode_units(m: Model, g: GPU, space: Space, refused: list | None = None) ->
             else:
                 dead |= _cannot_run(g, moe)
     if refused is not None:      # after the layouts tried: a size that cannot be rented is the reason only alone
-        refused += [f"a unit of {ep} GPUs is neither whole 8-GPU nodes nor whole {g.nvlink_domain}-GPU NVLink "
-                    f"domains of {g.key}" for ep in space.decode_ep if ep not in _unit_sizes(g, space.decode_ep)]
+        refused += [f"a unit of {ep} GPUs is neither a part of one 8-GPU node that divides it (1, 2 or 4 GPUs), "
+                    f"whole 8-GPU nodes nor whole {g.nvlink_domain}-GPU NVLink domains of {g.key}"
+                    for ep in space.decode_ep if ep not in _unit_sizes(g, space.decode_ep)]
     return units
 
 
