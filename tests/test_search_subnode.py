@@ -64,3 +64,20 @@ def test_the_rates_are_numbers():
     units = search.decode_units(GPTOSS, B200, search.Space(decode_ep=(1,)))
     R_d, _, fits = step_rates(units)
     assert np.isfinite(np.asarray(R_d)[fits]).all()
+
+
+def test_a_dense_model_is_tensor_parallel_over_a_sub_node_unit(capsys):
+    # Llama-3.1-70B does not fit one 80 GB H100 in BF16: on at most 4 GPUs the search's TP attention spans the unit
+    code = cli.main(["serve", "--model", "llama-3.1-70b", "--gpu", "H100", "--mode", "agg", "--isl", "1000",
+                     "--osl", "1000", "--per-user", "20", "--max-gpus", "4", "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0 and out["layout"]["ep"] in (2, 4) and out["layout"]["attn_tp"] == out["layout"]["ep"]
+    assert search.unit_layouts(H100, (1, 2, 4, 8), search.Space()) == [(1, 1), (2, 1), (2, 2), (4, 1), (4, 4),
+                                                                         (8, 1), (8, 8)]
+
+
+def test_a_pinned_attention_tp_stays_pinned(capsys):
+    code = cli.main(["serve", "--model", "gpt-oss-120b", "--gpu", "B200", "--mode", "agg", "--isl", "1000",
+                     "--osl", "1000", "--per-user", "20", "--ep", "2", "--attn", "tp", "--attn-tp", "8", "--json"])
+    out, err = capsys.readouterr()
+    assert code == 2 and not out and "attention TP 8 must divide the unit's 2 GPUs" in err

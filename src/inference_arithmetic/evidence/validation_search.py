@@ -59,7 +59,7 @@ class SearchSetup:
         unit size when the unit's total is (the requests per instance: the total over its instances)."""
         if self.batch_total is not None:
             return [(t, replace(self.space, decode_ep=(ep,), attn_tp=(t,), batch=int(round(self.batch_total * t / ep))))
-                    for ep in self.space.decode_ep for t in self.space.attn_tp
+                    for ep, t in search.unit_layouts(self.gpu, self.space.decode_ep, self.space)
                     if t <= ep and round(self.batch_total * t / ep) >= 1]
         if self.batch_per_gpu is None:
             return [(None, self.space)]
