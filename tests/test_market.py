@@ -65,11 +65,13 @@ def test_small_volumes_rent_one_whole_unit():
     """The issue's example: 1e9 tokens a day is at least one running unit, not 0.7 GPUs."""
     r = plan.search(V3, workload.Workload.from_tokens_per_day(1e9, 2000, 500, per_user=20), top=5)
     for d in r["deployments"]:
-        assert d["gpus_peak"] >= d["gpus_avg"] >= d["layout"]["ep"] >= 8
+        assert d["gpus_peak"] >= d["gpus_avg"] >= d["layout"]["ep"] >= 1
         for p in d["pools"]:
             assert p["gpus_peak"] >= p["unit_gpus"] and p["gpus_peak"] % p["unit_gpus"] == 0
     best = r["deployments"][0]
-    assert best["layout"]["ep"] == 8 and best["usd_per_day"] >= 8 * 24 * 2.0    # one node, a day of it
+    # one whole unit (NVFP4 DeepSeek-V3 fits 2 to 4 GPUs of a Blackwell node), a day of it
+    assert best["layout"]["ep"] in (2, 4, 8) and best["gpus_avg"] == best["layout"]["ep"]
+    assert best["usd_per_day"] >= best["layout"]["ep"] * 24 * 2.0
     least = plan.search(V3, workload.Workload(requests_per_s=1 / 86400, isl=2000, osl=500, per_user=20), ["H200"])
     assert least["deployments"][0]["gpus_peak"] >= 8 and least["deployments"][0]["gpus_avg"] >= 8
 

@@ -198,14 +198,16 @@ def _pinned_layout(args) -> dict:
         sizes = tuple(n for n in sizes if n <= args.max_gpus)
         space["prefill_ep"] = tuple(n for n in search.EP_SIZES if n <= args.max_gpus) or sizes
         if not sizes:
+            least = min(search.EP_SIZES)
             raise UsageError(f"--ep {args.ep} is more than --max-gpus {args.max_gpus}" if args.ep
-                             else f"no deployment unit of at most {args.max_gpus} GPUs (the smallest is 8)")
+                             else f"no deployment unit of at most {args.max_gpus} GPUs (the smallest is {least})")
     if sizes != search.EP_SIZES:
         space["decode_ep"] = sizes
     if args.attn == "dp":
         space["attn_tp"] = (1,)
     elif args.attn == "tp":
         space["attn_tp"] = (args.attn_tp or min(8, max(sizes)),)
+        space["tp_spans_unit"] = args.attn_tp is None       # a pinned degree is that degree on every unit
     for key, value in (("redundant", args.redundant), ("micro_batches", args.micro_batches),
                        ("batch", args.batch)):
         if value is not None:

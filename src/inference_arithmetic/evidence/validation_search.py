@@ -59,7 +59,7 @@ class SearchSetup:
         unit size when the unit's total is (the requests per instance: the total over its instances)."""
         if self.batch_total is not None:
             return [(t, replace(self.space, decode_ep=(ep,), attn_tp=(t,), batch=int(round(self.batch_total * t / ep))))
-                    for ep in self.space.decode_ep for t in self.space.attn_tp
+                    for ep, t in search.unit_layouts(self.gpu, self.space.decode_ep, self.space)
                     if t <= ep and round(self.batch_total * t / ep) >= 1]
         if self.batch_per_gpu is None:
             return [(None, self.space)]
@@ -133,7 +133,7 @@ def setup(key: str, framework: str | None = None) -> SearchSetup:
     sizes = {} if n is None else {"decode_ep": tuple(s for s in search.EP_SIZES if s <= n),
                                   "prefill_ep": tuple(s for s in search.EP_SIZES if s <= n)}
     if n is not None and not sizes["decode_ep"]:
-        raise Skip(f"no deployment unit of at most {n} GPUs (the smallest the search builds is 8)")
+        raise Skip(f"no deployment unit of at most {n} GPUs (the smallest the search builds is {min(search.EP_SIZES)})")
     notes.append(f"layout unstated: the search's best in units of at most {n} GPUs (the stated GPU count)"
                  if n is not None else "layout and GPU count unstated: the search's best over every unit size")
     modes = (e["mode"],) if e.get("mode") in search.MODES else search.MODES

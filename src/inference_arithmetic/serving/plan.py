@@ -4,7 +4,8 @@ A **workload** is a daily volume of requests of ``isl`` input and ``osl`` output
 daily load profile (flat, a cosine with a peak-to-mean ratio, or an hourly curve), an optional
 prefix-cache hit rate; a **service level** is a per-user speed floor and an optional time to first
 token.  The search covers GPU type x serving mode (aggregated, disaggregated) x expert-parallel
-size x attention layout (data-parallel, TP8) x MoE and KV precision x MTP draft tokens x batch,
+size (1, 2 or 4 GPUs of a node, whole nodes, NVLink domains) x attention layout (data-parallel, TP8,
+or TP over a smaller unit) x MoE and KV precision x MTP draft tokens x batch,
 and for prefill the unit size and chunk, in vectorised evaluations of the step model (no
 per-candidate Python loop).
 

@@ -30,9 +30,11 @@ if TYPE_CHECKING:        # a type only: decode and prefill never load the worklo
     from inference_arithmetic.serving.workload import Service
 
 __all__ = ["Space", "EP_SIZES", "MTP_DRAFTS", "BATCHES", "CHUNKS", "Candidates", "candidates", "best",
-           "describe", "label", "MODES"]
+           "describe", "label", "MODES", "unit_layouts"]
 
-EP_SIZES = (8, 16, 32, 36, 48, 64, 72, 128, 144, 256)
+#: Unit sizes (GPUs): part of one 8-GPU node (1, 2, 4: a model that fits is served so, and single GPUs are
+#: rented), whole nodes, whole NVLink domains.
+EP_SIZES = (1, 2, 4, 8, 16, 32, 36, 48, 64, 72, 128, 144, 256)
 MTP_DRAFTS = (0, 1, 2, 3)
 BATCHES = np.arange(1, 513, dtype=float)           # requests per attention instance
 CHUNKS = (1024.0, 2048.0, 4096.0, 8192.0, 16384.0)  # prefill tokens per GPU per step
@@ -46,7 +48,7 @@ class Space:
     default (:func:`.step.default_redundant`)."""
 
     decode_ep: tuple = EP_SIZES
-    prefill_ep: tuple = EP_SIZES[:7]
+    prefill_ep: tuple = EP_SIZES[:10]     # 1 to 72 GPUs
     attn_tp: tuple = (1, 8)
     moe_dtypes: tuple = step.MOE_DTYPES
     kv_dtypes: tuple = step.KV_DTYPES
@@ -58,11 +60,27 @@ class Space:
     moe_tp: tuple = (1,)
     micro_batches: int | None = None      # None: the book's default (two where a unit spans NVLink domains)
     batch: int | None = None              # requests per attention instance, pinned (None: every batch searched)
+    tp_spans_unit: bool = True            # an attention TP degree above a sub-node unit's GPUs spans the unit
 
 
 def _unit_sizes(g: GPU, sizes) -> list[int]:
-    """Unit sizes a GPU type can be built in: whole 8-GPU nodes or whole NVLink domains."""
-    return [ep for ep in sizes if not (ep % 8 and ep % g.nvlink_domain)]
+    """Unit sizes a GPU type can be built in: a part of one 8-GPU node that divides it (1, 2 or 4 GPUs,
+    inside the node's NVLink), whole 8-GPU nodes or whole NVLink domains."""
+    node = prefill.GPUS_PER_NODE
+    return [ep for ep in sizes if (ep < node and node % ep == 0) or not (ep % node and ep % g.nvlink_domain)]
+
+
+def unit_layouts(g: GPU, sizes, space: Space) -> list[tuple[int, int]]:
+    """(unit size GPUs, attention TP GPUs) pairs the search tries: each size of ``sizes`` that ``g`` can be
+    built in (:func:`_unit_sizes`) with each attention TP degree of ``space``; with ``space.tp_spans_unit``
+    (unless a TP degree is pinned) a degree above a sub-node unit's GPUs spans the whole unit: the search's
+    tensor-parallel attention is over the 8-GPU node, or over the unit where it is smaller (a dense model's
+    only layout on 2 or 4 GPUs)."""
+    pairs = []
+    for ep in _unit_sizes(g, sizes):
+        degrees = (min(t, ep) if space.tp_spans_unit and ep < prefill.GPUS_PER_NODE else t for t in space.attn_tp)
+        pairs += [(ep, t) for t in dict.fromkeys(degrees)]
+    return pairs
 
 
 def decode_units(m: Model, g: GPU, space: Space, refused: list | None = None) -> list[step.Unit]:
@@ -72,8 +90,8 @@ def decode_units(m: Model, g: GPU, space: Space, refused: list | None = None) ->
     units = []
     moes = step.search_moe_dtypes(m.weight_dtype, space.moe_dtypes)   # MXFP4 only for checkpoints shipped in it
     precisions, dead = {}, set()
-    for ep, attn_tp, moe_tp, moe, kv, attn, mtp in itertools.product(
-            _unit_sizes(g, space.decode_ep), space.attn_tp, space.moe_tp, moes, space.kv_dtypes, space.attn_dtypes,
+    for (ep, attn_tp), moe_tp, moe, kv, attn, mtp in itertools.product(
+            unit_layouts(g, space.decode_ep, space), space.moe_tp, moes, space.kv_dtypes, space.attn_dtypes,
             space.mtp):
         if moe in dead:
             continue
@@ -88,8 +106,9 @@ def decode_units(m: Model, g: GPU, space: Space, refused: list | None = None) ->
             else:
                 dead |= _cannot_run(g, moe)
     if refused is not None:      # after the layouts tried: a size that cannot be rented is the reason only alone
-        refused += [f"a unit of {ep} GPUs is neither whole 8-GPU nodes nor whole {g.nvlink_domain}-GPU NVLink "
-                    f"domains of {g.key}" for ep in space.decode_ep if ep not in _unit_sizes(g, space.decode_ep)]
+        refused += [f"a unit of {ep} GPUs is neither a part of one 8-GPU node that divides it (1, 2 or 4 GPUs), "
+                    f"whole 8-GPU nodes nor whole {g.nvlink_domain}-GPU NVLink domains of {g.key}"
+                    for ep in space.decode_ep if ep not in _unit_sizes(g, space.decode_ep)]
     return units
 
 
@@ -106,9 +125,9 @@ def prefill_table(m: Model, g: GPU, svc: Service, space: Space, sizes=None) -> d
     s); the rate is 0 where no chunk meets the TTFT limit.  ``sizes``: those unit sizes only (default:
     every size of ``space``, prefill's and decode's)."""
     out, dead = {}, set()
-    sizes = _unit_sizes(g, sorted(set(space.prefill_ep) | set(space.decode_ep) if sizes is None else set(sizes)))
-    for ep, moe, attn_tp in itertools.product(sizes, step.search_moe_dtypes(m.weight_dtype, space.moe_dtypes),
-                                              space.attn_tp):
+    sizes = sorted(set(space.prefill_ep) | set(space.decode_ep) if sizes is None else set(sizes))
+    for (ep, attn_tp), moe in itertools.product(unit_layouts(g, sizes, space),
+                                                step.search_moe_dtypes(m.weight_dtype, space.moe_dtypes)):
         if moe in dead:
             continue
         try:
