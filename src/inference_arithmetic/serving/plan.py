@@ -32,8 +32,8 @@ from inference_arithmetic.serving.workload import DAY_S, Workload
 __all__ = ["search", "prepare", "cost_frontier", "cheapest_by_gpu_and_mode", "volume_sweep", "UNIT_CLASSES"]
 
 GPUS_PER_NODE = prefill.GPUS_PER_NODE
-#: Decode-unit size classes of the volume chart: one node, a few nodes, wide expert parallelism.
-UNIT_CLASSES = (("one node (EP8)", 1, 8), ("2-9 nodes (EP16-72)", 9, 72), ("wide EP (EP128+)", 73, 10**6))
+#: Decode-unit size classes of the volume chart: one node or less, a few nodes, wide expert parallelism.
+UNIT_CLASSES = (("one node or less (EP1-8)", 1, 8), ("2-9 nodes (EP16-72)", 9, 72), ("wide EP (EP128+)", 73, 10**6))
 
 
 def _names_and_prices(gpu_names, source):
