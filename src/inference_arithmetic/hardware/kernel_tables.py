@@ -293,8 +293,8 @@ OPS = {"moe": "grouped MoE GEMM by tokens, EP and expert TP (DeepSeek-V3: BF16, 
        "a2a": "expert dispatch and combine (DeepEP low-latency and normal, NVLink all-to-all) by tokens and EP"}
 #: operation classes no table covers: DeepSeek's kernels by the transfer rule
 NOT_MEASURED = ("FP8 GQA prefill attention; quantisation, norms, RoPE and routing kernels (the per-kernel floor and "
-                "the fitted pipeline efficiency cover them); AMD GPUs (no aiconfigurator tables) but their dense GEMMs "
-                "(AITER's tuned-GEMM table, hardware/kernel_aiter.py)")
+                "the fitted pipeline efficiency cover them); on AMD GPUs every operation but the dense GEMMs (no "
+                "aiconfigurator tables; the dense GEMMs read AITER's tuned-GEMM table, hardware/kernel_aiter.py)")
 
 
 def coverage_rows() -> list[dict]:
