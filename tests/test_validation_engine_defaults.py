@@ -78,3 +78,16 @@ def test_where_the_engine_run_is_not_known_the_default_stays():
         assert "chunk" not in (every[key].get("model_setup") or {}), key
     p = validation.predict("oci-mi300x-llama31-405b-throughput-128-2048")
     assert not any("per-step token budget" in a for a in p.assumptions)
+
+
+def test_trtllm_perf_entries_keep_the_books_reserve_and_cite_why():
+    """trtllm-bench's KV room is a fraction of what a start-up profiling run leaves (measured, not
+    published) and the page states no per-row fraction: no per-entry memory reading, the reasons cited."""
+    root = Path(__file__).resolve().parents[1]
+    bib = set(re.findall(r"@\w+\{([^,]+),", (root / "references.bib").read_text()))
+    got = {k: e for k, e in validation.entries().items() if k.startswith("trtllm-perf-")}
+    assert len(got) == 10
+    for key, e in got.items():
+        assert not (e.get("model_setup") or {}), key
+        assert {"trtllm-kv-cache-creator", "nvidia-llama31-405b-fp8-card"} <= set(e["also"]) <= bib, key
+        assert "10 % HBM reserve" in e["note"], key
