@@ -259,7 +259,8 @@ def test_the_command_line_given_a_prefill_entrys_setup_returns_its_prediction(ca
                     "--moe-dtype", L.precision.moe, "--attn-dtype", L.precision.attn, "--framework", fw, "--json"]
             argv += ["--attn-tp", str(L.attn_tp)] if L.attn_tp > 1 else []
             argv += ["--eplb"] if L.eplb else []
-            argv += ["--chunk", f"{prefill.chunk_that_fits(prefill.prefill_unit(m, g, L), e['isl']):.0f}"]
+            stated = validation.prefill_chunk(e, prefill.PREFILL_CHUNK_TOKENS)   # the stated budget, else 16K
+            argv += ["--chunk", f"{prefill.chunk_that_fits(prefill.prefill_unit(m, g, L), e['isl'], chunk=stated):.0f}"]
             if cli.main(argv) == 0:
                 got.append(json.loads(capsys.readouterr().out)["input_tokens_per_s_per_gpu"])
             else:

@@ -30,7 +30,8 @@ Rules for what a publication leaves unstated (each prediction lists the ones it 
   ``max_batch_size``) and at the most that fit in HBM where the published batch does not fit (a
   server queues the rest), else the largest batch that fits; prefill chunks of 16K tokens per GPU
   (DeepSeek's profile) unless the configuration states its token budget or the publication's engine
-  runs a default one (``model_setup.chunk`` or ``model_setup.prefill.chunk``: per GPU, named in the rules);
+  runs a default one (``model_setup.chunk`` or ``model_setup.prefill.chunk``: per GPU, named in the rules;
+  a prefill-only entry's chunk is that, or the largest that fits in HBM where it does not);
 * an end-to-end entry's prefill on the prefill workers' layout where the configuration states it
   (``model_setup.prefill``: EP size and attention TP), else on the decode layout; no MTP in prefill;
 * lengths a publication leaves unstated from its benchmark's published dataset statistics (MLPerf
@@ -133,6 +134,11 @@ def _base(key: str) -> dict:
                 phase=e.get("phase", ""), metric=metric, measured=measured)
 
 
+def _budget_rule(chunk: float) -> str:
+    """The rule a stated (or engine-default) per-step token budget adds to a prediction's rules."""
+    return f"prefill chunks of {chunk:,.0f} new tokens per GPU (the serving engine's per-step token budget)"
+
+
 def _predict(key: str, kappa: float | None, framework: str | None, attn_tp: int | None) -> Prediction:
     e = entries()[key]
     base = _base(key)
@@ -153,12 +159,15 @@ def _predict(key: str, kappa: float | None, framework: str | None, attn_tp: int 
         if e["phase"] == "prefill":
             u = _prefill.prefill_unit(m, g, layout)
             notes.append(f"kernels: {u.kernels}")
-            chunk = _prefill.chunk_that_fits(u, float(isl))
+            want = prefill_chunk(e, _prefill.PREFILL_CHUNK_TOKENS)
+            chunk = _prefill.chunk_that_fits(u, float(isl), chunk=want)
             if chunk is None:
                 raise _Skip(f"the model says one {isl}-token prompt does not fit in HBM")
-            if chunk < _prefill.PREFILL_CHUNK_TOKENS:
+            if chunk < want:
                 notes.append(f"prefill chunk {chunk:,.0f} new tokens per GPU (the largest that fits; "
-                             f"{_prefill.PREFILL_CHUNK_TOKENS:,} does not)")
+                             f"{want:,.0f} does not)")
+            elif prefill_chunk(e, None) is not None:
+                notes.append(_budget_rule(chunk))
             out = _prefill.prefill(u, float(isl), chunk=chunk)
             return Prediction(**base, predicted=float(out["input_tokens_per_s_per_gpu"]),
                               bound=float(out["bound_tokens_per_s_per_gpu"] * isl / out["new_tokens"]),
@@ -183,8 +192,7 @@ def _predict(key: str, kappa: float | None, framework: str | None, attn_tp: int 
                   and part not in u.kernels]   # the prefill unit's attention table where it is not decode's
         chunk = prefill_chunk(e, _prefill.PREFILL_CHUNK_TOKENS)
         if prefill_chunk(e, None) is not None:
-            notes.append(f"prefill chunks of {chunk:,.0f} new tokens per GPU "
-                         "(the serving engine's per-step token budget)")
+            notes.append(_budget_rule(chunk))
         pre = _prefill.prefill(pu, float(isl), chunk=chunk)
         t, _, busy = _decode_rate(u, e, notes, ctx, ctx)
         R_p, R_d, r_d = (float(pre["input_tokens_per_s_per_gpu"]), float(t["tokens_per_s_per_gpu"]) * busy,
