@@ -92,7 +92,7 @@ GQA_MODELS = ("llama-3.1-8b", "llama-3.1-70b", "llama-3.1-405b", "gpt-oss-120b")
 GQA_TP = (1, 2, 4, 8)
 #: the GEMM table's (n, k) grid points kept: those bracketing every such shape and DeepSeek-V3's (a shape off
 #: the grid is read by bilinear interpolation in log n and log k between them)
-GEMM_GRID_DTYPES = ("bfloat16", "fp8_block", "fp8")
+GEMM_GRID_DTYPES = ("bfloat16", "fp8_block", "fp8", "nvfp4")
 #: decode attention (``generation_attention_perf``): requests and decode steps (context - 1) kept, full
 #: attention (window 0)
 GQA_BATCH = [2 ** i for i in range(0, 10)]

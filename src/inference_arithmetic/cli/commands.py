@@ -125,7 +125,9 @@ def _layout_args(args, m, g, ep: int, phase: str):
                            micro_batches=args.micro_batches, mtp=mtp if phase == "decode" else 0,
                            framework=args.framework, eplb=True if args.eplb else None,
                            accept=accept, precision=step.Precision(moe=moe, attn=args.attn_dtype,
-                                                                    kv=getattr(args, "kv_dtype", "bf16")))
+                                                                    kv=getattr(args, "kv_dtype", "bf16"),
+                                                                    dense_dtype=args.dense_dtype
+                                                                    or m.dense_weight_dtype or None))
 
 
 _TERMS = ("t_kernels", "t_attn", "t_dense", "t_head", "t_moe", "t_comm", "t_mtp")
@@ -177,6 +179,8 @@ def cmd_serve(args) -> dict:
     pinned = {k: (v,) for k, v in (("moe_dtypes", args.moe_dtype), ("attn_dtypes", args.attn_dtype),
                                    ("kv_dtypes", args.kv_dtype), ("mtp", args.mtp), ("moe_tp", args.moe_tp))
               if v is not None}
+    if args.dense_dtype is not None:
+        pinned["dense_dtype"] = args.dense_dtype
     pinned.update(_pinned_layout(args))
     svc = Service(args.isl, args.osl, args.per_user, args.ttft, args.cached_fraction, args.decode_context)
     best = search.best(m, g, svc, args.mode, search.Space(**pinned, framework=args.framework))

@@ -146,6 +146,9 @@ def _layout_flags(phase):
         Opt("--moe-dtype", choices=list(step.MOE_DTYPES), default=None,
             help="routed-expert dtype (default: the checkpoint's quantization_config, else fp8)"),
         Opt("--attn-dtype", choices=list(step.ATTN_DTYPES), default="bf16"),
+        Opt("--dense-dtype", choices=list(step.DENSE_DTYPES), default=None,
+            help="dense weights' dtype: attention projections, dense FFN, shared experts (default: nvfp4 where the "
+                 "checkpoint's quantization_config quantises every linear layer to NVFP4, else the MoE dtype's rule)"),
     ]
     if phase == "decode":
         out += [
@@ -202,6 +205,8 @@ def _serve():
             help="pin the routed-expert dtype (default: searched, as the planner does)"),
         Opt("--attn-dtype", choices=list(step.ATTN_DTYPES), default=None, help="pin (default: bf16)"),
         Opt("--kv-dtype", choices=list(step.KV_DTYPES), default=None, help="pin (default: searched)"),
+        Opt("--dense-dtype", choices=list(step.DENSE_DTYPES), default=None,
+            help="pin the dense weights' dtype (default: the checkpoint's, else the MoE dtype's rule)"),
         Opt("--mtp", type=count_small, default=None, help="pin the MTP draft tokens (default: searched)"),
         Opt("--cached-fraction", type=fraction, default=0.0),
         Opt("--ttft", type=rate, default=None, help="longest allowed time to first token, s"),

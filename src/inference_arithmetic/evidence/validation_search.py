@@ -138,6 +138,7 @@ def setup(key: str, framework: str | None = None) -> SearchSetup:
                  if n is not None else "layout and GPU count unstated: the search's best over every unit size")
     modes = (e["mode"],) if e.get("mode") in search.MODES else search.MODES
     space = search.Space(moe_dtypes=(moe,), attn_dtypes=(attn,), kv_dtypes=(kv,), mtp=(drafts,),
+                         dense_dtype=prec.get("dense"),
                          framework=kernel_framework(key, framework), **sizes)
     ctx = decode_context(e, isl, osl, notes)
     return SearchSetup(m, g, modes, Service(isl, osl, per_user, ttft, context=ctx), space, n, tuple(notes), per_gpu,
@@ -150,12 +151,14 @@ def _bound(s: SearchSetup, mode: str, best: dict) -> tuple[float, str]:
     d, p = best["layout"], best["prefill_layout"]
     L = step.layout_for(s.model, s.gpu, d["ep"], attn_tp=d["attn_tp"], moe_tp=d["moe_tp"], mtp=d["mtp"],
                         redundant=d["redundant"], micro_batches=d["micro_batches"], framework=s.space.framework,
-                        precision=step.Precision(moe=d["moe_dtype"], attn=d["attn_dtype"], kv=d["kv_dtype"]))
+                        precision=step.Precision(moe=d["moe_dtype"], attn=d["attn_dtype"], kv=d["kv_dtype"],
+                                                 dense_dtype=d.get("dense_dtype")))
     svc = s.service
     u = step.unit(s.model, s.gpu, L)
     t = step.terms(u, best["batch_per_instance"], svc.decode_context)
     Lp = step.layout_for(s.model, s.gpu, p["ep"], attn_tp=p["attn_tp"], redundant=p["redundant"],
-                         precision=step.Precision(moe=p["moe_dtype"]), framework=s.space.framework)
+                         precision=step.Precision(moe=p["moe_dtype"], dense_dtype=p.get("dense_dtype")),
+                         framework=s.space.framework)
     pre = prefill.prefill(prefill.prefill_unit(s.model, s.gpu, Lp), svc.isl, svc.cache_hit,
                           chunk=p["chunk_tokens_per_gpu"])
     bound_p = float(pre["bound_tokens_per_s_per_gpu"]) * svc.isl / float(pre["new_tokens"])

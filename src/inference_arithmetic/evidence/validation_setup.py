@@ -210,10 +210,13 @@ def layout(e: dict, g, notes: list, phase: str, attn_tp: int | None = None) -> s
     if prec.get("kv") is None:
         notes.append("BF16 KV")
     drafts, accept = mtp_drafts(e, notes, phase)
+    dense = prec.get("dense") or m.dense_weight_dtype or None   # stated, else the checkpoint's, else the rule
+    if dense == "nvfp4":
+        notes.append("NVFP4 dense weights: 0.5625 B per weight, GEMMs at the FP4 rate")
     return step.Layout(ep=unit_gpus, redundant=redundant, attn_tp=attn_tp, moe_tp=moe_tp, micro_batches=micro,
                        mtp=drafts, accept=accept, eplb=eplb or None, overlap=setup.get("overlap"),
                        balanced=bool(setup.get("balanced", False)),
-                       precision=step.Precision(moe=prec.get("moe") or "fp8", attn=attn, kv=kv))
+                       precision=step.Precision(moe=prec.get("moe") or "fp8", attn=attn, kv=kv, dense_dtype=dense))
 
 
 def prefill_layout(e: dict, g, decode: step.Layout, notes: list) -> step.Layout:

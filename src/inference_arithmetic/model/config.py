@@ -55,6 +55,7 @@ class Model:
     index_heads: int = 0   # lightning-indexer heads
     index_dim: int = 0     # lightning-indexer key dimension
     weight_dtype: str = ""  # the checkpoint's weight format from quantization_config ("": not stated)
+    dense_weight_dtype: str = ""  # "nvfp4": quantization_config quantises every linear layer of the blocks
     source: str = ""
 
     def __post_init__(self):
@@ -63,7 +64,7 @@ class Model:
         as anything else)."""
         for f in fields(self):
             v = getattr(self, f.name)
-            if f.name in ("name", "attention", "source", "weight_dtype"):
+            if f.name in ("name", "attention", "source", "weight_dtype", "dense_weight_dtype"):
                 if not isinstance(v, str):
                     raise CatalogError(f"Model.{f.name} must be a string, got {short(v)}")
             elif f.name == "tie_embeddings":
@@ -155,6 +156,27 @@ def _weight_dtype(cfg: Mapping, where: str) -> str:
     return ""
 
 
+#: modules an NVFP4 checkpoint may leave unquantised and still count as quantising every linear layer of
+#: its transformer blocks: the output head, the embeddings and an MoE model's routers (``mlp.gate``)
+_OUTSIDE_BLOCKS = ("lm_head", "embed_tokens")
+
+
+def _dense_weight_dtype(cfg: Mapping, weight_dtype: str, where: str) -> str:
+    """``"nvfp4"`` when the checkpoint's quantization_config is NVFP4 and leaves no linear layer of
+    the transformer blocks out (``exclude_modules``, ``ignore`` or ``modules_to_not_convert`` names
+    at most the head, the embeddings and routers: NVIDIA's Llama-3.1 FP4 checkpoints exclude only
+    ``lm_head``), else "" (the dense layers follow the routed experts' rule, :class:`.step.Precision`)."""
+    if weight_dtype != "nvfp4":
+        return ""
+    q = config_object(cfg, "quantization_config", where)
+    left = [q.get(k) for k in ("exclude_modules", "ignore", "modules_to_not_convert") if q.get(k) is not None]
+    names = [x for lst in left for x in (lst if isinstance(lst, list) else [lst])]
+    if not all(isinstance(x, str) for x in names):
+        raise CatalogError(f"{where}: quantization_config module exclusions must be lists of names")
+    inside = [x for x in names if not (any(t in x for t in _OUTSIDE_BLOCKS) or x.endswith("mlp.gate"))]
+    return "" if inside else "nvfp4"
+
+
 def _windows(cfg: Mapping, mtype: str | None, n_layers: int, where: str) -> tuple[int, int]:
     """(window tokens, windowed layers) from ``layer_types`` (``sliding_attention`` /
     ``full_attention`` per layer), or ``sliding_window`` with Gemma's ``sliding_window_pattern``
@@ -206,6 +228,7 @@ def parse_config(cfg: Mapping, name: str = "model") -> Model:
                                    I("num_attention_heads"), I("vocab_size"))
     common = dict(name=where, h=h, n_layers=n_layers, n_heads=n_heads, vocab=vocab, tie_embeddings=tie,
                   source=source, weight_dtype=_weight_dtype(cfg, where))
+    common["dense_weight_dtype"] = _dense_weight_dtype(cfg, common["weight_dtype"], where)
     if is_mla:
         missing = [k for k in ("kv_lora_rank", "qk_rope_head_dim", "qk_nope_head_dim", "v_head_dim",
                                "intermediate_size") if cfg.get(k) is None]

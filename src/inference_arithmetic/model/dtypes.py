@@ -23,13 +23,21 @@ the serving frameworks' default kernels pair them:
   kernels (BF16 activations x MXFP4 weights) on AMD.
 
 NVFP4 has no such path in the step model: it needs FP4 tensor cores (:func:`moe_flop_dtype`).
+
+**Dense NVFP4** (:data:`DENSE_DTYPES`): a checkpoint whose every linear layer in the transformer
+blocks is NVFP4 (NVIDIA's Llama-3.1 FP4 checkpoints: "Only the weights and activations of the linear
+operators within transformers blocks are quantized", model card of nvidia/Llama-3.1-405B-Instruct-FP4,
+retrieved 2026-12-01; its quantization_config says ``quant_algo: NVFP4`` and excludes only
+``lm_head``) stores its attention projections and FFN at NVFP4's 0.5625 B per value and multiplies
+them at the FP4 rate (W4A4: activations quantised to NVFP4 too); like NVFP4 experts it needs FP4
+tensor cores (:func:`dense_flop_dtype`).
 """
 from __future__ import annotations
 
 from inference_arithmetic.core.errors import InputError
 
 __all__ = ["BYTES", "FLOP_DTYPE", "MOE_DTYPES", "ATTN_DTYPES", "KV_DTYPES", "WEIGHT_DTYPES", "ALIASES",
-           "bytes_per_value", "choose", "moe_flop_dtype", "search_moe_dtypes", "default_moe_dtype",
+           "DENSE_DTYPES", "bytes_per_value", "choose", "moe_flop_dtype", "dense_flop_dtype", "search_moe_dtypes", "default_moe_dtype",
            "MX_BLOCK", "FP8_DISPATCH_BYTES", "BF16_BYTES", "FLOP_PER_MAC"]
 
 #: bytes per stored value
@@ -50,6 +58,8 @@ MOE_DTYPES = ("bf16", "fp8", "nvfp4", "mxfp4")
 #: values sharing one MXFP4 (E8M0) scale, along a matrix's reduction dimension
 MX_BLOCK = 32
 ATTN_DTYPES = ("bf16", "fp8")
+#: the dtypes dense weights (attention projections, dense FFN, shared experts) can be stated in
+DENSE_DTYPES = ("bf16", "fp8", "nvfp4")
 KV_DTYPES = ("bf16", "fp8")
 WEIGHT_DTYPES = ("bf16", "fp8", "nvfp4", "mxfp4")
 
@@ -76,6 +86,12 @@ def moe_flop_dtype(dtype: str, has_fp4: bool) -> str | None:
     (NVFP4 without FP4 tensor cores)."""
     if dtype == "mxfp4":
         return "fp8" if has_fp4 else "bf16"
+    return dense_flop_dtype(dtype, has_fp4)
+
+
+def dense_flop_dtype(dtype: str, has_fp4: bool) -> str | None:
+    """The FLOP rate dense weights stored in ``dtype`` compute at (:data:`FLOP_DTYPE`), ``None``
+    for NVFP4 on a GPU without FP4 tensor cores (no W4A16 NVFP4 path is modelled)."""
     f = FLOP_DTYPE[dtype]
     return f if f != "fp4" or has_fp4 else None
 

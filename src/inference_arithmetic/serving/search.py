@@ -64,6 +64,7 @@ class Space:
     micro_batches: int | None = None      # None: the book's default (two where a unit spans NVLink domains)
     batch: int | None = None              # requests per attention instance, pinned (None: every batch searched)
     tp_spans_unit: bool = True            # an attention TP degree above a sub-node unit's GPUs spans the unit
+    dense_dtype: str | None = None        # the dense weights' dtype, pinned (None: the checkpoint's, else the rule)
 
 
 def _unit_sizes(g: GPU, sizes) -> list[int]:
@@ -92,14 +93,14 @@ def decode_units(m: Model, g: GPU, space: Space, refused: list | None = None) ->
     appended to ``refused`` when given."""
     units = []
     moes = step.search_moe_dtypes(m.weight_dtype, space.moe_dtypes)   # MXFP4 only for checkpoints shipped in it
-    precisions, dead = {}, set()
+    precisions, dead, dense = {}, set(), space.dense_dtype or m.dense_weight_dtype or None
     for (ep, attn_tp), moe_tp, moe, kv, attn, mtp in itertools.product(
             unit_layouts(g, space.decode_ep, space), space.moe_tp, moes, space.kv_dtypes, space.attn_dtypes,
             space.mtp):
         if moe in dead:
             continue
         try:
-            p = precisions.get((moe, attn, kv)) or precisions.setdefault((moe, attn, kv), Precision(moe, attn, kv))
+            p = precisions.get((moe, attn, kv)) or precisions.setdefault((moe, attn, kv), Precision(moe, attn, kv, dense))
             L = step.layout_for(m, g, ep, attn_tp=attn_tp, moe_tp=moe_tp, mtp=mtp, redundant=space.redundant,
                                 micro_batches=space.micro_batches, precision=p, framework=space.framework)
             units.append(step.unit(m, g, L))
@@ -127,14 +128,15 @@ def prefill_table(m: Model, g: GPU, svc: Service, space: Space, sizes=None) -> d
     model's unit is tensor-parallel): (input tokens/s per GPU, TTFT s, layout, chunk, fastest TTFT
     s); the rate is 0 where no chunk meets the TTFT limit.  ``sizes``: those unit sizes only (default:
     every size of ``space``, prefill's and decode's)."""
-    out, dead = {}, set()
+    out, dead, dense = {}, set(), space.dense_dtype or m.dense_weight_dtype or None
     sizes = sorted(set(space.prefill_ep) | set(space.decode_ep) if sizes is None else set(sizes))
     for (ep, attn_tp), moe in itertools.product(unit_layouts(g, sizes, space),
                                                 step.search_moe_dtypes(m.weight_dtype, space.moe_dtypes)):
         if moe in dead:
             continue
         try:
-            u = prefill.prefill_unit(m, g, step.layout_for(m, g, ep, attn_tp=attn_tp, precision=Precision(moe=moe),
+            u = prefill.prefill_unit(m, g, step.layout_for(m, g, ep, attn_tp=attn_tp,
+                                                           precision=Precision(moe=moe, dense_dtype=dense),
                                                            redundant=space.prefill_redundant,
                                                            framework=space.framework))
         except InputError:
@@ -223,7 +225,9 @@ def describe(L: step.Layout) -> dict:
     """A layout as the JSON object every command prints."""
     return {"ep": L.ep, "attn": "tp" if L.attn_tp > 1 else "dp", "attn_tp": L.attn_tp, "moe_tp": L.moe_tp,
             "redundant": L.redundant, "micro_batches": L.micro_batches, "mtp": L.mtp,
-            "moe_dtype": L.precision.moe, "attn_dtype": L.precision.attn, "kv_dtype": L.precision.kv}
+            "moe_dtype": L.precision.moe, "attn_dtype": L.precision.attn, "kv_dtype": L.precision.kv,
+            # stated only where the dense weights do not follow the MoE dtype's rule (an all-linear NVFP4 checkpoint)
+            **({"dense_dtype": L.precision.dense_dtype} if L.precision.dense_dtype else {})}
 
 
 def label(layout: dict) -> str:

@@ -10,7 +10,7 @@ first use: the numeric modules call their generated functions (:mod:`inference_a
 """
 from pathlib import Path
 
-from inference_arithmetic.model.dtypes import ATTN_DTYPES, KV_DTYPES, MOE_DTYPES, default_moe_dtype, search_moe_dtypes  # noqa: F401,E501
+from inference_arithmetic.model.dtypes import ATTN_DTYPES, DENSE_DTYPES, KV_DTYPES, MOE_DTYPES, default_moe_dtype, search_moe_dtypes  # noqa: F401,E501
 from inference_arithmetic.hardware.kernel_tables import DEFAULT_FRAMEWORK, FRAMEWORKS  # noqa: F401
 from inference_arithmetic.step.evaluate import evaluate, expert_rate, stack, terms  # noqa: F401
 from inference_arithmetic.step.feasibility import (MAX_EP, attention_heads_error, check_layout, expert_slice_error,  # noqa: F401,E501

@@ -14,15 +14,15 @@ from __future__ import annotations
 import numpy as np
 
 from inference_arithmetic.core.errors import InputError
-from inference_arithmetic.hardware.gpus import GPU
+from inference_arithmetic.hardware.gpus import GPU, vendor
 from inference_arithmetic.model.config import Model
-from inference_arithmetic.model.dtypes import MX_BLOCK
+from inference_arithmetic.model.dtypes import MX_BLOCK, dense_flop_dtype
 from inference_arithmetic.step.layout import HBM_RESERVE_SHARE, Layout, divisors, nearest
 from inference_arithmetic.core import fast
 from inference_arithmetic.step.memory import max_batch, memory, memory_values
 
 __all__ = ["attention_heads_error", "expert_slots_error", "expert_slice_error", "mtp_error", "layout_error",
-           "check_layout", "hbm_error", "mx_block_error", "weights_room_error", "smallest_ep", "nearest", "MAX_EP"]
+           "check_layout", "hbm_error", "mx_block_error", "dense_dtype_error", "weights_room_error", "smallest_ep", "nearest", "MAX_EP"]
 
 #: Largest deployment unit (GPUs) a layout may name (:class:`.layout.Layout`'s own limit).
 MAX_EP = 4096
@@ -114,16 +114,31 @@ def mx_block_error(model: Model, moe_dtype: str) -> str | None:
     return None
 
 
+def dense_dtype_error(gpu: GPU, dense: str) -> str | None:
+    """NVFP4 dense weights need FP4 tensor cores taking NVIDIA's format (an FP8 scale per 16 values):
+    a Blackwell GPU; on Hopper (no FP4 tensor cores) and AMD (whose FP4 takes the OCP MX formats) the
+    step model has no NVFP4 dense kernel."""
+    if dense != "nvfp4":
+        return None
+    if dense_flop_dtype(dense, gpu.dense_fp4 is not None) is None:
+        return (f"{gpu.key} has no FP4 tensor cores: NVFP4 dense weights need a Blackwell GPU; "
+                f"nearest valid: --dense-dtype fp8")
+    if vendor(gpu.key) != "NVIDIA":
+        return f"{gpu.key}: NVFP4 is NVIDIA's format (an FP8 scale per 16 values); nearest valid: --dense-dtype fp8"
+    return None
+
+
 def layout_error(model: Model, gpu: GPU, layout: Layout, phase: str = "decode") -> str | None:
     """The first structural rule ``layout`` breaks for ``model`` on ``gpu`` (attention heads,
-    expert slots, expert slices, MTP, MXFP4 scale blocks), or ``None`` when it can be built.  ``gpu`` and ``phase``
-    are part of the signature so that every caller asks the same question."""
-    del gpu, phase   # the structural rules are the same on every GPU and in both phases
+    expert slots, expert slices, MTP, MXFP4 scale blocks, NVFP4 dense weights on the GPU), or ``None`` when it
+    can be built.  ``phase`` is part of the signature so that every caller asks the same question."""
+    del phase   # the structural rules are the same in both phases
     return (attention_heads_error(model, layout.attn_tp, layout.ep)
             or expert_slots_error(model, layout.ep, layout.redundant, layout.moe_tp, layout.attn_tp)
             or expert_slice_error(model, layout.moe_tp)
             or mtp_error(model, layout.mtp)
-            or mx_block_error(model, layout.precision.moe))
+            or mx_block_error(model, layout.precision.moe)
+            or dense_dtype_error(gpu, layout.precision.dense))
 
 
 def check_layout(model: Model, gpu: GPU, layout: Layout, phase: str = "decode") -> None:

@@ -15,7 +15,7 @@ from inference_arithmetic.core.inputs import number
 from inference_arithmetic.hardware.gpus import GPU
 from inference_arithmetic.hardware.kernel_tables import DEFAULT_FRAMEWORK, framework_name
 from inference_arithmetic.model.config import Model
-from inference_arithmetic.model.dtypes import ATTN_DTYPES, KV_DTYPES, MOE_DTYPES, choose
+from inference_arithmetic.model.dtypes import ATTN_DTYPES, DENSE_DTYPES, KV_DTYPES, MOE_DTYPES, choose
 
 __all__ = ["Precision", "Layout", "layout_for", "default_redundant", "default_micro_batches", "wide_ep_layout",
            "HBM_RESERVE_SHARE", "LINK_LATENCY_SCALE_OUT_S", "divisors", "nearest", "KERNELS", "kernels_per_step"]
@@ -36,19 +36,27 @@ class Precision:
     follow the MoE dtype but never go below FP8 (DeepSeek's checkpoints are FP8 block-quantised;
     NVFP4 checkpoints quantise the routed experts only), except beside MXFP4 experts, where they stay
     BF16 (gpt-oss's checkpoints quantise only the experts: ``quantization_config.modules_to_not_convert``
-    lists the attention, the router, the embeddings and the head); the output head stays BF16."""
+    lists the attention, the router, the embeddings and the head); the output head stays BF16.
+    ``dense_dtype`` states the dense weights' dtype instead (:data:`.dtypes.DENSE_DTYPES`; NVFP4:
+    a checkpoint quantising every linear layer, :func:`.model.config.Model` ``dense_weight_dtype``)."""
 
     moe: str = "fp8"
     attn: str = "bf16"
     kv: str = "bf16"
+    dense_dtype: str | None = None
 
     def __post_init__(self):
         object.__setattr__(self, "moe", choose(self.moe, MOE_DTYPES, "MoE dtype"))
         object.__setattr__(self, "attn", choose(self.attn, ATTN_DTYPES, "attention dtype"))
         object.__setattr__(self, "kv", choose(self.kv, KV_DTYPES, "KV dtype"))
+        if self.dense_dtype is not None:
+            object.__setattr__(self, "dense_dtype", choose(self.dense_dtype, DENSE_DTYPES, "dense dtype"))
 
     @property
     def dense(self) -> str:
+        """The dense weights' dtype: ``dense_dtype`` where stated, else the routed experts' rule."""
+        if self.dense_dtype is not None:
+            return self.dense_dtype
         return "bf16" if self.moe in ("bf16", "mxfp4") else "fp8"
 
 

@@ -20,7 +20,7 @@ from inference_arithmetic.hardware.gpus import GPU, vendor
 from inference_arithmetic.hardware.kernel_tables import DEEPSEEK_KERNELS, carried_label, carried_read, moe_curve
 from inference_arithmetic.model import kv_bytes, param_count
 from inference_arithmetic.model.config import Model
-from inference_arithmetic.model.dtypes import BF16_BYTES, BYTES, FLOP_PER_MAC, FP8_DISPATCH_BYTES, moe_flop_dtype
+from inference_arithmetic.model.dtypes import BF16_BYTES, BYTES, FLOP_DTYPE, FLOP_PER_MAC, FP8_DISPATCH_BYTES, moe_flop_dtype
 from inference_arithmetic.step import curves, curves_dsa, curves_gqa
 from inference_arithmetic.step.curves_comm import a2a_bytes, a2a_curve
 from inference_arithmetic.step.curves import CURVE_KEYS, GRID_TOKENS
@@ -178,7 +178,7 @@ def unit(model: Model, gpu: GPU, layout: Layout, phase: str = "decode") -> Unit:
         m_mb=float(layout.micro_batches), s_q=float(1 + layout.mtp), S_kv=S_kv, kv_rd=ph.kv_read,
         P_at=p_at, P_ds=p_ds, P_hd=p_hd, P_e=p_e, A_f=a_f, flop_mac=float(FLOP_PER_MAC),
         b_aw=BYTES[p.dense], b_dw=BYTES[p.dense], b_mw=BYTES[p.moe], b_hw=BYTES["bf16"],
-        F_a=gpu.flops(p.attn), F_d=gpu.flops(p.dense), F_m=gpu.flops(moe_rate), F_h=gpu.dense_bf16,
+        F_a=gpu.flops(p.attn), F_d=gpu.flops(FLOP_DTYPE[p.dense]), F_m=gpu.flops(moe_rate), F_h=gpu.dense_bf16,
         BW=gpu.hbm_bandwidth, BW_nv=gpu.nvlink, BW_so=gpu.scale_out,
         e_mbw=eff.mla_bw.value, e_mfl=getattr(eff, ph.attn_efficiency).value, e_gbw=eff.gemm_bw.value,
         e_gfl=eff.gemm_flops.value, e_xfl=getattr(eff, ph.grouped_efficiency).value,
