@@ -77,9 +77,12 @@ def cmd_sol(args) -> dict:
         moe = dtypes.ALIASES.get(weight_dtype, weight_dtype)
         if (step.unsupported(m) is None and moe in step.MOE_DTYPES
                 and (moe != "nvfp4" or g.dense_fp4 is not None)):
-            # the step model's memory accounting (per-component dtypes, DeepEP buffers): the book's one count
+            # the step model's memory accounting (per-component dtypes, DeepEP buffers): the book's one count;
+            # a dense model's weight dtype is its dense layers' (a MoE model's names its routed experts)
+            dense = moe if not m.is_moe and moe in step.DENSE_DTYPES else \
+                (None if args.weight_dtype else m.dense_weight_dtype or None)
             u = step.unit(m, g, step.layout_for(m, g, n_ep, redundant=args.redundant, mtp=1 if args.mtp_accept else 0,
-                                                precision=step.Precision(moe=moe, kv=args.kv_dtype)))
+                                                precision=step.Precision(moe=moe, kv=args.kv_dtype, dense_dtype=dense)))
             W_res, most = u.weights_resident, step.max_batch(u, ctx)
             # the weights a step reads: the experts its tokens choose (expected distinct experts), not all
             W_read = step.weights_read_bytes(u, batch if batch is not None else 1.0)

@@ -13,7 +13,8 @@ from pathlib import Path
 from inference_arithmetic.model.dtypes import ATTN_DTYPES, DENSE_DTYPES, KV_DTYPES, MOE_DTYPES, default_moe_dtype, search_moe_dtypes  # noqa: F401,E501
 from inference_arithmetic.hardware.kernel_tables import DEFAULT_FRAMEWORK, FRAMEWORKS  # noqa: F401
 from inference_arithmetic.step.evaluate import evaluate, expert_rate, stack, terms  # noqa: F401
-from inference_arithmetic.step.feasibility import (MAX_EP, attention_heads_error, check_layout, expert_slice_error,  # noqa: F401,E501
+from inference_arithmetic.step.feasibility import (MAX_EP, attention_heads_error, check_layout, dense_dtype_error,  # noqa: F401,E501
+                                                   expert_slice_error,
                                                    expert_slots_error, hbm_error, layout_error, mtp_error, mx_block_error,
                                                    smallest_ep, weights_room_error)
 from inference_arithmetic.step.layout import (HBM_RESERVE_SHARE, LINK_LATENCY_SCALE_OUT_S, Layout,  # noqa: F401

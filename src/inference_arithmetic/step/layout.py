@@ -34,7 +34,7 @@ class Precision:
     """Dtypes per component: routed experts (``moe``), attention compute (``attn``: the MLA core,
     scores and values), KV cache (``kv``).  Attention projections, dense FFN and shared experts
     follow the MoE dtype but never go below FP8 (DeepSeek's checkpoints are FP8 block-quantised;
-    NVFP4 checkpoints quantise the routed experts only), except beside MXFP4 experts, where they stay
+    DeepSeek's NVFP4 checkpoints quantise the routed experts only), except beside MXFP4 experts, where they stay
     BF16 (gpt-oss's checkpoints quantise only the experts: ``quantization_config.modules_to_not_convert``
     lists the attention, the router, the embeddings and the head); the output head stays BF16.
     ``dense_dtype`` states the dense weights' dtype instead (:data:`.dtypes.DENSE_DTYPES`; NVFP4:
