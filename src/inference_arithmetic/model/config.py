@@ -164,8 +164,9 @@ _OUTSIDE_BLOCKS = ("lm_head", "embed_tokens")
 def _dense_weight_dtype(cfg: Mapping, weight_dtype: str, where: str) -> str:
     """``"nvfp4"`` when the checkpoint's quantization_config is NVFP4 and leaves no linear layer of
     the transformer blocks out (``exclude_modules``, ``ignore`` or ``modules_to_not_convert`` names
-    at most the head, the embeddings and routers: NVIDIA's Llama-3.1 FP4 checkpoints exclude only
-    ``lm_head``), else "" (the dense layers follow the routed experts' rule, :class:`.step.Precision`)."""
+    at most the head, the embeddings and routers; NVIDIA's Llama-3.1 FP4 model cards: "Only the weights
+    and activations of the linear operators within transformers blocks are quantized"), else "" (the
+    dense layers follow the routed experts' rule, :class:`.step.Precision`)."""
     if weight_dtype != "nvfp4":
         return ""
     q = config_object(cfg, "quantization_config", where)

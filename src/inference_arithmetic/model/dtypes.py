@@ -27,10 +27,12 @@ NVFP4 has no such path in the step model: it needs FP4 tensor cores (:func:`moe_
 **Dense NVFP4** (:data:`DENSE_DTYPES`): a checkpoint whose every linear layer in the transformer
 blocks is NVFP4 (NVIDIA's Llama-3.1 FP4 checkpoints: "Only the weights and activations of the linear
 operators within transformers blocks are quantized", model card of nvidia/Llama-3.1-405B-Instruct-FP4,
-retrieved 2026-12-01; its quantization_config says ``quant_algo: NVFP4`` and excludes only
-``lm_head``) stores its attention projections and FFN at NVFP4's 0.5625 B per value and multiplies
-them at the FP4 rate (W4A4: activations quantised to NVFP4 too); like NVFP4 experts it needs FP4
-tensor cores (:func:`dense_flop_dtype`).
+retrieved 2026-12-01: weights and activations, so W4A4) stores its attention projections and FFN at
+NVFP4's 0.5625 B per value and multiplies them at the FP4 rate; like NVFP4 experts it needs FP4
+tensor cores (:func:`dense_flop_dtype`).  A config.json selects it when its quantization_config says
+NVFP4 and excludes no linear layer of the blocks (:func:`.config.parse_config`; the checkpoint's
+own config file was not read for this rule: it reads the format ModelOpt exports, ``quant_algo`` and
+``exclude_modules``).
 """
 from __future__ import annotations
 
