@@ -155,3 +155,13 @@ def test_the_decode_context_is_length_biased_where_output_lengths_vary():
     # a longer context costs time: the same setup at fixed lengths predicts more tokens/s per GPU
     fixed = dataclasses.replace(s, service=dataclasses.replace(s.service, context=None))
     assert validation_search.best(fixed)[1]["tokens_per_s_per_gpu"] > validation_search.best(s)[1]["tokens_per_s_per_gpu"]
+
+
+def test_a_pinned_total_concurrency_keeps_the_points_stated_speed_as_a_floor():
+    """A point that states its concurrency and its per-user speed but no GPU count: the unit size is the
+    search's, and the stated speed bounds it (else one GPU holding every request would always win)."""
+    from inference_arithmetic.evidence import validation
+    p = validation.predict("inferencex-gptoss120b-mi325x-1k1k-72tps")
+    assert "per-user floor 72 tok/s (the point's stated per-user rate)" in p.assumptions
+    searched = next(a for a in p.assumptions if a.startswith("searched layout"))
+    assert float(searched.rsplit(", ", 1)[1].split()[0]) >= 72

@@ -9,7 +9,9 @@ runs) finds under what the publication states, nothing else:
   per GPU (each of the search's attention layouts tried, as ``serve --attn ... --batch B``); its total
   concurrency without a GPU count: the unit holds that many requests (each of the search's unit sizes
   and attention layouts tried, the requests per attention instance the total over the unit's instances,
-  as ``serve --ep N --attn ... --batch B``); otherwise its service level: a limit it states (``service_level``: MLPerf's TTFT and TPOT
+  as ``serve --ep N --attn ... --batch B``, and where the point's speed is stated beside it, the units
+  that give it: with the stated requests, a unit of one GPU would always be the most tokens/s per GPU);
+  otherwise its service level: a limit it states (``service_level``: MLPerf's TTFT and TPOT
   limits), else the per-user rate it states for the point (``tokens_per_s_per_user``, else 1000 /
   its TPOT), else none (the most tokens/s per GPU at any speed);
 * its serving mode (agg or disagg; unstated: the faster of the two, by the model);
@@ -99,6 +101,14 @@ def _service_level(e: dict, notes: list) -> tuple[float | None, float | None]:
     return None, None
 
 
+def _states_speed(e: dict) -> bool:
+    """True where the entry states a service level or the point's per-user speed (rate or TPOT) beside the
+    per-GPU rate it is scored on (a speed that is itself the scored metric is predicted, never a floor)."""
+    measured = e.get("measured") or {}
+    return metric(e)[0] != "tokens_per_s_per_user" and bool(
+        e.get("service_level") or "tokens_per_s_per_user" in measured or "tpot_ms" in measured)
+
+
 def setup(key: str, framework: str | None = None) -> SearchSetup:
     """The search's question for entry ``key`` (``framework``: as in :func:`.validation.predict`);
     :class:`.validation_setup.Skip` with the reason where the entry cannot be asked."""
@@ -126,8 +136,10 @@ def setup(key: str, framework: str | None = None) -> SearchSetup:
         per_user, ttft = None, None
         notes.append(f"batch pinned at the stated concurrency: {per_gpu:g} requests per GPU")
     elif total:
-        per_user, ttft = None, None
         notes.append(f"batch pinned at the stated concurrency: {total:g} requests in the unit (GPU count unstated)")
+        # the unit size is the search's choice: the point's stated speed (as the unpinned rule reads it) bounds it
+        # too, else the smallest unit holding every request at any speed would be taken
+        per_user, ttft = _service_level(e, notes) if _states_speed(e) else (None, None)
     else:
         per_user, ttft = _service_level(e, notes)
     sizes = {} if n is None else {"decode_ep": tuple(s for s in search.EP_SIZES if s <= n),
@@ -225,6 +237,7 @@ def serve_argv(key: str, framework: str | None = None) -> tuple[list, str]:
         argv += ["--batch", f"{b['batch_per_instance']:.0f}", "--attn", "tp" if t > 1 else "dp"]
         argv += ["--attn-tp", str(t)] if t > 1 else []
         argv += ["--ep", str(b["layout"]["ep"])] if s.batch_total is not None else []
+        argv += ["--per-user", repr(svc.per_user)] if svc.per_user is not None else []
     else:
         argv += ["--per-user", repr(svc.per_user)] if svc.per_user is not None else ["--max-throughput"]
     argv += ["--ttft", repr(svc.ttft_s)] if svc.ttft_s is not None else []
