@@ -237,7 +237,6 @@ def serve_argv(key: str, framework: str | None = None) -> tuple[list, str]:
         argv += ["--batch", f"{b['batch_per_instance']:.0f}", "--attn", "tp" if t > 1 else "dp"]
         argv += ["--attn-tp", str(t)] if t > 1 else []
         argv += ["--ep", str(b["layout"]["ep"])] if s.batch_total is not None else []
-        argv += ["--per-user", repr(svc.per_user)] if svc.per_user is not None else []
     else:
         argv += ["--per-user", repr(svc.per_user)] if svc.per_user is not None else ["--max-throughput"]
     argv += ["--ttft", repr(svc.ttft_s)] if svc.ttft_s is not None else []
