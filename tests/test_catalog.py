@@ -23,7 +23,33 @@ def test_gpus_load_and_are_sane():
 
 def test_h800_matches_the_seed():
     h = gpus.gpu("h800")
-    assert h.hbm_bandwidth == 3.35e12 and h.hbm_capacity == 80e9
+    assert h.hbm_bandwidth == 3.35e12 and h.hbm_datasheet == 80e9
+
+
+# nvidia-smi memory.total [MiB] / rocm-smi VRAM total [B] as cited in gpus.yaml (hbm_bytes)
+DEVICE = {"H800": 81559 * 2**20, "H100": 81559 * 2**20, "H200": 143771 * 2**20, "H20": 97871 * 2**20,
+          "B200": 183359 * 2**20, "B300": 275040 * 2**20, "GB200": 189471 * 2**20, "GB300": 284208 * 2**20,
+          "MI300X": 206141652992}
+
+
+def test_the_memory_model_reads_the_capacity_the_device_exposes():
+    """hbm_capacity is the device's MiB (binary) count, hbm_datasheet the datasheet GB (decimal)."""
+    for key, exposed in DEVICE.items():
+        g = gpus.gpu(key)
+        assert g.hbm_capacity == exposed
+        assert g.values["hbm_bytes"].unit in ("MiB", "B") and g.values["hbm_capacity"].unit == "GB"
+    h100 = gpus.gpu("H100")
+    assert h100.hbm_capacity / h100.hbm_datasheet == pytest.approx(81559 * 2**20 / 80e9)   # 1.069
+    assert h100.hbm_capacity == pytest.approx(85.52e9, rel=1e-3)          # 79.6 GiB, not 80e9 B
+    assert gpus.gpu("B200").hbm_capacity / gpus.gpu("B200").hbm_datasheet == pytest.approx(1.068, abs=1e-3)
+    for key in ("MI325X", "MI355X"):    # no device figure cited: the datasheet read as 10**9 B
+        g = gpus.gpu(key)
+        assert g.hbm_capacity == g.hbm_datasheet and g.values["hbm_bytes"].unit == "GB"
+
+
+def test_gpu_rows_show_both_capacities():
+    row = next(r for r in gpus.gpu_spec_rows() if r["gpu"] == "H200")
+    assert row["hbm_GB"] == pytest.approx(141) and row["hbm_device_GiB"] == pytest.approx(143771 / 1024)
 
 
 def test_every_source_is_in_the_bibliography(root):

@@ -126,12 +126,13 @@ def _seed_sol() -> float:
 
 
 def _seed_h200() -> dict[str, float]:
-    """The seed's H200 EP8 example evaluated with the library's formulas and the seed's own inputs."""
+    """The seed's H200 EP8 example evaluated with the library's formulas and the seed's own inputs
+    (its HBM is the datasheet's 141 GB, ``hbm_datasheet``, not the capacity the device exposes)."""
     h200 = gpu("H200")
     W = measurement("seed_zhang", "ep8_experts_per_gpu").si
     kv_user = measurement("seed_zhang", "kv_per_user").si
-    users = float(bounds.max_batch(HBM=h200.hbm_capacity, W_res=W, reserve=0, ctx=1, S_kv=kv_user))
-    users_exact = float(bounds.kv_capacity(HBM=h200.hbm_capacity, W_res=W, reserve=0)) / kv_user
+    users = float(bounds.max_batch(HBM=h200.hbm_datasheet, W_res=W, reserve=0, ctx=1, S_kv=kv_user))
+    users_exact = float(bounds.kv_capacity(HBM=h200.hbm_datasheet, W_res=W, reserve=0)) / kv_user
     rate = float(bounds.gpu_rate(accept=1, batch=users_exact, BW=h200.hbm_bandwidth, ctx=1, S_kv=kv_user, W=W))
     return {"users": users, "users_exact": users_exact, "passes": rate / users_exact, "rate": rate}
 
@@ -291,13 +292,13 @@ FIGURES: dict[str, Figure] = {f.key: f for f in [
            lambda: _dsv3_params("active"), ("deepseek_v3_report", "active_params"), rtol=0.5 / 37,
            note="published as 37B: half a unit of the last digit; head counted, embedding lookup not"),
     # hardware the sources quote, against the catalog (gpus.yaml)
-    Figure("b200_hbm", "B200 HBM capacity, usable (catalog)", "GB",
-           lambda: convert(gpu("B200").hbm_capacity, "B", "GB"), ("seed_zhang_extra", "hbm_capacity"), rtol=1e-9,
+    Figure("b200_hbm", "B200 HBM capacity, usable (catalog datasheet)", "GB",
+           lambda: convert(gpu("B200").hbm_datasheet, "B", "GB"), ("seed_zhang_extra", "hbm_capacity"), rtol=1e-9,
            note="the DGX B200's 1,440 GB over 8 GPUs; the package holds 192 GB"),
     Figure("b200_bandwidth", "B200 HBM bandwidth (catalog)", "TB/s",
            lambda: convert(gpu("B200").hbm_bandwidth, "B/s", "TB/s"), ("seed_zhang_extra", "hbm_bandwidth"), rtol=1e-9),
-    Figure("b300_hbm", "B300 (Blackwell Ultra) HBM capacity (catalog)", "GB",
-           lambda: convert(gpu("B300").hbm_capacity, "B", "GB"), ("seed_reddy", "b300_hbm"), rtol=1e-9),
+    Figure("b300_hbm", "B300 (Blackwell Ultra) HBM capacity (catalog datasheet)", "GB",
+           lambda: convert(gpu("B300").hbm_datasheet, "B", "GB"), ("seed_reddy", "b300_hbm"), rtol=1e-9),
     Figure("b300_bandwidth", "B300 HBM bandwidth (catalog)", "TB/s",
            lambda: convert(gpu("B300").hbm_bandwidth, "B/s", "TB/s"), ("seed_reddy", "b300_bandwidth"), rtol=1e-9),
     # DeepSeek's deployment units

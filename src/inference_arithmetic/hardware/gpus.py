@@ -14,11 +14,17 @@ __all__ = ["GPU", "gpus", "gpu", "gpu_spec_rows", "GENERATION", "generation", "V
 
 @dataclass(frozen=True)
 class GPU:
-    """One accelerator. Amounts in SI: bytes, bytes/s, FLOP/s (dense). ``None``: unsupported."""
+    """One accelerator. Amounts in SI: bytes, bytes/s, FLOP/s (dense). ``None``: unsupported.
+
+    ``hbm_capacity`` [B] is the HBM the device exposes (``hbm_bytes`` of gpus.yaml: nvidia-smi
+    memory.total or rocm-smi VRAM total, read in MiB or B through :func:`.core.units.convert`): the one
+    capacity the memory model reads.  ``hbm_datasheet`` [B] is the datasheet "GB" figure read as
+    10**9 B (``hbm_capacity`` of gpus.yaml), kept for what the datasheet says."""
 
     key: str
     name: str
     hbm_capacity: float
+    hbm_datasheet: float
     hbm_bandwidth: float
     dense_bf16: float
     dense_fp8: float
@@ -40,7 +46,10 @@ class GPU:
         return val
 
 
-_GPU_UNITS = {"hbm_capacity": "B", "hbm_bandwidth": "B/s", "dense_bf16": "FLOP/s",
+#: gpus.yaml key -> (GPU field, SI unit); ``hbm_bytes`` (device) fills ``hbm_capacity``, the datasheet
+#: ``hbm_capacity`` fills ``hbm_datasheet``.
+_GPU_FIELDS = {"hbm_capacity": "hbm_datasheet", "hbm_bytes": "hbm_capacity"}
+_GPU_UNITS = {"hbm_capacity": "B", "hbm_bytes": "B", "hbm_bandwidth": "B/s", "dense_bf16": "FLOP/s",
               "dense_fp8": "FLOP/s", "dense_fp4": "FLOP/s", "nvlink": "B/s",
               "scale_out": "B/s", "nvlink_domain": "GPU"}
 
@@ -58,11 +67,11 @@ def gpus() -> Mapping[str, GPU]:
             if raw[f] is None:
                 if f != "dense_fp4":
                     raise CatalogError(f"gpus.yaml {key}: {f} may not be null")
-                kw[f] = None
+                kw[_GPU_FIELDS.get(f, f)] = None
                 continue
             v = cited_value(raw[f], f"gpus.yaml {key}.{f}", unit)
             vals[f] = v
-            kw[f] = int(v.si) if f == "nvlink_domain" else v.si
+            kw[_GPU_FIELDS.get(f, f)] = int(v.si) if f == "nvlink_domain" else v.si
         out[key] = GPU(key=key, name=str(raw.get("name", key)), values=vals, **kw)
     return out
 
@@ -70,12 +79,16 @@ def gpus() -> Mapping[str, GPU]:
 def gpu_spec_rows() -> list[dict]:
     """The GPU catalog as rows in datasheet units (GB, TB/s, TFLOP/s, GB/s per direction).
 
+    ``hbm_GB`` is the datasheet capacity; ``hbm_device_GiB`` the capacity the device exposes
+    (what the memory model reads), in GiB as nvidia-smi/rocm-smi count.
+
     ``None`` marks an unsupported dtype; ``sources`` lists the references.bib keys
     the row's values come from.  The CLI's ``gpus`` and the book's GPU table use it.
     """
     rows = []
     for g in gpus().values():
-        rows.append({"gpu": g.key, "name": g.name, "hbm_GB": convert(g.hbm_capacity, "B", "GB"),
+        rows.append({"gpu": g.key, "name": g.name, "hbm_GB": convert(g.hbm_datasheet, "B", "GB"),
+                     "hbm_device_GiB": convert(g.hbm_capacity, "B", "GiB"),
                      "hbm_TB_per_s": convert(g.hbm_bandwidth, "B/s", "TB/s"),
                      "bf16_TFLOP_per_s": convert(g.dense_bf16, "FLOP/s", "TFLOP/s"),
                      "fp8_TFLOP_per_s": convert(g.dense_fp8, "FLOP/s", "TFLOP/s"),
