@@ -60,9 +60,13 @@ class Phase:
 #: DeepGEMM masked and contiguous grouped GEMMs; DeepEP low-latency and normal kernels).  The step
 #: model's prefill step holds whole prompts (:func:`.serving.prefill_step.prefill`: a prompt longer
 #: than the chunk is processed alone), so every request of a prefill step ends its prompt in it and
-#: samples one token; a serving engine computes logits at that position only (vLLM's
-#: ``logits_indices = query_start_loc[1:] - 1``, SGLang's ``LogitsProcessor`` last index per
-#: extend sequence, TensorRT-LLM's ``gather_context_logits`` off by default).
+#: samples one token; a serving engine computes logits at that position only: vLLM
+#: (vllm-project/vllm vllm/v1/worker/gpu_model_runner.py, ``_prepare_inputs``: ``logits_indices =
+#: query_start_loc[1:] - 1``, one row per request, a mid-prompt chunk's computed and discarded),
+#: SGLang (sgl-project/sglang python/sglang/srt/layers/logits_processor.py: in extend mode without
+#: ``extend_return_logprob``, ``last_index = cumsum(extend_seq_lens) - 1``), TensorRT-LLM
+#: (``gather_context_logits`` / ``return_context_logits`` default False, nvidia.github.io/TensorRT-LLM
+#: features/additional-outputs.html); read 2026-12-01.
 PHASES = {
     "decode": Phase(fast.attn_flop_mla, "mla_flops", 1.0, "grouped_flops", "ll", False, True),
     "prefill": Phase(fast.attn_flop_mla_prefill, "prefill_attn_flops", 0.0, "contig_flops", "normal", True, False),
