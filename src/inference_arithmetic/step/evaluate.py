@@ -87,7 +87,7 @@ def expert_rate(v: dict):
     return curves.rate(v["xq"], v["N_ep"] * np.asarray(v["batch"], dtype=float) * v["s_q"] / (v["T_a"] * v["m_mb"]))
 
 
-_NO_RATES = dict(q_x=1.0, q_a=1.0, q_d=1.0, q_p=1.0, q_r=1.0, q_R=1.0, q_c=1.0)
+_NO_RATES = dict(q_x=1.0, q_a=1.0, q_d=1.0, q_h=1.0, q_p=1.0, q_r=1.0, q_R=1.0, q_c=1.0)
 
 
 def rates(v: dict) -> dict:
@@ -95,7 +95,8 @@ def rates(v: dict) -> dict:
     q_a (attention: decode's curve ``aq`` at b s_q / m requests and the context times prefill's ``pq`` at
     b / m requests of s_q new tokens, one of them all zeros; under sparse attention at most the top-k
     ``k_top`` as context and as new tokens: the tokens attended, :mod:`.curves`; a DSA module table, ``i_mod`` = 1,
-    at the whole context and new tokens: :mod:`.curves_dsa`), q_d (dense GEMMs, at b s_q / m tokens), q_p (projections: q_a where the attention table
+    at the whole context and new tokens: :mod:`.curves_dsa`), q_d (dense GEMMs, at b s_q / m tokens), q_h (the
+    output head: the dense-GEMM curve at its rows per micro-batch, :data:`.operations.head_rows` / m), q_p (projections: q_a where the attention table
     includes them, else q_d), q_r and q_R (all-reduces of the b s_q tokens' hidden states, b s_q h
     elements), q_c (dispatch and combine, at the b s_q / (T_a m) tokens each GPU sends); 1 for a curve
     of zeros."""
@@ -110,7 +111,8 @@ def rates(v: dict) -> dict:
             curves.rate2(v["pq"], float(batch) / m, min(s_q, k_top), curves.LOG_NEW)   # decode's or prefill's (the other: 1)
         q_d = curves.rate(v["dq"], n_tok / m)
         per_gpu = n_tok / (v["T_a"] * m)
-        return dict(q_x=curves.rate(v["xq"], v["N_ep"] * per_gpu), q_a=q_a, q_d=q_d,
+        q_h = curves.rate(v["dq"], float(fast.head_rows(batch=float(batch), s_q=s_q, s_smp=v["s_smp"])) / m)
+        return dict(q_x=curves.rate(v["xq"], v["N_ep"] * per_gpu), q_a=q_a, q_d=q_d, q_h=q_h,
                     q_p=q_a if v["a_mod"] else q_d, q_r=curves.rate(v["rq"], n_tok * v["h"], curves.LOG_ELEMENTS),
                     q_R=curves.rate(v["Rq"], n_tok * v["h"], curves.LOG_ELEMENTS), q_c=curves.rate(v["cq"], per_gpu))
     b = np.asarray(batch, dtype=float)
@@ -122,7 +124,8 @@ def rates(v: dict) -> dict:
     a_mod = v["a_mod"]
     q_p = (q_a if a_mod else q_d) if isinstance(a_mod, float) else np.where(a_mod > 0, q_a, q_d)
     elems = n_tok * v["h"]
-    return dict(q_x=expert_rate(v), q_a=q_a, q_d=q_d, q_p=q_p, q_r=curves.rate(v["rq"], elems, curves.LOG_ELEMENTS),
+    q_h = curves.rate(v["dq"], fast.head_rows(batch=b, s_q=v["s_q"], s_smp=v["s_smp"]) / v["m_mb"])
+    return dict(q_x=expert_rate(v), q_a=q_a, q_d=q_d, q_h=q_h, q_p=q_p, q_r=curves.rate(v["rq"], elems, curves.LOG_ELEMENTS),
                 q_R=curves.rate(v["Rq"], elems, curves.LOG_ELEMENTS),
                 q_c=curves.rate(v["cq"], n_tok / (v["T_a"] * v["m_mb"])))
 

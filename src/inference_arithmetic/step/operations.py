@@ -7,7 +7,8 @@ more: tensor-parallel attention) each serving ``b`` requests of ``s_q`` query to
 * **attention** reads the requests' KV caches and does its FLOP
   (:math:`t_{\\mathrm{attn}}`), each against an achieved rate = efficiency x peak;
 * **dense GEMMs** (attention projections, dense FFN layers, shared experts, router) and the
-  **output head** stream their weights once per micro-batch and do their FLOP;
+  **output head** stream their weights once per micro-batch and do their FLOP (the head only at the
+  positions a step samples, :data:`head_rows`: one per request in prefill, the token and its drafts in decode);
 * **routed experts** stream the weights of the local experts that at least one token chose,
   once per micro-batch, and do the FLOP of the most loaded GPU (load imbalance ``I``);
 * **communication**: dispatch/combine (EP) split between the scale-out NIC and NVLink, with a
@@ -33,9 +34,9 @@ from inference_arithmetic.step.layout import KERNELS, kernels_per_step  # noqa: 
 from inference_arithmetic.step.sparse import A_fm, A_i, F_i, S_idx, ell_core
 
 __all__ = ["T_a", "T_m", "m_mb", "n_dr", "p_acc", "P_at", "P_ds", "P_hd", "P_e", "A_f", "b_aw", "b_dw", "b_mw",
-           "b_hw", "F_a", "F_d", "F_m", "F_h", "e_mbw", "e_mfl", "e_gbw", "e_gfl", "e_xfl", "q_x", "q_a", "i_mod", "q_p", "q_d", "q_r", "q_R", "q_c", "e_so", "e_nv", "e_ar",
+           "b_hw", "F_a", "F_d", "F_m", "F_h", "e_mbw", "e_mfl", "e_gbw", "e_gfl", "e_xfl", "q_x", "q_a", "i_mod", "q_p", "q_d", "q_h", "q_r", "q_R", "q_c", "e_so", "e_nv", "e_ar",
            "I_ep", "BW_nv", "BW_so", "V_so", "V_nv", "t_ar_lat", "f_sm", "kv_rd", "t_0", "t_k0", "K_k", "kappa",
-           "attn_flop_mla", "attn_flop_gqa", "t_index", "ctx_core", "attn_flop_mla_prefill", "T_kv", "ell", "mtp_tokens", "imbalance_unbalanced", "experts_touched",
+           "s_smp", "head_rows", "attn_flop_mla", "attn_flop_gqa", "t_index", "ctx_core", "attn_flop_mla_prefill", "T_kv", "ell", "mtp_tokens", "imbalance_unbalanced", "experts_touched",
            "t_attn", "t_proj", "t_ffn", "t_dense", "t_head", "t_moe", "t_a2a", "t_allreduce", "t_moe_allreduce", "a2a_bytes_ll",
            "t_kernels", "remote_share", "tk", "step_serial", "step_overlap", "tl", "mtp_time", "bound_time", "weights_read", "ta",
            "td", "th", "tm", "tc", "n_moe", "n_tok", "n_g", "U_tok", "KERNELS", "kernels_per_step",
@@ -85,6 +86,9 @@ q_p = register("step", "q_p", r"q_{\mathrm{proj}}", "1",
 q_d = register("step", "q_d", r"q_{\mathrm{GEMM}}", "1",
                "dense GEMMs of a serving framework: the model's time / the measured time of the stored projection "
                "and shared-expert shapes at the same tokens (1 for DeepSeek's kernels)")
+q_h = register("step", "q_h", r"q_{\mathrm{head}}", "1",
+               "output head of a serving framework: q_GEMM read at the head's rows (the sampled positions), "
+               "not at the new tokens (1 for DeepSeek's kernels)")
 q_r = register("step", "q_r", r"q_{\mathrm{AR}}", "1",
                "attention-TP all-reduce of a serving framework: the model's time / the measured time at the same "
                "message size and GPU count (1 for DeepSeek's kernels)")
@@ -117,6 +121,11 @@ kappa = register("step", "kappa", r"\kappa", "1",
                  "(the work no kernel table covers: norms, RoPE, quantisation, routing, launches); "
                  "calibrated on DeepSeek's published profiles")
 
+s_smp = register("step", "s_smp", r"s_{\mathrm{smp}}", "token/step",
+                 "positions per request whose logits a step computes: decode 1 + MTP drafts (the token and each "
+                 "draft are verified); prefill 1 (the sampled first token of a prompt that ends in the step; "
+                 "vLLM also computes, and discards, the last position of a chunk in the middle of a prompt)")
+
 n_moe = S.n_layers - S.n_dense
 ell = register("step", "ell_eff", r"\ell_{\mathrm{eff}}", "token",
                "context a step attends to and caches, averaged over the layers (the whole context, "
@@ -126,6 +135,11 @@ ctx_eff = kv.context_windowed.expr          # = the context ell when no layer ha
 n_tok = S.batch * S.s_q                   # query tokens of one attention instance per step
 n_g = n_tok / T_a                         # tokens each GPU sends into the MoE
 U_tok = S.N_ep * n_g                      # tokens of the whole unit per step
+head_rows = formula(
+    "head_rows", S.batch * sp.Min(S.s_q, s_smp), "token/step",
+    "positions of one attention instance whose logits the output head computes per step: the sampled ones "
+    "(vLLM's logits_indices, SGLang's last index per sequence, TensorRT-LLM without gather_context_logits), "
+    "at most the new tokens")
 c = S.flop_mac
 
 attn_flop_mla = formula("attn_flop_mla", S.n_layers * S.n_heads * c * (2 * S.d_c + S.d_r), "FLOP",
@@ -187,8 +201,9 @@ t_dense = formula(
 
 t_head = formula(
     "t_head",
-    sp.Max(m_mb * P_hd * b_hw / (T_a * e_gbw * S.BW), c * n_tok * P_hd / (T_a * e_gfl * F_h)) / q_d,
-    "s", "output head (vocabulary-parallel under attention TP)")
+    sp.Max(m_mb * P_hd * b_hw / (T_a * e_gbw * S.BW), c * head_rows.expr * P_hd / (T_a * e_gfl * F_h)) / q_h,
+    "s", "output head (vocabulary-parallel under attention TP): stream its weights per micro-batch, or do the "
+         "FLOP of the sampled positions only, at a framework's measured GEMM rate at those rows")
 
 t_moe = formula(
     "t_moe",
@@ -268,7 +283,7 @@ bound_time = formula(
     "bound_time",
     sp.Max((kv_rd * S.batch * (ctx_core * (S.S_kv - S_idx) + ctx_eff * S_idx) / T_kv + weights_read.expr) / S.BW,
            n_tok * (sp.Min(ctx_core * A_f, ctx_eff * A_fm) / F_a + ctx_eff * A_i / F_i) / T_a
-           + c * n_tok * ((P_at + P_ds) / F_d + P_hd / F_h) / T_a
+           + c * (n_tok * (P_at + P_ds) / F_d + head_rows.expr * P_hd / F_h) / T_a
            + n_moe * c * P_e * U_tok * S.top_k / (S.N_ep * F_m)),
     "s", "roofline bound on the step: every byte read once at peak bandwidth, or every FLOP at peak, "
          "no communication, perfect balance")

@@ -42,8 +42,10 @@ _LOG_GRID = np.log(np.array(GRID_TOKENS, dtype=float))
 class Phase:
     """What a phase changes in the step structure: the attention FLOP formula and its kernel
     efficiency, whether the KV cache is read (``kv_read``), the grouped-GEMM kernel, the
-    all-to-all kernel family (low-latency or normal) and whether that kernel takes SMs while
-    overlapped."""
+    all-to-all kernel family (low-latency or normal), whether that kernel takes SMs while
+    overlapped, and whether the output head computes the MTP drafts' positions too
+    (``drafts_sampled``: decode verifies each draft, so ``s_smp`` = 1 + drafts; a prefill step
+    samples one position per request, ``s_smp`` = 1, :data:`.operations.head_rows`)."""
 
     attn_flop: object   # the generated function of the attention-FLOP formula (:mod:`.operations`)
     attn_efficiency: str
@@ -51,13 +53,23 @@ class Phase:
     grouped_efficiency: str
     a2a: str
     a2a_takes_sms: bool
+    drafts_sampled: bool
 
 
 #: The two phases (DeepSeek's kernels: FlashMLA absorbed for decode, unabsorbed MLA for prefill;
-#: DeepGEMM masked and contiguous grouped GEMMs; DeepEP low-latency and normal kernels).
+#: DeepGEMM masked and contiguous grouped GEMMs; DeepEP low-latency and normal kernels).  The step
+#: model's prefill step holds whole prompts (:func:`.serving.prefill_step.prefill`: a prompt longer
+#: than the chunk is processed alone), so every request of a prefill step ends its prompt in it and
+#: samples one token; a serving engine computes logits at that position only: vLLM
+#: (vllm-project/vllm vllm/v1/worker/gpu_model_runner.py, ``_prepare_inputs``: ``logits_indices =
+#: query_start_loc[1:] - 1``, one row per request, a mid-prompt chunk's computed and discarded),
+#: SGLang (sgl-project/sglang python/sglang/srt/layers/logits_processor.py: in extend mode without
+#: ``extend_return_logprob``, ``last_index = cumsum(extend_seq_lens) - 1``), TensorRT-LLM
+#: (``gather_context_logits`` / ``return_context_logits`` default False, nvidia.github.io/TensorRT-LLM
+#: features/additional-outputs.html); read 2026-12-01.
 PHASES = {
-    "decode": Phase(fast.attn_flop_mla, "mla_flops", 1.0, "grouped_flops", "ll", False),
-    "prefill": Phase(fast.attn_flop_mla_prefill, "prefill_attn_flops", 0.0, "contig_flops", "normal", True),
+    "decode": Phase(fast.attn_flop_mla, "mla_flops", 1.0, "grouped_flops", "ll", False, True),
+    "prefill": Phase(fast.attn_flop_mla_prefill, "prefill_attn_flops", 0.0, "contig_flops", "normal", True, False),
 }
 
 
@@ -175,7 +187,8 @@ def unit(model: Model, gpu: GPU, layout: Layout, phase: str = "decode") -> Unit:
         # a dense model: no MoE layer (n_moe = 0), one placeholder expert so that no term divides by 0
         n_experts=float(max(model.n_experts, 1)), top_k=float(max(model.top_k, 1)), h=float(model.h),
         E_red=float(layout.redundant), N_ep=float(layout.ep), T_a=float(layout.attn_tp), T_m=float(layout.moe_tp),
-        m_mb=float(layout.micro_batches), s_q=float(1 + layout.mtp), S_kv=S_kv, kv_rd=ph.kv_read,
+        m_mb=float(layout.micro_batches), s_q=float(1 + layout.mtp), s_smp=1.0 + layout.mtp * ph.drafts_sampled,
+        S_kv=S_kv, kv_rd=ph.kv_read,
         P_at=p_at, P_ds=p_ds, P_hd=p_hd, P_e=p_e, A_f=a_f, flop_mac=float(FLOP_PER_MAC),
         b_aw=BYTES[p.dense], b_dw=BYTES[p.dense], b_mw=BYTES[p.moe], b_hw=BYTES["bf16"],
         F_a=gpu.flops(p.attn), F_d=gpu.flops(FLOP_DTYPE[p.dense]), F_m=gpu.flops(moe_rate), F_h=gpu.dense_bf16,
@@ -195,7 +208,7 @@ def unit(model: Model, gpu: GPU, layout: Layout, phase: str = "decode") -> Unit:
         **sparse_values(model, gpu.dense_fp8 or gpu.dense_bf16, a_f, float(ph.attn_flop(**dims))),
     )
     values["accept_tok"] = float(fast.mtp_tokens(p_acc=accept, n_dr=layout.mtp)) if layout.mtp else 1.0
-    values.update(curves.NO_CURVES, q_x=1.0, q_a=1.0, q_p=1.0, q_d=1.0, q_r=1.0, q_R=1.0, q_c=1.0, a_mod=0.0,
+    values.update(curves.NO_CURVES, q_x=1.0, q_a=1.0, q_p=1.0, q_d=1.0, q_h=1.0, q_r=1.0, q_R=1.0, q_c=1.0, a_mod=0.0,
                   i_mod=0.0)
     dsa, dsa_drop, dsa_labels = curves_dsa.build(model, gpu, layout, phase, values)   # DeepSeek-V3.2's module
     measured, drop, labels = curves.build(model, gpu, layout, phase, values,   # dense, attention, all-reduce

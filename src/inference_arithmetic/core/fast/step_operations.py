@@ -3,7 +3,7 @@
 from inference_arithmetic.core.elementwise import largest, smallest
 from numpy import floor  # noqa: F401
 
-__all__ = ['a2a_bytes_ll', 'a2a_bytes_ll_of', 'attn_flop_gqa', 'attn_flop_gqa_of', 'attn_flop_mla', 'attn_flop_mla_of', 'attn_flop_mla_prefill', 'attn_flop_mla_prefill_of', 'batch_fit', 'batch_fit_of', 'bound_time', 'bound_time_of', 'experts_touched', 'experts_touched_of', 'hbm_free', 'hbm_free_of', 'imbalance_unbalanced', 'imbalance_unbalanced_of', 'll_buffer_per_token', 'll_buffer_per_token_of', 'mtp_time', 'mtp_time_of', 'mtp_tokens', 'mtp_tokens_of', 'remote_share', 'remote_share_of', 'step_overlap', 'step_overlap_of', 'step_serial', 'step_serial_of', 'step_terms', 'step_terms_of', 't_a2a', 't_a2a_of', 't_allreduce', 't_allreduce_of', 't_attn', 't_attn_of', 't_dense', 't_dense_of', 't_ffn', 't_ffn_of', 't_head', 't_head_of']
+__all__ = ['a2a_bytes_ll', 'a2a_bytes_ll_of', 'attn_flop_gqa', 'attn_flop_gqa_of', 'attn_flop_mla', 'attn_flop_mla_of', 'attn_flop_mla_prefill', 'attn_flop_mla_prefill_of', 'batch_fit', 'batch_fit_of', 'bound_time', 'bound_time_of', 'experts_touched', 'experts_touched_of', 'hbm_free', 'hbm_free_of', 'head_rows', 'head_rows_of', 'imbalance_unbalanced', 'imbalance_unbalanced_of', 'll_buffer_per_token', 'll_buffer_per_token_of', 'mtp_time', 'mtp_time_of', 'mtp_tokens', 'mtp_tokens_of', 'remote_share', 'remote_share_of', 'step_overlap', 'step_overlap_of', 'step_serial', 'step_serial_of', 'step_terms', 'step_terms_of', 't_a2a', 't_a2a_of', 't_allreduce', 't_allreduce_of', 't_attn', 't_attn_of', 't_dense', 't_dense_of', 't_ffn', 't_ffn_of', 't_head', 't_head_of']
 
 
 def a2a_bytes_ll(**values):
@@ -77,23 +77,24 @@ def batch_fit_of(v, /):
 
 
 def bound_time(**values):
-    """roofline bound on the step: every byte read once at peak bandwidth, or every FLOP at peak, no communication, perfect balance [s] (A_f, A_fm, A_i, BW, E_red, F_a, F_d, F_h, F_i, F_m, N_ep, P_at, P_ds, P_e, P_hd, S_idx, S_kv, T_a, T_kv, W_win, b_aw, b_dw, b_hw, b_mw, batch, ctx, flop_mac, k_top, kv_rd, n_dense, n_experts, n_layers, n_win, s_q, top_k; other keys ignored)"""
+    """roofline bound on the step: every byte read once at peak bandwidth, or every FLOP at peak, no communication, perfect balance [s] (A_f, A_fm, A_i, BW, E_red, F_a, F_d, F_h, F_i, F_m, N_ep, P_at, P_ds, P_e, P_hd, S_idx, S_kv, T_a, T_kv, W_win, b_aw, b_dw, b_hw, b_mw, batch, ctx, flop_mac, k_top, kv_rd, n_dense, n_experts, n_layers, n_win, s_q, s_smp, top_k; other keys ignored)"""
     return bound_time_of(values)
 
 
-bound_time.args = ('A_f', 'A_fm', 'A_i', 'BW', 'E_red', 'F_a', 'F_d', 'F_h', 'F_i', 'F_m', 'N_ep', 'P_at', 'P_ds', 'P_e', 'P_hd', 'S_idx', 'S_kv', 'T_a', 'T_kv', 'W_win', 'b_aw', 'b_dw', 'b_hw', 'b_mw', 'batch', 'ctx', 'flop_mac', 'k_top', 'kv_rd', 'n_dense', 'n_experts', 'n_layers', 'n_win', 's_q', 'top_k')   # the keywords it reads
+bound_time.args = ('A_f', 'A_fm', 'A_i', 'BW', 'E_red', 'F_a', 'F_d', 'F_h', 'F_i', 'F_m', 'N_ep', 'P_at', 'P_ds', 'P_e', 'P_hd', 'S_idx', 'S_kv', 'T_a', 'T_kv', 'W_win', 'b_aw', 'b_dw', 'b_hw', 'b_mw', 'batch', 'ctx', 'flop_mac', 'k_top', 'kv_rd', 'n_dense', 'n_experts', 'n_layers', 'n_win', 's_q', 's_smp', 'top_k')   # the keywords it reads
 
 
 def bound_time_of(v, /):
     """:func:`bound_time` of the mapping ``v``."""
-    A_f, A_fm, A_i, BW, E_red, F_a, F_d, F_h, F_i, F_m, N_ep, P_at, P_ds, P_e, P_hd, S_idx, S_kv, T_a, T_kv, W_win, b_aw, b_dw, b_hw, b_mw, batch, ctx, flop_mac, k_top, kv_rd, n_dense, n_experts, n_layers, n_win, s_q, top_k = (v['A_f'], v['A_fm'], v['A_i'], v['BW'], v['E_red'], v['F_a'], v['F_d'], v['F_h'], v['F_i'], v['F_m'], v['N_ep'], v['P_at'], v['P_ds'], v['P_e'], v['P_hd'], v['S_idx'], v['S_kv'], v['T_a'], v['T_kv'], v['W_win'], v['b_aw'], v['b_dw'], v['b_hw'], v['b_mw'], v['batch'], v['ctx'], v['flop_mac'], v['k_top'], v['kv_rd'], v['n_dense'], v['n_experts'], v['n_layers'], v['n_win'], v['s_q'], v['top_k'])
+    A_f, A_fm, A_i, BW, E_red, F_a, F_d, F_h, F_i, F_m, N_ep, P_at, P_ds, P_e, P_hd, S_idx, S_kv, T_a, T_kv, W_win, b_aw, b_dw, b_hw, b_mw, batch, ctx, flop_mac, k_top, kv_rd, n_dense, n_experts, n_layers, n_win, s_q, s_smp, top_k = (v['A_f'], v['A_fm'], v['A_i'], v['BW'], v['E_red'], v['F_a'], v['F_d'], v['F_h'], v['F_i'], v['F_m'], v['N_ep'], v['P_at'], v['P_ds'], v['P_e'], v['P_hd'], v['S_idx'], v['S_kv'], v['T_a'], v['T_kv'], v['W_win'], v['b_aw'], v['b_dw'], v['b_hw'], v['b_mw'], v['batch'], v['ctx'], v['flop_mac'], v['k_top'], v['kv_rd'], v['n_dense'], v['n_experts'], v['n_layers'], v['n_win'], v['s_q'], v['s_smp'], v['top_k'])
     x0 = T_a ** (-1.0)
-    x1 = batch * s_q * x0
-    x2 = top_k * x1
+    x1 = batch * s_q
+    x2 = x0 * x1
     x3 = P_e * (-n_dense + n_layers)
     x4 = (ctx * (n_layers - n_win) + n_win * smallest(W_win, ctx)) / n_layers
     x5 = smallest(k_top, x4)
-    return largest(flop_mac * x1 * (P_hd / F_h + (P_at + P_ds) / F_d) + x1 * (A_i * x4 / F_i + smallest(A_f * x5, A_fm * x4) / F_a) + flop_mac * x2 * x3 / F_m, (x0 * (P_at * b_aw + P_ds * b_dw + P_hd * b_hw) + batch * kv_rd * (S_idx * x4 + x5 * (-S_idx + S_kv)) / T_kv + b_mw * x3 * (1 - (1 - 1 / n_experts) ** (N_ep * x2)) * (E_red + n_experts) / N_ep) / BW)
+    x6 = flop_mac * x0
+    return largest(x2 * (A_i * x4 / F_i + smallest(A_f * x5, A_fm * x4) / F_a) + x6 * (P_hd * batch * smallest(s_q, s_smp) / F_h + x1 * (P_at + P_ds) / F_d) + top_k * x1 * x3 * x6 / F_m, (x0 * (P_at * b_aw + P_ds * b_dw + P_hd * b_hw) + batch * kv_rd * (S_idx * x4 + x5 * (-S_idx + S_kv)) / T_kv + b_mw * x3 * (1 - (1 - 1 / n_experts) ** (N_ep * top_k * x2)) * (E_red + n_experts) / N_ep) / BW)
 
 
 def experts_touched(**values):
@@ -122,6 +123,20 @@ def hbm_free_of(v, /):
     """:func:`hbm_free` of the mapping ``v``."""
     HBM, S_kv, T_a, T_kv, W_res, W_win, batch, buf_tok, ctx, n_layers, n_win, rho_res, s_q = (v['HBM'], v['S_kv'], v['T_a'], v['T_kv'], v['W_res'], v['W_win'], v['batch'], v['buf_tok'], v['ctx'], v['n_layers'], v['n_win'], v['rho_res'], v['s_q'])
     return HBM * (1 - rho_res) - W_res - batch * (S_kv * (ctx * (n_layers - n_win) + n_win * smallest(W_win, ctx)) / (T_kv * n_layers) + buf_tok * s_q / T_a)
+
+
+def head_rows(**values):
+    """positions of one attention instance whose logits the output head computes per step: the sampled ones (vLLM's logits_indices, SGLang's last index per sequence, TensorRT-LLM without gather_context_logits), at most the new tokens [token/step] (batch, s_q, s_smp; other keys ignored)"""
+    return head_rows_of(values)
+
+
+head_rows.args = ('batch', 's_q', 's_smp')   # the keywords it reads
+
+
+def head_rows_of(v, /):
+    """:func:`head_rows` of the mapping ``v``."""
+    batch, s_q, s_smp = (v['batch'], v['s_q'], v['s_smp'])
+    return batch * smallest(s_q, s_smp)
 
 
 def imbalance_unbalanced(**values):
@@ -229,16 +244,16 @@ def step_serial_of(v, /):
 
 
 def step_terms(**values):
-    """[t_kernels, t_attn, t_dense, t_head, t_moe, t_a2a, t_allreduce, t_moe_allreduce, bound_time] in one call (shared subexpressions) (A_f, A_fm, A_i, BW, BW_nv, BW_so, E_red, F_a, F_d, F_h, F_i, F_m, I_ep, K_k, N_ep, P_at, P_ds, P_e, P_hd, S_idx, S_kv, T_a, T_kv, V_nv, V_so, W_win, b_aw, b_comb, b_dw, b_hw, b_mw, batch, ctx, e_ar, e_gbw, e_gfl, e_mbw, e_mfl, e_nv, e_so, e_xfl, flop_mac, h, i_mod, k_top, kv_rd, m_mb, n_dense, n_experts, n_layers, n_win, q_R, q_a, q_c, q_d, q_p, q_r, q_x, s_q, t_ar_lat, t_k0, t_lat, top_k; other keys ignored)"""
+    """[t_kernels, t_attn, t_dense, t_head, t_moe, t_a2a, t_allreduce, t_moe_allreduce, bound_time] in one call (shared subexpressions) (A_f, A_fm, A_i, BW, BW_nv, BW_so, E_red, F_a, F_d, F_h, F_i, F_m, I_ep, K_k, N_ep, P_at, P_ds, P_e, P_hd, S_idx, S_kv, T_a, T_kv, V_nv, V_so, W_win, b_aw, b_comb, b_dw, b_hw, b_mw, batch, ctx, e_ar, e_gbw, e_gfl, e_mbw, e_mfl, e_nv, e_so, e_xfl, flop_mac, h, i_mod, k_top, kv_rd, m_mb, n_dense, n_experts, n_layers, n_win, q_R, q_a, q_c, q_d, q_h, q_p, q_r, q_x, s_q, s_smp, t_ar_lat, t_k0, t_lat, top_k; other keys ignored)"""
     return step_terms_of(values)
 
 
-step_terms.args = ('A_f', 'A_fm', 'A_i', 'BW', 'BW_nv', 'BW_so', 'E_red', 'F_a', 'F_d', 'F_h', 'F_i', 'F_m', 'I_ep', 'K_k', 'N_ep', 'P_at', 'P_ds', 'P_e', 'P_hd', 'S_idx', 'S_kv', 'T_a', 'T_kv', 'V_nv', 'V_so', 'W_win', 'b_aw', 'b_comb', 'b_dw', 'b_hw', 'b_mw', 'batch', 'ctx', 'e_ar', 'e_gbw', 'e_gfl', 'e_mbw', 'e_mfl', 'e_nv', 'e_so', 'e_xfl', 'flop_mac', 'h', 'i_mod', 'k_top', 'kv_rd', 'm_mb', 'n_dense', 'n_experts', 'n_layers', 'n_win', 'q_R', 'q_a', 'q_c', 'q_d', 'q_p', 'q_r', 'q_x', 's_q', 't_ar_lat', 't_k0', 't_lat', 'top_k')   # the keywords it reads
+step_terms.args = ('A_f', 'A_fm', 'A_i', 'BW', 'BW_nv', 'BW_so', 'E_red', 'F_a', 'F_d', 'F_h', 'F_i', 'F_m', 'I_ep', 'K_k', 'N_ep', 'P_at', 'P_ds', 'P_e', 'P_hd', 'S_idx', 'S_kv', 'T_a', 'T_kv', 'V_nv', 'V_so', 'W_win', 'b_aw', 'b_comb', 'b_dw', 'b_hw', 'b_mw', 'batch', 'ctx', 'e_ar', 'e_gbw', 'e_gfl', 'e_mbw', 'e_mfl', 'e_nv', 'e_so', 'e_xfl', 'flop_mac', 'h', 'i_mod', 'k_top', 'kv_rd', 'm_mb', 'n_dense', 'n_experts', 'n_layers', 'n_win', 'q_R', 'q_a', 'q_c', 'q_d', 'q_h', 'q_p', 'q_r', 'q_x', 's_q', 's_smp', 't_ar_lat', 't_k0', 't_lat', 'top_k')   # the keywords it reads
 
 
 def step_terms_of(v, /):
     """:func:`step_terms` of the mapping ``v``."""
-    A_f, A_fm, A_i, BW, BW_nv, BW_so, E_red, F_a, F_d, F_h, F_i, F_m, I_ep, K_k, N_ep, P_at, P_ds, P_e, P_hd, S_idx, S_kv, T_a, T_kv, V_nv, V_so, W_win, b_aw, b_comb, b_dw, b_hw, b_mw, batch, ctx, e_ar, e_gbw, e_gfl, e_mbw, e_mfl, e_nv, e_so, e_xfl, flop_mac, h, i_mod, k_top, kv_rd, m_mb, n_dense, n_experts, n_layers, n_win, q_R, q_a, q_c, q_d, q_p, q_r, q_x, s_q, t_ar_lat, t_k0, t_lat, top_k = (v['A_f'], v['A_fm'], v['A_i'], v['BW'], v['BW_nv'], v['BW_so'], v['E_red'], v['F_a'], v['F_d'], v['F_h'], v['F_i'], v['F_m'], v['I_ep'], v['K_k'], v['N_ep'], v['P_at'], v['P_ds'], v['P_e'], v['P_hd'], v['S_idx'], v['S_kv'], v['T_a'], v['T_kv'], v['V_nv'], v['V_so'], v['W_win'], v['b_aw'], v['b_comb'], v['b_dw'], v['b_hw'], v['b_mw'], v['batch'], v['ctx'], v['e_ar'], v['e_gbw'], v['e_gfl'], v['e_mbw'], v['e_mfl'], v['e_nv'], v['e_so'], v['e_xfl'], v['flop_mac'], v['h'], v['i_mod'], v['k_top'], v['kv_rd'], v['m_mb'], v['n_dense'], v['n_experts'], v['n_layers'], v['n_win'], v['q_R'], v['q_a'], v['q_c'], v['q_d'], v['q_p'], v['q_r'], v['q_x'], v['s_q'], v['t_ar_lat'], v['t_k0'], v['t_lat'], v['top_k'])
+    A_f, A_fm, A_i, BW, BW_nv, BW_so, E_red, F_a, F_d, F_h, F_i, F_m, I_ep, K_k, N_ep, P_at, P_ds, P_e, P_hd, S_idx, S_kv, T_a, T_kv, V_nv, V_so, W_win, b_aw, b_comb, b_dw, b_hw, b_mw, batch, ctx, e_ar, e_gbw, e_gfl, e_mbw, e_mfl, e_nv, e_so, e_xfl, flop_mac, h, i_mod, k_top, kv_rd, m_mb, n_dense, n_experts, n_layers, n_win, q_R, q_a, q_c, q_d, q_h, q_p, q_r, q_x, s_q, s_smp, t_ar_lat, t_k0, t_lat, top_k = (v['A_f'], v['A_fm'], v['A_i'], v['BW'], v['BW_nv'], v['BW_so'], v['E_red'], v['F_a'], v['F_d'], v['F_h'], v['F_i'], v['F_m'], v['I_ep'], v['K_k'], v['N_ep'], v['P_at'], v['P_ds'], v['P_e'], v['P_hd'], v['S_idx'], v['S_kv'], v['T_a'], v['T_kv'], v['V_nv'], v['V_so'], v['W_win'], v['b_aw'], v['b_comb'], v['b_dw'], v['b_hw'], v['b_mw'], v['batch'], v['ctx'], v['e_ar'], v['e_gbw'], v['e_gfl'], v['e_mbw'], v['e_mfl'], v['e_nv'], v['e_so'], v['e_xfl'], v['flop_mac'], v['h'], v['i_mod'], v['k_top'], v['kv_rd'], v['m_mb'], v['n_dense'], v['n_experts'], v['n_layers'], v['n_win'], v['q_R'], v['q_a'], v['q_c'], v['q_d'], v['q_h'], v['q_p'], v['q_r'], v['q_x'], v['s_q'], v['s_smp'], v['t_ar_lat'], v['t_k0'], v['t_lat'], v['top_k'])
     x0 = (ctx * (n_layers - n_win) + n_win * smallest(W_win, ctx)) / n_layers
     x1 = A_i * x0 / F_i
     x2 = T_a ** (-1.0)
@@ -252,29 +267,26 @@ def step_terms_of(v, /):
     x10 = smallest(k_top, x0)
     x11 = x10 * (-S_idx + S_kv)
     x12 = smallest(A_f * x10, A_fm * x0) / F_a
-    x13 = q_d ** (-1.0)
-    x14 = P_ds * b_dw
-    x15 = m_mb * x7 / e_gbw
-    x16 = x15 * x2
-    x17 = F_d ** (-1.0)
-    x18 = flop_mac * x4
-    x19 = x18 / e_gfl
-    x20 = x17 * x19
-    x21 = P_at * b_aw
-    x22 = P_hd * b_hw
-    x23 = P_hd / F_h
-    x24 = -n_dense + n_layers
-    x25 = I_ep * x4
-    x26 = flop_mac / F_m
-    x27 = 1 - 1 / n_experts
-    x28 = top_k * x4
-    x29 = N_ep * x28
-    x30 = N_ep ** (-1.0)
-    x31 = b_mw * x30 * (E_red + n_experts)
-    x32 = BW_nv ** (-1.0)
-    x33 = b_comb * h * x32 / e_ar
-    x34 = P_e * x24
-    return [K_k * m_mb * t_k0, (1 - i_mod) * largest(x1 * x5, x6 * x9) + largest(x11 * x9, x12 * x5) / q_a, x13 * largest(P_ds * x20, x14 * x16) + largest(P_at * x20, x16 * x21) / q_p, x13 * largest(x16 * x22, x19 * x23), x24 * largest(P_e * top_k * x25 * x26 / e_xfl, P_e * x15 * x31 * (1 - x27 ** (x29 / m_mb))) / q_x, x24 * (2 * t_lat + x25 * largest(V_nv * x32 / e_nv, V_so / (BW_so * e_so))) / q_c, (n_dense + n_layers) * (t_ar_lat * smallest(1, T_a - 1) + x33 * x4 * (2 * T_a - 2)) / q_r, x24 * (t_ar_lat + x3 * x30 * x33 * (2 * N_ep - 2)) / q_R, largest(x18 * (x17 * (P_at + P_ds) + x23) + x26 * x28 * x34 + x4 * (x1 + x12), x7 * (x2 * (x14 + x21 + x22) + x31 * x34 * (1 - x27 ** x29) + x8 * (x11 + x6)))]
+    x13 = P_ds * b_dw
+    x14 = m_mb * x7 / e_gbw
+    x15 = x14 * x2
+    x16 = x3 / F_d
+    x17 = flop_mac * x2
+    x18 = x17 / e_gfl
+    x19 = x16 * x18
+    x20 = P_at * b_aw
+    x21 = P_hd * b_hw
+    x22 = P_hd * batch * smallest(s_q, s_smp) / F_h
+    x23 = -n_dense + n_layers
+    x24 = top_k * x17 * x3 / F_m
+    x25 = 1 - 1 / n_experts
+    x26 = N_ep * top_k * x4
+    x27 = N_ep ** (-1.0)
+    x28 = b_mw * x27 * (E_red + n_experts)
+    x29 = BW_nv ** (-1.0)
+    x30 = b_comb * h * x29 / e_ar
+    x31 = P_e * x23
+    return [K_k * m_mb * t_k0, (1 - i_mod) * largest(x1 * x5, x6 * x9) + largest(x11 * x9, x12 * x5) / q_a, largest(P_at * x19, x15 * x20) / q_p + largest(P_ds * x19, x13 * x15) / q_d, largest(x15 * x21, x18 * x22) / q_h, x23 * largest(I_ep * P_e * x24 / e_xfl, P_e * x14 * x28 * (1 - x25 ** (x26 / m_mb))) / q_x, x23 * (I_ep * x4 * largest(V_nv * x29 / e_nv, V_so / (BW_so * e_so)) + 2 * t_lat) / q_c, (n_dense + n_layers) * (t_ar_lat * smallest(1, T_a - 1) + x30 * x4 * (2 * T_a - 2)) / q_r, x23 * (t_ar_lat + x27 * x3 * x30 * (2 * N_ep - 2)) / q_R, largest(x17 * (x16 * (P_at + P_ds) + x22) + x24 * x31 + x4 * (x1 + x12), x7 * (x2 * (x13 + x20 + x21) + x28 * x31 * (1 - x25 ** x26) + x8 * (x11 + x6)))]
 
 
 def t_a2a(**values):
@@ -358,15 +370,15 @@ def t_ffn_of(v, /):
 
 
 def t_head(**values):
-    """output head (vocabulary-parallel under attention TP) [s] (BW, F_h, P_hd, T_a, b_hw, batch, e_gbw, e_gfl, flop_mac, m_mb, q_d, s_q; other keys ignored)"""
+    """output head (vocabulary-parallel under attention TP): stream its weights per micro-batch, or do the FLOP of the sampled positions only, at a framework's measured GEMM rate at those rows [s] (BW, F_h, P_hd, T_a, b_hw, batch, e_gbw, e_gfl, flop_mac, m_mb, q_h, s_q, s_smp; other keys ignored)"""
     return t_head_of(values)
 
 
-t_head.args = ('BW', 'F_h', 'P_hd', 'T_a', 'b_hw', 'batch', 'e_gbw', 'e_gfl', 'flop_mac', 'm_mb', 'q_d', 's_q')   # the keywords it reads
+t_head.args = ('BW', 'F_h', 'P_hd', 'T_a', 'b_hw', 'batch', 'e_gbw', 'e_gfl', 'flop_mac', 'm_mb', 'q_h', 's_q', 's_smp')   # the keywords it reads
 
 
 def t_head_of(v, /):
     """:func:`t_head` of the mapping ``v``."""
-    BW, F_h, P_hd, T_a, b_hw, batch, e_gbw, e_gfl, flop_mac, m_mb, q_d, s_q = (v['BW'], v['F_h'], v['P_hd'], v['T_a'], v['b_hw'], v['batch'], v['e_gbw'], v['e_gfl'], v['flop_mac'], v['m_mb'], v['q_d'], v['s_q'])
+    BW, F_h, P_hd, T_a, b_hw, batch, e_gbw, e_gfl, flop_mac, m_mb, q_h, s_q, s_smp = (v['BW'], v['F_h'], v['P_hd'], v['T_a'], v['b_hw'], v['batch'], v['e_gbw'], v['e_gfl'], v['flop_mac'], v['m_mb'], v['q_h'], v['s_q'], v['s_smp'])
     x0 = P_hd / T_a
-    return largest(b_hw * m_mb * x0 / (BW * e_gbw), batch * flop_mac * s_q * x0 / (F_h * e_gfl)) / q_d
+    return largest(b_hw * m_mb * x0 / (BW * e_gbw), batch * flop_mac * x0 * smallest(s_q, s_smp) / (F_h * e_gfl)) / q_h
