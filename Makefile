@@ -105,7 +105,8 @@ kernel-data:
 	$(AIC_VENV)/bin/python -m pip install --quiet --disable-pip-version-check aiconfigurator-core==0.12.0
 	$(AIC_VENV)/bin/python scripts/extract_kernel_tables.py
 
-# Re-extract AMD AITER's tuned-GEMM tables (MIT) into data/aiter_kernels.csv.gz from a git mirror of ROCm/aiter at a
+# Re-extract AMD AITER's tuned-GEMM and fused-MoE tables (MIT) into data/aiter_kernels.csv.gz and
+# data/aiter_moe_kernels.csv.gz from a git mirror of ROCm/aiter at a
 # pinned commit (files read with git show; nothing imported); never part of make test or make book.
 AITER_MIRROR ?= /work/.mirror/ROCm+aiter/repo
 AITER_COMMIT ?= e4048607a535ace3a2b51ded31b1c8c2d45c0879

@@ -24,6 +24,15 @@ licence notice, sources, row counts, sha256).  Kept:
   rows the pinned commit dropped).
 * one row per (gfx, cu_num, dtype, m, n, k): the rows of the newest source commit holding it, the fastest
   (several files can tune one shape; a framework runs the faster kernel); ``us`` rounded to 6 significant digits.
+
+The same run reduces AITER's fused-MoE tuner tables (``*_tuned_fmoe.csv``: ``gfx, cu_num, token, model_dim,
+inter_dim, expert, topk, ..., q_dtype_a, q_dtype_w, q_type, ..., us``; ``us`` the tuned two-stage fused MoE's
+time on one GPU holding every expert, ``token`` tokens entering it) to ``data/aiter_moe_kernels.csv.gz`` and
+``data/aiter_moe_kernels.yaml``.  Kept: the GPUs above (the ``gfx`` column, or ``cu_num`` 304 without one); the
+MXFP4-weight classes (``q_dtype_w`` float4_e2m1fn_x2 with ``q_type`` per_1x32): ``a16w4`` (BF16 activations)
+and ``a8w4`` (FP8 e4m3 activations); one row per (gfx, cu_num, class, token, model_dim, inter_dim, expert,
+topk): the fastest (the files tune several kernel families per shape; the framework runs the tuned one).
+Untuned, fused-shared-expert (``fhmoe``) and grouped files are not read.
 """
 from __future__ import annotations
 
@@ -46,6 +55,10 @@ HISTORY = (("aiter/configs/a8w8_blockscale_tuned_gemm.csv", "1c06f87f87dd22173c1
            ("aiter/configs/model_configs/a8w8_blockscale_tuned_gemm_qwen3_vl_235b.csv",
             "d6486abc8db990cdde509d4405c62eacced95063"))
 COLUMNS = ("gfx", "cu_num", "dtype", "m", "n", "k", "us", "source")
+MOE_COLUMNS = ("gfx", "cu_num", "dtype", "tokens", "hidden", "inter", "experts", "topk", "us", "source")
+#: fused-MoE kernel classes kept: (q_dtype_a, q_dtype_w, q_type) -> the table's name
+MOE_CLASSES = {("torch.bfloat16", "torch.float4_e2m1fn_x2", "QuantType.per_1x32"): "a16w4",
+               ("torch.float8_e4m3fn", "torch.float4_e2m1fn_x2", "QuantType.per_1x32"): "a8w4"}
 
 
 def git(repo: str, *args: str) -> str:
@@ -88,6 +101,66 @@ def rows_of(text: str, kind: str):
             yield gfx, cu, m, n, k, us
 
 
+def moe_rows_of(text: str):
+    """(gfx, cu_num, class, tokens, hidden, inter, experts, topk, us) of the kept rows of one fused-MoE file."""
+    for raw in csv.DictReader(io.StringIO(text)):
+        r = {str(k).strip(): (v or "").strip() for k, v in raw.items() if k is not None}
+        cu = r.get("cu_num", "")
+        gfx = r.get("gfx") or {"304": "gfx942"}.get(cu, "")
+        kind = MOE_CLASSES.get((r.get("q_dtype_a", ""), r.get("q_dtype_w", ""), r.get("q_type", "")))
+        if (gfx, cu) not in KEEP or kind is None:
+            continue
+        try:
+            us = float(r["us"])
+            dims = tuple(int(r[c]) for c in ("token", "model_dim", "inter_dim", "expert", "topk"))
+        except (KeyError, ValueError):
+            continue
+        if math.isfinite(us) and us > 0 and min(dims) >= 1:
+            yield (gfx, cu, kind, *dims, us)
+
+
+def moe_main(repo: str, commit: str) -> None:
+    """Write ``aiter_moe_kernels.csv.gz`` and its yaml from the fused-MoE files at ``commit`` (a full hash)."""
+    paths = [p for p in git(repo, "ls-tree", "-r", "--name-only", commit, CONFIGS).split()
+             if p.endswith("_tuned_fmoe.csv") or p.rsplit("/", 1)[-1] == "tuned_fmoe.csv"]
+    best: dict = {}
+    sources = []
+    date = git(repo, "log", "-1", "--format=%cI", commit).strip()
+    for path in sorted(paths):
+        counts: dict = {}
+        for *key, us in moe_rows_of(git(repo, "show", f"{commit}:{path}")):
+            key = tuple(key)
+            if key not in best or us < best[key][0]:
+                best[key] = (us, f"{path}@{commit[:12]}")
+            counts[f"{key[0]}/{key[1]}/{key[2]}"] = counts.get(f"{key[0]}/{key[1]}/{key[2]}", 0) + 1
+        if counts:
+            sources.append({"path": path, "commit": commit, "date": date, "dtype": "moe", "rows": counts})
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(MOE_COLUMNS)
+    by: dict = {}
+    for key in sorted(best):
+        us, src = best[key]
+        w.writerow((*key, f"{us:.6g}", src))
+        by[f"{key[0]}/{key[1]}/{key[2]}"] = by.get(f"{key[0]}/{key[1]}/{key[2]}", 0) + 1
+    text = out.getvalue().encode("utf-8")
+    gz = gzip.compress(text, compresslevel=9, mtime=0)
+    (DATA / "aiter_moe_kernels.csv.gz").write_bytes(gz)
+    head = ["# Fused-MoE times measured by AMD's AITER fused-MoE tuner (github.com/ROCm/aiter), reduced by",
+            "# scripts/extract_aiter_tables.py (make aiter-data) to aiter_moe_kernels.csv.gz (gzip'd CSV).",
+            "#",
+            "# NOTICE: the rows of aiter_moe_kernels.csv.gz are derived from the tuned fused-MoE CSVs of AITER,",
+            "# Copyright (c) Advanced Micro Devices, Inc. All rights reserved. Licensed under the MIT License",
+            "# (the repository's LICENSE file). Changes: rows selected (gfx942 with 304 CUs, gfx950 with 256 CUs;",
+            "# MXFP4 weights with BF16 (a16w4) or FP8 (a8w4) activations), columns reduced (gfx, cu_num, kernel class,",
+            "# tokens, model_dim, inter_dim, experts, top-k, time), the time rounded to 6 significant digits, one row",
+            "# per shape (the fastest); each row names its file and commit (source: path@commit). THE SOFTWARE IS",
+            "# PROVIDED \"AS IS\", WITHOUT WARRANTY OF ANY KIND."]
+    meta = _yaml(commit, date, len(best), by, text, gz, sources, head, "aiter_moe_kernels.csv.gz", MOE_COLUMNS)
+    (DATA / "aiter_moe_kernels.yaml").write_text(meta, encoding="utf-8")
+    print(f"MoE: {len(best)} rows, {len(gz)} gzip bytes: {by}")
+
+
 def main(repo: str, commit: str) -> None:
     commit = git(repo, "rev-parse", commit).strip()
     paths = [p for p in git(repo, "ls-tree", "-r", "--name-only", commit, CONFIGS).split() if kernel_class(p)]
@@ -124,10 +197,11 @@ def main(repo: str, commit: str) -> None:
     meta = _yaml(commit, head_date, len(best), by, text, gz, meta_sources)
     (DATA / "aiter_kernels.yaml").write_text(meta, encoding="utf-8")
     print(f"{len(best)} rows, {len(gz)} gzip bytes: {by}")
+    moe_main(repo, commit)
 
 
-def _yaml(commit, date, n, by, text, gz, sources) -> str:
-    lines = [
+def _yaml(commit, date, n, by, text, gz, sources, head=None, file="aiter_kernels.csv.gz", columns=COLUMNS) -> str:
+    lines = (head or [
         "# Dense-GEMM times measured by AMD's AITER GEMM tuner (github.com/ROCm/aiter), reduced by",
         "# scripts/extract_aiter_tables.py (make aiter-data) to aiter_kernels.csv.gz (gzip'd CSV).",
         "#",
@@ -137,21 +211,21 @@ def _yaml(commit, date, n, by, text, gz, sources) -> str:
         "# block-scale, FP8 per-token and BF16 dense GEMMs), columns reduced (gfx, cu_num, kernel class, M, N, K,",
         "# time), the time rounded to 6 significant digits, one row per shape (the newest source commit's fastest);",
         "# each row names its file and commit (source: path@commit). THE SOFTWARE IS PROVIDED \"AS IS\", WITHOUT",
-        "# WARRANTY OF ANY KIND.",
+        "# WARRANTY OF ANY KIND."]) + [
         "repository: github.com/ROCm/aiter",
         f"commit: {commit}",
         f"commit_date: \"{date}\"",
         "licence: MIT",
         "copyright: Advanced Micro Devices, Inc.",
         "retrieved: 2026-12-01",
-        "file: aiter_kernels.csv.gz",
+        f"file: {file}",
         f"rows: {n}",
         "rows_by_gpu_dtype: {" + ", ".join(f"{k}: {v}" for k, v in sorted(by.items())) + "}",
         "# bytes and sha256 of the uncompressed CSV text (gzip's bytes may differ between zlib versions)",
         f"bytes: {len(text)}",
         f"sha256: {hashlib.sha256(text).hexdigest()}",
         f"gzip_bytes: {len(gz)}",
-        "columns: [" + ", ".join(COLUMNS) + "]",
+        "columns: [" + ", ".join(columns) + "]",
         "time_unit: us",
         "gpus: {gfx942/304: [MI300X, MI325X], gfx950/256: [MI355X]}",
         "sources:",

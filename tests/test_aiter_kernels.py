@@ -25,36 +25,43 @@ CSV = DATA / "aiter_kernels.csv.gz"
 META = yaml.safe_load((DATA / "aiter_kernels.yaml").read_text(encoding="utf-8"))
 
 
-def _rows():
-    with io.TextIOWrapper(gzip.open(CSV), encoding="utf-8", newline="") as f:
+def _rows(path=CSV):
+    with io.TextIOWrapper(gzip.open(path), encoding="utf-8", newline="") as f:
         return list(csv.DictReader(f))
 
 
-def test_checksum_and_size_match_the_metadata():
-    raw = gzip.decompress(CSV.read_bytes())
-    assert hashlib.sha256(raw).hexdigest() == META["sha256"]
-    assert len(raw) == META["bytes"]
-    assert CSV.stat().st_size == META["gzip_bytes"] < 1e6
-    assert META["commit"].startswith(AITER_COMMIT) and META["licence"] == "MIT"
-    assert "Advanced Micro Devices" in META["copyright"]
+@pytest.mark.parametrize("name", ["aiter_kernels", "aiter_moe_kernels"])   # dense GEMMs; fused MoE
+def test_checksum_and_size_match_the_metadata(name):
+    path, meta = DATA / f"{name}.csv.gz", yaml.safe_load((DATA / f"{name}.yaml").read_text(encoding="utf-8"))
+    raw = gzip.decompress(path.read_bytes())
+    assert hashlib.sha256(raw).hexdigest() == meta["sha256"]
+    assert len(raw) == meta["bytes"] and meta["file"] == path.name
+    assert path.stat().st_size == meta["gzip_bytes"] < 1e6
+    assert meta["commit"].startswith(AITER_COMMIT) and meta["licence"] == "MIT"
+    assert "Advanced Micro Devices" in meta["copyright"]
 
 
-def test_schema_rows_and_sources():
-    rows = _rows()
-    assert tuple(rows[0]) == tuple(META["columns"])
-    assert len(rows) == META["rows"] == sum(META["rows_by_gpu_dtype"].values())
-    sources = {f"{s['path']}@{s['commit'][:12]}" for s in META["sources"]}
+@pytest.mark.parametrize("name, classes, dims", [
+    ("aiter_kernels", ("fp8_block", "fp8_per_token", "bfloat16"), ("m", "n", "k")),
+    ("aiter_moe_kernels", ("a16w4", "a8w4"), ("tokens", "hidden", "inter", "experts", "topk")),
+])
+def test_schema_rows_and_sources(name, classes, dims):
+    meta = yaml.safe_load((DATA / f"{name}.yaml").read_text(encoding="utf-8"))
+    rows = _rows(DATA / f"{name}.csv.gz")
+    assert tuple(rows[0]) == tuple(meta["columns"])
+    assert len(rows) == meta["rows"] == sum(meta["rows_by_gpu_dtype"].values())
+    sources = {f"{s['path']}@{s['commit'][:12]}" for s in meta["sources"]}
     seen, counts = set(), {}
     for r in rows:
         assert (r["gfx"], r["cu_num"]) in {("gfx942", "304"), ("gfx950", "256")}
-        assert r["dtype"] in ("fp8_block", "fp8_per_token", "bfloat16")
-        assert min(int(r["m"]), int(r["n"]), int(r["k"])) >= 1 and float(r["us"]) > 0
+        assert r["dtype"] in classes
+        assert min(int(r[d]) for d in dims) >= 1 and float(r["us"]) > 0
         assert r["source"] in sources and r["source"].startswith("aiter/configs/")
-        key = (r["gfx"], r["cu_num"], r["dtype"], r["m"], r["n"], r["k"])
+        key = (r["gfx"], r["cu_num"], r["dtype"], *(r[d] for d in dims))
         assert key not in seen                                   # one row per shape
         seen.add(key)
         counts[f"{r['gfx']}/{r['cu_num']}/{r['dtype']}"] = counts.get(f"{r['gfx']}/{r['cu_num']}/{r['dtype']}", 0) + 1
-    assert counts == META["rows_by_gpu_dtype"]
+    assert counts == meta["rows_by_gpu_dtype"]
 
 
 def test_no_mi300x_gemm_beats_weight_streaming_at_the_measured_hbm_rate():

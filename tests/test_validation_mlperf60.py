@@ -26,6 +26,9 @@ SYSTEM_TOTALS = {
     "mlperf60-coreweave-gb300-8-offline": (78564, 8),
     "mlperf60-gb300-72-gptoss-offline": (1042980, 72),
     "mlperf60-mi355x-8-gptoss-offline": (95004, 8),
+    "mlperf60-gb300-72-gptoss-server": (1072251.73, 72),
+    "mlperf60-gb300-72-gptoss-interactive": (677198.92, 72),
+    "mlperf60-mi355x-8-gptoss-server": (82136.08, 8),
     "mlperf60-gb300-72-llama405b-offline": (19511.7, 72),
     "mlperf60-b300-8-llama405b-offline": (1951.6, 8),
 }
@@ -91,7 +94,31 @@ def test_the_llama_lengths_are_the_datasets_means(root):
             assert e["model_setup"]["chunk"] * e["layout"]["attn_tp"] == 1536, key   # max_num_tokens per engine
 
 
-def test_the_deepseek_and_llama_entries_are_predicted_and_the_others_say_why_not():
+def test_the_gptoss_lengths_limits_and_setup_are_the_benchmarks(root):
+    """gpt-oss-120b: the performance set's mean input (Red Hat PSAP's per-sample summary of perf_eval_ref.parquet)
+    and the reference mean output; the Server and Interactive limits of loadgen/mlperf.conf; the interactive
+    split of the submission's Dynamo config (20 one-GPU prefill and 13 four-GPU decode workers)."""
+    keys = _bib_keys(root)
+    for key, e in _v60().items():
+        if e["model"] != "gpt-oss-120b":
+            continue
+        assert (e["lengths"]["isl"], e["lengths"]["osl"]) == (5011, 1278), key
+        assert "mlperf-gptoss-dataset-lengths" in keys and "mlperf-gptoss-dataset-lengths" in e["lengths"]["src"], key
+        assert "context" not in e["lengths"], key          # no per-sample output lengths published
+        level = e.get("service_level")
+        if key.endswith("-offline"):
+            assert level is None, key
+        elif key.endswith("-interactive"):
+            assert (level["ttft_ms"], level["tpot_ms"], level["percentile"]) == (2000, 15, 99), key
+            assert e["mode"] == "disagg" and (e["gpus_prefill"], e["gpus_decode"]) == (20, 52), key
+        else:
+            assert (level["ttft_ms"], level["tpot_ms"], level["percentile"]) == (3000, 80, 99), key
+    s = validation_search.setup("mlperf60-gb300-72-gptoss-interactive")
+    assert s.service.ttft_s == 2.0 and s.service.per_user == pytest.approx(1000 / 15)
+    assert (s.service.isl, s.service.osl) == (5011, 1278)
+
+
+def test_the_v60_entries_are_predicted_from_cited_lengths():
     preds = {p.id: p for p in validation.predict_all() if p.id.startswith("mlperf60-")}
     assert set(preds) == set(SYSTEM_TOTALS)
     for key, p in preds.items():
@@ -108,6 +135,11 @@ def test_the_deepseek_and_llama_entries_are_predicted_and_the_others_say_why_not
             assert "NVFP4 dense weights: 0.5625 B per weight, GEMMs at the FP4 rate" in p.assumptions, key
             assert any("dense GEMMs: trtllm" in r and "(nvfp4," in r for r in p.assumptions), key
         else:
-            # the performance set's mean input length is published nowhere the entry cites
-            assert e["lengths"]["isl"] is None and e["lengths"]["osl"] == 1278, key
-            assert not p.expressible and p.reason == "sequence lengths not stated", key
+            # gpt-oss-120b: predicted from the performance set's cited mean lengths by the one search; on the
+            # MI355X its MXFP4 experts read AITER's fused-MoE table
+            assert e["model"] == "gpt-oss-120b", key
+            assert p.expressible and p.predicted > 0, key
+            assert any(r.startswith("ISL 5,011 and OSL 1,278 tokens (unstated)") for r in p.assumptions), key
+            assert any(r.startswith("searched layout:") for r in p.assumptions), key
+            if e["gpu"] == "MI355X":
+                assert any(r.startswith("kernels: AITER e4048607a535 fused-MoE table (a8w4") for r in p.assumptions), key

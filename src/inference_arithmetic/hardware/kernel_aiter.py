@@ -39,27 +39,17 @@ from functools import lru_cache
 import numpy as np
 
 from inference_arithmetic.core.cited import DATA
+from inference_arithmetic.hardware.aiter_gpus import AITER_COMMIT, AITER_GPUS, is_aiter_gpu
 from inference_arithmetic.hardware.efficiency import measured_on
 from inference_arithmetic.hardware.gpus import gpu
 
 __all__ = ["AITER_GPUS", "AITER_COMMIT", "M_READ", "is_aiter_gpu", "aiter_grid", "roofline", "nearest_time", "label"]
 
-#: catalog GPU -> (gfx, cu_num) whose rows it reads, and the GPU whose times it carries (itself, or the
-#: MI300X for the MI325X)
-AITER_GPUS = {"MI300X": ("gfx942", "304", "MI300X"), "MI325X": ("gfx942", "304", "MI300X"),
-              "MI355X": ("gfx950", "256", "MI355X")}
-#: the AITER commit the table was extracted at (``data/aiter_kernels.yaml``)
-AITER_COMMIT = "e4048607a535"
 #: bytes per element of a table's kernel class: weights and activations in, the output (BF16)
 _BYTES = {"fp8_block": 1, "fp8_per_token": 1, "bfloat16": 2}
 #: the m at which every stored shape is read (powers of two, 1 to 2^17)
 M_READ = tuple(2 ** i for i in range(18))
 _BOOK_DTYPE = {"fp8_block": "fp8", "fp8_per_token": "fp8", "bfloat16": "bf16"}
-
-
-def is_aiter_gpu(gpu_key: str) -> bool:
-    """Whether ``gpu_key`` reads its dense GEMMs from the AITER table."""
-    return gpu_key in AITER_GPUS
 
 
 @lru_cache(maxsize=None)

@@ -26,6 +26,12 @@ sources) fall with EP only up to EP 8.  Until the collectors' convention is pinn
 predictions with ``sglang``/``vllm`` tables carry that uncertainty.  ``deepseek`` reads no table: DeepSeek's own kernels
 (``data/kernels.yaml``) by the transfer rule of :mod:`.efficiency`.
 
+An AMD GPU (:func:`.aiter_gpus.is_aiter_gpu`) has no aiconfigurator rows: its curve, for any framework but
+``deepseek``, is AITER's fused-MoE table where it measures the setting (:mod:`.kernel_aiter_moe`: MXFP4 experts,
+the padded shape the ROCm kernels run, EP 1, no expert TP; gpt-oss-120b on the MI355X), read by the same rule
+(the same peak check; an efficiency relative to the model's time at EP 1, carried to the unit's EP), and
+DeepSeek's kernels by the transfer rule elsewhere.
+
 Rule for a framework without a table (:func:`carried_read`, the one place every reader of the step model
 asks: routed experts, dense GEMMs, MLA and GQA attention, all-reduces, dispatch/combine).  Where the
 requested framework has no usable table for the (GPU, op, dtype, shape, TP) -- none stored, or every
@@ -66,6 +72,8 @@ from functools import lru_cache
 from inference_arithmetic.core.cited import DATA
 from inference_arithmetic.core.errors import InputError
 from inference_arithmetic.hardware.gpus import gpu
+from inference_arithmetic.hardware.aiter_gpus import AITER_COMMIT, is_aiter_gpu
+from inference_arithmetic.hardware.kernel_aiter_moe import aiter_moe_points, label as aiter_moe_label
 from inference_arithmetic.model.dtypes import BYTES, moe_flop_dtype
 
 __all__ = ["FRAMEWORKS", "DEFAULT_FRAMEWORK", "MoECurve", "moe_curve", "framework_name", "TABLE_DTYPE", "rule",
@@ -153,9 +161,12 @@ class MoECurve:
     source_file: str
     package_version: str
     moe_tp: int = 1
+    rule: str = ""          # the label of a table that is no framework's (AITER's, on an AMD GPU)
 
     @property
     def label(self) -> str:
+        if self.rule:
+            return self.rule
         tp = f", expert TP{self.moe_tp}" if self.moe_tp > 1 else ""
         return f"{self.framework} {self.version} {self.gpu} table (EP{self.ep}{tp}, {self.dtype})"
 
@@ -245,6 +256,8 @@ def moe_curve(gpu_key: str, framework: str, dtype: str, ep: int, shape: tuple, m
     expert TP ``moe_tp`` and the EP size nearest to ``ep``, or ``None`` where there is none (the framework
     ``deepseek``, a GPU, dtype, expert shape or expert-TP size the table does not cover)."""
     shape, name = tuple(shape), table_dtype(gpu_key, dtype)
+    if framework != DEFAULT_FRAMEWORK and is_aiter_gpu(gpu_key):
+        return _aiter_curve(gpu_key, framework, dtype, shape, int(moe_tp))
     if framework == DEFAULT_FRAMEWORK or shape not in SHAPES or name is None:
         return None
     data = _moe_rows(gpu_key, framework)
@@ -263,6 +276,18 @@ def moe_curve(gpu_key: str, framework: str, dtype: str, ep: int, shape: tuple, m
                     tuple(t for _, t in pts), source, pkg, int(moe_tp))
 
 
+def _aiter_curve(gpu_key: str, framework: str, dtype: str, shape: tuple, moe_tp: int) -> MoECurve | None:
+    """An AMD GPU's curve: AITER's fused-MoE table (:mod:`.kernel_aiter_moe`), whatever the framework, at EP 1,
+    by the peak check of every table; ``None`` where it has none."""
+    got = aiter_moe_points(gpu_key, dtype, shape, moe_tp)
+    if got is None or not _physical(gpu_key, "aiter", dtype, 1, got[2], shape, moe_tp):
+        return None
+    kind, stored, pts = got
+    return MoECurve(gpu_key, framework, AITER_COMMIT, kind, 1, tuple(n for n, _ in pts), tuple(t for _, t in pts),
+                    "data/aiter_moe_kernels.csv.gz", f"AITER {AITER_COMMIT}", moe_tp,
+                    f"{aiter_moe_label(kind, stored, shape)} (EP1)")
+
+
 def rule(gpu_key: str, framework: str, dtype: str, shape: tuple, moe_tp: int = 1) -> str:
     """The kernels the step model uses for routed experts of ``shape`` (hidden, expert width, experts,
     top-k) at ``dtype`` on ``gpu_key`` under ``framework``, in words (the EP size left out: the
@@ -274,8 +299,8 @@ def rule(gpu_key: str, framework: str, dtype: str, shape: tuple, moe_tp: int = 1
         return (f"no {framework} table for {gpu_key}, {dtype} experts of shape {tuple(shape)}: {DEEPSEEK_KERNELS}"
                 f"{OTHER_TABLES}")
     tp = f", expert TP{moe_tp}" if moe_tp > 1 else ""
-    return carried_label(framework, used, gpu_key, f"{c.framework} {c.version} {c.gpu} table ({c.dtype}, nearest "
-                         f"measured EP)", f"{dtype} experts{tp}") + OTHER_TABLES
+    what = c.rule or f"{c.framework} {c.version} {c.gpu} table ({c.dtype}, nearest measured EP)"
+    return carried_label(framework, used, gpu_key, what, f"{dtype} experts{tp}") + OTHER_TABLES
 
 
 #: what each op of the kernel table measures, in words (the step model's operation classes)
@@ -293,8 +318,9 @@ OPS = {"moe": "grouped MoE GEMM by tokens, EP and expert TP (DeepSeek-V3: BF16, 
        "a2a": "expert dispatch and combine (DeepEP low-latency and normal, NVLink all-to-all) by tokens and EP"}
 #: operation classes no table covers: DeepSeek's kernels by the transfer rule
 NOT_MEASURED = ("FP8 GQA prefill attention; quantisation, norms, RoPE and routing kernels (the per-kernel floor and "
-                "the fitted pipeline efficiency cover them); on AMD GPUs every operation but the dense GEMMs (no "
-                "aiconfigurator tables; the dense GEMMs read AITER's tuned-GEMM table, hardware/kernel_aiter.py)")
+                "the fitted pipeline efficiency cover them); on AMD GPUs every operation but the dense GEMMs and MXFP4 routed "
+                "experts (no aiconfigurator tables; the dense GEMMs read AITER's tuned-GEMM table, hardware/kernel_aiter.py, "
+                "gpt-oss-120b's MXFP4 experts on the MI355X AITER's fused-MoE table, hardware/kernel_aiter_moe.py)")
 
 
 def coverage_rows() -> list[dict]:
