@@ -218,9 +218,10 @@ _CAPS = {("gemm_max_achievable", "fp8"): ("gemm_flops", "grouped_flops", "contig
          ("xgmi_all_to_all", None): ("a2a_ll_nvlink", "a2a_normal_nvlink")}
 
 
-def measured_on(gpu_key: str) -> list[dict]:
+@lru_cache(maxsize=None)
+def measured_on(gpu_key: str) -> tuple:
     """The rows of the AMD kernel family measured on ``gpu_key`` (empty for every other GPU)."""
-    return kernel_rows(AMD_FAMILY, lambda r: r.get("gpu") == gpu_key)
+    return tuple(kernel_rows(AMD_FAMILY, lambda r: r.get("gpu") == gpu_key))
 
 
 @lru_cache(maxsize=None)
@@ -278,6 +279,7 @@ _WHAT = {"gemm_flops": "GEMM", "grouped_flops": "GEMM", "contig_flops": "GEMM", 
          "a2a_normal_nvlink": "xGMI all-to-all", "allreduce": "all-reduce", "latency_nvlink_s": "all-reduce"}
 
 
+@lru_cache(maxsize=4096)
 def kernels_label(gpu_key: str, base: str) -> str:
     """``base`` (the kernels a unit runs, in words), with the rates measured on ``gpu_key`` itself
     named where there are any: what they set and their sources; the rest keeps the transfer rule."""

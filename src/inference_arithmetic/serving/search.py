@@ -36,10 +36,10 @@ __all__ = ["Space", "EP_SIZES", "MTP_DRAFTS", "BATCHES", "CHUNKS", "Candidates",
 #: rented), whole nodes, whole NVLink domains.
 EP_SIZES = (1, 2, 4, 8, 16, 32, 36, 48, 64, 72, 128, 144, 256)
 MTP_DRAFTS = (0, 1, 2, 3)
-#: requests per attention instance: every batch up to 512, then every 16th up to 2,048 (an attention-DP rank of
+#: requests per attention instance: every batch up to 512, then every 32nd up to 2,048 (an attention-DP rank of
 #: a Blackwell Ultra rack holds more than 512 requests where HBM allows: MLPerf v6.0's offline runs schedule
 #: up to 1,024-1,536 per rank); a batch pinned above 512 is one of those
-BATCHES = np.concatenate([np.arange(1, 513), np.arange(528, 2049, 16)]).astype(float)
+BATCHES = np.concatenate([np.arange(1, 513), np.arange(544, 2049, 32)]).astype(float)
 CHUNKS = (1024.0, 2048.0, 4096.0, 8192.0, 16384.0)  # prefill tokens per GPU per step
 MODES = mode_rates.MODES
 
@@ -279,7 +279,7 @@ def _best_of_grid(m: Model, g: GPU, svc: Service, mode: str, space: Space) -> di
     ok = c.meets(svc.per_user)
     if space.batch is not None:      # a pinned batch: that column only
         if not np.any(BATCHES == space.batch):
-            raise InputError(f"batch must be 1 to 512, or a multiple of 16 up to {BATCHES[-1]:,.0f}, requests per "
+            raise InputError(f"batch must be 1 to 512, or a multiple of 32 up to {BATCHES[-1]:,.0f}, requests per "
                              f"attention instance, got {space.batch}")
         ok = ok & (BATCHES == space.batch).reshape(1, -1)
         if not ok.any():
