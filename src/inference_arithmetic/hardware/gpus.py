@@ -83,7 +83,7 @@ def gpu_spec_rows() -> list[dict]:
     (what the memory model reads), in GiB as nvidia-smi/rocm-smi count.
 
     ``None`` marks an unsupported dtype; ``sources`` lists the references.bib keys
-    the row's values come from.  The CLI's ``gpus`` and the book's GPU table use it.
+    the row's datasheet values come from, ``hbm_device_src`` the device capacity's.  The CLI's ``gpus`` and the book's GPU table use it.
     """
     rows = []
     for g in gpus().values():
@@ -96,7 +96,8 @@ def gpu_spec_rows() -> list[dict]:
                      "nvlink_GB_per_s": convert(g.nvlink, "B/s", "GB/s"),
                      "scale_out_GB_per_s": convert(g.scale_out, "B/s", "GB/s"),
                      "nvlink_domain": g.nvlink_domain,
-                     "sources": sorted({v.src for v in g.values.values()})})
+                     "hbm_device_src": g.values["hbm_bytes"].src if "hbm_bytes" in g.values else None,
+                     "sources": sorted({v.src for k, v in g.values.items() if k != "hbm_bytes"})})
     return rows
 
 
