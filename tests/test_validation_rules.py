@@ -165,3 +165,21 @@ def test_a_pinned_total_concurrency_keeps_the_points_stated_speed_as_a_floor():
     assert "per-user floor 72 tok/s (the point's stated per-user rate)" in p.assumptions
     searched = next(a for a in p.assumptions if a.startswith("searched layout"))
     assert float(searched.rsplit(", ", 1)[1].split()[0]) >= 72
+
+
+def test_a_configurations_batch_limit_caps_the_searched_batch():
+    """``model_setup.max_batch`` (e.g. TensorRT-LLM's max_batch_size) is a limit the search keeps, named in the
+    rules; ``serve --max-batch`` is the same limit on the command line."""
+    from inference_arithmetic.evidence import validation
+    p = validation.predict("mlperf60-gb300-72-gptoss-interactive")
+    limit = next(a for a in p.assumptions if a.endswith("(the configuration's batch limit)"))
+    most = int(limit.split()[2].replace(",", ""))
+    searched = next(a for a in p.assumptions if a.startswith("searched layout"))
+    assert int(searched.split(", ")[1].split()[0]) <= most
+
+
+def test_serve_refuses_a_batch_above_its_limit(capsys):
+    from inference_arithmetic.cli import main
+    rc = main(["serve", "--model", "deepseek-v3", "--gpu", "H200", "--mode", "agg", "--isl", "1000", "--osl", "500",
+               "--batch", "64", "--max-batch", "32"])
+    assert rc == 2 and "more than --max-batch 32" in capsys.readouterr().err

@@ -216,7 +216,7 @@ def _pinned_layout(args) -> dict:
         space["attn_tp"] = (args.attn_tp or min(8, max(sizes)),)
         space["tp_spans_unit"] = args.attn_tp is None       # a pinned degree is that degree on every unit
     for key, value in (("redundant", args.redundant), ("micro_batches", args.micro_batches),
-                       ("batch", args.batch)):
+                       ("batch", args.batch), ("max_batch", args.max_batch)):
         if value is not None:
             space[key] = value
     return space

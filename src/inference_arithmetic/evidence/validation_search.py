@@ -31,7 +31,7 @@ from dataclasses import dataclass, replace
 from inference_arithmetic import step
 from inference_arithmetic.core.errors import InputError
 from inference_arithmetic.evidence.validation_setup import (Prediction, Skip, entries, entry_model, kernel_framework,
-                                                            decode_context, lengths, metric, mtp_drafts)
+                                                            batch_limit, decode_context, lengths, metric, mtp_drafts)
 from inference_arithmetic.hardware.gpus import gpu
 from inference_arithmetic.serving import mode_rates, prefill_step as prefill, search
 from inference_arithmetic.serving.workload import Service
@@ -149,8 +149,11 @@ def setup(key: str, framework: str | None = None) -> SearchSetup:
     notes.append(f"layout unstated: the search's best in units of at most {n} GPUs (the stated GPU count)"
                  if n is not None else "layout and GPU count unstated: the search's best over every unit size")
     modes = (e["mode"],) if e.get("mode") in search.MODES else search.MODES
+    most = batch_limit(e)
+    if most is not None:
+        notes.append(f"at most {most:,} requests per attention instance (the configuration's batch limit)")
     space = search.Space(moe_dtypes=(moe,), attn_dtypes=(attn,), kv_dtypes=(kv,), mtp=(drafts,),
-                         dense_dtype=prec.get("dense"),
+                         dense_dtype=prec.get("dense"), max_batch=most,
                          framework=kernel_framework(key, framework), **sizes)
     ctx = decode_context(e, isl, osl, notes)
     return SearchSetup(m, g, modes, Service(isl, osl, per_user, ttft, context=ctx), space, n, tuple(notes), per_gpu,
@@ -232,6 +235,7 @@ def serve_argv(key: str, framework: str | None = None) -> tuple[list, str]:
     argv = ["serve", "--model", s.model.name, "--gpu", s.gpu.key, "--mode", mode, "--isl", f"{svc.isl:.0f}",
             "--osl", f"{svc.osl:.0f}", "--moe-dtype", sp.moe_dtypes[0], "--attn-dtype", sp.attn_dtypes[0],
             "--kv-dtype", sp.kv_dtypes[0], "--mtp", str(sp.mtp[0]), "--framework", sp.framework, "--json"]
+    argv += ["--max-batch", str(sp.max_batch)] if sp.max_batch is not None else []
     if s.batch_per_gpu is not None or s.batch_total is not None:
         t = b["layout"]["attn_tp"]
         argv += ["--batch", f"{b['batch_per_instance']:.0f}", "--attn", "tp" if t > 1 else "dp"]

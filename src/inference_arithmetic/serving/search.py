@@ -63,6 +63,7 @@ class Space:
     moe_tp: tuple = (1,)
     micro_batches: int | None = None      # None: the book's default (two where a unit spans NVLink domains)
     batch: int | None = None              # requests per attention instance, pinned (None: every batch searched)
+    max_batch: int | None = None          # at most this many requests per attention instance (a configuration's limit)
     tp_spans_unit: bool = True            # an attention TP degree above a sub-node unit's GPUs spans the unit
     dense_dtype: str | None = None        # the dense weights' dtype, pinned (None: the checkpoint's, else the rule)
 
@@ -212,6 +213,8 @@ def candidates(m: Model, g: GPU, svc: Service, space: Space | None = None, pre: 
     if not units or not pre:
         return {}, ttft_floor
     R_d, r_u, fits = fastest.rates_at(step.stack(units), BATCHES.reshape(1, -1, 1), svc.decode_context)
+    if space.max_batch is not None:          # a configuration's batch limit: larger batches are not candidates
+        fits = fits & (BATCHES <= space.max_batch).reshape(1, -1)
     out, partners = {}, _partners(units, pre, space)
     for mode in MODES:
         partner = partners[mode]
@@ -255,10 +258,13 @@ def best(m: Model, g: GPU, svc: Service, mode: str, space: Space | None = None) 
     units = decode_units(m, g, space)
     # the partners the mode takes: disaggregated, a prefill unit of space.prefill_ep; aggregated, the decode unit's size
     pre = prefill_table(m, g, svc, space, space.prefill_ep if mode == "disagg" else space.decode_ep)
-    if units and pre and (space.batch is None or bool(np.any(BATCHES == space.batch))):
+    if space.batch is not None and space.max_batch is not None and space.batch > space.max_batch:
+        raise InputError(f"batch {space.batch} is more than --max-batch {space.max_batch}")
+    batches = BATCHES if space.max_batch is None else BATCHES[BATCHES <= space.max_batch]   # a prefix of the grid
+    if units and pre and batches.size and (space.batch is None or bool(np.any(batches == space.batch))):
         partner = _partners(units, pre, space)[mode]
         R_p = np.array([x[0] for x in partner]).reshape(-1, 1)
-        found = fastest.fastest(units, R_p, mode, svc, BATCHES, space.batch)
+        found = fastest.fastest(units, R_p, mode, svc, batches, space.batch)
         if found is not None:
             i, j, (R_d, rate, user) = found
             return _answer(units[i].layout, partner[i], mode, R_d, rate, user, j, svc)
