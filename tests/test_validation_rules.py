@@ -183,3 +183,9 @@ def test_serve_refuses_a_batch_above_its_limit(capsys):
     rc = main(["serve", "--model", "deepseek-v3", "--gpu", "H200", "--mode", "agg", "--isl", "1000", "--osl", "500",
                "--batch", "64", "--max-batch", "32"])
     assert rc == 2 and "more than --max-batch 32" in capsys.readouterr().err
+
+
+def test_stated_prefill_workers_pin_the_searched_prefill_unit():
+    from inference_arithmetic.evidence import validation_search as vs
+    s = vs.setup("mlperf60-gb300-72-interactive")
+    assert s.space.prefill_ep == (2,) and "prefill workers as stated: EP2 (disaggregated)" in s.notes

@@ -210,6 +210,8 @@ def _pinned_layout(args) -> dict:
                              else f"no deployment unit of at most {args.max_gpus} GPUs (the smallest is {least})")
     if sizes != search.EP_SIZES:
         space["decode_ep"] = sizes
+    if args.prefill_ep is not None:
+        space["prefill_ep"] = (args.prefill_ep,)
     if args.attn == "dp":
         space["attn_tp"] = (1,)
     elif args.attn == "tp":

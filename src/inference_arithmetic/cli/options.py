@@ -201,6 +201,8 @@ def _serve():
             help="pin two-batch overlap (default: when the unit spans NVLink domains)"),
         Opt("--max-gpus", type=positive_int, default=None,
             help="deployment units of at most N GPUs (a single-node benchmark: 8)"),
+        Opt("--prefill-ep", type=positive_int, default=None,
+            help="pin the prefill unit's GPUs (disaggregated: the prefill workers' EP group; default: searched)"),
         Opt("--max-batch", type=positive_int, default=None,
             help="at most N requests per attention instance (a configuration's batch limit, e.g. max_batch_size)"),
         Opt("--moe-dtype", choices=list(step.MOE_DTYPES), default=None,

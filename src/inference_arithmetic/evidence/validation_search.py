@@ -149,6 +149,10 @@ def setup(key: str, framework: str | None = None) -> SearchSetup:
     notes.append(f"layout unstated: the search's best in units of at most {n} GPUs (the stated GPU count)"
                  if n is not None else "layout and GPU count unstated: the search's best over every unit size")
     modes = (e["mode"],) if e.get("mode") in search.MODES else search.MODES
+    pre_ep = ((e.get("model_setup") or {}).get("prefill") or {}).get("ep")
+    if pre_ep and "disagg" in modes:
+        sizes["prefill_ep"] = (int(pre_ep),)
+        notes.append(f"prefill workers as stated: EP{int(pre_ep)} (disaggregated)")
     most = batch_limit(e)
     if most is not None:
         notes.append(f"at most {most:,} requests per attention instance (the configuration's batch limit)")
@@ -236,6 +240,7 @@ def serve_argv(key: str, framework: str | None = None) -> tuple[list, str]:
             "--osl", f"{svc.osl:.0f}", "--moe-dtype", sp.moe_dtypes[0], "--attn-dtype", sp.attn_dtypes[0],
             "--kv-dtype", sp.kv_dtypes[0], "--mtp", str(sp.mtp[0]), "--framework", sp.framework, "--json"]
     argv += ["--max-batch", str(sp.max_batch)] if sp.max_batch is not None else []
+    argv += ["--prefill-ep", str(sp.prefill_ep[0])] if mode == "disagg" and len(sp.prefill_ep) == 1 else []
     if s.batch_per_gpu is not None or s.batch_total is not None:
         t = b["layout"]["attn_tp"]
         argv += ["--batch", f"{b['batch_per_instance']:.0f}", "--attn", "tp" if t > 1 else "dp"]
