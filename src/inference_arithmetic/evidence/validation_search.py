@@ -31,7 +31,8 @@ from dataclasses import dataclass, replace
 from inference_arithmetic import step
 from inference_arithmetic.core.errors import InputError
 from inference_arithmetic.evidence.validation_setup import (Prediction, Skip, entries, entry_model, kernel_framework,
-                                                            batch_limit, decode_context, lengths, metric, mtp_drafts)
+                                                            batch_limit, decode_context, lengths, metric, mtp_drafts,
+                                                            prefill_workers)
 from inference_arithmetic.hardware.gpus import gpu
 from inference_arithmetic.serving import mode_rates, prefill_step as prefill, search
 from inference_arithmetic.serving.workload import Service
@@ -149,10 +150,10 @@ def setup(key: str, framework: str | None = None) -> SearchSetup:
     notes.append(f"layout unstated: the search's best in units of at most {n} GPUs (the stated GPU count)"
                  if n is not None else "layout and GPU count unstated: the search's best over every unit size")
     modes = (e["mode"],) if e.get("mode") in search.MODES else search.MODES
-    pre_ep = ((e.get("model_setup") or {}).get("prefill") or {}).get("ep")
-    if pre_ep and "disagg" in modes:
-        sizes["prefill_ep"] = (int(pre_ep),)
-        notes.append(f"prefill workers as stated: EP{int(pre_ep)} (disaggregated)")
+    workers = prefill_workers(e)
+    if workers is not None and "disagg" in modes:
+        sizes["prefill_ep"] = workers[:1]
+        notes.append(f"prefill workers as stated: EP{workers[0]} (disaggregated)")
     most = batch_limit(e)
     if most is not None:
         notes.append(f"at most {most:,} requests per attention instance (the configuration's batch limit)")

@@ -18,7 +18,7 @@ from inference_arithmetic.model.config import model
 
 __all__ = ["Prediction", "Skip", "entries", "entry_framework", "family", "metric", "entry_model",
            "attention_unstated", "layout", "lengths", "mtp_drafts", "accept_from_length", "prefill_layout",
-           "prefill_chunk", "batch_limit", "decode_context"]
+           "prefill_chunk", "prefill_workers", "batch_limit", "decode_context"]
 
 #: Entry ``model`` names that read another shipped config (same architecture).
 MODEL_ALIAS = {"deepseek-r1": "deepseek-v3"}
@@ -219,16 +219,23 @@ def layout(e: dict, g, notes: list, phase: str, attn_tp: int | None = None) -> s
                        precision=step.Precision(moe=prec.get("moe") or "fp8", attn=attn, kv=kv, dense_dtype=dense))
 
 
+def prefill_workers(e: dict) -> tuple[int, int] | None:
+    """(EP size, attention TP) of the prefill workers the publication's configuration states
+    (``model_setup.prefill``: attention data-parallel unless stated), or ``None``."""
+    pre = (e.get("model_setup") or {}).get("prefill") or {}
+    return (int(pre["ep"]), int(pre.get("attn_tp") or 1)) if pre.get("ep") else None
+
+
 def prefill_layout(e: dict, g, decode: step.Layout, notes: list) -> step.Layout:
     """The prefill workers' layout of an end-to-end entry: ``model_setup.prefill`` where the
     publication states one (its ``ep`` and ``attn_tp``, attention data-parallel unless stated; the
     rest as the decode layout), else the decode layout; no MTP either way (a prefill step
     drafts nothing)."""
-    pre = (e.get("model_setup") or {}).get("prefill") or {}
-    if not pre.get("ep"):
+    workers = prefill_workers(e)
+    if workers is None:
         return step.Layout(**{**decode.__dict__, "mtp": 0})
     m = entry_model(e)
-    ep, attn_tp = int(pre["ep"]), int(pre.get("attn_tp") or 1)
+    ep, attn_tp = workers
     redundant = step.default_redundant(m, ep)
     notes.append(f"prefill workers as stated: EP{ep}, attention "
                  f"{'data-parallel' if attn_tp == 1 else f'TP{attn_tp}'}")

@@ -124,11 +124,11 @@ def label(gpu_key: str, dtype: str) -> str:
     what = ("FP8 block-scale GEMMs (a8w8_blockscale, the FP8 class AITER measured on gfx942 and the one a block-scale "
             "checkpoint runs; a per-tensor FP8 checkpoint such as Llama's runs another kernel, vLLM's torch._scaled_mm "
             "on hipBLASLt: the closest class measured)" if dtype == "fp8_block" else f"{dtype} GEMMs")
+    gfx, cu, own = AITER_GPUS[gpu_key]
     carried = (" carried from the MI300X by the ratio of the rooflines (AMD's measured max-achievable GEMM rates, "
-               "datasheet HBM)" if AITER_GPUS[gpu_key][2] != gpu_key else "")
-    gfx, cu, _ = AITER_GPUS[gpu_key]
+               "datasheet HBM)" if own != gpu_key else "")
     top = max((max(pts) for pts in _rows().get((gfx, cu, dtype), {}).values()), default=0)
     held = f"; measured at m <= {top} only: larger m hold the rate at the largest" if 0 < top < 1024 else ""
-    return (f"AITER {AITER_COMMIT} tuned-GEMM table ({AITER_GPUS[gpu_key][0]}, {AITER_GPUS[gpu_key][1]} CUs{carried}), "
+    return (f"AITER {AITER_COMMIT} tuned-GEMM table ({gfx}, {cu} CUs{carried}), "
             f"{what}, for any framework on an AMD GPU; a shape measured as stored, bilinear in log n and log k "
             f"between four stored shapes, else the nearest stored shape's fraction of the roofline{held}")
