@@ -71,6 +71,7 @@ def test_the_fast_search_gives_the_whole_grids_answer(gpu, mode, per_user):
     ("deepseek-v3", "H200", "disagg", "deepseek", {"batch": 300}),
     ("deepseek-v3", "H800", "disagg", "deepseek", {"decode_ep": (8,), "prefill_ep": (8,)}),
     ("deepseek-v3", "B200", "agg", "deepseek", {"mtp": (2,), "kv_dtypes": ("fp8",)}),
+    *(("deepseek-v3", "H200", "disagg", "deepseek", {"max_batch": n}) for n in (1, 2, 7, 64, 65, 600)),
 ])
 def test_the_fast_search_gives_the_grids_answer_for_other_models_frameworks_and_pins(model, gpu, mode, framework,
                                                                                      pins):

@@ -189,3 +189,12 @@ def test_stated_prefill_workers_pin_the_searched_prefill_unit():
     from inference_arithmetic.evidence import validation_search as vs
     s = vs.setup("mlperf60-gb300-72-interactive")
     assert s.space.prefill_ep == (2,) and "prefill workers as stated: EP2 (disaggregated)" in s.notes
+
+
+@pytest.mark.parametrize("ep", ["1", "3", "1000"])
+def test_serve_says_when_no_prefill_unit_of_the_pinned_size_exists(ep, capsys):
+    from inference_arithmetic.cli import main
+    rc = main(["serve", "--model", "deepseek-v3", "--gpu", "H200", "--mode", "disagg", "--isl", "2000", "--osl", "500",
+               "--per-user", "20", "--prefill-ep", ep])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.count("\n") == 1 and f"no prefill unit of deepseek-v3 on H200 with EP {ep} can be built" in err

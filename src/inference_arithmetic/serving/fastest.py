@@ -115,6 +115,8 @@ def _search(point, v: dict, R_p: np.ndarray, batches: np.ndarray):
     span = size + 1                            # the bracket (last, last + span) holds the last feasible batch
     for stride in STRIDES:
         steps = np.arange(1, -(-span // stride)) * stride     # offsets of the probes inside the bracket
+        if not steps.size:             # a bracket narrower than this round's stride (a short grid): the next round
+            continue
         idx = last[act, None] + steps
         inside = idx < size
         ok, rate, _, _ = point(v if act.size == n else _rows(v, act), batches[np.minimum(idx, size - 1)][..., None],

@@ -295,6 +295,9 @@ def _best_of_grid(m: Model, g: GPU, svc: Service, mode: str, space: Space) -> di
         if svc.ttft_s is not None and ttft_floor > svc.ttft_s:
             raise InputError(f"no layout on {g.key} meets TTFT {svc.ttft_s:g} s: the fastest prefill TTFT is "
                              f"{ttft_floor:.2f} s")
+        if mode == "disagg" and all(x[2] is None for x in c.partner):     # no prefill unit: say so, not a speed
+            sizes = ", ".join(str(n) for n in space.prefill_ep)
+            raise InputError(f"no prefill unit of {m.name} on {g.key} with EP {sizes} can be built")
         top = float(np.max(np.where(c.fit, c.user, 0.0)))
         raise InputError(f"no layout on {g.key} reaches {svc.per_user:g} tok/s per user in {mode} mode at ISL "
                          f"{svc.isl:g} / OSL {svc.osl:g}: the fastest is {top:.1f} tok/s")
