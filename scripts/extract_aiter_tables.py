@@ -25,14 +25,16 @@ licence notice, sources, row counts, sha256).  Kept:
 * one row per (gfx, cu_num, dtype, m, n, k): the rows of the newest source commit holding it, the fastest
   (several files can tune one shape; a framework runs the faster kernel); ``us`` rounded to 6 significant digits.
 
-The same run reduces AITER's fused-MoE tuner tables (``*_tuned_fmoe.csv``: ``gfx, cu_num, token, model_dim,
-inter_dim, expert, topk, ..., q_dtype_a, q_dtype_w, q_type, ..., us``; ``us`` the tuned two-stage fused MoE's
-time on one GPU holding every expert, ``token`` tokens entering it) to ``data/aiter_moe_kernels.csv.gz`` and
-``data/aiter_moe_kernels.yaml``.  Kept: the GPUs above (the ``gfx`` column, or ``cu_num`` 304 without one); the
-MXFP4-weight classes (``q_dtype_w`` float4_e2m1fn_x2 with ``q_type`` per_1x32): ``a16w4`` (BF16 activations)
-and ``a8w4`` (FP8 e4m3 activations); one row per (gfx, cu_num, class, token, model_dim, inter_dim, expert,
-topk): the fastest (the files tune several kernel families per shape; the framework runs the tuned one).
-Untuned, fused-shared-expert (``fhmoe``) and grouped files are not read.
+The same run reduces AITER's fused-MoE tuner tables (``*_tuned_fmoe.csv`` and ``*_tuned_fmoe_<model>.csv``:
+``gfx, cu_num, token, model_dim, inter_dim, expert, topk, ..., q_dtype_a, q_dtype_w, q_type, ..., us``; ``us`` the
+tuned two-stage fused MoE's time on one GPU holding ``expert`` experts, ``token`` tokens entering it, each routed to
+``topk`` of them) to ``data/aiter_moe_kernels.csv.gz`` and ``data/aiter_moe_kernels.yaml``.  Kept: the GPUs above
+(the ``gfx`` column, or ``cu_num`` 304 without one); the MXFP4-weight classes (``q_dtype_w`` float4_e2m1fn_x2 with
+``q_type`` per_1x32): ``a16w4`` (BF16 activations) and ``a8w4`` (FP8 e4m3 activations); ``fp8_block`` (FP8
+e4m3fnuz activations and weights, gfx942's FP8, ``q_type`` per_1x128: 1x128 activation and 128x128 weight block
+scales) and ``bfloat16`` (BF16 activations and weights, unquantised); one row per (gfx, cu_num, class, token,
+model_dim, inter_dim, expert, topk): the fastest (the files tune several kernel families per shape; the framework
+runs the tuned one).  Untuned, fused-shared-expert (``fhmoe``) and grouped files are not read.
 """
 from __future__ import annotations
 
@@ -58,7 +60,9 @@ COLUMNS = ("gfx", "cu_num", "dtype", "m", "n", "k", "us", "source")
 MOE_COLUMNS = ("gfx", "cu_num", "dtype", "tokens", "hidden", "inter", "experts", "topk", "us", "source")
 #: fused-MoE kernel classes kept: (q_dtype_a, q_dtype_w, q_type) -> the table's name
 MOE_CLASSES = {("torch.bfloat16", "torch.float4_e2m1fn_x2", "QuantType.per_1x32"): "a16w4",
-               ("torch.float8_e4m3fn", "torch.float4_e2m1fn_x2", "QuantType.per_1x32"): "a8w4"}
+               ("torch.float8_e4m3fn", "torch.float4_e2m1fn_x2", "QuantType.per_1x32"): "a8w4",
+               ("torch.float8_e4m3fnuz", "torch.float8_e4m3fnuz", "QuantType.per_1x128"): "fp8_block",
+               ("torch.bfloat16", "torch.bfloat16", "QuantType.No"): "bfloat16"}
 
 
 def git(repo: str, *args: str) -> str:
@@ -101,6 +105,14 @@ def rows_of(text: str, kind: str):
             yield gfx, cu, m, n, k, us
 
 
+def moe_file(path: str) -> bool:
+    """Whether ``path`` is a tuned fused-MoE table read: ``tuned_fmoe.csv``, ``*_tuned_fmoe.csv`` or
+    ``*_tuned_fmoe_<model>.csv`` (AITER's block-scale files name the model last); no untuned or grouped file."""
+    name = path.rsplit("/", 1)[-1]
+    return (name.endswith(".csv") and (name == "tuned_fmoe.csv" or "_tuned_fmoe" in name)
+            and "untuned" not in name and "grouped" not in name)
+
+
 def moe_rows_of(text: str):
     """(gfx, cu_num, class, tokens, hidden, inter, experts, topk, us) of the kept rows of one fused-MoE file."""
     for raw in csv.DictReader(io.StringIO(text)):
@@ -121,8 +133,7 @@ def moe_rows_of(text: str):
 
 def moe_main(repo: str, commit: str) -> None:
     """Write ``aiter_moe_kernels.csv.gz`` and its yaml from the fused-MoE files at ``commit`` (a full hash)."""
-    paths = [p for p in git(repo, "ls-tree", "-r", "--name-only", commit, CONFIGS).split()
-             if p.endswith("_tuned_fmoe.csv") or p.rsplit("/", 1)[-1] == "tuned_fmoe.csv"]
+    paths = [p for p in git(repo, "ls-tree", "-r", "--name-only", commit, CONFIGS).split() if moe_file(p)]
     best: dict = {}
     sources = []
     date = git(repo, "log", "-1", "--format=%cI", commit).strip()
@@ -152,7 +163,8 @@ def moe_main(repo: str, commit: str) -> None:
             "# NOTICE: the rows of aiter_moe_kernels.csv.gz are derived from the tuned fused-MoE CSVs of AITER,",
             "# Copyright (c) Advanced Micro Devices, Inc. All rights reserved. Licensed under the MIT License",
             "# (the repository's LICENSE file). Changes: rows selected (gfx942 with 304 CUs, gfx950 with 256 CUs;",
-            "# MXFP4 weights with BF16 (a16w4) or FP8 (a8w4) activations), columns reduced (gfx, cu_num, kernel class,",
+            "# MXFP4 weights with BF16 (a16w4) or FP8 (a8w4) activations, FP8 e4m3fnuz 1x128 block-scaled (fp8_block),",
+            "# BF16 unquantised (bfloat16)), columns reduced (gfx, cu_num, kernel class,",
             "# tokens, model_dim, inter_dim, experts, top-k, time), the time rounded to 6 significant digits, one row",
             "# per shape (the fastest); each row names its file and commit (source: path@commit). THE SOFTWARE IS",
             "# PROVIDED \"AS IS\", WITHOUT WARRANTY OF ANY KIND."]

@@ -43,7 +43,7 @@ def test_checksum_and_size_match_the_metadata(name):
 
 @pytest.mark.parametrize("name, classes, dims", [
     ("aiter_kernels", ("fp8_block", "fp8_per_token", "bfloat16"), ("m", "n", "k")),
-    ("aiter_moe_kernels", ("a16w4", "a8w4"), ("tokens", "hidden", "inter", "experts", "topk")),
+    ("aiter_moe_kernels", ("a16w4", "a8w4", "fp8_block", "bfloat16"), ("tokens", "hidden", "inter", "experts", "topk")),
 ])
 def test_schema_rows_and_sources(name, classes, dims):
     meta = yaml.safe_load((DATA / f"{name}.yaml").read_text(encoding="utf-8"))

@@ -26,8 +26,8 @@ from typing import Callable
 import numpy as np
 
 from inference_arithmetic.core.cited import read_yaml
+from inference_arithmetic.core.stats import median
 from inference_arithmetic.hardware.gpus import gpu
-from inference_arithmetic.hardware.kernel_tables import median
 from inference_arithmetic.core.errors import CatalogError
 
 __all__ = ["Efficiency", "Efficiencies", "CALIBRATION_GPU", "efficiencies", "kernel_rows",

@@ -43,7 +43,8 @@ from inference_arithmetic.hardware.aiter_gpus import AITER_COMMIT, AITER_GPUS, i
 from inference_arithmetic.hardware.efficiency import measured_on
 from inference_arithmetic.hardware.gpus import gpu
 
-__all__ = ["AITER_GPUS", "AITER_COMMIT", "M_READ", "is_aiter_gpu", "aiter_grid", "roofline", "nearest_time", "label"]
+__all__ = ["AITER_GPUS", "AITER_COMMIT", "M_READ", "is_aiter_gpu", "aiter_grid", "compute_roof", "roofline", "nearest_time",
+           "label"]
 
 #: bytes per element of a table's kernel class: weights and activations in, the output (BF16)
 _BYTES = {"fp8_block": 1, "fp8_per_token": 1, "bfloat16": 2}
@@ -64,7 +65,7 @@ def _rows() -> dict:
 
 
 @lru_cache(maxsize=None)
-def _compute_roof(gpu_key: str, dtype: str) -> float:
+def compute_roof(gpu_key: str, dtype: str) -> float:
     """The compute roof (FLOP/s) of ``gpu_key`` at a table kernel class: AMD's measured max-achievable GEMM
     rate where ``kernels.yaml`` has one, else the datasheet dense peak."""
     book = _BOOK_DTYPE[dtype]
@@ -74,11 +75,11 @@ def _compute_roof(gpu_key: str, dtype: str) -> float:
 
 def roofline(gpu_key: str, dtype: str, m: int, n: int, k: int) -> float:
     """The roofline time (s) of the GEMM (m x k) @ (k x n) of kernel class ``dtype`` on ``gpu_key``: the larger
-    of its FLOP over the compute roof (:func:`_compute_roof`) and its bytes (weights, activations, BF16
+    of its FLOP over the compute roof (:func:`compute_roof`) and its bytes (weights, activations, BF16
     output) over the datasheet HBM bandwidth."""
     b = _BYTES[dtype]
     nbytes = n * k * b + m * k * b + 2 * m * n
-    return max(2.0 * m * n * k / _compute_roof(gpu_key, dtype), nbytes / gpu(gpu_key).hbm_bandwidth)
+    return max(2.0 * m * n * k / compute_roof(gpu_key, dtype), nbytes / gpu(gpu_key).hbm_bandwidth)
 
 
 @lru_cache(maxsize=64)

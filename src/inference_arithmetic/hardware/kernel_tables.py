@@ -27,10 +27,13 @@ predictions with ``sglang``/``vllm`` tables carry that uncertainty.  ``deepseek`
 (``data/kernels.yaml``) by the transfer rule of :mod:`.efficiency`.
 
 An AMD GPU (:func:`.aiter_gpus.is_aiter_gpu`) has no aiconfigurator rows: its curve, for any framework but
-``deepseek``, is AITER's fused-MoE table where it measures the setting (:mod:`.kernel_aiter_moe`: MXFP4 experts,
-the padded shape the ROCm kernels run, EP 1, no expert TP; gpt-oss-120b on the MI355X), read by the same rule
-(the same peak check; an efficiency relative to the model's time at EP 1, carried to the unit's EP), and
-DeepSeek's kernels by the transfer rule elsewhere.
+``deepseek``, is AITER's fused-MoE table where it measures the setting (:mod:`.kernel_aiter_moe`: MXFP4 experts at
+the padded shape the ROCm kernels run, EP 1, gpt-oss-120b on the MI355X; FP8 block-scale experts at an EP GPU's
+local shape, DeepSeek-V3's at EP 8 on gfx942; gpt-oss's MXFP4 experts on gfx942 from the BF16 fused-MoE rows'
+fraction of the roofline, vLLM's W4A16 Triton kernel being unmeasured; the MI325X carried from the MI300X by the
+ratio of the rooflines; no expert TP), read by the same rule (the same peak check, with the tuner's random routing;
+an efficiency relative to the model's time at the curve's EP, carried to the unit's EP), and DeepSeek's kernels by
+the transfer rule elsewhere.
 
 Rule for a framework without a table (:func:`carried_read`, the one place every reader of the step model
 asks: routed experts, dense GEMMs, MLA and GQA attention, all-reduces, dispatch/combine).  Where the
@@ -71,6 +74,7 @@ from functools import lru_cache
 
 from inference_arithmetic.core.cited import DATA
 from inference_arithmetic.core.errors import InputError
+from inference_arithmetic.core.stats import median
 from inference_arithmetic.hardware.gpus import gpu
 from inference_arithmetic.hardware.aiter_gpus import AITER_COMMIT, is_aiter_gpu
 from inference_arithmetic.hardware.kernel_aiter_moe import aiter_moe_points, label as aiter_moe_label
@@ -175,13 +179,6 @@ def _version_key(v: str) -> tuple:
     return tuple(int(x) for x in re.findall(r"\d+", v))
 
 
-def median(values) -> float:
-    """The median of ``values`` (as :func:`statistics.median` takes it, without loading that module on
-    every command's path)."""
-    v, mid = sorted(values), len(values) // 2
-    return float(v[mid] if len(v) % 2 else (v[mid - 1] + v[mid]) / 2)
-
-
 @lru_cache(maxsize=None)
 def table_lines() -> tuple[list, dict]:
     """The kernel table's header and its CSV lines by op, then by (GPU, framework) (the file is read once
@@ -228,15 +225,17 @@ def _moe_rows(gpu_key: str, framework: str) -> dict:
 def _physical(gpu_key: str, framework: str, dtype: str, ep: int, pts, shape: tuple = SHAPE, moe_tp: int = 1) -> bool:
     """Whether a measured curve, read with its framework's token convention, stays within the GPU's
     datasheet peaks at every point: the FLOP of the token-expert pairs each GPU receives, and the
-    weights of the local experts they can touch (at most one expert per pair), each GPU holding a
-    1/``moe_tp`` slice of every expert, over the time."""
+    weights of the local experts they can touch (at most one expert per pair; AITER's tuner, ``aiter``, routes
+    uniformly random scores: the expected number touched, E/EP (1 - (1 - k/E)^n) of the group's n tokens), each
+    GPU holding a 1/``moe_tp`` slice of every expert, over the time."""
     g = gpu(gpu_key)
     h, d_e, n_exp, top_k = shape
     per_gpu = framework in PER_GPU_TOKENS
     for n, t in pts:
         pairs = n * top_k if per_gpu else n * top_k / ep
         flops = 2 * 3 * h * d_e * pairs / moe_tp / t
-        nbytes = min(n_exp / ep, pairs) * 3 * h * d_e / moe_tp * BYTES[dtype] / t
+        touched = n_exp / ep * (1 - (1 - top_k / n_exp) ** n) if framework == "aiter" else min(n_exp / ep, pairs)
+        nbytes = touched * 3 * h * d_e / moe_tp * BYTES[dtype] / t
         if flops > g.flops(moe_flop_dtype(dtype, g.dense_fp4 is not None)) or nbytes > g.hbm_bandwidth:
             return False
     return True
@@ -257,7 +256,7 @@ def moe_curve(gpu_key: str, framework: str, dtype: str, ep: int, shape: tuple, m
     ``deepseek``, a GPU, dtype, expert shape or expert-TP size the table does not cover)."""
     shape, name = tuple(shape), table_dtype(gpu_key, dtype)
     if framework != DEFAULT_FRAMEWORK and is_aiter_gpu(gpu_key):
-        return _aiter_curve(gpu_key, framework, dtype, shape, int(moe_tp))
+        return _aiter_curve(gpu_key, framework, dtype, shape, int(moe_tp), int(ep))
     if framework == DEFAULT_FRAMEWORK or shape not in SHAPES or name is None:
         return None
     data = _moe_rows(gpu_key, framework)
@@ -276,16 +275,17 @@ def moe_curve(gpu_key: str, framework: str, dtype: str, ep: int, shape: tuple, m
                     tuple(t for _, t in pts), source, pkg, int(moe_tp))
 
 
-def _aiter_curve(gpu_key: str, framework: str, dtype: str, shape: tuple, moe_tp: int) -> MoECurve | None:
-    """An AMD GPU's curve: AITER's fused-MoE table (:mod:`.kernel_aiter_moe`), whatever the framework, at EP 1,
-    by the peak check of every table; ``None`` where it has none."""
-    got = aiter_moe_points(gpu_key, dtype, shape, moe_tp)
-    if got is None or not _physical(gpu_key, "aiter", dtype, 1, got[2], shape, moe_tp):
+def _aiter_curve(gpu_key: str, framework: str, dtype: str, shape: tuple, moe_tp: int, ep: int) -> MoECurve | None:
+    """An AMD GPU's curve: AITER's fused-MoE table (:mod:`.kernel_aiter_moe`), whatever the framework, at the EP
+    size it measures (the stored EP nearest to ``ep``), by the peak check of every table; ``None`` where it has
+    none."""
+    got = aiter_moe_points(gpu_key, dtype, shape, moe_tp, ep)
+    if got is None or not _physical(gpu_key, "aiter", dtype, got[3], got[2], shape, moe_tp):
         return None
-    kind, stored, pts = got
-    return MoECurve(gpu_key, framework, AITER_COMMIT, kind, 1, tuple(n for n, _ in pts), tuple(t for _, t in pts),
-                    "data/aiter_moe_kernels.csv.gz", f"AITER {AITER_COMMIT}", moe_tp,
-                    f"{aiter_moe_label(kind, stored, shape)} (EP1)")
+    kind, stored, pts, n_ep, how = got
+    return MoECurve(gpu_key, framework, AITER_COMMIT, kind, n_ep, tuple(n for n, _ in pts),
+                    tuple(t for _, t in pts), "data/aiter_moe_kernels.csv.gz", f"AITER {AITER_COMMIT}", moe_tp,
+                    f"{aiter_moe_label(kind, stored, shape, how)} (EP{n_ep})")
 
 
 def rule(gpu_key: str, framework: str, dtype: str, shape: tuple, moe_tp: int = 1) -> str:
@@ -318,9 +318,9 @@ OPS = {"moe": "grouped MoE GEMM by tokens, EP and expert TP (DeepSeek-V3: BF16, 
        "a2a": "expert dispatch and combine (DeepEP low-latency and normal, NVLink all-to-all) by tokens and EP"}
 #: operation classes no table covers: DeepSeek's kernels by the transfer rule
 NOT_MEASURED = ("FP8 GQA prefill attention; quantisation, norms, RoPE and routing kernels (the per-kernel floor and "
-                "the fitted pipeline efficiency cover them); on AMD GPUs every operation but the dense GEMMs and MXFP4 routed "
+                "the fitted pipeline efficiency cover them); on AMD GPUs every operation but the dense GEMMs and the MXFP4 and FP8 routed "
                 "experts (no aiconfigurator tables; the dense GEMMs read AITER's tuned-GEMM table, hardware/kernel_aiter.py, "
-                "gpt-oss-120b's MXFP4 experts on the MI355X AITER's fused-MoE table, hardware/kernel_aiter_moe.py)")
+                "gpt-oss-120b's MXFP4 and DeepSeek-V3's FP8 experts AITER's fused-MoE table, hardware/kernel_aiter_moe.py)")
 
 
 def coverage_rows() -> list[dict]:
