@@ -140,7 +140,7 @@ def _layout_flags(phase):
         Opt("--attn-tp", type=positive_int, default=None, help="GPUs per attention instance (--attn tp)"),
         Opt("--moe-tp", type=positive_int, default=1, help="GPUs splitting each expert"),
         Opt("--micro-batches", type=positive_int, choices=[1, 2], default=None,
-            help="2: two-batch overlap (default: when the unit spans NVLink domains)"),
+            help="2: two-batch overlap (default: with --framework deepseek, when the unit spans NVLink domains; with a serving framework, its own default, one)"),
         Opt("--eplb", action="store_true", help="expert load balancing on (EPLB's imbalance, also without redundant "
                                                 "experts; default: on exactly when there are redundant experts)"),
         Opt("--moe-dtype", choices=list(step.MOE_DTYPES), default=None,
@@ -198,7 +198,7 @@ def _serve():
         Opt("--redundant", type=count, default=None,
             help="pin the decode unit's redundant experts (default: the fewest that spread evenly)"),
         Opt("--micro-batches", type=positive_int, choices=[1, 2], default=None,
-            help="pin two-batch overlap (default: when the unit spans NVLink domains)"),
+            help="pin two-batch overlap (default: with --framework deepseek, when the unit spans NVLink domains; with a serving framework, its own default, one)"),
         Opt("--max-gpus", type=positive_int, default=None,
             help="deployment units of at most N GPUs (a single-node benchmark: 8)"),
         Opt("--prefill-ep", type=positive_int, default=None,

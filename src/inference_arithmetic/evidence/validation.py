@@ -13,7 +13,9 @@ Rules for what a publication leaves unstated (each prediction lists the ones it 
   planner's attention layouts (data-parallel or TP8, :class:`.search.Space`); MoE TP 1;
 * redundant experts as stated, else none; load-balanced placement (EPLB's cited imbalance) when
   the publication says it balances experts (EPLB), else the cited unbalanced imbalance;
-* two micro-batches when the expert-parallel group spans more than one NVLink domain;
+* micro-batches as stated, else the serving framework's own default: one for SGLang, vLLM and
+  TensorRT-LLM (two-batch overlap is an opt-in flag in SGLang and vLLM, and TensorRT-LLM has none),
+  and DeepSeek's two when the expert-parallel group spans more than one NVLink domain;
 * BF16 attention and KV cache unless stated;
 * no MTP unless stated; a stated accepted length gives the acceptance; one draft token when
   the publication says MTP ran ("MTP on", "MTP enabled") without a count;

@@ -39,7 +39,12 @@ def entry_framework(entry_id: str) -> str:
     """The serving framework a validation entry was measured with: ``sglang``, ``trtllm``, ``vllm``,
     ``deepseek`` (DeepSeek's in-house system), ``dynamo`` (NVIDIA Dynamo, engine not stated) or
     ``not stated``."""
-    text = str(entries()[entry_id].get("framework") or "").lower()
+    return framework_of(entries()[entry_id])
+
+
+def framework_of(e: dict) -> str:
+    """:func:`entry_framework` of the entry ``e`` itself."""
+    text = str(e.get("framework") or "").lower()
     for word, name in _FRAMEWORK_WORDS:
         if word in text:
             return name
@@ -202,9 +207,10 @@ def layout(e: dict, g, notes: list, phase: str, attn_tp: int | None = None) -> s
     eplb = bool(setup.get("eplb", False))
     if moe_ep > 1 and m.n_experts:
         notes.append("EPLB imbalance" if eplb or redundant else "unbalanced experts")
-    micro = setup.get("micro_batches") or step.default_micro_batches(g, unit_gpus)
-    if "micro_batches" not in setup and micro == 2:
-        notes.append("two micro-batches (EP spans NVLink domains)")
+    micro = setup.get("micro_batches") or run_micro_batches(e, g, unit_gpus)
+    if micro == 2:
+        notes.append("two micro-batches (two-batch overlap, as stated)" if "micro_batches" in setup
+                     else "two micro-batches (EP spans NVLink domains)")
     attn = prec.get("attn") or "bf16"
     kv = prec.get("kv") or "bf16"
     if prec.get("kv") is None:
@@ -217,6 +223,14 @@ def layout(e: dict, g, notes: list, phase: str, attn_tp: int | None = None) -> s
                        mtp=drafts, accept=accept, eplb=eplb or None, overlap=setup.get("overlap"),
                        balanced=bool(setup.get("balanced", False)),
                        precision=step.Precision(moe=prec.get("moe") or "fp8", attn=attn, kv=kv, dense_dtype=dense))
+
+
+def run_micro_batches(e: dict, g, unit_gpus: int) -> int:
+    """Micro-batches of a unit of ``unit_gpus`` the publication's run used where it does not say
+    (``model_setup.micro_batches`` says): its serving framework's default
+    (:func:`.step.default_micro_batches`; DeepSeek's rule for a framework the book has no name for)."""
+    fw = framework_of(e)
+    return step.default_micro_batches(g, unit_gpus, fw if fw in step.FRAMEWORKS else step.DEFAULT_FRAMEWORK)
 
 
 def prefill_workers(e: dict) -> tuple[int, int] | None:
@@ -240,7 +254,7 @@ def prefill_layout(e: dict, g, decode: step.Layout, notes: list) -> step.Layout:
     notes.append(f"prefill workers as stated: EP{ep}, attention "
                  f"{'data-parallel' if attn_tp == 1 else f'TP{attn_tp}'}")
     return step.Layout(**{**decode.__dict__, "ep": ep, "attn_tp": attn_tp, "moe_tp": 1, "redundant": redundant,
-                          "micro_batches": step.default_micro_batches(g, ep), "mtp": 0, "accept": None,
+                          "micro_batches": run_micro_batches(e, g, ep), "mtp": 0, "accept": None,
                           "eplb": None, "balanced": False})
 
 

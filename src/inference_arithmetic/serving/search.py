@@ -61,7 +61,7 @@ class Space:
     prefill_redundant: int | None = None
     framework: str = step.DEFAULT_FRAMEWORK
     moe_tp: tuple = (1,)
-    micro_batches: int | None = None      # None: the book's default (two where a unit spans NVLink domains)
+    micro_batches: int | None = None      # None: the book's default (step.default_micro_batches)
     batch: int | None = None              # requests per attention instance, pinned (None: every batch searched)
     max_batch: int | None = None          # at most this many requests per attention instance (a configuration's limit)
     tp_spans_unit: bool = True            # an attention TP degree above a sub-node unit's GPUs spans the unit

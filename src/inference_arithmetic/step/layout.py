@@ -138,10 +138,13 @@ def default_redundant(model: Model, moe_ep: int) -> int:
     return (-model.n_experts) % moe_ep if moe_ep > 1 else 0
 
 
-def default_micro_batches(gpu: GPU, unit_gpus: int) -> int:
-    """The book's default: two micro-batches (two-batch overlap) when the unit spans more than
-    one NVLink domain (DeepSeek's and SGLang's multi-node layouts), else one."""
-    return 2 if unit_gpus > gpu.nvlink_domain else 1
+def default_micro_batches(gpu: GPU, unit_gpus: int, framework: str = DEFAULT_FRAMEWORK) -> int:
+    """The book's default: with DeepSeek's kernels, two micro-batches (two-batch overlap) when the
+    unit spans more than one NVLink domain (DeepSeek's multi-node layouts), else one; with a serving
+    framework's, what the framework does unless told: one (SGLang's ``--enable-two-batch-overlap`` and
+    vLLM's ``--enable-dbo`` are off by default; TensorRT-LLM has no two-batch overlap), so a
+    publication that turns it on states it."""
+    return 2 if framework == DEFAULT_FRAMEWORK and unit_gpus > gpu.nvlink_domain else 1
 
 
 def layout_for(model: Model, gpu: GPU, ep: int, *, attn_tp: int = 1, moe_tp: int = 1,
@@ -152,7 +155,8 @@ def layout_for(model: Model, gpu: GPU, ep: int, *, attn_tp: int = 1, moe_tp: int
     moe_ep = max(1, ep // max(moe_tp, 1))
     return Layout(ep=ep, attn_tp=attn_tp, moe_tp=moe_tp,
                   redundant=default_redundant(model, moe_ep) if redundant is None else redundant,
-                  micro_batches=default_micro_batches(gpu, ep) if micro_batches is None else micro_batches, **kw)
+                  micro_batches=default_micro_batches(gpu, ep, kw.get("framework", DEFAULT_FRAMEWORK))
+                  if micro_batches is None else micro_batches, **kw)
 
 
 def wide_ep_layout(gpu: GPU, **kw) -> Layout:
