@@ -9,7 +9,7 @@ import pytest
 from inference_arithmetic import step
 from inference_arithmetic.cli import main
 from inference_arithmetic.hardware.gpus import gpu
-from inference_arithmetic.hardware.kernel_tables import DEEPSEEK_KERNELS, moe_curve, rule
+from inference_arithmetic.hardware.kernel_tables import DEEPSEEK_KERNELS, _physical, moe_curve, per_gpu_tokens, rule
 from inference_arithmetic.model.config import model
 
 M = model("deepseek-v3")
@@ -121,3 +121,28 @@ def test_expert_tp_reads_its_own_table():
     assert moe_curve("H200", "trtllm", "fp8", 4, SHAPE, 3) is None
     u = _unit("H800", "trtllm", ep=8, moe_tp=2)
     assert "no trtllm table for H800" in u.kernels and "expert TP2" in u.kernels and not any(u.values["xq"])
+
+
+def test_peak_check_drops_points_not_curves():
+    """SGLang's B200 FP8 EP8 curve, read per GPU, has small-token points that imply more HBM bandwidth than the
+    B200 has: those points are dropped and the rest of the curve is read at the unit's own EP (not a farther EP's
+    efficiency), and a DeepSeek-V3.2 EP8 unit's label says how many were dropped."""
+    c = moe_curve("B200", "sglang", "fp8", 8, SHAPE)
+    assert c.ep == 8 and c.dropped == 4 and not c.failed
+    per_gpu = [(n // 8, t) for n, t in zip(c.tokens, c.seconds)]   # the table's own num_tokens
+    assert all(_physical("B200", "sglang", "fp8", 8, [p]) for p in per_gpu)
+    u = step.unit(model("deepseek-v3.2"), gpu("B200"), step.Layout(ep=8, framework="sglang"))
+    assert "table (EP8, fp8_block) [4 of its measured points imply more HBM bandwidth" in u.kernels
+    assert "[" not in _unit("H200", "trtllm", ep=8).kernels.split("; ")[0]
+
+
+def test_expert_tp_curves_count_the_groups_tokens():
+    """At expert TP > 1 a curve's num_tokens is the group's tokens for every framework, as aiconfigurator reads
+    them (SGLang's H200 FP8 expert-TP8 row at 96 tokens is its MoE op at 12 tokens on each of 8 DP ranks; that
+    point is among those the peak check drops)."""
+    assert per_gpu_tokens("sglang") and per_gpu_tokens("vllm", 1) and not per_gpu_tokens("trtllm")
+    assert not per_gpu_tokens("sglang", 8) and not per_gpu_tokens("vllm", 2)
+    c = moe_curve("H200", "sglang", "fp8", 2, SHAPE, 8)
+    assert c.ep == 2 and c.moe_tp == 8 and c.tokens[-1] == 16384   # the table's largest num_tokens, not x EP
+    v = moe_curve("GB300", "vllm", "nvfp4", 1, SHAPE, 2)   # vLLM's own expert-TP2 table, no longer carried
+    assert v.framework == "vllm" and dict(zip(v.tokens, v.seconds))[2048] == pytest.approx(0.5284e-3, rel=1e-3)

@@ -9,21 +9,28 @@ fitted to a system-level serving measurement.
 
 Rule for which curve a (GPU, framework, dtype, EP) reads (:func:`moe_curve`): the framework's newest
 version that measured the dtype on that GPU, balanced routing (the step model adds its own load
-imbalance), the measured EP size nearest to the unit's (in log2) among those that pass a peak check (:func:`_physical`: read with the framework's token
-convention, no point implies more FLOP/s or HBM bandwidth than the datasheet; a curve that fails is
-not used; the curve enters the step model as
-an efficiency relative to the model's own time at the measured EP, so the nearest EP carries its
-kernel efficiency, not its time).  Token counts are read as tokens of the expert-parallel group
-entering the layer: trtllm's ``num_tokens`` already is (its latency falls as 1/EP at a fixed count),
-sglang's and vllm's is per GPU (their latency hardly moves with EP at a fixed count: each GPU's
-experts receive num_tokens x top-k pairs), so it is multiplied by the EP size.  That reading is
-inferred from the data, not documented by the package, and it is not clean: read so, the sglang and
-vllm curves at EP <= 16 (and some at EP >= 128) imply more HBM bandwidth or FLOP/s than the GPU has,
-and the peak check drops them; aiconfigurator's current collector code builds a rank-local workload
-from global tokens with remote selections masked, which would make their weak EP dependence a
-masked-work cost of the single-GPU benchmark instead.  TensorRT-LLM's NVFP4 curves (two kernel
-sources) fall with EP only up to EP 8.  Until the collectors' convention is pinned down per version,
-predictions with ``sglang``/``vllm`` tables carry that uncertainty.  ``deepseek`` reads no table: DeepSeek's own kernels
+imbalance), the points of each measured EP curve that pass a peak check (:func:`_physical`: read with the
+framework's token convention, the point implies no more FLOP/s or HBM bandwidth than the datasheet; a point
+that fails cannot be the balanced workload the model prices, so it is dropped and the rate interpolated
+between the points kept), the measured EP size nearest to the unit's (in log2) among the curves that keep
+two points at least; the curve enters the step model as an efficiency relative to the model's own time at
+the measured EP, so a nearest EP carries its kernel efficiency, not its time.  Token counts are read as
+tokens of the expert-parallel group entering the layer: trtllm's ``num_tokens`` already is (its latency
+falls as 1/EP at a fixed count); at expert TP > 1 every framework's is (:func:`per_gpu_tokens`: every GPU
+runs all the group's tokens through its expert slices; aiconfigurator-core 0.12.0 reads those rows so);
+sglang's and vllm's expert-parallel curves (expert TP 1) are read per GPU (their latency hardly moves with
+EP at a fixed count: each GPU's experts receive num_tokens x top-k pairs), so num_tokens is multiplied by the
+EP size.  That last reading is inferred from the data, not documented by the package, and it is not clean:
+read so, the sglang and vllm curves at EP <= 16 (and some at EP >= 128) have small-token points that imply
+more HBM bandwidth or FLOP/s than the GPU has, and the peak check drops those points.  aiconfigurator-core
+0.12.0 itself reads every sglang and vllm row at the group's tokens (its MoE op at x tokens per attention
+rank and d attention-DP ranks returns the row at num_tokens = x d: SGLang 0.5.14 B200 FP8 EP8 at 8 tokens
+and DP8 the row at 64, 0.3446 ms; checked 2026-12-01) on the path it prices with them, the all-gather MoE
+without a wide-EP communication backend, whose masked kernel sees all the group's tokens; the step model
+prices expert-parallel units with DeepEP dispatch (each GPU's kernel receives only its local pairs), which
+aiconfigurator prices from separate wide-EP tables this table does not store, so the per-GPU reading stays
+there and predictions with ``sglang``/``vllm`` expert-parallel tables carry that uncertainty.
+TensorRT-LLM's NVFP4 curves (two kernel sources) fall with EP only up to EP 8.  ``deepseek`` reads no table: DeepSeek's own kernels
 (``data/kernels.yaml``) by the transfer rule of :mod:`.efficiency`.
 
 An AMD GPU (:func:`.aiter_gpus.is_aiter_gpu`) has no aiconfigurator rows: its curve, for any framework but
@@ -99,7 +106,8 @@ DEFAULT_FRAMEWORK = "deepseek"
 #: W4A16 where it has not
 TABLE_DTYPE = {"fp8": "fp8_block", "nvfp4": "nvfp4", "bf16": "bfloat16", "mxfp4": "w4a16_mxfp4"}
 MXFP4_FP4_CORES = "w4a8_mxfp4_mxfp8"
-#: frameworks whose tables count tokens per GPU (the group's tokens = num_tokens x EP)
+#: frameworks whose tables count tokens per GPU (the group's tokens = num_tokens x EP) at expert TP 1
+#: (:func:`per_gpu_tokens`)
 PER_GPU_TOKENS = ("sglang", "vllm")
 #: the expert shape the table measures at every dtype and routing (DeepSeek-V3/R1): hidden, expert width,
 #: experts, top-k
@@ -166,6 +174,8 @@ class MoECurve:
     package_version: str
     moe_tp: int = 1
     rule: str = ""          # the label of a table that is no framework's (AITER's, on an AMD GPU)
+    failed: tuple = ()      # measured EP sizes whose curves keep fewer than two points under the peak check
+    dropped: int = 0        # measured points of this curve the peak check dropped (:func:`_physical`)
 
     @property
     def label(self) -> str:
@@ -222,6 +232,17 @@ def _moe_rows(gpu_key: str, framework: str) -> dict:
     return {"curves": out, "sources": src}
 
 
+def per_gpu_tokens(framework: str, moe_tp: int = 1) -> bool:
+    """Whether a curve's ``num_tokens`` is read per GPU (the group's tokens = num_tokens x EP): SGLang's and
+    vLLM's expert-parallel curves at expert TP 1; a curve at expert TP > 1 counts the group's tokens, as every
+    framework's does (every GPU of the group runs all the group's tokens through its expert slices, so no count
+    is per GPU; aiconfigurator-core 0.12.0 reads these rows so: its MoE op at x tokens per attention rank and d
+    attention-DP ranks returns the row at num_tokens = x d, e.g. SGLang 0.5.14 H200 FP8 expert TP8 at 12 tokens
+    and DP8 the row at 96, 0.2572 ms, vLLM 0.24.0 GB300 NVFP4 expert TP2 at 384 tokens the row at 384,
+    0.4002 ms; checked 2026-12-01)."""
+    return framework in PER_GPU_TOKENS and moe_tp == 1
+
+
 def _physical(gpu_key: str, framework: str, dtype: str, ep: int, pts, shape: tuple = SHAPE, moe_tp: int = 1) -> bool:
     """Whether a measured curve, read with its framework's token convention, stays within the GPU's
     datasheet peaks at every point: the FLOP of the token-expert pairs each GPU receives, and the
@@ -230,7 +251,7 @@ def _physical(gpu_key: str, framework: str, dtype: str, ep: int, pts, shape: tup
     GPU holding a 1/``moe_tp`` slice of every expert, over the time."""
     g = gpu(gpu_key)
     h, d_e, n_exp, top_k = shape
-    per_gpu = framework in PER_GPU_TOKENS
+    per_gpu = per_gpu_tokens(framework, moe_tp)
     for n, t in pts:
         pairs = n * top_k if per_gpu else n * top_k / ep
         flops = 2 * 3 * h * d_e * pairs / moe_tp / t
@@ -264,15 +285,17 @@ def moe_curve(gpu_key: str, framework: str, dtype: str, ep: int, shape: tuple, m
     if not vers:
         return None
     version = max(vers, key=_version_key)
-    eps = {e: pts for e, pts in vers[version].items() if _physical(gpu_key, framework, dtype, e, pts, shape, moe_tp)}
+    eps = {e: kept for e, pts in vers[version].items()   # the points that pass the peak check, two at least
+           if len(kept := [p for p in pts if _physical(gpu_key, framework, dtype, e, [p], shape, moe_tp)]) >= 2}
     if not eps:
         return None
     near = min(eps, key=lambda e: (abs(math.log2(e) - math.log2(max(ep, 1))), e))
     pts = eps[near]
     source, pkg = data["sources"][version]
-    scale = near if framework in PER_GPU_TOKENS else 1
+    scale = near if per_gpu_tokens(framework, moe_tp) else 1
     return MoECurve(gpu_key, framework, version, name, near, tuple(n * scale for n, _ in pts),
-                    tuple(t for _, t in pts), source, pkg, int(moe_tp))
+                    tuple(t for _, t in pts), source, pkg, int(moe_tp),
+                    failed=tuple(sorted(set(vers[version]) - set(eps))), dropped=len(vers[version][near]) - len(pts))
 
 
 def _aiter_curve(gpu_key: str, framework: str, dtype: str, shape: tuple, moe_tp: int, ep: int) -> MoECurve | None:

@@ -23,6 +23,15 @@ SGLang and vLLM (:mod:`.hardware.kernel_curves`: :func:`~.hardware.kernel_curves
   stop at fewer contexts for larger batches (batch x tokens up to about 2^18 in decode, 2^13 in prefill); the measured time includes the
   lightning indexer, so the model's own indexer term (``t_index``) is not added where the module is read
   (unit value ``i_mod`` = 1: the factor 1 - i_mod of :data:`.operations.t_attn`); the roofline bound keeps it;
+* checked against aiconfigurator-core 0.12.0's own reading of the same tables (``EngineHandle.decode_step_per_op``,
+  its ``generation_attention`` op, 2026-12-01): the module time this rule gives (``t_attn`` plus the projections at
+  the module's rate) is 8.63 ms per step against its 8.63 ms (SGLang 0.5.14, B200, 128 heads/GPU, 8 requests at
+  4,352 tokens), 9.67 against 9.66 and 12.50 against 12.49 (SGLang, H200, 12.5 and 62.5 requests at 2,000 and
+  2,050) and 32.5 against 30.4 (vLLM 0.24.0, GB300, 64 heads/GPU, 371 requests at 2,560: its row pick differs
+  between the 256 and 512 batches), so the context axis and the top-k are read as aiconfigurator reads them;
+  where a V3.2 prediction is off, the module is not the term that differs (at those four points the other
+  terms are the routed experts, their communication and the pipeline efficiency kappa the step model divides
+  the summed terms by);
 * prefill chunks with a cached prefix read the rate at their new tokens (the table measures ``step`` = 0),
   the model's own context term carries the prefix, as for MLA;
 * a framework without a table for the GPU reads another framework's on the same GPU
@@ -59,7 +68,9 @@ def _block_time(ref: dict) -> np.ndarray:
 
 def _words(fw, ver, gpu_key, p, heads, phase) -> str:
     what = "DSA decode module table" if phase == "decode" else "DSA prefill module table"
-    at = "the whole context" if phase == "decode" else "the new tokens per request, no cached prefix"
+    at = ("the whole context: a row's context is the cached KV length and its time includes the module's own top-k "
+          "2048 selection, as aiconfigurator reads its DSA tables" if phase == "decode"
+          else "the new tokens per request, no cached prefix")
     return (f"attention: {fw} {ver} {gpu_key} {what} (DeepSeek-V3.2, lightning indexer included, so the model's indexer "
             f"term is not added, {p.kv} KV, {p.dense} projections, {heads} heads/GPU, read at {at}, no top-k cap)")
 

@@ -235,10 +235,30 @@ def unit(model: Model, gpu: GPU, layout: Layout, phase: str = "decode") -> Unit:
             values["xq"] = curves.frozen(_measured_rate(values, curve))
             # the measured latency includes the two routed grouped GEMMs' fixed kernel time
             values["K_k"] -= 2.0 * (model.n_layers - model.n_dense)
-            kernels = carried_label(layout.framework, used, gpu.key, curve.label, f"{p.moe} experts{tp}")
+            kernels = carried_label(layout.framework, used, gpu.key, curve.label, f"{p.moe} experts{tp}") \
+                + ep_read(curve, layout.moe_ep)
     values["curved"] = float(any(values[k] is not curves.NO_CURVES[k] for k in CURVE_KEYS))   # 0: DeepSeek's kernels
     w_res = float(fast.weights_resident_of(values))
     return Unit(model, gpu, layout, phase, values, w_res, values["accept_tok"], "; ".join([kernels, *labels]))
+
+
+def ep_read(curve, moe_ep: int) -> str:
+    """What the peak check (:func:`.hardware.kernel_tables.moe_curve`) did to a measured MoE curve, in words (empty
+    where it kept every point at the unit's own EP, or for an AMD GPU's AITER table): the points it dropped (they
+    imply more HBM bandwidth or FLOP/s than the datasheet, so they are not the balanced workload the model prices;
+    the rate is interpolated between the points kept) and, where no curve at the unit's EP keeps two points, the
+    nearest measured EP read instead (its efficiency relative to the model at that EP carried, not its time)."""
+    if curve.rule:
+        return ""
+    parts = [f"{curve.dropped} of its measured points imply more HBM bandwidth or FLOP/s than the datasheet and are "
+             f"dropped, the rate interpolated between the {len(curve.tokens)} kept"] if curve.dropped else []
+    if curve.ep != moe_ep:
+        lg = np.log2(max(moe_ep, 1))
+        near = [f"EP{e}" for e in curve.failed if abs(np.log2(e) - lg) < abs(np.log2(curve.ep) - lg)]
+        why = f" ({', '.join(near)} keep{'s' if len(near) == 1 else ''} fewer than two points)" if near else ""
+        parts.append(f"read at EP{curve.ep} for the unit's EP{moe_ep}, the nearest measured EP with a curve{why}, its "
+                     f"efficiency relative to the model at EP{curve.ep} carried, not its time")
+    return f" [{', and '.join(parts)}]" if parts else ""
 
 
 def _measured_rate(values: dict, curve) -> tuple:
