@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from inference_arithmetic.core import cited
+from inference_arithmetic.core import cited, fast
 from inference_arithmetic.hardware import gpus
 from inference_arithmetic.model import config
 from inference_arithmetic.step import comm
@@ -15,6 +15,8 @@ from inference_arithmetic.serving import operating
 from inference_arithmetic.evidence import projections
 from inference_arithmetic import step
 from inference_arithmetic.core.errors import InputError
+from inference_arithmetic.step.evaluate import rates
+from inference_arithmetic.step.layout import MOE_ALL_REDUCE
 
 H = 7168
 B = dict(h=H, b_disp=comm.FP8_DISPATCH_BYTES, b_comb=comm.BF16_BYTES)
@@ -245,3 +247,23 @@ def test_default_layouts():
     assert (node.ep, node.redundant, node.micro_batches) == (144, 32, 2)
     with pytest.raises(InputError):
         step.Layout(ep=144, attn_tp=7)
+
+
+def test_an_attention_instance_spanning_the_unit_combines_its_experts_by_an_all_reduce():
+    """Attention TP = EP (no attention DP): after the attention all-reduce every GPU holds every token, so
+    no token is dispatched; the experts' partial outputs are summed by one all-reduce among the unit's GPUs
+    (TensorRT-LLM selects no all-to-all without attention DP).  With attention DP inside the unit the
+    dispatch and combine stay; at the same tokens the all-reduce replaces them exactly."""
+    oss, g = config.model("gpt-oss-120b"), gpus.gpu("B200")
+    prec = step.Precision(moe="mxfp4")
+    spans = step.unit(oss, g, step.layout_for(oss, g, 2, attn_tp=2, precision=prec, framework="trtllm"))
+    dp = step.unit(oss, g, step.layout_for(oss, g, 2, precision=prec, framework="trtllm"))
+    assert step.Layout(ep=2, attn_tp=2).moe_all_reduce and not step.Layout(ep=2).moe_all_reduce
+    assert not step.Layout(ep=4, attn_tp=2).moe_all_reduce and step.Layout(ep=4, moe_tp=2).moe_all_reduce
+    assert MOE_ALL_REDUCE in spans.kernels and MOE_ALL_REDUCE not in dp.kernels
+    assert spans.values["moe_tp_on"] == 1.0 and dp.values["moe_tp_on"] == 0.0
+    v = dict(spans.values, batch=250.0, ctx=1383.0)
+    v.update(rates(v))
+    _, _, _, _, _, t_a2a, t_ar, t_moe_ar, _ = fast.step_terms_of(v)
+    assert float(step.terms(spans, 250.0, 1383.0)["t_comm"]) == pytest.approx(float(t_ar + t_moe_ar), rel=1e-12)
+    assert t_moe_ar < t_a2a          # two NVLink latencies and the dispatch's bytes per layer no longer paid

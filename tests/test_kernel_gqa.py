@@ -46,7 +46,7 @@ def _unit(phase="decode", g="H200", fw="trtllm"):
 
 def test_decode_attention_at_the_table_setting_is_the_measured_time():
     u = _unit()
-    assert "trtllm 1.3.0rc20 H200 GQA table (bf16 KV, 16 query / 1 KV heads of 128 per GPU)" in u.kernels
+    assert f"trtllm 1.3.0rc20 H200 GQA table (bf16 KV, 16 query / 1 KV heads of 128 per GPU{curves_gqa.HELD})" in u.kernels
     _, _, pts = gqa_points("H200", "trtllm", "bf16", 16, 1, 128)
     checked = 0
     for (b, ctx), t in pts:   # the table's contexts (2^i) lie between the grid's (1 + 2^i): read back within 2 %
@@ -166,3 +166,35 @@ def test_host_bound_gemm_rows_are_a_flat_floor_far_above_the_same_kernel_elsewhe
             assert max(floor) < 2.5 * min(floor), (g, src)           # flat in m: not a kernel's work
         assert kernel_gqa.gemm_time(g, "vllm", "fp8", 4096, 7168) is None   # left out: the carry reads SGLang's
     assert seen >= 6
+
+
+def test_beyond_the_measured_staircase_the_decode_attention_rate_is_held_not_the_time():
+    """GB300's TensorRT-LLM table for gpt-oss-120b (64 query / 8 KV heads, FP8 KV) measures 512 requests
+    only to 256 tokens and 4,096 tokens only to 64 requests; 1,888 requests at 5,650 tokens lie beyond both.
+    A held time would read that batch's full layers as fast as the largest measured kernel (a bandwidth far
+    above the HBM's); the held rate keeps the time rising with the KV bytes read, at the larger of the rates
+    held along either axis, and at least the model's bandwidth-bound time over the best measured rate."""
+    oss, g = model("gpt-oss-120b"), gpu("GB300")
+    lay = step.layout_for(oss, g, 1, precision=step.Precision(moe="mxfp4", kv="fp8"), framework="trtllm")
+    u = step.unit(oss, g, lay)
+    assert curves_gqa.HELD in u.kernels
+    _, _, pts = gqa_points("GB300", "trtllm", "fp8", 64, 8, 64)
+    t = {k: s for k, s in pts}
+    b, ctx = 1888.0, 5650.0
+    full_layers = oss.n_layers - oss.n_window
+    kv_bytes = b * ctx * u.values["S_kv"] / oss.n_layers                 # one full layer's KV cache
+    assert max(t) < (b, ctx) and not any(k[0] >= 512 and k[1] >= 4096 for k in t)
+    got = float(step.terms(u, b, ctx)["t_attn"])
+    assert got > full_layers * kv_bytes / g.hbm_bandwidth                 # no faster than the HBM reads it
+    assert got > 10 * full_layers * max(t.values())                       # a held time would give ~this
+    # the rate rises with requests and context in the stored tables (the premise of holding it)
+    rows = []
+    for (h, kv_h) in ((64, 8), (32, 4), (16, 2), (8, 1)):
+        for kv in ("bf16", "fp8"):
+            got_t = gqa_points("GB300", "trtllm", kv, h, kv_h, 64)
+            rate = {k: k[0] * k[1] / s for k, s in got_t[2]}
+            for axis in (0, 1):
+                for fixed in {k[1 - axis] for k in rate}:
+                    line = [rate[k] for k in sorted(rate, key=lambda k: k[axis]) if k[1 - axis] == fixed]
+                    rows.append(all(y >= 0.85 * max(line[:i + 1]) for i, y in enumerate(line[1:])))
+    assert sum(rows) >= 0.97 * len(rows)

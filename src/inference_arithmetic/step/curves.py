@@ -74,6 +74,7 @@ from inference_arithmetic.hardware.kernel_curves import (GEMM_DTYPE, MLA_CONTEXT
 from inference_arithmetic.hardware.kernel_gqa import gemm_time, log_time_grid
 from inference_arithmetic.hardware.kernel_tables import carried_label, carried_read
 from inference_arithmetic.model.dtypes import BF16_BYTES
+from inference_arithmetic.step.layout import MOE_ALL_REDUCE
 
 __all__ = ["GRID_TOKENS", "GRID_BATCH", "GRID_CTX", "GRID_NEW", "LOG_NEW", "GRID_ELEMENTS", "LOG_ELEMENTS", "CURVE_KEYS", "build", "rate", "rate2", "GEMM_SHAPES", "dense_rate",
            "DEEPSEEK_V3_MLA", "frozen", "NO_CURVES", "carried"]
@@ -279,9 +280,9 @@ def build(model, gpu, layout, phase: str, values: dict, attention: bool = True) 
         labels.append(f"attention-TP all-reduce: {why}")
         if rq is not None:
             upd["rq"] = rq
-    if layout.moe_tp > 1:
+    if layout.moe_all_reduce and model.is_moe:
         Rq, why = carried(fw, gpu.key, lambda f: _allreduce(gpu.key, f, layout.ep, values))
-        labels.append(f"MoE-TP all-reduce: {why}")
+        labels.append(f"MoE-TP all-reduce: {why}" if layout.moe_tp > 1 else f"{MOE_ALL_REDUCE}: {why}")
         if Rq is not None:
             upd["Rq"] = Rq
     return upd, drop, labels

@@ -64,7 +64,7 @@ def a2a_bytes(model, ep: int, moe_tp: int, moe_ep: int, G: int, kind: str) -> tu
 def a2a_curve(model, gpu, layout, kind: str, values: dict):
     """``(log q_c on GRID_TOKENS or None, label)`` for ``layout.framework``'s ``kind`` all-to-all."""
     fw = layout.framework
-    if layout.moe_tp > 1 or layout.moe_ep == 1 or not model.is_moe:
+    if layout.moe_all_reduce or layout.moe_ep == 1 or not model.is_moe:
         return None, None
     if (model.h, model.top_k, model.n_experts) != A2A_SHAPE:
         return None, "dispatch/combine: no table for this model's shape (DeepSeek-V3's hidden 7168, top-8 of 256)"

@@ -16,7 +16,11 @@ applied to the tables :mod:`.hardware.kernel_gqa` reads:
   attention time per layer with every layer full; with sliding-window layers, the model's attention time
   of every layer against the sum of the measured kernels, each layer's at its own context (the table
   measures full attention: a windowed layer is read at min(context, window), where its kernel's fixed
-  cost stays); the kernel alone, so the projections keep q_GEMM (``a_mod`` = 0);
+  cost stays); the kernel alone, so the projections keep q_GEMM (``a_mod`` = 0).  The rate, not the time,
+  is interpolated and held (:func:`_held_rate`): the tables measure a staircase of requests x context (up
+  to about 2^18-2^19 cached tokens per kernel), and a time held beyond it would read a batch of 1,888
+  requests at 5,650 tokens as fast as 256 at 512 (a rate ~10x the bandwidth); beyond the staircase the
+  larger of the rate held along either axis;
 * prefill attention: the measured GQA prefill attention kernel per layer (no cached prefix, BF16 compute)
   at the unit's heads per GPU and KV dtype, stored as ``pq`` on (:data:`.curves.GRID_BATCH`,
   :data:`.curves.GRID_NEW`) and read at (requests per micro-batch, new tokens per request) as MLA's is
@@ -36,7 +40,7 @@ from inference_arithmetic.core import fast
 from inference_arithmetic.hardware.kernel_gqa import gqa_context_points, gqa_points, log_time_grid
 from inference_arithmetic.step.curves import GRID_BATCH, GRID_CTX, LOG_NEW, carried, dense_rate, frozen
 
-__all__ = ["gemm_shapes", "build"]
+__all__ = ["gemm_shapes", "build", "HELD"]
 
 _LB, _LC = (np.log(np.array(g)) for g in (GRID_BATCH, GRID_CTX))
 _B2, _C2 = np.array(GRID_BATCH)[:, None], np.array(GRID_CTX)[None, :]
@@ -74,24 +78,48 @@ def _dense(model, gpu_key, fw, layout, v):
     return dense_rate(gpu_key, fw, layout.precision.dense, shapes, v)
 
 
+#: the decode-attention rule beyond the measured requests x context, in the unit's kernels label
+HELD = "; beyond the measured requests x context the rate held, the larger along either axis"
+
+
+def _held_rate(rate_pts, log_ctx) -> np.ndarray:
+    """log q on (:data:`.curves.GRID_BATCH` x ``log_ctx``) from the measured ``(((requests, context), q), ...)``:
+    interpolated log-log between measured points; beyond them the larger of the rate held along the context
+    (the request count's longest measured context) and along the requests (the context's largest measured
+    request count).  The tables measure a staircase (request count x context up to about 2^18-2^19 tokens),
+    and a decode kernel's rate rises with both (more thread blocks, its fixed cost spread over more KV bytes:
+    in the stored tables 99 % of rows and columns never fall below 85 % of their running maximum, tested),
+    so either held value is a lower bound on the rate there; inside the staircase the two orders of
+    interpolation agree (the same four measured corners)."""
+    by_ctx = log_time_grid(tuple(((c, b), q) for (b, c), q in rate_pts), log_ctx, _LB).T
+    return np.maximum(log_time_grid(rate_pts, _LB, log_ctx), by_ctx)
+
+
 def _attention(model, gpu_key, fw, layout, v):
     heads, kv, words = _heads(model, layout)
     got = gqa_points(gpu_key, fw, layout.precision.kv, heads, kv, model.d_head)
     if got is None:
         return None, f"attention: no {fw} GQA table for {gpu_key} ({layout.precision.kv} KV, {words})"
     ver, _, pts = got
-    ref = dict(v, batch=_B2, ctx=_C2, s_q=1.0, m_mb=1.0, q_a=1.0, n_win=0.0)
+    full = dict(v, s_q=1.0, m_mb=1.0, q_a=1.0, n_win=0.0)   # one layer of full attention, per layer
+    b, c = (np.array([x[i] for x, _ in pts], dtype=float) for i in (0, 1))
+    at_points = np.asarray(fast.t_attn_of(dict(full, batch=b, ctx=c)), dtype=float) / v["n_layers"]
+    # the rate (not the time) at the measured points, interpolated and held beyond them (:mod:`.curves`)
+    rate_pts = tuple(zip((x for x, _ in pts), at_points / np.array([t for _, t in pts])))
+    log_q_full = _held_rate(rate_pts, _LC)
     if not model.n_window:
-        per_layer = np.asarray(fast.t_attn_of(ref), dtype=float) / v["n_layers"]
-        q = (np.log(per_layer) - log_time_grid(pts, _LB, _LC)).ravel()
-    else:   # the unit's attention time over the kernels' sum: full layers at the context, windowed at the window
-        n_win = float(model.n_window)
-        model_time = np.asarray(fast.t_attn_of(dict(ref, n_win=n_win)), dtype=float)
-        at_window = np.log(np.minimum(np.array(GRID_CTX), float(model.window)))
-        measured = ((v["n_layers"] - n_win) * np.exp(log_time_grid(pts, _LB, _LC))
-                    + n_win * np.exp(log_time_grid(pts, _LB, at_window)))
-        q = (np.log(model_time) - np.log(measured)).ravel()
-    return frozen(q), f"attention: {fw} {ver} {gpu_key} GQA table ({layout.precision.kv} KV, {words})"
+        return frozen(log_q_full.ravel()), f"attention: {fw} {ver} {gpu_key} GQA table ({layout.precision.kv} KV, {words}{HELD})"
+    # the unit's attention time over the kernels' sum: full layers at the context, windowed at the window,
+    # each kernel's time the model's full-attention time there over the rate read there
+    n_win = float(model.n_window)
+    at_window = np.minimum(np.array(GRID_CTX), float(model.window))[None, :]
+    per_layer = (lambda ctx: np.asarray(fast.t_attn_of(dict(full, batch=_B2, ctx=ctx)), dtype=float) / v["n_layers"])
+    measured = ((v["n_layers"] - n_win) * per_layer(_C2) / np.exp(log_q_full)
+                + n_win * per_layer(at_window) / np.exp(_held_rate(rate_pts, np.log(at_window[0]))))
+    model_time = np.asarray(fast.t_attn_of(dict(full, batch=_B2, ctx=_C2, n_win=n_win)), dtype=float)
+    q = (np.log(model_time) - np.log(measured)).ravel()
+    return frozen(q), f"attention: {fw} {ver} {gpu_key} GQA table ({layout.precision.kv} KV, {words}{HELD}; " \
+                      f"windowed layers read at min(context, {model.window}))"
 
 
 def _prefill_attention(model, gpu_key, fw, layout, v):

@@ -18,7 +18,7 @@ from inference_arithmetic.model.config import Model
 from inference_arithmetic.model.dtypes import ATTN_DTYPES, DENSE_DTYPES, KV_DTYPES, MOE_DTYPES, choose
 
 __all__ = ["Precision", "Layout", "layout_for", "default_redundant", "default_micro_batches", "wide_ep_layout",
-           "HBM_RESERVE_SHARE", "LINK_LATENCY_SCALE_OUT_S", "divisors", "nearest", "KERNELS", "kernels_per_step"]
+           "HBM_RESERVE_SHARE", "LINK_LATENCY_SCALE_OUT_S", "MOE_ALL_REDUCE", "divisors", "nearest", "KERNELS", "kernels_per_step"]
 
 #: Share of each GPU's HBM kept for activations, CUDA graphs, workspace and fragmentation:
 #: vLLM's default gpu_memory_utilization of 0.9 (one default for the whole book and the CLI).
@@ -27,6 +27,15 @@ HBM_RESERVE_SHARE = 0.1
 #: Fixed latency of one dispatch or combine call across the scale-out network, s (an assumption
 #: of the book; over NVLink the NCCL small-message latency of the kernel tables is used).
 LINK_LATENCY_SCALE_OUT_S = 25e-6
+
+#: why an attention instance spanning the unit combines its experts by an all-reduce (:attr:`Layout.moe_all_reduce`),
+#: in the unit's kernels label.  TensorRT-LLM selects no all-to-all without attention DP
+#: (NVIDIA/TensorRT-LLM tensorrt_llm/_torch/modules/fused_moe/fused_moe_wide_ep.py, select_alltoall_method_type:
+#: ``if not mapping.enable_attention_dp: return AlltoallMethodType.NotEnabled``, commit 01303b38, read 2026-12-01),
+#: and its TRTLLM MoE backend (Blackwell's latency backend for gpt-oss) has no all-to-all at all
+#: (examples/models/core/gpt_oss/README.md, MoE support matrix, read 2026-12-01)
+MOE_ALL_REDUCE = ("MoE combine: an all-reduce among the unit's GPUs (one attention instance spans the unit: every GPU "
+                  "holds every token, none is dispatched)")
 
 
 @dataclass(frozen=True)
@@ -119,6 +128,15 @@ class Layout:
     @property
     def moe_ep(self) -> int:
         return self.ep // self.moe_tp
+
+    @property
+    def moe_all_reduce(self) -> bool:
+        """Whether the routed experts' outputs are summed by one all-reduce among the unit's GPUs instead of
+        a dispatch and combine: experts split over GPUs (MoE TP), or one attention instance spanning the whole
+        unit (attention TP = EP): after the attention all-reduce every GPU holds every token, so none is
+        dispatched; each GPU runs its local experts on the tokens routed to them and the partial outputs are
+        summed (:data:`MOE_ALL_REDUCE`)."""
+        return self.moe_tp > 1 or self.attn_tp == self.ep > 1
 
 
 def divisors(n: int) -> list[int]:

@@ -21,9 +21,10 @@ def uses_ll_buffers(phase: str, moe_ep: int, moe_tp: int, ep: int, nvlink_domain
 
 
 def _buffer_bytes_per_token(u) -> float:
-    """DeepEP low-latency buffer bytes per token a GPU sends (0 without those buffers)."""
+    """DeepEP low-latency buffer bytes per token a GPU sends (0 without those buffers, and where the experts
+    combine by an all-reduce, which dispatches nothing: :attr:`.layout.Layout.moe_all_reduce`)."""
     L = u.layout
-    if not uses_ll_buffers(u.phase, L.moe_ep, L.moe_tp, L.ep, u.gpu.nvlink_domain, u.model.is_moe):
+    if L.moe_all_reduce or not uses_ll_buffers(u.phase, L.moe_ep, L.moe_tp, L.ep, u.gpu.nvlink_domain, u.model.is_moe):
         return 0.0
     return float(fast.ll_buffer_per_token(b_disp=FP8_DISPATCH_BYTES, b_comb=BF16_BYTES,
                                             n_experts=u.values["n_experts"], E_red=u.values["E_red"], h=u.values["h"]))

@@ -202,7 +202,7 @@ def unit(model: Model, gpu: GPU, layout: Layout, phase: str = "decode") -> Unit:
         t_0=layout.overhead_s, kappa=fitted("kappa") if layout.kappa is None else layout.kappa,
         n_dr=float(layout.mtp), p_acc=accept, b_comb=BF16_BYTES,
         K_k=float(kernels_per_step(model)), t_k0=eff.kernel_floor_s.value,
-        moe_tp_on=float(layout.moe_tp > 1), overlapped=float(layout.overlapped), decode=float(phase == "decode"),
+        moe_tp_on=float(layout.moe_all_reduce and model.is_moe), overlapped=float(layout.overlapped), decode=float(phase == "decode"),
         n_emb=1.0 if model.tie_embeddings else 2.0, T_kv=t_kv,
         n_win=float(model.n_window), W_win=float(model.window),
         **sparse_values(model, gpu.dense_fp8 or gpu.dense_bf16, a_f, float(ph.attn_flop(**dims))),
