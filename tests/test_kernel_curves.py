@@ -8,7 +8,7 @@ import pytest
 from inference_arithmetic import step
 from inference_arithmetic.hardware.gpus import gpu
 from inference_arithmetic.core import fast
-from inference_arithmetic.hardware.kernel_comm import a2a_points, a2a_table, nvlink_twins
+from inference_arithmetic.hardware.kernel_comm import _backend_points, a2a_points, a2a_table, nvlink_twins
 from inference_arithmetic.hardware.kernel_curves import allreduce_points, mla_context_points, mla_points
 from inference_arithmetic.hardware.kernel_gqa import _gemm_grid, gemm_time
 from inference_arithmetic.model import config
@@ -216,7 +216,9 @@ def test_a_gpu_without_trtllm_nvlink_kernels_reads_its_nvlink_twins():
     assert nvlink_twins("H200") == ("H100", "H20") and nvlink_twins("MI355X") == ()
     read, pts = a2a_table("GB300", "trtllm", "ll", "nvfp4")
     assert read == "GB200" and pts == a2a_points("GB200", "trtllm", "ll", "nvfp4") and 8 in pts
-    assert "NVLink" in pts[8][1]
+    assert pts[8][1] == "NVLinkOneSided/NVLinkTwoSided"   # decode: OneSided (TensorRT-LLM's first choice) counts
+    one = dict(_backend_points("GB200", "trtllm", "ll", "nvfp4", "NVLinkOneSided")[8][3])
+    assert dict(pts[8][3])[1024] == pytest.approx(one[1024])   # at 1,024 tokens per GPU the faster of the two
     read, pts = a2a_table("B300", "trtllm", "ll", "nvfp4")   # an HGX node: GB200's EP sizes up to 8 only
     assert read == "GB200" and sorted(pts) == [2, 4, 8] and pts[8] == a2a_points("GB200", "trtllm", "ll", "nvfp4")[8]
     assert a2a_table("H200", "trtllm", "ll", "fp8") == ("H200", a2a_points("H200", "trtllm", "ll", "fp8"))

@@ -16,7 +16,9 @@ Which rows a (GPU, framework, kernel family) reads (:func:`a2a_points`), stated 
   (``sdk/operations/moe_comm.py``, :func:`_dtype`): SGLang's and vLLM's tables one ``default``;
   TensorRT-LLM's DeepEP normal kernels NVFP4 for NVFP4 experts, else BF16; its DeepEP low-latency
   kernels the experts' dtype (FP8 or BF16; NVFP4 experts: NVFP4 dispatch, FP4 combine); its NVLink
-  kernels the experts' dtype (NVFP4 decode combine: FP4, the low-precision combine);
+  kernels the experts' dtype (NVFP4 decode combine on NVLinkTwoSided: FP4, the low-precision combine;
+  NVLinkOneSided, which TensorRT-LLM tries first, is measured with the experts' dtype only, and
+  aiconfigurator reads that kernel for TensorRT-LLM's non-wide-EP MoE backends in both phases);
 * normal kernels at :data:`NORMAL_SMS` SMs where the table measures that (DeepEP's default
   ``Buffer.num_sms``; SGLang's table also measures 4 to 24), else as stored;
 * one point = prepare (where the kernel has one) + dispatch + combine at the same tokens per GPU
@@ -36,7 +38,10 @@ Which rows a (GPU, framework, kernel family) reads (:func:`a2a_points`), stated 
   HGX B300 as on the racks.  aiconfigurator's own kernel choice for TensorRT-LLM (``select_alltoall_kernel``
   of its Rust engine) is NVLinkOneSided on any GPU of SM 100 or later ("Python approximates
   supports_mnnvl() as SM >= 100").  NVLink 4 GPUs (H100 / H200 / H20): no NVLink-kernel table is measured
-  on any, so they keep their DeepEP tables.  The kernels move NVLink bytes at NVLink
+  on any, so they keep their DeepEP tables.  Not modelled: the per-backend selectors of older releases
+  (``CutlassFusedMoE`` / ``WideEPMoE.select_alltoall_method_type``, before the configurable MoE became the
+  default path) took all-gather / reduce-scatter instead of an all-to-all where ``moe_ep_size <= top_k``
+  (DeepSeek's EP8 and below); no NCCL all-gather table is extracted.  The kernels move NVLink bytes at NVLink
   latencies through one switch hop, so the same links give the same rate (carried as a rate by
   :mod:`.step.curves_comm`, the bytes and links the unit's own), at the twin's EP sizes that fit inside
   the GPU's own NVLink domain (an HGX node's 8: beyond it the EP group spans nodes over the network);
@@ -73,7 +78,8 @@ def _dtype(backend: str, kind: str, phase: str, moe_dtype: str) -> str | None:
         return "default"
     if backend == "trtllm_deepep_ht":
         return "nvfp4" if q == "nvfp4" else ("bfloat16" if q else None)
-    if q == "nvfp4" and phase == "combine" and (backend == "trtllm_deepep_ll" or kind == "ll"):
+    low = backend == "trtllm_deepep_ll" or (kind == "ll" and backend == "NVLinkTwoSided")   # low-precision combine
+    if q == "nvfp4" and phase == "combine" and low:
         return "fp4"
     return q
 
