@@ -73,7 +73,7 @@ def test_carry_never_reads_another_gpu(g, fw):
     if g not in _gpus_with_tables():   # no table of any framework on this GPU: the transfer rule everywhere
         assert "carried across frameworks" not in u.kernels and u.values["curved"] == 0.0
     for part in u.kernels.split("; "):
-        if "the same NVLink rack fabric" in part:   # the NVLink-rack twin rule (kernel_comm.a2a_table), not a carry
+        if "the same NVLink fabric" in part:   # the NVLink twin rule (kernel_comm.a2a_table), not a carry
             continue
         for other in _gpus_with_tables() - {g}:
             assert f" {other} " not in f" {part} ".replace("(", " ").replace(",", " ")

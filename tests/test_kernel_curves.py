@@ -8,7 +8,7 @@ import pytest
 from inference_arithmetic import step
 from inference_arithmetic.hardware.gpus import gpu
 from inference_arithmetic.core import fast
-from inference_arithmetic.hardware.kernel_comm import a2a_points, a2a_table, nvlink_rack_twins
+from inference_arithmetic.hardware.kernel_comm import _backend_points, a2a_points, a2a_table, nvlink_twins
 from inference_arithmetic.hardware.kernel_curves import allreduce_points, mla_context_points, mla_points
 from inference_arithmetic.hardware.kernel_gqa import _gemm_grid, gemm_time
 from inference_arithmetic.model import config
@@ -207,21 +207,33 @@ def test_stacked_prefill_matches_one_unit_at_a_time():
                 assert got[i, j, k] == pytest.approx(one, rel=1e-9)
 
 
-def test_an_nvl72_gpu_without_trtllm_nvlink_kernels_reads_its_rack_twins():
-    """GB300's TensorRT-LLM table measures only DeepEP; TensorRT-LLM runs its NVLink all-to-all on an NVL72
-    rack, so GB300 reads GB200's (same NVLink 5 rack fabric) as a rate; an HGX node has no rack twin."""
-    assert nvlink_rack_twins("GB300") == ("GB200",) and nvlink_rack_twins("GB200") == ("GB300",)
-    assert nvlink_rack_twins("B200") == () and nvlink_rack_twins("H200") == ()
+def test_a_gpu_without_trtllm_nvlink_kernels_reads_its_nvlink_twins():
+    """GB300's, B200's and B300's TensorRT-LLM tables measure only DeepEP; TensorRT-LLM runs its NVLink
+    all-to-all wherever every NVLink is up (an NVL72 rack or an HGX node), so they read GB200's (the same
+    NVLink 5, 900 GB/s per GPU) as a rate, at the EP sizes inside their own NVLink domain; NVLink 4 GPUs
+    have no twin with NVLink kernels measured and keep DeepEP."""
+    assert nvlink_twins("GB300") == ("B200", "B300", "GB200") and "GB300" in nvlink_twins("B300")
+    assert nvlink_twins("H200") == ("H100", "H20") and nvlink_twins("MI355X") == ()
     read, pts = a2a_table("GB300", "trtllm", "ll", "nvfp4")
     assert read == "GB200" and pts == a2a_points("GB200", "trtllm", "ll", "nvfp4") and 8 in pts
-    assert "NVLink" in pts[8][1]
+    assert pts[8][1] == "NVLinkOneSided/NVLinkTwoSided"   # decode: OneSided (TensorRT-LLM's first choice) counts
+    one = dict(_backend_points("GB200", "trtllm", "ll", "nvfp4", "NVLinkOneSided")[8][3])
+    assert dict(pts[8][3])[1024] == pytest.approx(one[1024])   # at 1,024 tokens per GPU the faster of the two
+    read, pts = a2a_table("B300", "trtllm", "ll", "nvfp4")   # an HGX node: GB200's EP sizes up to 8 only
+    assert read == "GB200" and sorted(pts) == [2, 4, 8] and pts[8] == a2a_points("GB200", "trtllm", "ll", "nvfp4")[8]
+    assert a2a_table("H200", "trtllm", "ll", "fp8") == ("H200", a2a_points("H200", "trtllm", "ll", "fp8"))
+    assert "deepep" in a2a_table("H200", "trtllm", "ll", "fp8")[1][8][1]       # no NVLink 4 table: DeepEP
     assert a2a_table("GB200", "trtllm", "ll", "nvfp4")[0] == "GB200"        # its own table first
     assert a2a_table("GB300", "sglang", "ll", "nvfp4")[0] == "GB300"        # SGLang: DeepEP, measured on GB300
     u = step.unit(V3, gpu("GB300"), step.Layout(ep=8, framework="trtllm", precision=step.Precision(moe="nvfp4")))
     assert "dispatch/combine: trtllm" in u.kernels and " GB200 low-latency all-to-all table" in u.kernels
-    assert "carried to GB300 as a rate: the same NVLink rack fabric" in u.kernels
-    # the same links: GB300's unit at GB200's measured kernel has GB200's all-to-all time
+    assert "carried to GB300 as a rate: the same NVLink fabric (900 GB/s per GPU" in u.kernels
+    # the same links: GB300's and B300's units at GB200's measured kernel have GB200's all-to-all time
     g2 = step.unit(V3, gpu("GB200"), step.Layout(ep=8, framework="trtllm", precision=step.Precision(moe="nvfp4")))
-    t3 = step.terms(u, 64.0, 2048.0)["t_comm"]
+    b3 = step.unit(V3, gpu("B300"), step.Layout(ep=8, framework="trtllm", precision=step.Precision(moe="nvfp4")))
     t2 = step.terms(g2, 64.0, 2048.0)["t_comm"]
-    assert float(t3) == pytest.approx(float(t2), rel=1e-9)
+    for other in (u, b3):
+        assert float(step.terms(other, 64.0, 2048.0)["t_comm"]) == pytest.approx(float(t2), rel=1e-9)
+    # beyond an HGX node's NVLink domain no NVLink rate is carried: the EP group spans nodes
+    b16 = step.unit(V3, gpu("B300"), step.Layout(ep=16, framework="trtllm", precision=step.Precision(moe="nvfp4")))
+    assert "NVLinkTwoSided" not in b16.kernels and "beyond one NVLink domain" in b16.kernels

@@ -126,7 +126,12 @@ def test_the_v60_entries_are_predicted_from_cited_lengths():
         assert p.measured == e["measured"]["output_tokens_per_s_per_gpu"]["value"], key
         if e["model"] == "deepseek-r1":
             assert p.expressible and p.predicted > 0, key
-            assert any(r.startswith("searched layout:") for r in p.assumptions), key
+            searched = any(r.startswith("searched layout:") for r in p.assumptions)
+            if (e.get("layout") or {}).get("ep") is None:
+                assert searched, key
+            else:   # the offline submissions' DEP8 instances and batch limit, read from their configs
+                assert not searched and "DEP8" in e["note"] and e["layout"]["ep"] == 8, key
+                assert f"gpu_batch_size {e['model_setup']['max_batch']}" in e["note"], key
         elif e["model"] == "llama-3.1-405b":
             # NVFP4 dense weights (the submission's precision fp4): predicted at NVFP4 bytes and the FP4 rate,
             # the measured nvfp4 GEMM table read, and the model's own bound above the measurement
@@ -143,3 +148,6 @@ def test_the_v60_entries_are_predicted_from_cited_lengths():
             assert any(r.startswith("searched layout:") for r in p.assumptions), key
             if e["gpu"] == "MI355X":
                 assert any(r.startswith("kernels: AITER e4048607a535 fused-MoE table (a8w4") for r in p.assumptions), key
+    # a stated layout's largest batch is capped by the configuration's batch limit (GB200: 576 fit, 512 allowed)
+    assert any(r.startswith("512 requests per attention instance, the serving configuration's batch limit")
+               for r in preds["mlperf60-gb200-72-offline"].assumptions)

@@ -82,8 +82,13 @@ def _decode_rate(u, e, notes, ctx, ctx_mem):
     if per_gpu is None and conc.get("total") and gpus_d:
         per_gpu = conc["total"] / gpus_d
     if per_gpu is None:
-        b = step.max_batch(u, ctx_mem)
-        notes.append("largest batch that fits")
+        b, most = step.max_batch(u, ctx_mem), batch_limit(e)
+        if most and b > most:                  # the scheduler's limit caps what would fit
+            notes.append(f"{most} requests per attention instance, the serving configuration's batch limit "
+                         f"(the {b:g} that fit exceed it)")
+            b = float(most)
+        else:
+            notes.append("largest batch that fits")
     else:
         b = per_gpu * u.layout.attn_tp
         if b < 1:

@@ -9,27 +9,42 @@ Which rows a (GPU, framework, kernel family) reads (:func:`a2a_points`), stated 
 
 * kernel family: ``ll`` (decode) and ``normal`` (prefill), each framework's kernels for it in order of
   preference (:data:`BACKENDS`): SGLang and vLLM DeepEP low-latency / normal (``deepep_ht``);
-  TensorRT-LLM its NVLink all-to-all (NVLinkOneSided, NVLinkTwoSided: its wide-EP kernels inside an
-  NVL72 rack, measured on GB200 at EP 2-64) where measured, else its DeepEP low-latency / normal kernels;
+  TensorRT-LLM its NVLink all-to-all (NVLinkOneSided, NVLinkTwoSided: measured on GB200 NVL72 at EP
+  2-64, read on the other NVLink 5 GPUs by the twin rule below) where measured, else its DeepEP
+  low-latency / normal kernels;
 * the payload dtype per kernel, phase and MoE dtype as aiconfigurator-core 0.12.0 chooses it
   (``sdk/operations/moe_comm.py``, :func:`_dtype`): SGLang's and vLLM's tables one ``default``;
   TensorRT-LLM's DeepEP normal kernels NVFP4 for NVFP4 experts, else BF16; its DeepEP low-latency
   kernels the experts' dtype (FP8 or BF16; NVFP4 experts: NVFP4 dispatch, FP4 combine); its NVLink
-  kernels the experts' dtype (NVFP4 decode combine: FP4, the low-precision combine);
+  kernels the experts' dtype (NVFP4 decode combine on NVLinkTwoSided: FP4, the low-precision combine;
+  NVLinkOneSided, which TensorRT-LLM tries first, is measured with the experts' dtype only, and
+  aiconfigurator reads that kernel for TensorRT-LLM's non-wide-EP MoE backends in both phases);
 * normal kernels at :data:`NORMAL_SMS` SMs where the table measures that (DeepEP's default
   ``Buffer.num_sms``; SGLang's table also measures 4 to 24), else as stored;
 * one point = prepare (where the kernel has one) + dispatch + combine at the same tokens per GPU
   (``num_tokens`` as stored: per rank); per kernel the framework's newest version that measured the EP
   size, repeats: their median (:func:`.kernel_curves._reduce`); several kernels of one preference group
   (TensorRT-LLM's two NVLink kernels): the faster total at each point;
-* a GPU of an NVLink rack (a domain of more GPUs than one node) whose table lacks TensorRT-LLM's NVLink
-  kernels reads them from another rack GPU with the same domain size and per-GPU NVLink bandwidth
-  (:func:`a2a_table`; GB300 NVL72 from GB200 NVL72, NVLink 5 at 900 GB/s per direction on both): TensorRT-LLM
-  picks NVLinkOneSided, then NVLinkTwoSided, wherever the rack's multi-node NVLink memory is supported and
-  DeepEP only as the fallback (``tensorrt_llm/_torch/modules/fused_moe/communication/communication_factory.py``,
-  ``CommunicationFactory.create_strategy``), and the kernels move NVLink bytes at NVLink latencies, so the
-  same links give the same rate (carried as a rate by :mod:`.step.curves_comm`, the bytes and links the
-  unit's own);
+* a GPU whose table lacks TensorRT-LLM's NVLink kernels reads them from another NVIDIA GPU of the same
+  per-GPU NVLink bandwidth, the same NVLink generation switched by NVSwitch (:func:`nvlink_twins`;
+  GB300 NVL72 and HGX B200 / B300 from GB200 NVL72, NVLink 5 at 900 GB/s per direction on all four):
+  TensorRT-LLM picks NVLinkOneSided, then NVLinkTwoSided, wherever ``MnnvlMemory.supports_mnnvl()``
+  holds (every NVLink of the GPU up) and DeepEP only as an opt-in fallback (``TRTLLM_CAN_USE_DEEP_EP=1``)
+  (``tensorrt_llm/_torch/modules/fused_moe/communication/communication_factory.py``,
+  ``CommunicationFactory.create_strategy``; ``tensorrt_llm/_mnnvl_utils.py``, ``supports_mnnvl``: the
+  aarch64-only gate was dropped for HGX B200 by NVIDIA/TensorRT-LLM PR 6645, August 2025, as restated by
+  flashinfer-ai/flashinfer PR 1601; read 2026-12-01); the MLPerf v6.0 DeepSeek-R1 submissions set
+  ``TRTLLM_MOE_ENABLE_ALLTOALL_WITHOUT_ALLGATHER`` (the NVLink all-to-all's option) and no DeepEP switch, on
+  HGX B300 as on the racks.  aiconfigurator's own kernel choice for TensorRT-LLM (``select_alltoall_kernel``
+  of its Rust engine) is NVLinkOneSided on any GPU of SM 100 or later ("Python approximates
+  supports_mnnvl() as SM >= 100").  NVLink 4 GPUs (H100 / H200 / H20): no NVLink-kernel table is measured
+  on any, so they keep their DeepEP tables.  Not modelled: the per-backend selectors of older releases
+  (``CutlassFusedMoE`` / ``WideEPMoE.select_alltoall_method_type``, before the configurable MoE became the
+  default path) took all-gather / reduce-scatter instead of an all-to-all where ``moe_ep_size <= top_k``
+  (DeepSeek's EP8 and below); no NCCL all-gather table is extracted.  The kernels move NVLink bytes at NVLink
+  latencies through one switch hop, so the same links give the same rate (carried as a rate by
+  :mod:`.step.curves_comm`, the bytes and links the unit's own), at the twin's EP sizes that fit inside
+  the GPU's own NVLink domain (an HGX node's 8: beyond it the EP group spans nodes over the network);
 * EP size: the tables' ``ep_size``; SGLang's ``node_num`` x the GPUs per node, read from the ``ep_size``
   the other frameworks' single-node tables state for the same GPU (8 on HGX H100 / H200 / B200 / B300,
   4 on GB200 / GB300 trays), 8 where none does.
@@ -38,11 +53,11 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from inference_arithmetic.hardware.gpus import gpu, gpus
+from inference_arithmetic.hardware.gpus import gpu, gpus, vendor
 from inference_arithmetic.hardware.kernel_curves import _reduce
 from inference_arithmetic.hardware.kernel_tables import FRAMEWORKS, table_rows
 
-__all__ = ["a2a_points", "a2a_table", "nvlink_rack_twins", "BACKENDS", "NORMAL_SMS", "gpus_per_node"]
+__all__ = ["a2a_points", "a2a_table", "nvlink_twins", "BACKENDS", "NORMAL_SMS", "gpus_per_node"]
 
 _NVLINK = ("NVLinkOneSided", "NVLinkTwoSided")
 #: each framework's kernels for the low-latency (decode) and normal (prefill) all-to-all, groups in order
@@ -63,7 +78,8 @@ def _dtype(backend: str, kind: str, phase: str, moe_dtype: str) -> str | None:
         return "default"
     if backend == "trtllm_deepep_ht":
         return "nvfp4" if q == "nvfp4" else ("bfloat16" if q else None)
-    if q == "nvfp4" and phase == "combine" and (backend == "trtllm_deepep_ll" or kind == "ll"):
+    low = backend == "trtllm_deepep_ll" or (kind == "ll" and backend == "NVLinkTwoSided")   # low-precision combine
+    if q == "nvfp4" and phase == "combine" and low:
         return "fp4"
     return q
 
@@ -92,27 +108,27 @@ def a2a_points(gpu_key: str, framework: str, kind: str, moe_dtype: str) -> dict:
     return {}
 
 
-def nvlink_rack_twins(gpu_key: str) -> tuple[str, ...]:
-    """The other GPUs of the catalog on the same NVLink rack fabric as ``gpu_key``: an NVLink domain of
-    more GPUs than one node (:func:`gpus_per_node`), of the same size and per-GPU NVLink bandwidth."""
+def nvlink_twins(gpu_key: str) -> tuple[str, ...]:
+    """The other NVIDIA GPUs of the catalog on the same NVLink fabric generation as ``gpu_key``: the same
+    per-GPU NVLink bandwidth (one switch hop between any two GPUs of a domain)."""
     g = gpu(gpu_key)
-    if g.nvlink_domain <= gpus_per_node(g.key):
+    if vendor(g.key) != "NVIDIA":
         return ()
-    return tuple(sorted(k for k, o in gpus().items() if k != g.key and o.nvlink_domain == g.nvlink_domain
-                        and o.nvlink == g.nvlink))
+    return tuple(sorted(k for k, o in gpus().items() if k != g.key and vendor(k) == "NVIDIA" and o.nvlink == g.nvlink))
 
 
 @lru_cache(maxsize=256)
 def a2a_table(gpu_key: str, framework: str, kind: str, moe_dtype: str) -> tuple[str, dict]:
     """``(GPU whose table is read, points as in a2a_points)``: the first of ``framework``'s kernel groups
-    measured on ``gpu_key``, TensorRT-LLM's NVLink kernels on an NVLink rack read from a
-    :func:`nvlink_rack_twins` GPU where ``gpu_key``'s table lacks them (the module's rule)."""
+    measured on ``gpu_key``, TensorRT-LLM's NVLink kernels read from a :func:`nvlink_twins` GPU where
+    ``gpu_key``'s table lacks them (the module's rule)."""
     for group in BACKENDS.get(framework, {}).get(kind, ()):
         out = _group_points(gpu_key, framework, kind, moe_dtype, group)
         if out:
             return gpu_key, out
-        for twin in nvlink_rack_twins(gpu_key) if group == _NVLINK else ():
-            out = _group_points(twin, framework, kind, moe_dtype, group)
+        domain = gpu(gpu_key).nvlink_domain   # a twin's EP sizes that fit inside this GPU's NVLink domain
+        for twin in nvlink_twins(gpu_key) if group == _NVLINK else ():
+            out = {e: got for e, got in _group_points(twin, framework, kind, moe_dtype, group).items() if e <= domain}
             if out:
                 return twin, out
     return gpu_key, {}

@@ -16,8 +16,8 @@ function of the tokens each GPU sends per micro-batch.  Rules:
   only; SGLang's: up to 8 nodes on H100 and H200): the rate at the nearest measured EP size of its regime
   carried to the unit's, whose bytes, links and latencies stay the model's -- named in the unit's
   ``kernels`` label; no measured EP size in its regime: DeepSeek's DeepEP rates, named;
-* an NVLink rack GPU without TensorRT-LLM's NVLink kernels measured: a same-fabric GPU's
-  (:func:`.hardware.kernel_comm.a2a_table`), named in the label;
+* a GPU without TensorRT-LLM's NVLink kernels measured: a same-fabric GPU's, at the EP sizes inside its
+  own NVLink domain (:func:`.hardware.kernel_comm.a2a_table`), named in the label;
 * no table for the (GPU, framework) or none in the unit's regime: another framework's table on the same GPU
   (:func:`.curves.carried`: SGLang and vLLM run the same DeepEP kernels), else DeepSeek's DeepEP rates;
 * a model other than DeepSeek-V3's hidden size, top-k and experts,
@@ -87,8 +87,9 @@ def _measured(model, gpu, layout, kind: str, values: dict, fw: str):
     ver, kernel, _, got = pts[near]
     curve = _rate(model, gpu, near, kind, got, tuple(values[k] for k in _INPUTS), values)
     carried = "" if near == layout.ep else f", carried to EP{layout.ep} as a rate"
-    twin = "" if read == gpu.key else (f", carried to {gpu.key} as a rate: the same NVLink rack fabric, "
-                                        f"where TensorRT-LLM runs its NVLink all-to-all")
+    twin = "" if read == gpu.key else (f", carried to {gpu.key} as a rate: the same NVLink fabric "
+                                        f"({gpu.nvlink / 1e9:.0f} GB/s per GPU per direction, one switch hop), where TensorRT-LLM runs "
+                                        f"its NVLink all-to-all")
     return curve, (f"dispatch/combine: {fw} {ver} {read} {_KIND[kind]} all-to-all table "
                    f"({kernel}, EP{near}{carried}{twin})")
 
