@@ -60,13 +60,19 @@ def _evaluate(v: dict) -> dict:
     else:
         t = np.where(v["overlapped"], fast.step_overlap_of(common), fast.step_serial_of(common))
     t_mtp = 0.0 * t
-    if (v["n_dr"] > 0) if scalar else np.any(np.asarray(v["n_dr"]) > 0):  # the MTP module: drafts, each one more layer and the head
-        v1 = dict(v, s_q=1.0)
-        v1.update(rates(v1))
-        k1, a1, d1, h1, m1, x1, r1, y1, _ = fast.step_terms_of(v1)
-        t_mtp = fast.mtp_time(n_dr=v["n_dr"], n_layers=v["n_layers"], th=h1, kappa=v["kappa"],
-                      tl=a1 + d1 + m1 + k1 + np.where(v["moe_tp_on"], y1, x1) + r1)
-        t = t + t_mtp
+    if scalar:
+        if v["n_dr"] > 0:
+            t_mtp = _mtp_time(v)
+            t = t + t_mtp
+    else:
+        drafts = np.asarray(v["n_dr"]).reshape(-1) > 0      # one flag per stacked unit
+        if drafts.all() or drafts.size == 1 or (drafts.any() and np.shape(t)[:1] != drafts.shape):
+            t_mtp = _mtp_time(v)
+            t = t + t_mtp
+        elif drafts.any():                                   # only the units that draft pay the MTP pass
+            t_mtp = np.zeros(np.shape(t))
+            t_mtp[drafts] = np.broadcast_to(_mtp_time(_units_where(v, drafts)), t_mtp[drafts].shape)
+            t = t + t_mtp
     if scalar:  # prefill: new tokens per request
         tokens, ideal = (v["accept_tok"], 1 + v["n_dr"]) if v["decode"] else (v["s_q"], v["s_q"])
     else:
@@ -77,6 +83,24 @@ def _evaluate(v: dict) -> dict:
     return {"t_kernels": tk_, "t_attn": ta_, "t_dense": td_, "t_head": th_, "t_moe": tm_, "t_comm": tc_,
             "t_mtp": t_mtp, "t_step": t, "tokens_per_s_per_user": per_user, "tokens_per_s_per_gpu": per_gpu,
             "bound_tokens_per_s_per_gpu": v["batch"] * ideal / v["T_a"] / bound}
+
+
+def _mtp_time(v: dict):
+    """The MTP module's time per step [s]: each draft token one more (average) layer and the head, the
+    terms at one query row per request (``s_q`` = 1)."""
+    v1 = dict(v, s_q=1.0)
+    v1.update(rates(v1))
+    k1, a1, d1, h1, m1, x1, r1, y1, _ = fast.step_terms_of(v1)
+    return fast.mtp_time(n_dr=v["n_dr"], n_layers=v["n_layers"], th=h1, kappa=v["kappa"],
+                         tl=a1 + d1 + m1 + k1 + np.where(v["moe_tp_on"], y1, x1) + r1)
+
+
+def _units_where(v: dict, keep) -> dict:
+    """The stacked values (:func:`stack`) of the units where ``keep`` (one flag per unit, more than one
+    unit) holds: every array whose first axis is the units' (batch and context too where they are given
+    per unit); the others broadcast over the units and stay whole."""
+    n = keep.shape[0]
+    return {k: a[keep] if isinstance(a, np.ndarray) and a.ndim and a.shape[0] == n else a for k, a in v.items()}
 
 
 def expert_rate(v: dict):
