@@ -27,7 +27,10 @@ applied to the tables :mod:`.hardware.kernel_gqa` reads:
   (:mod:`.curves`): log q at each measured point against the model's attention time at context
   ``prefill_context(isl, 0)`` with every layer full, interpolated in log isl per measured batch, then in
   log batch; a chunk with a cached prefix reads the rate at its new tokens (a transfer rule); FP8
-  attention compute: no table (q = 1, named).
+  attention compute: no table (q = 1, named).  An AMD gfx942 GPU (no aiconfigurator table) reads AITER's
+  causal BF16 attention-forward benchmark instead, for any framework (:mod:`.hardware.kernel_aiter_fmha`:
+  the measured rate at the same request x query-head pairs and new tokens, head dimension 128 only), by the
+  same interpolation.
 
 A (GPU, framework, shape) without every table point: another framework's table on the same GPU
 (:func:`.curves.carried`), else q = 1 by the transfer rule, named in the label.
@@ -37,6 +40,7 @@ from __future__ import annotations
 import numpy as np
 
 from inference_arithmetic.core import fast
+from inference_arithmetic.hardware.kernel_aiter_fmha import fmha_context_points, label as fmha_label
 from inference_arithmetic.hardware.kernel_gqa import gqa_context_points, gqa_points, log_time_grid
 from inference_arithmetic.step.curves import GRID_BATCH, GRID_CTX, LOG_NEW, carried, dense_rate, frozen
 
@@ -126,6 +130,9 @@ def _prefill_attention(model, gpu_key, fw, layout, v):
     p = layout.precision
     heads, kv, words = _heads(model, layout)
     got = gqa_context_points(gpu_key, fw, p.kv, heads, kv, model.d_head) if p.attn == "bf16" else None
+    amd = got is None and p.attn == "bf16" and fmha_context_points(gpu_key, heads, model.d_head)
+    if amd:   # an AMD gfx942 GPU: AITER's attention-forward benchmark, for any framework
+        got = amd
     if got is None:
         return None, f"attention: no {fw} GQA prefill table for {gpu_key} ({p.attn} attention, {p.kv} KV, {words})"
     ver, _, pts = got
@@ -133,6 +140,8 @@ def _prefill_attention(model, gpu_key, fw, layout, v):
     ref = dict(v, batch=b, s_q=isl, ctx=fast.prefill_context(isl=isl, f_hit=0.0), m_mb=1.0, q_a=1.0, n_win=0.0)
     q = np.asarray(fast.t_attn_of(ref), dtype=float) / v["n_layers"] / np.array([t for _, t in pts])
     curve = log_time_grid(tuple(zip((x for x, _ in pts), q)), _LB, LOG_NEW).ravel()
+    if amd:
+        return frozen(curve), fmha_label(gpu_key, heads, model.d_head)
     return frozen(curve), f"attention: {fw} {ver} {gpu_key} GQA prefill table ({p.kv} KV, {words}, no cached prefix)"
 
 
