@@ -241,6 +241,7 @@ def serve_argv(key: str, framework: str | None = None) -> tuple[list, str]:
             "--osl", f"{svc.osl:.0f}", "--moe-dtype", sp.moe_dtypes[0], "--attn-dtype", sp.attn_dtypes[0],
             "--kv-dtype", sp.kv_dtypes[0], "--mtp", str(sp.mtp[0]), "--framework", sp.framework, "--json"]
     argv += ["--max-batch", str(sp.max_batch)] if sp.max_batch is not None else []
+    argv += ["--dense-dtype", sp.dense_dtype] if sp.dense_dtype is not None else []
     argv += ["--prefill-ep", str(sp.prefill_ep[0])] if mode == "disagg" and len(sp.prefill_ep) == 1 else []
     if s.batch_per_gpu is not None or s.batch_total is not None:
         t = b["layout"]["attn_tp"]
