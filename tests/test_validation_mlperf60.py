@@ -31,7 +31,7 @@ SYSTEM_TOTALS = {
     "mlperf60-mi355x-8-gptoss-server": (82136.08, 8),
     "mlperf60-gb300-72-llama405b-offline": (19511.7, 72),
     "mlperf60-b300-8-llama405b-offline": (1951.6, 8),
-    # the rest of the round by one rule (scripts/mlperf60_round_entries.py), the totals as the logs print them
+    # the rest of the round by one rule (scripts/mlperf_round_entries.py --round 6.0), the totals as the logs print them
     "mlperf60-gigacomputing-b300-8-dsr1-interactive": (4934.65, 8),
     "mlperf60-cisco-b300-8-dsr1-offline": (69251.4, 8),
     "mlperf60-coreweave-gb200-64-dsr1-offline": (468665, 64),
