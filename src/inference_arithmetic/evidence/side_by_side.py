@@ -95,6 +95,7 @@ def table_rows(rs: list[dict] | None = None) -> list[dict]:
 
     def pred(x, err):
         return "–" if x is None else f"{x:,.0f} ({err:+.0%})".replace("-", "−")
-    return [{"entry": r["id"], "measured": f"{r['measured']:,.0f} {validation._METRIC[r['metric']]}",
+    return [{"entry": r["id"],   # the quantity may wrap at its spaces (a narrow column)
+             "measured": f"{r['measured']:,.0f} {validation._METRIC[r['metric']]}".replace("input+output", "input + output"),
              "this model": pred(r["model"], r["error_model"]), "aiconfigurator": pred(r["aiconfigurator"], r["error_aic"]),
              "closer": r["closer"]} for r in rs]
