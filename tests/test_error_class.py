@@ -4,7 +4,18 @@ from inference_arithmetic.evidence import error_class, error_table, validation
 
 
 def test_stored_classes_are_a_fresh_computation():
-    assert (DATA / error_class.FILE).read_text(encoding="utf-8") == error_table.render(error_table.classes())
+    assert (DATA / error_class.FILE).read_text(encoding="utf-8") == error_table.render(error_table.table())
+
+
+def test_the_stored_headline_groups_are_the_whole_set_and_its_parts():
+    preds = validation.predict_all()
+    groups = error_table.headline_groups(preds)
+    every = groups[error_class.headline_key("every family")]
+    assert every["n"] == len(validation.scored(preds)) and every["mape"] == error_table.stable(
+        validation.summary(preds)["mape"], 3)
+    ds = groups[error_class.headline_key("deepseek-v3")]
+    parts = [groups[error_class.headline_key(g)]["n"] for g in ("deepseek-v3 on Hopper", "deepseek-v3 on Blackwell")]
+    assert sum(parts) <= ds["n"] <= every["n"]
 
 
 def test_a_class_is_its_entries_and_wider_classes_hold_them_all():

@@ -19,7 +19,7 @@ from functools import lru_cache
 from inference_arithmetic.core.cited import read_yaml
 from inference_arithmetic.hardware.gpus import generation
 
-__all__ = ["ANY", "FILE", "class_key", "stored", "error_of", "ROLE_PHASE"]
+__all__ = ["ANY", "FILE", "class_key", "headline_key", "HEADLINE_GROUPS", "stored", "error_of", "ROLE_PHASE"]
 
 #: the word for "every generation" or "every framework" in a wider class
 ANY = "any"
@@ -31,6 +31,17 @@ ROLE_PHASE = {"decode": "decode", "prefill": "prefill", "both": "end-to-end"}
 def class_key(gen: str, framework: str, phase: str) -> str:
     """``generation | framework | phase``, the key of a class (``any`` for a wider one)."""
     return f"{gen} | {framework} | {phase}"
+
+
+#: the groups whose errors the book's headlines state (:mod:`.headlines`), stored beside the classes so that a
+#: chapter glues them without predicting the whole set again: DeepSeek-V3/R1 entries, every entry, the entries on
+#: AMD GPUs, and the DeepSeek-V3/R1 entries on Hopper and on Blackwell GPUs
+HEADLINE_GROUPS = ("deepseek-v3", "every family", "AMD GPUs", "deepseek-v3 on Hopper", "deepseek-v3 on Blackwell")
+
+
+def headline_key(group: str) -> str:
+    """The stored table's key of a headline group (:data:`HEADLINE_GROUPS`), apart from every class key."""
+    return f"headline | {group}"
 
 
 @lru_cache(maxsize=None)

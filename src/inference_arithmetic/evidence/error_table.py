@@ -18,15 +18,16 @@ import yaml
 from inference_arithmetic.core.cited import DATA
 from inference_arithmetic.core.rounding import stable
 from inference_arithmetic.evidence import validation
-from inference_arithmetic.evidence.error_class import ANY, FILE, class_key
-from inference_arithmetic.hardware.gpus import generation
+from inference_arithmetic.evidence.error_class import ANY, FILE, HEADLINE_GROUPS, class_key, headline_key
+from inference_arithmetic.hardware.gpus import generation, vendor
 
-__all__ = ["classes", "render", "main"]
+__all__ = ["classes", "headline_groups", "table", "render", "main"]
 
 _HEADER = """\
-# The validation error per class (GPU generation | framework | phase) of the validation set: model
-# predictions against published measurements, never fitted. mape: mean absolute error, mean_error:
-# signed (> 0: the model over-predicts), fractions; n: measurements.
+# The validation error per class (GPU generation | framework | phase) of the validation set, and of the
+# groups the book's headlines state ("headline | ..."): model predictions against published measurements,
+# never fitted. mape: mean absolute error, median_ape: median absolute error, mean_error: signed (> 0: the
+# model over-predicts), fractions; n: measurements.
 # Written by: python -m inference_arithmetic.evidence.error_table --write   (make refit)
 # tests/test_error_class.py recomputes it and requires the same file.
 """
@@ -45,6 +46,28 @@ def classes(preds=None) -> dict:
             for r in rows}
 
 
+def headline_groups(preds=None) -> dict:
+    """The errors of :data:`.error_class.HEADLINE_GROUPS`: key (:func:`.error_class.headline_key`) ->
+    ``{n, mape, median_ape, mean_error}`` (fractions, rounded by the one rule for stored floats)."""
+    preds = validation.predict_all() if preds is None else preds
+    ds = [p for p in preds if validation.family(p) == "deepseek-v3"]
+    members = dict(zip(HEADLINE_GROUPS, (
+        ds, preds, [p for p in preds if vendor(p.gpu) == "AMD"],
+        [p for p in ds if generation(p.gpu) == "Hopper"], [p for p in ds if generation(p.gpu) == "Blackwell"])))
+    out = {}
+    for group, ps in members.items():
+        s = validation.summary(ps)
+        out[headline_key(group)] = {"n": s["n"], "mape": stable(s["mape"], 3), "median_ape": stable(s["median_ape"], 3),
+                                    "mean_error": stable(s["mean_error"], 3)}
+    return out
+
+
+def table(preds=None) -> dict:
+    """What ``data/validation_classes.yaml`` stores: :func:`classes` and :func:`headline_groups`."""
+    preds = validation.predict_all() if preds is None else preds
+    return {**classes(preds), **headline_groups(preds)}
+
+
 def render(table: dict) -> str:
     """The stored file's text for ``table`` (:func:`classes`)."""
     return _HEADER + yaml.safe_dump(table, sort_keys=True, default_flow_style=False, allow_unicode=True)
@@ -55,7 +78,7 @@ def main(argv=None) -> int:
                                              "and phase.", allow_abbrev=False)
     ap.add_argument("--write", action="store_true", help=f"write the result to data/{FILE}")
     args = ap.parse_args(argv)
-    text = render(classes())
+    text = render(table())
     if args.write:
         Path(str(DATA / FILE)).write_text(text, encoding="utf-8")
     print(text, end="")
