@@ -156,15 +156,18 @@ def predicted_vs_measured(points: list[dict], *, title: str, unit: str) -> alt.L
     return alt.layer(ref, pts).properties(title=title, width=WIDTH, height=HEIGHT)
 
 
-def error_bars(points: list[dict], *, title: str) -> alt.LayerChart:
-    """Horizontal bars of each prediction's relative error (keys ``label``, ``error``, ``group``)."""
+def error_strip(points: list[dict], *, title: str) -> alt.LayerChart:
+    """One mark per prediction's relative error (keys ``label``, ``error``, ``row``, ``group``): a row per
+    ``row`` (a publisher, a benchmark round), coloured by ``group`` (a model family), the run named on hover;
+    the figure's height grows with its rows, not with its predictions."""
     points = stable_records(points)
-    enc = dict(y=alt.Y("label:N", sort=None, title=None), x=alt.X("error:Q", axis=alt.Axis(format="+.0%"),
-                                                                  title="model / measurement − 1"))
-    b = alt.Chart(alt.Data(values=points)).mark_bar().encode(**enc, color=alt.Color("group:N", title=None),
-                                                             tooltip=["label:N", alt.Tooltip("error:Q", format="+.1%")])
+    rows = list(dict.fromkeys(p["row"] for p in points))        # in the order given
+    m = alt.Chart(alt.Data(values=points)).mark_tick(thickness=2, size=16).encode(
+        y=alt.Y("row:N", sort=rows, title=None, axis=alt.Axis(labelLimit=260)),
+        x=alt.X("error:Q", axis=alt.Axis(format="+.0%"), title="model / measurement − 1"),
+        color=alt.Color("group:N", title=None), tooltip=["label:N", alt.Tooltip("error:Q", format="+.1%")])
     zero = alt.Chart(alt.Data(values=[{"z": 0}])).mark_rule(color="black").encode(x="z:Q")
-    return alt.layer(b, zero).properties(title=title, width=WIDTH, height=max(120, 18 * len(points)))
+    return alt.layer(m, zero).properties(title=title, width=WIDTH, height=max(120, 24 * len(rows)))
 
 
 def waterfall(rows: list[dict], *, title: str, x_title: str) -> alt.LayerChart:
