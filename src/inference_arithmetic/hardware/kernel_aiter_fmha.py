@@ -24,8 +24,8 @@ Rules (each stated in the unit's label, :func:`label`):
 from __future__ import annotations
 
 from functools import lru_cache
-from statistics import median
 
+from inference_arithmetic.core.stats import median
 from inference_arithmetic.hardware.aiter_gpus import AITER_COMMIT, AITER_GPUS
 from inference_arithmetic.hardware.efficiency import kernel_rows
 from inference_arithmetic.hardware.kernel_aiter import compute_roof

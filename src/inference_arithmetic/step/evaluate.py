@@ -66,7 +66,7 @@ def _evaluate(v: dict) -> dict:
             t = t + t_mtp
     else:
         drafts = np.asarray(v["n_dr"]).reshape(-1) > 0      # one flag per stacked unit
-        if drafts.all() or drafts.size == 1 or (drafts.any() and np.shape(t)[:1] != drafts.shape):
+        if drafts.all() or (drafts.any() and np.shape(t)[:1] != drafts.shape):
             t_mtp = _mtp_time(v)
             t = t + t_mtp
         elif drafts.any():                                   # only the units that draft pay the MTP pass
