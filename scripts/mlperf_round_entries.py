@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import re
 import subprocess
 import sys
@@ -99,6 +100,16 @@ def first(pattern: str, text: str | None, cast=int):
     return cast(m.group(1)) if m else None
 
 
+def integer(expr: str) -> int:
+    """The value of a config's integer expression: a sum of products of integers (``128 * 7``, ``512 + 1024``),
+    read as data (never evaluated as code)."""
+    return sum(math.prod(int(f) for f in term.split("*")) for term in expr.replace(" ", "").split("+"))
+
+
+#: an integer expression as a config writes one (digits, spaces, ``+`` and ``*``), for :func:`integer`
+INT_EXPR = r"(\d[\d +*]*\d|\d)"
+
+
 def catalog_gpu(name: str) -> str | None:
     return next((g for g in GPUS if g in name), None)
 
@@ -130,13 +141,13 @@ def read_config(text: str) -> dict:
             "pp": first(r"llm_fields\.pipeline_parallelism:\s*(\d+)", text),
             "ep": first(r"llm_fields\.moe_expert_parallelism:\s*(\d+)", text),
             "adp": bool(re.search(r"['\"]enable_attention_dp['\"]:\s*True", text or "")),
-            "batch": first(r"gpu_batch_size:\s*\{[^}]*?:\s*(\d+)", text),
-            "tokens": first(r"['\"]max_num_tokens['\"]:\s*(\d+)", runtime),
+            "batch": first(r"gpu_batch_size:\s*\{[^}]*?:\s*" + INT_EXPR, text, integer),
+            "tokens": first(r"['\"]max_num_tokens['\"]:\s*" + INT_EXPR, runtime, integer),
             "chunked": first(r"['\"]enable_chunked_context['\"]:\s*(True|False)", text, str),
             "kv": first(r"['\"]kv_cache_dtype['\"]:\s*['\"](\w+)['\"]", text, str),
             "precision": first(r"model_fields\.precision:\s*['\"](\w+)['\"]", text, str),
             "moe_backend": first(r"['\"]moe_backend['\"]:\s*['\"](\w+)['\"]", text, str),
-            "concurrency": first(r"['\"]max_concurrency['\"]:\s*([\d +*]+)", text, lambda s: int(eval(s))),
+            "concurrency": first(r"['\"]max_concurrency['\"]:\s*" + INT_EXPR, text, integer),
             "drafts": first(r"num_nextn_predict_layers['\"]?:\s*(\d+)", text) or first(r"max_draft_len['\"]?:\s*(\d+)", text),
             "prefill_workers": first(r"['\"]num_prefill_workers['\"]:\s*(\d+)", text),
             "decode_workers": first(r"['\"]num_decode_workers['\"]:\s*(\d+)", text),
@@ -307,6 +318,13 @@ def framework(sj: dict) -> str:
     return ", ".join(parts) + "; as listed in the system description" if parts else "not stated"
 
 
+def decode_unit(tp: int, adp: bool, ep: int | None, model: str) -> str:
+    """``model_setup.decode_unit`` of TensorRT-LLM engines of ``tp`` GPUs: attention data-parallel with
+    ``enable_attention_dp``, else TP over the engine; a MoE model's experts split ``tp / ep`` ways without it."""
+    moe_tp = tp // ep if model != "llama3.1-405b" and not adp and ep else 1
+    return f"{{ep: {tp}, attn_tp: {1 if adp else tp}" + (f", moe_tp: {moe_tp}" if moe_tp > 1 else "") + "}"
+
+
 def fields_v60(r: dict, repo: str, rd: dict) -> dict:
     """The fields of a v6.0 entry: the config's (or Dynamo worker files') layout where the search can express it."""
     s, cfg, workers = config(repo, rd["commit"], r)
@@ -328,7 +346,8 @@ def fields_v60(r: dict, repo: str, rd: dict) -> dict:
         attn_tp = 1 if pre["adp"] else (pre["tp"] or 1)
         pre_ep = (pre["tp"] or 1) if r["model"] == "llama3.1-405b" else (pre["ep"] or 1)   # a dense model: the TP group
         why = f"the submission's Dynamo worker files: prefill and decode layouts as in the note, decode max_batch_size {dec['batch']}"
-        setup = f"{{prefill: {{ep: {pre_ep}, attn_tp: {attn_tp}}}, max_batch: {dec['batch']}, why: {q(why)}}}"
+        unit = decode_unit(workers["dg"], dec["adp"], dec["ep"], r["model"])
+        setup = f"{{decode_unit: {unit}, prefill: {{ep: {pre_ep}, attn_tp: {attn_tp}}}, max_batch: {dec['batch']}, why: {q(why)}}}"
         s = {**s, "drafts": dec["drafts"] or pre["drafts"] or s.get("drafts")}
     elif cfg:
         if s.get("tp"):
@@ -350,6 +369,13 @@ def fields_v60(r: dict, repo: str, rd: dict) -> dict:
             layout = f"{{attn: tp, attn_tp: {tp}, ep: {tp}, redundant_experts: 0, moe_tp: 1}}"
             why = f"max_num_tokens {tokens} per TP{tp} engine ({tokens // tp} per GPU and step); gpu_batch_size {batch} per engine"
             setup = f"{{chunk: {tokens // tp}, max_batch: {batch}, why: {q(why)}}}"
+        if setup is None and tp:    # the stated decode unit; the batch (under the stated cap) and the rest the search's
+            per = "attention-DP rank" if s["adp"] else "engine"
+            why = (f"the submitter's config: tensor_parallelism {tp}" + (" with enable_attention_dp" if s["adp"] else "")
+                   + (f", moe_expert_parallelism {s['ep']}" if s.get("ep") else "")
+                   + (f", gpu_batch_size {batch} per {per}" if batch else ""))
+            setup = (f"{{decode_unit: {decode_unit(tp, s['adp'], s.get('ep'), r['model'])}"
+                     + (f", max_batch: {batch}" if batch else "") + f", why: {q(why)}}}")
     pps = [x.get("pp") for x in ([s] + ([workers["prefill"], workers["decode"]] if workers else [])) if x.get("pp")]
     if any(pp > 1 for pp in pps):
         bits.append(f"pipeline_parallelism {max(pps)}")

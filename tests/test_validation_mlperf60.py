@@ -8,7 +8,8 @@ import re
 
 import pytest
 
-from inference_arithmetic.evidence import validation, validation_search
+from inference_arithmetic.core.errors import Error
+from inference_arithmetic.evidence import validation, validation_search, validation_setup
 
 #: the system totals and GPU counts as the result logs print them (closed/*/results/.../mlperf_log_summary.txt)
 SYSTEM_TOTALS = {
@@ -251,3 +252,41 @@ def test_the_v60_entries_are_predicted_from_cited_lengths():
     # a stated layout's largest batch is capped by the configuration's batch limit (GB200: 576 fit, 512 allowed)
     assert any(r.startswith("512 requests per attention instance, the serving configuration's batch limit")
                for r in preds["mlperf60-gb200-72-offline"].assumptions)
+
+
+#: a TensorRT-LLM config's engine as the round script quotes it in a note: GPUs, attention DP, MoE EP
+_ENGINE = re.compile(r"\(tensor_parallelism (\d+)((?: with|,) enable_attention_dp)?(?:, moe_expert_parallelism (\d+))?")
+
+
+def test_a_stated_decode_unit_is_the_searchs_unit_and_the_batch_stays_the_searchs():
+    """Where a v6.0 configuration states its engines and the layout is otherwise left to the search (Server,
+    Interactive, gpt-oss Offline), the search runs that unit: the engine's GPUs, attention DP or TP over the unit,
+    and MoE TP = TP / EP without attention DP; the batch is the search's, at most the stated gpu_batch_size."""
+    preds = {p.id: p for p in validation.predict_all() if p.id.startswith("mlperf60-")}
+    checked = 0
+    for key, e in _v60().items():
+        m = _ENGINE.search(e["note"])
+        if not validation_search.searched(e) or not m or "Dynamo" in e["note"]:
+            continue
+        tp, adp = int(m[1]), bool(m[2])
+        unit = e["model_setup"]["decode_unit"]
+        assert (unit["ep"], unit["attn_tp"]) == (tp, 1 if adp else tp), key
+        batch = re.search(r"gpu_batch_size (\d+)", e["note"])
+        assert e["model_setup"].get("max_batch") == (int(batch[1]) if batch else None), key
+        p = preds[key]
+        if not p.expressible:
+            continue
+        chosen = next(r for r in p.assumptions if r.startswith("searched layout:"))
+        assert chosen.startswith(f"searched layout: EP{tp} {'DP' if adp or tp == 1 else f'TP{tp}'} "), (key, chosen)
+        got = float(re.search(r", (\d+) requests per attention instance", chosen)[1])
+        assert got <= e["model_setup"].get("max_batch", got), key
+        checked += 1
+    assert checked >= 40
+
+
+def test_a_decode_unit_that_cannot_exist_is_refused():
+    for bad in ({"ep": 8, "attn_tp": 4}, {"ep": 16, "attn_tp": 16}, {"ep": 8, "attn_tp": 1, "moe_tp": 3}, {"ep": 0}):
+        with pytest.raises(Error):
+            validation_setup.decode_unit({"src": "x", "model_setup": {"decode_unit": bad}})
+    assert validation_setup.decode_unit({"model_setup": {"decode_unit": {"ep": 4, "attn_tp": 4}}}) == (4, 4, 1)
+    assert validation_setup.decode_unit({"model_setup": {}}) is None

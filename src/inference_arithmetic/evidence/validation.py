@@ -41,7 +41,9 @@ Rules for what a publication leaves unstated (each prediction lists the ones it 
   (the entry's cited ``lengths``);
 * an end-to-end entry that does not state the expert-parallel size: the best layout the one search
   finds under what it states (GPU count, concurrency or service level, mode, dtype, framework;
-  :mod:`.validation_search`), the chosen layout listed in its rules.
+  :mod:`.validation_search`), the chosen layout listed in its rules; where its configuration states the
+  decode unit (an MLPerf v6.0 submission's engines: GPUs, attention DP or TP, ``model_setup.decode_unit``),
+  the search keeps that unit and chooses the batch (at most the stated batch limit) and the rest.
 
 An entry whose setup lacks the GPU split or the sequence lengths, or whose model or setup the step
 model cannot express (simulated MTP, weights offloaded to host memory), is listed as not

@@ -21,8 +21,11 @@ runs) finds under what the publication states, nothing else:
   rule where it has none).
 
 Everything else (expert-parallel size, attention data- or tensor-parallel, the batch, the
-prefill partner and its chunk) is the search's choice, recorded in the prediction's rules.  The
-same setup given to ``serve`` (:func:`serve_argv`) returns the same prediction.
+prefill partner and its chunk) is the search's choice, recorded in the prediction's rules, except a
+decode unit the configuration states without the rest (``model_setup.decode_unit``: an MLPerf
+submission's engines of N GPUs, attention DP or TP over the engine; as ``serve --ep N --attn dp|tp``),
+which the search keeps while it chooses the batch under the stated limits.  The same setup given to
+``serve`` (:func:`serve_argv`) returns the same prediction.
 """
 from __future__ import annotations
 
@@ -31,8 +34,8 @@ from dataclasses import dataclass, replace
 from inference_arithmetic import step
 from inference_arithmetic.core.errors import InputError
 from inference_arithmetic.evidence.validation_setup import (Prediction, Skip, entries, entry_model, kernel_framework,
-                                                            batch_limit, decode_context, lengths, metric, mtp_drafts,
-                                                            prefill_workers)
+                                                            batch_limit, decode_context, decode_unit, lengths, metric,
+                                                            mtp_drafts, prefill_workers)
 from inference_arithmetic.hardware.gpus import gpu
 from inference_arithmetic.serving import mode_rates, prefill_step as prefill, search
 from inference_arithmetic.serving.workload import Service
@@ -147,8 +150,16 @@ def setup(key: str, framework: str | None = None) -> SearchSetup:
                                   "prefill_ep": tuple(s for s in search.EP_SIZES if s <= n)}
     if n is not None and not sizes["decode_ep"]:
         raise Skip(f"no deployment unit of at most {n} GPUs (the smallest the search builds is {min(search.EP_SIZES)})")
-    notes.append(f"layout unstated: the search's best in units of at most {n} GPUs (the stated GPU count)"
-                 if n is not None else "layout and GPU count unstated: the search's best over every unit size")
+    unit = decode_unit(e)
+    if unit is not None:
+        ep, t, moe_tp = unit
+        sizes.update(decode_ep=(ep,), attn_tp=(t,), moe_tp=(moe_tp,))   # a TP degree spans the unit (and a smaller prefill unit)
+        notes.append(f"decode unit as the configuration states it: {ep} GPU{'s' if ep > 1 else ''}, attention "
+                     f"{'data-parallel' if t == 1 else f'TP{t}'}{f', MoE TP{moe_tp}' if moe_tp > 1 else ''}; the batch "
+                     f"and the prefill partner the search's" + (f" (units of at most {n} GPUs)" if n is not None else ""))
+    else:
+        notes.append(f"layout unstated: the search's best in units of at most {n} GPUs (the stated GPU count)"
+                     if n is not None else "layout and GPU count unstated: the search's best over every unit size")
     modes = (e["mode"],) if e.get("mode") in search.MODES else search.MODES
     workers = prefill_workers(e)
     if workers is not None and "disagg" in modes:
@@ -251,6 +262,11 @@ def serve_argv(key: str, framework: str | None = None) -> tuple[list, str]:
     else:
         argv += ["--per-user", repr(svc.per_user)] if svc.per_user is not None else ["--max-throughput"]
     argv += ["--ttft", repr(svc.ttft_s)] if svc.ttft_s is not None else []
+    unit = decode_unit(entries()[key])
+    if unit is not None and s.batch_per_gpu is None and s.batch_total is None:
+        ep, t, moe_tp = unit
+        argv += ["--ep", str(ep), "--attn", "tp" if t > 1 else "dp"]     # tp: over the unit, as decode_unit states
+        argv += ["--moe-tp", str(moe_tp)] if moe_tp > 1 else []
     argv += ["--max-gpus", str(s.max_gpus)] if s.max_gpus is not None else []
     argv += ["--decode-context", f"{svc.context:.0f}"] if svc.context is not None else []
     return argv, mode

@@ -18,7 +18,7 @@ from inference_arithmetic.model.config import model
 
 __all__ = ["Prediction", "Skip", "entries", "entry_framework", "family", "metric", "entry_model",
            "attention_unstated", "layout", "lengths", "mtp_drafts", "accept_from_length", "prefill_layout",
-           "prefill_chunk", "prefill_workers", "batch_limit", "decode_context"]
+           "prefill_chunk", "prefill_workers", "batch_limit", "decode_context", "decode_unit"]
 
 #: Entry ``model`` names that read another shipped config (same architecture).
 MODEL_ALIAS = {"deepseek-r1": "deepseek-v3"}
@@ -263,6 +263,21 @@ def prefill_chunk(e: dict, default: float) -> float:
     where stated (a server's token budget per step), else ``default``."""
     setup = e.get("model_setup") or {}
     return (setup.get("prefill") or {}).get("chunk") or setup.get("chunk") or default
+
+
+def decode_unit(e: dict) -> tuple[int, int, int] | None:
+    """(GPUs, attention TP, MoE TP) of the decode unit a searched entry's configuration states
+    (``model_setup.decode_unit``: ``ep``, the unit's GPUs; ``attn_tp``, 1 for attention data-parallel, else
+    the unit's GPUs, at most an 8-GPU node: tensor-parallel attention over the unit; ``moe_tp``, 1 unless stated),
+    or ``None``: the search keeps the stated unit and chooses the rest."""
+    unit = (e.get("model_setup") or {}).get("decode_unit")
+    if not unit:
+        return None
+    ep, t, moe_tp = int(unit["ep"]), int(unit.get("attn_tp", 1)), int(unit.get("moe_tp", 1))
+    if ep < 1 or moe_tp < 1 or ep % moe_tp or t not in (1, ep) or t > 8:
+        raise Error(f"{e.get('src')}: decode_unit {unit}: attention TP is 1 or the unit (at most 8 GPUs), "
+                    "and MoE TP divides the unit")
+    return ep, t, moe_tp
 
 
 def batch_limit(e: dict) -> int | None:
