@@ -288,18 +288,26 @@ def fields_v51(r: dict, repo: str, rd: dict) -> dict:
                 "checkpoint (model card: 'Only the weights and activations of the linear operators within "
                 "transformers blocks are quantized')\"}" % kv) if row["weight_data_types"] == "fp4" else \
             "{moe: fp8, attn: null, kv: %s}" % kv
+    layout, setup = stated_pins(r, settings) if cfg else (NO_LAYOUT, None)
+    if (settings.get("pp") or 1) > 1 and layout == NO_LAYOUT:      # a pipeline the search cannot be asked for
+        why = f"pipeline parallelism {settings['pp']} (TP{settings['tp']} x PP{settings['pp']} engines): the search has no pipeline"
+        setup = f"{{expressible: false, why: {q(why)}}}"
+    pinned = ("The stated engines are the layout, with their batch limit and token budget (model_setup)."
+              if layout != NO_LAYOUT else "The stated engines are the search's decode unit, the batch the search's "
+              "under the stated limit (model_setup)." if setup and "decode_unit" in setup else
+              "The layout is left to the search.")
     where = ("The submitter's configs/llama3_1-405b custom.py (one file for all its systems) sets kv_cache_dtype "
              f"{settings['kv']} in every class; the system's own class is not identified. The layout is "
              "left to the search." if settings.get("custom") else
              f"Setup from the submission's config ({r['sub']} configs, {sc}, {MODELS[r['model']][1]}): {describe(settings)}; "
-             "no speculative decoding configured (MTP off); aggregated serving. The layout is left to the search, "
-             "as in the round's NVIDIA entries." if cfg else
+             f"no speculative decoding configured (MTP off); aggregated serving. {pinned}" if cfg else
              "No config file at the submission's standard path (not read). The layout is left to the search.")
     virt = " Virtualized GPUs (VMware), read as H200." if row["Accelerator"].startswith("Virtualized") else ""
     bound = "Offline: no latency bound." if sc == "Offline" else f"{sc}: a LoadGen Server run under the latency limits of service_level."
     note = (f"{who}'s closed-division result, system '{row['System']}' (results folder "
             f"{r['system']}), {n} GPUs, available, result {r['valid']}. {bound}{virt} {where}")
     return {"who": who, "also": also, "precision": prec, "value": num(r["rate"] / n), "note": note,
+            "layout": layout, "setup": setup,
             "framework": (r["sj"].get("framework") or "not stated") + " (TensorRT-LLM); as listed in the system description",
             "quote": f"{row['System']} | {row['Model']} | {sc} | {row['Performance_Result']} | Tokens/s; log: {r['line']}"}
 
@@ -323,6 +331,32 @@ def decode_unit(tp: int, adp: bool, ep: int | None, model: str) -> str:
     ``enable_attention_dp``, else TP over the engine; a MoE model's experts split ``tp / ep`` ways without it."""
     moe_tp = tp // ep if model != "llama3.1-405b" and not adp and ep else 1
     return f"{{ep: {tp}, attn_tp: {1 if adp else tp}" + (f", moe_tp: {moe_tp}" if moe_tp > 1 else "") + "}"
+
+
+def stated_pins(r: dict, s: dict) -> tuple[str, str | None]:
+    """(layout, model_setup) of a result whose NVIDIA-harness config ``s`` states its engines (issue 21: a stated
+    layout is pinned, an unstated one is the search's): Offline DeepSeek-R1 DEP instances and Offline Llama TP
+    (x PP) engines pinned with their batch limit and token budget; any other stated engine the search's decode unit
+    (``decode_unit``) under the batch limit; ``NO_LAYOUT`` and ``None`` where the config states no engine."""
+    tp, batch, tokens, pp = s.get("tp"), s.get("batch"), s.get("tokens"), s.get("pp") or 1
+    if not tp:
+        return NO_LAYOUT, None
+    if r["scen"] == "Offline" and r["model"] == "deepseek-r1" and s["adp"] and s.get("ep") == tp:
+        why = (f"the submitter's {r['scen']} config: DEP{tp} instances, gpu_batch_size {batch} (per attention-DP rank), "
+               f"runtime max_num_tokens {tokens} per step and rank")
+        return (f"{{attn: dp, attn_tp: 1, ep: {tp}, redundant_experts: 0, moe_tp: 1}}",
+                f"{{max_batch: {batch}, chunk: {tokens}, why: {q(why)}}}")
+    if r["scen"] == "Offline" and r["model"] == "llama3.1-405b" and tokens and batch:
+        why = f"max_num_tokens {tokens} per TP{tp} engine ({tokens // tp} per GPU and step); gpu_batch_size {batch} per engine"
+        why += f"; pipeline_parallelism {pp}: {pp} stages of TP{tp} (the batch limit read per micro-batch)" if pp > 1 else ""
+        return (f"{{attn: tp, attn_tp: {tp}, ep: {tp}, redundant_experts: 0, moe_tp: 1{f', pp: {pp}' if pp > 1 else ''}}}",
+                f"{{chunk: {tokens // tp}, max_batch: {batch}, why: {q(why)}}}")
+    per = "attention-DP rank" if s["adp"] else "engine"
+    why = (f"the submitter's config: tensor_parallelism {tp}" + (" with enable_attention_dp" if s["adp"] else "")
+           + (f", moe_expert_parallelism {s['ep']}" if s.get("ep") else "")
+           + (f", gpu_batch_size {batch} per {per}" if batch else ""))
+    return NO_LAYOUT, (f"{{decode_unit: {decode_unit(tp, s['adp'], s.get('ep'), r['model'])}"
+                       + (f", max_batch: {batch}" if batch else "") + f", why: {q(why)}}}")
 
 
 def fields_v60(r: dict, repo: str, rd: dict) -> dict:
@@ -359,26 +393,11 @@ def fields_v60(r: dict, repo: str, rd: dict) -> dict:
                          ("moe_backend", "moe_backend"), ("concurrency", "max_concurrency")):
             if s.get(k) is not None:
                 bits.append(f"{label} {s[k]}")
-        tp, batch, tokens = s.get("tp"), s.get("batch"), s.get("tokens")
-        if r["scen"] == "Offline" and r["model"] == "deepseek-r1" and tp and s["adp"] and s.get("ep") == tp:
-            layout = f"{{attn: dp, attn_tp: 1, ep: {tp}, redundant_experts: 0, moe_tp: 1}}"
-            why = (f"the submitter's {r['scen']} config: DEP{tp} instances, gpu_batch_size {batch} (per attention-DP rank), "
-                   f"runtime max_num_tokens {tokens} per step and rank")
-            setup = f"{{max_batch: {batch}, chunk: {tokens}, why: {q(why)}}}"
-        if r["scen"] == "Offline" and r["model"] == "llama3.1-405b" and tp and tokens and batch:
-            layout = f"{{attn: tp, attn_tp: {tp}, ep: {tp}, redundant_experts: 0, moe_tp: 1}}"
-            why = f"max_num_tokens {tokens} per TP{tp} engine ({tokens // tp} per GPU and step); gpu_batch_size {batch} per engine"
-            setup = f"{{chunk: {tokens // tp}, max_batch: {batch}, why: {q(why)}}}"
-        if setup is None and tp:    # the stated decode unit; the batch (under the stated cap) and the rest the search's
-            per = "attention-DP rank" if s["adp"] else "engine"
-            why = (f"the submitter's config: tensor_parallelism {tp}" + (" with enable_attention_dp" if s["adp"] else "")
-                   + (f", moe_expert_parallelism {s['ep']}" if s.get("ep") else "")
-                   + (f", gpu_batch_size {batch} per {per}" if batch else ""))
-            setup = (f"{{decode_unit: {decode_unit(tp, s['adp'], s.get('ep'), r['model'])}"
-                     + (f", max_batch: {batch}" if batch else "") + f", why: {q(why)}}}")
+        layout, setup = stated_pins(r, s)
     pps = [x.get("pp") for x in ([s] + ([workers["prefill"], workers["decode"]] if workers else [])) if x.get("pp")]
     if any(pp > 1 for pp in pps):
         bits.append(f"pipeline_parallelism {max(pps)}")
+    if any(pp > 1 for pp in pps) and layout == NO_LAYOUT:    # a pipeline the search cannot be asked for
         why = f"pipeline parallelism {max(pps)} (TP{s.get('tp') or workers['decode']['tp']} x PP{max(pps)} engines), not modelled"
         setup = f"{{expressible: false, why: {q(why)}}}"
     drafts = s.get("drafts")

@@ -124,7 +124,7 @@ def _layout_args(args, m, g, ep: int, phase: str):
     if accept is not None and not mtp:
         raise UsageError("--accept needs --mtp N")
     moe = args.moe_dtype or step.default_moe_dtype(m.weight_dtype)   # the checkpoint's format unless given
-    return step.layout_for(m, g, ep, attn_tp=attn_tp, moe_tp=args.moe_tp, redundant=args.redundant,
+    return step.layout_for(m, g, ep, attn_tp=attn_tp, moe_tp=args.moe_tp, pp=args.pp, redundant=args.redundant,
                            micro_batches=args.micro_batches, mtp=mtp if phase == "decode" else 0,
                            framework=args.framework, eplb=True if args.eplb else None,
                            accept=accept, precision=step.Precision(moe=moe, attn=args.attn_dtype,

@@ -139,6 +139,8 @@ def _layout_flags(phase):
         Opt("--attn", choices=["dp", "tp"], default="dp", help="attention data- or tensor-parallel"),
         Opt("--attn-tp", type=positive_int, default=None, help="GPUs per attention instance (--attn tp)"),
         Opt("--moe-tp", type=positive_int, default=1, help="GPUs splitting each expert"),
+        Opt("--pp", type=positive_int, default=1,
+            help="pipeline stages of --ep GPUs each (default 1: none); --batch is then one micro-batch's requests"),
         Opt("--micro-batches", type=positive_int, choices=[1, 2], default=None,
             help="2: two-batch overlap (default: with --framework deepseek, when the unit spans NVLink domains; with a serving framework, its own default, one)"),
         Opt("--eplb", action="store_true", help="expert load balancing on (EPLB's imbalance, also without redundant "

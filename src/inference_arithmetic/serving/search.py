@@ -230,12 +230,13 @@ def describe(L: step.Layout) -> dict:
             "redundant": L.redundant, "micro_batches": L.micro_batches, "mtp": L.mtp,
             "moe_dtype": L.precision.moe, "attn_dtype": L.precision.attn, "kv_dtype": L.precision.kv,
             # stated only where the dense weights do not follow the MoE dtype's rule (an all-linear NVFP4 checkpoint)
-            **({"dense_dtype": L.precision.dense_dtype} if L.precision.dense_dtype else {})}
+            **({"dense_dtype": L.precision.dense_dtype} if L.precision.dense_dtype else {}),
+            **({"pp": L.pp} if L.pp > 1 else {})}        # pipeline stages, stated only where there is a pipeline
 
 
 def label(layout: dict) -> str:
     """A short label of a described layout: ``EP8 DP · NVFP4 · FP8 KV · MTP 1``."""
-    attn = "DP" if layout["attn"] == "dp" else f"TP{layout['attn_tp']}"
+    attn = ("DP" if layout["attn"] == "dp" else f"TP{layout['attn_tp']}") + (f" PP{layout['pp']}" if layout.get("pp") else "")
     return (f"EP{layout['ep']} {attn} · {layout['moe_dtype'].upper()} · {layout['kv_dtype'].upper()} KV · "
             f"MTP {layout['mtp']}")
 

@@ -82,7 +82,12 @@ class Layout:
     ``True`` with one micro-batch is single-batch overlap); ``framework``: whose grouped-MoE-GEMM
     kernels (``deepseek``: DeepSeek's own, by the transfer rule; ``sglang``, ``trtllm``, ``vllm``: the
     framework's measured table where one exists for the GPU, else another framework's on the same GPU,
-    :func:`.hardware.kernel_tables.carried_read`)."""
+    :func:`.hardware.kernel_tables.carried_read`); ``pp``: pipeline stages, each of ``ep`` GPUs holding
+    its share of the layers (1: none). A pipeline of ``pp`` stages with as many micro-batches in flight runs,
+    per GPU, as one stage of all the layers at the micro-batch: each token passes every stage, each stage's
+    GPUs read only its layers' weights and hold its layers' KV of every micro-batch; so ``batch`` is the
+    requests of one micro-batch, and only the weights a GPU holds change (the pipeline's bubbles and the
+    activations sent between stages are not modelled)."""
 
     @property
     def overlapped(self) -> bool:
@@ -102,12 +107,13 @@ class Layout:
     eplb: bool | None = None
     overlap: bool | None = None
     framework: str = DEFAULT_FRAMEWORK
+    pp: int = 1
 
     def __post_init__(self):
         if self.framework != DEFAULT_FRAMEWORK:
             object.__setattr__(self, "framework", framework_name(self.framework))
         for name, most in (("ep", 4096), ("redundant", 4096), ("attn_tp", 4096), ("moe_tp", 4096),
-                           ("micro_batches", 2), ("mtp", 8)):
+                           ("micro_batches", 2), ("mtp", 8), ("pp", 64)):
             least = 0 if name in ("redundant", "mtp") else 1
             x = getattr(self, name)
             if not (type(x) is int and least <= x <= most):  # the common case needs no conversion

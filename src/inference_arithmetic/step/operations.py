@@ -33,7 +33,7 @@ from inference_arithmetic.step import bounds, comm
 from inference_arithmetic.step.layout import KERNELS, kernels_per_step  # noqa: F401
 from inference_arithmetic.step.sparse import A_fm, A_i, F_i, S_idx, ell_core
 
-__all__ = ["T_a", "T_m", "m_mb", "n_dr", "p_acc", "P_at", "P_ds", "P_hd", "P_e", "A_f", "b_aw", "b_dw", "b_mw",
+__all__ = ["T_a", "T_m", "P_pp", "m_mb", "n_dr", "p_acc", "P_at", "P_ds", "P_hd", "P_e", "A_f", "b_aw", "b_dw", "b_mw",
            "b_hw", "F_a", "F_d", "F_m", "F_h", "e_mbw", "e_mfl", "e_gbw", "e_gfl", "e_xfl", "q_x", "q_a", "i_mod", "q_p", "q_d", "q_h", "q_r", "q_R", "q_c", "e_so", "e_nv", "e_ar",
            "I_ep", "BW_nv", "BW_so", "V_so", "V_nv", "t_ar_lat", "f_sm", "kv_rd", "t_0", "t_k0", "K_k", "kappa",
            "s_smp", "head_rows", "attn_flop_mla", "attn_flop_gqa", "t_index", "ctx_core", "attn_flop_mla_prefill", "T_kv", "ell", "mtp_tokens", "imbalance_unbalanced", "experts_touched",
@@ -47,6 +47,8 @@ T_a = register("step", "T_a", r"N_{\mathrm{TP}}^{\mathrm{attn}}", "GPU",
                "GPUs sharing one attention instance (attention tensor-parallel degree; 1: data-parallel attention)")
 T_m = register("step", "T_m", r"N_{\mathrm{TP}}^{\mathrm{MoE}}", "GPU",
                "GPUs splitting each routed expert (expert tensor-parallel degree; 1: whole experts)")
+P_pp = register("step", "P_pp", r"N_{\mathrm{PP}}", "1",
+                "pipeline stages (pipeline-parallel degree; 1: none): each stage's GPUs hold its share of the layers")
 m_mb = register("step", "m_mb", r"m", "1", "micro-batches per step (2: two-batch overlap)")
 n_dr = register("step", "n_dr", r"n_{\mathrm{draft}}", "token/step", "MTP draft tokens per request and step")
 p_acc = register("step", "p_acc", r"\gamma", "1", "acceptance of each MTP draft token (given the earlier ones)")
@@ -297,11 +299,13 @@ _local_slots = (S.n_experts + S.E_red) / (S.N_ep / T_m)
 
 weights_resident = formula(
     "weights_resident",
-    (P_at * b_aw + P_ds * b_dw + S.n_emb * P_hd * b_hw) / T_a + n_moe * _local_slots * P_e * b_mw / T_m
+    ((P_at * b_aw + P_ds * b_dw) / P_pp + S.n_emb * P_hd * b_hw / sp.Min(S.n_emb, P_pp)) / T_a
+    + n_moe * _local_slots * P_e * b_mw / (T_m * P_pp)
     + sp.Min(1, n_dr) * ((P_at * b_aw + P_ds * b_dw) / (S.n_layers * T_a) + 2 * S.h ** 2 * b_dw / T_a
                          + _local_slots * P_e * b_mw / T_m),
     "B", "weights resident on one GPU: replicated parts split by attention TP, the local expert slices, and "
-         "with MTP one more layer (its replicated weights, the 2h x h projection and its experts)")
+         "with MTP one more layer (its replicated weights, the 2h x h projection and its experts); in a pipeline "
+         "of stages each GPU holds its stage's layers, and the fullest stage the embedding or the head too")
 
 ll_buffer_per_token = formula(
     "ll_buffer_per_token", 2 * (comm.b_disp + comm.b_comb) * (S.n_experts + S.E_red) * S.h, "B",

@@ -187,6 +187,7 @@ def unit(model: Model, gpu: GPU, layout: Layout, phase: str = "decode") -> Unit:
         # a dense model: no MoE layer (n_moe = 0), one placeholder expert so that no term divides by 0
         n_experts=float(max(model.n_experts, 1)), top_k=float(max(model.top_k, 1)), h=float(model.h),
         E_red=float(layout.redundant), N_ep=float(layout.ep), T_a=float(layout.attn_tp), T_m=float(layout.moe_tp),
+        P_pp=float(layout.pp),
         m_mb=float(layout.micro_batches), s_q=float(1 + layout.mtp), s_smp=1.0 + layout.mtp * ph.drafts_sampled,
         S_kv=S_kv, kv_rd=ph.kv_read,
         P_at=p_at, P_ds=p_ds, P_hd=p_hd, P_e=p_e, A_f=a_f, flop_mac=float(FLOP_PER_MAC),
