@@ -4,6 +4,7 @@ lengths come from the cited benchmark rules and dataset statistics; the entries 
 fitted) or say why not."""
 from __future__ import annotations
 
+import importlib.util
 import re
 
 import pytest
@@ -291,3 +292,17 @@ def test_a_decode_unit_that_cannot_exist_is_refused():
             validation_setup.decode_unit({"src": "x", "model_setup": {"decode_unit": bad}})
     assert validation_setup.decode_unit({"model_setup": {"decode_unit": {"ep": 4, "attn_tp": 4}}}) == (4, 4, 1)
     assert validation_setup.decode_unit({"model_setup": {}}) is None
+
+
+def test_the_round_script_reads_a_configs_integer_expressions_as_values(root):
+    """``gpu_batch_size: {'gpt-oss-120b': 128 * 7}`` is 896 requests, ``'max_num_tokens': 4638 * 3`` 13,914 tokens
+    (the round script once read 128 and 4638), summed and multiplied as data, never evaluated as code."""
+    spec = importlib.util.spec_from_file_location("mlperf_round_entries", root / "scripts" / "mlperf_round_entries.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    assert [script.integer(x) for x in ("128 * 7", "4638 * 3", "512 + 1024", "640", "2 * 3 + 4")] == [896, 13914, 1536, 640, 10]
+    text = "model_fields.gpu_batch_size: {\n    'gpt-oss-120b': 128 * 7,\n},\nllm_fields.trtllm_runtime_flags: {\n" \
+           "    'max_num_tokens': 4638 * 3,\n    'max_concurrency': 512 + 1024,\n}"
+    s = script.read_config(text)
+    assert (s["batch"], s["tokens"], s["concurrency"]) == (896, 13914, 1536)
+    assert script.read_config("'max_concurrency': __import__('os')")["concurrency"] is None
