@@ -5,6 +5,7 @@ left for KV caches (and so the batch that fits) changes."""
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 
@@ -28,7 +29,8 @@ def test_a_stage_holds_its_layers_and_one_end_of_the_model(pp):
     head = v["P_hd"] * v["b_hw"] / v["T_a"]                     # one vocabulary x hidden matrix per GPU
     layers = base.weights_resident - v["n_emb"] * head          # every layer's weights per GPU, no MTP module here
     assert v["n_emb"] == 2 and not m.tie_embeddings             # the embedding on the first stage, the head on the last
-    assert piped.weights_resident == pytest.approx(layers / pp + head, rel=1e-12)
+    fullest = math.ceil(m.n_layers / pp) / m.n_layers          # 126 layers: 63 per stage of two, 32 on the fullest of four
+    assert piped.weights_resident == pytest.approx(layers * fullest + head, rel=1e-12)
 
 
 def test_the_step_at_a_batch_is_the_tp_engines_and_more_requests_fit():
@@ -55,3 +57,13 @@ def test_the_command_line_states_the_pipeline_and_refuses_a_stage_count_that_can
     assert "--pp" in capsys.readouterr().err
     with pytest.raises(InputError):
         step.Layout(ep=2, attn_tp=2, pp=0)
+
+
+def test_a_pipeline_needs_a_layer_per_stage(capsys):
+    argv = ["decode", "--model", "llama-3.1-8b", "--gpu", "H100", "--ep", "1", "--isl", "1000", "--osl", "100",
+            "--batch", "8", "--pp"]
+    assert cli.main(argv + ["32"]) == 0
+    capsys.readouterr()
+    assert cli.main(argv + ["33"]) == 2
+    err = capsys.readouterr().err
+    assert "33 pipeline stages need at least 33 layers" in err and "--pp 32" in err and err.count("\n") == 1

@@ -21,7 +21,7 @@ from inference_arithmetic.step.layout import HBM_RESERVE_SHARE, Layout, divisors
 from inference_arithmetic.core import fast
 from inference_arithmetic.step.memory import max_batch, memory, memory_values
 
-__all__ = ["attention_heads_error", "expert_slots_error", "expert_slice_error", "mtp_error", "layout_error",
+__all__ = ["attention_heads_error", "expert_slots_error", "expert_slice_error", "mtp_error", "pipeline_error", "layout_error",
            "check_layout", "hbm_error", "mx_block_error", "dense_dtype_error", "weights_room_error", "smallest_ep", "nearest", "MAX_EP"]
 
 #: Largest deployment unit (GPUs) a layout may name (:class:`.layout.Layout`'s own limit).
@@ -128,6 +128,14 @@ def dense_dtype_error(gpu: GPU, dense: str) -> str | None:
     return None
 
 
+def pipeline_error(model: Model, pp: int) -> str | None:
+    """A pipeline of ``pp`` stages needs a layer for every stage."""
+    if pp <= model.n_layers:
+        return None
+    return (f"{model.name}: {pp} pipeline stages need at least {pp} layers, it has {model.n_layers}; "
+            f"nearest valid: --pp {model.n_layers}")
+
+
 def layout_error(model: Model, gpu: GPU, layout: Layout, phase: str = "decode") -> str | None:
     """The first structural rule ``layout`` breaks for ``model`` on ``gpu`` (attention heads,
     expert slots, expert slices, MTP, MXFP4 scale blocks, NVFP4 dense weights on the GPU), or ``None`` when it
@@ -137,6 +145,7 @@ def layout_error(model: Model, gpu: GPU, layout: Layout, phase: str = "decode") 
             or expert_slots_error(model, layout.ep, layout.redundant, layout.moe_tp, layout.attn_tp)
             or expert_slice_error(model, layout.moe_tp)
             or mtp_error(model, layout.mtp)
+            or pipeline_error(model, layout.pp)
             or mx_block_error(model, layout.precision.moe)
             or dense_dtype_error(gpu, layout.precision.dense))
 

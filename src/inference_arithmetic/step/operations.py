@@ -40,7 +40,7 @@ __all__ = ["T_a", "T_m", "P_pp", "m_mb", "n_dr", "p_acc", "P_at", "P_ds", "P_hd"
            "t_attn", "t_proj", "t_ffn", "t_dense", "t_head", "t_moe", "t_a2a", "t_allreduce", "t_moe_allreduce", "a2a_bytes_ll",
            "t_kernels", "remote_share", "tk", "step_serial", "step_overlap", "tl", "mtp_time", "bound_time", "weights_read", "ta",
            "td", "th", "tm", "tc", "n_moe", "n_tok", "n_g", "U_tok", "KERNELS", "kernels_per_step",
-           "weights_resident", "ll_buffer_per_token", "hbm_free", "batch_fit", "buf_tok", "rho_res", "step_terms"]
+           "weights_resident", "f_st", "stage_share", "ll_buffer_per_token", "hbm_free", "batch_fit", "buf_tok", "rho_res", "step_terms"]
 
 # ----------------------------------------------------------------------------- symbols
 T_a = register("step", "T_a", r"N_{\mathrm{TP}}^{\mathrm{attn}}", "GPU",
@@ -297,15 +297,20 @@ buf_tok = register("step", "buf_tok", r"B_{\mathrm{buf}}", "B",
 rho_res = register("step", "rho_res", r"f_{\mathrm{res}}", "1", "share of HBM kept for activations and workspace")
 _local_slots = (S.n_experts + S.E_red) / (S.N_ep / T_m)
 
+f_st = register("step", "f_st", r"f_{\mathrm{stage}}", "1",
+                "the fullest pipeline stage's share of the layers (1 without a pipeline)")
+stage_share = formula("stage_share", sp.ceiling(S.n_layers / P_pp) / S.n_layers, "1",
+                      "the fullest pipeline stage's share of the layers: the layers over the stages, rounded up")
+
 weights_resident = formula(
     "weights_resident",
-    ((P_at * b_aw + P_ds * b_dw) / P_pp + S.n_emb * P_hd * b_hw / sp.Min(S.n_emb, P_pp)) / T_a
-    + n_moe * _local_slots * P_e * b_mw / (T_m * P_pp)
+    ((P_at * b_aw + P_ds * b_dw) * f_st + S.n_emb * P_hd * b_hw / sp.Min(S.n_emb, P_pp)) / T_a
+    + n_moe * _local_slots * P_e * b_mw * f_st / T_m
     + sp.Min(1, n_dr) * ((P_at * b_aw + P_ds * b_dw) / (S.n_layers * T_a) + 2 * S.h ** 2 * b_dw / T_a
                          + _local_slots * P_e * b_mw / T_m),
     "B", "weights resident on one GPU: replicated parts split by attention TP, the local expert slices, and "
          "with MTP one more layer (its replicated weights, the 2h x h projection and its experts); in a pipeline "
-         "of stages each GPU holds its stage's layers, and the fullest stage the embedding or the head too")
+         "of stages each GPU holds its stage's layers (the fullest stage's share) and the embedding or the head")
 
 ll_buffer_per_token = formula(
     "ll_buffer_per_token", 2 * (comm.b_disp + comm.b_comb) * (S.n_experts + S.E_red) * S.h, "B",

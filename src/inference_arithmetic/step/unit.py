@@ -209,6 +209,7 @@ def unit(model: Model, gpu: GPU, layout: Layout, phase: str = "decode") -> Unit:
         **sparse_values(model, gpu.dense_fp8 or gpu.dense_bf16, a_f, float(ph.attn_flop(**dims))),
     )
     values["accept_tok"] = float(fast.mtp_tokens(p_acc=accept, n_dr=layout.mtp)) if layout.mtp else 1.0
+    values["f_st"] = float(fast.stage_share(n_layers=values["n_layers"], P_pp=values["P_pp"]))
     values.update(curves.NO_CURVES, q_x=1.0, q_a=1.0, q_p=1.0, q_d=1.0, q_h=1.0, q_r=1.0, q_R=1.0, q_c=1.0, a_mod=0.0,
                   i_mod=0.0)
     dsa, dsa_drop, dsa_labels = curves_dsa.build(model, gpu, layout, phase, values)   # DeepSeek-V3.2's module

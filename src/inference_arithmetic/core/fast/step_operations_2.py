@@ -2,7 +2,22 @@
 (``make generate``) from the sympy expressions; do not edit."""
 from inference_arithmetic.core.elementwise import largest, smallest
 
-__all__ = ['t_index', 't_index_of', 't_kernels', 't_kernels_of', 't_moe', 't_moe_of', 't_moe_allreduce', 't_moe_allreduce_of', 't_proj', 't_proj_of', 'weights_read', 'weights_read_of', 'weights_resident', 'weights_resident_of']
+__all__ = ['t_head', 't_head_of', 't_index', 't_index_of', 't_kernels', 't_kernels_of', 't_moe', 't_moe_of', 't_moe_allreduce', 't_moe_allreduce_of', 't_proj', 't_proj_of', 'weights_read', 'weights_read_of', 'weights_resident', 'weights_resident_of']
+
+
+def t_head(**values):
+    """output head (vocabulary-parallel under attention TP): stream its weights per micro-batch, or do the FLOP of the sampled positions only, at a framework's measured GEMM rate at those rows [s] (BW, F_h, P_hd, T_a, b_hw, batch, e_gbw, e_gfl, flop_mac, m_mb, q_h, s_q, s_smp; other keys ignored)"""
+    return t_head_of(values)
+
+
+t_head.args = ('BW', 'F_h', 'P_hd', 'T_a', 'b_hw', 'batch', 'e_gbw', 'e_gfl', 'flop_mac', 'm_mb', 'q_h', 's_q', 's_smp')   # the keywords it reads
+
+
+def t_head_of(v, /):
+    """:func:`t_head` of the mapping ``v``."""
+    BW, F_h, P_hd, T_a, b_hw, batch, e_gbw, e_gfl, flop_mac, m_mb, q_h, s_q, s_smp = (v['BW'], v['F_h'], v['P_hd'], v['T_a'], v['b_hw'], v['batch'], v['e_gbw'], v['e_gfl'], v['flop_mac'], v['m_mb'], v['q_h'], v['s_q'], v['s_smp'])
+    x0 = P_hd / T_a
+    return largest(b_hw * m_mb * x0 / (BW * e_gbw), batch * flop_mac * x0 * smallest(s_q, s_smp) / (F_h * e_gfl)) / q_h
 
 
 def t_index(**values):
@@ -94,18 +109,17 @@ def weights_read_of(v, /):
 
 
 def weights_resident(**values):
-    """weights resident on one GPU: replicated parts split by attention TP, the local expert slices, and with MTP one more layer (its replicated weights, the 2h x h projection and its experts); in a pipeline of stages each GPU holds its stage's layers, and the fullest stage the embedding or the head too [B] (E_red, N_ep, P_at, P_ds, P_e, P_hd, P_pp, T_a, b_aw, b_dw, b_hw, b_mw, h, n_dense, n_dr, n_emb, n_experts, n_layers; other keys ignored)"""
+    """weights resident on one GPU: replicated parts split by attention TP, the local expert slices, and with MTP one more layer (its replicated weights, the 2h x h projection and its experts); in a pipeline of stages each GPU holds its stage's layers (the fullest stage's share) and the embedding or the head [B] (E_red, N_ep, P_at, P_ds, P_e, P_hd, P_pp, T_a, b_aw, b_dw, b_hw, b_mw, f_st, h, n_dense, n_dr, n_emb, n_experts, n_layers; other keys ignored)"""
     return weights_resident_of(values)
 
 
-weights_resident.args = ('E_red', 'N_ep', 'P_at', 'P_ds', 'P_e', 'P_hd', 'P_pp', 'T_a', 'b_aw', 'b_dw', 'b_hw', 'b_mw', 'h', 'n_dense', 'n_dr', 'n_emb', 'n_experts', 'n_layers')   # the keywords it reads
+weights_resident.args = ('E_red', 'N_ep', 'P_at', 'P_ds', 'P_e', 'P_hd', 'P_pp', 'T_a', 'b_aw', 'b_dw', 'b_hw', 'b_mw', 'f_st', 'h', 'n_dense', 'n_dr', 'n_emb', 'n_experts', 'n_layers')   # the keywords it reads
 
 
 def weights_resident_of(v, /):
     """:func:`weights_resident` of the mapping ``v``."""
-    E_red, N_ep, P_at, P_ds, P_e, P_hd, P_pp, T_a, b_aw, b_dw, b_hw, b_mw, h, n_dense, n_dr, n_emb, n_experts, n_layers = (v['E_red'], v['N_ep'], v['P_at'], v['P_ds'], v['P_e'], v['P_hd'], v['P_pp'], v['T_a'], v['b_aw'], v['b_dw'], v['b_hw'], v['b_mw'], v['h'], v['n_dense'], v['n_dr'], v['n_emb'], v['n_experts'], v['n_layers'])
-    x0 = P_pp ** (-1.0)
-    x1 = P_e * b_mw * (E_red + n_experts) / N_ep
-    x2 = T_a ** (-1.0)
-    x3 = P_at * b_aw + P_ds * b_dw
-    return x0 * x1 * (-n_dense + n_layers) + x2 * (P_hd * b_hw * n_emb / smallest(P_pp, n_emb) + x0 * x3) + (2 * b_dw * h ** 2 * x2 + x1 + x2 * x3 / n_layers) * smallest(1, n_dr)
+    E_red, N_ep, P_at, P_ds, P_e, P_hd, P_pp, T_a, b_aw, b_dw, b_hw, b_mw, f_st, h, n_dense, n_dr, n_emb, n_experts, n_layers = (v['E_red'], v['N_ep'], v['P_at'], v['P_ds'], v['P_e'], v['P_hd'], v['P_pp'], v['T_a'], v['b_aw'], v['b_dw'], v['b_hw'], v['b_mw'], v['f_st'], v['h'], v['n_dense'], v['n_dr'], v['n_emb'], v['n_experts'], v['n_layers'])
+    x0 = P_e * b_mw * (E_red + n_experts) / N_ep
+    x1 = T_a ** (-1.0)
+    x2 = P_at * b_aw + P_ds * b_dw
+    return f_st * x0 * (-n_dense + n_layers) + x1 * (P_hd * b_hw * n_emb / smallest(P_pp, n_emb) + f_st * x2) + (2 * b_dw * h ** 2 * x1 + x0 + x1 * x2 / n_layers) * smallest(1, n_dr)
