@@ -156,8 +156,8 @@ def aic_setup(key: str) -> dict:
             raise NotExpressible(f"layout not resolved by the validation rules: {s}") from None
         if lay.pp > 1:     # the per-GPU equivalence this model uses (step.layout.Layout's pp)
             notes.append(f"pipeline parallelism ({lay.pp} stages of TP{lay.attn_tp}) given as the TP{lay.attn_tp} engine "
-                         "at one micro-batch (per GPU the same step; the batch the pipeline's, which holds 1/"
-                         f"{lay.pp} of the weights per GPU)")
+                         "at one micro-batch (per GPU the same step; the batch the pipeline's, each GPU holding its stage's "
+                         "share of the weights)")
         ctx = v.decode_context(e, isl, float(osl or 0), notes) if e["phase"] != "prefill" else None
         # the prefill workers' layout as the validation resolves it (stated, else the decode layout; no MTP)
         pre = search.describe(v.prefill_layout(e, gpu(e["gpu"]), lay, notes) if phase == "decode" else lay)

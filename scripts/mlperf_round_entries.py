@@ -289,9 +289,8 @@ def fields_v51(r: dict, repo: str, rd: dict) -> dict:
                 "transformers blocks are quantized')\"}" % kv) if row["weight_data_types"] == "fp4" else \
             "{moe: fp8, attn: null, kv: %s}" % kv
     layout, setup = stated_pins(r, settings) if cfg else (NO_LAYOUT, None)
-    if (settings.get("pp") or 1) > 1 and layout == NO_LAYOUT:      # a pipeline the search cannot be asked for
-        why = f"pipeline parallelism {settings['pp']} (TP{settings['tp']} x PP{settings['pp']} engines): the search has no pipeline"
-        setup = f"{{expressible: false, why: {q(why)}}}"
+    if (settings.get("pp") or 1) > 1 and layout == NO_LAYOUT:
+        setup = unsearchable_pipeline(settings["pp"], settings["tp"])
     pinned = ("The stated engines are the layout, with their batch limit and token budget (model_setup)."
               if layout != NO_LAYOUT else "The stated engines are the search's decode unit, the batch the search's "
               "under the stated limit (model_setup)." if setup and "decode_unit" in setup else
@@ -331,6 +330,13 @@ def decode_unit(tp: int, adp: bool, ep: int | None, model: str) -> str:
     ``enable_attention_dp``, else TP over the engine; a MoE model's experts split ``tp / ep`` ways without it."""
     moe_tp = tp // ep if model != "llama3.1-405b" and not adp and ep else 1
     return f"{{ep: {tp}, attn_tp: {1 if adp else tp}" + (f", moe_tp: {moe_tp}" if moe_tp > 1 else "") + "}"
+
+
+def unsearchable_pipeline(pp: int, tp: int) -> str:
+    """``model_setup`` of a result whose stated engines are a pipeline the layout is not pinned to (the step model
+    takes a pinned pipeline; the search, which would be asked for the rest, has none)."""
+    why = f"pipeline parallelism {pp} (TP{tp} x PP{pp} engines): the search has no pipeline"
+    return f"{{expressible: false, why: {q(why)}}}"
 
 
 def stated_pins(r: dict, s: dict) -> tuple[str, str | None]:
@@ -397,9 +403,8 @@ def fields_v60(r: dict, repo: str, rd: dict) -> dict:
     pps = [x.get("pp") for x in ([s] + ([workers["prefill"], workers["decode"]] if workers else [])) if x.get("pp")]
     if any(pp > 1 for pp in pps):
         bits.append(f"pipeline_parallelism {max(pps)}")
-    if any(pp > 1 for pp in pps) and layout == NO_LAYOUT:    # a pipeline the search cannot be asked for
-        why = f"pipeline parallelism {max(pps)} (TP{s.get('tp') or workers['decode']['tp']} x PP{max(pps)} engines), not modelled"
-        setup = f"{{expressible: false, why: {q(why)}}}"
+    if any(pp > 1 for pp in pps) and layout == NO_LAYOUT:
+        setup = unsearchable_pipeline(max(pps), s.get("tp") or workers["decode"]["tp"])
     drafts = s.get("drafts")
     bits.append(f"MTP {drafts} draft tokens" if drafts else ("no speculative decoding configured" if cfg else ""))
     mtp_d = str(drafts) if drafts else ("0" if cfg or r["scen"] != "Offline" else "null")

@@ -58,6 +58,7 @@ class SearchSetup:
     notes: tuple
     batch_per_gpu: float | None = None      # the stated concurrency per GPU (None: not pinned)
     batch_total: float | None = None        # the stated concurrency of a unit whose GPU count is unstated
+    unit: tuple | None = None               # the stated decode unit (GPUs, attention TP, MoE TP); None: searched
 
     def spaces(self) -> list:
         """(attention TP, the search space) to ask: one per attention layout of the search when the
@@ -173,7 +174,7 @@ def setup(key: str, framework: str | None = None) -> SearchSetup:
                          framework=kernel_framework(key, framework), **sizes)
     ctx = decode_context(e, isl, osl, notes)
     return SearchSetup(m, g, modes, Service(isl, osl, per_user, ttft, context=ctx), space, n, tuple(notes), per_gpu,
-                       total or None)
+                       total or None, unit)
 
 
 def _bound(s: SearchSetup, mode: str, best: dict) -> tuple[float, str]:
@@ -262,9 +263,8 @@ def serve_argv(key: str, framework: str | None = None) -> tuple[list, str]:
     else:
         argv += ["--per-user", repr(svc.per_user)] if svc.per_user is not None else ["--max-throughput"]
     argv += ["--ttft", repr(svc.ttft_s)] if svc.ttft_s is not None else []
-    unit = decode_unit(entries()[key])
-    if unit is not None and s.batch_per_gpu is None and s.batch_total is None:
-        ep, t, moe_tp = unit
+    if s.unit is not None and s.batch_per_gpu is None and s.batch_total is None:
+        ep, t, moe_tp = s.unit
         argv += ["--ep", str(ep), "--attn", "tp" if t > 1 else "dp"]     # tp: over the unit, as decode_unit states
         argv += ["--moe-tp", str(moe_tp)] if moe_tp > 1 else []
     argv += ["--max-gpus", str(s.max_gpus)] if s.max_gpus is not None else []
