@@ -57,7 +57,7 @@ except ImportError:        # pragma: no cover (outside the aiconfigurator venv)
     EngineHandle = PerfDataNotAvailableError = get_version_slots = None
 
 OUT = DATA / "aiconfigurator_predictions.yaml"
-DATE = "2026-12-01"
+DATE = "2026-12-02"
 
 #: our GPU names -> aiconfigurator's systems
 SYSTEMS = {"H100": "h100_sxm", "H200": "h200_sxm", "B200": "b200_sxm", "B300": "b300_sxm", "GB200": "gb200",

@@ -354,7 +354,9 @@ def stated_pins(r: dict, s: dict) -> tuple[str, str | None]:
                 f"{{max_batch: {batch}, chunk: {tokens}, why: {q(why)}}}")
     if r["scen"] == "Offline" and r["model"] == "llama3.1-405b" and tokens and batch:
         why = f"max_num_tokens {tokens} per TP{tp} engine ({tokens // tp} per GPU and step); gpu_batch_size {batch} per engine"
-        why += f"; pipeline_parallelism {pp}: {pp} stages of TP{tp} (the batch limit read per micro-batch)" if pp > 1 else ""
+        why += (f"; pipeline_parallelism {pp}: {pp} stages of TP{tp}, the batch limit read per micro-batch (TensorRT-LLM's "
+                f"batch manager keeps pipeline_parallelism x max_batch_size sequences in flight: trtllm-max-num-sequences)"
+                if pp > 1 else "")
         return (f"{{attn: tp, attn_tp: {tp}, ep: {tp}, redundant_experts: 0, moe_tp: 1{f', pp: {pp}' if pp > 1 else ''}}}",
                 f"{{chunk: {tokens // tp}, max_batch: {batch}, why: {q(why)}}}")
     per = "attention-DP rank" if s["adp"] else "engine"
@@ -460,8 +462,10 @@ def ids(rs: list[dict], rd: dict) -> list[tuple[dict, str]]:
 
 def entry(r: dict, eid: str, f: dict, level: str | None, rd: dict) -> str:
     n, rate = r["n"], r["rate"]
+    # a pipeline's batch limit is one micro-batch's: the source that says so beside the round's
+    also = f["also"][:-1] + ", trtllm-max-num-sequences]" if ", pp: " in f.get("layout", NO_LAYOUT) else f["also"]
     lines = [f"{eid}:", f"  publisher: MLCommons MLPerf ({f['who']} submission)",
-             f"  src: {rd['src']}", f"  also: {f['also']}", f"  published: {rd['published']}", "  retrieved: 2026-12-01",
+             f"  src: {rd['src']}", f"  also: {also}", f"  published: {rd['published']}", "  retrieved: 2026-12-01",
              f"  framework: {q(f['framework'])}", f"  model: {MODELS[r['model']][0]}", f"  gpu: {r['gpu']}",
              "  phase: end-to-end", f"  mode: {f.get('mode', 'agg')}", f"  gpus_total: {n}",
              f"  gpus_prefill: {f.get('gp', 'null')}", f"  gpus_decode: {f.get('gd', 'null')}",

@@ -55,6 +55,10 @@ def test_the_command_line_states_the_pipeline_and_refuses_a_stage_count_that_can
     assert piped["memory_bytes"]["weights"] < flat["memory_bytes"]["weights"]
     assert cli.main(argv[:-1] + ["--pp", "0"]) == 2
     assert "--pp" in capsys.readouterr().err
+    assert cli.main(argv[:-1] + ["--pp", str(step.MAX_PP + 1)]) == 2     # the flag's own bound, Layout's, in its words
+    err = capsys.readouterr().err
+    assert f"argument --pp: must be a whole number of pipeline stages from 1 to {step.MAX_PP}" in err
+    assert err.count("\n") == 1
     with pytest.raises(InputError):
         step.Layout(ep=2, attn_tp=2, pp=0)
 

@@ -9,6 +9,7 @@ import numpy as np
 from inference_arithmetic.core import inputs
 from inference_arithmetic.core.errors import Error
 from inference_arithmetic.model import config, dtypes
+from inference_arithmetic.step.layout import MAX_PP
 
 
 SOL_WEIGHT_DTYPES = dtypes.WEIGHT_DTYPES + ("fp4",)
@@ -72,6 +73,7 @@ fraction = arg_type(inputs.parse_float, "a number from 0 to 0.99", least=0.0, mo
 rate = arg_type(inputs.parse_float, "a positive number of tokens/s up to 1e6", least=0.0, most=1e6, open_low=True)
 rate_big = arg_type(inputs.parse_float, "a positive number up to 1e18", least=0.0, most=1e18, open_low=True)
 probability = arg_type(inputs.parse_float, "a number between 0 and 1", least=0.0, most=1.0)
+stages = arg_type(inputs.parse_int, f"a whole number of pipeline stages from 1 to {MAX_PP}", least=1, most=MAX_PP)
 
 
 def load_model(spec: str) -> config.Model:

@@ -10,7 +10,7 @@ from inference_arithmetic import step
 from inference_arithmetic.model import kv_bytes as kv
 from inference_arithmetic.serving import prefill_step as prefill
 from inference_arithmetic.cli.args import (MAX_POINTS, SOL_WEIGHT_DTYPES, acceptance, count, count_small, fraction,
-                                           positive_int, probability, rate, rate_big)
+                                           positive_int, probability, rate, rate_big, stages)
 
 __all__ = ["Opt", "Exclusive", "options", "options_table", "quick_parse", "quick_table", "COMMANDS"]
 
@@ -139,7 +139,7 @@ def _layout_flags(phase):
         Opt("--attn", choices=["dp", "tp"], default="dp", help="attention data- or tensor-parallel"),
         Opt("--attn-tp", type=positive_int, default=None, help="GPUs per attention instance (--attn tp)"),
         Opt("--moe-tp", type=positive_int, default=1, help="GPUs splitting each expert"),
-        Opt("--pp", type=positive_int, default=1,
+        Opt("--pp", type=stages, default=1,
             help="pipeline stages of --ep GPUs each (default 1: none); --batch is then one micro-batch's requests"),
         Opt("--micro-batches", type=positive_int, choices=[1, 2], default=None,
             help="2: two-batch overlap (default: with --framework deepseek, when the unit spans NVLink domains; with a serving framework, its own default, one)"),
@@ -185,7 +185,10 @@ def _serve():
     return [
         Opt("--model", required=True),
         Opt("--gpu", required=True),
-        Opt("--mode", choices=["agg", "disagg"], required=True),
+        Opt("--mode", choices=["agg", "disagg"], required=True,
+            help="agg: the same GPUs prefill and decode (in mixed steps, prompt chunks inside the decode steps, "
+                 "under --framework trtllm or vllm; in steps of their own otherwise: the JSON's agg_steps); "
+                 "disagg: separate prefill and decode pools"),
         Opt("--isl", type=positive_int, required=True),
         Opt("--osl", type=positive_int, required=True),
         Exclusive(True, (

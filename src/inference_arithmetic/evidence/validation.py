@@ -65,7 +65,7 @@ from inference_arithmetic.evidence.validation_stats import (  # noqa: F401  (re-
 from inference_arithmetic.evidence import validation_stats as _stats
 from inference_arithmetic.evidence.waterfall import deepseek_waterfall  # noqa: F401  (the chapter reads it here)
 from inference_arithmetic.hardware.gpus import gpu
-from inference_arithmetic.serving import modes, prefill as _prefill, search as _search
+from inference_arithmetic.serving import mixed, modes, prefill as _prefill, search as _search
 from inference_arithmetic.step.unit import unsupported
 
 __all__ = ["Prediction", "entry_framework", "entries", "predict", "predict_all", "summary", "error_stats", "scored",
@@ -148,6 +148,30 @@ def _budget_rule(chunk: float) -> str:
     return f"prefill chunks of {chunk:,.0f} new tokens per GPU (the serving engine's per-step token budget)"
 
 
+def _mixed(u, e: dict, b: float, ctx: float, isl: float, osl: float, notes: list) -> dict | None:
+    """Aggregated serving of decode unit ``u`` at ``b`` requests per instance in mixed steps (:mod:`.mixed`):
+    chunk steps that fill the per-step token budget (the configuration's, else the book's default chunk per GPU)
+    beside the decode batch, the batch capped where its steps would not keep pace with its prompts inside the
+    budget; ``None`` where the framework keeps separate prefill steps."""
+    if not mixed.mixes(u.layout.framework) or mixed.prefill_phase(u) is None:
+        return None
+    s_q = 1.0 + u.layout.mtp
+    budget = float(prefill_chunk(e, _prefill.PREFILL_CHUNK_TOKENS)) * u.layout.attn_tp   # tokens per step and instance
+    cap = float(modes.mixed_batch_cap.fast(N_tok=budget, s_q=s_q, a_acc=u.accept_per_step, L_new=isl, L_o=osl))
+    if cap < b:
+        b = max(1.0, float(int(cap)))
+        notes.append(f"decode batch {b:,.0f} requests per instance: the most whose steps keep pace with their "
+                     f"prompts inside the budget of {budget:,.0f} tokens per step")
+    chunk = max(budget - b * s_q, 1.0)
+    out = mixed.one(u, b, ctx, chunk, isl, osl)
+    if out["chunk_share"] > 1:
+        return None
+    notes.append(f"aggregated in mixed steps (the framework's scheduler puts prompt chunks into decode steps): "
+                 f"{out['chunk_share']:.0%} of the steps carry a chunk of {chunk:,.0f} prompt tokens beside "
+                 f"{b:,.0f} decode requests per instance")
+    return out
+
+
 def _predict(key: str, kappa: float | None, framework: str | None, attn_tp: int | None) -> Prediction:
     e = entries()[key]
     base = _base(key)
@@ -203,12 +227,17 @@ def _predict(key: str, kappa: float | None, framework: str | None, attn_tp: int 
         if prefill_chunk(e, None) is not None:
             notes.append(_budget_rule(chunk))
         pre = _prefill.prefill(pu, float(isl), chunk=chunk)
-        t, _, busy = _decode_rate(u, e, notes, ctx, ctx)
+        t, b, busy = _decode_rate(u, e, notes, ctx, ctx)
         R_p, R_d, r_d = (float(pre["input_tokens_per_s_per_gpu"]), float(t["tokens_per_s_per_gpu"]) * busy,
                          float(t["tokens_per_s_per_user"]))
         bound_d = float(t["bound_tokens_per_s_per_gpu"])
         bound_p = float(pre["bound_tokens_per_s_per_gpu"] * isl / pre["new_tokens"])
-        if e.get("mode") == "agg":
+        mix = _mixed(u, e, b, ctx, float(isl), osl_v, notes) if e.get("mode") == "agg" else None
+        if mix is not None:                 # aggregated, the framework's scheduler mixing prompts into decode steps
+            scale = (isl + osl_v) / osl_v if metric == "total_tokens_per_s_per_gpu" else 1.0
+            pred, bound = ((mix["user"], None) if metric == "tokens_per_s_per_user" else
+                           (mix["rate"] * busy * scale, mix["bound"] * scale))
+        elif e.get("mode") == "agg":
             per_gpu, per_user = modes.mode_rates("agg", R_d, R_p, r_d, isl, osl_v)
             # input+output tokens/s (a total throughput) is the output rate times (ISL + OSL) / OSL
             scale = (isl + osl_v) / osl_v if metric == "total_tokens_per_s_per_gpu" else 1.0

@@ -223,7 +223,9 @@ def layout(e: dict, g, notes: list, phase: str, attn_tp: int | None = None) -> s
     if pp > 1:
         notes.append(f"pipeline parallelism as stated: {pp} stages of {unit_gpus} GPUs; per GPU a stage runs as the "
                      f"whole model at one micro-batch (the batch per instance), each GPU holding its stage's share of the "
-                     "layers' weights (the fullest stage's; the pipeline's bubbles and stage-to-stage transfers not modelled)")
+                     "layers' weights (the fullest stage's; the pipeline's bubbles and stage-to-stage transfers not modelled); "
+                     "a stated batch limit is one micro-batch's (TensorRT-LLM keeps pp x max_batch_size sequences in flight: "
+                     "trtllm-max-num-sequences)")
     return step.Layout(ep=unit_gpus, pp=pp, redundant=redundant, attn_tp=attn_tp, moe_tp=moe_tp, micro_batches=micro,
                        mtp=drafts, accept=accept, eplb=eplb or None, overlap=setup.get("overlap"),
                        balanced=bool(setup.get("balanced", False)),

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from inference_arithmetic import step
-from inference_arithmetic.serving import mode_rates, prefill_step as prefill
+from inference_arithmetic.serving import mixed, mode_rates, prefill_step as prefill
 
 if TYPE_CHECKING:        # a type only: decode and prefill never load the workload module
     from inference_arithmetic.serving.workload import Service
@@ -38,22 +38,35 @@ STRIDES = (64, 8, 1)
 CLOSE = 1e-9
 
 
-def rates_at(v: dict, b, ctx: float):
+def rates_at(v: dict, b, ctx: float, terms: bool = False):
     """(decode tokens/s per GPU, tokens/s per user, fits in HBM) of :func:`.step.stack`-ed units ``v``
-    at batches ``b`` (an array of shape (1, B, 1), or (units, k, 1): k batches of each unit)."""
+    at batches ``b`` (an array of shape (1, B, 1), or (units, k, 1): k batches of each unit); with
+    ``terms``, the step's terms (:func:`.step.evaluate`) as a fourth item."""
     w = dict(v, batch=b, ctx=ctx)
     ev = step.evaluate(w)
     fits = step.free_bytes(w, b, ctx)[..., 0] >= 0
-    return ev["tokens_per_s_per_gpu"][..., 0], ev["tokens_per_s_per_user"][..., 0], fits
+    out = ev["tokens_per_s_per_gpu"][..., 0], ev["tokens_per_s_per_user"][..., 0], fits
+    return (*out, ev) if terms else out
 
 
-def mode_point(mode: str, R_d, r_u, R_p: np.ndarray, svc: Service):
+def mode_point(mode: str, R_d, r_u, R_p: np.ndarray, svc: Service, mix: tuple | None = None):
     """(rate, user, utilisation) of ``mode`` for decode rates ``R_d`` and per-user speeds ``r_u`` with
     the partners' prefill rates ``R_p`` (units x 1); the utilisation of a prefill GPU: disaggregated,
-    the pool planned at :data:`.prefill.UTILISATION`, aggregated 1."""
+    the pool planned at :data:`.prefill.UTILISATION`, aggregated 1.  ``mix``: aggregated serving's
+    (rate, user, ok) in mixed steps (:func:`.mixed.at`), taken where ``ok`` (the unit's framework mixes)."""
     util = prefill.UTILISATION if mode == "disagg" else 1.0
     safe = np.where(R_p > 0, R_p, 1.0)
-    return (*mode_rates.mode_rates(mode, R_d, safe, r_u, svc.isl, svc.osl, util), util)
+    rate, user = mode_rates.mode_rates(mode, R_d, safe, r_u, svc.isl, svc.osl, util)
+    if mix is not None and mode == "agg":
+        rate, user = np.where(mix[2], mix[0], rate), np.where(mix[2], mix[1], user)
+    return rate, user, util
+
+
+def mixed_point(v: dict, ev: dict, b, svc: Service) -> tuple | None:
+    """:func:`.mixed.at` for stacked units ``v`` carrying :func:`.mixed.stack`'s keys, else ``None``."""
+    if mixed.PREFIX + "ok" not in v:
+        return None
+    return mixed.at(v, ev, b, svc.decode_context, svc.isl, svc.osl, svc.cache_hit)
 
 
 def _rows(v: dict, rows) -> dict:
@@ -61,20 +74,24 @@ def _rows(v: dict, rows) -> dict:
     return {k: a[rows] for k, a in v.items()}
 
 
-def fastest(units, R_p: np.ndarray, mode: str, svc: Service, batches: np.ndarray, batch: int | None = None):
+def fastest(units, R_p: np.ndarray, mode: str, svc: Service, batches: np.ndarray, batch: int | None = None,
+            partners: tuple | None = None):
     """``(unit index, batch index, (R_d, rate, user))`` of the first candidate with the most tokens/s per GPU
     of ``mode`` over ``units`` x ``batches`` (their prefill partners' rates ``R_p``, units x 1) that fits
     in HBM, has a partner and gives every user ``svc.per_user`` tokens/s; ``batch``: that batch only
-    (one of ``batches``).  ``None`` when no candidate does (:func:`.search.best` then says why)."""
+    (one of ``batches``); ``partners``: the prefill partners (their chunks: aggregated serving in mixed steps,
+    :mod:`.mixed`).  ``None`` when no candidate does (:func:`.search.best` then says why)."""
     ctx = svc.decode_context
 
     def point(v, b, rp):
-        R_d, r_u, fits = rates_at(v, b, ctx)
-        rate, user, _ = mode_point(mode, R_d, r_u, rp, svc)
+        R_d, r_u, fits, ev = rates_at(v, b, ctx, terms=True)
+        rate, user, _ = mode_point(mode, R_d, r_u, rp, svc, mixed_point(v, ev, b, svc) if mode == "agg" else None)
         ok = fits & (rp > 0)
         return (ok if svc.per_user is None else ok & (user >= svc.per_user)), rate, R_d, user
 
     v = step.stack(units)
+    if mode == "agg" and partners is not None:   # a framework that mixes prompt chunks into decode steps
+        v.update(mixed.stack(units, partners) or {})
     if batch is not None:                              # one batch: one point per unit
         ok, rate, _, _ = point(v, np.full((1, 1, 1), float(batch)), R_p)
         top = np.where(ok[:, 0], rate[:, 0], -1.0)

@@ -23,7 +23,7 @@ from inference_arithmetic.hardware.gpus import GPU
 from inference_arithmetic.model import dtypes
 from inference_arithmetic.model.config import Model
 from inference_arithmetic.core import fast
-from inference_arithmetic.serving import fastest, mode_rates, prefill_step as prefill
+from inference_arithmetic.serving import fastest, mixed, mode_rates, prefill_step as prefill
 from inference_arithmetic.step import Precision
 
 if TYPE_CHECKING:        # a type only: decode and prefill never load the workload module
@@ -212,14 +212,17 @@ def candidates(m: Model, g: GPU, svc: Service, space: Space | None = None, pre: 
     ttft_floor = min((x[4] for k, x in pre.items() if k[0] in space.prefill_ep), default=np.inf)
     if not units or not pre:
         return {}, ttft_floor
-    R_d, r_u, fits = fastest.rates_at(step.stack(units), BATCHES.reshape(1, -1, 1), svc.decode_context)
+    out, partners = {}, _partners(units, pre, space)
+    v = step.stack(units)
+    v.update(mixed.stack(units, partners["agg"]) or {})   # aggregated serving of a framework that mixes
+    R_d, r_u, fits, ev = fastest.rates_at(v, BATCHES.reshape(1, -1, 1), svc.decode_context, terms=True)
     if space.max_batch is not None:          # a configuration's batch limit: larger batches are not candidates
         fits = fits & (BATCHES <= space.max_batch).reshape(1, -1)
-    out, partners = {}, _partners(units, pre, space)
     for mode in MODES:
         partner = partners[mode]
         R_p = np.array([x[0] for x in partner]).reshape(-1, 1)
-        rate, user, util = fastest.mode_point(mode, R_d, r_u, R_p, svc)
+        mix = fastest.mixed_point(v, ev, BATCHES.reshape(1, -1, 1), svc) if mode == "agg" else None
+        rate, user, util = fastest.mode_point(mode, R_d, r_u, R_p, svc, mix)
         out[mode] = Candidates(g, mode, tuple(units), partner, rate, user, R_d, R_p, fits & (R_p > 0), util, fits)
     return out, ttft_floor
 
@@ -265,10 +268,10 @@ def best(m: Model, g: GPU, svc: Service, mode: str, space: Space | None = None) 
     if units and pre and batches.size and (space.batch is None or bool(np.any(batches == space.batch))):
         partner = _partners(units, pre, space)[mode]
         R_p = np.array([x[0] for x in partner]).reshape(-1, 1)
-        found = fastest.fastest(units, R_p, mode, svc, batches, space.batch)
+        found = fastest.fastest(units, R_p, mode, svc, batches, space.batch, partner)
         if found is not None:
             i, j, (R_d, rate, user) = found
-            return _answer(units[i].layout, partner[i], mode, R_d, rate, user, j, svc)
+            return _answer(units[i], partner[i], mode, R_d, rate, user, j, svc)
     return _best_of_grid(m, g, svc, mode, space)
 
 
@@ -303,17 +306,21 @@ def _best_of_grid(m: Model, g: GPU, svc: Service, mode: str, space: Space) -> di
         raise InputError(f"no layout on {g.key} reaches {svc.per_user:g} tok/s per user in {mode} mode at ISL "
                          f"{svc.isl:g} / OSL {svc.osl:g}: the fastest is {top:.1f} tok/s")
     i, j = np.unravel_index(int(np.argmax(np.where(ok, c.rate, -1.0))), c.rate.shape)
-    return _answer(c.units[i].layout, c.partner[i], mode, float(c.R_d[i, j]), float(c.rate[i, j]),
+    return _answer(c.units[i], c.partner[i], mode, float(c.R_d[i, j]), float(c.rate[i, j]),
                    float(c.user[i, j]), int(j), svc)
 
 
-def _answer(L: step.Layout, partner: tuple, mode: str, R_d: float, rate: float, user: float, j: int,
+def _answer(u: step.Unit, partner: tuple, mode: str, R_d: float, rate: float, user: float, j: int,
             svc: Service) -> dict:
-    """:func:`best`'s result for decode layout ``L`` at batch ``BATCHES[j]`` with its prefill ``partner``."""
+    """:func:`best`'s result for decode unit ``u`` at batch ``BATCHES[j]`` with its prefill ``partner``;
+    aggregated, ``agg_steps`` says whether its prompts run in mixed steps (:func:`.mixed.steps`)."""
+    L = u.layout
     R_p, ttft, L_p, chunk, _ = partner
     util = prefill.UTILISATION if mode == "disagg" else 1.0
     ratio = 0.0 if mode == "agg" else float(fast.pd_ratio(R_d=R_d, R_p=R_p * util, L_i=svc.isl, L_o=svc.osl))
-    return {"tokens_per_s_per_gpu": rate, "tokens_per_s_per_user": user,
+    steps = {} if mode != "agg" else {"agg_steps": mixed.steps(u, float(BATCHES[j]), svc.decode_context,
+                                                                 chunk * L.attn_tp, svc.isl, svc.osl, svc.cache_hit)}
+    return {"tokens_per_s_per_gpu": rate, "tokens_per_s_per_user": user, **steps,
             "ttft_s": ttft, "prefill_gpus_per_decode_gpu": ratio, "batch_per_instance": float(BATCHES[j]),
             "decode_tokens_per_s_per_gpu": R_d, "prefill_tokens_per_s_per_gpu": R_p, "prefill_utilisation": util,
             "layout": describe(L), "prefill_layout": {**describe(L_p), "chunk_tokens_per_gpu": chunk}}

@@ -17,7 +17,7 @@ from inference_arithmetic.step.feasibility import (MAX_EP, attention_heads_error
                                                    expert_slice_error,
                                                    expert_slots_error, hbm_error, layout_error, mtp_error, mx_block_error,
                                                    smallest_ep, weights_room_error)
-from inference_arithmetic.step.layout import (HBM_RESERVE_SHARE, LINK_LATENCY_SCALE_OUT_S, Layout,  # noqa: F401
+from inference_arithmetic.step.layout import (HBM_RESERVE_SHARE, LINK_LATENCY_SCALE_OUT_S, MAX_PP, Layout,  # noqa: F401
                                               Precision, default_micro_batches, default_redundant, layout_for,
                                               wide_ep_layout)
 from inference_arithmetic.step.layout import KERNELS, kernels_per_step  # noqa: F401

@@ -69,6 +69,10 @@ class Precision:
         return "bf16" if self.moe in ("bf16", "mxfp4") else "fp8"
 
 
+#: the most pipeline stages a layout may have (``Layout.pp``; the command line's ``--pp`` says the same bound)
+MAX_PP = 64
+
+
 @dataclass(frozen=True)
 class Layout:
     """A deployment unit: ``ep`` GPUs holding every expert once (plus ``redundant`` copies),
@@ -113,7 +117,7 @@ class Layout:
         if self.framework != DEFAULT_FRAMEWORK:
             object.__setattr__(self, "framework", framework_name(self.framework))
         for name, most in (("ep", 4096), ("redundant", 4096), ("attn_tp", 4096), ("moe_tp", 4096),
-                           ("micro_batches", 2), ("mtp", 8), ("pp", 64)):
+                           ("micro_batches", 2), ("mtp", 8), ("pp", MAX_PP)):
             least = 0 if name in ("redundant", "mtp") else 1
             x = getattr(self, name)
             if not (type(x) is int and least <= x <= most):  # the common case needs no conversion

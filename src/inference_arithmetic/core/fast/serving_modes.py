@@ -2,7 +2,7 @@
 (``make generate``) from the sympy expressions; do not edit."""
 from inference_arithmetic.core.elementwise import smallest
 
-__all__ = ['agg_rate', 'agg_rate_of', 'agg_user_rate', 'agg_user_rate_of', 'disagg_rate', 'disagg_rate_of', 'pd_ratio', 'pd_ratio_of', 'requests_fixed_split', 'requests_fixed_split_of', 'total_rate_disagg', 'total_rate_disagg_of']
+__all__ = ['agg_rate', 'agg_rate_of', 'agg_user_rate', 'agg_user_rate_of', 'chunk_share', 'chunk_share_of', 'chunk_step', 'chunk_step_of', 'disagg_rate', 'disagg_rate_of', 'mixed_batch_cap', 'mixed_batch_cap_of', 'mixed_bound_rate', 'mixed_bound_rate_of', 'mixed_prompt_tokens', 'mixed_prompt_tokens_of', 'mixed_rate', 'mixed_rate_of', 'mixed_requests', 'mixed_requests_of', 'mixed_step', 'mixed_step_of', 'mixed_user_rate', 'mixed_user_rate_of', 'pd_ratio', 'pd_ratio_of', 'requests_fixed_split', 'requests_fixed_split_of', 'total_rate_disagg', 'total_rate_disagg_of']
 
 
 def agg_rate(**values):
@@ -33,6 +33,34 @@ def agg_user_rate_of(v, /):
     return r_d / (L_i * R_d / (L_o * R_p) + 1)
 
 
+def chunk_share(**values):
+    """share of steps that carry a prompt chunk beside the decode batch (at most 1 to keep pace) [1] (K_ch, L_new, L_o, a_acc, batch; other keys ignored)"""
+    return chunk_share_of(values)
+
+
+chunk_share.args = ('K_ch', 'L_new', 'L_o', 'a_acc', 'batch')   # the keywords it reads
+
+
+def chunk_share_of(v, /):
+    """:func:`chunk_share` of the mapping ``v``."""
+    K_ch, L_new, L_o, a_acc, batch = (v['K_ch'], v['L_new'], v['L_o'], v['a_acc'], v['batch'])
+    return L_new * a_acc * batch / (K_ch * L_o)
+
+
+def chunk_step(**values):
+    """a chunk step: a decode step of all its tokens (the weights read once, every GEMM, expert and all-to-all at their sum), its attention, head and drafting the decode batch's, plus the chunk's prefill attention [s] (kappa, t_ad, t_am, t_ap, t_hd, t_hm, t_md, t_mm, t_sm; other keys ignored)"""
+    return chunk_step_of(values)
+
+
+chunk_step.args = ('kappa', 't_ad', 't_am', 't_ap', 't_hd', 't_hm', 't_md', 't_mm', 't_sm')   # the keywords it reads
+
+
+def chunk_step_of(v, /):
+    """:func:`chunk_step` of the mapping ``v``."""
+    kappa, t_ad, t_am, t_ap, t_hd, t_hm, t_md, t_mm, t_sm = (v['kappa'], v['t_ad'], v['t_am'], v['t_ap'], v['t_hd'], v['t_hm'], v['t_md'], v['t_mm'], v['t_sm'])
+    return t_md - t_mm + t_sm + (t_ad - t_am + t_ap + t_hd - t_hm) / kappa
+
+
 def disagg_rate(**values):
     """disaggregated: output tokens/s per GPU, prefill and decode GPUs counted [token/s] (L_i, L_o, R_d, R_p; other keys ignored)"""
     return disagg_rate_of(values)
@@ -45,6 +73,110 @@ def disagg_rate_of(v, /):
     """:func:`disagg_rate` of the mapping ``v``."""
     L_i, L_o, R_d, R_p = (v['L_i'], v['L_o'], v['R_d'], v['R_p'])
     return R_d / (L_i * R_d / (L_o * R_p) + 1)
+
+
+def mixed_batch_cap(**values):
+    """the largest decode batch whose steps keep pace with its prompts inside a stated token budget per step (every step a chunk step of the budget) [user] (L_new, L_o, N_tok, a_acc, s_q; other keys ignored)"""
+    return mixed_batch_cap_of(values)
+
+
+mixed_batch_cap.args = ('L_new', 'L_o', 'N_tok', 'a_acc', 's_q')   # the keywords it reads
+
+
+def mixed_batch_cap_of(v, /):
+    """:func:`mixed_batch_cap` of the mapping ``v``."""
+    L_new, L_o, N_tok, a_acc, s_q = (v['L_new'], v['L_o'], v['N_tok'], v['a_acc'], v['s_q'])
+    return N_tok / (L_new * a_acc / L_o + s_q)
+
+
+def mixed_bound_rate(**values):
+    """roofline bound of mixed steps, output tokens/s per GPU (every draft accepted): chunk steps at the prefill-phase bound of all their tokens (weights once, every FLOP at peak, no decode KV reads), decode steps at theirs; never below the mixed rate [token/s] (K_ch, L_new, L_o, R_bd, R_bp, T_a, a_acc, batch, s_q; other keys ignored)"""
+    return mixed_bound_rate_of(values)
+
+
+mixed_bound_rate.args = ('K_ch', 'L_new', 'L_o', 'R_bd', 'R_bp', 'T_a', 'a_acc', 'batch', 's_q')   # the keywords it reads
+
+
+def mixed_bound_rate_of(v, /):
+    """:func:`mixed_bound_rate` of the mapping ``v``."""
+    K_ch, L_new, L_o, R_bd, R_bp, T_a, a_acc, batch, s_q = (v['K_ch'], v['L_new'], v['L_o'], v['R_bd'], v['R_bp'], v['T_a'], v['a_acc'], v['batch'], v['s_q'])
+    x0 = L_new * a_acc / (K_ch * L_o)
+    x1 = batch * s_q / T_a
+    return x1 / (x0 * x1 * (K_ch / s_q + batch) / R_bp + x1 * (-batch * x0 + 1) / R_bd)
+
+
+def mixed_prompt_tokens(**values):
+    """prompt tokens per step that keep pace with the requests finishing (a step's finished requests bring theirs) [token/step] (L_new, L_o, a_acc, batch; other keys ignored)"""
+    return mixed_prompt_tokens_of(values)
+
+
+mixed_prompt_tokens.args = ('L_new', 'L_o', 'a_acc', 'batch')   # the keywords it reads
+
+
+def mixed_prompt_tokens_of(v, /):
+    """:func:`mixed_prompt_tokens` of the mapping ``v``."""
+    L_new, L_o, a_acc, batch = (v['L_new'], v['L_o'], v['a_acc'], v['batch'])
+    return L_new * a_acc * batch / L_o
+
+
+def mixed_rate(**values):
+    """aggregated in mixed steps: output tokens/s per GPU [token/s] (K_ch, L_new, L_o, T_a, a_acc, batch, kappa, t_ad, t_am, t_ap, t_dd, t_hd, t_hm, t_md, t_mm, t_sm; other keys ignored)"""
+    return mixed_rate_of(values)
+
+
+mixed_rate.args = ('K_ch', 'L_new', 'L_o', 'T_a', 'a_acc', 'batch', 'kappa', 't_ad', 't_am', 't_ap', 't_dd', 't_hd', 't_hm', 't_md', 't_mm', 't_sm')   # the keywords it reads
+
+
+def mixed_rate_of(v, /):
+    """:func:`mixed_rate` of the mapping ``v``."""
+    K_ch, L_new, L_o, T_a, a_acc, batch, kappa, t_ad, t_am, t_ap, t_dd, t_hd, t_hm, t_md, t_mm, t_sm = (v['K_ch'], v['L_new'], v['L_o'], v['T_a'], v['a_acc'], v['batch'], v['kappa'], v['t_ad'], v['t_am'], v['t_ap'], v['t_dd'], v['t_hd'], v['t_hm'], v['t_md'], v['t_mm'], v['t_sm'])
+    x0 = a_acc * batch
+    x1 = L_new * x0 / (K_ch * L_o)
+    return x0 / (T_a * (t_dd * (1 - x1) + x1 * (t_md - t_mm + t_sm + (t_ad - t_am + t_ap + t_hd - t_hm) / kappa)))
+
+
+def mixed_requests(**values):
+    """requests of s_q query tokens that hold every token of a chunk step: the decode batch and the chunk [user] (K_ch, batch, s_q; other keys ignored)"""
+    return mixed_requests_of(values)
+
+
+mixed_requests.args = ('K_ch', 'batch', 's_q')   # the keywords it reads
+
+
+def mixed_requests_of(v, /):
+    """:func:`mixed_requests` of the mapping ``v``."""
+    K_ch, batch, s_q = (v['K_ch'], v['batch'], v['s_q'])
+    return K_ch / s_q + batch
+
+
+def mixed_step(**values):
+    """mean step of aggregated serving in mixed steps: chunk steps in the share that keeps pace, decode steps otherwise [s] (K_ch, L_new, L_o, a_acc, batch, kappa, t_ad, t_am, t_ap, t_dd, t_hd, t_hm, t_md, t_mm, t_sm; other keys ignored)"""
+    return mixed_step_of(values)
+
+
+mixed_step.args = ('K_ch', 'L_new', 'L_o', 'a_acc', 'batch', 'kappa', 't_ad', 't_am', 't_ap', 't_dd', 't_hd', 't_hm', 't_md', 't_mm', 't_sm')   # the keywords it reads
+
+
+def mixed_step_of(v, /):
+    """:func:`mixed_step` of the mapping ``v``."""
+    K_ch, L_new, L_o, a_acc, batch, kappa, t_ad, t_am, t_ap, t_dd, t_hd, t_hm, t_md, t_mm, t_sm = (v['K_ch'], v['L_new'], v['L_o'], v['a_acc'], v['batch'], v['kappa'], v['t_ad'], v['t_am'], v['t_ap'], v['t_dd'], v['t_hd'], v['t_hm'], v['t_md'], v['t_mm'], v['t_sm'])
+    x0 = L_new * a_acc * batch / (K_ch * L_o)
+    return t_dd * (1 - x0) + x0 * (t_md - t_mm + t_sm + (t_ad - t_am + t_ap + t_hd - t_hm) / kappa)
+
+
+def mixed_user_rate(**values):
+    """aggregated in mixed steps: a user's mean output speed, one step per token [token/s] (K_ch, L_new, L_o, a_acc, batch, kappa, t_ad, t_am, t_ap, t_dd, t_hd, t_hm, t_md, t_mm, t_sm; other keys ignored)"""
+    return mixed_user_rate_of(values)
+
+
+mixed_user_rate.args = ('K_ch', 'L_new', 'L_o', 'a_acc', 'batch', 'kappa', 't_ad', 't_am', 't_ap', 't_dd', 't_hd', 't_hm', 't_md', 't_mm', 't_sm')   # the keywords it reads
+
+
+def mixed_user_rate_of(v, /):
+    """:func:`mixed_user_rate` of the mapping ``v``."""
+    K_ch, L_new, L_o, a_acc, batch, kappa, t_ad, t_am, t_ap, t_dd, t_hd, t_hm, t_md, t_mm, t_sm = (v['K_ch'], v['L_new'], v['L_o'], v['a_acc'], v['batch'], v['kappa'], v['t_ad'], v['t_am'], v['t_ap'], v['t_dd'], v['t_hd'], v['t_hm'], v['t_md'], v['t_mm'], v['t_sm'])
+    x0 = L_new * a_acc * batch / (K_ch * L_o)
+    return a_acc / (t_dd * (1 - x0) + x0 * (t_md - t_mm + t_sm + (t_ad - t_am + t_ap + t_hd - t_hm) / kappa))
 
 
 def pd_ratio(**values):

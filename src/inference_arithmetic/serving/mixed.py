@@ -1,0 +1,124 @@
+"""Aggregated serving in mixed steps: prompt chunks and decode tokens in one forward pass.
+
+TensorRT-LLM's in-flight batching and vLLM's scheduler (chunked prefill, on by default in vLLM's
+V1 engine) put the context-phase tokens of new requests and the one token of every decoding request
+into the same step, under one per-step token budget (``max_num_tokens``, ``max_num_batched_tokens``);
+SGLang keeps prefill and decode batches apart unless ``--enable-mixed-chunk`` is set (its default is
+off: ``enable_mixed_chunk: bool = False``, python/sglang/srt/server_args.py), and DeepSeek's own
+deployment is disaggregated.  :data:`MIXING` names the frameworks whose default is the mixed step.
+
+The rule (:mod:`.modes`' ``mixed_*`` and ``chunk_*`` formulas): every step carries the decode batch
+``b``; a share of the steps also carries a prompt chunk of ``K`` tokens, the share that keeps pace with
+the requests that finish, ``b a L_new / (L_out K)`` (``a`` output tokens per request and step; more
+than 1: the steps cannot keep pace, and the prompts take steps of their own, as in separate steps).
+The weights are read once for the batch and the chunk: a chunk step is a decode step of all its
+tokens (the chunk as requests of as many query tokens as a decode request has, so every GEMM, expert
+and all-to-all runs at the step's whole token count with the decode kernels), whose attention, output
+head and drafting are the decode batch's own, plus the chunk's attention in the prefill phase
+(:func:`.step.unit` with ``phase="prefill"``, the decode layout without drafts: a chunk attends, on
+average, to the cached prefix and half its prompt).  ``K`` is the prefill partner's chunk in the search,
+and what a stated per-step token budget leaves beside the decode batch in the validation.  The roofline
+bound takes chunk steps at the prefill-phase bound of all their tokens (weights once, every FLOP at
+peak, no decode KV reads) and decode steps at theirs: never below the prediction.
+
+Left out: the activation memory of the step's prompt tokens (the decode batch must fit, as in separate steps) and the time to first token, which is still the layout's prefill alone.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from inference_arithmetic import step
+from inference_arithmetic.core import fast
+from inference_arithmetic.core.errors import InputError
+
+__all__ = ["MIXING", "mixes", "prefill_phase", "steps", "stack", "at", "one"]
+
+#: the serving frameworks whose scheduler mixes prompt chunks and decode tokens in one step by default
+MIXING = ("trtllm", "vllm")
+#: the prefix of the prefill-phase values :func:`stack` adds to a stacked decode dictionary
+PREFIX = "p:"
+
+
+def mixes(framework: str) -> bool:
+    """True where ``framework``'s default scheduler runs aggregated serving in mixed steps."""
+    return framework in MIXING
+
+
+def prefill_phase(u: step.Unit) -> step.Unit | None:
+    """The prefill-phase unit of decode unit ``u``'s layout (no drafts: a prompt chunk does not draft), or
+    ``None`` where that layout cannot run a prefill step (the step model's feasibility check refuses it)."""
+    try:
+        return step.unit(u.model, u.gpu, replace(u.layout, mtp=0), phase="prefill")
+    except InputError:
+        return None
+
+
+def steps(u: step.Unit, batch: float, ctx: float, chunk: float, isl: float, osl: float, cached: float = 0.0) -> str:
+    """How aggregated serving on decode unit ``u`` at ``batch`` runs its prompts, chunks of ``chunk`` prompt
+    tokens per attention instance: ``mixed`` (chunk steps among the decode steps) or ``separate`` (steps of their
+    own: a framework that does not mix, no prefill-phase unit, or chunk steps that would not keep pace)."""
+    r = one(u, batch, ctx, chunk, isl, osl, cached) if chunk > 0 else None
+    return "mixed" if r is not None and r["chunk_share"] <= 1 else "separate"
+
+
+def stack(units, partners) -> dict | None:
+    """The prefill-phase values of ``units`` (:func:`prefill_phase`), stacked as :func:`.step.stack` stacks
+    and keyed with :data:`PREFIX`, with ``p:chunk`` the prompt tokens of a chunk step per attention instance
+    (each unit's prefill partner's chunk, new tokens per GPU, over the unit's attention instance) and ``p:ok``
+    (units, 1, 1): 1 where the unit mixes; ``None`` where none of them does (another framework, or no
+    prefill-phase unit).  A unit without one, or without a partner, keeps separate steps."""
+    phases = [prefill_phase(u) if mixes(u.layout.framework) and x[3] > 0 else None for u, x in zip(units, partners)]
+    some = next((p for p in phases if p is not None), None)
+    if some is None:
+        return None
+    out = {PREFIX + k: a for k, a in step.stack([p or some for p in phases]).items()}
+    out[PREFIX + "ok"] = np.array([p is not None for p in phases], dtype=bool).reshape(-1, 1, 1)
+    out[PREFIX + "chunk"] = np.array([max(float(x[3]), 1.0) * u.layout.attn_tp for u, x in zip(units, partners)]
+                                     ).reshape(-1, 1, 1)
+    return out
+
+
+def _rates(vd: dict, ev_d: dict, vp: dict, batch, chunk, isl: float, osl: float, cached: float) -> dict:
+    """(output tokens/s per GPU, per user, the roofline bound, the share of chunk steps, mean step time) of
+    mixed steps: decode values ``vd`` and their terms ``ev_d`` at ``batch`` requests per attention instance,
+    chunks of ``chunk`` prompt tokens per instance, the same layouts' prefill-phase values ``vp`` (for the
+    chunk's attention and the bound)."""
+    L_n = float(fast.prefill_tokens_per_request(isl=isl, f_hit=cached))
+    ctx_p = float(fast.prefill_context(isl=isl, f_hit=cached))
+    v = {"batch": batch, "s_q": vd["s_q"], "a_acc": vd["accept_tok"], "L_new": L_n, "L_o": osl, "T_a": vd["T_a"],
+         "kappa": vd["kappa"], "K_ch": chunk}
+    every = fast.mixed_requests_of(v)
+    ev_all = step.evaluate(dict(vd, batch=every))                       # every token as decode-phase requests
+    ev_p = step.evaluate(dict(vp, batch=chunk / L_n, ctx=ctx_p, s_q=L_n))                     # the chunk
+    ev_b = step.evaluate(dict(vp, batch=every * vd["s_q"] / L_n, ctx=ctx_p, s_q=L_n))         # all, for the bound
+    v.update(t_sm=ev_all["t_step"], t_am=ev_all["t_attn"], t_hm=ev_all["t_head"], t_mm=ev_all["t_mtp"],
+             t_ad=ev_d["t_attn"], t_hd=ev_d["t_head"], t_md=ev_d["t_mtp"], t_ap=ev_p["t_attn"], t_dd=ev_d["t_step"],
+             R_bp=ev_b["bound_tokens_per_s_per_gpu"], R_bd=ev_d["bound_tokens_per_s_per_gpu"])
+    return {"rate": fast.mixed_rate_of(v), "user": fast.mixed_user_rate_of(v), "bound": fast.mixed_bound_rate_of(v),
+            "chunk_share": fast.chunk_share_of(v), "step_s": fast.mixed_step_of(v)}
+
+
+def at(v: dict, ev_d: dict, batch, ctx: float, isl: float, osl: float, cached: float) -> tuple:
+    """(rate, user, ok) over stacked units ``v`` (:func:`.step.stack` with :func:`stack`'s keys, the chunk of
+    each unit's prefill partner among them) at ``batch`` (shape (1, B, 1) or (units, k, 1)) and ``ctx`` tokens
+    of decode context, the decode terms ``ev_d`` there: arrays of shape (units, B) as :func:`.fastest.rates_at`
+    gives; ``ok`` where the unit mixes and its steps keep pace with its prompts (a chunk share of at most 1)."""
+    vp = {k[len(PREFIX):]: a for k, a in v.items() if k.startswith(PREFIX)}
+    ok, chunk = vp.pop("ok"), vp.pop("chunk")
+    r = _rates(dict(v, ctx=ctx), ev_d, vp, batch, chunk, isl, osl, cached)
+    return r["rate"][..., 0], r["user"][..., 0], (ok & (r["chunk_share"] <= 1))[..., 0]
+
+
+def one(u: step.Unit, batch: float, ctx: float, chunk: float, isl: float, osl: float, cached: float = 0.0) -> dict | None:
+    """Mixed steps of one decode unit ``u`` at ``batch`` requests per attention instance, ``ctx`` tokens of
+    decode context and chunks of ``chunk`` prompt tokens per instance: ``rate``, ``user``, ``bound``
+    (tokens/s), ``chunk_share``, ``step_s`` (the mean step); ``None`` where ``u``'s framework does not mix
+    or its layout has no prefill-phase unit."""
+    p = prefill_phase(u) if mixes(u.layout.framework) else None
+    if p is None:
+        return None
+    vd = dict(u.values, batch=float(batch), ctx=float(ctx))
+    out = _rates(vd, step.evaluate(vd), dict(p.values), float(batch), float(chunk), isl, osl, cached)
+    return {k: float(x) for k, x in out.items()}

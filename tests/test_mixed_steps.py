@@ -1,0 +1,74 @@
+"""Aggregated serving in mixed steps (serving/mixed.py): TensorRT-LLM's and vLLM's schedulers put prompt chunks
+into decode steps, so a chunk step reads the weights once for the decode batch and the chunk; SGLang's default
+and DeepSeek's kernels keep prefill steps apart."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from inference_arithmetic import cli, step
+from inference_arithmetic.evidence import validation
+from inference_arithmetic.hardware.gpus import gpu
+from inference_arithmetic.model.config import model
+from inference_arithmetic.serving import mixed, prefill_step as prefill
+from inference_arithmetic.core import fast
+
+
+def _unit(framework: str, name: str = "llama-3.1-405b", g: str = "B200", ep: int = 8, attn_tp: int = 8):
+    m, G = model(name), gpu(g)
+    return step.unit(m, G, step.layout_for(m, G, ep, attn_tp=attn_tp, framework=framework,
+                                           precision=step.Precision(moe="fp8", kv="fp8")))
+
+
+def test_only_the_frameworks_that_mix_get_mixed_steps():
+    assert mixed.MIXING == ("trtllm", "vllm")
+    assert mixed.one(_unit("sglang"), 64, 9585, 8192, 9429, 685) is None
+    assert mixed.one(_unit("deepseek"), 64, 9585, 8192, 9429, 685) is None
+    r = mixed.one(_unit("trtllm"), 64, 9585, 8192, 9429, 685)
+    assert r is not None and 0 < r["chunk_share"] <= 1 and r["bound"] >= r["rate"] > 0
+
+
+@pytest.mark.parametrize("name, ep, attn_tp", [("llama-3.1-405b", 8, 8), ("gpt-oss-120b", 1, 1), ("deepseek-v3", 8, 1)])
+def test_a_chunk_step_shares_the_weights_and_no_step_keeps_pace_for_free(name, ep, attn_tp):
+    """A chunk step costs no more than the decode step and a prefill step of the chunk apart (the weights read
+    once), and more than the decode step alone; the mean step lies between them by the chunk share."""
+    u = _unit("trtllm", name, ep=ep, attn_tp=attn_tp)
+    isl, osl, b, chunk = 4000.0, 1000.0, 32.0, 8192.0 * attn_tp
+    ctx = isl + osl / 2
+    r = mixed.one(u, b, ctx, chunk, isl, osl)
+    dec = float(step.terms(u, b, ctx)["t_step"])
+    pre = prefill.prefill(mixed.prefill_phase(u), isl, chunk=chunk / attn_tp)
+    alone = float(pre["t_step"]) * chunk / (float(pre["batch"]) * isl)   # a prefill step per chunk of prompt tokens
+    f = r["chunk_share"]
+    assert f == pytest.approx(float(fast.chunk_share(batch=b, a_acc=1.0, L_new=isl, L_o=osl, K_ch=chunk)), rel=1e-12)
+    chunk_step = (r["step_s"] - (1 - f) * dec) / f
+    assert dec < chunk_step <= dec + alone * 1.001
+    assert r["rate"] == pytest.approx(b / (attn_tp * r["step_s"]), rel=1e-9)
+
+
+def test_a_short_prompt_leaves_the_decode_rate():
+    u = _unit("trtllm")
+    r = mixed.one(u, 64.0, 1500.0, 8192.0 * 8, 1.0, 1000.0)
+    t = step.terms(u, 64.0, 1500.0)
+    assert r["chunk_share"] < 1e-3
+    assert r["rate"] == pytest.approx(float(t["tokens_per_s_per_gpu"]), rel=2e-3)
+
+
+def test_serve_says_how_aggregated_serving_steps(capsys):
+    argv = ["serve", "--model", "llama-3.1-405b", "--gpu", "B200", "--isl", "9429", "--osl", "685",
+            "--per-user", "5", "--json", "--framework"]
+    seen = {}
+    for fw in ("trtllm", "sglang"):
+        assert cli.main(argv + [fw, "--mode", "agg"]) == 0
+        seen[fw] = json.loads(capsys.readouterr().out)
+    assert seen["trtllm"]["agg_steps"] == "mixed" and seen["sglang"]["agg_steps"] == "separate"
+    assert cli.main(argv + ["trtllm", "--mode", "disagg"]) == 0
+    assert "agg_steps" not in json.loads(capsys.readouterr().out)
+
+
+def test_a_stated_token_budget_caps_the_batch_whose_steps_keep_pace():
+    p = validation.predict("mlperf60-b300-8-llama405b-offline")
+    rules = " ".join(p.assumptions)
+    assert "aggregated in mixed steps" in rules and "inside the budget of 1,536 tokens per step" in rules
+    assert p.bound >= p.measured and p.bound >= p.predicted
