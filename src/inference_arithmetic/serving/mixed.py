@@ -80,11 +80,12 @@ def stack(units, partners) -> dict | None:
     return out
 
 
-def _rates(vd: dict, ev_d: dict, vp: dict, batch, chunk, isl: float, osl: float, cached: float) -> dict:
+def _rates(vd: dict, ev_d: dict, vp: dict, batch, chunk, isl: float, osl: float, cached: float,
+           bound: bool = True) -> dict:
     """(output tokens/s per GPU, per user, the roofline bound, the share of chunk steps, mean step time) of
     mixed steps: decode values ``vd`` and their terms ``ev_d`` at ``batch`` requests per attention instance,
     chunks of ``chunk`` prompt tokens per instance, the same layouts' prefill-phase values ``vp`` (for the
-    chunk's attention and the bound)."""
+    chunk's attention and, with ``bound``, the roofline bound; without it ``bound`` is absent)."""
     L_n = float(fast.prefill_tokens_per_request(isl=isl, f_hit=cached))
     ctx_p = float(fast.prefill_context(isl=isl, f_hit=cached))
     v = {"batch": batch, "s_q": vd["s_q"], "a_acc": vd["accept_tok"], "L_new": L_n, "L_o": osl, "T_a": vd["T_a"],
@@ -92,12 +93,15 @@ def _rates(vd: dict, ev_d: dict, vp: dict, batch, chunk, isl: float, osl: float,
     every = fast.mixed_requests_of(v)
     ev_all = step.evaluate(dict(vd, batch=every))                       # every token as decode-phase requests
     ev_p = step.evaluate(dict(vp, batch=chunk / L_n, ctx=ctx_p, s_q=L_n))                     # the chunk
-    ev_b = step.evaluate(dict(vp, batch=every * vd["s_q"] / L_n, ctx=ctx_p, s_q=L_n))         # all, for the bound
     v.update(t_sm=ev_all["t_step"], t_am=ev_all["t_attn"], t_hm=ev_all["t_head"], t_mm=ev_all["t_mtp"],
-             t_ad=ev_d["t_attn"], t_hd=ev_d["t_head"], t_md=ev_d["t_mtp"], t_ap=ev_p["t_attn"], t_dd=ev_d["t_step"],
-             R_bp=ev_b["bound_tokens_per_s_per_gpu"], R_bd=ev_d["bound_tokens_per_s_per_gpu"])
-    return {"rate": fast.mixed_rate_of(v), "user": fast.mixed_user_rate_of(v), "bound": fast.mixed_bound_rate_of(v),
-            "chunk_share": fast.chunk_share_of(v), "step_s": fast.mixed_step_of(v)}
+             t_ad=ev_d["t_attn"], t_hd=ev_d["t_head"], t_md=ev_d["t_mtp"], t_ap=ev_p["t_attn"], t_dd=ev_d["t_step"])
+    out = {"rate": fast.mixed_rate_of(v), "user": fast.mixed_user_rate_of(v), "chunk_share": fast.chunk_share_of(v),
+           "step_s": fast.mixed_step_of(v)}
+    if bound:
+        ev_b = step.evaluate(dict(vp, batch=every * vd["s_q"] / L_n, ctx=ctx_p, s_q=L_n))     # all, for the bound
+        out["bound"] = fast.mixed_bound_rate_of(dict(v, R_bp=ev_b["bound_tokens_per_s_per_gpu"],
+                                                     R_bd=ev_d["bound_tokens_per_s_per_gpu"]))
+    return out
 
 
 def at(v: dict, ev_d: dict, batch, ctx: float, isl: float, osl: float, cached: float) -> tuple:
@@ -107,7 +111,7 @@ def at(v: dict, ev_d: dict, batch, ctx: float, isl: float, osl: float, cached: f
     gives; ``ok`` where the unit mixes and its steps keep pace with its prompts (a chunk share of at most 1)."""
     vp = {k[len(PREFIX):]: a for k, a in v.items() if k.startswith(PREFIX)}
     ok, chunk = vp.pop("ok"), vp.pop("chunk")
-    r = _rates(dict(v, ctx=ctx), ev_d, vp, batch, chunk, isl, osl, cached)
+    r = _rates(dict(v, ctx=ctx), ev_d, vp, batch, chunk, isl, osl, cached, bound=False)
     return r["rate"][..., 0], r["user"][..., 0], (ok & (r["chunk_share"] <= 1))[..., 0]
 
 
