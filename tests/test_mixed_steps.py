@@ -72,3 +72,14 @@ def test_a_stated_token_budget_caps_the_batch_whose_steps_keep_pace():
     rules = " ".join(p.assumptions)
     assert "aggregated in mixed steps" in rules and "inside the budget of 1,536 tokens per step" in rules
     assert p.bound >= p.measured and p.bound >= p.predicted
+
+
+def test_plan_says_how_an_aggregated_pool_steps(capsys):
+    argv = ["plan", "--model", "llama-3.1-405b", "--isl", "2000", "--osl", "500", "--per-user", "20",
+            "--tokens-per-day", "1e9", "--gpus", "B200", "--json", "--framework"]
+    for fw, want in (("trtllm", "mixed"), ("sglang", "separate")):
+        assert cli.main(argv + [fw]) == 0
+        plans = json.loads(capsys.readouterr().out)["deployments"]
+        agg = [p for p in plans if p["mode"] == "agg"]
+        assert agg and all(p["agg_steps"] == want for p in agg), fw
+        assert all("agg_steps" not in p for p in plans if p["mode"] == "disagg")

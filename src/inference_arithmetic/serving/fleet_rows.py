@@ -237,7 +237,8 @@ def _row(prep, w, px, O, P, mode: int, k: int, kp: int, xfer: float) -> dict:
     types = list(dict.fromkeys(x["gpu"] for x in pools_))
     lead = px[prep.gpus[o.gpu[f]].key]
     tok_in, tok_out = w.input_per_s * DAY_S, w.output_per_s * DAY_S
-    return {"gpu": "+".join(types), "mode": "agg" if mode == 1 else "disagg", "gpus_avg": g_avg, "gpus_peak": g_peak,
+    steps = {"agg_steps": info["steps"]} if mode == 1 else {}       # mixed or separate steps (serving/mixed.py)
+    return {"gpu": "+".join(types), "mode": "agg" if mode == 1 else "disagg", **steps, "gpus_avg": g_avg, "gpus_peak": g_peak,
             "nodes_avg": math.ceil(g_avg / GPUS_PER_NODE - 1e-9), "nodes_peak": math.ceil(g_peak / GPUS_PER_NODE - 1e-9),
             "usd_per_day": usd, "usd_per_m_input": usd_in / tok_in * 1e6, "usd_per_m_output": (usd - usd_in) / tok_out * 1e6,
             "usd_per_m_tokens": usd / (tok_in + tok_out) * 1e6,

@@ -21,7 +21,8 @@ and what a stated per-step token budget leaves beside the decode batch in the va
 bound takes chunk steps at the prefill-phase bound of all their tokens (weights once, every FLOP at
 peak, no decode KV reads) and decode steps at theirs: never below the prediction.
 
-Left out: the activation memory of the step's prompt tokens (the decode batch must fit, as in separate steps) and the time to first token, which is still the layout's prefill alone.
+Left out: the activation memory of the step's prompt tokens (the decode batch must fit, as in separate
+steps) and the time to first token, which is still the layout's prefill alone.
 """
 from __future__ import annotations
 

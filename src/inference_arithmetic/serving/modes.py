@@ -29,7 +29,8 @@ from inference_arithmetic.core.symbols import S
 from inference_arithmetic.step.operations import T_a, kappa
 
 __all__ = ["pd_ratio", "disagg_rate", "agg_rate", "agg_user_rate", "requests_fixed_split", "total_rate_disagg",
-           "mixed_prompt_tokens", "chunk_share", "mixed_requests", "chunk_step", "mixed_step", "mixed_rate", "mixed_user_rate", "mixed_bound_rate", "mixed_batch_cap",
+           "mixed_prompt_tokens", "chunk_share", "mixed_requests", "chunk_step", "mixed_step", "mixed_rate",
+           "mixed_user_rate", "mixed_bound_rate", "mixed_batch_cap",
            "MODES", "mode_rates"]
 
 R_p = register("serving", "R_p", r"R_{\mathrm{p}}", "token/s", "prefill input tokens/s per prefill GPU")
