@@ -118,7 +118,7 @@ def prepare(m: Model, svc: Service, gs: list[GPU], space: search.Space | None = 
             for i, j in _best(np.where(c.meets(svc.per_user), c.rate, -1.0)):
                 L, (R_p, ttft, _L, chunk, _) = c.units[i].layout, c.partner[i]
                 rate, b = float(c.rate[i, j]), float(search.BATCHES[j])
-                steps = mixed.steps(c.units[i], b, svc.decode_context, chunk * L.attn_tp, svc.isl, svc.osl, svc.cache_hit)
+                steps = mixed.steps(c.units[i], b, chunk * L.attn_tp, svc.isl, svc.osl, svc.cache_hit)
                 opts["both"].add(gi, L, rate, rate * L.ep, ttft=ttft, user=float(c.user[i, j]),
                                  batch=b, R_d=float(c.R_d[i, j]), R_p=float(R_p), chunk=chunk, steps=steps)
     return Prepared(m, svc, list(gs), {r: o.freeze() for r, o in opts.items()}, n, closest)

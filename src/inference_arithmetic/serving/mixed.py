@@ -56,12 +56,15 @@ def prefill_phase(u: step.Unit) -> step.Unit | None:
         return None
 
 
-def steps(u: step.Unit, batch: float, ctx: float, chunk: float, isl: float, osl: float, cached: float = 0.0) -> str:
+def steps(u: step.Unit, batch: float, chunk: float, isl: float, osl: float, cached: float = 0.0) -> str:
     """How aggregated serving on decode unit ``u`` at ``batch`` runs its prompts, chunks of ``chunk`` prompt
     tokens per attention instance: ``mixed`` (chunk steps among the decode steps) or ``separate`` (steps of their
     own: a framework that does not mix, no prefill-phase unit, or chunk steps that would not keep pace)."""
-    r = one(u, batch, ctx, chunk, isl, osl, cached) if chunk > 0 else None
-    return "mixed" if r is not None and r["chunk_share"] <= 1 else "separate"
+    if chunk <= 0 or not mixes(u.layout.framework) or prefill_phase(u) is None:
+        return "separate"
+    share = fast.chunk_share(batch=float(batch), a_acc=u.accept_per_step, K_ch=float(chunk), L_o=osl,
+                             L_new=float(fast.prefill_tokens_per_request(isl=isl, f_hit=cached)))
+    return "mixed" if share <= 1 else "separate"
 
 
 def stack(units, partners) -> dict | None:
@@ -125,5 +128,5 @@ def one(u: step.Unit, batch: float, ctx: float, chunk: float, isl: float, osl: f
     if p is None:
         return None
     vd = dict(u.values, batch=float(batch), ctx=float(ctx))
-    out = _rates(vd, step.evaluate(vd), dict(p.values), float(batch), float(chunk), isl, osl, cached)
+    out = _rates(vd, step.terms(u, float(batch), float(ctx)), dict(p.values), float(batch), float(chunk), isl, osl, cached)
     return {k: float(x) for k, x in out.items()}

@@ -318,8 +318,8 @@ def _answer(u: step.Unit, partner: tuple, mode: str, R_d: float, rate: float, us
     R_p, ttft, L_p, chunk, _ = partner
     util = prefill.UTILISATION if mode == "disagg" else 1.0
     ratio = 0.0 if mode == "agg" else float(fast.pd_ratio(R_d=R_d, R_p=R_p * util, L_i=svc.isl, L_o=svc.osl))
-    steps = {} if mode != "agg" else {"agg_steps": mixed.steps(u, float(BATCHES[j]), svc.decode_context,
-                                                                 chunk * L.attn_tp, svc.isl, svc.osl, svc.cache_hit)}
+    steps = {} if mode != "agg" else {"agg_steps": mixed.steps(u, float(BATCHES[j]), chunk * L.attn_tp,
+                                                                 svc.isl, svc.osl, svc.cache_hit)}
     return {"tokens_per_s_per_gpu": rate, "tokens_per_s_per_user": user, **steps,
             "ttft_s": ttft, "prefill_gpus_per_decode_gpu": ratio, "batch_per_instance": float(BATCHES[j]),
             "decode_tokens_per_s_per_gpu": R_d, "prefill_tokens_per_s_per_gpu": R_p, "prefill_utilisation": util,
