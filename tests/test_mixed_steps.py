@@ -83,3 +83,43 @@ def test_plan_says_how_an_aggregated_pool_steps(capsys):
         agg = [p for p in plans if p["mode"] == "agg"]
         assert agg and all(p["agg_steps"] == want for p in agg), fw
         assert all("agg_steps" not in p for p in plans if p["mode"] == "disagg")
+
+
+def test_time_to_first_token_in_mixed_steps_is_the_chunk_steps_and_their_queue():
+    """A prompt waits for the chunk steps (the queue's server, busy in the chunk share of the steps) and then
+    takes its own: max(1, L/K) chunk steps, each recovered from the mean step, plus the M/D/1 mean wait."""
+    u = _unit("trtllm", "gpt-oss-120b", ep=1, attn_tp=1)
+    ctx = 4000.0 + 500.0
+    dec = float(step.terms(u, 32.0, ctx)["t_step"])
+    for isl, chunk in ((4000.0, 8192.0), (4000.0, 1024.0)):
+        r = mixed.one(u, 32.0, ctx, chunk, isl, 1000.0)
+        f = r["chunk_share"]
+        t_ch = (r["step_s"] - (1 - f) * dec) / f
+        want = max(1.0, isl / chunk) * t_ch * (1 + f / (2 * (1 - f)))
+        assert r["ttft_s"] == pytest.approx(want, rel=1e-9)
+        assert r["ttft_s"] >= t_ch > dec
+    busy = mixed.one(u, 2048.0, ctx, 1024.0, 4000.0, 50.0)      # prompts outrun the chunk steps: no steady queue
+    assert busy["chunk_share"] > 1 and busy["ttft_s"] == float("inf")
+
+
+def test_a_ttft_limit_holds_for_mixed_steps_or_says_why(capsys):
+    """serve reports the mixed steps' TTFT for an answer in mixed steps, and never an answer above the limit."""
+    argv = ["serve", "--model", "gpt-oss-120b", "--gpu", "B200", "--framework", "trtllm", "--mode", "agg",
+            "--isl", "4000", "--osl", "1000", "--max-throughput", "--json"]
+    assert cli.main(argv) == 0
+    free = json.loads(capsys.readouterr().out)
+    assert free["agg_steps"] == "mixed"
+    L = free["layout"]
+    u = step.unit(model("gpt-oss-120b"), gpu("B200"),
+                  step.layout_for(model("gpt-oss-120b"), gpu("B200"), L["ep"], attn_tp=L["attn_tp"], framework="trtllm",
+                                  precision=step.Precision(moe=L["moe_dtype"], kv=L["kv_dtype"])))
+    chunk = free["prefill_layout"]["chunk_tokens_per_gpu"] * L["attn_tp"]
+    r = mixed.one(u, free["batch_per_instance"], 4000 + 1000 / 2, chunk, 4000, 1000)
+    assert free["ttft_s"] == pytest.approx(r["ttft_s"], rel=1e-6)
+    for limit in (free["ttft_s"] * 0.9, free["ttft_s"] * 0.5, free["ttft_s"] * 0.1, 0.001):
+        code = cli.main(argv + ["--ttft", f"{limit:.6g}"])
+        out, err = capsys.readouterr()
+        if code == 0:
+            assert json.loads(out)["ttft_s"] <= limit * (1 + 1e-6)
+        else:
+            assert code == 2 and len(err.strip().splitlines()) == 1 and "TTFT" in err, err

@@ -119,6 +119,8 @@ def prepare(m: Model, svc: Service, gs: list[GPU], space: search.Space | None = 
                 L, (R_p, ttft, _L, chunk, _) = c.units[i].layout, c.partner[i]
                 rate, b = float(c.rate[i, j]), float(search.BATCHES[j])
                 steps = mixed.steps(c.units[i], b, chunk * L.attn_tp, svc.isl, svc.osl, svc.cache_hit)
+                if steps == "mixed":       # the prompt's chunk steps and their queue, not prefill alone
+                    ttft = search.mixed_ttft(c.units[i], b, chunk, svc)
                 opts["both"].add(gi, L, rate, rate * L.ep, ttft=ttft, user=float(c.user[i, j]),
                                  batch=b, R_d=float(c.R_d[i, j]), R_p=float(R_p), chunk=chunk, steps=steps)
     return Prepared(m, svc, list(gs), {r: o.freeze() for r, o in opts.items()}, n, closest)

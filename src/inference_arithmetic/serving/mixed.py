@@ -21,8 +21,14 @@ and what a stated per-step token budget leaves beside the decode batch in the va
 bound takes chunk steps at the prefill-phase bound of all their tokens (weights once, every FLOP at
 peak, no decode KV reads) and decode steps at theirs: never below the prediction.
 
+The time to first token (``mixed_ttft``) is a prompt's chunk steps, one after another (one step where the
+prompt is shorter than a chunk), plus the M/D/1 mean wait of :mod:`.prefill`, the chunk steps the server,
+busy in the chunk share of the steps: it grows without bound as that share nears 1.  A candidate whose
+time to first token in mixed steps is above a stated limit is not a candidate (the framework mixes; it does
+not fall back to steps of their own).
+
 Left out: the activation memory of the step's prompt tokens (the decode batch must fit, as in separate
-steps) and the time to first token, which is still the layout's prefill alone.
+steps).
 """
 from __future__ import annotations
 
@@ -34,7 +40,7 @@ from inference_arithmetic import step
 from inference_arithmetic.core import fast
 from inference_arithmetic.core.errors import InputError
 
-__all__ = ["MIXING", "mixes", "prefill_phase", "steps", "stack", "at", "one"]
+__all__ = ["MIXING", "mixes", "prefill_phase", "steps", "stack", "at", "late", "one"]
 
 #: the serving frameworks whose scheduler mixes prompt chunks and decode tokens in one step by default
 MIXING = ("trtllm", "vllm")
@@ -86,7 +92,8 @@ def stack(units, partners) -> dict | None:
 
 def _rates(vd: dict, ev_d: dict, vp: dict, batch, chunk, isl: float, osl: float, cached: float,
            bound: bool = True) -> dict:
-    """(output tokens/s per GPU, per user, the roofline bound, the share of chunk steps, mean step time) of
+    """(output tokens/s per GPU, per user, the roofline bound, the share of chunk steps, mean step time, time to
+    first token) of
     mixed steps: decode values ``vd`` and their terms ``ev_d`` at ``batch`` requests per attention instance,
     chunks of ``chunk`` prompt tokens per instance, the same layouts' prefill-phase values ``vp`` (for the
     chunk's attention and, with ``bound``, the roofline bound; without it ``bound`` is absent)."""
@@ -99,8 +106,11 @@ def _rates(vd: dict, ev_d: dict, vp: dict, batch, chunk, isl: float, osl: float,
     ev_p = step.evaluate(dict(vp, batch=chunk / L_n, ctx=ctx_p, s_q=L_n))                     # the chunk
     v.update(t_sm=ev_all["t_step"], t_am=ev_all["t_attn"], t_hm=ev_all["t_head"], t_mm=ev_all["t_mtp"],
              t_ad=ev_d["t_attn"], t_hd=ev_d["t_head"], t_md=ev_d["t_mtp"], t_ap=ev_p["t_attn"], t_dd=ev_d["t_step"])
-    out = {"rate": fast.mixed_rate_of(v), "user": fast.mixed_user_rate_of(v), "chunk_share": fast.chunk_share_of(v),
-           "step_s": fast.mixed_step_of(v)}
+    share = fast.chunk_share_of(v)
+    with np.errstate(divide="ignore", invalid="ignore"):      # a share of 1 or more: no steady queue
+        ttft = np.where(share < 1, fast.mixed_ttft_of(v), np.inf)
+    out = {"rate": fast.mixed_rate_of(v), "user": fast.mixed_user_rate_of(v), "chunk_share": share,
+           "step_s": fast.mixed_step_of(v), "ttft_s": ttft}
     if bound:
         ev_b = step.evaluate(dict(vp, batch=every * vd["s_q"] / L_n, ctx=ctx_p, s_q=L_n))     # all, for the bound
         out["bound"] = fast.mixed_bound_rate_of(dict(v, R_bp=ev_b["bound_tokens_per_s_per_gpu"],
@@ -109,20 +119,30 @@ def _rates(vd: dict, ev_d: dict, vp: dict, batch, chunk, isl: float, osl: float,
 
 
 def at(v: dict, ev_d: dict, batch, ctx: float, isl: float, osl: float, cached: float) -> tuple:
-    """(rate, user, ok) over stacked units ``v`` (:func:`.step.stack` with :func:`stack`'s keys, the chunk of
-    each unit's prefill partner among them) at ``batch`` (shape (1, B, 1) or (units, k, 1)) and ``ctx`` tokens
+    """(rate, user, ok, ttft) over stacked units ``v`` (:func:`.step.stack` with :func:`stack`'s keys, the chunk
+    of each unit's prefill partner among them) at ``batch`` (shape (1, B, 1) or (units, k, 1)) and ``ctx`` tokens
     of decode context, the decode terms ``ev_d`` there: arrays of shape (units, B) as :func:`.fastest.rates_at`
-    gives; ``ok`` where the unit mixes and its steps keep pace with its prompts (a chunk share of at most 1)."""
+    gives; ``ok`` where the unit mixes and its steps keep pace with its prompts (a chunk share of at most 1);
+    ``ttft`` the time to first token in mixed steps (s)."""
     vp = {k[len(PREFIX):]: a for k, a in v.items() if k.startswith(PREFIX)}
     ok, chunk = vp.pop("ok"), vp.pop("chunk")
     r = _rates(dict(v, ctx=ctx), ev_d, vp, batch, chunk, isl, osl, cached, bound=False)
-    return r["rate"][..., 0], r["user"][..., 0], (ok & (r["chunk_share"] <= 1))[..., 0]
+    return r["rate"][..., 0], r["user"][..., 0], (ok & (r["chunk_share"] <= 1))[..., 0], r["ttft_s"][..., 0]
+
+
+def late(mix: tuple | None, ttft_s: float | None):
+    """Where :func:`at`'s candidates ``mix`` run in mixed steps and miss the time to first token ``ttft_s``
+    (s; ``None``: no limit): those are not candidates.  ``False`` where there is nothing to miss."""
+    if mix is None or ttft_s is None:
+        return False
+    return mix[2] & (mix[3] > ttft_s)
 
 
 def one(u: step.Unit, batch: float, ctx: float, chunk: float, isl: float, osl: float, cached: float = 0.0) -> dict | None:
     """Mixed steps of one decode unit ``u`` at ``batch`` requests per attention instance, ``ctx`` tokens of
     decode context and chunks of ``chunk`` prompt tokens per instance: ``rate``, ``user``, ``bound``
-    (tokens/s), ``chunk_share``, ``step_s`` (the mean step); ``None`` where ``u``'s framework does not mix
+    (tokens/s), ``chunk_share``, ``step_s`` (the mean step), ``ttft_s`` (time to first token, s; infinite where
+    the chunk share is 1 or more); ``None`` where ``u``'s framework does not mix
     or its layout has no prefill-phase unit."""
     p = prefill_phase(u) if mixes(u.layout.framework) else None
     if p is None:

@@ -15,7 +15,10 @@ A workload is a stream of requests of ``isl`` input and ``osl`` output tokens.
   requests, and a share of the steps also a prompt chunk of ``K`` tokens, the share that keeps pace
   with the requests that finish (``b a L_new / (L_out K)``, ``a`` output tokens per request and
   step).  The weights are read once for both: a chunk step is a decode step of all its tokens, with
-  the decode batch's own attention, head and drafting and the chunk's prefill attention.
+  the decode batch's own attention, head and drafting and the chunk's prefill attention.  A prompt's
+  time to first token is its chunk steps (one, holding several prompts, where it is shorter than a chunk)
+  plus the M/D/1 wait of :mod:`.prefill` at the chunk share: chunk steps are the queue's server, busy
+  in that share of the steps.
 """
 from __future__ import annotations
 
@@ -26,11 +29,12 @@ from inference_arithmetic.core.symbols import register
 from inference_arithmetic.serving.mode_rates import MODES, mode_rates  # noqa: F401
 from inference_arithmetic.core.printing import name as _print_as
 from inference_arithmetic.core.symbols import S
+from inference_arithmetic.serving.prefill import rho, t_srv, ttft_md1
 from inference_arithmetic.step.operations import T_a, kappa
 
 __all__ = ["pd_ratio", "disagg_rate", "agg_rate", "agg_user_rate", "requests_fixed_split", "total_rate_disagg",
            "mixed_prompt_tokens", "chunk_share", "mixed_requests", "chunk_step", "mixed_step", "mixed_rate",
-           "mixed_user_rate", "mixed_bound_rate", "mixed_batch_cap",
+           "mixed_user_rate", "mixed_bound_rate", "mixed_batch_cap", "mixed_prompt_service", "mixed_ttft",
            "MODES", "mode_rates"]
 
 R_p = register("serving", "R_p", r"R_{\mathrm{p}}", "token/s", "prefill input tokens/s per prefill GPU")
@@ -118,3 +122,14 @@ mixed_batch_cap = formula(
     "mixed_batch_cap", N_tok / (S.s_q + a_acc * L_n / L_o), "user",
     "the largest decode batch whose steps keep pace with its prompts inside a stated token budget per step "
     "(every step a chunk step of the budget)")
+mixed_prompt_service = formula(
+    "mixed_prompt_service", sp.Max(1, L_n / K_ch) * chunk_step.expr, "s",
+    "a prompt's service in mixed steps: its chunk steps, consecutive (one where the prompt is shorter than a "
+    "chunk, which then holds several prompts)")
+_print_as(register("serving", "t_pm", r"t_{\mathrm{p}}^{\mathrm{mix}}", "s", "a prompt's chunk steps in mixed steps"),
+          mixed_prompt_service.expr, where=False)      # printed as its own equation (t_ch by name there)
+register("serving", "t_ttft_mix", r"t_{\mathrm{TTFT}}^{\mathrm{mix}}", "s", "time to first token in mixed steps")
+mixed_ttft = formula(
+    "mixed_ttft", ttft_md1.expr.subs({t_srv: mixed_prompt_service.expr, rho: chunk_share.expr}), "s",
+    "time to first token in mixed steps: a prompt's chunk steps plus the M/D/1 mean wait, the chunk steps the "
+    "server, busy in the chunk share of the steps")

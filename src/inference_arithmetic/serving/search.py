@@ -182,6 +182,7 @@ class Candidates:
     fit: np.ndarray
     util: float
     mem_fit: np.ndarray | None = None   # the decode layout fits in HBM at that batch (no prefill condition)
+    late: np.ndarray | None = None      # aggregated in mixed steps: its TTFT there (s) where it misses the limit
 
     def meets(self, per_user: float | None) -> np.ndarray:
         """Candidates that fit and give every user ``per_user`` tokens/s or more."""
@@ -223,8 +224,17 @@ def candidates(m: Model, g: GPU, svc: Service, space: Space | None = None, pre: 
         R_p = np.array([x[0] for x in partner]).reshape(-1, 1)
         mix = fastest.mixed_point(v, ev, BATCHES.reshape(1, -1, 1), svc) if mode == "agg" else None
         rate, user, util = fastest.mode_point(mode, R_d, r_u, R_p, svc, mix)
-        out[mode] = Candidates(g, mode, tuple(units), partner, rate, user, R_d, R_p, fits & (R_p > 0), util, fits)
+        miss = mixed.late(mix, svc.ttft_s)
+        fit = fits & (R_p > 0) & ~miss          # mixed steps that miss the TTFT limit: not candidates
+        late = np.where(miss, mix[3], np.nan) if np.any(miss) else None
+        out[mode] = Candidates(g, mode, tuple(units), partner, rate, user, R_d, R_p, fit, util, fits, late)
     return out, ttft_floor
+
+
+def mixed_ttft(u: step.Unit, batch: float, chunk: float, svc: Service) -> float:
+    """Time to first token (s) of aggregated serving in mixed steps on decode unit ``u`` at ``batch`` requests
+    per attention instance, its prefill partner's ``chunk`` new tokens per GPU (:func:`.mixed.one`)."""
+    return mixed.one(u, batch, svc.decode_context, chunk * u.layout.attn_tp, svc.isl, svc.osl, svc.cache_hit)["ttft_s"]
 
 
 def describe(L: step.Layout) -> dict:
@@ -299,6 +309,12 @@ def _best_of_grid(m: Model, g: GPU, svc: Service, mode: str, space: Space) -> di
         if svc.ttft_s is not None and ttft_floor > svc.ttft_s:
             raise InputError(f"no layout on {g.key} meets TTFT {svc.ttft_s:g} s: the fastest prefill TTFT is "
                              f"{ttft_floor:.2f} s")
+        if c.late is not None:                  # mixed steps that would serve but miss the TTFT limit: say so
+            near = c.late[c.mem_fit & (c.R_p > 0) & ((c.user >= svc.per_user) if svc.per_user else True)]
+            near = near[np.isfinite(near)]
+            if near.size:
+                raise InputError(f"no {mode} layout on {g.key} meets TTFT {svc.ttft_s:g} s in mixed steps (the "
+                                 f"framework puts prompt chunks into decode steps): the fastest is {near.min():.2f} s")
         if mode == "disagg" and all(x[2] is None for x in c.partner):     # no prefill unit: say so, not a speed
             sizes = ", ".join(str(n) for n in space.prefill_ep)
             raise InputError(f"no prefill unit of {m.name} on {g.key} with EP {sizes} can be built")
@@ -320,6 +336,8 @@ def _answer(u: step.Unit, partner: tuple, mode: str, R_d: float, rate: float, us
     ratio = 0.0 if mode == "agg" else float(fast.pd_ratio(R_d=R_d, R_p=R_p * util, L_i=svc.isl, L_o=svc.osl))
     steps = {} if mode != "agg" else {"agg_steps": mixed.steps(u, float(BATCHES[j]), chunk * L.attn_tp,
                                                                  svc.isl, svc.osl, svc.cache_hit)}
+    if steps.get("agg_steps") == "mixed":       # the prompt's chunk steps and their queue, not prefill alone
+        ttft = mixed_ttft(u, float(BATCHES[j]), chunk, svc)
     return {"tokens_per_s_per_gpu": rate, "tokens_per_s_per_user": user, **steps,
             "ttft_s": ttft, "prefill_gpus_per_decode_gpu": ratio, "batch_per_instance": float(BATCHES[j]),
             "decode_tokens_per_s_per_gpu": R_d, "prefill_tokens_per_s_per_gpu": R_p, "prefill_utilisation": util,
