@@ -103,7 +103,8 @@ def test_time_to_first_token_in_mixed_steps_is_the_chunk_steps_and_their_queue()
 
 
 def test_a_ttft_limit_holds_for_mixed_steps_or_says_why(capsys):
-    """serve reports the mixed steps' TTFT for an answer in mixed steps, and never an answer above the limit."""
+    """serve reports the mixed steps' chunk (the search's, at most the prefill partner's) and TTFT for an answer in
+    mixed steps, never an answer above the limit, and never more tokens/s under a tighter limit."""
     argv = ["serve", "--model", "gpt-oss-120b", "--gpu", "B200", "--framework", "trtllm", "--mode", "agg",
             "--isl", "4000", "--osl", "1000", "--max-throughput", "--json"]
     assert cli.main(argv) == 0
@@ -113,13 +114,20 @@ def test_a_ttft_limit_holds_for_mixed_steps_or_says_why(capsys):
     u = step.unit(model("gpt-oss-120b"), gpu("B200"),
                   step.layout_for(model("gpt-oss-120b"), gpu("B200"), L["ep"], attn_tp=L["attn_tp"], framework="trtllm",
                                   precision=step.Precision(moe=L["moe_dtype"], kv=L["kv_dtype"])))
-    chunk = free["prefill_layout"]["chunk_tokens_per_gpu"] * L["attn_tp"]
-    r = mixed.one(u, free["batch_per_instance"], 4000 + 1000 / 2, chunk, 4000, 1000)
+    chunk = free["mixed_chunk_tokens_per_gpu"]
+    assert chunk in mixed.CHUNKS and chunk <= free["prefill_layout"]["chunk_tokens_per_gpu"]
+    r = mixed.one(u, free["batch_per_instance"], 4000 + 1000 / 2, chunk * L["attn_tp"], 4000, 1000)
     assert free["ttft_s"] == pytest.approx(r["ttft_s"], rel=1e-6)
+    assert free["tokens_per_s_per_gpu"] == pytest.approx(r["rate"], rel=1e-6)
+    last = free["tokens_per_s_per_gpu"]
     for limit in (free["ttft_s"] * 0.9, free["ttft_s"] * 0.5, free["ttft_s"] * 0.1, 0.001):
         code = cli.main(argv + ["--ttft", f"{limit:.6g}"])
         out, err = capsys.readouterr()
         if code == 0:
-            assert json.loads(out)["ttft_s"] <= limit * (1 + 1e-6)
+            got = json.loads(out)
+            assert got["ttft_s"] <= limit * (1 + 1e-6)
+            assert got["tokens_per_s_per_gpu"] <= last * (1 + 1e-9)      # a tighter limit never serves more
+            last = got["tokens_per_s_per_gpu"]
         else:
             assert code == 2 and len(err.strip().splitlines()) == 1 and "TTFT" in err, err
+            last = 0.0

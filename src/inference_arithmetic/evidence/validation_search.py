@@ -195,7 +195,7 @@ def _bound(s: SearchSetup, mode: str, best: dict) -> tuple[float, str]:
                           chunk=p["chunk_tokens_per_gpu"])
     bound_p = float(pre["bound_tokens_per_s_per_gpu"]) * svc.isl / float(pre["new_tokens"])
     if best.get("agg_steps") == "mixed":          # chunk steps among the decode steps: their bound (:mod:`.mixed`)
-        return mixed.one(u, best["batch_per_instance"], svc.decode_context, p["chunk_tokens_per_gpu"] * L.attn_tp,
+        return mixed.one(u, best["batch_per_instance"], svc.decode_context, best["mixed_chunk_tokens_per_gpu"] * L.attn_tp,
                          svc.isl, svc.osl, svc.cache_hit)["bound"], u.kernels
     return float(mode_rates.mode_rates(mode, float(t["bound_tokens_per_s_per_gpu"]), bound_p,
                                        float(t["tokens_per_s_per_user"]), svc.isl, svc.osl)[0]), u.kernels
@@ -236,8 +236,9 @@ def predict(key: str, base: dict, framework: str | None = None) -> Prediction:
                  f"{b['tokens_per_s_per_user']:.1f} tok/s per user")
     if b.get("agg_steps") == "mixed":
         notes.append("aggregated in mixed steps (the framework's scheduler puts prompt chunks into decode steps): "
-                     f"chunks of the prefill partner's {b['prefill_layout']['chunk_tokens_per_gpu']:,.0f} new tokens "
-                     "per GPU beside the decode batch, in the share of steps that keeps pace with the prompts")
+                     f"chunks of {b['mixed_chunk_tokens_per_gpu']:,.0f} new tokens per GPU (the search's, at most "
+                     "the prefill partner's) beside the decode batch, in the share of steps that keeps pace with the "
+                     "prompts")
     bound, kernels = _bound(s, mode, b)
     notes.append(f"kernels: {kernels}")
     isl, osl = s.service.isl, s.service.osl

@@ -53,7 +53,8 @@ def mode_point(mode: str, R_d, r_u, R_p: np.ndarray, svc: Service, mix: tuple | 
     """(rate, user, utilisation) of ``mode`` for decode rates ``R_d`` and per-user speeds ``r_u`` with
     the partners' prefill rates ``R_p`` (units x 1); the utilisation of a prefill GPU: disaggregated,
     the pool planned at :data:`.prefill.UTILISATION`, aggregated 1.  ``mix``: aggregated serving's
-    (rate, user, ok, ttft) in mixed steps (:func:`.mixed.at`), taken where ``ok`` (the unit's framework mixes)."""
+    (rate, user, ok, ...) in mixed steps (:func:`.mixed.at`), taken where ``ok`` (the unit's framework mixes and
+    a chunk keeps pace and meets the TTFT limit)."""
     util = prefill.UTILISATION if mode == "disagg" else 1.0
     safe = np.where(R_p > 0, R_p, 1.0)
     rate, user = mode_rates.mode_rates(mode, R_d, safe, r_u, svc.isl, svc.osl, util)
@@ -66,7 +67,7 @@ def mixed_point(v: dict, ev: dict, b, svc: Service) -> tuple | None:
     """:func:`.mixed.at` for stacked units ``v`` carrying :func:`.mixed.stack`'s keys, else ``None``."""
     if mixed.PREFIX + "ok" not in v:
         return None
-    return mixed.at(v, ev, b, svc.decode_context, svc.isl, svc.osl, svc.cache_hit)
+    return mixed.at(v, ev, b, svc.decode_context, svc.isl, svc.osl, svc.cache_hit, svc.ttft_s)
 
 
 def _rows(v: dict, rows) -> dict:
@@ -87,7 +88,7 @@ def fastest(units, R_p: np.ndarray, mode: str, svc: Service, batches: np.ndarray
         R_d, r_u, fits, ev = rates_at(v, b, ctx, terms=True)
         mix = mixed_point(v, ev, b, svc) if mode == "agg" else None
         rate, user, _ = mode_point(mode, R_d, r_u, rp, svc, mix)
-        ok = fits & (rp > 0) & ~mixed.late(mix, svc.ttft_s)     # mixed steps that miss the TTFT limit: none
+        ok = fits & ((rp > 0) | (False if mix is None else mix[2])) & ~mixed.late(mix)
         return (ok if svc.per_user is None else ok & (user >= svc.per_user)), rate, R_d, user
 
     v = step.stack(units)

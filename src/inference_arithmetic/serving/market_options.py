@@ -11,7 +11,7 @@ import numpy as np
 from inference_arithmetic.hardware.gpus import GPU
 from inference_arithmetic.model import kv_bytes as kv
 from inference_arithmetic.model.config import Model
-from inference_arithmetic.serving import fleet_rows, mixed, prefill_step as prefill, search
+from inference_arithmetic.serving import fleet_rows, prefill_step as prefill, search
 from inference_arithmetic.serving.fleet_rows import CROSS_TOP
 from inference_arithmetic.serving.workload import Service, Workload
 from inference_arithmetic.step import MOE_DTYPES
@@ -118,9 +118,10 @@ def prepare(m: Model, svc: Service, gs: list[GPU], space: search.Space | None = 
             for i, j in _best(np.where(c.meets(svc.per_user), c.rate, -1.0)):
                 L, (R_p, ttft, _L, chunk, _) = c.units[i].layout, c.partner[i]
                 rate, b = float(c.rate[i, j]), float(search.BATCHES[j])
-                steps = mixed.steps(c.units[i], b, chunk * L.attn_tp, svc.isl, svc.osl, svc.cache_hit)
-                if steps == "mixed":       # the prompt's chunk steps and their queue, not prefill alone
-                    ttft = search.mixed_ttft(c.units[i], b, chunk, svc)
+                mix = search.mixed_pick(c.units[i], b, chunk, svc)      # mixed steps at the search's chunk
+                steps = "separate" if mix is None else "mixed"
+                if mix is not None:        # the prompt's chunk steps and their queue, not prefill alone
+                    ttft, chunk = mix["ttft_s"], mix["chunk_tokens_per_gpu"]
                 opts["both"].add(gi, L, rate, rate * L.ep, ttft=ttft, user=float(c.user[i, j]),
                                  batch=b, R_d=float(c.R_d[i, j]), R_p=float(R_p), chunk=chunk, steps=steps)
     return Prepared(m, svc, list(gs), {r: o.freeze() for r, o in opts.items()}, n, closest)

@@ -16,8 +16,10 @@ tokens (the chunk as requests of as many query tokens as a decode request has, s
 and all-to-all runs at the step's whole token count with the decode kernels), whose attention, output
 head and drafting are the decode batch's own, plus the chunk's attention in the prefill phase
 (:func:`.step.unit` with ``phase="prefill"``, the decode layout without drafts: a chunk attends, on
-average, to the cached prefix and half its prompt).  ``K`` is the prefill partner's chunk in the search,
-and what a stated per-step token budget leaves beside the decode batch in the validation.  The roofline
+average, to the cached prefix and half its prompt).  In the search ``K`` is the chunk of :data:`CHUNKS`,
+up to the prefill partner's (a chunk whose prefill step fits), with the most tokens per GPU whose steps keep
+pace and meet the TTFT limit (:func:`at`, :func:`pick`); in the validation, what a stated per-step token budget
+leaves beside the decode batch.  The roofline
 bound takes chunk steps at the prefill-phase bound of all their tokens (weights once, every FLOP at
 peak, no decode KV reads) and decode steps at theirs: never below the prediction.
 
@@ -40,10 +42,12 @@ from inference_arithmetic import step
 from inference_arithmetic.core import fast
 from inference_arithmetic.core.errors import InputError
 
-__all__ = ["MIXING", "mixes", "prefill_phase", "steps", "stack", "at", "late", "one"]
+__all__ = ["MIXING", "CHUNKS", "mixes", "prefill_phase", "steps", "stack", "at", "late", "pick", "one"]
 
 #: the serving frameworks whose scheduler mixes prompt chunks and decode tokens in one step by default
 MIXING = ("trtllm", "vllm")
+#: the chunk sizes searched, new prompt tokens per GPU per step (the prefill partner's search and the mixed steps')
+CHUNKS = (1024.0, 2048.0, 4096.0, 8192.0, 16384.0)
 #: the prefix of the prefill-phase values :func:`stack` adds to a stacked decode dictionary
 PREFIX = "p:"
 
@@ -118,24 +122,57 @@ def _rates(vd: dict, ev_d: dict, vp: dict, batch, chunk, isl: float, osl: float,
     return out
 
 
-def at(v: dict, ev_d: dict, batch, ctx: float, isl: float, osl: float, cached: float) -> tuple:
-    """(rate, user, ok, ttft) over stacked units ``v`` (:func:`.step.stack` with :func:`stack`'s keys, the chunk
-    of each unit's prefill partner among them) at ``batch`` (shape (1, B, 1) or (units, k, 1)) and ``ctx`` tokens
-    of decode context, the decode terms ``ev_d`` there: arrays of shape (units, B) as :func:`.fastest.rates_at`
-    gives; ``ok`` where the unit mixes and its steps keep pace with its prompts (a chunk share of at most 1);
-    ``ttft`` the time to first token in mixed steps (s)."""
+def at(v: dict, ev_d: dict, batch, ctx: float, isl: float, osl: float, cached: float,
+       ttft_s: float | None = None) -> tuple:
+    """(rate, user, ok, ttft, chunk, late) over stacked units ``v`` (:func:`.step.stack` with :func:`stack`'s
+    keys, the chunk of each unit's prefill partner among them) at ``batch`` (shape (1, B, 1) or (units, k, 1))
+    and ``ctx`` tokens of decode context, the decode terms ``ev_d`` there: arrays of shape (units, B) as
+    :func:`.fastest.rates_at` gives, at the best chunk of :data:`CHUNKS` up to the partner's (:func:`pick`'s
+    rule); ``ok`` where the unit mixes and a chunk keeps pace with its prompts (a chunk share of at most 1) and
+    meets ``ttft_s``; ``ttft`` the time to first token there (s); ``chunk`` its new tokens per GPU; ``late``
+    where chunks keep pace but every one misses ``ttft_s`` (not a candidate)."""
     vp = {k[len(PREFIX):]: a for k, a in v.items() if k.startswith(PREFIX)}
-    ok, chunk = vp.pop("ok"), vp.pop("chunk")
-    r = _rates(dict(v, ctx=ctx), ev_d, vp, batch, chunk, isl, osl, cached, bound=False)
-    return r["rate"][..., 0], r["user"][..., 0], (ok & (r["chunk_share"] <= 1))[..., 0], r["ttft_s"][..., 0]
+    ok, top = vp.pop("ok"), vp.pop("chunk")
+    shape = np.broadcast_shapes(np.shape(batch), np.shape(top), np.shape(v["T_a"]))
+    rate, user, ttft, chunk = (np.full(shape, x) for x in (-np.inf, 0.0, np.inf, np.nan))
+    keeps = np.zeros(shape, dtype=bool)
+    for c in CHUNKS:
+        k = c * np.asarray(v["T_a"], dtype=float)            # new tokens per attention instance
+        r = _rates(dict(v, ctx=ctx), ev_d, vp, batch, k, isl, osl, cached, bound=False)
+        fits_pace = (k <= top * (1 + 1e-9)) & (r["chunk_share"] <= 1)
+        keeps |= fits_pace
+        take = fits_pace & (True if ttft_s is None else r["ttft_s"] <= ttft_s) & (r["rate"] > rate)
+        rate, user = np.where(take, r["rate"], rate), np.where(take, r["user"], user)
+        ttft, chunk = np.where(take, r["ttft_s"], ttft), np.where(take, c, chunk)
+    found = ok & np.isfinite(rate)
+    return (rate[..., 0], user[..., 0], found[..., 0], ttft[..., 0], chunk[..., 0], (ok & keeps & ~found)[..., 0])
 
 
-def late(mix: tuple | None, ttft_s: float | None):
-    """Where :func:`at`'s candidates ``mix`` run in mixed steps and miss the time to first token ``ttft_s``
-    (s; ``None``: no limit): those are not candidates.  ``False`` where there is nothing to miss."""
-    if mix is None or ttft_s is None:
-        return False
-    return mix[2] & (mix[3] > ttft_s)
+def late(mix: tuple | None):
+    """Where :func:`at`'s candidates ``mix`` would run in mixed steps but miss the time to first token at every
+    chunk: those are not candidates (the framework mixes; it does not fall back to steps of their own).
+    ``False`` where there is nothing to miss."""
+    return False if mix is None else mix[5]
+
+
+def pick(u: step.Unit, batch: float, ctx: float, top: float, isl: float, osl: float, cached: float = 0.0,
+         ttft_s: float | None = None) -> dict | None:
+    """The mixed steps of decode unit ``u`` at ``batch`` requests per attention instance (:func:`one`) at the
+    chunk of :data:`CHUNKS` (new tokens per GPU, at most ``top``, the prefill partner's: a chunk whose prefill
+    step fits) with the most output tokens/s whose steps keep pace with the prompts and whose time to first
+    token is at most ``ttft_s``, with ``chunk_tokens_per_gpu``; ``None`` where no chunk does (or the framework
+    does not mix): the prompts then take steps of their own."""
+    best = None
+    for c in CHUNKS:
+        if c > top * (1 + 1e-9):
+            break
+        r = one(u, batch, ctx, c * u.layout.attn_tp, isl, osl, cached)
+        if r is None:
+            return None
+        keeps = r["chunk_share"] <= 1 and (ttft_s is None or r["ttft_s"] <= ttft_s)
+        if keeps and (best is None or r["rate"] > best["rate"]):
+            best = dict(r, chunk_tokens_per_gpu=c)
+    return best
 
 
 def one(u: step.Unit, batch: float, ctx: float, chunk: float, isl: float, osl: float, cached: float = 0.0) -> dict | None:

@@ -40,7 +40,7 @@ MTP_DRAFTS = (0, 1, 2, 3)
 #: a Blackwell Ultra rack holds more than 512 requests where HBM allows: MLPerf v6.0's offline runs schedule
 #: up to 1,024-1,536 per rank); a batch pinned above 512 is one of those
 BATCHES = np.concatenate([np.arange(1, 513), np.arange(544, 2049, 32)]).astype(float)
-CHUNKS = (1024.0, 2048.0, 4096.0, 8192.0, 16384.0)  # prefill tokens per GPU per step
+CHUNKS = mixed.CHUNKS  # prefill tokens per GPU per step
 MODES = mode_rates.MODES
 
 
@@ -182,7 +182,7 @@ class Candidates:
     fit: np.ndarray
     util: float
     mem_fit: np.ndarray | None = None   # the decode layout fits in HBM at that batch (no prefill condition)
-    late: np.ndarray | None = None      # aggregated in mixed steps: its TTFT there (s) where it misses the limit
+    late: np.ndarray | None = None      # aggregated in mixed steps: 1 where every chunk misses the TTFT limit
 
     def meets(self, per_user: float | None) -> np.ndarray:
         """Candidates that fit and give every user ``per_user`` tokens/s or more."""
@@ -224,17 +224,19 @@ def candidates(m: Model, g: GPU, svc: Service, space: Space | None = None, pre: 
         R_p = np.array([x[0] for x in partner]).reshape(-1, 1)
         mix = fastest.mixed_point(v, ev, BATCHES.reshape(1, -1, 1), svc) if mode == "agg" else None
         rate, user, util = fastest.mode_point(mode, R_d, r_u, R_p, svc, mix)
-        miss = mixed.late(mix, svc.ttft_s)
-        fit = fits & (R_p > 0) & ~miss          # mixed steps that miss the TTFT limit: not candidates
-        late = np.where(miss, mix[3], np.nan) if np.any(miss) else None
+        miss = mixed.late(mix)
+        # a prefill partner that meets the limits, or mixed steps that do; mixed steps late at every chunk: none
+        fit = fits & ((R_p > 0) | (False if mix is None else mix[2])) & ~miss
+        late = np.where(miss, 1.0, np.nan) if np.any(miss) else None
         out[mode] = Candidates(g, mode, tuple(units), partner, rate, user, R_d, R_p, fit, util, fits, late)
     return out, ttft_floor
 
 
-def mixed_ttft(u: step.Unit, batch: float, chunk: float, svc: Service) -> float:
-    """Time to first token (s) of aggregated serving in mixed steps on decode unit ``u`` at ``batch`` requests
-    per attention instance, its prefill partner's ``chunk`` new tokens per GPU (:func:`.mixed.one`)."""
-    return mixed.one(u, batch, svc.decode_context, chunk * u.layout.attn_tp, svc.isl, svc.osl, svc.cache_hit)["ttft_s"]
+def mixed_pick(u: step.Unit, batch: float, chunk: float, svc: Service) -> dict | None:
+    """Aggregated serving in mixed steps on decode unit ``u`` at ``batch`` requests per attention instance at the
+    search's chunk (:func:`.mixed.pick`: the fastest of :data:`CHUNKS` up to the prefill partner's ``chunk`` new
+    tokens per GPU that keeps pace and meets the TTFT limit), or ``None`` (prompts in steps of their own)."""
+    return mixed.pick(u, batch, svc.decode_context, chunk, svc.isl, svc.osl, svc.cache_hit, svc.ttft_s)
 
 
 def describe(L: step.Layout) -> dict:
@@ -309,12 +311,10 @@ def _best_of_grid(m: Model, g: GPU, svc: Service, mode: str, space: Space) -> di
         if svc.ttft_s is not None and ttft_floor > svc.ttft_s:
             raise InputError(f"no layout on {g.key} meets TTFT {svc.ttft_s:g} s: the fastest prefill TTFT is "
                              f"{ttft_floor:.2f} s")
-        if c.late is not None:                  # mixed steps that would serve but miss the TTFT limit: say so
-            near = c.late[c.mem_fit & (c.R_p > 0) & ((c.user >= svc.per_user) if svc.per_user else True)]
-            near = near[np.isfinite(near)]
-            if near.size:
-                raise InputError(f"no {mode} layout on {g.key} meets TTFT {svc.ttft_s:g} s in mixed steps (the "
-                                 f"framework puts prompt chunks into decode steps): the fastest is {near.min():.2f} s")
+        if c.late is not None and np.any(np.isfinite(c.late) & c.mem_fit):   # mixed steps late at every chunk: say so
+            raise InputError(f"no {mode} layout on {g.key} meets TTFT {svc.ttft_s:g} s in mixed steps (the framework "
+                             f"puts prompt chunks into decode steps) at any chunk of {CHUNKS[0]:,.0f} to "
+                             f"{CHUNKS[-1]:,.0f} tokens per GPU")
         if mode == "disagg" and all(x[2] is None for x in c.partner):     # no prefill unit: say so, not a speed
             sizes = ", ".join(str(n) for n in space.prefill_ep)
             raise InputError(f"no prefill unit of {m.name} on {g.key} with EP {sizes} can be built")
@@ -334,10 +334,12 @@ def _answer(u: step.Unit, partner: tuple, mode: str, R_d: float, rate: float, us
     R_p, ttft, L_p, chunk, _ = partner
     util = prefill.UTILISATION if mode == "disagg" else 1.0
     ratio = 0.0 if mode == "agg" else float(fast.pd_ratio(R_d=R_d, R_p=R_p * util, L_i=svc.isl, L_o=svc.osl))
-    steps = {} if mode != "agg" else {"agg_steps": mixed.steps(u, float(BATCHES[j]), chunk * L.attn_tp,
-                                                                 svc.isl, svc.osl, svc.cache_hit)}
-    if steps.get("agg_steps") == "mixed":       # the prompt's chunk steps and their queue, not prefill alone
-        ttft = mixed_ttft(u, float(BATCHES[j]), chunk, svc)
+    steps = {}
+    if mode == "agg":           # mixed steps at the search's chunk: the prompt's chunk steps and their queue
+        mix = mixed_pick(u, float(BATCHES[j]), chunk, svc)
+        steps = {"agg_steps": "separate"} if mix is None else {
+            "agg_steps": "mixed", "mixed_chunk_tokens_per_gpu": mix["chunk_tokens_per_gpu"]}
+        ttft = ttft if mix is None else mix["ttft_s"]
     return {"tokens_per_s_per_gpu": rate, "tokens_per_s_per_user": user, **steps,
             "ttft_s": ttft, "prefill_gpus_per_decode_gpu": ratio, "batch_per_instance": float(BATCHES[j]),
             "decode_tokens_per_s_per_gpu": R_d, "prefill_tokens_per_s_per_gpu": R_p, "prefill_utilisation": util,
