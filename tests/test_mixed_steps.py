@@ -131,3 +131,17 @@ def test_a_ttft_limit_holds_for_mixed_steps_or_says_why(capsys):
         else:
             assert code == 2 and len(err.strip().splitlines()) == 1 and "TTFT" in err, err
             last = 0.0
+
+
+def test_plan_under_a_ttft_limit_answers_or_says_why(capsys):
+    """A mixing framework's plan under TTFT limits: an answer within the limit, or one line and exit 2."""
+    argv = ["plan", "--model", "llama-3.1-405b", "--isl", "2000", "--osl", "500", "--per-user", "20",
+            "--tokens-per-day", "1e9", "--gpus", "B200", "--framework", "trtllm", "--json", "--ttft"]
+    for limit in ("3", "1.3", "1", "0.2"):
+        code = cli.main(argv + [limit])
+        out, err = capsys.readouterr()
+        if code == 0:
+            plans = json.loads(out)["deployments"]
+            assert plans and all(p["ttft_s"] <= float(limit) for p in plans)
+        else:
+            assert code == 2 and len(err.strip().splitlines()) == 1 and "TTFT" in err, err

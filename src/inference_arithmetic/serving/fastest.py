@@ -88,7 +88,7 @@ def fastest(units, R_p: np.ndarray, mode: str, svc: Service, batches: np.ndarray
         R_d, r_u, fits, ev = rates_at(v, b, ctx, terms=True)
         mix = mixed_point(v, ev, b, svc) if mode == "agg" else None
         rate, user, _ = mode_point(mode, R_d, r_u, rp, svc, mix)
-        ok = fits & ((rp > 0) | (False if mix is None else mix[2])) & ~mixed.late(mix)
+        ok = fits & (rp > 0) & ~mixed.late(mix)    # a prefill partner within the limits; mixed steps not late
         return (ok if svc.per_user is None else ok & (user >= svc.per_user)), rate, R_d, user
 
     v = step.stack(units)

@@ -17,7 +17,7 @@ and all-to-all runs at the step's whole token count with the decode kernels), wh
 head and drafting are the decode batch's own, plus the chunk's attention in the prefill phase
 (:func:`.step.unit` with ``phase="prefill"``, the decode layout without drafts: a chunk attends, on
 average, to the cached prefix and half its prompt).  In the search ``K`` is the chunk of :data:`CHUNKS`,
-up to the prefill partner's (a chunk whose prefill step fits), with the most tokens per GPU whose steps keep
+up to the prefill partner's (a chunk whose prefill step fits and meets the TTFT limit alone), with the most tokens per GPU whose steps keep
 pace and meet the TTFT limit (:func:`at`, :func:`pick`); in the validation, what a stated per-step token budget
 leaves beside the decode batch.  The roofline
 bound takes chunk steps at the prefill-phase bound of all their tokens (weights once, every FLOP at

@@ -225,8 +225,8 @@ def candidates(m: Model, g: GPU, svc: Service, space: Space | None = None, pre: 
         mix = fastest.mixed_point(v, ev, BATCHES.reshape(1, -1, 1), svc) if mode == "agg" else None
         rate, user, util = fastest.mode_point(mode, R_d, r_u, R_p, svc, mix)
         miss = mixed.late(mix)
-        # a prefill partner that meets the limits, or mixed steps that do; mixed steps late at every chunk: none
-        fit = fits & ((R_p > 0) | (False if mix is None else mix[2])) & ~miss
+        # a prefill partner within the limits (its chunk bounds the mixed steps'); mixed steps late at every chunk: none
+        fit = fits & (R_p > 0) & ~miss
         late = np.where(miss, 1.0, np.nan) if np.any(miss) else None
         out[mode] = Candidates(g, mode, tuple(units), partner, rate, user, R_d, R_p, fit, util, fits, late)
     return out, ttft_floor
