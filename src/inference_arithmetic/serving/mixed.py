@@ -133,18 +133,18 @@ def at(v: dict, ev_d: dict, batch, ctx: float, isl: float, osl: float, cached: f
     where chunks keep pace but every one misses ``ttft_s`` (not a candidate)."""
     vp = {k[len(PREFIX):]: a for k, a in v.items() if k.startswith(PREFIX)}
     ok, top = vp.pop("ok"), vp.pop("chunk")
-    shape = np.broadcast_shapes(np.shape(batch), np.shape(top), np.shape(v["T_a"]))
-    rate, user, ttft, chunk = (np.full(shape, x) for x in (-np.inf, 0.0, np.inf, np.nan))
-    keeps = np.zeros(shape, dtype=bool)
-    for c in CHUNKS:
-        k = c * np.asarray(v["T_a"], dtype=float)            # new tokens per attention instance
-        r = _rates(dict(v, ctx=ctx), ev_d, vp, batch, k, isl, osl, cached, bound=False)
-        fits_pace = (k <= top * (1 + 1e-9)) & (r["chunk_share"] <= 1)
-        keeps |= fits_pace
-        take = fits_pace & (True if ttft_s is None else r["ttft_s"] <= ttft_s) & (r["rate"] > rate)
-        rate, user = np.where(take, r["rate"], rate), np.where(take, r["user"], user)
-        ttft, chunk = np.where(take, r["ttft_s"], ttft), np.where(take, c, chunk)
+    k = np.asarray(CHUNKS).reshape(1, 1, -1) * np.asarray(v["T_a"], dtype=float)   # every chunk on the last axis,
+    r = _rates(dict(v, ctx=ctx), ev_d, vp, batch, k, isl, osl, cached, bound=False)  # new tokens per instance
+    fits_pace = (k <= top * (1 + 1e-9)) & (r["chunk_share"] <= 1)
+    valid = fits_pace & (True if ttft_s is None else r["ttft_s"] <= ttft_s)
+    score = np.where(valid, r["rate"], -np.inf)
+    i = np.argmax(score, axis=-1)[..., None]                       # the first of the fastest, as pick takes it
+    rate = np.take_along_axis(score, i, axis=-1)
     found = ok & np.isfinite(rate)
+    user, ttft = (np.where(found, np.take_along_axis(np.broadcast_to(r[x], score.shape), i, axis=-1), d)
+                  for x, d in (("user", 0.0), ("ttft_s", np.inf)))
+    chunk = np.where(found, np.asarray(CHUNKS)[i], np.nan)
+    keeps = np.any(fits_pace, axis=-1, keepdims=True)
     return (rate[..., 0], user[..., 0], found[..., 0], ttft[..., 0], chunk[..., 0], (ok & keeps & ~found)[..., 0])
 
 
