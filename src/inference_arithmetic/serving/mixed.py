@@ -42,7 +42,7 @@ from inference_arithmetic import step
 from inference_arithmetic.core import fast
 from inference_arithmetic.core.errors import InputError
 
-__all__ = ["MIXING", "CHUNKS", "mixes", "prefill_phase", "steps", "stack", "at", "late", "pick", "one"]
+__all__ = ["MIXING", "CHUNKS", "mixes", "prefill_phase", "stack", "at", "late", "pick", "one"]
 
 #: the serving frameworks whose scheduler mixes prompt chunks and decode tokens in one step by default
 MIXING = ("trtllm", "vllm")
@@ -64,17 +64,6 @@ def prefill_phase(u: step.Unit) -> step.Unit | None:
         return step.unit(u.model, u.gpu, replace(u.layout, mtp=0), phase="prefill")
     except InputError:
         return None
-
-
-def steps(u: step.Unit, batch: float, chunk: float, isl: float, osl: float, cached: float = 0.0) -> str:
-    """How aggregated serving on decode unit ``u`` at ``batch`` runs its prompts, chunks of ``chunk`` prompt
-    tokens per attention instance: ``mixed`` (chunk steps among the decode steps) or ``separate`` (steps of their
-    own: a framework that does not mix, no prefill-phase unit, or chunk steps that would not keep pace)."""
-    if chunk <= 0 or not mixes(u.layout.framework) or prefill_phase(u) is None:
-        return "separate"
-    share = fast.chunk_share(batch=float(batch), a_acc=u.accept_per_step, K_ch=float(chunk), L_o=osl,
-                             L_new=float(fast.prefill_tokens_per_request(isl=isl, f_hit=cached)))
-    return "mixed" if share <= 1 else "separate"
 
 
 def stack(units, partners) -> dict | None:
@@ -157,22 +146,19 @@ def late(mix: tuple | None):
 
 def pick(u: step.Unit, batch: float, ctx: float, top: float, isl: float, osl: float, cached: float = 0.0,
          ttft_s: float | None = None) -> dict | None:
-    """The mixed steps of decode unit ``u`` at ``batch`` requests per attention instance (:func:`one`) at the
-    chunk of :data:`CHUNKS` (new tokens per GPU, at most ``top``, the prefill partner's: a chunk whose prefill
-    step fits) with the most output tokens/s whose steps keep pace with the prompts and whose time to first
-    token is at most ``ttft_s``, with ``chunk_tokens_per_gpu``; ``None`` where no chunk does (or the framework
-    does not mix): the prompts then take steps of their own."""
-    best = None
-    for c in CHUNKS:
-        if c > top * (1 + 1e-9):
-            break
-        r = one(u, batch, ctx, c * u.layout.attn_tp, isl, osl, cached)
-        if r is None:
-            return None
-        keeps = r["chunk_share"] <= 1 and (ttft_s is None or r["ttft_s"] <= ttft_s)
-        if keeps and (best is None or r["rate"] > best["rate"]):
-            best = dict(r, chunk_tokens_per_gpu=c)
-    return best
+    """:func:`at` for one decode unit ``u`` at ``batch`` requests per attention instance, chunks up to ``top`` new
+    tokens per GPU (the prefill partner's): ``rate``, ``user`` (tokens/s), ``ttft_s`` and the chunk,
+    ``chunk_tokens_per_gpu``; ``None`` where no chunk keeps pace and meets ``ttft_s`` (or the framework does not
+    mix): the prompts then take steps of their own."""
+    extra = stack([u], [(0.0, np.inf, None, float(top), np.inf)])
+    if extra is None:
+        return None
+    v, b = {**step.stack([u]), **extra}, np.full((1, 1, 1), float(batch))
+    rate, user, ok, ttft, chunk, _ = at(v, step.evaluate(dict(v, batch=b, ctx=ctx)), b, ctx, isl, osl, cached, ttft_s)
+    if not ok[0, 0]:
+        return None
+    return {"rate": float(rate[0, 0]), "user": float(user[0, 0]), "ttft_s": float(ttft[0, 0]),
+            "chunk_tokens_per_gpu": float(chunk[0, 0])}
 
 
 def one(u: step.Unit, batch: float, ctx: float, chunk: float, isl: float, osl: float, cached: float = 0.0) -> dict | None:

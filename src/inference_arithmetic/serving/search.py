@@ -182,7 +182,7 @@ class Candidates:
     fit: np.ndarray
     util: float
     mem_fit: np.ndarray | None = None   # the decode layout fits in HBM at that batch (no prefill condition)
-    late: np.ndarray | None = None      # aggregated in mixed steps: 1 where every chunk misses the TTFT limit
+    late: np.ndarray | None = None      # aggregated in mixed steps: where every chunk misses the TTFT limit
 
     def meets(self, per_user: float | None) -> np.ndarray:
         """Candidates that fit and give every user ``per_user`` tokens/s or more."""
@@ -227,8 +227,8 @@ def candidates(m: Model, g: GPU, svc: Service, space: Space | None = None, pre: 
         miss = mixed.late(mix)
         # a prefill partner within the limits (its chunk bounds the mixed steps'); mixed steps late at every chunk: none
         fit = fits & (R_p > 0) & ~miss
-        late = np.where(miss, 1.0, np.nan) if np.any(miss) else None
-        out[mode] = Candidates(g, mode, tuple(units), partner, rate, user, R_d, R_p, fit, util, fits, late)
+        out[mode] = Candidates(g, mode, tuple(units), partner, rate, user, R_d, R_p, fit, util, fits,
+                               miss if np.any(miss) else None)
     return out, ttft_floor
 
 
@@ -311,7 +311,7 @@ def _best_of_grid(m: Model, g: GPU, svc: Service, mode: str, space: Space) -> di
         if svc.ttft_s is not None and ttft_floor > svc.ttft_s:
             raise InputError(f"no layout on {g.key} meets TTFT {svc.ttft_s:g} s: the fastest prefill TTFT is "
                              f"{ttft_floor:.2f} s")
-        if c.late is not None and np.any(np.isfinite(c.late) & c.mem_fit):   # mixed steps late at every chunk: say so
+        if c.late is not None and np.any(c.late & c.mem_fit):   # mixed steps late at every chunk: say so
             raise InputError(f"no {mode} layout on {g.key} meets TTFT {svc.ttft_s:g} s in mixed steps (the framework "
                              f"puts prompt chunks into decode steps) at any chunk of {CHUNKS[0]:,.0f} to "
                              f"{CHUNKS[-1]:,.0f} tokens per GPU")
@@ -329,7 +329,7 @@ def _best_of_grid(m: Model, g: GPU, svc: Service, mode: str, space: Space) -> di
 def _answer(u: step.Unit, partner: tuple, mode: str, R_d: float, rate: float, user: float, j: int,
             svc: Service) -> dict:
     """:func:`best`'s result for decode unit ``u`` at batch ``BATCHES[j]`` with its prefill ``partner``;
-    aggregated, ``agg_steps`` says whether its prompts run in mixed steps (:func:`.mixed.steps`)."""
+    aggregated, ``agg_steps`` says whether its prompts run in mixed steps (:func:`mixed_pick`)."""
     L = u.layout
     R_p, ttft, L_p, chunk, _ = partner
     util = prefill.UTILISATION if mode == "disagg" else 1.0
