@@ -71,6 +71,7 @@ count_small = arg_type(inputs.parse_int, "a whole number from 0 to 8", least=0, 
 acceptance = arg_type(inputs.parse_float, "a number from 0 to 0.999", least=0.0, most=0.999)
 fraction = arg_type(inputs.parse_float, "a number from 0 to 0.99", least=0.0, most=0.99)
 rate = arg_type(inputs.parse_float, "a positive number of tokens/s up to 1e6", least=0.0, most=1e6, open_low=True)
+seconds = arg_type(inputs.parse_float, "a positive number of seconds up to 1e6", least=0.0, most=1e6, open_low=True)
 rate_big = arg_type(inputs.parse_float, "a positive number up to 1e18", least=0.0, most=1e18, open_low=True)
 probability = arg_type(inputs.parse_float, "a number between 0 and 1", least=0.0, most=1.0)
 stages = arg_type(inputs.parse_int, f"a whole number of pipeline stages from 1 to {MAX_PP}", least=1, most=MAX_PP)

@@ -10,7 +10,7 @@ from inference_arithmetic import step
 from inference_arithmetic.model import kv_bytes as kv
 from inference_arithmetic.serving import prefill_step as prefill
 from inference_arithmetic.cli.args import (MAX_POINTS, SOL_WEIGHT_DTYPES, acceptance, count, count_small, fraction,
-                                           positive_int, probability, rate, rate_big, stages)
+                                           positive_int, probability, rate, rate_big, seconds, stages)
 
 __all__ = ["Opt", "Exclusive", "options", "options_table", "quick_parse", "quick_table", "COMMANDS"]
 
@@ -218,7 +218,7 @@ def _serve():
             help="pin the dense weights' dtype (default: the checkpoint's, else the MoE dtype's rule)"),
         Opt("--mtp", type=count_small, default=None, help="pin the MTP draft tokens (default: searched)"),
         Opt("--cached-fraction", type=fraction, default=0.0),
-        Opt("--ttft", type=rate, default=None, help="longest allowed time to first token, s"),
+        Opt("--ttft", type=seconds, default=None, help="longest allowed time to first token, s"),
         Opt("--decode-context", type=positive_int, default=None,
             help="mean context a decode batch holds, tokens per request (default: isl + osl/2, fixed lengths; "
                  "larger for a dataset whose output lengths vary)"),
@@ -233,7 +233,7 @@ def _plan():
         Opt("--isl", type=positive_int, required=True),
         Opt("--osl", type=positive_int, required=True),
         Opt("--per-user", type=rate, required=True, help="slowest allowed tokens/s per user"),
-        Opt("--ttft", type=rate, default=None, help="longest allowed time to first token, s"),
+        Opt("--ttft", type=seconds, default=None, help="longest allowed time to first token, s"),
         Opt("--cache-hit", type=fraction, default=0.0, help="share of input tokens from the prefix cache"),
         Opt("--gpus", default=None, help="GPU types to consider, comma-separated (default: all priced)"),
         Opt("--profile", default="flat", help="flat, cosine:P (peak-to-mean ratio) or an hourly-load CSV"),
