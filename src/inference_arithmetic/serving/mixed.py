@@ -111,6 +111,14 @@ def _rates(vd: dict, ev_d: dict, vp: dict, batch, chunk, isl: float, osl: float,
     return out
 
 
+def _chunks(top, attn_tp) -> np.ndarray:
+    """The chunks of :data:`CHUNKS` (new tokens per GPU) that some unit's partner allows (``top`` new tokens per
+    instance over its ``attn_tp`` GPUs); at least the smallest, so that the chunk axis is never empty (a chunk
+    above every partner's is refused by :func:`at` anyway)."""
+    most = float(np.max(np.asarray(top, dtype=float) / np.asarray(attn_tp, dtype=float))) * (1 + 1e-9)
+    return np.asarray([c for c in CHUNKS if c <= most] or CHUNKS[:1])
+
+
 def at(v: dict, ev_d: dict, batch, ctx: float, isl: float, osl: float, cached: float,
        ttft_s: float | None = None) -> tuple:
     """(rate, user, ok, ttft, chunk, late) over stacked units ``v`` (:func:`.step.stack` with :func:`stack`'s
@@ -122,7 +130,8 @@ def at(v: dict, ev_d: dict, batch, ctx: float, isl: float, osl: float, cached: f
     where chunks keep pace but every one misses ``ttft_s`` (not a candidate)."""
     vp = {k[len(PREFIX):]: a for k, a in v.items() if k.startswith(PREFIX)}
     ok, top = vp.pop("ok"), vp.pop("chunk")
-    k = np.asarray(CHUNKS).reshape(1, 1, -1) * np.asarray(v["T_a"], dtype=float)   # every chunk on the last axis,
+    ks = _chunks(top, v["T_a"])
+    k = ks.reshape(1, 1, -1) * np.asarray(v["T_a"], dtype=float)   # every chunk on the last axis,
     r = _rates(dict(v, ctx=ctx), ev_d, vp, batch, k, isl, osl, cached, bound=False)  # new tokens per instance
     fits_pace = (k <= top * (1 + 1e-9)) & (r["chunk_share"] <= 1)
     valid = fits_pace & (True if ttft_s is None else r["ttft_s"] <= ttft_s)
@@ -132,7 +141,7 @@ def at(v: dict, ev_d: dict, batch, ctx: float, isl: float, osl: float, cached: f
     found = ok & np.isfinite(rate)
     user, ttft = (np.where(found, np.take_along_axis(np.broadcast_to(r[x], score.shape), i, axis=-1), d)
                   for x, d in (("user", 0.0), ("ttft_s", np.inf)))
-    chunk = np.where(found, np.asarray(CHUNKS)[i], np.nan)
+    chunk = np.where(found, ks[i], np.nan)
     keeps = np.any(fits_pace, axis=-1, keepdims=True)
     return (rate[..., 0], user[..., 0], found[..., 0], ttft[..., 0], chunk[..., 0], (ok & keeps & ~found)[..., 0])
 

@@ -52,9 +52,13 @@ def _floor_burst(D, s, cf, pf, cb, pb) -> dict:
     cand = np.stack([np.zeros_like(r_c), np.floor(r_c) - 1, np.floor(r_c), np.ceil(r_c), np.ceil(r_c) + 1, top], axis=1)
     cand = np.where((ratio < 1)[:, None] & can[:, None], np.maximum(cand, 0.0), 0.0)
     cand = np.sort(cand, axis=1)                                  # ascending: ties go to the smaller floor
-    rest = L[:, None, :] - cand[:, :, None] * cf[:, None, None]
-    k = np.ceil(np.maximum(rest, 0.0) / cb[:, None, None] - _EPS)
-    k = np.where(cand[:, :, None] == 0, np.maximum(k, 1.0), k)   # at least one unit runs
+    k = np.subtract(L[:, None, :], (cand * cf[:, None])[:, :, None])   # the load the floor leaves, then burst
+    np.maximum(k, 0.0, out=k)                                           # units (in place: one array, not five)
+    k /= cb[:, None, None]
+    k -= _EPS
+    np.ceil(k, out=k)
+    empty = cand == 0                                             # at least one unit runs while the floor is empty
+    k[empty] = np.maximum(k[empty], 1.0)
     cost = pf0[:, None] * cand + pb[:, None] * k.mean(axis=2)
     i = np.argmin(cost, axis=1)
     rows = np.arange(D.size)
