@@ -34,3 +34,19 @@ def test_no_lower_layer_runs_the_calibration():
         for f in (src / layer).glob("*.py"):
             names = {n.module for n in ast.walk(ast.parse(f.read_text())) if isinstance(n, ast.ImportFrom)}
             assert not any(m and m.startswith("inference_arithmetic.evidence") for m in names), f
+
+
+def test_table_sums_read_each_frameworks_own_tables():
+    """table_sums: DeepSeek's kernels give the stored kernel-only errors; a serving framework's ratio comes from its
+    measured H100 tables (not a silent fall-back to DeepSeek's kernels), on the H800's bandwidths."""
+    cal = calibration.pipeline_efficiency()
+    assert calibration.table_sums("deepseek") == pytest.approx([1 + e for e in cal.kernel_only_errors], abs=1e-6)
+    m, g = calibration.model("deepseek-v3"), calibration.gpu("H800")
+    for fw in ("sglang", "trtllm", "vllm"):
+        u = step.unit(m, calibration.replace(g, key=calibration.TABLES_OF_H800),
+                      step.Layout(ep=128, micro_batches=2, balanced=True, framework=fw))
+        assert u.kernels.startswith(f"{fw} ") and "H100 table" in u.kernels, u.kernels
+        assert u.gpu.nvlink == g.nvlink and u.gpu.hbm_bandwidth == g.hbm_bandwidth
+        ratios = calibration.table_sums(fw)
+        assert ratios != calibration.table_sums("deepseek") and all(0.5 < r < 1.5 for r in ratios)
+    assert calibration.fit_kappa(cal.points) == cal.value

@@ -18,7 +18,7 @@ used here; those are the validation set (:mod:`.validation`).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import numpy as np
@@ -33,7 +33,8 @@ from inference_arithmetic.hardware.gpus import gpu
 from inference_arithmetic.model.config import model
 from inference_arithmetic.serving import prefill
 
-__all__ = ["ProfilePoint", "profile_points", "pipeline_efficiency", "fit_kappa", "refit", "Calibrated"]
+__all__ = ["ProfilePoint", "profile_points", "pipeline_efficiency", "fit_kappa", "refit", "Calibrated", "table_sums",
+           "TABLES_OF_H800"]
 
 
 @dataclass(frozen=True)
@@ -73,28 +74,47 @@ def profile_points() -> tuple[ProfilePoint, ...]:
     return tuple(pts)
 
 
-def _predict(p: ProfilePoint, kappa: float) -> float:
-    layout = step.Layout(ep=p.ep, micro_batches=p.micro_batches, balanced=True, kappa=kappa)
+#: the GPU whose measured kernel tables stand in for the H800's in :func:`table_sums` (the same die, clocks and
+#: HBM; the H800 differs in NVLink only, whose bandwidth stays the H800's)
+TABLES_OF_H800 = "H100"
+
+
+def _predict(p: ProfilePoint, kappa: float, framework: str = "deepseek") -> float:
+    """The model's throughput per GPU at profile ``p`` with pipeline efficiency ``kappa`` and ``framework``'s
+    kernels (a serving framework's: its measured tables on :data:`TABLES_OF_H800`, on the H800's bandwidths)."""
+    layout = step.Layout(ep=p.ep, micro_batches=p.micro_batches, balanced=True, kappa=kappa, framework=framework)
     m, g = model("deepseek-v3"), gpu("H800")
+    if framework != "deepseek":
+        g = replace(g, key=TABLES_OF_H800)
     if p.phase == "decode":
         return float(step.terms(step.unit(m, g, layout), p.load, p.context)["tokens_per_s_per_gpu"])
     u = prefill.prefill_unit(m, g, layout)
     return float(prefill.prefill(u, p.context, 0.0, chunk=p.load)["input_tokens_per_s_per_gpu"])
 
 
-def fit_kappa(points) -> float:
-    """The ``kappa`` (0.300..1.000, step 0.001) minimising the squared log error on ``points``."""
+def fit_kappa(points, framework: str = "deepseek") -> float:
+    """The ``kappa`` (0.300..1.000, step 0.001) minimising the squared log error on ``points``, with
+    ``framework``'s kernels (:func:`_predict`; the book's ``kappa`` is DeepSeek's)."""
     grid = np.round(np.arange(0.30, 1.0005, 0.001), 3)
     meas = np.array([p.measured_per_gpu for p in points])
 
     def loss(k):
-        pred = np.array([_predict(p, k) for p in points])
+        pred = np.array([_predict(p, k, framework) for p in points])
         return float(np.sum(np.log(pred / meas) ** 2))
 
     coarse = grid[::20]
     k0 = coarse[int(np.argmin([loss(k) for k in coarse]))]
     fine = grid[(grid >= k0 - 0.02) & (grid <= k0 + 0.02)]
     return float(fine[int(np.argmin([loss(k) for k in fine]))])
+
+
+def table_sums(framework: str) -> tuple[float, ...]:
+    """Per profile point (:func:`profile_points`: decode, prefill), the kernels alone (``kappa`` = 1) over
+    DeepSeek's measured throughput, with ``framework``'s measured kernel tables (:func:`_predict`): how much
+    of a real step a kernel source's tables already cover.  Not a calibration: the profiles are DeepSeek's
+    system, so the ratio mixes what the tables leave out with how the framework's kernels differ from
+    DeepSeek's; ``kappa`` stays the one fitted on DeepSeek's kernels."""
+    return tuple(_predict(p, 1.0, framework) / p.measured_per_gpu for p in profile_points())
 
 
 def refit() -> float:
