@@ -5,6 +5,7 @@ and the setups with no answer (exit 2, one line on stderr).  Recorded by ``tests
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 
@@ -77,3 +78,24 @@ def test_the_fast_search_gives_the_grids_answer_for_other_models_frameworks_and_
                                                                                      pins):
     fast, grid = _grid_case(model, gpu, mode, 20.0, framework, **pins)
     assert fast == grid
+
+
+@pytest.mark.parametrize("argv", [
+    "--model deepseek-v3.2 --gpu H200 --mode disagg --isl 32000 --osl 1000 --per-user 20",
+    "--model llama-3.1-405b --gpu GB200 --mode disagg --isl 9429 --osl 685 --per-user 5.7 --ttft 6 --framework trtllm",
+])
+def test_the_reported_prefill_chunk_is_the_step_the_model_costs(argv):
+    """A prompt longer than a chunk is prefilled alone (``prefill.prefill``), so the partner's reported
+    ``chunk_tokens_per_gpu`` is at least one prompt per GPU of its instance, and ``prefill`` at that chunk
+    (its whole tokens: the command takes whole chunks) gives the rate ``serve`` reports."""
+    out = json.loads(answer("serve " + argv)["out"])
+    p, isl = out["prefill_layout"], out["isl"]
+    assert p["chunk_tokens_per_gpu"] >= isl / p["attn_tp"] - 1e-6
+    pre = ["prefill", "--model", out["model"], "--gpu", out["gpu"], "--ep", str(p["ep"]), "--attn", p["attn"],
+           "--isl", str(isl), "--chunk", str(math.ceil(p["chunk_tokens_per_gpu"])), "--moe-dtype", p["moe_dtype"],
+           "--attn-dtype", p["attn_dtype"], "--framework", out["framework"],
+           "--redundant", str(p["redundant"]), "--micro-batches", str(p["micro_batches"])]
+    pre += ["--attn-tp", str(p["attn_tp"])] if p["attn"] == "tp" else []
+    pre += ["--dense-dtype", p["dense_dtype"]] if p.get("dense_dtype") else []
+    got = json.loads(answer(" ".join(pre))["out"])
+    assert got["input_tokens_per_s_per_gpu"] == pytest.approx(out["prefill_tokens_per_s_per_gpu"], rel=1e-3)

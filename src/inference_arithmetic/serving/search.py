@@ -127,7 +127,9 @@ def _cannot_run(g: GPU, moe: str) -> set:
 def prefill_table(m: Model, g: GPU, svc: Service, space: Space, sizes=None) -> dict:
     """Best prefill per (unit size, MoE dtype), over the attention layouts of ``space`` (a dense
     model's unit is tensor-parallel): (input tokens/s per GPU, TTFT s, layout, chunk, fastest TTFT
-    s); the rate is 0 where no chunk meets the TTFT limit.  ``sizes``: those unit sizes only (default:
+    s); the rate is 0 where no chunk meets the TTFT limit.  The chunk is the chosen step's new tokens per GPU:
+    the chunk of :data:`CHUNKS`, or one prompt's share of the instance where the prompt is longer (a prompt
+    longer than the chunk is prefilled alone, so every smaller chunk is that same step).  ``sizes``: those unit sizes only (default:
     every size of ``space``, prefill's and decode's)."""
     out, dead, dense = {}, set(), space.dense_dtype or m.dense_weight_dtype or None
     sizes = sorted(set(space.prefill_ep) | set(space.decode_ep) if sizes is None else set(sizes))
@@ -154,7 +156,9 @@ def prefill_table(m: Model, g: GPU, svc: Service, space: Space, sizes=None) -> d
         ttfts = np.where(fit, ttfts, np.inf)
         ok = fit if svc.ttft_s is None else fit & (ttfts <= svc.ttft_s)
         i = int(np.argmax(np.where(ok, rates, -1.0)))
-        row = (float(rates[i]) if ok[i] else 0.0, float(ttfts[i]), u.layout, CHUNKS[i], float(ttfts.min()))
+        # the step's new tokens per GPU: a prompt longer than the chunk is processed alone (:func:`.prefill.prefill`)
+        chunk = max(CHUNKS[i], float(np.max(r["new_tokens"])) / u.layout.attn_tp)
+        row = (float(rates[i]) if ok[i] else 0.0, float(ttfts[i]), u.layout, chunk, float(ttfts.min()))
         best = out.get((ep, moe))
         if best is None or (row[0], -row[4]) > (best[0], -best[4]):
             out[(ep, moe)] = row
