@@ -29,8 +29,9 @@ busy in the chunk share of the steps: it grows without bound as that share nears
 time to first token in mixed steps is above a stated limit is not a candidate (the framework mixes; it does
 not fall back to steps of their own).
 
-Left out: the activation memory of the step's prompt tokens (the decode batch must fit, as in separate
-steps).
+Memory: the decode batch must fit, as in separate steps.  The chunk's activations sit, like every step's, in the
+runtime reserve (:data:`.step.layout.HBM_RESERVE_SHARE`), not checked against it; left out is the KV cache of the
+prompts in progress beside the decode batch's (at most the chunk steps' prompt tokens).
 """
 from __future__ import annotations
 
