@@ -46,3 +46,17 @@ def test_every_planned_deployment_and_pool_states_its_class_error(capsys):
         assert d["validation_error"] == error_class.error_of(d["gpu"], out["framework"], "end-to-end")
         for p in d["pools"]:
             assert p["validation_error"]["class"].endswith(error_class.ROLE_PHASE[p["role"]])
+
+
+def test_the_stored_family_groups_partition_the_set_and_name_their_sources():
+    preds = validation.predict_all()
+    groups = error_table.family_groups(preds)
+    every = error_table.headline_groups(preds)[error_class.headline_key("every family")]
+    fams = {k: g for k, g in groups.items() if k.startswith("family | ")}
+    assert sum(g["n"] for g in fams.values()) == every["n"] and all(g["sources"] for g in fams.values())
+    ds = fams[error_class.family_key("deepseek-v3")]
+    assert ds["n"] == error_table.headline_groups(preds)[error_class.headline_key("deepseek-v3")]["n"]
+    user = [p for p in validation.scored(preds) if validation.family(p) == "deepseek-v3"
+            and p.metric == "tokens_per_s_per_user"]
+    assert groups[error_class.PER_USER_KEY]["n"] == len(user) > 0
+    assert error_class.stored()[error_class.family_key("gpt-oss-120b")] == groups[error_class.family_key("gpt-oss-120b")]

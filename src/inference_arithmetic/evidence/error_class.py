@@ -19,7 +19,8 @@ from functools import lru_cache
 from inference_arithmetic.core.cited import read_yaml
 from inference_arithmetic.hardware.gpus import generation
 
-__all__ = ["ANY", "FILE", "class_key", "headline_key", "HEADLINE_GROUPS", "stored", "error_of", "ROLE_PHASE"]
+__all__ = ["ANY", "FILE", "class_key", "headline_key", "family_key", "PER_USER_KEY", "HEADLINE_GROUPS", "stored",
+           "error_of", "ROLE_PHASE"]
 
 #: the word for "every generation" or "every framework" in a wider class
 ANY = "any"
@@ -42,6 +43,15 @@ HEADLINE_GROUPS = ("deepseek-v3", "every family", "AMD GPUs", "deepseek-v3 on Ho
 def headline_key(group: str) -> str:
     """The stored table's key of a headline group (:data:`HEADLINE_GROUPS`), apart from every class key."""
     return f"headline | {group}"
+
+
+def family_key(name: str) -> str:
+    """The stored table's key of a model family's group (every entry of that family, with its sources)."""
+    return f"family | {name}"
+
+
+#: the stored group of the DeepSeek-V3/R1 entries whose measurement is a per-user speed (tokens/s per user)
+PER_USER_KEY = "per-user speed | deepseek-v3"
 
 
 @lru_cache(maxsize=None)

@@ -18,14 +18,16 @@ import yaml
 from inference_arithmetic.core.cited import DATA
 from inference_arithmetic.core.rounding import stable
 from inference_arithmetic.evidence import validation
-from inference_arithmetic.evidence.error_class import ANY, FILE, HEADLINE_GROUPS, class_key, headline_key
+from inference_arithmetic.evidence.error_class import (ANY, FILE, HEADLINE_GROUPS, PER_USER_KEY, class_key, family_key,
+                                                       headline_key)
 from inference_arithmetic.hardware.gpus import generation, vendor
 
-__all__ = ["classes", "headline_groups", "table", "render", "main"]
+__all__ = ["classes", "headline_groups", "family_groups", "table", "render", "main"]
 
 _HEADER = """\
 # The validation error per class (GPU generation | framework | phase) of the validation set, and of the
-# groups the book's headlines state ("headline | ..."): model predictions against published measurements,
+# groups the book's headlines state ("headline | ...") and the chapters cite ("family | ...", "per-user speed | ..."):
+# model predictions against published measurements,
 # never fitted. mape: mean absolute error, median_ape: median absolute error, mean_error: signed (> 0: the
 # model over-predicts), fractions; n: measurements.
 # Written by: python -m inference_arithmetic.evidence.error_table --write   (make refit)
@@ -62,10 +64,32 @@ def headline_groups(preds=None) -> dict:
     return out
 
 
-def table(preds=None) -> dict:
-    """What ``data/validation_classes.yaml`` stores: :func:`classes` and :func:`headline_groups`."""
+def _stored(stats: dict) -> dict:
+    """A group's :func:`.validation.error_stats`, every float rounded by the one rule for stored floats."""
+    return {k: (x if k == "n" or x is None else stable(x, 3)) for k, x in stats.items()}
+
+
+def family_groups(preds=None) -> dict:
+    """Every model family's errors (:func:`.error_class.family_key` -> :func:`.validation.error_stats` with
+    ``sources``, the bibliography keys of its entries) and the DeepSeek-V3/R1 entries measured as a per-user
+    speed (:data:`.error_class.PER_USER_KEY`): what the chapters on other models and on hardware state."""
     preds = validation.predict_all() if preds is None else preds
-    return {**classes(preds), **headline_groups(preds)}
+    scored = validation.scored(preds)
+    out = {}
+    for r in validation.errors_by(preds, validation.family):
+        name = r.pop("group")
+        srcs = sorted({p.src for p in scored if validation.family(p) == name})
+        out[family_key(name)] = {**_stored(r), "sources": srcs}
+    user = [p.error for p in scored if validation.family(p) == "deepseek-v3" and p.metric == "tokens_per_s_per_user"]
+    out[PER_USER_KEY] = _stored(validation.error_stats(user))
+    return out
+
+
+def table(preds=None) -> dict:
+    """What ``data/validation_classes.yaml`` stores: :func:`classes`, :func:`headline_groups` and
+    :func:`family_groups`."""
+    preds = validation.predict_all() if preds is None else preds
+    return {**classes(preds), **headline_groups(preds), **family_groups(preds)}
 
 
 def render(table: dict) -> str:
