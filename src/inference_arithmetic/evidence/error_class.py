@@ -19,7 +19,7 @@ from functools import lru_cache
 from inference_arithmetic.core.cited import read_yaml
 from inference_arithmetic.hardware.gpus import generation
 
-__all__ = ["ANY", "FILE", "class_key", "headline_key", "family_key", "PER_USER_KEY", "HEADLINE_GROUPS", "stored",
+__all__ = ["ANY", "FILE", "class_key", "headline_key", "family_key", "PER_USER_KEY", "DECODE_PER_GPU_KEY", "HEADLINE_GROUPS", "stored",
            "error_of", "ROLE_PHASE"]
 
 #: the word for "every generation" or "every framework" in a wider class
@@ -52,6 +52,8 @@ def family_key(name: str) -> str:
 
 #: the stored group of the DeepSeek-V3/R1 entries whose measurement is a per-user speed (tokens/s per user)
 PER_USER_KEY = "per-user speed | deepseek-v3"
+#: the stored group of the decode-phase entries measured as a throughput (tokens/s per GPU), every family
+DECODE_PER_GPU_KEY = "decode throughput per GPU | every family"
 
 
 @lru_cache(maxsize=None)

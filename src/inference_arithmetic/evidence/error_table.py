@@ -18,8 +18,8 @@ import yaml
 from inference_arithmetic.core.cited import DATA
 from inference_arithmetic.core.rounding import stable
 from inference_arithmetic.evidence import validation
-from inference_arithmetic.evidence.error_class import (ANY, FILE, HEADLINE_GROUPS, PER_USER_KEY, class_key, family_key,
-                                                       headline_key)
+from inference_arithmetic.evidence.error_class import (ANY, DECODE_PER_GPU_KEY, FILE, HEADLINE_GROUPS, PER_USER_KEY,
+                                                       class_key, family_key, headline_key)
 from inference_arithmetic.hardware.gpus import generation, vendor
 
 __all__ = ["classes", "headline_groups", "family_groups", "table", "render", "main"]
@@ -72,7 +72,8 @@ def _stored(stats: dict) -> dict:
 def family_groups(preds=None) -> dict:
     """Every model family's errors (:func:`.error_class.family_key` -> :func:`.validation.error_stats` with
     ``sources``, the bibliography keys of its entries) and the DeepSeek-V3/R1 entries measured as a per-user
-    speed (:data:`.error_class.PER_USER_KEY`): what the chapters on other models and on hardware state."""
+    speed (:data:`.error_class.PER_USER_KEY`), and the decode-phase entries measured as a throughput per GPU
+    (:data:`.error_class.DECODE_PER_GPU_KEY`): what the chapters on parallelism, other models and hardware state."""
     preds = validation.predict_all() if preds is None else preds
     scored = validation.scored(preds)
     out = {}
@@ -82,6 +83,8 @@ def family_groups(preds=None) -> dict:
         out[family_key(name)] = {**_stored(r), "sources": srcs}
     user = [p.error for p in scored if validation.family(p) == "deepseek-v3" and p.metric == "tokens_per_s_per_user"]
     out[PER_USER_KEY] = _stored(validation.error_stats(user))
+    decode = [p.error for p in scored if p.phase == "decode" and p.metric != "tokens_per_s_per_user"]
+    out[DECODE_PER_GPU_KEY] = _stored(validation.error_stats(decode))
     return out
 
 

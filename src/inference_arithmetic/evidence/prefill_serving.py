@@ -113,5 +113,6 @@ def at_speed(frontier: list[dict], mode: str, per_user: float) -> dict | None:
 
 
 def prefill_validation() -> list[validation.Prediction]:
-    """The validation set's prefill entries (other teams' published measurements), predicted."""
-    return [p for p in validation.predict_all() if p.phase == "prefill"]
+    """The validation set's prefill entries (other teams' published measurements), predicted (those alone, as
+    :func:`.validation.predict_all` predicts each)."""
+    return [validation.predict(k) for k, e in validation.entries().items() if e.get("phase") == "prefill"]
