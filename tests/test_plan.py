@@ -143,3 +143,21 @@ def test_a_subnormal_load_next_to_a_zero_is_a_profile(tmp_path):
     from inference_arithmetic.core.inputs import read_numbers_file
     p = workload.Profile.hourly(read_numbers_file(csv, "load"))
     assert p.shape == (0.0, 2.0)
+
+
+def test_reused_candidates_give_the_same_answers():
+    """plan.search's ``reuse``: searches that differ only in the per-user floor, the prices or the GPU types
+    answer as if each searched afresh; a different service (here the TTFT limit) is searched, not reused."""
+    m = config.model("deepseek-v3")
+    w = workload.Workload.from_tokens_per_day(1e10, 2000, 500, per_user=20, ttft_s=5)
+    reuse: dict = {}
+
+    def costs(r):
+        return [(d["gpu"], d["mode"], d["usd_per_day"]) for d in r["deployments"]]
+    for work, gpus, source in ((w, ["H200", "B200"], None), (workload.Workload(**{**w.__dict__, "per_user": 40}),
+                               ["H200"], None), (w, None, "all"),
+                               (workload.Workload(**{**w.__dict__, "ttft_s": 1.0}), ["H200"], None)):
+        fresh = plan.search(m, work, gpus, source, top=5)
+        assert costs(plan.search(m, work, gpus, source, top=5, reuse=reuse)) == costs(fresh)
+    services = {key[2] for key in reuse}
+    assert len(services) == 2 and all(s.per_user is None for s in services)

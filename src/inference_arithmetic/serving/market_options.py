@@ -4,7 +4,7 @@ sympy here)."""
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -78,9 +78,26 @@ class Prepared:
         return fleet_rows.assemble(self, w, px, mixed, top, where, pin, one_precision)
 
 
+def _searched(m: Model, g: GPU, svc: Service, space: search.Space, reuse: dict | None) -> tuple:
+    """(prefill table, candidates by mode, fastest prefill TTFT) of ``g`` (:func:`.search.prefill_table`,
+    :func:`.search.candidates`), read from ``reuse`` where an earlier call of the same model, GPU, space and
+    service put it: neither depends on the per-user floor, which the options apply afterwards, so the key is
+    the service without it.  The arrays are shared, and nothing here or downstream writes to them."""
+    key = (m, g, replace(svc, per_user=None), space)
+    if reuse is not None and key in reuse:
+        return reuse[key]
+    pre = search.prefill_table(m, g, svc, space)
+    found, ttft_floor = search.candidates(m, g, svc, space, pre=pre)
+    if reuse is not None:
+        reuse[key] = (pre, found, ttft_floor)
+    return pre, found, ttft_floor
+
+
 def prepare(m: Model, svc: Service, gs: list[GPU], space: search.Space | None = None, progress=None,
-            t0: float | None = None) -> Prepared:
-    """Every candidate pool option of the GPU types ``gs`` for ``svc`` (see the module text)."""
+            t0: float | None = None, reuse: dict | None = None) -> Prepared:
+    """Every candidate pool option of the GPU types ``gs`` for ``svc`` (see the module text).  ``reuse``: a
+    mapping the caller keeps across calls that differ only in the per-user floor, the prices or the GPU types
+    (a frontier, a loop over price lists), so that each GPU's candidates are searched once (:func:`_searched`)."""
     t0 = time.perf_counter() if t0 is None else t0
     space = space or search.Space()
     opts = {r: Options(r) for r in ROLES}
@@ -90,8 +107,7 @@ def prepare(m: Model, svc: Service, gs: list[GPU], space: search.Space | None = 
     for gi, g in enumerate(gs):
         if progress is not None and time.perf_counter() - t0 > 1.0:
             progress(gi, len(gs), g.key)
-        pre = search.prefill_table(m, g, svc, space)
-        found, ttft_floor = search.candidates(m, g, svc, space, pre=pre)
+        pre, found, ttft_floor = _searched(m, g, svc, space, reuse)
         closest["ttft"] = min(closest["ttft"], (ttft_floor, g.key))
         for mode, c in found.items():
             n += c.rate.size

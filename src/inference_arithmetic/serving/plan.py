@@ -43,30 +43,32 @@ def _names_and_prices(gpu_names, source):
 
 
 def prepare(m: Model, w: Workload, gpu_names=None, source: str | None = None, space: Space | None = None,
-            mixed: bool = False, progress=None):
+            mixed: bool = False, progress=None, reuse: dict | None = None):
     """The search's expensive part, once: ``(prepared options, price set, GPU names)`` for a model,
-    the workload's service and the GPUs (default: every GPU the prices cover)."""
+    the workload's service and the GPUs (default: every GPU the prices cover); ``reuse`` as in
+    :func:`.market_options.prepare`."""
     t0 = time.perf_counter()
     names, px = _names_and_prices(gpu_names, source)
     if mixed and len(names) < 2:
         raise InputError(f"a mixed fleet needs two or more GPU types, got {', '.join(names)}: name them with --gpus A,B")
-    prep = market.prepare(m, w.service, [gpu_by_name(n) for n in names], space, progress, t0)
+    prep = market.prepare(m, w.service, [gpu_by_name(n) for n in names], space, progress, t0, reuse)
     return prep, px, names
 
 
 def search(m: Model, w: Workload, gpu_names=None, source: str | None = None, top: int = 10,
            progress=None, space: Space | None = None, mixed: bool = False, where=None, pin=None,
-           one_precision: bool = True) -> dict:
+           one_precision: bool = True, reuse: dict | None = None) -> dict:
     """The cheapest feasible deployments, ranked, with the search's size and time.
 
     ``source``: a price source, ``"a,b"`` or ``"all"`` (:func:`.prices.price_set`; ``None``: the
     one source pricing every GPU asked for); ``mixed``: pools may differ in GPU type;
     ``where``: keep only deployments for which it is true; ``pin``: GPU types per pool, and
-    ``one_precision`` (:func:`.fleet_rows.assemble`).  Raises :class:`InputError` naming the
-    constraint that cannot be met and the closest point.
+    ``one_precision`` (:func:`.fleet_rows.assemble`); ``reuse``: a mapping kept across searches of the same
+    model and service apart from the per-user floor, prices or GPU types (:func:`.market_options.prepare`).
+    Raises :class:`InputError` naming the constraint that cannot be met and the closest point.
     """
     t0 = time.perf_counter()
-    prep, px, names = prepare(m, w, gpu_names, source, space, mixed, progress)
+    prep, px, names = prepare(m, w, gpu_names, source, space, mixed, progress, reuse)
     r = prep.cost(w, px, mixed, top, where, pin, one_precision)
     return {"source": px.label, "sources": list(px.sources), "gpus": names, "mixed": mixed,
             "candidates": prep.candidates, "feasible_layouts": r["feasible"], "search_s": time.perf_counter() - t0,
@@ -100,12 +102,12 @@ def volume_sweep(m: Model, w: Workload, tokens_per_day, gpu_names=None, source: 
 def cost_frontier(m: Model, w: Workload, floors, gpu_names=None, source: str | None = None) -> list[dict]:
     """The cheapest deployment of each GPU type at each per-user floor in ``floors``: the
     cost-interactivity frontier (rows: gpu, per_user, usd_per_token, usd_per_m_output, mode)."""
-    rows = []
+    rows, reuse = [], {}                     # each GPU's candidates searched once, for every floor
     names, px = _names_and_prices(gpu_names, source)
     for name in names:
         for f in floors:
             try:   # one price set for every GPU: the comparison's
-                r = search(m, Workload(**{**w.__dict__, "per_user": float(f)}), [name], px.label, top=1)
+                r = search(m, Workload(**{**w.__dict__, "per_user": float(f)}), [name], px.label, top=1, reuse=reuse)
             except InputError:
                 continue
             d = r["deployments"][0]
