@@ -18,6 +18,7 @@ finds the price cut at which a GPU type enters the cheapest fleet.
 from __future__ import annotations
 
 import dataclasses
+from functools import lru_cache
 
 import numpy as np
 
@@ -73,11 +74,20 @@ def _floor_burst_pins():
     return [{f"{role}_floor": ["H200"], f"{role}_burst": list(B_SERIES)} for role in ("decode", "both")]
 
 
+@lru_cache(maxsize=8)
+def _prepared(w: Workload, gpus: tuple, source: str) -> tuple:
+    """(the planner's prepared options, the price set) of DeepSeek-V3 for ``w`` on ``gpus`` at ``source``, mixed
+    fleets allowed: searched once for :func:`compare` (either precision rule) and :func:`price_to_flip`, which only
+    cost them (the options are read, never written)."""
+    prep, px, _ = plan.prepare(model("deepseek-v3"), w, list(gpus), source, mixed=True)
+    return prep, px
+
+
 def compare(w: Workload, gpus=GPUS, source: str = "all", one_precision: bool = True) -> list[dict]:
     """The fleets of the module text for ``w``: rows ``fleet`` (a name), ``deployment`` (the
     planner's row, ``None`` when no such fleet exists), ``usd_per_day``, ``low``, ``high``,
     ``corrected`` (:func:`band`), ``vs_single`` (cost over the cheapest single-type fleet, - 1)."""
-    prep, px, _ = plan.prepare(model("deepseek-v3"), w, list(gpus), source, mixed=True)
+    prep, px = _prepared(w, tuple(gpus), source)
 
     def best(mixed=True, where=None, pins=(None,)):
         got = [prep.cost(w, px, mixed, 1, where, pin, one_precision)["deployments"] for pin in pins]
@@ -103,7 +113,7 @@ def price_to_flip(w: Workload, gpu: str = "H200", gpus=GPUS, source: str = "all"
     """The first factor of ``factors`` on every price of ``gpu`` (both tiers) at which the cheapest
     fleet of the mixed search uses ``gpu`` (``enters``; ``False``: stops using it):
     ``{"factor", "deployment", "baseline"}`` (``factor`` ``None`` if none does)."""
-    prep, px, _ = plan.prepare(model("deepseek-v3"), w, list(gpus), source, mixed=True)
+    prep, px = _prepared(w, tuple(gpus), source)
     base = prep.cost(w, px, True, 1)["deployments"][0]
     for f in factors:
         t = px[gpu]
