@@ -50,7 +50,7 @@ def classes(preds=None) -> dict:
 
 def headline_groups(preds=None) -> dict:
     """The errors of :data:`.error_class.HEADLINE_GROUPS`: key (:func:`.error_class.headline_key`) ->
-    ``{n, mape, median_ape, mean_error}`` (fractions, rounded by the one rule for stored floats)."""
+    ``{n, mape, median_ape, mean_error, lowest, highest}`` (fractions, rounded by the one rule for stored floats)."""
     preds = validation.predict_all() if preds is None else preds
     ds = [p for p in preds if validation.family(p) == "deepseek-v3"]
     members = dict(zip(HEADLINE_GROUPS, (
@@ -59,8 +59,8 @@ def headline_groups(preds=None) -> dict:
     out = {}
     for group, ps in members.items():
         s = validation.summary(ps)
-        out[headline_key(group)] = {"n": s["n"], "mape": stable(s["mape"], 3), "median_ape": stable(s["median_ape"], 3),
-                                    "mean_error": stable(s["mean_error"], 3)}
+        out[headline_key(group)] = {"n": s["n"], **_stored({k: s[k] for k in ("mape", "median_ape", "mean_error",
+                                                                                 "lowest", "highest")})}
     return out
 
 
@@ -71,7 +71,7 @@ def _stored(stats: dict) -> dict:
 
 def family_groups(preds=None) -> dict:
     """Every model family's errors (:func:`.error_class.family_key` -> :func:`.validation.error_stats` with
-    ``sources``, the bibliography keys of its entries) and the DeepSeek-V3/R1 entries measured as a per-user
+    ``sources``, the bibliography keys of its entries, and ``publishers``, how many teams published them) and the DeepSeek-V3/R1 entries measured as a per-user
     speed (:data:`.error_class.PER_USER_KEY`), and the decode-phase entries measured as a throughput per GPU
     (:data:`.error_class.DECODE_PER_GPU_KEY`): what the chapters on parallelism, other models and hardware state."""
     preds = validation.predict_all() if preds is None else preds
@@ -80,7 +80,8 @@ def family_groups(preds=None) -> dict:
     for r in validation.errors_by(preds, validation.family):
         name = r.pop("group")
         srcs = sorted({p.src for p in scored if validation.family(p) == name})
-        out[family_key(name)] = {**_stored(r), "sources": srcs}
+        teams = validation.summary([p for p in preds if validation.family(p) == name])["publishers"]
+        out[family_key(name)] = {**_stored(r), "sources": srcs, "publishers": teams}
     user = [p.error for p in scored if validation.family(p) == "deepseek-v3" and p.metric == "tokens_per_s_per_user"]
     out[PER_USER_KEY] = _stored(validation.error_stats(user))
     decode = [p.error for p in scored if p.phase == "decode" and p.metric != "tokens_per_s_per_user"]
