@@ -8,7 +8,7 @@ import io
 import yaml
 
 from inference_arithmetic.core.cited import DATA
-from inference_arithmetic.hardware.kernel_tables import OPS, SHAPES, coverage_rows
+from inference_arithmetic.hardware.kernel_tables import OPS, SHAPES, coverage_rows, table_lines, table_rows
 
 CSV = DATA / "aiconfigurator_kernels.csv.gz"
 META = yaml.safe_load((DATA / "aiconfigurator_kernels.yaml").read_text(encoding="utf-8"))
@@ -113,11 +113,10 @@ def test_every_op_is_described_for_the_reader():
 def test_table_rows_are_the_csv_rows():
     """kernel_tables.table_rows (runs of lines, split at commas) gives what csv gives for the same lines, and the
     runs hold every line of the file."""
-    from inference_arithmetic.hardware import kernel_tables as kt
     with gzip.open(DATA / "aiconfigurator_kernels.csv.gz", "rt", encoding="utf-8", newline="") as f:
         rows = list(csv.DictReader(f))
-    head, by_op = kt.table_lines()
+    head, by_op = table_lines()
     assert sum(len(v) for per in by_op.values() for v in per.values()) == len(rows)
     for op, g, fw in (("moe", "B200", "trtllm"), ("gemm", "H200", "sglang"), ("a2a", "GB200", "trtllm")):
         want = tuple(r for r in rows if (r["op"], r["gpu"], r["framework"]) == (op, g, fw))
-        assert want and kt.table_rows(op, g, fw) == want
+        assert want and table_rows(op, g, fw) == want
