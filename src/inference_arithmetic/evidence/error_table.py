@@ -35,6 +35,11 @@ _HEADER = """\
 """
 
 
+def _stored(stats: dict) -> dict:
+    """A group's :func:`.validation.error_stats`, every float rounded by the one rule for stored floats."""
+    return {k: (x if k == "n" or x is None else stable(x, 3)) for k, x in stats.items()}
+
+
 def classes(preds=None) -> dict:
     """Every class with at least one scored prediction, and the wider classes: key ->
     ``{n, mape, mean_error}`` (fractions, rounded by the one rule for stored floats), each level
@@ -62,11 +67,6 @@ def headline_groups(preds=None) -> dict:
         out[headline_key(group)] = {"n": s["n"], **_stored({k: s[k] for k in ("mape", "median_ape", "mean_error",
                                                                                  "lowest", "highest")})}
     return out
-
-
-def _stored(stats: dict) -> dict:
-    """A group's :func:`.validation.error_stats`, every float rounded by the one rule for stored floats."""
-    return {k: (x if k == "n" or x is None else stable(x, 3)) for k, x in stats.items()}
 
 
 def family_groups(preds=None) -> dict:
