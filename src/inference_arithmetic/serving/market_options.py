@@ -134,10 +134,7 @@ def prepare(m: Model, svc: Service, gs: list[GPU], space: search.Space | None = 
             for i, j in _best(np.where(c.meets(svc.per_user), c.rate, -1.0)):
                 L, (R_p, ttft, _L, chunk, _) = c.units[i].layout, c.partner[i]
                 rate, b = float(c.rate[i, j]), float(search.BATCHES[j])
-                mix = search.mixed_pick(c.units[i], b, chunk, svc)      # mixed steps at the search's chunk
-                steps = "separate" if mix is None else "mixed"
-                if mix is not None:        # the prompt's chunk steps and their queue, not prefill alone
-                    ttft, chunk = mix["ttft_s"], mix["chunk_tokens_per_gpu"]
+                steps, ttft, chunk = search.agg_steps(c.units[i], b, chunk, ttft, svc)   # mixed: their TTFT, chunk
                 opts["both"].add(gi, L, rate, rate * L.ep, ttft=ttft, user=float(c.user[i, j]),
                                  batch=b, R_d=float(c.R_d[i, j]), R_p=float(R_p), chunk=chunk, steps=steps)
     return Prepared(m, svc, list(gs), {r: o.freeze() for r, o in opts.items()}, n, closest)

@@ -236,11 +236,14 @@ def candidates(m: Model, g: GPU, svc: Service, space: Space | None = None, pre: 
     return out, ttft_floor
 
 
-def mixed_pick(u: step.Unit, batch: float, chunk: float, svc: Service) -> dict | None:
-    """Aggregated serving in mixed steps on decode unit ``u`` at ``batch`` requests per attention instance at the
-    search's chunk (:func:`.mixed.pick`: the fastest of :data:`CHUNKS` up to the prefill partner's ``chunk`` new
-    tokens per GPU that keeps pace and meets the TTFT limit), or ``None`` (prompts in steps of their own)."""
-    return mixed.pick(u, batch, svc.decode_context, chunk, svc.isl, svc.osl, svc.cache_hit, svc.ttft_s)
+def agg_steps(u: step.Unit, batch: float, chunk: float, ttft: float, svc: Service) -> tuple[str, float, float]:
+    """How aggregated serving on decode unit ``u`` at ``batch`` requests per attention instance runs its prompts,
+    beside its prefill partner's ``chunk`` (new tokens per GPU) and ``ttft`` (s): ``("mixed", the time to first
+    token in mixed steps, their chunk)`` at the search's chunk (:func:`.mixed.pick`: the fastest of
+    :data:`CHUNKS` up to the partner's that keeps pace and meets the TTFT limit), else ``("separate", ttft,
+    chunk)`` (prompts in steps of their own)."""
+    mix = mixed.pick(u, batch, svc.decode_context, chunk, svc.isl, svc.osl, svc.cache_hit, svc.ttft_s)
+    return ("separate", ttft, chunk) if mix is None else ("mixed", mix["ttft_s"], mix["chunk_tokens_per_gpu"])
 
 
 def describe(L: step.Layout) -> dict:
@@ -333,17 +336,15 @@ def _best_of_grid(m: Model, g: GPU, svc: Service, mode: str, space: Space) -> di
 def _answer(u: step.Unit, partner: tuple, mode: str, R_d: float, rate: float, user: float, j: int,
             svc: Service) -> dict:
     """:func:`best`'s result for decode unit ``u`` at batch ``BATCHES[j]`` with its prefill ``partner``;
-    aggregated, ``agg_steps`` says whether its prompts run in mixed steps (:func:`mixed_pick`)."""
+    aggregated, ``agg_steps`` says whether its prompts run in mixed steps (:func:`agg_steps`)."""
     L = u.layout
     R_p, ttft, L_p, chunk, _ = partner
     util = prefill.UTILISATION if mode == "disagg" else 1.0
     ratio = 0.0 if mode == "agg" else float(fast.pd_ratio(R_d=R_d, R_p=R_p * util, L_i=svc.isl, L_o=svc.osl))
     steps = {}
     if mode == "agg":           # mixed steps at the search's chunk: the prompt's chunk steps and their queue
-        mix = mixed_pick(u, float(BATCHES[j]), chunk, svc)
-        steps = {"agg_steps": "separate"} if mix is None else {
-            "agg_steps": "mixed", "mixed_chunk_tokens_per_gpu": mix["chunk_tokens_per_gpu"]}
-        ttft = ttft if mix is None else mix["ttft_s"]
+        how, ttft, k = agg_steps(u, float(BATCHES[j]), chunk, ttft, svc)
+        steps = {"agg_steps": how, **({"mixed_chunk_tokens_per_gpu": k} if how == "mixed" else {})}
     return {"tokens_per_s_per_gpu": rate, "tokens_per_s_per_user": user, **steps,
             "ttft_s": ttft, "prefill_gpus_per_decode_gpu": ratio, "batch_per_instance": float(BATCHES[j]),
             "decode_tokens_per_s_per_gpu": R_d, "prefill_tokens_per_s_per_gpu": R_p, "prefill_utilisation": util,
