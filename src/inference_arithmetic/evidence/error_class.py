@@ -19,8 +19,8 @@ from functools import lru_cache
 from inference_arithmetic.core.cited import read_yaml
 from inference_arithmetic.hardware.gpus import generation
 
-__all__ = ["ANY", "FILE", "class_key", "headline_key", "family_key", "PER_USER_KEY", "DECODE_PER_GPU_KEY", "HEADLINE_GROUPS", "stored",
-           "error_of", "ROLE_PHASE"]
+__all__ = ["ANY", "FILE", "class_key", "headline_key", "family_key", "PER_USER_KEY", "DECODE_PER_GPU_KEY",
+           "HEADLINE_GROUPS", "stored", "error_of", "ROLE_PHASE"]
 
 #: the word for "every generation" or "every framework" in a wider class
 ANY = "any"

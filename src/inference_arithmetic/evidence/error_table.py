@@ -71,9 +71,10 @@ def headline_groups(preds=None) -> dict:
 
 def family_groups(preds=None) -> dict:
     """Every model family's errors (:func:`.error_class.family_key` -> :func:`.validation.error_stats` with
-    ``sources``, the bibliography keys of its entries, and ``publishers``, how many teams published them) and the DeepSeek-V3/R1 entries measured as a per-user
-    speed (:data:`.error_class.PER_USER_KEY`), and the decode-phase entries measured as a throughput per GPU
-    (:data:`.error_class.DECODE_PER_GPU_KEY`): what the chapters on parallelism, other models and hardware state."""
+    ``sources``, the bibliography keys of its entries, and ``publishers``, how many teams published them), the
+    DeepSeek-V3/R1 entries measured as a per-user speed (:data:`.error_class.PER_USER_KEY`) and the decode-phase
+    entries measured as a throughput per GPU (:data:`.error_class.DECODE_PER_GPU_KEY`): what the chapters on
+    parallelism, other models and hardware state."""
     preds = validation.predict_all() if preds is None else preds
     scored = validation.scored(preds)
     out = {}

@@ -17,11 +17,11 @@ and all-to-all runs at the step's whole token count with the decode kernels), wh
 head and drafting are the decode batch's own, plus the chunk's attention in the prefill phase
 (:func:`.step.unit` with ``phase="prefill"``, the decode layout without drafts: a chunk attends, on
 average, to the cached prefix and half its prompt).  In the search ``K`` is the chunk of :data:`CHUNKS`,
-up to the prefill partner's (a chunk whose prefill step fits and meets the TTFT limit alone), with the most tokens per GPU whose steps keep
-pace and meet the TTFT limit (:func:`at`, :func:`pick`); in the validation, what a stated per-step token budget
-leaves beside the decode batch.  The roofline
-bound takes chunk steps at the prefill-phase bound of all their tokens (weights once, every FLOP at
-peak, no decode KV reads) and decode steps at theirs: never below the prediction.
+up to the prefill partner's (a chunk whose prefill step fits and meets the TTFT limit alone), with the most
+tokens per GPU whose steps keep pace and meet the TTFT limit (:func:`at`, :func:`pick`); in the validation,
+what a stated per-step token budget leaves beside the decode batch.  The roofline bound takes chunk steps at
+the prefill-phase bound of all their tokens (weights once, every FLOP at peak, no decode KV reads) and decode
+steps at theirs: never below the prediction.
 
 The time to first token (``mixed_ttft``) is a prompt's chunk steps, one after another (one step where the
 prompt is shorter than a chunk), plus the M/D/1 mean wait of :mod:`.prefill`, the chunk steps the server,

@@ -129,8 +129,8 @@ def prefill_table(m: Model, g: GPU, svc: Service, space: Space, sizes=None) -> d
     model's unit is tensor-parallel): (input tokens/s per GPU, TTFT s, layout, chunk, fastest TTFT
     s); the rate is 0 where no chunk meets the TTFT limit.  The chunk is the chosen step's new tokens per GPU:
     the chunk of :data:`CHUNKS`, or one prompt's share of the instance where the prompt is longer (a prompt
-    longer than the chunk is prefilled alone, so every smaller chunk is that same step).  ``sizes``: those unit sizes only (default:
-    every size of ``space``, prefill's and decode's)."""
+    longer than the chunk is prefilled alone, so every smaller chunk is that same step).  ``sizes``: those unit
+    sizes only (default: every size of ``space``, prefill's and decode's)."""
     out, dead, dense = {}, set(), space.dense_dtype or m.dense_weight_dtype or None
     sizes = sorted(set(space.prefill_ep) | set(space.decode_ep) if sizes is None else set(sizes))
     for (ep, attn_tp), moe in itertools.product(unit_layouts(g, sizes, space),
