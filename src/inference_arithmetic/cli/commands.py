@@ -28,6 +28,8 @@ def cmd_model(args) -> dict:
         "kv_bytes_per_token": {d: kv.kv_bytes_per_token(m, d) for d in ("bf16", "fp8")},
         "params_total": pc.total, "params_active": pc.active,
         "params_active_note": "per token: output head counts, input embedding (a lookup) does not",
+        # max_position_embeddings, the most input + output tokens a request holds (null: not stated, not checked)
+        "context_window": m.context_window or None,
     }
     if m.is_moe:
         out.update(experts=m.n_experts, shared_experts=m.n_shared, top_k=m.top_k)
@@ -51,6 +53,7 @@ def cmd_sol(args) -> dict:
     n_ep = args.ep or 1
     # the one check of a layout against its model: whole experts per GPU, MTP only with an MTP module
     step.check_layout(m, g, step.Layout(ep=n_ep, redundant=args.redundant, mtp=1 if args.mtp_accept > 0 else 0))
+    _within_window(m, float(ctx.max()), what="context")       # a context the model cannot hold has no bound to state
     accept = 1.0 + args.mtp_accept
     s_q = 2.0 if args.mtp_accept > 0 else 1.0  # one MTP draft adds a query token per step
     # the context a request's cache holds and a step reads, in whole-cache tokens: fewer than ctx with
@@ -136,9 +139,17 @@ def _layout_args(args, m, g, ep: int, phase: str):
 _TERMS = ("t_kernels", "t_attn", "t_dense", "t_head", "t_moe", "t_comm", "t_mtp")
 
 
+def _within_window(m, isl: float, osl: float = 0.0, what: str = "input") -> None:
+    """A one-line refusal where a request is longer than the model's context window."""
+    why = config.context_error(m, isl, osl, what)
+    if why:
+        raise UsageError(why)
+
+
 def cmd_decode(args) -> dict:
     m, g = load_model(args.model), gpus.gpu(args.gpu)
     u = step.unit(m, g, _layout_args(args, m, g, args.ep, "decode"))
+    _within_window(m, args.isl, args.osl)
     ctx = args.isl + args.osl / 2
     if args.batch is not None:
         pt = operating.at_batch(u, ctx, args.batch)
@@ -161,6 +172,7 @@ def cmd_decode(args) -> dict:
 def cmd_prefill(args) -> dict:
     m, g = load_model(args.model), gpus.gpu(args.gpu)
     u = prefill.prefill_unit(m, g, _layout_args(args, m, g, args.ep, "prefill"))
+    _within_window(m, args.isl)
     out = prefill.prefill(u, args.isl, args.cached_fraction, chunk=args.chunk)
     why = prefill.fit_error(u, out, args.isl)
     if why:
@@ -302,7 +314,8 @@ def cmd_gpus(args) -> list:
 
 def cmd_models(args) -> list:
     return [{"model": name, "attention": m.attention, "layers": m.n_layers, "source": m.source,
-             "params_total": param_count.count_params(m).total} for name, m in config.models().items()]
+             "params_total": param_count.count_params(m).total, "context_window": m.context_window or None}
+            for name, m in config.models().items()]
 
 
 def cmd_validate(args) -> dict:

@@ -23,6 +23,9 @@ def print_model(d: dict) -> None:
     print(f"  parameters: {d['params_total'] / 1e9:,.2f} B total, {d['params_active'] / 1e9:,.2f} B active")
     if "params_mtp" in d:
         print(f"  MTP modules: {d['params_mtp'] / 1e9:,.2f} B (not in the total)")
+    w = d["context_window"]
+    print(f"  context window: {w:,} tokens per request, input + output" if w else
+          "  context window: not stated (no max_position_embeddings), so request lengths are not checked")
 
 
 def print_plan(d: dict) -> None:

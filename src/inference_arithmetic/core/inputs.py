@@ -74,6 +74,7 @@ CONFIG_LIMITS: dict[str, tuple[int, int]] = {
     "index_topk": (1, 2**24),
     "index_n_heads": (1, 2**16),
     "index_head_dim": (1, 2**16),
+    "max_position_embeddings": (1, 2**24),
 }
 
 _MISSING = object()

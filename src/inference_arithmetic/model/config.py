@@ -15,7 +15,7 @@ from inference_arithmetic.core.errors import CatalogError
 from inference_arithmetic.core.inputs import (config_bool, config_int, config_object, config_source, config_str,
                                              read_json_file, safe_name, short)
 
-__all__ = ["Model", "parse_config", "read_config", "models", "model"]
+__all__ = ["Model", "parse_config", "read_config", "models", "model", "context_error"]
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,7 @@ class Model:
     index_dim: int = 0     # lightning-indexer key dimension
     weight_dtype: str = ""  # the checkpoint's weight format from quantization_config ("": not stated)
     dense_weight_dtype: str = ""  # "nvfp4": quantization_config quantises every linear layer of the blocks
+    context_window: int = 0  # max_position_embeddings: most tokens (input + output) a request holds (0: not stated)
     source: str = ""
 
     def __post_init__(self):
@@ -228,7 +229,8 @@ def parse_config(cfg: Mapping, name: str = "model") -> Model:
     h, n_layers, n_heads, vocab = (I("hidden_size"), I("num_hidden_layers"),
                                    I("num_attention_heads"), I("vocab_size"))
     common = dict(name=where, h=h, n_layers=n_layers, n_heads=n_heads, vocab=vocab, tie_embeddings=tie,
-                  source=source, weight_dtype=_weight_dtype(cfg, where))
+                  source=source, weight_dtype=_weight_dtype(cfg, where),
+                  context_window=I("max_position_embeddings", default=0))
     common["dense_weight_dtype"] = _dense_weight_dtype(cfg, common["weight_dtype"], where)
     if is_mla:
         missing = [k for k in ("kv_lora_rank", "qk_rope_head_dim", "qk_nope_head_dim", "v_head_dim",
@@ -307,6 +309,20 @@ def parse_config(cfg: Mapping, name: str = "model") -> Model:
         raise CatalogError(f"{where}: incomplete config, missing intermediate_size")
     return Model(attention="gqa", n_dense=n_layers, n_kv_heads=n_kv, d_head=d_head,
                  d_ff=I("intermediate_size"), **common)
+
+
+def context_error(model: Model, isl: float, osl: float = 0.0, what: str = "input") -> str | None:
+    """Why a request of ``isl`` input (or ``what`` context) and ``osl`` output tokens cannot run on
+    ``model`` (one line), or ``None``: its positions, input plus output, exceed the config's
+    ``max_position_embeddings``, the context the model was built for (a deployment that stretches it,
+    e.g. by YaRN rope scaling, states so in its own config.json).  A config that states no window is
+    not checked."""
+    n = model.context_window
+    if not n or isl + osl <= n:
+        return None
+    asked = f"{isl:,.0f} {what} + {osl:,.0f} output tokens" if osl else f"{isl:,.0f} {what} tokens"
+    return (f"{model.name} holds at most {n:,} tokens per request (max_position_embeddings of its config.json), "
+            f"got {asked}")
 
 
 def read_config(path: str | Path) -> Model:

@@ -21,7 +21,7 @@ from inference_arithmetic import step
 from inference_arithmetic.core.errors import InputError
 from inference_arithmetic.hardware.gpus import GPU
 from inference_arithmetic.model import dtypes
-from inference_arithmetic.model.config import Model
+from inference_arithmetic.model.config import Model, context_error
 from inference_arithmetic.core import fast
 from inference_arithmetic.serving import fastest, mixed, mode_rates, prefill_step as prefill
 from inference_arithmetic.step import Precision
@@ -30,7 +30,7 @@ if TYPE_CHECKING:        # a type only: decode and prefill never load the worklo
     from inference_arithmetic.serving.workload import Service
 
 __all__ = ["Space", "EP_SIZES", "MTP_DRAFTS", "BATCHES", "CHUNKS", "Candidates", "candidates", "best",
-           "describe", "label", "MODES", "unit_layouts"]
+           "describe", "label", "MODES", "unit_layouts", "refuse"]
 
 #: Unit sizes (GPUs): part of one 8-GPU node (1, 2, 4: a model that fits is served so, and single GPUs are
 #: rented), whole nodes, whole NVLink domains.
@@ -203,15 +203,22 @@ def _partners(units, pre: dict, space: Space) -> dict:
             "agg": tuple(pre.get((u.layout.ep, u.layout.precision.moe), none) for u in units)}
 
 
+def refuse(m: Model, svc: Service) -> None:
+    """An InputError, before any search, where the question has no answer whatever the layout: a model
+    the step model cannot express yet (what is missing, not that nothing fits), or requests longer than
+    the model's context window (:func:`.config.context_error`)."""
+    why = step.unsupported(m) or context_error(m, svc.isl, svc.osl)
+    if why:
+        raise InputError(why)
+
+
 def candidates(m: Model, g: GPU, svc: Service, space: Space | None = None, pre: dict | None = None
                ) -> tuple[dict, float]:
     """The candidates of ``g`` by mode (:data:`MODES`) and the fastest prefill TTFT any unit
     reaches (s; ``inf`` when none fits), the same search for ``serve`` and the planner.  ``pre``:
     :func:`prefill_table` of the same question, when the caller has it already."""
     space = space or Space()
-    why = step.unsupported(m)
-    if why:                      # say what is missing, not that nothing fits
-        raise InputError(why)
+    refuse(m, svc)
     units = decode_units(m, g, space)
     pre = prefill_table(m, g, svc, space) if pre is None else pre
     ttft_floor = min((x[4] for k, x in pre.items() if k[0] in space.prefill_ep), default=np.inf)
@@ -275,9 +282,7 @@ def best(m: Model, g: GPU, svc: Service, mode: str, space: Space | None = None) 
     if mode not in MODES:
         raise InputError(f"mode must be agg or disagg, got {str(mode)[:40]!r}")
     space = space or Space()
-    why = step.unsupported(m)
-    if why:                      # say what is missing, not that nothing fits
-        raise InputError(why)
+    refuse(m, svc)
     units = decode_units(m, g, space)
     # the partners the mode takes: disaggregated, a prefill unit of space.prefill_ep; aggregated, the decode unit's size
     pre = prefill_table(m, g, svc, space, space.prefill_ep if mode == "disagg" else space.decode_ep)
