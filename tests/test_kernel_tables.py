@@ -146,3 +146,36 @@ def test_expert_tp_curves_count_the_groups_tokens():
     assert c.ep == 2 and c.moe_tp == 8 and c.tokens[-1] == 16384   # the table's largest num_tokens, not x EP
     v = moe_curve("GB300", "vllm", "nvfp4", 1, SHAPE, 2)   # vLLM's own expert-TP2 table, no longer carried
     assert v.framework == "vllm" and dict(zip(v.tokens, v.seconds))[2048] == pytest.approx(0.5284e-3, rel=1e-3)
+
+
+def test_the_token_convention_is_read_from_each_curve_familys_data():
+    """How a family's compute-bound time falls with EP (ep_slope) splits aiconfigurator-core 0.12.0's tables into
+    two clear clusters: about 0 (a GPU's experts get num_tokens x top-k pairs at every EP: per GPU) and about 1
+    (its share of them falls as 1/EP: the group's tokens); SGLang's and vLLM's FP8-block and NVFP4 curves are the
+    first, their MXFP4 curves the second, and TensorRT-LLM's are read at the group's tokens whatever their slope."""
+    from inference_arithmetic.hardware import kernel_tables as kt
+    head, by_op = kt.table_lines()
+    slopes = {}
+    for g, fw in by_op["moe"]:
+        for (name, shape, moe_tp), vers in kt._moe_rows(g, fw)["curves"].items():
+            for ver in vers:
+                s = kt.ep_slope(g, fw, name, shape, ver) if moe_tp == 1 else None
+                if s is not None:
+                    slopes[(g, fw, name, shape, ver)] = s
+    assert len(slopes) > 80
+    flat = [k for k, s in slopes.items() if s < 0.4]
+    steep = [k for k, s in slopes.items() if s > 0.7]
+    assert len(flat) + len(steep) == len(slopes)           # nothing between the clusters
+    assert all(kt.GROUP_SLOPE > slopes[k] for k in flat) and all(kt.GROUP_SLOPE < slopes[k] for k in steep)
+    new = {k: s for k, s in slopes.items() if k[1] in ("sglang", "vllm") and k[4] in ("0.5.14", "0.24.0")}
+    assert all(s < 0.4 for k, s in new.items() if k[2] in ("fp8_block", "nvfp4"))
+    assert all(s > 0.7 for k, s in new.items() if "mxfp4" in k[2])
+    assert per_gpu_tokens("vllm", 1, "H200", "fp8_block", SHAPE, "0.24.0")
+    oss = (2880, 2880, 128, 4)
+    assert not per_gpu_tokens("vllm", 1, "H200", "w4a16_mxfp4", oss, "0.24.0")
+    assert not per_gpu_tokens("sglang", 1, "B200", "w4a8_mxfp4_mxfp8", oss, "0.5.14")
+    assert slopes[("B200", "trtllm", "nvfp4", SHAPE, "1.3.0rc20")] < 0.4       # flat, and still the group's tokens
+    assert not per_gpu_tokens("trtllm", 1, "B200", "nvfp4", SHAPE, "1.3.0rc20")
+    c = moe_curve("H200", "vllm", "mxfp4", 4, oss)       # read at the group's tokens: the table's own counts
+    assert c.ep == 4 and c.tokens[-1] == 16384 and c.dropped == 0
+    assert moe_curve("H200", "sglang", "fp8", 8, SHAPE).tokens[-1] == 16384 * 8   # per GPU: x EP

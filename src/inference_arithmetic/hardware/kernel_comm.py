@@ -55,7 +55,8 @@ from functools import lru_cache
 
 from inference_arithmetic.hardware.gpus import gpu, gpus, vendor
 from inference_arithmetic.hardware.kernel_curves import _reduce
-from inference_arithmetic.hardware.kernel_tables import FRAMEWORKS, table_rows
+from inference_arithmetic.hardware.kernel_table_file import table_rows
+from inference_arithmetic.hardware.kernel_tables import FRAMEWORKS
 
 __all__ = ["a2a_points", "a2a_table", "nvlink_twins", "BACKENDS", "NORMAL_SMS", "gpus_per_node"]
 

@@ -31,7 +31,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from inference_arithmetic.hardware.kernel_tables import _version_key, median, table_rows
+from inference_arithmetic.core.stats import median
+from inference_arithmetic.hardware.kernel_table_file import _version_key, table_rows
 
 __all__ = ["mla_points", "mla_context_points", "dsa_points", "dsa_context_points", "DSA_HEADS", "allreduce_points", "GEMM_DTYPE", "MLA_HEADS",
            "MLA_CONTEXT_HEADS", "KV_DTYPE"]

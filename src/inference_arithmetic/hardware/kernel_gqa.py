@@ -39,7 +39,7 @@ import numpy as np
 
 from inference_arithmetic.hardware.kernel_aiter import aiter_grid, is_aiter_gpu, nearest_time
 from inference_arithmetic.hardware.kernel_curves import GEMM_DTYPE, KV_DTYPE, _reduce
-from inference_arithmetic.hardware.kernel_tables import table_rows
+from inference_arithmetic.hardware.kernel_table_file import table_rows
 
 __all__ = ["gqa_points", "gqa_context_points", "gemm_time", "log_time_grid", "HOST_BOUND"]
 

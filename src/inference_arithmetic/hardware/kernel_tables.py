@@ -18,18 +18,26 @@ the measured EP, so a nearest EP carries its kernel efficiency, not its time.  T
 tokens of the expert-parallel group entering the layer: trtllm's ``num_tokens`` already is (its latency
 falls as 1/EP at a fixed count); at expert TP > 1 every framework's is (:func:`per_gpu_tokens`: every GPU
 runs all the group's tokens through its expert slices; aiconfigurator-core 0.12.0 reads those rows so);
-sglang's and vllm's expert-parallel curves (expert TP 1) are read per GPU (their latency hardly moves with
-EP at a fixed count: each GPU's experts receive num_tokens x top-k pairs), so num_tokens is multiplied by the
-EP size.  That last reading is inferred from the data, not documented by the package, and it is not clean:
-read so, the sglang and vllm curves at EP <= 16 (and some at EP >= 128) have small-token points that imply
-more HBM bandwidth or FLOP/s than the GPU has, and the peak check drops those points.  aiconfigurator-core
+sglang's and vllm's expert-parallel curves (expert TP 1) are read per GPU where their own data show it (their
+time at a fixed count hardly moves with EP: each GPU's experts receive num_tokens x top-k pairs), so
+num_tokens is multiplied by the EP size.  Which of their curves do is read from each curve family (GPU,
+framework, version, dtype, shape; :func:`ep_slope`): how its time at the largest measured count falls from EP 1
+to EP 2, 4 and 8, as a power of EP.  On aiconfigurator-core 0.12.0 the families fall into two clusters:
+0.0-0.34 (SGLang 0.5.14's and vLLM 0.24.0's FP8-block and NVFP4 curves, read per GPU) and 0.72-1.14 (their
+MXFP4 curves, W4A16 and W4A8, and every TensorRT-LLM curve but the B200's and GB200's NVFP4, read at the group's
+tokens); the boundary is :data:`GROUP_SLOPE`, 0.5.  The per-GPU reading is inferred from the data, not
+documented by the package, and it is not clean: read so, the sglang and vllm curves at EP <= 16 (and some at
+EP >= 128) have small-token points that imply more HBM bandwidth or FLOP/s than the GPU has, and the peak
+check drops those points.  aiconfigurator-core
 0.12.0 itself reads every sglang and vllm row at the group's tokens (its MoE op at x tokens per attention
 rank and d attention-DP ranks returns the row at num_tokens = x d: SGLang 0.5.14 B200 FP8 EP8 at 8 tokens
 and DP8 the row at 64, 0.3446 ms; checked 2026-12-01) on the path it prices with them, the all-gather MoE
 without a wide-EP communication backend, whose masked kernel sees all the group's tokens; the step model
 prices expert-parallel units with DeepEP dispatch (each GPU's kernel receives only its local pairs), which
 aiconfigurator prices from separate wide-EP tables this table does not store, so the per-GPU reading stays
-there and predictions with ``sglang``/``vllm`` expert-parallel tables carry that uncertainty.
+where a curve's time does not follow the group's pairs, and predictions with those tables carry that
+uncertainty.  TensorRT-LLM's curves are read at the group's tokens, as aiconfigurator reads them, the data
+rule not applied to them (:data:`DATA_CONVENTION`).
 TensorRT-LLM's NVFP4 curves (two kernel sources) fall with EP only up to EP 8.  ``deepseek`` reads no table: DeepSeek's own kernels
 (``data/kernels.yaml``) by the transfer rule of :mod:`.efficiency`.
 
@@ -70,20 +78,16 @@ frameworks"), and the framework the unit is asked for stays the requested one.
 """
 from __future__ import annotations
 
-import csv
-import gzip
 import math
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-
-from inference_arithmetic.core.cited import DATA
 from inference_arithmetic.core.errors import InputError
 from inference_arithmetic.core.stats import median
 from inference_arithmetic.hardware.gpus import gpu
 from inference_arithmetic.hardware.aiter_gpus import AITER_COMMIT, is_aiter_gpu
 from inference_arithmetic.hardware.kernel_aiter_moe import aiter_moe_points, label as aiter_moe_label
+from inference_arithmetic.hardware.kernel_table_file import _version_key, table_lines, table_rows
 from inference_arithmetic.model.dtypes import BYTES, moe_flop_dtype
 
 __all__ = ["FRAMEWORKS", "DEFAULT_FRAMEWORK", "MoECurve", "moe_curve", "framework_name", "TABLE_DTYPE", "rule",
@@ -184,59 +188,6 @@ class MoECurve:
         return f"{self.framework} {self.version} {self.gpu} table (EP{self.ep}{tp}, {self.dtype})"
 
 
-def _version_key(v: str) -> tuple:
-    return tuple(int(x) for x in re.findall(r"\d+", v))
-
-
-class _Lines:
-    """The CSV lines of one (op, GPU, framework): runs of the table's lines, by index."""
-
-    def __init__(self, lines: list):
-        self.lines, self.runs, self.rows = lines, [], 0
-
-    def add(self, a: int, b: int) -> None:
-        self.runs.append((a, b))
-        self.rows += b - a
-
-    def __len__(self) -> int:
-        return self.rows
-
-    def __iter__(self):
-        for a, b in self.runs:
-            yield from self.lines[a:b]
-
-
-@lru_cache(maxsize=None)
-def table_lines() -> tuple[list, dict]:
-    """The kernel table's header and its CSV lines by op, then by (GPU, framework), as runs of consecutive
-    lines (the file is read once per process; a line is split only when a query asks for its GPU and
-    framework)."""
-    with gzip.open(DATA / "aiconfigurator_kernels.csv.gz") as f:
-        lines = f.read().decode("utf-8").splitlines()
-    head, by_op, key, start = next(csv.reader(lines[:1])), {}, None, 1
-    for i in range(1, len(lines) + 1):
-        if i < len(lines) and key is not None and lines[i].startswith(key):
-            continue                                  # the run of one (op, GPU, framework) goes on
-        if key is not None:
-            op, g, fw = key[:-1].split(",")
-            by_op.setdefault(op, {}).setdefault((g, fw), _Lines(lines)).add(start, i)
-        if i < len(lines):
-            key, start = ",".join(lines[i].split(",", 3)[:3]) + ",", i
-    return head, by_op
-
-
-@lru_cache(maxsize=None)
-def table_rows(op: str, gpu_key: str, framework: str) -> tuple:
-    """Every row of ``op`` measured on ``gpu_key`` under ``framework``, as a dict (column -> text): split at
-    the commas where no field is quoted and every line has the header's fields, else read as CSV."""
-    head, by_op = table_lines()
-    lines = list(by_op.get(op, {}).get((gpu_key, framework), ()))
-    split = [line.split(",") for line in lines]
-    if any('"' in line for line in lines) or any(len(f) != len(head) for f in split):
-        return tuple(csv.DictReader(lines, fieldnames=head))
-    return tuple(dict(zip(head, f)) for f in split)
-
-
 @lru_cache(maxsize=None)
 def _moe_rows(gpu_key: str, framework: str) -> dict:
     """(dtype, shape, expert TP) -> version -> ep -> sorted [(tokens, seconds)] on ``gpu_key`` under
@@ -260,26 +211,69 @@ def _moe_rows(gpu_key: str, framework: str) -> dict:
     return {"curves": out, "sources": src}
 
 
-def per_gpu_tokens(framework: str, moe_tp: int = 1) -> bool:
-    """Whether a curve's ``num_tokens`` is read per GPU (the group's tokens = num_tokens x EP): SGLang's and
-    vLLM's expert-parallel curves at expert TP 1; a curve at expert TP > 1 counts the group's tokens, as every
-    framework's does (every GPU of the group runs all the group's tokens through its expert slices, so no count
-    is per GPU; aiconfigurator-core 0.12.0 reads these rows so: its MoE op at x tokens per attention rank and d
-    attention-DP ranks returns the row at num_tokens = x d, e.g. SGLang 0.5.14 H200 FP8 expert TP8 at 12 tokens
-    and DP8 the row at 96, 0.2572 ms, vLLM 0.24.0 GB300 NVFP4 expert TP2 at 384 tokens the row at 384,
-    0.4002 ms; checked 2026-12-01)."""
-    return framework in PER_GPU_TOKENS and moe_tp == 1
+#: a curve family whose compute-bound time falls with EP at this slope or more counts the group's tokens
+#: (:func:`ep_slope`: 1 where each GPU's share of the pairs falls as 1/EP, 0 where it does not move)
+GROUP_SLOPE = 0.5
+#: the EP sizes, against EP 1, whose scaling reads a family's token convention (within one node)
+SLOPE_EPS = (2, 4, 8)
+#: where the rule reads the convention from the data: every framework, or SGLang's and vLLM's only
+DATA_CONVENTION = PER_GPU_TOKENS
 
 
-def _physical(gpu_key: str, framework: str, dtype: str, ep: int, pts, shape: tuple = SHAPE, moe_tp: int = 1) -> bool:
-    """Whether a measured curve, read with its framework's token convention, stays within the GPU's
+@lru_cache(maxsize=None)
+def ep_slope(gpu_key: str, framework: str, name: str, shape: tuple, version: str) -> float | None:
+    """How a measured curve family's time falls with EP at a fixed ``num_tokens``: the mean over k of
+    :data:`SLOPE_EPS` of log(t_EP1 / t_EPk) / log k at the largest token count both curves measure (the
+    compute-bound end, where the time follows the pairs a GPU multiplies), expert TP 1; ``None`` where the
+    family has no EP 1 curve or none of those EP sizes.  Near 1: the curve counts the group's tokens (a GPU's
+    share of num_tokens x top-k pairs falls as 1/k); near 0: it counts each GPU's (every GPU's experts receive
+    num_tokens x top-k pairs at every k).  On aiconfigurator-core 0.12.0's tables the families fall into two
+    clusters, 0.0-0.34 and 0.72-1.14 (``tests/test_kernel_tables.py``)."""
+    eps = _moe_rows(gpu_key, framework)["curves"].get((name, tuple(shape), 1), {}).get(version, {})
+    if 1 not in eps:
+        return None
+    base, slopes = dict(eps[1]), []
+    for k in SLOPE_EPS:
+        pts = dict(eps.get(k, ()))
+        common = sorted(set(base) & set(pts))
+        if common:
+            slopes.append(math.log(base[common[-1]] / pts[common[-1]]) / math.log(k))
+    return sum(slopes) / len(slopes) if slopes else None
+
+
+def per_gpu_tokens(framework: str, moe_tp: int = 1, gpu_key: str | None = None, name: str | None = None,
+                   shape: tuple = SHAPE, version: str | None = None) -> bool:
+    """Whether a curve's ``num_tokens`` is read per GPU (the group's tokens = num_tokens x EP).
+
+    At expert TP > 1 never: every framework's curve counts the group's tokens (every GPU of the group runs all
+    the group's tokens through its expert slices, so no count is per GPU; aiconfigurator-core 0.12.0 reads
+    these rows so: its MoE op at x tokens per attention rank and d attention-DP ranks returns the row at
+    num_tokens = x d, e.g. SGLang 0.5.14 H200 FP8 expert TP8 at 12 tokens and DP8 the row at 96, 0.2572 ms,
+    vLLM 0.24.0 GB300 NVFP4 expert TP2 at 384 tokens the row at 384, 0.4002 ms; checked 2026-12-01).  At
+    expert TP 1, for the frameworks of :data:`DATA_CONVENTION`, as the family's own data say where they can
+    (the table's name ``name`` of the dtype, the shape and the version given: :func:`ep_slope` below
+    :data:`GROUP_SLOPE`; e.g. their FP8-block and NVFP4 curves per GPU, their MXFP4 ones the group's), else
+    SGLang's and vLLM's per GPU and TensorRT-LLM's the group's."""
+    if moe_tp != 1:
+        return False
+    if gpu_key is not None and name is not None and version is not None and framework in DATA_CONVENTION:
+        slope = ep_slope(gpu_key, framework, name, tuple(shape), version)
+        if slope is not None:
+            return slope < GROUP_SLOPE
+    return framework in PER_GPU_TOKENS
+
+
+def _physical(gpu_key: str, framework: str, dtype: str, ep: int, pts, shape: tuple = SHAPE, moe_tp: int = 1,
+              per_gpu: bool | None = None) -> bool:
+    """Whether a measured curve, read with its token convention (``per_gpu``; ``None``: its framework's,
+    :func:`per_gpu_tokens`), stays within the GPU's
     datasheet peaks at every point: the FLOP of the token-expert pairs each GPU receives, and the
     weights of the local experts they can touch (at most one expert per pair; AITER's tuner, ``aiter``, routes
     uniformly random scores: the expected number touched, E/EP (1 - (1 - k/E)^n) of the group's n tokens), each
     GPU holding a 1/``moe_tp`` slice of every expert, over the time."""
     g = gpu(gpu_key)
     h, d_e, n_exp, top_k = shape
-    per_gpu = per_gpu_tokens(framework, moe_tp)
+    per_gpu = per_gpu_tokens(framework, moe_tp) if per_gpu is None else per_gpu
     for n, t in pts:
         pairs = n * top_k if per_gpu else n * top_k / ep
         flops = 2 * 3 * h * d_e * pairs / moe_tp / t
@@ -313,14 +307,15 @@ def moe_curve(gpu_key: str, framework: str, dtype: str, ep: int, shape: tuple, m
     if not vers:
         return None
     version = max(vers, key=_version_key)
+    per_gpu = per_gpu_tokens(framework, moe_tp, gpu_key, name, shape, version)
     eps = {e: kept for e, pts in vers[version].items()   # the points that pass the peak check, two at least
-           if len(kept := [p for p in pts if _physical(gpu_key, framework, dtype, e, [p], shape, moe_tp)]) >= 2}
+           if len(kept := [p for p in pts if _physical(gpu_key, framework, dtype, e, [p], shape, moe_tp, per_gpu)]) >= 2}
     if not eps:
         return None
     near = min(eps, key=lambda e: (abs(math.log2(e) - math.log2(max(ep, 1))), e))
     pts = eps[near]
     source, pkg = data["sources"][version]
-    scale = near if per_gpu_tokens(framework, moe_tp) else 1
+    scale = near if per_gpu else 1
     return MoECurve(gpu_key, framework, version, name, near, tuple(n * scale for n, _ in pts),
                     tuple(t for _, t in pts), source, pkg, int(moe_tp),
                     failed=tuple(sorted(set(vers[version]) - set(eps))), dropped=len(vers[version][near]) - len(pts))
