@@ -89,6 +89,13 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         write_safely(sys.stdout, buf.getvalue())
+        sys.stdout.flush()
     except BrokenPipeError:
         return 0
+    except OSError as e:         # a full disk, a closed stream: one line, not a traceback
+        try:
+            sys.stderr.write(f"inference-arithmetic: error: cannot write the output: {e.strerror or e}\n")
+        except OSError:
+            pass
+        return 1
     return code

@@ -13,7 +13,7 @@ from inference_arithmetic.step.layout import MAX_PP
 
 
 SOL_WEIGHT_DTYPES = dtypes.WEIGHT_DTYPES + ("fp4",)
-_RANGE = re.compile(r"^\s*(\d{1,12})\s*(?::\s*(\d{1,12})\s*(?::\s*(\d{1,12})\s*)?)?$")
+_RANGE = re.compile(r"^\s*([0-9]{1,12})\s*(?::\s*([0-9]{1,12})\s*(?::\s*([0-9]{1,12})\s*)?)?$")
 MAX_POINTS = inputs.MAX_GRID_POINTS
 #: Largest context, batch or range bound accepted, tokens or users.
 MAX_RANGE_VALUE = 10**8
@@ -70,8 +70,10 @@ count = arg_type(inputs.parse_int, f"a whole number >= 0 up to {inputs.MAX_INT:,
 count_small = arg_type(inputs.parse_int, "a whole number from 0 to 8", least=0, most=8)
 acceptance = arg_type(inputs.parse_float, "a number from 0 to 0.999", least=0.0, most=0.999)
 fraction = arg_type(inputs.parse_float, "a number from 0 to 0.99", least=0.0, most=0.99)
-rate = arg_type(inputs.parse_float, "a positive number of tokens/s up to 1e6", least=0.0, most=1e6, open_low=True)
-seconds = arg_type(inputs.parse_float, "a positive number of seconds up to 1e6", least=0.0, most=1e6, open_low=True)
+rate = arg_type(inputs.parse_float, f"a positive number of tokens/s up to {inputs.MAX_PER_USER:g}", least=0.0,
+               most=inputs.MAX_PER_USER, open_low=True)
+seconds = arg_type(inputs.parse_float, f"a positive number of seconds up to {inputs.MAX_TTFT_S:g}", least=0.0,
+                   most=inputs.MAX_TTFT_S, open_low=True)
 rate_big = arg_type(inputs.parse_float, "a positive number up to 1e18", least=0.0, most=1e18, open_low=True)
 probability = arg_type(inputs.parse_float, "a number between 0 and 1", least=0.0, most=1.0)
 stages = arg_type(inputs.parse_int, f"a whole number of pipeline stages from 1 to {MAX_PP}", least=1, most=MAX_PP)

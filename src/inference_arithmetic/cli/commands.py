@@ -223,6 +223,8 @@ def _pinned_layout(args) -> dict:
     if sizes != search.EP_SIZES:
         space["decode_ep"] = sizes
     if args.prefill_ep is not None:
+        if args.mode != "disagg":
+            raise UsageError("--prefill-ep needs --mode disagg (aggregated serving prefills on the decode unit)")
         space["prefill_ep"] = (args.prefill_ep,)
     if args.attn == "dp":
         space["attn_tp"] = (1,)

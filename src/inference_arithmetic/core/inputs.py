@@ -27,7 +27,7 @@ from inference_arithmetic.core.errors import CatalogError, InputError
 __all__ = ["CONFIG_LIMITS", "MAX_CONFIG_BYTES", "MAX_JSON_DEPTH", "MAX_GRID_POINTS", "MAX_INT",
            "config_int", "config_bool", "config_str", "config_object", "config_source", "read_json_file",
            "number", "parse_int", "parse_float", "short", "read_numbers_file", "printable", "safe_name",
-           "MAX_NAME_CHARS"]
+           "MAX_NAME_CHARS", "MAX_PER_USER", "MAX_TTFT_S"]
 
 #: Largest config.json read, bytes (real ones are a few kB).
 MAX_CONFIG_BYTES = 1_000_000
@@ -39,6 +39,10 @@ MAX_JSON_DEPTH = 32
 MAX_GRID_POINTS = 100_000
 #: Largest integer accepted from an argument where no tighter limit applies.
 MAX_INT = 10**9
+#: Fastest per-user speed a service level may ask for, tokens/s (far above any decode).
+MAX_PER_USER = 1e5
+#: Longest time to first token a service level may allow, s (an hour).
+MAX_TTFT_S = 3600.0
 
 #: Sanity limits of config.json integer fields: (least, most).
 CONFIG_LIMITS: dict[str, tuple[int, int]] = {

@@ -84,6 +84,9 @@ class Model:
             raise CatalogError(f"{self.name}: an MLA model needs kv_lora_rank, qk_rope_head_dim, v_head_dim >= 1")
         if self.is_moe and not 1 <= self.top_k <= self.n_experts:
             raise CatalogError(f"{self.name}: top-k must be between 1 and the number of experts")
+        if self.is_moe and self.n_moe < 1:
+            raise CatalogError(f"{self.name}: routed experts but no MoE layer (every layer dense): drop the expert "
+                               f"fields for a dense model")
         if self.n_window > self.n_layers or (self.n_window > 0) != (self.window > 0):
             raise CatalogError(f"{self.name}: windowed layers need a window and at most the layers")
 
@@ -236,6 +239,8 @@ def parse_config(cfg: Mapping, name: str = "model") -> Model:
         missing = [k for k in ("kv_lora_rank", "qk_rope_head_dim", "qk_nope_head_dim", "v_head_dim",
                                "intermediate_size") if cfg.get(k) is None]
         moe = cfg.get("n_routed_experts") is not None
+        if not moe and cfg.get("num_experts_per_tok") is not None:   # routed experts named, not counted
+            missing.append("n_routed_experts")
         if moe:
             missing += [k for k in ("moe_intermediate_size", "num_experts_per_tok") if cfg.get(k) is None]
         if missing:
@@ -305,6 +310,9 @@ def parse_config(cfg: Mapping, name: str = "model") -> Model:
                      n_experts=n_experts, n_shared=1 if shared else 0, d_shared=shared,
                      top_k=I("num_experts_per_tok", most=n_experts),
                      d_e=I("moe_intermediate_size"), **common)
+    if mtype in _GQA_MOE or cfg.get("num_experts_per_tok") is not None:   # a MoE config no branch above took
+        raise CatalogError(f"{where}: incomplete config, missing num_local_experts (a mixture-of-experts config "
+                           f"without its expert count)")
     if cfg.get("intermediate_size") is None:
         raise CatalogError(f"{where}: incomplete config, missing intermediate_size")
     return Model(attention="gqa", n_dense=n_layers, n_kv_heads=n_kv, d_head=d_head,

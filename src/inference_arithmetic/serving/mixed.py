@@ -116,7 +116,8 @@ def _chunks(top, attn_tp) -> np.ndarray:
     """The chunks of :data:`CHUNKS` (new tokens per GPU) that some unit's partner allows (``top`` new tokens per
     instance over its ``attn_tp`` GPUs); at least the smallest, so that the chunk axis is never empty (a chunk
     above every partner's is refused by :func:`at` anyway)."""
-    most = float(np.max(np.asarray(top, dtype=float) / np.asarray(attn_tp, dtype=float))) * (1 + 1e-9)
+    per_gpu = np.asarray(top, dtype=float) / np.asarray(attn_tp, dtype=float)
+    most = float(np.max(per_gpu)) * (1 + 1e-9) if per_gpu.size else 0.0     # no unit left: the smallest
     return np.asarray([c for c in CHUNKS if c <= most] or CHUNKS[:1])
 
 
@@ -134,7 +135,7 @@ def at(v: dict, ev_d: dict, batch, ctx: float, isl: float, osl: float, cached: f
     ks = _chunks(top, v["T_a"])
     k = ks.reshape(1, 1, -1) * np.asarray(v["T_a"], dtype=float)   # every chunk on the last axis,
     r = _rates(dict(v, ctx=ctx), ev_d, vp, batch, k, isl, osl, cached, bound=False)  # new tokens per instance
-    fits_pace = (k <= top * (1 + 1e-9)) & (r["chunk_share"] <= 1)
+    fits_pace = (k <= top * (1 + 1e-9)) & (r["chunk_share"] < 1)     # a share of 1: a queue without end
     valid = fits_pace & (True if ttft_s is None else r["ttft_s"] <= ttft_s)
     score = np.where(valid, r["rate"], -np.inf)
     i = np.argmax(score, axis=-1)[..., None]                       # the first of the fastest, as pick takes it

@@ -330,6 +330,10 @@ def _best_of_grid(m: Model, g: GPU, svc: Service, mode: str, space: Space) -> di
         if mode == "disagg" and all(x[2] is None for x in c.partner):     # no prefill unit: say so, not a speed
             sizes = ", ".join(str(n) for n in space.prefill_ep)
             raise InputError(f"no prefill unit of {m.name} on {g.key} with EP {sizes} can be built")
+        if not c.fit.any():          # nothing fits at all: say that, not a speed of 0
+            pins = " that the pins allow" if space != Space(framework=space.framework) else ""
+            raise InputError(f"no {mode} layout of {m.name} on {g.key}{pins} fits in HBM with a prefill partner "
+                             f"at ISL {svc.isl:g} / OSL {svc.osl:g}")
         top = float(np.max(np.where(c.fit, c.user, 0.0)))
         raise InputError(f"no layout on {g.key} reaches {svc.per_user:g} tok/s per user in {mode} mode at ISL "
                          f"{svc.isl:g} / OSL {svc.osl:g}: the fastest is {top:.1f} tok/s")

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from inference_arithmetic.core.errors import InputError
-from inference_arithmetic.core.inputs import number
+from inference_arithmetic.core.inputs import MAX_PER_USER, MAX_TTFT_S, number
 
 __all__ = ["Profile", "Service", "Workload", "DAY_S", "inflight_context"]
 
@@ -90,10 +90,10 @@ class Service:
         object.__setattr__(self, "isl", number(self.isl, "input tokens", least=1, most=10**7))
         object.__setattr__(self, "osl", number(self.osl, "output tokens", least=1, most=10**7))
         if self.per_user is not None:
-            object.__setattr__(self, "per_user", number(self.per_user, "tokens/s per user", least=0, most=1e5,
+            object.__setattr__(self, "per_user", number(self.per_user, "tokens/s per user", least=0, most=MAX_PER_USER,
                                                         open_low=True))
         if self.ttft_s is not None:
-            object.__setattr__(self, "ttft_s", number(self.ttft_s, "TTFT", least=0, most=3600, open_low=True))
+            object.__setattr__(self, "ttft_s", number(self.ttft_s, "TTFT", least=0, most=MAX_TTFT_S, open_low=True))
         object.__setattr__(self, "cache_hit", number(self.cache_hit, "cache hit rate", most=0.99))
         if self.context is not None:
             object.__setattr__(self, "context", number(self.context, "decode context tokens", least=1, most=10**8))
@@ -117,10 +117,10 @@ class Workload:
                                                           least=1 / DAY_S, most=1e9))
         object.__setattr__(self, "isl", number(self.isl, "input tokens", least=1, most=10**7))
         object.__setattr__(self, "osl", number(self.osl, "output tokens", least=1, most=10**7))
-        object.__setattr__(self, "per_user", number(self.per_user, "tokens/s per user", least=0, most=1e5,
+        object.__setattr__(self, "per_user", number(self.per_user, "tokens/s per user", least=0, most=MAX_PER_USER,
                                                     open_low=True))
         if self.ttft_s is not None:
-            object.__setattr__(self, "ttft_s", number(self.ttft_s, "TTFT", least=0, most=3600, open_low=True))
+            object.__setattr__(self, "ttft_s", number(self.ttft_s, "TTFT", least=0, most=MAX_TTFT_S, open_low=True))
         object.__setattr__(self, "cache_hit", number(self.cache_hit, "cache hit rate", most=0.99))
 
     @staticmethod

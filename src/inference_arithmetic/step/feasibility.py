@@ -21,7 +21,8 @@ from inference_arithmetic.step.layout import HBM_RESERVE_SHARE, Layout, divisors
 from inference_arithmetic.core import fast
 from inference_arithmetic.step.memory import max_batch, memory, memory_values
 
-__all__ = ["attention_heads_error", "expert_slots_error", "expert_slice_error", "mtp_error", "pipeline_error", "layout_error",
+__all__ = ["attention_heads_error", "expert_slots_error", "expert_slice_error", "overlap_error", "mtp_error",
+           "pipeline_error", "layout_error",
            "check_layout", "hbm_error", "mx_block_error", "dense_dtype_error", "weights_room_error", "smallest_ep", "nearest", "MAX_EP"]
 
 #: Largest deployment unit (GPUs) a layout may name (:class:`.layout.Layout`'s own limit).
@@ -82,7 +83,10 @@ def expert_slots_error(model: Model, ep: int, redundant: int, moe_tp: int = 1, a
 def expert_slice_error(model: Model, moe_tp: int) -> str | None:
     """Each routed expert split whole over MoE TP: ``moe_intermediate_size`` (columns of the
     expert's FFN) divisible by ``moe_tp`` (GPUs per expert)."""
-    if moe_tp <= 1 or not model.is_moe or model.d_e % moe_tp == 0:
+    if moe_tp > 1 and not model.is_moe:
+        return (f"expert slices: {model.name} is dense, with no routed experts to split over MoE TP {moe_tp}; "
+                f"nearest valid MoE TP: 1")
+    if moe_tp <= 1 or model.d_e % moe_tp == 0:
         return None
     best = nearest(divisors(model.d_e), moe_tp)
     return (f"expert slices: {model.name}'s expert width {model.d_e} (moe_intermediate_size) does not split "
@@ -136,6 +140,19 @@ def pipeline_error(model: Model, pp: int) -> str | None:
             f"nearest valid: --pp {model.n_layers}")
 
 
+def overlap_error(model: Model, layout: Layout) -> str | None:
+    """Two micro-batches (``micro_batches`` 2) on a unit of one GPU, where there is no communication for one
+    micro-batch's compute to hide, or expert load balancing (``eplb``) where no expert is placed: a dense model,
+    or one GPU holding every expert."""
+    if layout.micro_batches == 2 and layout.ep == 1 and layout.pp == 1:
+        return ("micro-batches: two micro-batches overlap one's compute with the other's communication, and a unit "
+                "of one GPU has none; nearest valid: --micro-batches 1")
+    if layout.eplb and (not model.is_moe or layout.ep == 1):
+        what = f"{model.name} is dense" if not model.is_moe else "one GPU holds every expert"
+        return f"expert load balancing: {what}, so there are no experts to place; leave --eplb out"
+    return None
+
+
 def layout_error(model: Model, gpu: GPU, layout: Layout, phase: str = "decode") -> str | None:
     """The first structural rule ``layout`` breaks for ``model`` on ``gpu`` (attention heads,
     expert slots, expert slices, MTP, MXFP4 scale blocks, NVFP4 dense weights on the GPU), or ``None`` when it
@@ -144,6 +161,7 @@ def layout_error(model: Model, gpu: GPU, layout: Layout, phase: str = "decode") 
     return (attention_heads_error(model, layout.attn_tp, layout.ep)
             or expert_slots_error(model, layout.ep, layout.redundant, layout.moe_tp, layout.attn_tp)
             or expert_slice_error(model, layout.moe_tp)
+            or overlap_error(model, layout)
             or mtp_error(model, layout.mtp)
             or pipeline_error(model, layout.pp)
             or mx_block_error(model, layout.precision.moe)

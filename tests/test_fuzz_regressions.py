@@ -1,0 +1,114 @@
+"""Defects a fuzz run of the command line found (2026-12-02), each kept as a case: no traceback, no infinite or
+impossible answer, one line and exit 2 for a setup that cannot exist."""
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from inference_arithmetic import cli
+from inference_arithmetic.model import config
+
+
+def run(argv, capsys):
+    code = cli.main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _finite(x) -> bool:
+    if isinstance(x, float):
+        return math.isfinite(x)
+    if isinstance(x, dict):
+        return all(_finite(v) for v in x.values())
+    if isinstance(x, list):
+        return all(_finite(v) for v in x)
+    return True
+
+
+@pytest.mark.parametrize("argv, needle", [
+    # --max-throughput where nothing fits: the reason, not a format error on a missing per-user floor
+    (["serve", "--model", "deepseek-v3", "--gpu", "H200", "--mode", "disagg", "--ep", "1", "--isl", "1024",
+      "--osl", "64", "--max-throughput"], "fits in HBM"),
+    (["serve", "--model", "qwen3-235b-a22b", "--gpu", "H100", "--mode", "agg", "--ep", "2", "--isl", "1024",
+      "--osl", "64", "--per-user", "20"], "fits in HBM"),          # not "the fastest is 0.0 tok/s"
+    (["decode", "--model", "llama-3.1-405b", "--gpu", "H200", "--isl", "4096", "--osl", "1024", "--batch", "4",
+      "--ep", "8", "--attn", "tp", "--attn-tp", "8", "--moe-tp", "8"], "no routed experts to split"),
+    (["decode", "--model", "llama-3.1-405b", "--gpu", "H200", "--isl", "4096", "--osl", "1024", "--batch", "4",
+      "--ep", "8", "--attn", "tp", "--attn-tp", "8", "--eplb"], "is dense"),
+    (["decode", "--model", "qwen3-30b-a3b", "--gpu", "H200", "--ep", "1", "--eplb", "--isl", "4096", "--osl",
+      "1024", "--batch", "4"], "one GPU holds every expert"),
+    (["decode", "--model", "llama-3.1-8b", "--gpu", "H200", "--ep", "1", "--micro-batches", "2", "--isl", "4096",
+      "--osl", "1024", "--batch", "4"], "nearest valid: --micro-batches 1"),
+    (["serve", "--model", "deepseek-v3", "--gpu", "H200", "--mode", "agg", "--prefill-ep", "16", "--isl", "1000",
+      "--osl", "100", "--per-user", "20"], "--prefill-ep needs --mode disagg"),
+    (["serve", "--model", "deepseek-v3", "--gpu", "H200", "--mode", "agg", "--isl", "1000", "--osl", "100",
+      "--per-user", "1000000"], "tokens/s up to 100000"),           # the argument's bound is the library's
+    (["serve", "--model", "deepseek-v3", "--gpu", "H200", "--mode", "agg", "--isl", "1000", "--osl", "100",
+      "--per-user", "20", "--ttft", "5000"], "seconds up to 3600"),
+    (["sol", "--model", "deepseek-v3", "--gpu", "H800", "--context", "\uff11:\uff12"], "positive integer or a range"),
+])
+def test_refused_in_one_line(argv, needle, capsys):
+    code, out, err = run(argv, capsys)
+    assert code == 2 and not out and err.count("\n") == 1 and needle in err, err
+
+
+@pytest.mark.parametrize("argv", [
+    ["serve", "--model", "deepseek-v2-lite", "--gpu", "H200", "--mode", "agg", "--isl", "128", "--osl", "1",
+     "--per-user", "50", "--framework", "trtllm"],                  # an empty chunk axis once crashed
+    ["serve", "--model", "deepseek-v2-lite", "--gpu", "H200", "--mode", "agg", "--isl", "131072", "--osl", "64",
+     "--per-user", "0.01", "--ttft", "60", "--framework", "trtllm"],
+    ["serve", "--model", "mixtral-8x7b", "--gpu", "H200", "--mode", "agg", "--isl", "1024", "--osl", "1",
+     "--per-user", "5", "--framework", "vllm"],                     # a chunk share of exactly 1: TTFT was inf
+    ["serve", "--model", "llama-3.1-70b", "--gpu", "H800", "--mode", "agg", "--isl", "32768", "--osl", "1",
+     "--max-throughput", "--framework", "trtllm"],
+])
+def test_mixed_steps_answer_with_a_finite_ttft(argv, capsys):
+    code, out, err = run(argv + ["--json"], capsys)
+    assert code in (0, 2) and "Traceback" not in err and err.count("\n") <= 1
+    if code == 0:
+        d = json.loads(out)
+        assert _finite(d) and 0 < d["ttft_s"] < math.inf
+
+
+def test_a_plan_lists_no_deployment_with_an_infinite_ttft(capsys):
+    code, out, err = run(["plan", "--model", "gpt-oss-120b", "--tokens-per-day", "1e11", "--isl", "1024", "--osl",
+                          "1024", "--per-user", "5", "--cache-hit", "0.5", "--framework", "vllm", "--top", "3",
+                          "--json"], capsys)
+    assert code == 0, err
+    assert all(math.isfinite(d["ttft_s"]) for d in json.loads(out)["deployments"])
+
+
+@pytest.mark.parametrize("name, drop, needle", [
+    ("deepseek-v3", ("n_routed_experts",), "missing n_routed_experts"),
+    ("gpt-oss-120b", ("num_local_experts",), "missing num_local_experts"),
+    ("llama-4-maverick", ("text_config", "num_local_experts"), "missing num_local_experts"),
+])
+def test_a_moe_config_without_its_expert_count_is_refused(tmp_path, capsys, name, drop, needle):
+    cfg = json.loads((config.DATA / "models" / f"{name}.json").read_text())
+    inner = cfg
+    for key in drop[:-1]:
+        inner = inner[key]
+    del inner[drop[-1]]
+    (tmp_path / "config.json").write_text(json.dumps(cfg))
+    code, out, err = run(["model", str(tmp_path)], capsys)
+    assert code == 2 and needle in err and err.count("\n") == 1, err
+
+
+def test_a_moe_config_whose_every_layer_is_dense_is_refused(tmp_path, capsys):
+    cfg = json.loads((config.DATA / "models" / "deepseek-v3.json").read_text())
+    cfg["num_hidden_layers"] = 3                 # first_k_dense_replace 3: no MoE layer left
+    (tmp_path / "config.json").write_text(json.dumps(cfg))
+    code, out, err = run(["model", str(tmp_path)], capsys)
+    assert code == 2 and "no MoE layer" in err
+
+
+@pytest.mark.skipif(not __import__("os").path.exists("/dev/full"), reason="no /dev/full on this system")
+def test_an_unwritable_stdout_is_one_line(tmp_path):
+    import subprocess
+    import sys
+    with open("/dev/full", "w") as full:
+        r = subprocess.run([sys.executable, "-m", "inference_arithmetic", "gpus"], stdout=full,
+                           stderr=subprocess.PIPE, text=True, timeout=60)
+    assert r.returncode == 1 and r.stderr.count("\n") == 1 and "cannot write the output" in r.stderr, r.stderr
