@@ -153,11 +153,11 @@ def test_the_token_convention_is_read_from_each_curve_familys_data():
     two clear clusters: about 0 (a GPU's experts get num_tokens x top-k pairs at every EP: per GPU) and about 1
     (its share of them falls as 1/EP: the group's tokens); SGLang's and vLLM's FP8-block and NVFP4 curves are the
     first, their MXFP4 curves the second, and TensorRT-LLM's are read at the group's tokens whatever their slope."""
-    from inference_arithmetic.hardware import kernel_tables as kt
-    head, by_op = kt.table_lines()
+    from inference_arithmetic.hardware import kernel_convention as kt, kernel_table_file
+    head, by_op = kernel_table_file.table_lines()
     slopes = {}
     for g, fw in by_op["moe"]:
-        for (name, shape, moe_tp), vers in kt._moe_rows(g, fw)["curves"].items():
+        for (name, shape, moe_tp), vers in kernel_table_file._moe_rows(g, fw)["curves"].items():
             for ver in vers:
                 s = kt.ep_slope(g, fw, name, shape, ver) if moe_tp == 1 else None
                 if s is not None:
@@ -179,3 +179,15 @@ def test_the_token_convention_is_read_from_each_curve_familys_data():
     c = moe_curve("H200", "vllm", "mxfp4", 4, oss)       # read at the group's tokens: the table's own counts
     assert c.ep == 4 and c.tokens[-1] == 16384 and c.dropped == 0
     assert moe_curve("H200", "sglang", "fp8", 8, SHAPE).tokens[-1] == 16384 * 8   # per GPU: x EP
+
+
+def test_the_convention_table_names_every_newest_family_once():
+    from inference_arithmetic.hardware.kernel_convention import convention_rows
+    rows = convention_rows()
+    keys = [(r["framework"], r["dtype"], r["experts"]) for r in rows]
+    assert len(keys) == len(set(keys)) and {r["framework"] for r in rows} == {"sglang", "trtllm", "vllm"}
+    by = {(r["framework"], r["dtype"], r["experts"]): r for r in rows}
+    assert by[("vllm", "fp8_block", "256 x 7168x2048, top-8")]["reading"] == "per GPU"
+    assert by[("vllm", "w4a16_mxfp4", "128 x 2880x2880, top-4")]["reading"] == "the group's"
+    assert all(r["reading"] == "the group's" for r in rows if r["framework"] == "trtllm")
+    assert all(-0.5 < r["slope_min"] <= r["slope_max"] < 1.5 for r in rows)

@@ -10,6 +10,7 @@ import re
 from functools import lru_cache
 
 from inference_arithmetic.core.cited import DATA
+from inference_arithmetic.core.stats import median
 
 __all__ = ["table_lines", "table_rows"]
 
@@ -65,3 +66,26 @@ def table_rows(op: str, gpu_key: str, framework: str) -> tuple:
     if any('"' in line for line in lines) or any(len(f) != len(head) for f in split):
         return tuple(csv.DictReader(lines, fieldnames=head))
     return tuple(dict(zip(head, f)) for f in split)
+
+
+@lru_cache(maxsize=None)
+def _moe_rows(gpu_key: str, framework: str) -> dict:
+    """(dtype, shape, expert TP) -> version -> ep -> sorted [(tokens, seconds)] on ``gpu_key`` under
+    ``framework``, balanced routing only (shape: hidden, expert width, experts, top-k): per kernel
+    source the median of repeated rows, then the fastest kernel source at each token count (a framework
+    with several MoE backends, e.g. TensorRT-LLM's CUTLASS and min-latency NVFP4 kernels, runs the
+    faster); and the source file and package version of each version."""
+    acc: dict = {}
+    src: dict = {}
+    for r in table_rows("moe", gpu_key, framework):
+        if r["distribution"] != "balanced":
+            continue
+        key = (r["dtype"], (int(r["hidden"]), int(r["inter"]), int(r["experts"]), int(r["topk"])), int(r["moe_tp"]))
+        acc.setdefault(key, {}).setdefault(r["version"], {}).setdefault(int(r["ep"]), {}) \
+            .setdefault(int(r["num_tokens"]), {}).setdefault(r["kernel_source"], []) \
+            .append(float(r["latency_ms"]) * 1e-3)
+        src[r["version"]] = (r["source_file"], r["package_version"])
+    out = {k: {ver: {ep: sorted((n, min(median(t) for t in by_src.values())) for n, by_src in pts.items())
+                     for ep, pts in eps.items()}
+               for ver, eps in vers.items()} for k, vers in acc.items()}
+    return {"curves": out, "sources": src}

@@ -87,7 +87,8 @@ from inference_arithmetic.core.stats import median
 from inference_arithmetic.hardware.gpus import gpu
 from inference_arithmetic.hardware.aiter_gpus import AITER_COMMIT, is_aiter_gpu
 from inference_arithmetic.hardware.kernel_aiter_moe import aiter_moe_points, label as aiter_moe_label
-from inference_arithmetic.hardware.kernel_table_file import _version_key, table_lines, table_rows
+from inference_arithmetic.hardware.kernel_convention import SHAPE, per_gpu_tokens
+from inference_arithmetic.hardware.kernel_table_file import _moe_rows, _version_key, table_lines, table_rows
 from inference_arithmetic.model.dtypes import BYTES, moe_flop_dtype
 
 __all__ = ["FRAMEWORKS", "DEFAULT_FRAMEWORK", "MoECurve", "moe_curve", "framework_name", "TABLE_DTYPE", "rule",
@@ -109,12 +110,6 @@ DEFAULT_FRAMEWORK = "deepseek"
 #: W4A16 where it has not
 TABLE_DTYPE = {"fp8": "fp8_block", "nvfp4": "nvfp4", "bf16": "bfloat16", "mxfp4": "w4a16_mxfp4"}
 MXFP4_FP4_CORES = "w4a8_mxfp4_mxfp8"
-#: frameworks whose tables count tokens per GPU (the group's tokens = num_tokens x EP) at expert TP 1
-#: (:func:`per_gpu_tokens`)
-PER_GPU_TOKENS = ("sglang", "vllm")
-#: the expert shape the table measures at every dtype and routing (DeepSeek-V3/R1): hidden, expert width,
-#: experts, top-k
-SHAPE = (7168, 2048, 256, 8)
 #: the expert shapes the table measures: DeepSeek-V3/R1 (expert TP 1), gpt-oss-120b and gpt-oss-20b (MXFP4,
 #: every expert-TP size, balanced routing)
 SHAPES = (SHAPE, (2880, 2880, 128, 4), (2880, 2880, 32, 4))
@@ -186,81 +181,6 @@ class MoECurve:
             return self.rule
         tp = f", expert TP{self.moe_tp}" if self.moe_tp > 1 else ""
         return f"{self.framework} {self.version} {self.gpu} table (EP{self.ep}{tp}, {self.dtype})"
-
-
-@lru_cache(maxsize=None)
-def _moe_rows(gpu_key: str, framework: str) -> dict:
-    """(dtype, shape, expert TP) -> version -> ep -> sorted [(tokens, seconds)] on ``gpu_key`` under
-    ``framework``, balanced routing only (shape: hidden, expert width, experts, top-k): per kernel
-    source the median of repeated rows, then the fastest kernel source at each token count (a framework
-    with several MoE backends, e.g. TensorRT-LLM's CUTLASS and min-latency NVFP4 kernels, runs the
-    faster); and the source file and package version of each version."""
-    acc: dict = {}
-    src: dict = {}
-    for r in table_rows("moe", gpu_key, framework):
-        if r["distribution"] != "balanced":
-            continue
-        key = (r["dtype"], (int(r["hidden"]), int(r["inter"]), int(r["experts"]), int(r["topk"])), int(r["moe_tp"]))
-        acc.setdefault(key, {}).setdefault(r["version"], {}).setdefault(int(r["ep"]), {}) \
-            .setdefault(int(r["num_tokens"]), {}).setdefault(r["kernel_source"], []) \
-            .append(float(r["latency_ms"]) * 1e-3)
-        src[r["version"]] = (r["source_file"], r["package_version"])
-    out = {k: {ver: {ep: sorted((n, min(median(t) for t in by_src.values())) for n, by_src in pts.items())
-                     for ep, pts in eps.items()}
-               for ver, eps in vers.items()} for k, vers in acc.items()}
-    return {"curves": out, "sources": src}
-
-
-#: a curve family whose compute-bound time falls with EP at this slope or more counts the group's tokens
-#: (:func:`ep_slope`: 1 where each GPU's share of the pairs falls as 1/EP, 0 where it does not move)
-GROUP_SLOPE = 0.5
-#: the EP sizes, against EP 1, whose scaling reads a family's token convention (within one node)
-SLOPE_EPS = (2, 4, 8)
-#: where the rule reads the convention from the data: every framework, or SGLang's and vLLM's only
-DATA_CONVENTION = PER_GPU_TOKENS
-
-
-@lru_cache(maxsize=None)
-def ep_slope(gpu_key: str, framework: str, name: str, shape: tuple, version: str) -> float | None:
-    """How a measured curve family's time falls with EP at a fixed ``num_tokens``: the mean over k of
-    :data:`SLOPE_EPS` of log(t_EP1 / t_EPk) / log k at the largest token count both curves measure (the
-    compute-bound end, where the time follows the pairs a GPU multiplies), expert TP 1; ``None`` where the
-    family has no EP 1 curve or none of those EP sizes.  Near 1: the curve counts the group's tokens (a GPU's
-    share of num_tokens x top-k pairs falls as 1/k); near 0: it counts each GPU's (every GPU's experts receive
-    num_tokens x top-k pairs at every k).  On aiconfigurator-core 0.12.0's tables the families fall into two
-    clusters, 0.0-0.34 and 0.72-1.14 (``tests/test_kernel_tables.py``)."""
-    eps = _moe_rows(gpu_key, framework)["curves"].get((name, tuple(shape), 1), {}).get(version, {})
-    if 1 not in eps:
-        return None
-    base, slopes = dict(eps[1]), []
-    for k in SLOPE_EPS:
-        pts = dict(eps.get(k, ()))
-        common = sorted(set(base) & set(pts))
-        if common:
-            slopes.append(math.log(base[common[-1]] / pts[common[-1]]) / math.log(k))
-    return sum(slopes) / len(slopes) if slopes else None
-
-
-def per_gpu_tokens(framework: str, moe_tp: int = 1, gpu_key: str | None = None, name: str | None = None,
-                   shape: tuple = SHAPE, version: str | None = None) -> bool:
-    """Whether a curve's ``num_tokens`` is read per GPU (the group's tokens = num_tokens x EP).
-
-    At expert TP > 1 never: every framework's curve counts the group's tokens (every GPU of the group runs all
-    the group's tokens through its expert slices, so no count is per GPU; aiconfigurator-core 0.12.0 reads
-    these rows so: its MoE op at x tokens per attention rank and d attention-DP ranks returns the row at
-    num_tokens = x d, e.g. SGLang 0.5.14 H200 FP8 expert TP8 at 12 tokens and DP8 the row at 96, 0.2572 ms,
-    vLLM 0.24.0 GB300 NVFP4 expert TP2 at 384 tokens the row at 384, 0.4002 ms; checked 2026-12-01).  At
-    expert TP 1, for the frameworks of :data:`DATA_CONVENTION`, as the family's own data say where they can
-    (the table's name ``name`` of the dtype, the shape and the version given: :func:`ep_slope` below
-    :data:`GROUP_SLOPE`; e.g. their FP8-block and NVFP4 curves per GPU, their MXFP4 ones the group's), else
-    SGLang's and vLLM's per GPU and TensorRT-LLM's the group's."""
-    if moe_tp != 1:
-        return False
-    if gpu_key is not None and name is not None and version is not None and framework in DATA_CONVENTION:
-        slope = ep_slope(gpu_key, framework, name, tuple(shape), version)
-        if slope is not None:
-            return slope < GROUP_SLOPE
-    return framework in PER_GPU_TOKENS
 
 
 def _physical(gpu_key: str, framework: str, dtype: str, ep: int, pts, shape: tuple = SHAPE, moe_tp: int = 1,
