@@ -112,3 +112,18 @@ def test_an_unwritable_stdout_is_one_line(tmp_path):
         r = subprocess.run([sys.executable, "-m", "inference_arithmetic", "gpus"], stdout=full,
                            stderr=subprocess.PIPE, text=True, timeout=60)
     assert r.returncode == 1 and r.stderr.count("\n") == 1 and "cannot write the output" in r.stderr, r.stderr
+
+
+def test_a_closed_stdout_is_one_line():
+    import subprocess
+    import sys
+    r = subprocess.run([sys.executable, "-c", "import os, sys; os.close(1); sys.stdout = None; "
+                        "from inference_arithmetic import cli; sys.exit(cli.main(['models']))"],
+                       stderr=subprocess.PIPE, text=True, timeout=60)
+    assert r.returncode == 1 and r.stderr.count("\n") == 1 and "cannot write the output" in r.stderr, r.stderr
+
+
+def test_a_decode_context_beyond_the_window_is_refused(capsys):
+    code, out, err = run(["serve", "--model", "mixtral-8x7b", "--gpu", "H200", "--mode", "disagg", "--isl", "1000",
+                          "--osl", "1000", "--max-throughput", "--decode-context", "33768"], capsys)
+    assert code == 2 and "32,768 tokens per request" in err and err.count("\n") == 1

@@ -84,17 +84,18 @@ def main(argv: list[str] | None = None) -> int:
     except Error as e:
         try:
             write_safely(sys.stderr, f"inference-arithmetic: error: {' '.join(str(e).split())}\n")
-        except BrokenPipeError:
+        except OSError:          # a broken pipe or a closed stderr: nothing more to say
             pass
         return 2
     try:
         write_safely(sys.stdout, buf.getvalue())
-        sys.stdout.flush()
+        if sys.stdout is not None:
+            sys.stdout.flush()
     except BrokenPipeError:
         return 0
     except OSError as e:         # a full disk, a closed stream: one line, not a traceback
         try:
-            sys.stderr.write(f"inference-arithmetic: error: cannot write the output: {e.strerror or e}\n")
+            write_safely(sys.stderr, f"inference-arithmetic: error: cannot write the output: {e.strerror or e}\n")
         except OSError:
             pass
         return 1

@@ -194,7 +194,10 @@ def _dumps_json(out) -> str:
 def write_safely(stream, text: str) -> None:
     """Write ``text`` to ``stream`` whatever its encoding: non-printable characters escaped
     (:func:`.inputs.printable`), characters the stream cannot encode written as backslash escapes
-    (a strict ASCII stdout, a name with an undecodable byte under a UTF-8 locale)."""
+    (a strict ASCII stdout, a name with an undecodable byte under a UTF-8 locale); ``OSError`` where there is
+    no stream (a closed descriptor)."""
+    if stream is None:
+        raise OSError("the stream is closed")
     text = printable(text)
     enc = getattr(stream, "encoding", None) or "utf-8"
     if not text.isascii():

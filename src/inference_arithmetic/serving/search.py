@@ -208,6 +208,9 @@ def refuse(m: Model, svc: Service) -> None:
     the step model cannot express yet (what is missing, not that nothing fits), or requests longer than
     the model's context window (:func:`.config.context_error`)."""
     why = step.unsupported(m) or context_error(m, svc.isl, svc.osl)
+    if not why and svc.context is not None and m.context_window and svc.context > m.context_window:
+        why = (f"{m.name} holds at most {m.context_window:,} tokens per request (max_position_embeddings of its "
+               f"config.json), so its decode batch holds no mean context of {svc.context:,.0f}")
     if why:
         raise InputError(why)
 
