@@ -88,9 +88,8 @@ def main(argv: list[str] | None = None) -> int:
             pass
         return 2
     try:
-        write_safely(sys.stdout, buf.getvalue())
-        if sys.stdout is not None:
-            sys.stdout.flush()
+        write_safely(sys.stdout, buf.getvalue())      # OSError where stdout is closed
+        sys.stdout.flush()
     except BrokenPipeError:
         return 0
     except OSError as e:         # a full disk, a closed stream: one line, not a traceback

@@ -8,8 +8,7 @@ from functools import lru_cache
 
 from inference_arithmetic.hardware.kernel_table_file import _moe_rows, _version_key, table_lines
 
-__all__ = ["PER_GPU_TOKENS", "GROUP_SLOPE", "SLOPE_EPS", "DATA_CONVENTION", "SHAPE", "ep_slope", "per_gpu_tokens",
-           "convention_rows"]
+__all__ = ["PER_GPU_TOKENS", "GROUP_SLOPE", "SLOPE_EPS", "SHAPE", "ep_slope", "per_gpu_tokens", "convention_rows"]
 
 #: the expert shape the table measures at every dtype and routing (DeepSeek-V3/R1): hidden, expert width,
 #: experts, top-k
@@ -22,8 +21,6 @@ PER_GPU_TOKENS = ("sglang", "vllm")
 GROUP_SLOPE = 0.5
 #: the EP sizes, against EP 1, whose scaling reads a family's token convention (within one node)
 SLOPE_EPS = (2, 4, 8)
-#: where the rule reads the convention from the data: every framework, or SGLang's and vLLM's only
-DATA_CONVENTION = PER_GPU_TOKENS
 
 
 @lru_cache(maxsize=None)
@@ -56,13 +53,13 @@ def per_gpu_tokens(framework: str, moe_tp: int = 1, gpu_key: str | None = None, 
     these rows so: its MoE op at x tokens per attention rank and d attention-DP ranks returns the row at
     num_tokens = x d, e.g. SGLang 0.5.14 H200 FP8 expert TP8 at 12 tokens and DP8 the row at 96, 0.2572 ms,
     vLLM 0.24.0 GB300 NVFP4 expert TP2 at 384 tokens the row at 384, 0.4002 ms; checked 2026-12-01).  At
-    expert TP 1, for the frameworks of :data:`DATA_CONVENTION`, as the family's own data say where they can
+    expert TP 1, for the frameworks of :data:`PER_GPU_TOKENS`, as the family's own data say where they can
     (the table's name ``name`` of the dtype, the shape and the version given: :func:`ep_slope` below
     :data:`GROUP_SLOPE`; e.g. their FP8-block and NVFP4 curves per GPU, their MXFP4 ones the group's), else
     SGLang's and vLLM's per GPU and TensorRT-LLM's the group's."""
     if moe_tp != 1:
         return False
-    if gpu_key is not None and name is not None and version is not None and framework in DATA_CONVENTION:
+    if gpu_key is not None and name is not None and version is not None and framework in PER_GPU_TOKENS:
         slope = ep_slope(gpu_key, framework, name, tuple(shape), version)
         if slope is not None:
             return slope < GROUP_SLOPE

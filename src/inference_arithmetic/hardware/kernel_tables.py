@@ -37,7 +37,7 @@ prices expert-parallel units with DeepEP dispatch (each GPU's kernel receives on
 aiconfigurator prices from separate wide-EP tables this table does not store, so the per-GPU reading stays
 where a curve's time does not follow the group's pairs, and predictions with those tables carry that
 uncertainty.  TensorRT-LLM's curves are read at the group's tokens, as aiconfigurator reads them, the data
-rule not applied to them (:data:`DATA_CONVENTION`).
+rule not applied to them (:func:`per_gpu_tokens`).
 TensorRT-LLM's NVFP4 curves (two kernel sources) fall with EP only up to EP 8.  ``deepseek`` reads no table: DeepSeek's own kernels
 (``data/kernels.yaml``) by the transfer rule of :mod:`.efficiency`.
 

@@ -206,11 +206,9 @@ def _partners(units, pre: dict, space: Space) -> dict:
 def refuse(m: Model, svc: Service) -> None:
     """An InputError, before any search, where the question has no answer whatever the layout: a model
     the step model cannot express yet (what is missing, not that nothing fits), or requests longer than
-    the model's context window (:func:`.config.context_error`)."""
-    why = step.unsupported(m) or context_error(m, svc.isl, svc.osl)
-    if not why and svc.context is not None and m.context_window and svc.context > m.context_window:
-        why = (f"{m.name} holds at most {m.context_window:,} tokens per request (max_position_embeddings of its "
-               f"config.json), so its decode batch holds no mean context of {svc.context:,.0f}")
+    the model's context window (:func:`.config.context_error`; a stated mean decode context too)."""
+    why = (step.unsupported(m) or context_error(m, svc.isl, svc.osl)
+           or (context_error(m, svc.context, what="mean decode-context") if svc.context is not None else None))
     if why:
         raise InputError(why)
 
