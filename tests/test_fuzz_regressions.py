@@ -8,7 +8,8 @@ import math
 import pytest
 
 from inference_arithmetic import cli
-from inference_arithmetic.model import config
+from inference_arithmetic.hardware import gpus
+from inference_arithmetic.model import config, kv_bytes
 
 
 def run(argv, capsys):
@@ -48,6 +49,12 @@ def _finite(x) -> bool:
     (["serve", "--model", "deepseek-v3", "--gpu", "H200", "--mode", "agg", "--isl", "1000", "--osl", "100",
       "--per-user", "20", "--ttft", "5000"], "seconds up to 3600"),
     (["sol", "--model", "deepseek-v3", "--gpu", "H800", "--context", "\uff11:\uff12"], "positive integer or a range"),
+    # the cause that binds: MoE TP on a dense model, not "EP 2" (the unit's divisibility came first)
+    (["decode", "--model", "llama-3.1-8b", "--gpu", "H100", "--ep", "1", "--moe-tp", "2", "--isl", "1000", "--osl",
+      "100", "--batch", "4"], "is dense, with no routed experts to split over MoE TP 2"),
+    # layouts within the TTFT limit exist but are too slow per user: the per-user floor binds, not the TTFT limit
+    (["serve", "--mode", "agg", "--framework", "trtllm", "--model", "deepseek-v3", "--gpu", "H200", "--isl", "8000",
+      "--osl", "500", "--per-user", "250", "--ttft", "1"], "reaches 250 tok/s per user"),
 ])
 def test_refused_in_one_line(argv, needle, capsys):
     code, out, err = run(argv, capsys)
@@ -127,3 +134,20 @@ def test_a_decode_context_beyond_the_window_is_refused(capsys):
     code, out, err = run(["serve", "--model", "mixtral-8x7b", "--gpu", "H200", "--mode", "disagg", "--isl", "1000",
                           "--osl", "1000", "--max-throughput", "--decode-context", "33768"], capsys)
     assert code == 2 and "32,768 tokens per request" in err and err.count("\n") == 1
+
+
+def test_a_long_prompt_with_a_short_answer_is_planned_network_bound(capsys):
+    # ISL 100,000 / OSL 1: each output token brings 100,000 tokens of KV to the decode GPU. The planner used to
+    # drop every such decode layout and refuse with a per-user speed above the floor it asked for
+    code, out, err = run(["plan", "--model", "llama-3.1-8b", "--tokens-per-day", "1e9", "--isl", "100000", "--osl", "1",
+                          "--per-user", "5", "--gpus", "H100", "--top", "1", "--json"], capsys)
+    assert code == 0, err
+    d = json.loads(out)["deployments"][0]
+    assert d["mode"] == "disagg" and d["decode_network_bound"]
+    S_kv = kv_bytes.kv_bytes_per_token(config.model("llama-3.1-8b"), d["layout"]["kv_dtype"])
+    intake = d["decode_tokens_per_s_per_gpu"] * 100000 / 1 * S_kv          # bytes/s of KV into a decode GPU
+    assert intake == pytest.approx(gpus.gpu("H100").scale_out, rel=1e-6)
+    # and a workload the network does not bind is not flagged
+    code, out, _ = run(["plan", "--model", "llama-3.1-8b", "--tokens-per-day", "1e9", "--isl", "2000", "--osl", "500",
+                        "--per-user", "20", "--gpus", "H100", "--top", "3", "--json"], capsys)
+    assert code == 0 and not any(r["decode_network_bound"] for r in json.loads(out)["deployments"])

@@ -45,6 +45,10 @@ def print_plan(d: dict) -> None:
         for p in r.get("pools", ()):
             print(f"  {p['role']:7s} {p['gpu']:6s} {p['tier']:9s} {p['gpus_avg']:8,.1f} avg {p['gpus_peak']:6,.0f} peak GPUs "
                   f"(units of {p['unit_gpus']})  USD {p['usd_per_day']:10,.0f}/day  {p['source']}  {p['layout']}")
+        if r.get("decode_network_bound"):
+            print(f"  decode network-bound: {r['decode_tokens_per_s_per_gpu']:,.3g} output tok/s per GPU, the most whose "
+                  "prompts' KV cache its scale-out network brings in (each output token brings ISL/OSL tokens of KV); "
+                  f"{r['batch_per_instance']:,.3g} requests per attention instance on average")
         e = r.get("validation_error")
         print("  model error of its class: " + ("no published measurement of this phase" if e is None else
               f"{e['mape']:.0%} mean absolute, {e['mean_error']:+.0%} signed, over {e['n']} measurements "

@@ -252,4 +252,5 @@ def _row(prep, w, px, O, P, mode: int, k: int, kp: int, xfer: float) -> dict:
             "price_on_demand": lead.on_demand,
             "price_reserved": lead.reserved if math.isfinite(lead.reserved) else lead.on_demand,
             "layout": search.describe(info["layout"]), "prefill_layout": L_p, "prefill_gpus_per_decode_gpu": ratio,
-            "kv_transfer_s": xfer, "mixed": len(types) > 1, "pools": pools_}
+            "kv_transfer_s": xfer, "decode_network_bound": bool(info.get("network_bound", False)),
+            "mixed": len(types) > 1, "pools": pools_}

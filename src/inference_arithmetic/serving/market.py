@@ -14,8 +14,10 @@ search keeps, for the floor/burst pairs, the few best options of each GPU type a
 (:data:`.fleet_rows.CROSS_TOP`).  Every deployment runs one MoE precision (one checkpoint), and in a
 disaggregated deployment each prompt's KV cache crosses the scale-out network from its prefill
 GPU to its decode GPU (:data:`kv_transfer_time`, added to the time to first token); the network
-must carry it: a prefill GPU's KV output while busy, and a decode GPU's KV intake, within its
-scale-out bandwidth.
+must carry it: a prefill GPU's KV output while busy within its scale-out bandwidth (else that
+prefill option is not offered), and a decode GPU's KV intake: where its decode rate would take in
+more KV than its network carries (a long prompt and a short answer), it runs at the rate the
+network allows, and the row says so (``decode_network_bound``).
 
 This module holds the formula; the market's options (:func:`prepare`, re-exported) are built without
 sympy in :mod:`.market_options`.

@@ -119,12 +119,21 @@ def prepare(m: Model, svc: Service, gs: list[GPU], space: search.Space | None = 
         if "disagg" in found:
             c = found["disagg"]
             ok = c.mem_fit & (c.user >= (svc.per_user or 0.0))
-            for i, j in _best(np.where(ok, c.R_d, -1.0)):
+            S = np.array([kv.kv_bytes_per_token(m, u.layout.precision.kv) for u in c.units]).reshape(-1, 1)
+            intake = g.scale_out / (ratio * S)     # output tokens/s per GPU whose prompts' KV its network brings in
+            under = ok & (c.R_d <= intake)
+            for i, j in _best(np.where(under, c.R_d, -1.0)):        # the largest batch whose KV the network carries
                 L, R_d = c.units[i].layout, float(c.R_d[i, j])
-                S_kv = kv.kv_bytes_per_token(m, L.precision.kv)
-                if R_d * ratio * S_kv <= g.scale_out:          # the decode GPU's KV intake fits its network
-                    opts["decode"].add(gi, L, R_d, R_d * L.ep, user=float(c.user[i, j]), kv_bytes=S_kv,
-                                       batch=float(search.BATCHES[j]), R_d=R_d)
+                opts["decode"].add(gi, L, R_d, R_d * L.ep, user=float(c.user[i, j]), kv_bytes=float(S[i, 0]),
+                                   batch=float(search.BATCHES[j]), R_d=R_d, network_bound=False)
+            for i in np.flatnonzero(ok.any(axis=1) & ~under.any(axis=1)):
+                # even its smallest batch decodes faster than the network brings prompts in: the GPU waits for
+                # KV, at the network's rate, holding fewer requests on average (Little's law: the rate / speed)
+                j = int(np.argmax(ok[i]))
+                L, R_d = c.units[i].layout, float(intake[i, 0])
+                opts["decode"].add(gi, L, R_d, R_d * L.ep, user=float(c.user[i, j]), kv_bytes=float(S[i, 0]),
+                                   batch=float(search.BATCHES[j]) * R_d / float(c.R_d[i, j]), R_d=R_d,
+                                   network_bound=True)
         for (ep, _moe), (R_p, ttft, L_p, chunk, _) in pre.items():
             if ep in space.prefill_ep and R_p > 0:
                 opts["prefill"].add(gi, L_p, R_p, R_p * prefill.UTILISATION * L_p.ep, ttft=ttft, chunk=chunk,

@@ -324,7 +324,8 @@ def _best_of_grid(m: Model, g: GPU, svc: Service, mode: str, space: Space) -> di
         if svc.ttft_s is not None and ttft_floor > svc.ttft_s:
             raise InputError(f"no layout on {g.key} meets TTFT {svc.ttft_s:g} s: the fastest prefill TTFT is "
                              f"{ttft_floor:.2f} s")
-        if c.late is not None and np.any(c.late & c.mem_fit):   # mixed steps late at every chunk: say so
+        late = c.late is not None and bool(np.any(c.late & c.mem_fit))
+        if late and not c.fit.any():      # mixed steps late at every chunk wherever the layout fits: say so
             raise InputError(f"no {mode} layout on {g.key} meets TTFT {svc.ttft_s:g} s in mixed steps (the framework "
                              f"puts prompt chunks into decode steps) at any chunk of {CHUNKS[0]:,.0f} to "
                              f"{CHUNKS[-1]:,.0f} tokens per GPU")
@@ -336,8 +337,9 @@ def _best_of_grid(m: Model, g: GPU, svc: Service, mode: str, space: Space) -> di
             raise InputError(f"no {mode} layout of {m.name} on {g.key}{pins} fits in HBM with a prefill partner "
                              f"at ISL {svc.isl:g} / OSL {svc.osl:g}")
         top = float(np.max(np.where(c.fit, c.user, 0.0)))
+        among = f" of those that meet TTFT {svc.ttft_s:g} s in mixed steps" if late else ""
         raise InputError(f"no layout on {g.key} reaches {svc.per_user:g} tok/s per user in {mode} mode at ISL "
-                         f"{svc.isl:g} / OSL {svc.osl:g}: the fastest is {top:.1f} tok/s")
+                         f"{svc.isl:g} / OSL {svc.osl:g}: the fastest{among} is {top:.1f} tok/s")
     i, j = np.unravel_index(int(np.argmax(np.where(ok, c.rate, -1.0))), c.rate.shape)
     return _answer(c.units[i], c.partner[i], mode, float(c.R_d[i, j]), float(c.rate[i, j]),
                    float(c.user[i, j]), int(j), svc)

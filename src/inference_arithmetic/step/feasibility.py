@@ -17,7 +17,7 @@ from inference_arithmetic.core.errors import InputError
 from inference_arithmetic.hardware.gpus import GPU, vendor
 from inference_arithmetic.model.config import Model
 from inference_arithmetic.model.dtypes import MX_BLOCK, dense_flop_dtype
-from inference_arithmetic.step.layout import HBM_RESERVE_SHARE, Layout, divisors, nearest
+from inference_arithmetic.step.layout import HBM_RESERVE_SHARE, Layout, dense_slice_error, divisors, nearest
 from inference_arithmetic.core import fast
 from inference_arithmetic.step.memory import max_batch, memory, memory_values
 
@@ -84,8 +84,7 @@ def expert_slice_error(model: Model, moe_tp: int) -> str | None:
     """Each routed expert split whole over MoE TP: ``moe_intermediate_size`` (columns of the
     expert's FFN) divisible by ``moe_tp`` (GPUs per expert)."""
     if moe_tp > 1 and not model.is_moe:
-        return (f"expert slices: {model.name} is dense, with no routed experts to split over MoE TP {moe_tp}; "
-                f"nearest valid MoE TP: 1")
+        return dense_slice_error(model, moe_tp)
     if moe_tp <= 1 or model.d_e % moe_tp == 0:
         return None
     best = nearest(divisors(model.d_e), moe_tp)

@@ -17,7 +17,7 @@ from inference_arithmetic.hardware.kernel_tables import DEFAULT_FRAMEWORK, frame
 from inference_arithmetic.model.config import Model
 from inference_arithmetic.model.dtypes import ATTN_DTYPES, DENSE_DTYPES, KV_DTYPES, MOE_DTYPES, choose
 
-__all__ = ["Precision", "Layout", "layout_for", "default_redundant", "default_micro_batches", "wide_ep_layout",
+__all__ = ["Precision", "Layout", "layout_for", "dense_slice_error", "default_redundant", "default_micro_batches", "wide_ep_layout",
            "HBM_RESERVE_SHARE", "LINK_LATENCY_SCALE_OUT_S", "MOE_ALL_REDUCE", "divisors", "nearest", "KERNELS", "kernels_per_step"]
 
 #: Share of each GPU's HBM kept for activations, CUDA graphs, workspace and fragmentation:
@@ -175,11 +175,20 @@ def default_micro_batches(gpu: GPU, unit_gpus: int, framework: str = DEFAULT_FRA
     return 2 if framework == DEFAULT_FRAMEWORK and unit_gpus > gpu.nvlink_domain else 1
 
 
+def dense_slice_error(model: Model, moe_tp) -> str:
+    """The line refusing MoE TP ``moe_tp`` on a dense model (no routed experts to split)."""
+    return (f"expert slices: {model.name} is dense, with no routed experts to split over MoE TP {moe_tp}; "
+            f"nearest valid MoE TP: 1")
+
+
 def layout_for(model: Model, gpu: GPU, ep: int, *, attn_tp: int = 1, moe_tp: int = 1,
                redundant: int | None = None, micro_batches: int | None = None, **kw) -> Layout:
     """A :class:`Layout` with the book's defaults for what is not given (one set of defaults for
     the book, the command line, the validation and the planner): redundant experts by
     :func:`default_redundant`, micro-batches by :func:`default_micro_batches`."""
+    why = dense_slice_error(model, moe_tp) if type(moe_tp) is int and moe_tp > 1 and not model.is_moe else None
+    if why:                     # before the unit's divisibility: a dense model has no MoE TP to fix by another EP
+        raise InputError(why)
     moe_ep = max(1, ep // max(moe_tp, 1))
     return Layout(ep=ep, attn_tp=attn_tp, moe_tp=moe_tp,
                   redundant=default_redundant(model, moe_ep) if redundant is None else redundant,
