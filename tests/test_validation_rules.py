@@ -198,3 +198,20 @@ def test_serve_says_when_no_prefill_unit_of_the_pinned_size_exists(ep, capsys):
                "--per-user", "20", "--prefill-ep", ep])
     err = capsys.readouterr().err
     assert rc == 2 and err.count("\n") == 1 and f"no prefill unit of deepseek-v3 on H200 with EP {ep} can be built" in err
+
+
+def test_the_error_shares_add_up_and_say_what_the_set_is_without_each_group():
+    preds = validation.predict_all()
+    rows = validation.error_shares(preds, validation.run_group)
+    scored = validation.scored(preds)
+    assert sum(r["n"] for r in rows) == len(scored)
+    assert sum(r["share"] for r in rows) == pytest.approx(1.0)
+    assert [r["share"] for r in rows] == sorted((r["share"] for r in rows), reverse=True)
+    total = sum(abs(p.error) for p in scored)
+    for r in rows[:3]:                  # recomputed from the predictions, not from the row's own numbers
+        inside = [p for p in scored if validation.run_group(p) == r["group"]]
+        rest = [abs(p.error) for p in scored if p not in inside]
+        assert r["share"] == pytest.approx(sum(abs(p.error) for p in inside) / total)
+        assert r["mape_without"] == pytest.approx(sum(rest) / len(rest))
+    g = validation.run_group(next(p for p in scored if p.id == "mlperf51-b200-8-server"))
+    assert g == "MLCommons MLPerf v5.1 server: deepseek-v3, Blackwell"

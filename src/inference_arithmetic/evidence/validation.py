@@ -51,6 +51,7 @@ expressible, with the reason, and is not counted in the error.
 """
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from inference_arithmetic import step
@@ -61,15 +62,27 @@ from inference_arithmetic.evidence.validation_setup import (  # noqa: F401  (the
     batch_limit, decode_context, entries, entry_framework, entry_model as _model, family, kernel_framework, layout as _layout,
     lengths, metric as _metric, prefill_chunk, prefill_layout)
 from inference_arithmetic.evidence.validation_stats import (  # noqa: F401  (re-exported: one import for the book)
-    _METRIC, error_stats, errors_by, excluded_rows, prediction_rows, publisher_group)
+    _METRIC, error_shares, error_stats, errors_by, excluded_rows, prediction_rows, publisher_group)
 from inference_arithmetic.evidence import validation_stats as _stats
 from inference_arithmetic.evidence.waterfall import deepseek_waterfall  # noqa: F401  (the chapter reads it here)
-from inference_arithmetic.hardware.gpus import gpu
+from inference_arithmetic.hardware.gpus import generation, gpu
 from inference_arithmetic.serving import mixed, modes, prefill as _prefill, search as _search
 from inference_arithmetic.step.unit import unsupported
 
 __all__ = ["Prediction", "entry_framework", "entries", "predict", "predict_all", "summary", "error_stats", "scored",
-           "errors_by", "family"]
+           "errors_by", "error_shares", "family", "run_group", "SCENARIOS"]
+
+#: MLPerf's scenarios, as the entry ids end
+SCENARIOS = ("server", "offline", "interactive")
+
+
+def run_group(p: Prediction) -> str:
+    """A prediction's group for :func:`.validation_stats.error_shares`: its publisher (MLPerf with its round and
+    scenario), model family and GPU generation, e.g. ``MLCommons MLPerf v5.1 server: deepseek-v3, Blackwell``."""
+    rnd = re.match(r"mlperf(\d)(\d)-", p.id)
+    scenario = next((x for x in SCENARIOS if p.id.endswith(x)), None) if rnd else None
+    head = publisher_group(p) + (f" v{rnd[1]}.{rnd[2]}" if rnd else "") + (f" {scenario}" if scenario else "")
+    return f"{head}: {family(p)}, {generation(p.gpu)}"
 
 
 def _decode_rate(u, e, notes, ctx, ctx_mem):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["error_stats", "scored", "summary", "publisher_group", "errors_by", "prediction_rows", "excluded_rows"]
+__all__ = ["error_stats", "scored", "summary", "publisher_group", "errors_by", "error_shares", "prediction_rows",
+           "excluded_rows"]
 
 
 def error_stats(errors) -> dict:
@@ -49,6 +50,21 @@ def errors_by(preds, key) -> list[dict]:
     for p in scored(preds):
         groups.setdefault(key(p), []).append(p.error)
     return [{"group": g, **error_stats(e)} for g, e in sorted(groups.items())]
+
+
+def error_shares(preds, key) -> list[dict]:
+    """Where the error sits: the expressible predictions grouped by ``key(p)``, each group's share of the
+    sum of absolute errors over all of them (``share``, a fraction; the groups' shares add to 1) beside its
+    :func:`error_stats`, largest share first (ties by name); and per row ``mape_without``, the mean absolute
+    error of every other prediction (what the set would show without that group)."""
+    ps = scored(preds)
+    total = float(np.sum(np.abs([p.error for p in ps])))
+    rows = errors_by(ps, key)
+    for r in rows:
+        rest = [abs(p.error) for p in ps if key(p) != r["group"]]
+        r["share"] = r["mape"] * r["n"] / total
+        r["mape_without"] = float(np.mean(rest)) if rest else None
+    return sorted(rows, key=lambda r: (-r["share"], r["group"]))
 
 
 def prediction_rows(preds, cite) -> list[dict]:
