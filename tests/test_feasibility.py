@@ -49,7 +49,7 @@ def test_deepseek_layouts_can_be_built(gpu, layout):
     (step.Layout(ep=4096, redundant=3840), V3, "at most one spare copy"),
     (step.Layout(ep=4096, redundant=32), V3, "a GPU would hold no expert); nearest valid: EP 288"),
     (step.Layout(ep=48, redundant=8), V3, "nearest valid: 32 redundant experts"),
-    (step.Layout(ep=7, moe_tp=7), V3, "nearest valid MoE TP: 8"),
+    (step.Layout(ep=7, moe_tp=7), V3, "nearest valid MoE TP: 1"),   # 8 splits the width, not the 7 GPUs
     (step.Layout(ep=8, mtp=1), LITE, "no MTP module"),
     (step.Layout(ep=1, redundant=8), V3, "need more than one expert-parallel GPU"),
 ])

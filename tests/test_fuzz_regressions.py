@@ -52,6 +52,21 @@ def _finite(x) -> bool:
     # the cause that binds: MoE TP on a dense model, not "EP 2" (the unit's divisibility came first)
     (["decode", "--model", "llama-3.1-8b", "--gpu", "H100", "--ep", "1", "--moe-tp", "2", "--isl", "1000", "--osl",
       "100", "--batch", "4"], "is dense, with no routed experts to split over MoE TP 2"),
+    # third fuzz round: a suggested fix is itself valid (following it is not refused again)
+    (["prefill", "--model", "deepseek-v2-lite", "--gpu", "B300", "--ep", "1000", "--moe-tp", "128", "--isl", "1000"],
+     "or MoE TP 8"),                   # divides the unit and the expert width 1408 (was MoE TP 125)
+    (["prefill", "--model", "deepseek-v2-lite", "--gpu", "B300", "--ep", "1000", "--moe-tp", "125", "--isl", "1000"],
+     "nearest valid MoE TP: 8"),       # was 128, which does not divide the 1000 GPUs
+    (["decode", "--model", "llama-3.1-405b", "--gpu", "H200", "--ep", "1000", "--isl", "100", "--osl", "10", "--batch",
+      "1"], "a unit of 128 GPUs with attention TP 128 over it"),     # not attention TP 1000 over 128 heads
+    (["prefill", "--model", "mixtral-8x7b", "--gpu", "H200", "--ep", "1000", "--attn", "tp", "--attn-tp", "2", "--isl",
+      "1000"], "nearest valid: EP 16 or fewer"),                     # not "8 redundant experts", 16 slots for 1000
+    (["sol", "--model", "llama-3.1-405b", "--gpu", "MI325X", "--context", "1000", "--ep", "8"],
+     "nearest valid: --ep 1"),         # sol has no --attn: it used to suggest one
+    (["plan", "--model", "llama-3.1-70b", "--isl", "4096", "--osl", "1", "--per-user", "20", "--tokens-per-day", "1",
+      "--gpus", "H100"], "tokens per day (one request a day at least) must be >= 4097"),   # not "requests per second"
+    (["plan", "--model", "llama-3.1-70b", "--gpus", "B200", "--isl", "100000", "--osl", "1000", "--per-user", "120",
+      "--tokens-per-day", "1e10", "--ttft", "6.65"], "no deployment meets TTFT 6.65 s and 120 tok/s per user together"),
     # layouts within the TTFT limit exist but are too slow per user: the per-user floor binds, not the TTFT limit
     (["serve", "--mode", "agg", "--framework", "trtllm", "--model", "deepseek-v3", "--gpu", "H200", "--isl", "8000",
       "--osl", "500", "--per-user", "250", "--ttft", "1"], "reaches 250 tok/s per user"),
@@ -151,3 +166,21 @@ def test_a_long_prompt_with_a_short_answer_is_planned_network_bound(capsys):
     code, out, _ = run(["plan", "--model", "llama-3.1-8b", "--tokens-per-day", "1e9", "--isl", "2000", "--osl", "500",
                         "--per-user", "20", "--gpus", "H100", "--top", "3", "--json"], capsys)
     assert code == 0 and not any(r["decode_network_bound"] for r in json.loads(out)["deployments"])
+
+
+def test_a_mixed_plans_row_describes_a_layout_it_buys(capsys):
+    # the row's layout, batch and rates were the floor option's even where the row bought no floor, or a
+    # burst of another option: its layout matched none of its pools, and Little's law failed
+    from inference_arithmetic.serving import search
+    code, out, err = run(["plan", "--model", "qwen3-235b-a22b", "--isl", "1", "--osl", "2000", "--per-user", "10",
+                          "--requests-per-s", "0.01", "--gpus", "H200,MI300X", "--mixed", "--top", "30", "--json"], capsys)
+    assert code == 0, err
+    rows = json.loads(out)["deployments"]
+    assert len(rows) == 30 and any(r["mixed"] for r in rows)
+    for r in rows:
+        L = r["layout"]
+        assert search.label(L) in [p["layout"] for p in r["pools"] if p["role"] != "prefill"], r["pools"]
+        if r["mode"] == "disagg":
+            assert r["decode_tokens_per_s_per_gpu"] == pytest.approx(
+                r["batch_per_instance"] * r["tokens_per_s_per_user"] / L["attn_tp"], rel=1e-6)   # JSON rounds
+        assert r["tokens_per_s_per_user"] >= 10

@@ -51,6 +51,10 @@ def cmd_sol(args) -> dict:
         batch, ctx = grid(batch, ctx)  # every combination, aligned in the table and in --json
     S_kv = kv.kv_bytes_per_token(m, args.kv_dtype)
     n_ep = args.ep or 1
+    if n_ep > 1 and not m.is_moe:      # a dense model's GPUs split it by tensor parallelism, which sol's bounds do not
+        raise UsageError(f"sol --ep: {m.name} is dense (no routed experts to split over EP {n_ep}); sol bounds the "
+                         "users of one GPU without tensor parallelism; nearest valid: --ep 1 (decode, prefill and "
+                         "serve split a dense model with --attn tp)")
     # the one check of a layout against its model: whole experts per GPU, MTP only with an MTP module
     step.check_layout(m, g, step.Layout(ep=n_ep, redundant=args.redundant, mtp=1 if args.mtp_accept > 0 else 0))
     _within_window(m, float(ctx.max()), what="context")       # a context the model cannot hold has no bound to state
@@ -98,10 +102,11 @@ def cmd_sol(args) -> dict:
             most = np.maximum(bounds.max_batch(HBM=g.hbm_capacity, W_res=W_res, reserve=reserve, ctx=held, S_kv=S_kv), 0)
             weights_at = lambda eps, red: params.weight_bytes_ep_grid(m, eps, red, wb)  # noqa: E731
         if step.weights_room_error(m.name, g, W_res):   # the weights alone exceed HBM: no answer to give
-            ep = step.smallest_ep(m, g, weights_at, least=n_ep)
+            ep = step.smallest_ep(m, g, weights_at, least=n_ep) if m.is_moe else None
             raise UsageError(step.weights_room_error(
                 m.name, g, W_res, f" EP{n_ep} at {weight_dtype}",
-                f"the smallest EP whose weights fit: {ep}" if ep else f"no EP up to {step.MAX_EP} holds them"))
+                f"the smallest EP whose weights fit: {ep}" if ep else f"no EP up to {step.MAX_EP} holds them"
+                if m.is_moe else "sol does not split a dense model; decode, prefill and serve split it with --attn tp"))
         room = bounds.kv_capacity(HBM=g.hbm_capacity, W_res=W_res, reserve=reserve)
         out.update(ep=n_ep, weight_dtype=weight_dtype, weight_bytes_read_per_step=W_read,
                    weight_bytes_resident=W_res, hbm_reserve_bytes=reserve, weights_fit=bool(room > 0),

@@ -176,13 +176,21 @@ def _fail(prep, w):
     if w.ttft_s is not None and c["ttft"][0] > w.ttft_s:
         raise InputError(f"no deployment meets TTFT {w.ttft_s:g} s: the fastest prefill TTFT is "
                          f"{c['ttft'][0]:.2f} s ({c['ttft'][1]})")
+    if w.ttft_s is not None and c["per_user"][0] >= w.per_user:
+        # each limit is met by some layout, none meets both (a disaggregated prompt's KV also crosses the network)
+        raise InputError(f"no deployment meets TTFT {w.ttft_s:g} s and {w.per_user:g} tok/s per user together: the "
+                         f"fastest per user is {c['per_user'][0]:.1f} tok/s ({c['per_user'][1]}), the fastest prefill "
+                         f"TTFT {c['ttft'][0]:.2f} s ({c['ttft'][1]}), before a disaggregated deployment adds the "
+                         f"prompt's KV transfer to its decode GPU over the scale-out network")
     raise InputError(f"no deployment reaches {w.per_user:g} tok/s per user: the fastest is "
                      f"{c['per_user'][0]:.1f} tok/s ({c['per_user'][1]})")
 
 
 def _pool_entries(prep, px, role: str, o, P: Plans, k: int, demand: float):
-    """The pool objects of plan ``k`` (floor and burst, each with its tier and source) and its GPUs
-    if every GPU ran busy (the fleet's GPU count at the layouts' full-load rates)."""
+    """The pool objects of plan ``k`` (floor and burst, each with its tier and source), its GPUs
+    if every GPU ran busy (the fleet's GPU count at the layouts' full-load rates), its lead option
+    (the one that runs more of the pool's GPUs on average: the row's layout, batch and rates are that
+    option's, so that they describe one layout the row buys) and its burst option."""
     f, b = int(P.f[k]), int(P.b[k])
     r, bm, bp = (float(P.r[x][k]) for x in ("reserve", "burst_mean", "burst_peak"))
     out = []
@@ -199,7 +207,9 @@ def _pool_entries(prep, px, role: str, o, P: Plans, k: int, demand: float):
                          24 * bm * o.unit[b] * t.on_demand, o, b))
     served = float(P.r["floor_served"][k])
     busy = served / (o.cap[f] / o.unit[f]) + (demand - served) / (o.cap[b] / o.unit[b])
-    return out, busy, f, b
+    # the option that runs more of the pool's GPUs on average (the floor's, or the burst's where it has more)
+    lead = f if r * o.unit[f] >= bm * o.unit[b] else b
+    return out, busy, lead, b
 
 
 def _pool(role, gpu, tier, source, avg, peak, usd, o, i) -> dict:
@@ -214,8 +224,9 @@ def _row(prep, w, px, O, P, mode: int, k: int, kp: int, xfer: float) -> dict:
     role = "both" if mode == 1 else "decode"
     o = O[role]
     pools_, busy, f, b = _pool_entries(prep, px, role, o, P[role], k, w.output_per_s)
-    ttft = float(max(o.ttft[f], o.ttft[b]))
-    user = float(min(o.user[f], o.user[b]))
+    floor = int(P[role].f[k])
+    ttft = float(max(o.ttft[floor], o.ttft[b]))       # the deployment's: its slower pool option's
+    user = float(o.user[f])                           # the lead option's (each option meets the floor)
     info = o.info[f]
     R_d = float(info["R_d"])
     if mode == 0:
@@ -223,7 +234,8 @@ def _row(prep, w, px, O, P, mode: int, k: int, kp: int, xfer: float) -> dict:
         pools_ += pp
         busy += busy_p
         pinfo = O["prefill"].info[fp]
-        R_p, ttft = float(pinfo["R_p"]), float(max(O["prefill"].ttft[fp], O["prefill"].ttft[P["prefill"].b[kp]])) + xfer
+        R_p = float(pinfo["R_p"])
+        ttft = float(max(O["prefill"].ttft[P["prefill"].f[kp]], O["prefill"].ttft[P["prefill"].b[kp]])) + xfer
         usd_in = sum(x["usd_per_day"] for x in pp)
         L_p = {**search.describe(pinfo["layout"]), "chunk_tokens_per_gpu": pinfo["chunk"]}
         util = prefill.UTILISATION

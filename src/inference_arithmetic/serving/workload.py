@@ -125,7 +125,11 @@ class Workload:
 
     @staticmethod
     def from_tokens_per_day(tokens: float, isl: float, osl: float, **kw) -> "Workload":
-        tokens = number(tokens, "tokens per day", least=0, most=1e18, open_low=True)
+        per_request = (number(isl, "input tokens", least=1, most=10**7)
+                       + number(osl, "output tokens", least=1, most=10**7))
+        # the volume's own bounds, in its own unit: Workload's one request a day to 1e9 requests per second
+        tokens = number(tokens, "tokens per day (one request a day at least)", least=per_request,
+                        most=1e9 * DAY_S * per_request)
         return Workload(requests_per_s=tokens / DAY_S / (isl + osl), isl=isl, osl=osl, **kw)
 
     @property

@@ -52,17 +52,22 @@ def expert_slots_error(model: Model, ep: int, redundant: int, moe_tp: int = 1, a
     n = model.n_experts
     if n == 0:
         if redundant or (ep > 1 and attn_tp != ep):
+            # tensor parallelism over the unit needs the heads to split over its GPUs (else the nearest unit they do)
+            tp = ep if model.n_heads % ep == 0 else nearest(divisors(model.n_heads), ep)
+            over = (f"attention TP {ep} over the unit" if tp == ep else
+                    f"a unit of {tp} GPUs with attention TP {tp} over it ({model.n_heads} heads)")
             return (f"expert parallelism: {model.name} has no routed experts to split over EP {ep} "
-                    f"or to copy; nearest valid: EP 1, or tensor parallelism over the unit (--attn tp --attn-tp {ep}), "
-                    f"0 redundant experts")
+                    f"or to copy; nearest valid: EP 1, or tensor parallelism, {over}, 0 redundant experts")
         return None
     if redundant and moe_ep == 1:
         return ("redundant experts need more than one expert-parallel GPU; nearest valid: 0 redundant experts"
                 + (f" at EP {ep}" if ep > 1 else ""))
     if redundant > n:
         top = min(2 * n * moe_tp, MAX_EP)
+        # n copies is a fix only where their slots fill this unit's expert-parallel GPUs evenly
+        alt = f"{n} redundant experts, or " if expert_slots_error(model, ep, n, moe_tp, attn_tp) is None else ""
         return (f"redundant experts: {redundant} redundant copies exceed {model.name}'s {n} routed experts "
-                f"(at most one spare copy of each); nearest valid: {n} redundant experts, or EP {min(ep, top)} "
+                f"(at most one spare copy of each); nearest valid: {alt}EP {min(ep, top)} "
                 f"or fewer with the default redundancy")
     slots = n + redundant
     if slots < moe_ep:
@@ -80,14 +85,15 @@ def expert_slots_error(model: Model, ep: int, redundant: int, moe_tp: int = 1, a
     return None
 
 
-def expert_slice_error(model: Model, moe_tp: int) -> str | None:
+def expert_slice_error(model: Model, moe_tp: int, ep: int | None = None) -> str | None:
     """Each routed expert split whole over MoE TP: ``moe_intermediate_size`` (columns of the
-    expert's FFN) divisible by ``moe_tp`` (GPUs per expert)."""
+    expert's FFN) divisible by ``moe_tp`` (GPUs per expert); the nearest valid degree also divides the
+    unit's ``ep`` GPUs where they are given."""
     if moe_tp > 1 and not model.is_moe:
         return dense_slice_error(model, moe_tp)
     if moe_tp <= 1 or model.d_e % moe_tp == 0:
         return None
-    best = nearest(divisors(model.d_e), moe_tp)
+    best = nearest([d for d in divisors(model.d_e) if ep is None or ep % d == 0], moe_tp)
     return (f"expert slices: {model.name}'s expert width {model.d_e} (moe_intermediate_size) does not split "
             f"over MoE TP {moe_tp}; nearest valid MoE TP: {best}")
 
@@ -159,7 +165,7 @@ def layout_error(model: Model, gpu: GPU, layout: Layout, phase: str = "decode") 
     del phase   # the structural rules are the same in both phases
     return (attention_heads_error(model, layout.attn_tp, layout.ep)
             or expert_slots_error(model, layout.ep, layout.redundant, layout.moe_tp, layout.attn_tp)
-            or expert_slice_error(model, layout.moe_tp)
+            or expert_slice_error(model, layout.moe_tp, layout.ep)
             or overlap_error(model, layout)
             or mtp_error(model, layout.mtp)
             or pipeline_error(model, layout.pp)

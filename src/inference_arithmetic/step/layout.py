@@ -17,7 +17,7 @@ from inference_arithmetic.hardware.kernel_tables import DEFAULT_FRAMEWORK, frame
 from inference_arithmetic.model.config import Model
 from inference_arithmetic.model.dtypes import ATTN_DTYPES, DENSE_DTYPES, KV_DTYPES, MOE_DTYPES, choose
 
-__all__ = ["Precision", "Layout", "layout_for", "dense_slice_error", "default_redundant", "default_micro_batches", "wide_ep_layout",
+__all__ = ["Precision", "Layout", "layout_for", "dense_slice_error", "divide_error", "default_redundant", "default_micro_batches", "wide_ep_layout",
            "HBM_RESERVE_SHARE", "LINK_LATENCY_SCALE_OUT_S", "MOE_ALL_REDUCE", "divisors", "nearest", "KERNELS", "kernels_per_step"]
 
 #: Share of each GPU's HBM kept for activations, CUDA graphs, workspace and fragmentation:
@@ -129,9 +129,7 @@ class Layout:
             object.__setattr__(self, "kappa", number(self.kappa, "kappa", least=0.01, most=1.0))
         for what, tp in (("attention TP", self.attn_tp), ("MoE TP", self.moe_tp)):
             if self.ep % tp:
-                near = " or ".join(str(x) for x in (self.ep // tp * tp, -(-self.ep // tp) * tp) if x)
-                raise InputError(f"{what} {tp} must divide the unit's {self.ep} GPUs; nearest valid: EP {near} "
-                                 f"(multiples of {tp}), or {what} {nearest(divisors(self.ep), tp)}")
+                raise InputError(divide_error(what, tp, self.ep, divisors(self.ep)))
         if not isinstance(self.precision, Precision):
             raise InputError("precision must be a Precision")
 
@@ -175,6 +173,14 @@ def default_micro_batches(gpu: GPU, unit_gpus: int, framework: str = DEFAULT_FRA
     return 2 if framework == DEFAULT_FRAMEWORK and unit_gpus > gpu.nvlink_domain else 1
 
 
+def divide_error(what: str, tp: int, ep: int, valid) -> str:
+    """The line refusing a TP degree ``tp`` (GPUs) that does not divide the unit's ``ep`` GPUs: the nearest
+    multiples of it, or the nearest degree of ``valid`` (those that divide the unit and what the degree splits)."""
+    near = " or ".join(str(x) for x in (ep // tp * tp, -(-ep // tp) * tp) if x)
+    return (f"{what} {tp} must divide the unit's {ep} GPUs; nearest valid: EP {near} (multiples of {tp}), "
+            f"or {what} {nearest(valid, tp)}")
+
+
 def dense_slice_error(model: Model, moe_tp) -> str:
     """The line refusing MoE TP ``moe_tp`` on a dense model (no routed experts to split)."""
     return (f"expert slices: {model.name} is dense, with no routed experts to split over MoE TP {moe_tp}; "
@@ -189,6 +195,11 @@ def layout_for(model: Model, gpu: GPU, ep: int, *, attn_tp: int = 1, moe_tp: int
     why = dense_slice_error(model, moe_tp) if type(moe_tp) is int and moe_tp > 1 and not model.is_moe else None
     if why:                     # before the unit's divisibility: a dense model has no MoE TP to fix by another EP
         raise InputError(why)
+    # the unit's divisibility, offering only degrees that also split the heads (attention) or the expert width (MoE)
+    for what, tp, width in (("attention TP", attn_tp, model.n_heads), ("MoE TP", moe_tp, model.d_e or 1)):
+        if type(tp) is int and type(ep) is int and tp > 1 and ep >= 1 and ep % tp:
+            fit = [d for d in divisors(ep) if width % d == 0]
+            raise InputError(divide_error(what, tp, ep, fit))
     moe_ep = max(1, ep // max(moe_tp, 1))
     return Layout(ep=ep, attn_tp=attn_tp, moe_tp=moe_tp,
                   redundant=default_redundant(model, moe_ep) if redundant is None else redundant,
