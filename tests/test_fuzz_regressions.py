@@ -184,3 +184,20 @@ def test_a_mixed_plans_row_describes_a_layout_it_buys(capsys):
             assert r["decode_tokens_per_s_per_gpu"] == pytest.approx(
                 r["batch_per_instance"] * r["tokens_per_s_per_user"] / L["attn_tp"], rel=1e-6)   # JSON rounds
         assert r["tokens_per_s_per_user"] >= 10
+
+
+def test_an_mla_cache_under_attention_tp_is_received_by_every_gpu_of_the_instance(capsys):
+    # each of an attention-TP instance's GPUs holds the whole MLA latent, so each takes in the instance's prompts' KV:
+    # the network-bound rate per GPU is the data-parallel one over the TP degree (was: the same, TP ignored)
+    code, out, err = run(["plan", "--model", "deepseek-v3", "--tokens-per-day", "1e10", "--isl", "30000", "--osl", "2",
+                          "--per-user", "5", "--gpus", "H200", "--top", "10", "--json"], capsys)
+    assert code == 0, err
+    rows = [r for r in json.loads(out)["deployments"] if r["decode_network_bound"]]
+    S_kv = {k: kv_bytes.kv_bytes_per_token(config.model("deepseek-v3"), k) for k in ("bf16", "fp8")}
+    tps = set()
+    for r in rows:
+        L = r["layout"]
+        intake = r["decode_tokens_per_s_per_gpu"] * L["attn_tp"] * 30000 / 2 * S_kv[L["kv_dtype"]]
+        assert intake == pytest.approx(gpus.gpu("H200").scale_out, rel=1e-6)
+        tps.add(L["attn_tp"])
+    assert {1, 8} <= tps

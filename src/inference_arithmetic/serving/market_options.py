@@ -120,7 +120,10 @@ def prepare(m: Model, svc: Service, gs: list[GPU], space: search.Space | None = 
             c = found["disagg"]
             ok = c.mem_fit & (c.user >= (svc.per_user or 0.0))
             S = np.array([kv.kv_bytes_per_token(m, u.layout.precision.kv) for u in c.units]).reshape(-1, 1)
-            intake = g.scale_out / (ratio * S)     # output tokens/s per GPU whose prompts' KV its network brings in
+            # GPUs of an attention instance (attn_tp) each receive the share of a token's KV they hold (S / T_kv:
+            # an MLA latent whole on every one, a GQA cache split by KV heads) of the instance's prompts
+            share = np.array([u.layout.attn_tp / u.values["T_kv"] for u in c.units]).reshape(-1, 1)
+            intake = g.scale_out / (ratio * S * share)   # output tok/s per GPU whose prompts' KV its network brings in
             under = ok & (c.R_d <= intake)
             for i, j in _best(np.where(under, c.R_d, -1.0)):        # the largest batch whose KV the network carries
                 L, R_d = c.units[i].layout, float(c.R_d[i, j])
