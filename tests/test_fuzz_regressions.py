@@ -67,6 +67,20 @@ def _finite(x) -> bool:
       "--gpus", "H100"], "tokens per day (one request a day at least) must be >= 4097"),   # not "requests per second"
     (["plan", "--model", "llama-3.1-70b", "--gpus", "B200", "--isl", "100000", "--osl", "1000", "--per-user", "120",
       "--tokens-per-day", "1e10", "--ttft", "6.65"], "no deployment meets TTFT 6.65 s and 120 tok/s per user together"),
+    # fourth fuzz round: the binding cause, and suggestions that do not loop
+    (["serve", "--model", "llama-3.1-8b", "--gpu", "GB200", "--mode", "disagg", "--isl", "1000", "--osl", "100",
+      "--per-user", "10", "--prefill-ep", "32", "--ttft", "10"], "no prefill unit of llama-3.1-8b"),   # not "inf s"
+    (["serve", "--model", "gpt-oss-120b", "--gpu", "H100", "--mode", "agg", "--micro-batches", "2", "--isl", "1000",
+      "--osl", "1000", "--mtp", "2", "--batch", "8"], "has no MTP module"),       # not the micro-batches
+    (["decode", "--model", "deepseek-v3", "--gpu", "H200", "--ep", "6", "--redundant", "32", "--isl", "1000", "--osl",
+      "100", "--batch", "1"], "request: 6 with the default 2 redundant experts"),  # EP 6 fits at its default only
+    (["sol", "--model", "llama-3.1-8b", "--gpu", "H200", "--redundant", "8", "--context", "1000"],
+     "no routed experts to copy; nearest valid: 0 redundant experts"),           # not "EP 1 ... attention TP 1"
+    (["decode", "--model", "gpt-oss-120b", "--gpu", "H200", "--ep", "3", "--attn", "tp", "--attn-tp", "2", "--moe-tp",
+      "3", "--isl", "1000", "--osl", "100", "--batch", "8"], "nearest valid: EP 6 (multiples of 6)"),  # both degrees
+    (["decode", "--model", "deepseek-v2-lite", "--gpu", "MI325X", "--ep", "16", "--attn", "tp", "--attn-tp", "16",
+      "--redundant", "1", "--isl", "100", "--osl", "10", "--batch", "1"], "nearest valid: 0 redundant experts\n"),
+    # (not "or EP 13", which attention TP 16 does not divide)
     # layouts within the TTFT limit exist but are too slow per user: the per-user floor binds, not the TTFT limit
     (["serve", "--mode", "agg", "--framework", "trtllm", "--model", "deepseek-v3", "--gpu", "H200", "--isl", "8000",
       "--osl", "500", "--per-user", "250", "--ttft", "1"], "reaches 250 tok/s per user"),

@@ -105,7 +105,9 @@ def cmd_sol(args) -> dict:
             ep = step.smallest_ep(m, g, weights_at, least=n_ep) if m.is_moe else None
             raise UsageError(step.weights_room_error(
                 m.name, g, W_res, f" EP{n_ep} at {weight_dtype}",
-                f"the smallest EP whose weights fit: {ep}" if ep else f"no EP up to {step.MAX_EP} holds them"
+                f"the smallest EP whose weights fit: {ep}"
+                + (step.default_redundancy_note(m, ep, 1, args.redundant) if args.redundant is not None else "")
+                if ep else f"no EP up to {step.MAX_EP} holds them"
                 if m.is_moe else "sol does not split a dense model; decode, prefill and serve split it with --attn tp"))
         room = bounds.kv_capacity(HBM=g.hbm_capacity, W_res=W_res, reserve=reserve)
         out.update(ep=n_ep, weight_dtype=weight_dtype, weight_bytes_read_per_step=W_read,

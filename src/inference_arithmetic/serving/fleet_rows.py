@@ -173,10 +173,11 @@ def _simpler(o, f):
 
 def _fail(prep, w):
     c = prep.closest
-    if w.ttft_s is not None and c["ttft"][0] > w.ttft_s:
+    finite = math.isfinite(c["ttft"][0])          # inf: no prefill unit anywhere, not a TTFT to compare
+    if w.ttft_s is not None and finite and c["ttft"][0] > w.ttft_s:
         raise InputError(f"no deployment meets TTFT {w.ttft_s:g} s: the fastest prefill TTFT is "
                          f"{c['ttft'][0]:.2f} s ({c['ttft'][1]})")
-    if w.ttft_s is not None and c["per_user"][0] >= w.per_user:
+    if w.ttft_s is not None and finite and c["per_user"][0] >= w.per_user:
         # each limit is met by some layout, none meets both (a disaggregated prompt's KV also crosses the network)
         raise InputError(f"no deployment meets TTFT {w.ttft_s:g} s and {w.per_user:g} tok/s per user together: the "
                          f"fastest per user is {c['per_user'][0]:.1f} tok/s ({c['per_user'][1]}), the fastest prefill "

@@ -321,7 +321,7 @@ def _best_of_grid(m: Model, g: GPU, svc: Service, mode: str, space: Space) -> di
             raise InputError(f"{space.batch} requests per attention instance do not fit on any {mode} layout of "
                              f"{m.name} on {g.key} that the pins allow")
     if not ok.any():
-        if svc.ttft_s is not None and ttft_floor > svc.ttft_s:
+        if svc.ttft_s is not None and np.isfinite(ttft_floor) and ttft_floor > svc.ttft_s:   # inf: no prefill unit
             raise InputError(f"no layout on {g.key} meets TTFT {svc.ttft_s:g} s: the fastest prefill TTFT is "
                              f"{ttft_floor:.2f} s")
         late = c.late is not None and bool(np.any(c.late & c.mem_fit))

@@ -16,7 +16,7 @@ from inference_arithmetic.step.evaluate import evaluate, expert_rate, stack, ter
 from inference_arithmetic.step.feasibility import (MAX_EP, attention_heads_error, check_layout, dense_dtype_error,  # noqa: F401,E501
                                                    expert_slice_error,
                                                    expert_slots_error, hbm_error, layout_error, mtp_error, mx_block_error,
-                                                   smallest_ep, weights_room_error)
+                                                   smallest_ep, weights_room_error, default_redundancy_note)
 from inference_arithmetic.step.layout import (HBM_RESERVE_SHARE, LINK_LATENCY_SCALE_OUT_S, MAX_PP, Layout,  # noqa: F401
                                               Precision, default_micro_batches, default_redundant, layout_for,
                                               wide_ep_layout)

@@ -17,13 +17,15 @@ from inference_arithmetic.core.errors import InputError
 from inference_arithmetic.hardware.gpus import GPU, vendor
 from inference_arithmetic.model.config import Model
 from inference_arithmetic.model.dtypes import MX_BLOCK, dense_flop_dtype
-from inference_arithmetic.step.layout import HBM_RESERVE_SHARE, Layout, dense_slice_error, divisors, nearest
+from inference_arithmetic.step.layout import (HBM_RESERVE_SHARE, Layout, default_redundant, dense_slice_error,
+                                              divisors, nearest)
 from inference_arithmetic.core import fast
 from inference_arithmetic.step.memory import max_batch, memory, memory_values
 
 __all__ = ["attention_heads_error", "expert_slots_error", "expert_slice_error", "overlap_error", "mtp_error",
            "pipeline_error", "layout_error",
-           "check_layout", "hbm_error", "mx_block_error", "dense_dtype_error", "weights_room_error", "smallest_ep", "nearest", "MAX_EP"]
+           "check_layout", "hbm_error", "mx_block_error", "dense_dtype_error", "weights_room_error", "smallest_ep",
+           "default_redundancy_note", "nearest", "MAX_EP"]
 
 #: Largest deployment unit (GPUs) a layout may name (:class:`.layout.Layout`'s own limit).
 MAX_EP = 4096
@@ -51,6 +53,9 @@ def expert_slots_error(model: Model, ep: int, redundant: int, moe_tp: int = 1, a
     moe_ep = max(ep // max(moe_tp, 1), 1)
     n = model.n_experts
     if n == 0:
+        if redundant and ep == 1:
+            return (f"redundant experts: {model.name} is dense, with no routed experts to copy; "
+                    f"nearest valid: 0 redundant experts")
         if redundant or (ep > 1 and attn_tp != ep):
             # tensor parallelism over the unit needs the heads to split over its GPUs (else the nearest unit they do)
             tp = ep if model.n_heads % ep == 0 else nearest(divisors(model.n_heads), ep)
@@ -79,9 +84,12 @@ def expert_slots_error(model: Model, ep: int, redundant: int, moe_tp: int = 1, a
     if slots % moe_ep:
         options = [r for r in (redundant - slots % moe_ep, redundant + (-slots) % moe_ep) if 0 <= r <= n]
         eps = [d * moe_tp for d in divisors(slots) if d * moe_tp <= MAX_EP]
-        alt = f"{nearest(options, redundant)} redundant experts, or " if options else ""
+        fit = [e for e in eps if not attn_tp or e % attn_tp == 0]     # units the attention TP also divides
+        red = f"{nearest(options, redundant)} redundant experts" if options else ""
+        unit = f"EP {nearest(fit or eps, ep)}" if fit or not red else ""
         return (f"whole experts per GPU: {slots} expert slots ({n} routed + {redundant} redundant) do not split "
-                f"evenly over {moe_ep} expert-parallel GPUs; nearest valid: {alt}EP {nearest(eps, ep)}")
+                f"evenly over {moe_ep} expert-parallel GPUs; nearest valid: "
+                + ", or ".join(x for x in (red, unit) if x))
     return None
 
 
@@ -166,11 +174,11 @@ def layout_error(model: Model, gpu: GPU, layout: Layout, phase: str = "decode") 
     return (attention_heads_error(model, layout.attn_tp, layout.ep)
             or expert_slots_error(model, layout.ep, layout.redundant, layout.moe_tp, layout.attn_tp)
             or expert_slice_error(model, layout.moe_tp, layout.ep)
-            or overlap_error(model, layout)
             or mtp_error(model, layout.mtp)
             or pipeline_error(model, layout.pp)
             or mx_block_error(model, layout.precision.moe)
-            or dense_dtype_error(gpu, layout.precision.dense))
+            or dense_dtype_error(gpu, layout.precision.dense)
+            or overlap_error(model, layout))         # last: a pinned overlap is the cause only where the rest holds
 
 
 def check_layout(model: Model, gpu: GPU, layout: Layout, phase: str = "decode") -> None:
@@ -208,6 +216,13 @@ def smallest_ep(model: Model, gpu: GPU, weights_at, per_request: float = 0.0, le
     return int(good[0]) if good.size else None
 
 
+def default_redundancy_note(model: Model, ep: int, moe_tp: int, redundant: int) -> str:
+    """What :func:`smallest_ep`'s answer assumes where a pinned redundant-expert count differs from it: ``" with
+    the default N redundant experts"`` (its units take the default redundancy), else nothing."""
+    default = default_redundant(model, max(ep // max(moe_tp, 1), 1)) if model.n_experts else 0
+    return "" if redundant == default else f" with the default {default} redundant experts"
+
+
 def _smallest_ep_that_fits(u, ctx: float) -> int | None:
     """:func:`smallest_ep` for a unit's model, GPU and TP degrees, with one ``ctx``-token request."""
     L = u.layout
@@ -228,7 +243,8 @@ def hbm_error(u, batch, ctx, what: str = "requests") -> str | None:
     most = int(np.min(max_batch(u, ctx_hi)))
     if most < 1:
         ep = _smallest_ep_that_fits(u, ctx_hi)
-        hint = (f"the smallest EP that holds the weights and one {ctx_hi:,.0f}-token request: {ep}" if ep else
+        hint = (f"the smallest EP that holds the weights and one {ctx_hi:,.0f}-token request: {ep}"
+                f"{default_redundancy_note(u.model, ep, u.layout.moe_tp, u.layout.redundant)}" if ep else
                 f"no EP up to {MAX_EP} holds the weights and one {ctx_hi:,.0f}-token request")
         room = weights_room_error(u.model.name, u.gpu, u.weights_resident, f" EP{u.layout.ep}", hint)
         if room:

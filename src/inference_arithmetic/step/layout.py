@@ -8,6 +8,7 @@ planner.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from inference_arithmetic.core.errors import InputError
@@ -127,9 +128,10 @@ class Layout:
         object.__setattr__(self, "overhead_s", number(self.overhead_s, "overhead_s", most=10.0))
         if self.kappa is not None:
             object.__setattr__(self, "kappa", number(self.kappa, "kappa", least=0.01, most=1.0))
+        both = math.lcm(self.attn_tp, self.moe_tp)   # a unit both degrees divide
         for what, tp in (("attention TP", self.attn_tp), ("MoE TP", self.moe_tp)):
             if self.ep % tp:
-                raise InputError(divide_error(what, tp, self.ep, divisors(self.ep)))
+                raise InputError(divide_error(what, tp, self.ep, divisors(self.ep), both))
         if not isinstance(self.precision, Precision):
             raise InputError("precision must be a Precision")
 
@@ -173,11 +175,14 @@ def default_micro_batches(gpu: GPU, unit_gpus: int, framework: str = DEFAULT_FRA
     return 2 if framework == DEFAULT_FRAMEWORK and unit_gpus > gpu.nvlink_domain else 1
 
 
-def divide_error(what: str, tp: int, ep: int, valid) -> str:
+def divide_error(what: str, tp: int, ep: int, valid, multiple: int | None = None) -> str:
     """The line refusing a TP degree ``tp`` (GPUs) that does not divide the unit's ``ep`` GPUs: the nearest
-    multiples of it, or the nearest degree of ``valid`` (those that divide the unit and what the degree splits)."""
-    near = " or ".join(str(x) for x in (ep // tp * tp, -(-ep // tp) * tp) if x)
-    return (f"{what} {tp} must divide the unit's {ep} GPUs; nearest valid: EP {near} (multiples of {tp}), "
+    multiples of ``multiple`` (default ``tp``; every pinned degree's least common multiple, so that the unit
+    suggested takes them all), or the nearest degree of ``valid`` (those that divide the unit and what the
+    degree splits)."""
+    k = multiple or tp
+    near = " or ".join(str(x) for x in (ep // k * k, -(-ep // k) * k) if x)
+    return (f"{what} {tp} must divide the unit's {ep} GPUs; nearest valid: EP {near} (multiples of {k}), "
             f"or {what} {nearest(valid, tp)}")
 
 
@@ -199,7 +204,9 @@ def layout_for(model: Model, gpu: GPU, ep: int, *, attn_tp: int = 1, moe_tp: int
     for what, tp, width in (("attention TP", attn_tp, model.n_heads), ("MoE TP", moe_tp, model.d_e or 1)):
         if type(tp) is int and type(ep) is int and tp > 1 and ep >= 1 and ep % tp:
             fit = [d for d in divisors(ep) if width % d == 0]
-            raise InputError(divide_error(what, tp, ep, fit))
+            both = (math.lcm(attn_tp, moe_tp) if type(attn_tp) is int and type(moe_tp) is int
+                    and attn_tp >= 1 and moe_tp >= 1 else None)
+            raise InputError(divide_error(what, tp, ep, fit, both))
     moe_ep = max(1, ep // max(moe_tp, 1))
     return Layout(ep=ep, attn_tp=attn_tp, moe_tp=moe_tp,
                   redundant=default_redundant(model, moe_ep) if redundant is None else redundant,
