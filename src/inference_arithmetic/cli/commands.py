@@ -102,13 +102,14 @@ def cmd_sol(args) -> dict:
             most = np.maximum(bounds.max_batch(HBM=g.hbm_capacity, W_res=W_res, reserve=reserve, ctx=held, S_kv=S_kv), 0)
             weights_at = lambda eps, red: params.weight_bytes_ep_grid(m, eps, red, wb)  # noqa: E731
         if step.weights_room_error(m.name, g, W_res):   # the weights alone exceed HBM: no answer to give
-            ep = step.smallest_ep(m, g, weights_at, least=n_ep) if m.is_moe else None
-            raise UsageError(step.weights_room_error(
-                m.name, g, W_res, f" EP{n_ep} at {weight_dtype}",
-                f"the smallest EP whose weights fit: {ep}"
-                + (step.default_redundancy_note(m, ep, 1, args.redundant) if args.redundant is not None else "")
-                if ep else f"no EP up to {step.MAX_EP} holds them"
-                if m.is_moe else "sol does not split a dense model; decode, prefill and serve split it with --attn tp"))
+            if not m.is_moe:
+                hint = "sol does not split a dense model; decode, prefill and serve split it with --attn tp"
+            elif (ep := step.smallest_ep(m, g, weights_at, least=n_ep)) is None:
+                hint = f"no EP up to {step.MAX_EP} holds them"
+            else:
+                hint = f"the smallest EP whose weights fit: {ep}" + (
+                    step.default_redundancy_note(m, ep, 1, args.redundant) if args.redundant is not None else "")
+            raise UsageError(step.weights_room_error(m.name, g, W_res, f" EP{n_ep} at {weight_dtype}", hint))
         room = bounds.kv_capacity(HBM=g.hbm_capacity, W_res=W_res, reserve=reserve)
         out.update(ep=n_ep, weight_dtype=weight_dtype, weight_bytes_read_per_step=W_read,
                    weight_bytes_resident=W_res, hbm_reserve_bytes=reserve, weights_fit=bool(room > 0),

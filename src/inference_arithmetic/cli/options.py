@@ -122,7 +122,9 @@ def _sol():
         Opt("--kv-dtype", default="bf16", choices=list(kv.CACHE_DTYPES)),
         Opt("--mtp-accept", type=probability, default=0.0,
             help="acceptance probability of one MTP draft token (0: no MTP; needs a model with an MTP module)"),
-        Opt("--ep", type=positive_int, help="GPUs in the expert-parallel group (a MoE model; a dense model: 1, sol does not bound tensor parallelism)"),
+        Opt("--ep", type=positive_int,
+            help="GPUs in the expert-parallel group (a MoE model; a dense model: 1, sol does not bound tensor "
+                 "parallelism)"),
         Opt("--redundant", type=count, default=0, help="redundant routed experts in the group"),
         Opt("--batch", help=f"users per GPU: B or start:stop[:step] (with --context: {cap})"),
         Opt("--weight-dtype", default=None, choices=list(SOL_WEIGHT_DTYPES),

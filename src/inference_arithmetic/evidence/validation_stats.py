@@ -61,9 +61,9 @@ def error_shares(preds, key) -> list[dict]:
     total = float(np.sum(np.abs([p.error for p in ps])))
     rows = errors_by(ps, key)
     for r in rows:
-        rest = [abs(p.error) for p in ps if key(p) != r["group"]]
-        r["share"] = r["mape"] * r["n"] / total
-        r["mape_without"] = float(np.mean(rest)) if rest else None
+        inside = r["mape"] * r["n"]                # the group's sum of absolute errors
+        r["share"] = inside / total
+        r["mape_without"] = (total - inside) / (len(ps) - r["n"]) if len(ps) > r["n"] else None
     return sorted(rows, key=lambda r: (-r["share"], r["group"]))
 
 

@@ -191,7 +191,7 @@ def _pool_entries(prep, px, role: str, o, P: Plans, k: int, demand: float):
     """The pool objects of plan ``k`` (floor and burst, each with its tier and source), its GPUs
     if every GPU ran busy (the fleet's GPU count at the layouts' full-load rates), its lead option
     (the one that runs more of the pool's GPUs on average: the row's layout, batch and rates are that
-    option's, so that they describe one layout the row buys) and its burst option."""
+    option's, so that they describe one layout the row buys)."""
     f, b = int(P.f[k]), int(P.b[k])
     r, bm, bp = (float(P.r[x][k]) for x in ("reserve", "burst_mean", "burst_peak"))
     out = []
@@ -210,7 +210,7 @@ def _pool_entries(prep, px, role: str, o, P: Plans, k: int, demand: float):
     busy = served / (o.cap[f] / o.unit[f]) + (demand - served) / (o.cap[b] / o.unit[b])
     # the option that runs more of the pool's GPUs on average (the floor's, or the burst's where it has more)
     lead = f if r * o.unit[f] >= bm * o.unit[b] else b
-    return out, busy, lead, b
+    return out, busy, lead
 
 
 def _pool(role, gpu, tier, source, avg, peak, usd, o, i) -> dict:
@@ -224,14 +224,13 @@ def _pool(role, gpu, tier, source, avg, peak, usd, o, i) -> dict:
 def _row(prep, w, px, O, P, mode: int, k: int, kp: int, xfer: float) -> dict:
     role = "both" if mode == 1 else "decode"
     o = O[role]
-    pools_, busy, f, b = _pool_entries(prep, px, role, o, P[role], k, w.output_per_s)
-    floor = int(P[role].f[k])
-    ttft = float(max(o.ttft[floor], o.ttft[b]))       # the deployment's: its slower pool option's
+    pools_, busy, f = _pool_entries(prep, px, role, o, P[role], k, w.output_per_s)
+    ttft = float(max(o.ttft[P[role].f[k]], o.ttft[P[role].b[k]]))   # the deployment's: its slower option's
     user = float(o.user[f])                           # the lead option's (each option meets the floor)
     info = o.info[f]
     R_d = float(info["R_d"])
     if mode == 0:
-        pp, busy_p, fp, _ = _pool_entries(prep, px, "prefill", O["prefill"], P["prefill"], kp, w.input_per_s)
+        pp, busy_p, fp = _pool_entries(prep, px, "prefill", O["prefill"], P["prefill"], kp, w.input_per_s)
         pools_ += pp
         busy += busy_p
         pinfo = O["prefill"].info[fp]

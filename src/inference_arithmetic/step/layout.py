@@ -18,7 +18,8 @@ from inference_arithmetic.hardware.kernel_tables import DEFAULT_FRAMEWORK, frame
 from inference_arithmetic.model.config import Model
 from inference_arithmetic.model.dtypes import ATTN_DTYPES, DENSE_DTYPES, KV_DTYPES, MOE_DTYPES, choose
 
-__all__ = ["Precision", "Layout", "layout_for", "dense_slice_error", "divide_error", "default_redundant", "default_micro_batches", "wide_ep_layout",
+__all__ = ["Precision", "Layout", "layout_for", "dense_slice_error", "divide_error", "default_redundant",
+           "default_micro_batches", "wide_ep_layout",
            "HBM_RESERVE_SHARE", "LINK_LATENCY_SCALE_OUT_S", "MOE_ALL_REDUCE", "divisors", "nearest", "KERNELS", "kernels_per_step"]
 
 #: Share of each GPU's HBM kept for activations, CUDA graphs, workspace and fragmentation:
@@ -128,10 +129,10 @@ class Layout:
         object.__setattr__(self, "overhead_s", number(self.overhead_s, "overhead_s", most=10.0))
         if self.kappa is not None:
             object.__setattr__(self, "kappa", number(self.kappa, "kappa", least=0.01, most=1.0))
-        both = math.lcm(self.attn_tp, self.moe_tp)   # a unit both degrees divide
         for what, tp in (("attention TP", self.attn_tp), ("MoE TP", self.moe_tp)):
-            if self.ep % tp:
-                raise InputError(divide_error(what, tp, self.ep, divisors(self.ep), both))
+            if self.ep % tp:    # the EP suggested is a multiple of both degrees
+                raise InputError(divide_error(what, tp, self.ep, divisors(self.ep),
+                                              math.lcm(self.attn_tp, self.moe_tp)))
         if not isinstance(self.precision, Precision):
             raise InputError("precision must be a Precision")
 
