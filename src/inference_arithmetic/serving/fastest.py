@@ -76,42 +76,48 @@ def _rows(v: dict, rows) -> dict:
 
 
 def fastest(units, R_p: np.ndarray, mode: str, svc: Service, batches: np.ndarray, batch: int | None = None,
-            partners: tuple | None = None):
+            partners: tuple | None = None, intake: np.ndarray | None = None):
     """``(unit index, batch index, (R_d, rate, user))`` of the first candidate with the most tokens/s per GPU
     of ``mode`` over ``units`` x ``batches`` (their prefill partners' rates ``R_p``, units x 1) that fits
     in HBM, has a partner and gives every user ``svc.per_user`` tokens/s; ``batch``: that batch only
     (one of ``batches``); ``partners``: the prefill partners (their chunks: aggregated serving in mixed steps,
-    :mod:`.mixed`).  ``None`` when no candidate does (:func:`.search.best` then says why)."""
+    :mod:`.mixed`); ``intake``: disaggregated, the decode rate whose prompts' KV the network brings in
+    (units x 1, :func:`.kv_network.intake`), which a candidate may not exceed.  ``None`` when no candidate
+    does (:func:`.search.best` then says why)."""
     ctx = svc.decode_context
+    cap = np.full_like(R_p, np.inf) if intake is None else intake
+    rp_cap = np.concatenate([R_p, cap], axis=1)     # each unit's partner rate and cap, indexed together
 
-    def point(v, b, rp):
+    def point(v, b, pc):
+        rp, cap = pc[:, :1], pc[:, 1:]
         R_d, r_u, fits, ev = rates_at(v, b, ctx, terms=True)
         mix = mixed_point(v, ev, b, svc) if mode == "agg" else None
         rate, user, _ = mode_point(mode, R_d, r_u, rp, svc, mix)
-        ok = fits & (rp > 0) & ~mixed.late(mix)    # a prefill partner within the limits; mixed steps not late
+        # a prefill partner within the limits; mixed steps not late; prompts' KV the network brings in
+        ok = fits & (rp > 0) & ~mixed.late(mix) & (R_d <= cap)
         return (ok if svc.per_user is None else ok & (user >= svc.per_user)), rate, R_d, user
 
     v = step.stack(units)
     if mode == "agg" and partners is not None:   # a framework that mixes prompt chunks into decode steps
         v.update(mixed.stack(units, partners) or {})
     if batch is not None:                              # one batch: one point per unit
-        ok, rate, _, _ = point(v, np.full((1, 1, 1), float(batch)), R_p)
+        ok, rate, _, _ = point(v, np.full((1, 1, 1), float(batch)), rp_cap)
         top = np.where(ok[:, 0], rate[:, 0], -1.0)
     else:
         top = np.full(len(units), -1.0)
         whole = np.array([u.values["curved"] for u in units]) > 0   # measured kernel rates: the whole grid
         if not whole.all():
             rows = np.flatnonzero(~whole)
-            top[rows], bent = _search(point, _rows(v, rows), R_p[rows], batches)
+            top[rows], bent = _search(point, _rows(v, rows), rp_cap[rows], batches)
             whole[rows[bent]] = True
         if whole.any():
-            ok, rate, _, _ = point(_rows(v, whole), batches.reshape(1, -1, 1), R_p[whole])
+            ok, rate, _, _ = point(_rows(v, whole), batches.reshape(1, -1, 1), rp_cap[whole])
             top[whole] = np.max(np.where(ok, rate, -1.0), axis=1)
     best = float(np.max(top))
     if not 0 <= best < np.inf:          # none feasible (or a rate that is not a number: the grid decides)
         return None
     close = np.flatnonzero(top >= best * (1 - CLOSE))     # their whole rows, compared as the grid compares them
-    ok, rate, R_d, user = point(_rows(v, close), batches.reshape(1, -1, 1), R_p[close])
+    ok, rate, R_d, user = point(_rows(v, close), batches.reshape(1, -1, 1), rp_cap[close])
     if batch is not None:
         ok = ok & (batches == batch).reshape(1, -1)
     i, j = np.unravel_index(int(np.argmax(np.where(ok, rate, -1.0))), rate.shape)

@@ -18,7 +18,7 @@ import numpy as np
 
 from inference_arithmetic.core.errors import InputError
 from inference_arithmetic.core import fast
-from inference_arithmetic.serving import pool_plans as pools, prefill_step as prefill, search
+from inference_arithmetic.serving import kv_network_rates, pool_plans as pools, prefill_step as prefill, search
 from inference_arithmetic.serving.workload import DAY_S
 
 __all__ = ["assemble", "Plans", "CROSS_TOP"]
@@ -143,7 +143,7 @@ def _disagg(O, P, bw, w, mixed, one_precision):
     g_d = np.where(od_.gpu[Pd.f] == od_.gpu[Pd.b], od_.gpu[Pd.f], -1)
     moe_p, g_p = op.moe[Pp.f], np.where(op.gpu[Pp.f] == op.gpu[Pp.b], op.gpu[Pp.f], -2)
     bw_p = np.minimum(bw[op.gpu[Pp.f]], bw[op.gpu[Pp.b]])
-    out_rate = np.maximum(op.per_gpu[Pp.f] / bw[op.gpu[Pp.f]], op.per_gpu[Pp.b] / bw[op.gpu[Pp.b]])
+    rates = ((op.per_gpu[Pp.f], bw[op.gpu[Pp.f]]), (op.per_gpu[Pp.b], bw[op.gpu[Pp.b]]))   # floor, burst
     ttft_p = np.maximum(op.ttft[Pp.f], op.ttft[Pp.b])
     cost_p = 24 * Pp.r["usd_per_h"]
     keys = np.stack([od_.moe[Pd.f], kvb, bw_d, g_d if not mixed else np.zeros_like(g_d)], axis=1)
@@ -151,8 +151,9 @@ def _disagg(O, P, bw, w, mixed, one_precision):
     best = np.full(len(uniq), -1)
     x_best = np.zeros(len(uniq))
     for u, (moe, S_kv, b_d, g) in enumerate(uniq):
-        x = w.isl * S_kv / np.minimum(b_d, bw_p)              # kv_transfer_time, per prefill plan
-        ok = ((moe_p == moe) | (not one_precision)) & (out_rate * S_kv <= 1.0)
+        x = kv_network_rates.transfer_s(w.isl, S_kv, np.minimum(b_d, bw_p))     # per prefill plan
+        carried = np.logical_and.reduce([kv_network_rates.carried(R, S_kv, b) for R, b in rates])
+        ok = ((moe_p == moe) | (not one_precision)) & carried
         if not mixed:
             ok &= g_p == int(g)
         if w.ttft_s is not None:

@@ -13,24 +13,18 @@ Without ``mixed`` a deployment is one GPU type.  With ``mixed`` its pools may di
 search keeps, for the floor/burst pairs, the few best options of each GPU type and MoE precision
 (:data:`.fleet_rows.CROSS_TOP`).  Every deployment runs one MoE precision (one checkpoint), and in a
 disaggregated deployment each prompt's KV cache crosses the scale-out network from its prefill
-GPU to its decode GPU (:data:`kv_transfer_time`, added to the time to first token); the network
-must carry it: a prefill GPU's KV output while busy within its scale-out bandwidth (else that
+GPU to its decode GPU (:data:`.kv_network.kv_transfer_time`, added to the time to first token); the
+network must carry it: a prefill GPU's KV output while busy within its scale-out bandwidth (else that
 prefill option is not offered), and a decode GPU's KV intake: where its decode rate would take in
 more KV than its network carries (a long prompt and a short answer), it runs at the rate the
-network allows, and the row says so (``decode_network_bound``).
+network allows, and the row says so (``decode_network_bound``).  The three rules are
+:mod:`.kv_network`'s, which ``serve --mode disagg`` applies too.
 
-This module holds the formula; the market's options (:func:`prepare`, re-exported) are built without
-sympy in :mod:`.market_options`.
+The market's options (:func:`prepare`, re-exported) are built without sympy in :mod:`.market_options`.
 """
 from __future__ import annotations
 
-from inference_arithmetic.core.formula import formula
-from inference_arithmetic.core.symbols import S
+from inference_arithmetic.serving.kv_network import kv_transfer_time  # noqa: F401
 from inference_arithmetic.serving.market_options import CROSS_TOP, ROLES, Options, Prepared, prepare  # noqa: F401
-from inference_arithmetic.serving.modes import L_i
-from inference_arithmetic.step.operations import BW_so
 
 __all__ = ["kv_transfer_time", "Options", "Prepared", "prepare", "CROSS_TOP", "ROLES"]
-
-kv_transfer_time = formula("kv_transfer_time", L_i * S.S_kv / BW_so, "s",
-                           "time to move one prompt's KV cache from its prefill GPU to its decode GPU")

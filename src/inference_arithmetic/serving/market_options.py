@@ -9,9 +9,8 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from inference_arithmetic.hardware.gpus import GPU
-from inference_arithmetic.model import kv_bytes as kv
 from inference_arithmetic.model.config import Model
-from inference_arithmetic.serving import fleet_rows, prefill_step as prefill, search
+from inference_arithmetic.serving import fleet_rows, kv_network_rates, prefill_step as prefill, search
 from inference_arithmetic.serving.fleet_rows import CROSS_TOP
 from inference_arithmetic.serving.workload import Service, Workload
 from inference_arithmetic.step import MOE_DTYPES
@@ -103,7 +102,6 @@ def prepare(m: Model, svc: Service, gs: list[GPU], space: search.Space | None = 
     opts = {r: Options(r) for r in ROLES}
     closest = {"per_user": (0.0, ""), "ttft": (np.inf, "")}
     n = 0
-    ratio = svc.isl / svc.osl
     for gi, g in enumerate(gs):
         if progress is not None and time.perf_counter() - t0 > 1.0:
             progress(gi, len(gs), g.key)
@@ -119,11 +117,8 @@ def prepare(m: Model, svc: Service, gs: list[GPU], space: search.Space | None = 
         if "disagg" in found:
             c = found["disagg"]
             ok = c.mem_fit & (c.user >= (svc.per_user or 0.0))
-            S = np.array([kv.kv_bytes_per_token(m, u.layout.precision.kv) for u in c.units]).reshape(-1, 1)
-            # GPUs of an attention instance (attn_tp) each receive the share of a token's KV they hold (S / T_kv:
-            # an MLA latent whole on every one, a GQA cache split by KV heads) of the instance's prompts
-            share = np.array([u.layout.attn_tp / u.values["T_kv"] for u in c.units]).reshape(-1, 1)
-            intake = g.scale_out / (ratio * S * share)   # output tok/s per GPU whose prompts' KV its network brings in
+            S = kv_network_rates.kv_per_token(m, c.units)
+            intake = c.intake      # output tok/s per GPU whose prompts' KV its network brings in (kv_network)
             under = ok & (c.R_d <= intake)
             for i, j in _best(np.where(under, c.R_d, -1.0)):        # the largest batch whose KV the network carries
                 L, R_d = c.units[i].layout, float(c.R_d[i, j])

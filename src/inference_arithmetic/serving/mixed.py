@@ -151,8 +151,8 @@ def at(v: dict, ev_d: dict, batch, ctx: float, isl: float, osl: float, cached: f
 def late(mix: tuple | None):
     """Where :func:`at`'s candidates ``mix`` would run in mixed steps but miss the time to first token at every
     chunk: those are not candidates (the framework mixes; it does not fall back to steps of their own).
-    ``False`` where there is nothing to miss."""
-    return False if mix is None else mix[5]
+    ``False`` where there is nothing to miss (numpy's, whose ``~`` is ``True``: Python's ``~False`` is -1)."""
+    return np.False_ if mix is None else mix[5]
 
 
 def pick(u: step.Unit, batch: float, ctx: float, top: float, isl: float, osl: float, cached: float = 0.0,

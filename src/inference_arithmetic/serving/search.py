@@ -23,7 +23,7 @@ from inference_arithmetic.hardware.gpus import GPU
 from inference_arithmetic.model import dtypes
 from inference_arithmetic.model.config import Model, context_error
 from inference_arithmetic.core import fast
-from inference_arithmetic.serving import fastest, mixed, mode_rates, prefill_step as prefill
+from inference_arithmetic.serving import fastest, kv_network_rates, mixed, mode_rates, prefill_step as prefill
 from inference_arithmetic.step import Precision
 
 if TYPE_CHECKING:        # a type only: decode and prefill never load the workload module
@@ -187,19 +187,24 @@ class Candidates:
     util: float
     mem_fit: np.ndarray | None = None   # the decode layout fits in HBM at that batch (no prefill condition)
     late: np.ndarray | None = None      # aggregated in mixed steps: where every chunk misses the TTFT limit
+    intake: np.ndarray | None = None    # disaggregated: the decode rate whose prompts' KV the network brings in
+    #                                     (units x 1, :func:`.kv_network_rates.intake`; ``meets`` applies it)
 
-    def meets(self, per_user: float | None) -> np.ndarray:
-        """Candidates that fit and give every user ``per_user`` tokens/s or more."""
-        return self.fit if per_user is None else self.fit & (self.user >= per_user)
+    def meets(self, per_user: float | None, network: bool = True) -> np.ndarray:
+        """Candidates that fit, give every user ``per_user`` tokens/s or more and, disaggregated, decode no
+        faster than the network brings their prompts' KV in (``network`` False: that condition left out)."""
+        ok = self.fit if per_user is None else self.fit & (self.user >= per_user)
+        return ok & (self.R_d <= self.intake) if network and self.intake is not None else ok
 
 
-def _partners(units, pre: dict, space: Space) -> dict:
+def _partners(m: Model, g: GPU, svc: Service, units, pre: dict, space: Space) -> dict:
     """The prefill partner (rate, TTFT, layout, chunk, fastest TTFT) of each decode unit, by mode:
-    disaggregated, the fastest prefill unit of the unit's MoE dtype; aggregated, the unit's own size."""
-    best_by_moe = {moe: max((x for k, x in pre.items() if k[1] == moe and k[0] in space.prefill_ep),
-                            key=lambda x: x[0], default=None) for moe in step.MOE_DTYPES}
+    disaggregated, the fastest prefill unit of the unit's MoE dtype whose KV output the network carries
+    and whose TTFT with the prompt's KV transfer meets the limit (:mod:`.kv_network`; the TTFT here is the
+    prefill's, the transfer added where the answer states it); aggregated, the unit's own size."""
     none = (0.0, np.inf, None, 0.0, np.inf)
-    return {"disagg": tuple(best_by_moe.get(u.layout.precision.moe) or none for u in units),
+    pool = {k: x for k, x in pre.items() if k[0] in space.prefill_ep}
+    return {"disagg": kv_network_rates.partners(m, g, svc.isl, svc.ttft_s, units, pool, none),
             "agg": tuple(pre.get((u.layout.ep, u.layout.precision.moe), none) for u in units)}
 
 
@@ -225,7 +230,8 @@ def candidates(m: Model, g: GPU, svc: Service, space: Space | None = None, pre: 
     ttft_floor = min((x[4] for k, x in pre.items() if k[0] in space.prefill_ep), default=np.inf)
     if not units or not pre:
         return {}, ttft_floor
-    out, partners = {}, _partners(units, pre, space)
+    out, partners = {}, _partners(m, g, svc, units, pre, space)
+    intake = kv_network_rates.intake(m, g, svc.isl, svc.osl, units)
     v = step.stack(units)
     v.update(mixed.stack(units, partners["agg"]) or {})   # aggregated serving of a framework that mixes
     R_d, r_u, fits, ev = fastest.rates_at(v, BATCHES.reshape(1, -1, 1), svc.decode_context, terms=True)
@@ -240,7 +246,7 @@ def candidates(m: Model, g: GPU, svc: Service, space: Space | None = None, pre: 
         # a prefill partner within the limits (its chunk bounds the mixed steps'); mixed steps late at every chunk: none
         fit = fits & (R_p > 0) & ~miss
         out[mode] = Candidates(g, mode, tuple(units), partner, rate, user, R_d, R_p, fit, util, fits,
-                               miss if np.any(miss) else None)
+                               miss if np.any(miss) else None, intake if mode == "disagg" else None)
     return out, ttft_floor
 
 
@@ -291,12 +297,17 @@ def best(m: Model, g: GPU, svc: Service, mode: str, space: Space | None = None) 
         raise InputError(f"batch {space.batch} is more than --max-batch {space.max_batch}")
     batches = BATCHES if space.max_batch is None else BATCHES[BATCHES <= space.max_batch]   # a prefix of the grid
     if units and pre and batches.size and (space.batch is None or bool(np.any(batches == space.batch))):
-        partner = _partners(units, pre, space)[mode]
+        partner = _partners(m, g, svc, units, pre, space)[mode]
         R_p = np.array([x[0] for x in partner]).reshape(-1, 1)
-        found = fastest.fastest(units, R_p, mode, svc, batches, space.batch, partner)
+        cap = kv_network_rates.intake(m, g, svc.isl, svc.osl, units) if mode == "disagg" else None
+        # a unit that decodes faster than its network brings prompts' KV in, already at one request: the grid's
+        # network-bound answer (:func:`.kv_network_rates.network_bound`), as the planner offers it
+        bound = cap is not None and bool(np.any(fastest.rates_at(step.stack(units), np.ones((1, 1, 1)),
+                                                                 svc.decode_context)[0] > cap))
+        found = None if bound else fastest.fastest(units, R_p, mode, svc, batches, space.batch, partner, cap)
         if found is not None:
             i, j, (R_d, rate, user) = found
-            return _answer(units[i], partner[i], mode, R_d, rate, user, j, svc)
+            return _answer(m, g, units[i], partner[i], mode, R_d, rate, user, j, svc)
     return _best_of_grid(m, g, svc, mode, space)
 
 
@@ -317,9 +328,23 @@ def _best_of_grid(m: Model, g: GPU, svc: Service, mode: str, space: Space) -> di
             raise InputError(f"batch must be 1 to 512, or a multiple of 32 up to {BATCHES[-1]:,.0f}, requests per "
                              f"attention instance, got {space.batch}")
         ok = ok & (BATCHES == space.batch).reshape(1, -1)
+        mem = c.meets(svc.per_user, network=False)
+        over = np.argwhere(mem & (BATCHES == space.batch).reshape(1, -1) & (c.R_d > c.intake)) if c.intake is not None else ()
+        if not ok.any() and len(over):
+            (i, j), = over[:1]
+            under = BATCHES[mem[i] & (c.R_d[i] <= c.intake[i, 0])]     # this layout's batches the network carries
+            fix = f"pin at most {under.max():,.0f}" if under.size else "leave the batch to the search (network-bound)"
+            raise InputError(f"at {space.batch} requests per attention instance a decode GPU decodes {c.R_d[i, j]:,.0f}"
+                             f" tok/s, faster than its scale-out network brings in its prompts' KV ({c.intake[i, 0]:,.0f}"
+                             f" tok/s at ISL {svc.isl:g} / OSL {svc.osl:g}): {fix}")
         if not ok.any():
             raise InputError(f"{space.batch} requests per attention instance do not fit on any {mode} layout of "
                              f"{m.name} on {g.key} that the pins allow")
+    bound = None if c.intake is None or space.batch is not None else kv_network_rates.network_bound(
+        c.meets(svc.per_user, network=False), c.R_d, c.intake, c.R_p, BATCHES, svc.isl, svc.osl, c.util)
+    if bound is not None and (not ok.any() or bound[2] > float(np.max(np.where(ok, c.rate, -1.0)))):
+        i, j, rate, R_d, b = bound
+        return _answer(m, g, c.units[i], c.partner[i], mode, R_d, rate, float(c.user[i, j]), j, svc, b)
     if not ok.any():
         if svc.ttft_s is not None and np.isfinite(ttft_floor) and ttft_floor > svc.ttft_s:   # inf: no prefill unit
             raise InputError(f"no layout on {g.key} meets TTFT {svc.ttft_s:g} s: the fastest prefill TTFT is "
@@ -329,9 +354,11 @@ def _best_of_grid(m: Model, g: GPU, svc: Service, mode: str, space: Space) -> di
             raise InputError(f"no {mode} layout on {g.key} meets TTFT {svc.ttft_s:g} s in mixed steps (the framework "
                              f"puts prompt chunks into decode steps) at any chunk of {CHUNKS[0]:,.0f} to "
                              f"{CHUNKS[-1]:,.0f} tokens per GPU")
-        if mode == "disagg" and all(x[2] is None for x in c.partner):     # no prefill unit: say so, not a speed
+        if mode == "disagg" and all(x[2] is None for x in c.partner):     # no prefill partner: say why, not a speed
             sizes = ", ".join(str(n) for n in space.prefill_ep)
-            raise InputError(f"no prefill unit of {m.name} on {g.key} with EP {sizes} can be built")
+            if not np.isfinite(ttft_floor):
+                raise InputError(f"no prefill unit of {m.name} on {g.key} with EP {sizes} can be built")
+            raise InputError(kv_network_rates.no_partner(m, g, svc.isl, svc.ttft_s, c.units, ttft_floor))
         if not c.fit.any():          # nothing fits at all: say that, not a speed of 0
             pins = " that the pins allow" if space != Space(framework=space.framework) else ""
             raise InputError(f"no {mode} layout of {m.name} on {g.key}{pins} fits in HBM with a prefill partner "
@@ -341,14 +368,16 @@ def _best_of_grid(m: Model, g: GPU, svc: Service, mode: str, space: Space) -> di
         raise InputError(f"no layout on {g.key} reaches {svc.per_user:g} tok/s per user in {mode} mode at ISL "
                          f"{svc.isl:g} / OSL {svc.osl:g}: the fastest{among} is {top:.1f} tok/s")
     i, j = np.unravel_index(int(np.argmax(np.where(ok, c.rate, -1.0))), c.rate.shape)
-    return _answer(c.units[i], c.partner[i], mode, float(c.R_d[i, j]), float(c.rate[i, j]),
+    return _answer(m, g, c.units[i], c.partner[i], mode, float(c.R_d[i, j]), float(c.rate[i, j]),
                    float(c.user[i, j]), int(j), svc)
 
 
-def _answer(u: step.Unit, partner: tuple, mode: str, R_d: float, rate: float, user: float, j: int,
-            svc: Service) -> dict:
+def _answer(m: Model, g: GPU, u: step.Unit, partner: tuple, mode: str, R_d: float, rate: float, user: float,
+            j: int, svc: Service, mean_batch: float | None = None) -> dict:
     """:func:`best`'s result for decode unit ``u`` at batch ``BATCHES[j]`` with its prefill ``partner``;
-    aggregated, ``agg_steps`` says whether its prompts run in mixed steps (:func:`agg_steps`)."""
+    aggregated, ``agg_steps`` says whether its prompts run in mixed steps (:func:`agg_steps`); disaggregated,
+    the time to first token includes the prompt's KV transfer (``kv_transfer_s``, :mod:`.kv_network`), and
+    ``mean_batch`` (requests per attention instance on average) where the network sets the decode rate."""
     L = u.layout
     R_p, ttft, L_p, chunk, _ = partner
     util = prefill.UTILISATION if mode == "disagg" else 1.0
@@ -357,7 +386,13 @@ def _answer(u: step.Unit, partner: tuple, mode: str, R_d: float, rate: float, us
     if mode == "agg":           # mixed steps at the search's chunk: the prompt's chunk steps and their queue
         how, ttft, k = agg_steps(u, float(BATCHES[j]), chunk, ttft, svc)
         steps = {"agg_steps": how, **({"mixed_chunk_tokens_per_gpu": k} if how == "mixed" else {})}
+    else:
+        xfer = float(kv_network_rates.transfer_s(svc.isl, kv_network_rates.kv_per_token(m, (u,))[0, 0],
+                                                 g.scale_out))
+        ttft += xfer
+        steps = {"kv_transfer_s": xfer, "decode_network_bound": mean_batch is not None}
     return {"tokens_per_s_per_gpu": rate, "tokens_per_s_per_user": user, **steps,
-            "ttft_s": ttft, "prefill_gpus_per_decode_gpu": ratio, "batch_per_instance": float(BATCHES[j]),
+            "ttft_s": ttft, "prefill_gpus_per_decode_gpu": ratio,
+            "batch_per_instance": float(BATCHES[j]) if mean_batch is None else mean_batch,
             "decode_tokens_per_s_per_gpu": R_d, "prefill_tokens_per_s_per_gpu": R_p, "prefill_utilisation": util,
             "layout": describe(L), "prefill_layout": {**describe(L_p), "chunk_tokens_per_gpu": chunk}}

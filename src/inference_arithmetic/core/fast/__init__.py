@@ -9,7 +9,7 @@ from inference_arithmetic.core.fast.model_kv import *  # noqa: F401,F403
 from inference_arithmetic.core.fast.model_params import *  # noqa: F401,F403
 from inference_arithmetic.core.fast.serving_costs import *  # noqa: F401,F403
 from inference_arithmetic.core.fast.serving_fleet import *  # noqa: F401,F403
-from inference_arithmetic.core.fast.serving_market import *  # noqa: F401,F403
+from inference_arithmetic.core.fast.serving_kv_network import *  # noqa: F401,F403
 from inference_arithmetic.core.fast.serving_modes import *  # noqa: F401,F403
 from inference_arithmetic.core.fast.serving_pools import *  # noqa: F401,F403
 from inference_arithmetic.core.fast.serving_prefill import *  # noqa: F401,F403
