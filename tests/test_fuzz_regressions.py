@@ -215,3 +215,26 @@ def test_an_mla_cache_under_attention_tp_is_received_by_every_gpu_of_the_instanc
         assert intake == pytest.approx(gpus.gpu("H200").scale_out, rel=1e-6)
         tps.add(L["attn_tp"])
     assert {1, 8} <= tps
+
+
+def test_one_redundant_expert_is_singular():
+    from inference_arithmetic.step.feasibility import default_redundancy_note
+    from inference_arithmetic.step.layout import default_redundant, redundant_experts
+    assert redundant_experts(1) == "1 redundant expert" and redundant_experts(0) == "0 redundant experts"
+    m = config.model("mixtral-8x7b")
+    # a unit whose default redundancy is one copy says so in the singular (was "1 redundant experts"): Mixtral's
+    # 8 experts and 1 copy fill 3 or 9 expert-parallel GPUs
+    eps = [ep for ep in (3, 5, 6, 7, 9) if default_redundant(m, ep) == 1]
+    assert eps == [3, 9]
+    for ep in eps:
+        assert default_redundancy_note(m, ep, 1, 0) == " with the default 1 redundant expert"
+
+
+def test_weights_over_the_room_print_the_digits_that_tell_them_apart():
+    from inference_arithmetic.step.feasibility import weights_room_error
+    from inference_arithmetic.step.layout import HBM_RESERVE_SHARE
+    g = gpus.gpu("H200")
+    room = g.hbm_capacity * (1 - HBM_RESERVE_SHARE)
+    why = weights_room_error("x", g, room + 3e6)          # 3 MB over: was "135.7 GB ... exceed the 135.7 GB"
+    a, b = why.split(" GB of weights per GPU exceed the ")
+    assert float(a.rsplit(" ", 1)[1]) > float(b.split(" GB")[0])

@@ -82,8 +82,10 @@ def fastest(units, R_p: np.ndarray, mode: str, svc: Service, batches: np.ndarray
     in HBM, has a partner and gives every user ``svc.per_user`` tokens/s; ``batch``: that batch only
     (one of ``batches``); ``partners``: the prefill partners (their chunks: aggregated serving in mixed steps,
     :mod:`.mixed`); ``intake``: disaggregated, the decode rate whose prompts' KV the network brings in
-    (units x 1, :func:`.kv_network.intake`), which a candidate may not exceed.  ``None`` when no candidate
-    does (:func:`.search.best` then says why)."""
+    (units x 1, :func:`.kv_network_rates.intake`), which a candidate may not exceed.  ``None`` when no
+    candidate does (:func:`.search.best` then says why), and where a unit decodes faster than its ``intake``
+    already at one request: the whole grid's network-bound answer (:func:`.kv_network_rates.network_bound`,
+    as the planner offers it) is :func:`.search.best`'s then."""
     ctx = svc.decode_context
     cap = np.full_like(R_p, np.inf) if intake is None else intake
     rp_cap = np.concatenate([R_p, cap], axis=1)     # each unit's partner rate and cap, indexed together
@@ -98,6 +100,8 @@ def fastest(units, R_p: np.ndarray, mode: str, svc: Service, batches: np.ndarray
         return (ok if svc.per_user is None else ok & (user >= svc.per_user)), rate, R_d, user
 
     v = step.stack(units)
+    if intake is not None and np.any(rates_at(v, np.ones((1, 1, 1)), ctx)[0] > intake):
+        return None
     if mode == "agg" and partners is not None:   # a framework that mixes prompt chunks into decode steps
         v.update(mixed.stack(units, partners) or {})
     if batch is not None:                              # one batch: one point per unit

@@ -13,15 +13,17 @@ __all__ = ["kv_per_token", "intake", "transfer_s", "carried", "partners", "no_pa
 
 def kv_per_token(m, units) -> np.ndarray:
     """KV-cache bytes per token of each decode unit's KV dtype (B/token), units x 1."""
-    return np.array([kv.kv_bytes_per_token(m, u.layout.precision.kv) for u in units], dtype=float).reshape(-1, 1)
+    per = {d: kv.kv_bytes_per_token(m, d) for d in {u.layout.precision.kv for u in units}}
+    return np.array([per[u.layout.precision.kv] for u in units], dtype=float).reshape(-1, 1)
 
 
-def intake(m, g, isl: float, osl: float, units) -> np.ndarray:
+def intake(m, g, isl: float, osl: float, units, S_kv: np.ndarray | None = None) -> np.ndarray:
     """:data:`.kv_network.kv_intake_rate` of each decode unit on GPU ``g`` (output tokens/s per GPU),
-    units x 1: each GPU of an attention instance takes in the share of a token's KV it holds."""
+    units x 1: each GPU of an attention instance takes in the share of a token's KV it holds.  ``S_kv``:
+    :func:`kv_per_token` of the units, where the caller has it."""
     T = np.array([[u.layout.attn_tp, u.values["T_kv"]] for u in units], dtype=float).reshape(-1, 2)
-    return fast.kv_intake_rate(L_i=isl, L_o=osl, BW_so=g.scale_out, S_kv=kv_per_token(m, units),
-                               T_a=T[:, :1], T_kv=T[:, 1:])
+    S_kv = kv_per_token(m, units) if S_kv is None else S_kv
+    return fast.kv_intake_rate(L_i=isl, L_o=osl, BW_so=g.scale_out, S_kv=S_kv, T_a=T[:, :1], T_kv=T[:, 1:])
 
 
 def transfer_s(isl: float, S_kv, bw):
@@ -36,13 +38,14 @@ def carried(R_p, S_kv, bw):
     return R_p <= fast.kv_output_rate(BW_so=bw, S_kv=S_kv)
 
 
-def partners(m, g, isl: float, ttft_s: float | None, units, pool: dict, none: tuple) -> tuple:
+def partners(m, g, isl: float, ttft_s: float | None, units, pool: dict, none: tuple,
+             S_kv: np.ndarray | None = None) -> tuple:
     """Each decode unit's disaggregated prefill partner on GPU ``g``: of the prefill units ``pool``
     (``{(unit size, MoE dtype): (input tokens/s per GPU, TTFT s, layout, chunk, fastest TTFT s)}``, in the
     search's order) the fastest of the decode unit's MoE dtype whose KV output the network carries
     (:func:`carried`) and whose TTFT with the prompt's KV transfer (:func:`transfer_s`, at the decode
-    unit's KV dtype) meets ``ttft_s``; ``none`` where no unit is so."""
-    S_kv = kv_per_token(m, units)[:, 0]
+    unit's KV dtype) meets ``ttft_s``; ``none`` where no unit is so.  ``S_kv``: :func:`kv_per_token`."""
+    S_kv = (kv_per_token(m, units) if S_kv is None else S_kv)[:, 0]
     best: dict = {}
     for moe, s in zip((u.layout.precision.moe for u in units), S_kv):
         if (moe, s) not in best:

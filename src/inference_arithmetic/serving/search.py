@@ -197,14 +197,14 @@ class Candidates:
         return ok & (self.R_d <= self.intake) if network and self.intake is not None else ok
 
 
-def _partners(m: Model, g: GPU, svc: Service, units, pre: dict, space: Space) -> dict:
+def _partners(m: Model, g: GPU, svc: Service, units, pre: dict, space: Space, S_kv=None) -> dict:
     """The prefill partner (rate, TTFT, layout, chunk, fastest TTFT) of each decode unit, by mode:
     disaggregated, the fastest prefill unit of the unit's MoE dtype whose KV output the network carries
     and whose TTFT with the prompt's KV transfer meets the limit (:mod:`.kv_network`; the TTFT here is the
     prefill's, the transfer added where the answer states it); aggregated, the unit's own size."""
     none = (0.0, np.inf, None, 0.0, np.inf)
     pool = {k: x for k, x in pre.items() if k[0] in space.prefill_ep}
-    return {"disagg": kv_network_rates.partners(m, g, svc.isl, svc.ttft_s, units, pool, none),
+    return {"disagg": kv_network_rates.partners(m, g, svc.isl, svc.ttft_s, units, pool, none, S_kv),
             "agg": tuple(pre.get((u.layout.ep, u.layout.precision.moe), none) for u in units)}
 
 
@@ -230,8 +230,9 @@ def candidates(m: Model, g: GPU, svc: Service, space: Space | None = None, pre: 
     ttft_floor = min((x[4] for k, x in pre.items() if k[0] in space.prefill_ep), default=np.inf)
     if not units or not pre:
         return {}, ttft_floor
-    out, partners = {}, _partners(m, g, svc, units, pre, space)
-    intake = kv_network_rates.intake(m, g, svc.isl, svc.osl, units)
+    S_kv = kv_network_rates.kv_per_token(m, units)
+    out, partners = {}, _partners(m, g, svc, units, pre, space, S_kv)
+    intake = kv_network_rates.intake(m, g, svc.isl, svc.osl, units, S_kv)
     v = step.stack(units)
     v.update(mixed.stack(units, partners["agg"]) or {})   # aggregated serving of a framework that mixes
     R_d, r_u, fits, ev = fastest.rates_at(v, BATCHES.reshape(1, -1, 1), svc.decode_context, terms=True)
@@ -297,14 +298,11 @@ def best(m: Model, g: GPU, svc: Service, mode: str, space: Space | None = None) 
         raise InputError(f"batch {space.batch} is more than --max-batch {space.max_batch}")
     batches = BATCHES if space.max_batch is None else BATCHES[BATCHES <= space.max_batch]   # a prefix of the grid
     if units and pre and batches.size and (space.batch is None or bool(np.any(batches == space.batch))):
-        partner = _partners(m, g, svc, units, pre, space)[mode]
+        S_kv = kv_network_rates.kv_per_token(m, units) if mode == "disagg" else None
+        partner = _partners(m, g, svc, units, pre, space, S_kv)[mode]
         R_p = np.array([x[0] for x in partner]).reshape(-1, 1)
-        cap = kv_network_rates.intake(m, g, svc.isl, svc.osl, units) if mode == "disagg" else None
-        # a unit that decodes faster than its network brings prompts' KV in, already at one request: the grid's
-        # network-bound answer (:func:`.kv_network_rates.network_bound`), as the planner offers it
-        bound = cap is not None and bool(np.any(fastest.rates_at(step.stack(units), np.ones((1, 1, 1)),
-                                                                 svc.decode_context)[0] > cap))
-        found = None if bound else fastest.fastest(units, R_p, mode, svc, batches, space.batch, partner, cap)
+        cap = kv_network_rates.intake(m, g, svc.isl, svc.osl, units, S_kv) if mode == "disagg" else None
+        found = fastest.fastest(units, R_p, mode, svc, batches, space.batch, partner, cap)
         if found is not None:
             i, j, (R_d, rate, user) = found
             return _answer(m, g, units[i], partner[i], mode, R_d, rate, user, j, svc)

@@ -18,7 +18,7 @@ from inference_arithmetic.hardware.gpus import GPU, vendor
 from inference_arithmetic.model.config import Model
 from inference_arithmetic.model.dtypes import MX_BLOCK, dense_flop_dtype
 from inference_arithmetic.step.layout import (HBM_RESERVE_SHARE, Layout, default_redundant, dense_slice_error,
-                                              divisors, nearest)
+                                              divisors, nearest, redundant_experts)
 from inference_arithmetic.core import fast
 from inference_arithmetic.step.memory import max_batch, memory, memory_values
 
@@ -70,14 +70,14 @@ def expert_slots_error(model: Model, ep: int, redundant: int, moe_tp: int = 1, a
     if redundant > n:
         top = min(2 * n * moe_tp, MAX_EP)
         # n copies is a fix only where their slots fill this unit's expert-parallel GPUs evenly
-        alt = f"{n} redundant experts, or " if expert_slots_error(model, ep, n, moe_tp, attn_tp) is None else ""
+        alt = f"{redundant_experts(n)}, or " if expert_slots_error(model, ep, n, moe_tp, attn_tp) is None else ""
         return (f"redundant experts: {redundant} redundant copies exceed {model.name}'s {n} routed experts "
                 f"(at most one spare copy of each); nearest valid: {alt}EP {min(ep, top)} "
                 f"or fewer with the default redundancy")
     slots = n + redundant
     if slots < moe_ep:
         up = moe_ep - n
-        alt = f"{up} redundant experts, or " if up <= n else ""
+        alt = f"{redundant_experts(up)}, or " if up <= n else ""
         return (f"expert slots: {slots} expert slots ({n} routed + {redundant} redundant) cannot fill "
                 f"{moe_ep} expert-parallel GPUs (a GPU would hold no expert); nearest valid: {alt}EP "
                 f"{slots * moe_tp}")
@@ -85,7 +85,7 @@ def expert_slots_error(model: Model, ep: int, redundant: int, moe_tp: int = 1, a
         options = [r for r in (redundant - slots % moe_ep, redundant + (-slots) % moe_ep) if 0 <= r <= n]
         eps = [d * moe_tp for d in divisors(slots) if d * moe_tp <= MAX_EP]
         fit = [e for e in eps if not attn_tp or e % attn_tp == 0]     # units the attention TP also divides
-        red = f"{nearest(options, redundant)} redundant experts" if options else ""
+        red = redundant_experts(nearest(options, redundant)) if options else ""
         unit = f"EP {nearest(fit or eps, ep)}" if fit or not red else ""
         return (f"whole experts per GPU: {slots} expert slots ({n} routed + {redundant} redundant) do not split "
                 f"evenly over {moe_ep} expert-parallel GPUs; nearest valid: "
@@ -196,8 +196,10 @@ def weights_room_error(name: str, gpu: GPU, weights: float, where: str = "", hin
     room = gpu.hbm_capacity - reserve
     if weights <= room:
         return None
-    return (f"{name} on {gpu.key}{where} does not fit (HBM): {weights / 1e9:,.1f} GB of weights per GPU exceed the "
-            f"{room / 1e9:,.1f} GB left after the {reserve / 1e9:,.1f} GB runtime reserve" + (f"; {hint}" if hint else ""))
+    # as many decimals as show the two apart (135.71 GB over 135.70 GB, not 135.7 over 135.7)
+    d = next((d for d in range(1, 7) if f"{weights / 1e9:.{d}f}" != f"{room / 1e9:.{d}f}"), 6)
+    return (f"{name} on {gpu.key}{where} does not fit (HBM): {weights / 1e9:,.{d}f} GB of weights per GPU exceed the "
+            f"{room / 1e9:,.{d}f} GB left after the {reserve / 1e9:,.1f} GB runtime reserve" + (f"; {hint}" if hint else ""))
 
 
 def smallest_ep(model: Model, gpu: GPU, weights_at, per_request: float = 0.0, least: int = 1, multiple: int = 1,
@@ -220,7 +222,7 @@ def default_redundancy_note(model: Model, ep: int, moe_tp: int, redundant: int) 
     """What :func:`smallest_ep`'s answer assumes where a pinned redundant-expert count differs from it: ``" with
     the default N redundant experts"`` (its units take the default redundancy), else nothing."""
     default = default_redundant(model, max(ep // max(moe_tp, 1), 1)) if model.n_experts else 0
-    return "" if redundant == default else f" with the default {default} redundant experts"
+    return "" if redundant == default else f" with the default {redundant_experts(default)}"
 
 
 def _smallest_ep_that_fits(u, ctx: float) -> int | None:

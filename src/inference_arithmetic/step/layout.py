@@ -18,7 +18,7 @@ from inference_arithmetic.hardware.kernel_tables import DEFAULT_FRAMEWORK, frame
 from inference_arithmetic.model.config import Model
 from inference_arithmetic.model.dtypes import ATTN_DTYPES, DENSE_DTYPES, KV_DTYPES, MOE_DTYPES, choose
 
-__all__ = ["Precision", "Layout", "layout_for", "dense_slice_error", "divide_error", "default_redundant",
+__all__ = ["Precision", "Layout", "layout_for", "dense_slice_error", "divide_error", "default_redundant", "redundant_experts",
            "default_micro_batches", "wide_ep_layout",
            "HBM_RESERVE_SHARE", "LINK_LATENCY_SCALE_OUT_S", "MOE_ALL_REDUCE", "divisors", "nearest", "KERNELS", "kernels_per_step"]
 
@@ -159,6 +159,11 @@ def divisors(n: int) -> list[int]:
 def nearest(valid, x: int) -> int:
     """The value of ``valid`` (non-empty integers) closest to ``x``; the smaller one on a tie."""
     return min(valid, key=lambda v: (abs(v - x), v))
+
+
+def redundant_experts(n: int) -> str:
+    """``n`` redundant experts in words: "1 redundant expert", "2 redundant experts"."""
+    return f"{n} redundant expert" + ("" if n == 1 else "s")
 
 
 def default_redundant(model: Model, moe_ep: int) -> int:
