@@ -192,7 +192,8 @@ def test_a_mixed_disaggregated_fleet_carries_its_kv_over_the_network():
     assert d["mixed"] and d["gpu"] == "B200+H200"
     S_kv = kv.kv_bytes_per_token(V3, d["layout"]["kv_dtype"])
     bw = min(gpus.gpu("H200").scale_out, gpus.gpu("B200").scale_out)
-    assert d["kv_transfer_s"] == pytest.approx(float(market.kv_transfer_time(L_i=2000, S_kv=S_kv, BW_so=bw)))
+    # full attention: the prompt's cached tokens L_kv are its 2,000
+    assert d["kv_transfer_s"] == pytest.approx(float(market.kv_transfer_time(L_kv=2000, S_kv=S_kv, BW_so=bw)))
     assert d["ttft_s"] <= 3 and d["ttft_s"] >= d["kv_transfer_s"]
     assert d["prefill_tokens_per_s_per_gpu"] * S_kv <= gpus.gpu("H200").scale_out
 

@@ -99,7 +99,7 @@ def assemble(prep, w, px, mixed: bool, top: int, where=None, pin=None, one_preci
     if len(Pb):
         rows.append((24 * Pb.r["usd_per_h"], np.ones(len(Pb), int), np.arange(len(Pb)), np.full(len(Pb), -1),
                      np.zeros(len(Pb)), _simpler(ob, Pb.f)))
-    rows += _disagg(O, P, bw, w, mixed, one_precision)
+    rows += _disagg(prep.model, O, P, bw, w, mixed, one_precision)
     if not rows or not sum(r[0].size for r in rows):
         if pin:
             return {"feasible": 0, "deployments": []}
@@ -133,7 +133,7 @@ def _pinned(Pl: Plans, o, names, pin: dict, role: str) -> Plans:
     return Plans(Pl.f[keep], Pl.b[keep], {k: v[keep] for k, v in Pl.r.items()}) if not keep.all() else Pl
 
 
-def _disagg(O, P, bw, w, mixed, one_precision):
+def _disagg(m, O, P, bw, w, mixed, one_precision):
     od_, op = O["decode"], O["prefill"]
     Pd, Pp = P["decode"], P["prefill"]
     if not len(Pd) or not len(Pp):
@@ -151,8 +151,8 @@ def _disagg(O, P, bw, w, mixed, one_precision):
     best = np.full(len(uniq), -1)
     x_best = np.zeros(len(uniq))
     for u, (moe, S_kv, b_d, g) in enumerate(uniq):
-        x = kv_network_rates.transfer_s(w.isl, S_kv, np.minimum(b_d, bw_p))     # per prefill plan
-        carried = np.logical_and.reduce([kv_network_rates.carried(R, S_kv, b) for R, b in rates])
+        x = kv_network_rates.transfer_s(m, w.isl, S_kv, np.minimum(b_d, bw_p))     # per prefill plan
+        carried = np.logical_and.reduce([kv_network_rates.carried(m, w.isl, R, S_kv, b) for R, b in rates])
         ok = ((moe_p == moe) | (not one_precision)) & carried
         if not mixed:
             ok &= g_p == int(g)

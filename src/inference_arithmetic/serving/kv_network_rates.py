@@ -8,7 +8,8 @@ from inference_arithmetic.core import fast
 from inference_arithmetic.model import kv_bytes as kv
 from inference_arithmetic.serving import mode_rates
 
-__all__ = ["kv_per_token", "intake", "transfer_s", "carried", "partners", "no_partner", "network_bound"]
+__all__ = ["kv_per_token", "cached_tokens", "intake", "transfer_s", "carried", "partners", "no_partner",
+           "network_bound"]
 
 
 def kv_per_token(m, units) -> np.ndarray:
@@ -17,25 +18,32 @@ def kv_per_token(m, units) -> np.ndarray:
     return np.array([per[u.layout.precision.kv] for u in units], dtype=float).reshape(-1, 1)
 
 
+def cached_tokens(m, isl: float) -> float:
+    """``L_kv``: the whole-cache tokens of KV a prompt of ``isl`` tokens leaves (``isl``, fewer with sliding
+    windows: a windowed layer keeps the last window's tokens), :func:`.kv_bytes.effective_context`."""
+    return float(kv.effective_context(m, isl, read=False))
+
+
 def intake(m, g, isl: float, osl: float, units, S_kv: np.ndarray | None = None) -> np.ndarray:
     """:data:`.kv_network.kv_intake_rate` of each decode unit on GPU ``g`` (output tokens/s per GPU),
     units x 1: each GPU of an attention instance takes in the share of a token's KV it holds.  ``S_kv``:
     :func:`kv_per_token` of the units, where the caller has it."""
     T = np.array([[u.layout.attn_tp, u.values["T_kv"]] for u in units], dtype=float).reshape(-1, 2)
     S_kv = kv_per_token(m, units) if S_kv is None else S_kv
-    return fast.kv_intake_rate(L_i=isl, L_o=osl, BW_so=g.scale_out, S_kv=S_kv, T_a=T[:, :1], T_kv=T[:, 1:])
+    return fast.kv_intake_rate(L_kv=cached_tokens(m, isl), L_o=osl, BW_so=g.scale_out, S_kv=S_kv, T_a=T[:, :1],
+                               T_kv=T[:, 1:])
 
 
-def transfer_s(isl: float, S_kv, bw):
-    """:data:`.kv_network.kv_transfer_time` (s) of a prompt of ``isl`` tokens at ``S_kv`` B/token over
-    ``bw`` B/s."""
-    return fast.kv_transfer_time(L_i=isl, S_kv=S_kv, BW_so=bw)
+def transfer_s(m, isl: float, S_kv, bw):
+    """:data:`.kv_network.kv_transfer_time` (s) of a prompt of ``isl`` tokens of model ``m`` at ``S_kv``
+    B/token over ``bw`` B/s."""
+    return fast.kv_transfer_time(L_kv=cached_tokens(m, isl), S_kv=S_kv, BW_so=bw)
 
 
-def carried(R_p, S_kv, bw):
-    """Whether a prefill GPU's KV output at ``R_p`` input tokens/s fits its network of ``bw`` B/s
-    (:data:`.kv_network.kv_output_rate`)."""
-    return R_p <= fast.kv_output_rate(BW_so=bw, S_kv=S_kv)
+def carried(m, isl: float, R_p, S_kv, bw):
+    """Whether a prefill GPU's KV output at ``R_p`` input tokens/s of prompts of ``isl`` tokens fits its
+    network of ``bw`` B/s (:data:`.kv_network.kv_output_rate`)."""
+    return R_p <= fast.kv_output_rate(L_i=isl, L_kv=cached_tokens(m, isl), BW_so=bw, S_kv=S_kv)
 
 
 def partners(m, g, isl: float, ttft_s: float | None, units, pool: dict, none: tuple,
@@ -49,25 +57,30 @@ def partners(m, g, isl: float, ttft_s: float | None, units, pool: dict, none: tu
     best: dict = {}
     for moe, s in zip((u.layout.precision.moe for u in units), S_kv):
         if (moe, s) not in best:
-            x = transfer_s(isl, s, g.scale_out)
-            ok = (p for k, p in pool.items() if k[1] == moe and carried(p[0], s, g.scale_out)
+            x = transfer_s(m, isl, s, g.scale_out)
+            ok = (p for k, p in pool.items() if k[1] == moe and carried(m, isl, p[0], s, g.scale_out)
                   and (ttft_s is None or p[1] + x <= ttft_s))
             best[moe, s] = max(ok, key=lambda p: p[0], default=None) or none
     return tuple(best[u.layout.precision.moe, s] for u, s in zip(units, S_kv))
 
 
-def no_partner(m, g, isl: float, ttft_s: float | None, units, ttft_floor: float) -> str:
-    """The one-line refusal where prefill units exist (the fastest TTFT ``ttft_floor`` s) but no decode unit
+def no_partner(m, g, isl: float, ttft_s: float | None, units, pool: dict) -> str:
+    """The one-line refusal where prefill units exist (``pool`` as in :func:`partners`) but no decode unit
     has a disaggregated partner: the prompt's KV transfer passes the TTFT limit, or every prefill unit writes
     KV faster than its network carries out."""
     S_kv = float(np.min(kv_per_token(m, units)))
-    x, bw = float(transfer_s(isl, S_kv, g.scale_out)), f"{g.scale_out / 1e9:,.0f} GB/s per GPU"
-    if ttft_s is not None and ttft_floor + x > ttft_s:
-        return (f"no disaggregated prefill on {g.key} meets TTFT {ttft_s:g} s: the fastest prefill TTFT is "
-                f"{ttft_floor:.2f} s and the prompt's KV takes {x:.2f} s more to cross the scale-out network ({bw})")
+    x, bw = float(transfer_s(m, isl, S_kv, g.scale_out)), f"{g.scale_out / 1e9:,.0f} GB/s per GPU"
+    live = [p for p in pool.values() if p[0] > 0]
+    kept = [p for p in live if carried(m, isl, p[0], S_kv, g.scale_out)]
+    if ttft_s is not None and kept:
+        # the prefill's chunk is its fastest within the limit alone (the planner's prefill options are the same)
+        return (f"no disaggregated prefill on {g.key} meets TTFT {ttft_s:g} s with the prompt's KV transfer: the "
+                f"prefill units within the limit take {min(p[1] for p in kept):.2f} s or more at the chunk of their "
+                f"best rate, and the KV {x:.2f} s more to cross the scale-out network ({bw})")
+    top = max((p[0] for p in live), default=0.0)
     return (f"every prefill unit of {m.name} on {g.key} writes KV faster than its scale-out network ({bw}) "
-            f"carries it to a decode GPU: more than {float(fast.kv_output_rate(BW_so=g.scale_out, S_kv=S_kv)):,.0f}"
-            f" input tok/s per GPU")
+            f"carries it to a decode GPU: {top:,.0f} input tok/s per GPU, the network carries "
+            f"{float(fast.kv_output_rate(L_i=isl, L_kv=cached_tokens(m, isl), BW_so=g.scale_out, S_kv=S_kv)):,.0f}")
 
 
 def network_bound(ok: np.ndarray, R_d: np.ndarray, cap: np.ndarray, R_p: np.ndarray, batches: np.ndarray,

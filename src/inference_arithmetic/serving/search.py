@@ -320,14 +320,16 @@ def _best_of_grid(m: Model, g: GPU, svc: Service, mode: str, space: Space) -> di
             raise InputError(f"no {mode} layout of {m.name} can be built on {g.key}{why}")
         raise InputError(f"no {mode} layout of {m.name} fits on {g.key}")
     c = found[mode]
-    ok = c.meets(svc.per_user)
+    col = np.ones((1, BATCHES.size), dtype=bool)         # the batches asked about: every one, or the pinned one
     if space.batch is not None:      # a pinned batch: that column only
         if not np.any(BATCHES == space.batch):
             raise InputError(f"batch must be 1 to 512, or a multiple of 32 up to {BATCHES[-1]:,.0f}, requests per "
                              f"attention instance, got {space.batch}")
-        ok = ok & (BATCHES == space.batch).reshape(1, -1)
+        col = (BATCHES == space.batch).reshape(1, -1)
+    ok = c.meets(svc.per_user) & col
+    if space.batch is not None:
         mem = c.meets(svc.per_user, network=False)
-        over = np.argwhere(mem & (BATCHES == space.batch).reshape(1, -1) & (c.R_d > c.intake)) if c.intake is not None else ()
+        over = np.argwhere(mem & col & (c.R_d > c.intake)) if c.intake is not None else ()
         if not ok.any() and len(over):
             (i, j), = over[:1]
             under = BATCHES[mem[i] & (c.R_d[i] <= c.intake[i, 0])]     # this layout's batches the network carries
@@ -335,7 +337,7 @@ def _best_of_grid(m: Model, g: GPU, svc: Service, mode: str, space: Space) -> di
             raise InputError(f"at {space.batch} requests per attention instance a decode GPU decodes {c.R_d[i, j]:,.0f}"
                              f" tok/s, faster than its scale-out network brings in its prompts' KV ({c.intake[i, 0]:,.0f}"
                              f" tok/s at ISL {svc.isl:g} / OSL {svc.osl:g}): {fix}")
-        if not ok.any():
+        if not np.any(c.mem_fit & col):   # HBM at that batch; else the cause below (TTFT, the partner, the floor)
             raise InputError(f"{space.batch} requests per attention instance do not fit on any {mode} layout of "
                              f"{m.name} on {g.key} that the pins allow")
     bound = None if c.intake is None or space.batch is not None else kv_network_rates.network_bound(
@@ -348,7 +350,7 @@ def _best_of_grid(m: Model, g: GPU, svc: Service, mode: str, space: Space) -> di
             raise InputError(f"no layout on {g.key} meets TTFT {svc.ttft_s:g} s: the fastest prefill TTFT is "
                              f"{ttft_floor:.2f} s")
         late = c.late is not None and bool(np.any(c.late & c.mem_fit))
-        if late and not c.fit.any():      # mixed steps late at every chunk wherever the layout fits: say so
+        if late and not (c.fit & col).any():      # mixed steps late at every chunk wherever the layout fits: say so
             raise InputError(f"no {mode} layout on {g.key} meets TTFT {svc.ttft_s:g} s in mixed steps (the framework "
                              f"puts prompt chunks into decode steps) at any chunk of {CHUNKS[0]:,.0f} to "
                              f"{CHUNKS[-1]:,.0f} tokens per GPU")
@@ -356,12 +358,13 @@ def _best_of_grid(m: Model, g: GPU, svc: Service, mode: str, space: Space) -> di
             sizes = ", ".join(str(n) for n in space.prefill_ep)
             if not np.isfinite(ttft_floor):
                 raise InputError(f"no prefill unit of {m.name} on {g.key} with EP {sizes} can be built")
-            raise InputError(kv_network_rates.no_partner(m, g, svc.isl, svc.ttft_s, c.units, ttft_floor))
-        if not c.fit.any():          # nothing fits at all: say that, not a speed of 0
+            pre = prefill_table(m, g, svc, space, space.prefill_ep)
+            raise InputError(kv_network_rates.no_partner(m, g, svc.isl, svc.ttft_s, c.units, pre))
+        if not (c.fit & col).any():          # nothing fits at all: say that, not a speed of 0
             pins = " that the pins allow" if space != Space(framework=space.framework) else ""
             raise InputError(f"no {mode} layout of {m.name} on {g.key}{pins} fits in HBM with a prefill partner "
                              f"at ISL {svc.isl:g} / OSL {svc.osl:g}")
-        top = float(np.max(np.where(c.fit, c.user, 0.0)))
+        top = float(np.max(np.where(c.fit & col, c.user, 0.0)))
         among = f" of those that meet TTFT {svc.ttft_s:g} s in mixed steps" if late else ""
         raise InputError(f"no layout on {g.key} reaches {svc.per_user:g} tok/s per user in {mode} mode at ISL "
                          f"{svc.isl:g} / OSL {svc.osl:g}: the fastest{among} is {top:.1f} tok/s")
@@ -385,7 +388,7 @@ def _answer(m: Model, g: GPU, u: step.Unit, partner: tuple, mode: str, R_d: floa
         how, ttft, k = agg_steps(u, float(BATCHES[j]), chunk, ttft, svc)
         steps = {"agg_steps": how, **({"mixed_chunk_tokens_per_gpu": k} if how == "mixed" else {})}
     else:
-        xfer = float(kv_network_rates.transfer_s(svc.isl, kv_network_rates.kv_per_token(m, (u,))[0, 0],
+        xfer = float(kv_network_rates.transfer_s(m, svc.isl, kv_network_rates.kv_per_token(m, (u,))[0, 0],
                                                  g.scale_out))
         ttft += xfer
         steps = {"kv_transfer_s": xfer, "decode_network_bound": mean_batch is not None}

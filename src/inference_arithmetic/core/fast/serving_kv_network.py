@@ -5,42 +5,42 @@ __all__ = ['kv_intake_rate', 'kv_intake_rate_of', 'kv_output_rate', 'kv_output_r
 
 
 def kv_intake_rate(**values):
-    """output tokens/s per decode GPU whose prompts' KV cache its scale-out network brings in [token/s] (BW_so, L_i, L_o, S_kv, T_a, T_kv; other keys ignored)"""
+    """output tokens/s per decode GPU whose prompts' KV cache its scale-out network brings in [token/s] (BW_so, L_kv, L_o, S_kv, T_a, T_kv; other keys ignored)"""
     return kv_intake_rate_of(values)
 
 
-kv_intake_rate.args = ('BW_so', 'L_i', 'L_o', 'S_kv', 'T_a', 'T_kv')   # the keywords it reads
+kv_intake_rate.args = ('BW_so', 'L_kv', 'L_o', 'S_kv', 'T_a', 'T_kv')   # the keywords it reads
 
 
 def kv_intake_rate_of(v, /):
     """:func:`kv_intake_rate` of the mapping ``v``."""
-    BW_so, L_i, L_o, S_kv, T_a, T_kv = (v['BW_so'], v['L_i'], v['L_o'], v['S_kv'], v['T_a'], v['T_kv'])
-    return BW_so * L_o * T_kv / (L_i * S_kv * T_a)
+    BW_so, L_kv, L_o, S_kv, T_a, T_kv = (v['BW_so'], v['L_kv'], v['L_o'], v['S_kv'], v['T_a'], v['T_kv'])
+    return BW_so * L_o * T_kv / (L_kv * S_kv * T_a)
 
 
 def kv_output_rate(**values):
-    """input tokens/s per prefill GPU whose KV cache its scale-out network carries out [token/s] (BW_so, S_kv; other keys ignored)"""
+    """input tokens/s per prefill GPU whose KV cache its scale-out network carries out [token/s] (BW_so, L_i, L_kv, S_kv; other keys ignored)"""
     return kv_output_rate_of(values)
 
 
-kv_output_rate.args = ('BW_so', 'S_kv')   # the keywords it reads
+kv_output_rate.args = ('BW_so', 'L_i', 'L_kv', 'S_kv')   # the keywords it reads
 
 
 def kv_output_rate_of(v, /):
     """:func:`kv_output_rate` of the mapping ``v``."""
-    BW_so, S_kv = (v['BW_so'], v['S_kv'])
-    return BW_so / S_kv
+    BW_so, L_i, L_kv, S_kv = (v['BW_so'], v['L_i'], v['L_kv'], v['S_kv'])
+    return BW_so * L_i / (L_kv * S_kv)
 
 
 def kv_transfer_time(**values):
-    """time to move one prompt's KV cache from its prefill GPU to its decode GPU [s] (BW_so, L_i, S_kv; other keys ignored)"""
+    """time to move one prompt's KV cache from its prefill GPU to its decode GPU [s] (BW_so, L_kv, S_kv; other keys ignored)"""
     return kv_transfer_time_of(values)
 
 
-kv_transfer_time.args = ('BW_so', 'L_i', 'S_kv')   # the keywords it reads
+kv_transfer_time.args = ('BW_so', 'L_kv', 'S_kv')   # the keywords it reads
 
 
 def kv_transfer_time_of(v, /):
     """:func:`kv_transfer_time` of the mapping ``v``."""
-    BW_so, L_i, S_kv = (v['BW_so'], v['L_i'], v['S_kv'])
-    return L_i * S_kv / BW_so
+    BW_so, L_kv, S_kv = (v['BW_so'], v['L_kv'], v['S_kv'])
+    return L_kv * S_kv / BW_so
