@@ -26,8 +26,10 @@ from inference_arithmetic.core.symbols import S, register
 from inference_arithmetic.serving.modes import L_i, L_o
 from inference_arithmetic.step.operations import BW_so, T_a, T_kv
 
-__all__ = ["L_kv", "kv_transfer_time", "kv_output_rate", "kv_intake_rate"]
+__all__ = ["t_kv", "L_kv", "kv_transfer_time", "kv_output_rate", "kv_intake_rate"]
 
+t_kv = register("serving", "t_kv", r"t_{\mathrm{kv}}", "s",
+                "time a prompt's KV cache takes to cross the scale-out network, prefill GPU to decode GPU")
 L_kv = register("serving", "L_kv", r"L_{\mathrm{kv}}", "token",
                 "whole-cache tokens of KV one prompt's cache holds: L_in, fewer where layers attend to a sliding window")
 
