@@ -16,12 +16,10 @@ XDIST  := -n $(JOBS) --dist loadfile
 
 .PHONY: book test unit nbval nbval-baseline book-check browser print lab bench generate refit kernel-data aiter-data aic-side-by-side clean
 
-# --no-compile: pip would byte-compile every installed module (about 20 s of the set-up here); Python compiles
-# the ones a command imports when it first imports them
 $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-compile -r requirements.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@touch $@
 
