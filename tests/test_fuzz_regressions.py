@@ -238,3 +238,12 @@ def test_weights_over_the_room_print_the_digits_that_tell_them_apart():
     why = weights_room_error("x", g, room + 3e6)          # 3 MB over: was "135.7 GB ... exceed the 135.7 GB"
     a, b = why.split(" GB of weights per GPU exceed the ")
     assert float(a.rsplit(" ", 1)[1]) > float(b.split(" GB")[0])
+
+
+def test_a_ttft_floor_just_over_the_limit_is_not_printed_equal_to_it(capsys):
+    # the fastest prefill TTFT is 0.502 s: was printed "0.50 s" against a 0.5 s limit
+    code, out, err = run(["serve", "--model", "mixtral-8x7b", "--gpu", "H200", "--mode", "disagg", "--isl", "32000",
+                          "--osl", "10", "--per-user", "80", "--ttft", "0.5"], capsys)
+    assert code == 2 and "the fastest prefill TTFT is 0.50 s" not in err
+    floor = float(err.split("the fastest prefill TTFT is ")[1].split(" s")[0])
+    assert floor > 0.5

@@ -14,10 +14,17 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["SIGNIFICANT_DIGITS", "stable", "stable_data"]
+__all__ = ["SIGNIFICANT_DIGITS", "stable", "stable_data", "decimals_apart"]
 
 #: Significant digits kept in every stored float.
 SIGNIFICANT_DIGITS = 8
+
+
+def decimals_apart(a: float, b: float, least: int = 1, most: int = 6) -> int:
+    """The fewest decimals, from ``least`` to ``most``, at which ``a`` and ``b`` print differently: a message that
+    compares two numbers ("135.682 GB exceed the 135.679 GB", "a TTFT of 0.5004 s over the 0.5 s limit") never
+    prints them equal."""
+    return next((d for d in range(least, most + 1) if f"{a:.{d}f}" != f"{b:.{d}f}"), most)
 
 
 def stable(value, digits: int = SIGNIFICANT_DIGITS):

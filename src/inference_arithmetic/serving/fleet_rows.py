@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from inference_arithmetic.core.errors import InputError
+from inference_arithmetic.core.rounding import decimals_apart
 from inference_arithmetic.core import fast
 from inference_arithmetic.serving import kv_network_rates, pool_plans as pools, prefill_step as prefill, search
 from inference_arithmetic.serving.workload import DAY_S
@@ -177,7 +178,7 @@ def _fail(prep, w):
     finite = math.isfinite(c["ttft"][0])          # inf: no prefill unit anywhere, not a TTFT to compare
     if w.ttft_s is not None and finite and c["ttft"][0] > w.ttft_s:
         raise InputError(f"no deployment meets TTFT {w.ttft_s:g} s: the fastest prefill TTFT is "
-                         f"{c['ttft'][0]:.2f} s ({c['ttft'][1]})")
+                         f"{c['ttft'][0]:.{decimals_apart(c['ttft'][0], w.ttft_s, 2)}f} s ({c['ttft'][1]})")
     if w.ttft_s is not None and finite and c["per_user"][0] >= w.per_user:
         # each limit is met by some layout, none meets both (a disaggregated prompt's KV also crosses the network)
         raise InputError(f"no deployment meets TTFT {w.ttft_s:g} s and {w.per_user:g} tok/s per user together: the "

@@ -19,6 +19,7 @@ import numpy as np
 
 from inference_arithmetic import step
 from inference_arithmetic.core.errors import InputError
+from inference_arithmetic.core.rounding import decimals_apart
 from inference_arithmetic.hardware.gpus import GPU
 from inference_arithmetic.model import dtypes
 from inference_arithmetic.model.config import Model, context_error
@@ -348,7 +349,7 @@ def _best_of_grid(m: Model, g: GPU, svc: Service, mode: str, space: Space) -> di
     if not ok.any():
         if svc.ttft_s is not None and np.isfinite(ttft_floor) and ttft_floor > svc.ttft_s:   # inf: no prefill unit
             raise InputError(f"no layout on {g.key} meets TTFT {svc.ttft_s:g} s: the fastest prefill TTFT is "
-                             f"{ttft_floor:.2f} s")
+                             f"{ttft_floor:.{decimals_apart(ttft_floor, svc.ttft_s, 2)}f} s")
         late = c.late is not None and bool(np.any(c.late & c.mem_fit))
         if late and not (c.fit & col).any():      # mixed steps late at every chunk wherever the layout fits: say so
             raise InputError(f"no {mode} layout on {g.key} meets TTFT {svc.ttft_s:g} s in mixed steps (the framework "

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from inference_arithmetic.core.errors import InputError
+from inference_arithmetic.core.rounding import decimals_apart
 from inference_arithmetic.hardware.gpus import GPU, vendor
 from inference_arithmetic.model.config import Model
 from inference_arithmetic.model.dtypes import MX_BLOCK, dense_flop_dtype
@@ -196,8 +197,7 @@ def weights_room_error(name: str, gpu: GPU, weights: float, where: str = "", hin
     room = gpu.hbm_capacity - reserve
     if weights <= room:
         return None
-    # as many decimals as show the two apart (135.71 GB over 135.70 GB, not 135.7 over 135.7)
-    d = next((d for d in range(1, 7) if f"{weights / 1e9:.{d}f}" != f"{room / 1e9:.{d}f}"), 6)
+    d = decimals_apart(weights / 1e9, room / 1e9)      # 135.71 GB over 135.70 GB, not 135.7 over 135.7
     return (f"{name} on {gpu.key}{where} does not fit (HBM): {weights / 1e9:,.{d}f} GB of weights per GPU exceed the "
             f"{room / 1e9:,.{d}f} GB left after the {reserve / 1e9:,.1f} GB runtime reserve" + (f"; {hint}" if hint else ""))
 
