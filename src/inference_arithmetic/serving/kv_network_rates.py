@@ -8,8 +8,8 @@ from inference_arithmetic.core import fast
 from inference_arithmetic.model import kv_bytes as kv
 from inference_arithmetic.serving import mode_rates
 
-__all__ = ["kv_per_token", "cached_tokens", "intake", "transfer_s", "carried", "partners", "no_partner",
-           "network_bound"]
+__all__ = ["kv_per_token", "cached_tokens", "intake", "transfer_s", "output_cap", "carried", "partners",
+           "no_partner", "network_bound"]
 
 
 def kv_per_token(m, units) -> np.ndarray:
@@ -40,10 +40,15 @@ def transfer_s(m, isl: float, S_kv, bw):
     return fast.kv_transfer_time(L_kv=cached_tokens(m, isl), S_kv=S_kv, BW_so=bw)
 
 
+def output_cap(m, isl: float, S_kv, bw):
+    """:data:`.kv_network.kv_output_rate`: the input tokens/s of prompts of ``isl`` tokens whose KV at ``S_kv``
+    B/token a prefill GPU's network of ``bw`` B/s carries out."""
+    return fast.kv_output_rate(L_i=isl, L_kv=cached_tokens(m, isl), BW_so=bw, S_kv=S_kv)
+
+
 def carried(m, isl: float, R_p, S_kv, bw):
-    """Whether a prefill GPU's KV output at ``R_p`` input tokens/s of prompts of ``isl`` tokens fits its
-    network of ``bw`` B/s (:data:`.kv_network.kv_output_rate`)."""
-    return R_p <= fast.kv_output_rate(L_i=isl, L_kv=cached_tokens(m, isl), BW_so=bw, S_kv=S_kv)
+    """Whether a prefill GPU's KV output at ``R_p`` input tokens/s fits its network (:func:`output_cap`)."""
+    return R_p <= output_cap(m, isl, S_kv, bw)
 
 
 def partners(m, g, isl: float, ttft_s: float | None, units, pool: dict, none: tuple,
@@ -80,7 +85,7 @@ def no_partner(m, g, isl: float, ttft_s: float | None, units, pool: dict) -> str
     top = max((p[0] for p in live), default=0.0)
     return (f"every prefill unit of {m.name} on {g.key} writes KV faster than its scale-out network ({bw}) "
             f"carries it to a decode GPU: {top:,.0f} input tok/s per GPU, the network carries "
-            f"{float(fast.kv_output_rate(L_i=isl, L_kv=cached_tokens(m, isl), BW_so=g.scale_out, S_kv=S_kv)):,.0f}")
+            f"{float(output_cap(m, isl, S_kv, g.scale_out)):,.0f}")
 
 
 def network_bound(ok: np.ndarray, R_d: np.ndarray, cap: np.ndarray, R_p: np.ndarray, batches: np.ndarray,

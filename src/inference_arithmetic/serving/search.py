@@ -327,9 +327,8 @@ def _best_of_grid(m: Model, g: GPU, svc: Service, mode: str, space: Space) -> di
             raise InputError(f"batch must be 1 to 512, or a multiple of 32 up to {BATCHES[-1]:,.0f}, requests per "
                              f"attention instance, got {space.batch}")
         col = (BATCHES == space.batch).reshape(1, -1)
-    ok = c.meets(svc.per_user) & col
+    ok, mem = c.meets(svc.per_user) & col, c.meets(svc.per_user, network=False)   # mem: the network left out
     if space.batch is not None:
-        mem = c.meets(svc.per_user, network=False)
         over = np.argwhere(mem & col & (c.R_d > c.intake)) if c.intake is not None else ()
         if not ok.any() and len(over):
             (i, j), = over[:1]
@@ -342,7 +341,7 @@ def _best_of_grid(m: Model, g: GPU, svc: Service, mode: str, space: Space) -> di
             raise InputError(f"{space.batch} requests per attention instance do not fit on any {mode} layout of "
                              f"{m.name} on {g.key} that the pins allow")
     bound = None if c.intake is None or space.batch is not None else kv_network_rates.network_bound(
-        c.meets(svc.per_user, network=False), c.R_d, c.intake, c.R_p, BATCHES, svc.isl, svc.osl, c.util)
+        mem, c.R_d, c.intake, c.R_p, BATCHES, svc.isl, svc.osl, c.util)
     if bound is not None and (not ok.any() or bound[2] > float(np.max(np.where(ok, c.rate, -1.0)))):
         i, j, rate, R_d, b = bound
         return _answer(m, g, c.units[i], c.partner[i], mode, R_d, rate, float(c.user[i, j]), j, svc, b)

@@ -18,8 +18,8 @@ from inference_arithmetic.hardware.kernel_tables import DEFAULT_FRAMEWORK, frame
 from inference_arithmetic.model.config import Model
 from inference_arithmetic.model.dtypes import ATTN_DTYPES, DENSE_DTYPES, KV_DTYPES, MOE_DTYPES, choose
 
-__all__ = ["Precision", "Layout", "layout_for", "dense_slice_error", "divide_error", "default_redundant", "redundant_experts",
-           "default_micro_batches", "wide_ep_layout",
+__all__ = ["Precision", "Layout", "layout_for", "dense_slice_error", "divide_error", "default_redundant",
+           "redundant_experts", "default_micro_batches", "wide_ep_layout",
            "HBM_RESERVE_SHARE", "LINK_LATENCY_SCALE_OUT_S", "MOE_ALL_REDUCE", "divisors", "nearest", "KERNELS", "kernels_per_step"]
 
 #: Share of each GPU's HBM kept for activations, CUDA graphs, workspace and fragmentation:
