@@ -6,7 +6,7 @@ so they read :data:`FORMULAS` and :data:`SYMBOLS` from here.
 """
 from inference_arithmetic.core.formula import FORMULAS, Formula  # noqa: F401
 from inference_arithmetic.core.symbols import SYMBOLS, S  # noqa: F401
-from inference_arithmetic.evidence import prefill_serving, reproduce  # noqa: F401
+from inference_arithmetic.evidence import measured_load, prefill_serving, reproduce  # noqa: F401
 from inference_arithmetic.model import kv, params  # noqa: F401
 from inference_arithmetic.serving import costs, fleet, kv_network, market, modes, plan, pools, prefill  # noqa: F401
 from inference_arithmetic.step import bounds, comm, evaluate, operations  # noqa: F401

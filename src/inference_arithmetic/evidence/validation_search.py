@@ -70,8 +70,10 @@ class SearchSetup:
                     if t <= ep and round(self.batch_total * t / ep) >= 1]
         if self.batch_per_gpu is None:
             return [(None, self.space)]
-        return [(t, replace(self.space, attn_tp=(t,), batch=int(round(self.batch_per_gpu * t))))
-                for t in self.space.attn_tp]
+        # each (unit, attention TP) the search builds, the degree as built (a TP degree above a sub-node unit's
+        # GPUs spans the unit): the requests per instance are the requests per GPU times the GPUs it spans
+        return [(t, replace(self.space, decode_ep=(ep,), attn_tp=(t,), batch=int(round(self.batch_per_gpu * t))))
+                for ep, t in search.unit_layouts(self.gpu, self.space.decode_ep, self.space) if t <= ep]
 
 
 def searched(e: dict) -> bool:

@@ -3,6 +3,7 @@
 
 ``fast.NAME(**values)`` returns what ``FORMULAS[NAME].fast(**values)`` returns: keyword arguments
 named by the formula's symbols, extra keys ignored, numbers or numpy arrays."""
+from inference_arithmetic.core.fast.evidence_measured_load import *  # noqa: F401,F403
 from inference_arithmetic.core.fast.evidence_prefill_serving import *  # noqa: F401,F403
 from inference_arithmetic.core.fast.evidence_reproduce import *  # noqa: F401,F403
 from inference_arithmetic.core.fast.model_kv import *  # noqa: F401,F403

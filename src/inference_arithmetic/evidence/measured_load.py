@@ -1,0 +1,155 @@
+"""The step model at the load an MLPerf run held: a conditional check beside the validation.
+
+MLPerf's Server and Interactive scenarios score the load a submitter chose to offer (its ``target_qps``)
+once the run meets the 99th-percentile TTFT and TPOT limits.  The validation (:mod:`.validation_search`)
+predicts the most the hardware serves under those limits read as means; where the TPOT limit sits near
+the latency floor, a small error in the step time moves that answer a lot.  This module asks the
+better-conditioned question: at the decode concurrency the run actually held, how fast does the model
+say it goes?
+
+The concurrency comes from the run's own log by Little's law, requests decoding at once
+``N_dec = lambda_run (W_run - T1_run)``: completed requests per second times the mean time a request
+spends past its first token (``data/mlperf_load.yaml``, written by ``scripts/mlperf_load.py``).  It is
+pinned as the batch (per attention instance: ``N_dec / GPUs x`` the GPUs it spans, the nearest batch of the
+search's grid; an instance whose share exceeds the grid is not asked)
+with everything else the entry's stated setup, exactly as the validation asks it, and the search's answer
+at that batch is compared with the measured tokens/s per GPU.  The input is a system-level measurement, so
+these are **conditional predictions**: never in the validation's summary, never a calibration input.
+Aggregated entries only (a disaggregated run's decode GPUs hold its decode concurrency; its log does not
+say how many there were at each moment).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from functools import lru_cache
+
+import numpy as np
+
+from inference_arithmetic.core.cited import read_yaml
+from inference_arithmetic.core.errors import InputError
+from inference_arithmetic.core.formula import formula
+from inference_arithmetic.core.symbols import register
+from inference_arithmetic.evidence import validation_search
+from inference_arithmetic.evidence.validation_setup import Skip, entries, family
+from inference_arithmetic.evidence.validation_stats import error_stats
+from inference_arithmetic.serving import search
+
+__all__ = ["decode_concurrency", "AtLoad", "runs", "at_load", "all_at_load", "on_grid", "compared", "group_rows"]
+
+lam_run = register("evidence", "lam_run", r"\lambda_{\mathrm{run}}", "request/s", "requests a run completed per second")
+W_run = register("evidence", "W_run", r"\bar W_{\mathrm{run}}", "s",
+                 "mean latency of a run's requests, from issue to last token")
+T1_run = register("evidence", "T1_run", r"\bar T_{\mathrm{run}}", "s", "mean time to first token of a run's requests")
+N_dec = register("evidence", "N_dec", r"N_{\mathrm{dec}}", "request", "requests of a run decoding at once")
+
+decode_concurrency = formula(
+    "decode_concurrency", lam_run * (W_run - T1_run), "request",
+    "Little's law: requests decoding at once = completion rate x mean time past the first token")
+
+
+@dataclass(frozen=True)
+class AtLoad:
+    """One run at its measured load: ``concurrency_per_gpu`` (requests decoding per GPU, Little's law),
+    ``batch`` (per attention instance, as pinned), tokens/s per GPU ``measured`` and ``predicted`` at that
+    batch, mean TPOT s ``tpot_measured`` (the log's, per request) and ``tpot_predicted`` (1 / the per-user
+    rate), mean TTFT s measured and predicted (the model's without queueing), and the notes."""
+
+    id: str
+    round: str
+    concurrency_per_gpu: float
+    batch: float
+    measured: float
+    predicted: float
+    tpot_measured: float
+    tpot_predicted: float
+    ttft_measured: float
+    ttft_predicted: float
+    notes: tuple
+
+    @property
+    def error(self) -> float:
+        """Relative error of the throughput at the measured load (model / measured - 1)."""
+        return self.predicted / self.measured - 1
+
+
+@lru_cache(maxsize=None)
+def runs() -> dict:
+    """The measured load of each MLPerf Server and Interactive entry: id -> the log's numbers (s, 1/s)."""
+    return read_yaml("mlperf_load.yaml")
+
+
+def on_grid(batch: float) -> float:
+    """The batch of the search's grid (:data:`.search.BATCHES`) nearest ``batch`` requests, at least one."""
+    return float(search.BATCHES[int(np.argmin(np.abs(search.BATCHES - max(batch, 1.0))))])
+
+
+def at_load(key: str) -> AtLoad:
+    """Entry ``key``'s prediction at its run's measured decode concurrency; :class:`Skip` where it cannot be
+    asked (not an aggregated MLPerf run with a log, or the search builds no layout at that batch)."""
+    run, e = runs().get(key), entries()[key]
+    if run is None:
+        raise Skip("no MLPerf Server or Interactive log for this entry")
+    if e.get("mode") != "agg":
+        raise Skip("disaggregated: the log does not say how many GPUs held the decode concurrency")
+    n = float(e["gpus_total"])
+    per_gpu = float(decode_concurrency.fast(lam_run=run["samples_per_s"], W_run=run["mean_latency_s"],
+                                            T1_run=run["mean_ttft_s"])) / n
+    s = validation_search.setup(key)
+    svc = replace(s.service, per_user=None, ttft_s=None)      # the load is given: no limits to meet
+    spaces = [replace(sp, batch=int(on_grid(per_gpu * t)))     # as a stated concurrency, on the search's grid
+              for t, sp in replace(s, batch_per_gpu=per_gpu).spaces() if per_gpu * t <= search.BATCHES[-1]]
+    found, why = [], [f"{per_gpu:.0f} requests per GPU exceed every attention instance's largest batch"]
+    for mode in s.modes:
+        for space in spaces:
+            try:
+                found.append(search.best(s.model, s.gpu, svc, mode, space))
+            except InputError as err:
+                why.append(str(err))
+    if not found:
+        raise Skip(f"the search builds no layout at the measured load: {why[-1]}")
+    b = max(found, key=lambda x: x["tokens_per_s_per_gpu"])
+    notes = s.notes + (f"decode concurrency {per_gpu:.1f} requests per GPU (Little's law on the log: "
+                       f"{run['samples_per_s']:g} requests/s x ({run['mean_latency_s']:.2f} - "
+                       f"{run['mean_ttft_s']:.2f}) s over {n:.0f} GPUs), pinned as "
+                       f"{b['batch_per_instance']:.0f} per attention instance", f"layout: {search.label(b['layout'])}")
+    return AtLoad(key, str(run["round"]), per_gpu, float(b["batch_per_instance"]), float(run["tokens_per_s"]) / n,
+                  float(b["tokens_per_s_per_gpu"]), float(run["mean_tpot_s"]), 1.0 / float(b["tokens_per_s_per_user"]),
+                  float(run["mean_ttft_s"]), float(b["ttft_s"]), notes)
+
+
+def all_at_load() -> tuple[tuple[AtLoad, ...], dict]:
+    """(every entry of :func:`runs` that can be asked, in id order; id -> the reason for the rest)."""
+    done, left = [], {}
+    for key in sorted(runs()):
+        try:
+            done.append(at_load(key))
+        except Skip as why:
+            left[key] = str(why)
+    return tuple(done), left
+
+
+def compared(preds, done=None) -> list[dict]:
+    """One record per run asked at its load: ``id``, ``group`` (MLPerf round and model family),
+    ``error_limits`` (the validation's prediction ``preds`` at the limits, model / measured - 1) and
+    ``error_load`` (at the measured load); ``done``: :func:`all_at_load`'s runs (default: computed)."""
+    by_id = {p.id: p for p in preds}
+    rows = []
+    for a in (all_at_load()[0] if done is None else done):
+        p = by_id[a.id]
+        rows.append({"id": a.id, "group": f"MLPerf v{a.round} {family(p)}", "error_limits": p.error,
+                     "error_load": a.error})
+    return rows
+
+
+def group_rows(rows: list[dict]) -> list[dict]:
+    """:func:`compared`'s records summarised per group and over all (last): ``group``, ``n``, and the
+    :func:`.error_stats` ``mape`` and ``mean_error`` at the limits (``limits_``) and at the load (``load_``)."""
+    groups: dict[str, list[dict]] = {}
+    for r in rows:
+        groups.setdefault(r["group"], []).append(r)
+    out = []
+    for name, rs in [*sorted(groups.items()), ("all", rows)]:
+        lim, load = error_stats(r["error_limits"] for r in rs), error_stats(r["error_load"] for r in rs)
+        out.append({"group": name, "n": lim["n"], "limits_mape": lim["mape"], "limits_mean_error": lim["mean_error"],
+                    "load_mape": load["mape"], "load_mean_error": load["mean_error"]})
+    return out
