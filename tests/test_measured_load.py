@@ -100,3 +100,24 @@ def test_a_pinned_per_gpu_concurrency_counts_the_gpus_an_instance_spans():
     for t, sp in spaces:
         (ep,), (tp,) = sp.decode_ep, sp.attn_tp
         assert t == tp <= ep and sp.batch == round(100.0 * tp)
+
+
+def test_validate_at_load_adds_its_object_and_leaves_the_summary_alone(capsys):
+    assert cli.main(["validate", "--json"]) == 0
+    plain = json.loads(capsys.readouterr().out)
+    assert cli.main(["validate", "--at-load", "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert "at_measured_load" not in plain and {k: d[k] for k in plain} == plain      # nothing else changes
+    a = d["at_measured_load"]
+    assert a["summary"]["n"] == len(a["rows"]) == len(measured_load.runs()) - len(a["left_out"])
+    assert a["at_the_limits"]["n"] == a["summary"]["n"] and "conditional" in a["kind"]
+    row = next(r for r in a["rows"] if r["id"] == "mlperf60-gigacomputing-b300-8-dsr1-interactive")
+    assert row["batch"] == 7 and row["error"] == pytest.approx(row["predicted"] / row["measured"] - 1, abs=1e-6)
+    by_id = {r["id"]: r for r in d["rows"]}
+    assert row["error_at_the_limits"] == pytest.approx(by_id[row["id"]]["error"], abs=1e-6)
+
+
+def test_validate_at_load_under_another_framework_asks_its_kernels():
+    ours = {a.id: a.predicted for a in measured_load.all_at_load("deepseek")[0]}
+    pub = {a.id: a.predicted for a in measured_load.all_at_load()[0]}
+    assert set(ours) == set(pub) and sum(ours[k] != pub[k] for k in ours) > len(ours) / 2

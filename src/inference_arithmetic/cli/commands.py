@@ -329,9 +329,13 @@ def cmd_models(args) -> list:
 
 
 def cmd_validate(args) -> dict:
-    from inference_arithmetic.evidence import report, validation
+    from inference_arithmetic.evidence import measured_load, report, validation
     fw = None if args.framework == "publication" else args.framework
-    return {"kind": "model predictions against published measurements by other teams (the validation set: "
-                    "nothing is fitted to it)",
-            "framework": args.framework if fw else "publication (each entry with its publication's framework)",
-            **report.report(validation.predict_all(framework=fw))}
+    preds = validation.predict_all(framework=fw)
+    out = {"kind": "model predictions against published measurements by other teams (the validation set: "
+                   "nothing is fitted to it)",
+           "framework": args.framework if fw else "publication (each entry with its publication's framework)",
+           **report.report(preds)}
+    if args.at_load:
+        out["at_measured_load"] = measured_load.report(preds, fw)
+    return out

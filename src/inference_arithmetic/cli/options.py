@@ -252,7 +252,10 @@ def _plan():
 def _validate():
     return [Opt("--framework", choices=["publication", *step.FRAMEWORKS], default="publication",
                 help="whose routed-expert kernels (default: publication, each entry with its publication's "
-                     "framework; deepseek: DeepSeek's kernels by the transfer rule for every entry)")]
+                     "framework; deepseek: DeepSeek's kernels by the transfer rule for every entry)"),
+            Opt("--at-load", action="store_true",
+                help="also predict each aggregated MLPerf Server and Interactive run at the decode concurrency "
+                     "its log measured (Little's law), apart from the summary: the JSON's at_measured_load")]
 
 
 _FRAMEWORK = Opt("--framework", choices=list(step.FRAMEWORKS), default=step.DEFAULT_FRAMEWORK,

@@ -256,6 +256,12 @@ def print_validate(d: dict) -> None:
                        ("by vendor", "by_vendor"), ("by generation", "by_generation")):
         print(f"{title}: " + "; ".join(f"{k} {100 * v['mape']:.0f} % (n={v['n']}, bias {100 * v['mean_error']:+.0f} %)"
                                        for k, v in d.get(key, {}).items()))
+    if "at_measured_load" in d:
+        a, lim = d["at_measured_load"]["summary"], d["at_measured_load"]["at_the_limits"]
+        print(f"at the measured load ({a['n']} aggregated MLPerf Server and Interactive runs, conditional "
+              f"predictions): mean absolute error {100 * a['mape']:.0f} %, mean signed error "
+              f"{100 * a['mean_error']:+.0f} % (the same runs at the limits: {100 * lim['mape']:.0f} %, "
+              f"{100 * lim['mean_error']:+.0f} %)")
     print("\t".join(("id", "framework", "gpu", "phase", "measured", "predicted", "error")))
     for r in d["rows"]:
         cells = [r["id"], r["framework"], r["gpu"], r["phase"]]

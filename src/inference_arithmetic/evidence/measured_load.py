@@ -34,7 +34,8 @@ from inference_arithmetic.evidence.validation_setup import Skip, entries, family
 from inference_arithmetic.evidence.validation_stats import error_stats
 from inference_arithmetic.serving import search
 
-__all__ = ["decode_concurrency", "AtLoad", "runs", "at_load", "all_at_load", "on_grid", "compared", "group_rows"]
+__all__ = ["decode_concurrency", "AtLoad", "runs", "at_load", "all_at_load", "on_grid", "compared", "group_rows",
+           "report"]
 
 lam_run = register("evidence", "lam_run", r"\lambda_{\mathrm{run}}", "request/s", "requests a run completed per second")
 W_run = register("evidence", "W_run", r"\bar W_{\mathrm{run}}", "s",
@@ -83,9 +84,10 @@ def on_grid(batch: float) -> float:
     return float(search.BATCHES[int(np.argmin(np.abs(search.BATCHES - max(batch, 1.0))))])
 
 
-def at_load(key: str) -> AtLoad:
-    """Entry ``key``'s prediction at its run's measured decode concurrency; :class:`Skip` where it cannot be
-    asked (not an aggregated MLPerf run with a log, or the search builds no layout at that batch)."""
+def at_load(key: str, framework: str | None = None) -> AtLoad:
+    """Entry ``key``'s prediction at its run's measured decode concurrency (``framework``: whose kernels, as in
+    :func:`.validation.predict`; ``None``: the publication's); :class:`Skip` where it cannot be asked (not an
+    aggregated MLPerf run with a log, or the search builds no layout at that batch)."""
     run, e = runs().get(key), entries()[key]
     if run is None:
         raise Skip("no MLPerf Server or Interactive log for this entry")
@@ -94,7 +96,7 @@ def at_load(key: str) -> AtLoad:
     n = float(e["gpus_total"])
     per_gpu = float(decode_concurrency.fast(lam_run=run["samples_per_s"], W_run=run["mean_latency_s"],
                                             T1_run=run["mean_ttft_s"])) / n
-    s = validation_search.setup(key)
+    s = validation_search.setup(key, framework)
     svc = replace(s.service, per_user=None, ttft_s=None)      # the load is given: no limits to meet
     spaces = [replace(sp, batch=int(on_grid(per_gpu * t)))     # as a stated concurrency, on the search's grid
               for t, sp in replace(s, batch_per_gpu=per_gpu).spaces() if per_gpu * t <= search.BATCHES[-1]]
@@ -117,12 +119,12 @@ def at_load(key: str) -> AtLoad:
                   float(run["mean_ttft_s"]), float(b["ttft_s"]), notes)
 
 
-def all_at_load() -> tuple[tuple[AtLoad, ...], dict]:
+def all_at_load(framework: str | None = None) -> tuple[tuple[AtLoad, ...], dict]:
     """(every entry of :func:`runs` that can be asked, in id order; id -> the reason for the rest)."""
     done, left = [], {}
     for key in sorted(runs()):
         try:
-            done.append(at_load(key))
+            done.append(at_load(key, framework))
         except Skip as why:
             left[key] = str(why)
     return tuple(done), left
@@ -153,3 +155,24 @@ def group_rows(rows: list[dict]) -> list[dict]:
         out.append({"group": name, "n": lim["n"], "limits_mape": lim["mape"], "limits_mean_error": lim["mean_error"],
                     "load_mape": load["mape"], "load_mean_error": load["mean_error"]})
     return out
+
+
+def report(preds, framework: str | None = None) -> dict:
+    """``validate --at-load``'s object: ``kind``, ``summary`` (:func:`.error_stats` at the measured load),
+    ``at_the_limits`` (the same statistics of ``preds`` on the same runs), ``by_group`` (:func:`group_rows`),
+    ``rows`` (id, round, requests decoding per GPU, batch per attention instance, tokens/s per GPU measured and
+    predicted, error, mean TPOT s measured and predicted) and ``left_out`` (id -> why)."""
+    done, left = all_at_load(framework)
+    rows = compared(preds, done)
+    by_id = {r["id"]: r for r in rows}
+    return {"kind": "conditional model predictions at each MLPerf run's measured decode concurrency (Little's law "
+                    "on its log): the input is a system-level measurement, so these are reported apart from the "
+                    "validation's summary and never fitted to",
+            "summary": error_stats(a.error for a in done),
+            "at_the_limits": error_stats(r["error_limits"] for r in rows),
+            "by_group": group_rows(rows) if rows else [],
+            "rows": [{"id": a.id, "round": a.round, "concurrency_per_gpu": a.concurrency_per_gpu, "batch": a.batch,
+                      "measured": a.measured, "predicted": a.predicted, "error": a.error,
+                      "error_at_the_limits": by_id[a.id]["error_limits"], "tpot_measured_s": a.tpot_measured,
+                      "tpot_predicted_s": a.tpot_predicted} for a in done],
+            "left_out": left}
