@@ -20,6 +20,10 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import mlperf_round_entries as rounds  # noqa: E402  (a sibling script, not a package)
+from inference_arithmetic.core.rounding import stable  # noqa: E402
+
+#: significant digits kept in the file (a microsecond of a one-second latency: more than any use of it needs)
+DIGITS = 6
 
 SET = Path(__file__).resolve().parents[1] / "src/inference_arithmetic/data/validation.yaml"
 #: log label -> (key written, scale to SI); v5.1 logs say "Time to Output Token", v6.0 "Time per Output Token"
@@ -41,7 +45,7 @@ def stats(text: str) -> dict:
         m = re.search(r"^" + label + r":\s*([\d.e+]+)", text, re.M)
         if m is None:
             raise SystemExit(f"log summary without '{label}'")
-        out[key] = float(f"{float(m.group(1)) * scale:.6g}")
+        out[key] = stable(float(m.group(1)) * scale, DIGITS)
     return out
 
 
@@ -50,7 +54,7 @@ def samples(detail: str) -> float:
     m = re.search(r'"key": "result_completed_samples_per_sec", "value": ([\d.e+-]+)', detail)
     if m is None:
         raise SystemExit("log detail without result_completed_samples_per_sec")
-    return float(f"{float(m.group(1)):.6g}")
+    return stable(float(m.group(1)), DIGITS)
 
 
 def main() -> int:
