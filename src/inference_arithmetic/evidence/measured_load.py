@@ -110,7 +110,8 @@ def at_load(key: str, framework: str | None = None) -> AtLoad:
     if not found:
         raise Skip(f"the search builds no layout at the measured load: {why[-1]}")
     b = max(found, key=lambda x: x["tokens_per_s_per_gpu"])
-    notes = s.notes + (f"decode concurrency {per_gpu:.1f} requests per GPU (Little's law on the log: "
+    stated = tuple(x for x in s.notes if not x.startswith("service level"))     # the load is given: no limits
+    notes = stated + ("the scenario's latency limits not applied: the load is the run's", f"decode concurrency {per_gpu:.1f} requests per GPU (Little's law on the log: "
                        f"{run['samples_per_s']:g} requests/s x ({run['mean_latency_s']:.2f} - "
                        f"{run['mean_ttft_s']:.2f}) s over {n:.0f} GPUs), pinned as "
                        f"{b['batch_per_instance']:.0f} per attention instance", f"layout: {search.label(b['layout'])}")
