@@ -132,15 +132,17 @@ def all_at_load(framework: str | None = None) -> tuple[tuple[AtLoad, ...], dict]
 
 
 def compared(preds, done=None) -> list[dict]:
-    """One record per run asked at its load: ``id``, ``group`` (MLPerf round and model family),
-    ``error_limits`` (the validation's prediction ``preds`` at the limits, model / measured - 1) and
-    ``error_load`` (at the measured load); ``done``: :func:`all_at_load`'s runs (default: computed)."""
+    """One record per run asked at its load: ``id``, ``round`` (MLPerf's, ``v5.1``), ``family`` (the model's),
+    ``group`` (the two together), ``error_limits`` (the validation's prediction ``preds`` at the limits, model /
+    measured - 1) and ``error_load`` (at the measured load); ``done``: :func:`all_at_load`'s runs (default:
+    computed)."""
     by_id = {p.id: p for p in preds}
     rows = []
     for a in (all_at_load()[0] if done is None else done):
         p = by_id[a.id]
-        rows.append({"id": a.id, "group": f"MLPerf v{a.round} {family(p)}", "error_limits": p.error,
-                     "error_load": a.error})
+        rnd, fam = f"v{a.round}", family(p)
+        rows.append({"id": a.id, "round": rnd, "family": fam, "group": f"MLPerf {rnd} {fam}",
+                     "error_limits": p.error, "error_load": a.error})
     return rows
 
 
