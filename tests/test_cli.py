@@ -223,9 +223,11 @@ def test_serve_takes_the_decode_context_of_a_dataset(capsys):
     assert cli.main(base + ["--decode-context", "6000"]) == 0
     long = json.loads(capsys.readouterr().out)
     assert long["decode_context_tokens"] == 6000 and long["tokens_per_s_per_gpu"] < fixed["tokens_per_s_per_gpu"]
-    assert cli.main(base + ["--decode-context", "0"]) == 2
-    err = capsys.readouterr().err.strip()
-    assert err and "\n" not in err and "Traceback" not in err
+    for bad in ("0", "249"):                              # 249 < OSL/2: no dataset's batch holds less
+        assert cli.main(base + ["--decode-context", bad]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err and "\n" not in err and "Traceback" not in err
+    assert "half the mean output length (250)" in err
 
 
 def test_prefill_states_the_ttft_of_one_request_alone(capsys):

@@ -65,18 +65,43 @@ def test_worked_example_at_load_is_what_serve_answers_at_that_batch(capsys):
     assert lim["batch_per_instance"] > 5 * a.batch and lim["tokens_per_s_per_gpu"] > 3 * a.predicted
 
 
-def test_every_aggregated_run_is_asked_and_the_disaggregated_are_left_with_the_reason():
+def test_every_run_is_asked_aggregated_per_gpu_and_disaggregated_per_decode_gpu():
     done, left = measured_load.all_at_load()
-    assert len(done) + len(left) == len(measured_load.runs())
-    assert all(entries()[k]["mode"] == "disagg" and "disaggregated" in why for k, why in left.items())
+    assert len(done) == len(measured_load.runs()) and not left
+    es, runs = entries(), measured_load.runs()
+    assert {a.per for a in done} == {"GPU", "decode GPU"}
     for a in done:
+        e, r = es[a.id], runs[a.id]
         assert a.measured > 0 and a.predicted > 0 and math.isfinite(a.error)
         assert a.batch in search.BATCHES and "Little's law" in " ".join(a.notes)
+        gpus = e["gpus_total"] if e["mode"] == "agg" else e["gpus_decode"]     # the GPUs holding the concurrency
+        assert a.per == ("GPU" if e["mode"] == "agg" else "decode GPU")
+        assert a.measured == pytest.approx(r["tokens_per_s"] / gpus, rel=1e-9)
+        assert a.concurrency_per_gpu == pytest.approx(
+            r["samples_per_s"] * (r["mean_latency_s"] - r["mean_ttft_s"]) / gpus, rel=1e-9)
 
 
-def test_a_disaggregated_entry_and_an_entry_without_a_log_are_skipped():
-    with pytest.raises(Skip, match="disaggregated"):
-        measured_load.at_load("mlperf60-gb300-72-interactive")
+def test_a_disaggregated_run_at_load_is_serves_decode_rate_at_that_batch(capsys):
+    key = "mlperf60-gb300-72-interactive"
+    a = measured_load.at_load(key)
+    e = entries()[key]
+    assert a.per == "decode GPU" and e["gpus_decode"] == 64 and "compared per decode GPU" in " ".join(a.notes)
+    code = cli.main(["serve", "--model", "deepseek-v3", "--gpu", "GB300", "--mode", "disagg", "--framework", "trtllm",
+                     "--ep", "16", "--attn", "dp", "--batch", f"{a.batch:.0f}", "--mtp", "3", "--moe-dtype", "nvfp4",
+                     "--kv-dtype", "fp8", "--attn-dtype", "bf16", "--isl", "804", "--osl", "3886", "--decode-context",
+                     "5624", "--max-batch", "64", "--prefill-ep", "4", "--max-gpus", "72", "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0 and out["decode_tokens_per_s_per_gpu"] == pytest.approx(a.predicted, rel=1e-6)
+    assert a.tpot_predicted == pytest.approx(1 / out["tokens_per_s_per_user"], rel=1e-6)
+
+
+def test_a_disaggregated_entry_without_its_decode_gpus_and_an_entry_without_a_log_are_skipped(monkeypatch):
+    key = "mlperf60-gb300-72-interactive"
+    es = dict(entries())
+    es[key] = {**es[key], "gpus_decode": None}
+    monkeypatch.setattr(measured_load, "entries", lambda: es)
+    with pytest.raises(Skip, match="does not state how many decode GPUs"):
+        measured_load.at_load(key)
     with pytest.raises(Skip, match="no MLPerf Server or Interactive log"):
         measured_load.at_load("mlperf60-b300-8-offline")
 

@@ -144,6 +144,14 @@ def test_the_decode_context_is_length_biased_where_output_lengths_vary():
         workload.inflight_context([1, 2], [3])
     assert workload.Service(800, 4000).decode_context == 2800
     assert workload.Service(800, 4000, context=5624).decode_context == 5624
+    # below ISL is possible (a long prompt with a short answer weighs little: 10,000/1 and 10/1,000 hold 520), below
+    # OSL/2 is not (E[L^2] >= E[L]^2), whatever the dataset: refused
+    assert workload.inflight_context([10_000, 10], [1, 1000]) < 5005 and workload.Service(5005, 500.5, context=520)
+    for ins, outs in (([10_000, 10], [1, 1000]), ([0, 0, 0], [1, 7, 300]), ([5] * 4, [4000] * 4)):
+        assert workload.inflight_context(ins, outs) >= sum(outs) / len(outs) / 2
+    with pytest.raises(InputError, match="below half the mean output length"):
+        workload.Service(800, 4000, context=1999)
+    assert workload.Service(800, 4000, context=2000).decode_context == 2000
     e = validation.entries()["mlperf51-gb200-72-server"]
     assert e["lengths"]["context"] > e["lengths"]["isl"] + e["lengths"]["osl"] / 2
     p = _preds()["mlperf51-gb200-72-server"]

@@ -254,8 +254,9 @@ def _validate():
                 help="whose routed-expert kernels (default: publication, each entry with its publication's "
                      "framework; deepseek: DeepSeek's kernels by the transfer rule for every entry)"),
             Opt("--at-load", action="store_true",
-                help="also predict each aggregated MLPerf Server and Interactive run at the decode concurrency "
-                     "its log measured (Little's law), apart from the summary: the JSON's at_measured_load")]
+                help="also predict each MLPerf Server and Interactive run at the decode concurrency its log "
+                     "measured (Little's law; a disaggregated run per decode GPU), apart from the summary: the "
+                     "JSON's at_measured_load")]
 
 
 _FRAMEWORK = Opt("--framework", choices=list(step.FRAMEWORKS), default=step.DEFAULT_FRAMEWORK,

@@ -13,10 +13,11 @@ spends past its first token (``data/mlperf_load.yaml``, written by ``scripts/mlp
 pinned as the batch (per attention instance: ``N_dec / GPUs x`` the GPUs it spans, the nearest batch of the
 search's grid; an instance whose share exceeds the grid is not asked)
 with everything else the entry's stated setup, exactly as the validation asks it, and the search's answer
-at that batch is compared with the measured tokens/s per GPU.  The input is a system-level measurement, so
-these are **conditional predictions**: never in the validation's summary, never a calibration input.
-Aggregated entries only (a disaggregated run's decode GPUs hold its decode concurrency; its log does not
-say how many there were at each moment).
+at that batch is compared with the measured tokens/s per GPU.  A disaggregated run's decode concurrency sits on
+its decode GPUs, whose number its configuration states (``gpus_decode``, the submitter's split): there the
+concurrency and the measured rate are per decode GPU, compared with the model's decode rate per GPU at that
+batch (its prefill pool is not asked).  The input is a system-level measurement, so these are **conditional
+predictions**: never in the validation's summary, never a calibration input.
 """
 from __future__ import annotations
 
@@ -53,7 +54,9 @@ class AtLoad:
     """One run at its measured load: ``concurrency_per_gpu`` (requests decoding per GPU, Little's law),
     ``batch`` (per attention instance, as pinned), tokens/s per GPU ``measured`` and ``predicted`` at that
     batch, mean TPOT s ``tpot_measured`` (the log's, per request) and ``tpot_predicted`` (1 / the per-user
-    rate), mean TTFT s measured and predicted (the model's without queueing), and the notes."""
+    rate), mean TTFT s measured and predicted (the model's without queueing), the notes, and ``per``: the GPUs
+    the concurrency and both rates are per (``"GPU"``: every GPU of an aggregated run; ``"decode GPU"``: a
+    disaggregated run's decode GPUs)."""
 
     id: str
     round: str
@@ -66,6 +69,7 @@ class AtLoad:
     ttft_measured: float
     ttft_predicted: float
     notes: tuple
+    per: str = "GPU"
 
     @property
     def error(self) -> float:
@@ -86,14 +90,16 @@ def on_grid(batch: float) -> float:
 
 def at_load(key: str, framework: str | None = None) -> AtLoad:
     """Entry ``key``'s prediction at its run's measured decode concurrency (``framework``: whose kernels, as in
-    :func:`.validation.predict`; ``None``: the publication's); :class:`Skip` where it cannot be asked (not an
-    aggregated MLPerf run with a log, or the search builds no layout at that batch)."""
+    :func:`.validation.predict`; ``None``: the publication's); :class:`Skip` where it cannot be asked (no MLPerf
+    log, a disaggregated run whose decode GPUs are unstated, or the search builds no layout at that batch)."""
     run, e = runs().get(key), entries()[key]
     if run is None:
         raise Skip("no MLPerf Server or Interactive log for this entry")
-    if e.get("mode") != "agg":
-        raise Skip("disaggregated: the log does not say how many GPUs held the decode concurrency")
-    n = float(e["gpus_total"])
+    agg = e.get("mode") == "agg"
+    if not agg and not e.get("gpus_decode"):
+        raise Skip("disaggregated, and the entry does not state how many decode GPUs held the decode concurrency")
+    n = float(e["gpus_total"] if agg else e["gpus_decode"])
+    rate = "tokens_per_s_per_gpu" if agg else "decode_tokens_per_s_per_gpu"
     per_gpu = float(decode_concurrency.fast(lam_run=run["samples_per_s"], W_run=run["mean_latency_s"],
                                             T1_run=run["mean_ttft_s"])) / n
     s = validation_search.setup(key, framework)
@@ -109,15 +115,20 @@ def at_load(key: str, framework: str | None = None) -> AtLoad:
                 why.append(str(err))
     if not found:
         raise Skip(f"the search builds no layout at the measured load: {why[-1]}")
-    b = max(found, key=lambda x: x["tokens_per_s_per_gpu"])
+    b = max(found, key=lambda x: x[rate])
+    per = "GPU" if agg else "decode GPU"
     stated = tuple(x for x in s.notes if not x.startswith("service level"))     # the load is given: no limits
-    notes = stated + ("the scenario's latency limits not applied: the load is the run's", f"decode concurrency {per_gpu:.1f} requests per GPU (Little's law on the log: "
+    split = () if agg else (f"compared per decode GPU: the run's tokens/s over its {n:.0f} decode GPUs (the "
+                            f"configuration's {e['gpus_prefill']} prefill + {e['gpus_decode']} decode) against the "
+                            "model's decode rate per GPU at that batch; the prefill pool not asked",)
+    notes = stated + ("the scenario's latency limits not applied: the load is the run's", f"decode concurrency {per_gpu:.1f} requests per {per} (Little's law on the log: "
                        f"{run['samples_per_s']:g} requests/s x ({run['mean_latency_s']:.2f} - "
-                       f"{run['mean_ttft_s']:.2f}) s over {n:.0f} GPUs), pinned as "
-                       f"{b['batch_per_instance']:.0f} per attention instance", f"layout: {search.label(b['layout'])}")
+                       f"{run['mean_ttft_s']:.2f}) s over {n:.0f} {per}s), pinned as "
+                       f"{b['batch_per_instance']:.0f} per attention instance", *split,
+                      f"layout: {search.label(b['layout'])}")
     return AtLoad(key, str(run["round"]), per_gpu, float(b["batch_per_instance"]), float(run["tokens_per_s"]) / n,
-                  float(b["tokens_per_s_per_gpu"]), float(run["mean_tpot_s"]), 1.0 / float(b["tokens_per_s_per_user"]),
-                  float(run["mean_ttft_s"]), float(b["ttft_s"]), notes)
+                  float(b[rate]), float(run["mean_tpot_s"]), 1.0 / float(b["tokens_per_s_per_user"]),
+                  float(run["mean_ttft_s"]), float(b["ttft_s"]), notes, per)
 
 
 def all_at_load(framework: str | None = None) -> tuple[tuple[AtLoad, ...], dict]:
@@ -163,8 +174,9 @@ def group_rows(rows: list[dict]) -> list[dict]:
 def report(preds, framework: str | None = None) -> dict:
     """``validate --at-load``'s object: ``kind``, ``summary`` (:func:`.error_stats` at the measured load),
     ``at_the_limits`` (the same statistics of ``preds`` on the same runs), ``by_group`` (:func:`group_rows`),
-    ``rows`` (id, round, requests decoding per GPU, batch per attention instance, tokens/s per GPU measured and
-    predicted, error, mean TPOT s measured and predicted) and ``left_out`` (id -> why)."""
+    ``rows`` (id, round, requests decoding per GPU, batch per attention instance, ``per`` (the GPUs the rates are
+    per: ``GPU`` or ``decode GPU``), tokens/s per GPU measured and predicted, error, mean TPOT s measured and
+    predicted) and ``left_out`` (id -> why)."""
     done, left = all_at_load(framework)
     rows = compared(preds, done)
     by_id = {r["id"]: r for r in rows}
@@ -175,7 +187,7 @@ def report(preds, framework: str | None = None) -> dict:
             "at_the_limits": error_stats(r["error_limits"] for r in rows),
             "by_group": group_rows(rows) if rows else [],
             "rows": [{"id": a.id, "round": a.round, "concurrency_per_gpu": a.concurrency_per_gpu, "batch": a.batch,
-                      "measured": a.measured, "predicted": a.predicted, "error": a.error,
+                      "per": a.per, "measured": a.measured, "predicted": a.predicted, "error": a.error,
                       "error_at_the_limits": by_id[a.id]["error_limits"], "tpot_measured_s": a.tpot_measured,
                       "tpot_predicted_s": a.tpot_predicted} for a in done],
             "left_out": left}

@@ -10,7 +10,9 @@ tokens stays in the batch for ``L`` steps with a context growing from ``I`` to `
 on average, so the batch holds requests in proportion to their output length (length-biased
 sampling): the time average over the requests is ``E[I L] / E[L] + E[L^2] / (2 E[L])``
 (:func:`inflight_context`), which is ``isl + osl / 2`` for fixed lengths (the default) and larger the
-more the output lengths vary (a dataset's spread enters as a cited ``context``).
+more the output lengths vary (a dataset's spread enters as a cited ``context``).  It may be below
+``isl`` (long prompts with short answers weigh little), never below ``osl / 2``
+(``E[L^2] >= E[L]^2``): a smaller stated context is refused.
 """
 from __future__ import annotations
 
@@ -97,6 +99,10 @@ class Service:
         object.__setattr__(self, "cache_hit", number(self.cache_hit, "cache hit rate", most=0.99))
         if self.context is not None:
             object.__setattr__(self, "context", number(self.context, "decode context tokens", least=1, most=10**8))
+            if self.context < self.osl / 2:     # E[L^2] / (2 E[L]) >= E[L] / 2: no dataset holds less
+                raise InputError(f"a decode context of {self.context:,.0f} tokens is below half the mean output length "
+                                 f"({self.osl / 2:,.0f}): a request decoding its L-th token holds L - 1 of its own, "
+                                 "so no dataset's batch holds less on average")
 
 
 @dataclass(frozen=True)
