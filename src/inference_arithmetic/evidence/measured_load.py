@@ -121,10 +121,11 @@ def at_load(key: str, framework: str | None = None) -> AtLoad:
     split = () if agg else (f"compared per decode GPU: the run's tokens/s over its {n:.0f} decode GPUs (the "
                             f"configuration's {e['gpus_prefill']} prefill + {e['gpus_decode']} decode) against the "
                             "model's decode rate per GPU at that batch; the prefill pool not asked",)
-    notes = stated + ("the scenario's latency limits not applied: the load is the run's", f"decode concurrency {per_gpu:.1f} requests per {per} (Little's law on the log: "
-                       f"{run['samples_per_s']:g} requests/s x ({run['mean_latency_s']:.2f} - "
-                       f"{run['mean_ttft_s']:.2f}) s over {n:.0f} {per}s), pinned as "
-                       f"{b['batch_per_instance']:.0f} per attention instance", *split,
+    notes = stated + ("the scenario's latency limits not applied: the load is the run's",
+                      f"decode concurrency {per_gpu:.1f} requests per {per} (Little's law on the log: "
+                      f"{run['samples_per_s']:g} requests/s x ({run['mean_latency_s']:.2f} - "
+                      f"{run['mean_ttft_s']:.2f}) s over {n:.0f} {per}s), pinned as "
+                      f"{b['batch_per_instance']:.0f} per attention instance", *split,
                       f"layout: {search.label(b['layout'])}")
     return AtLoad(key, str(run["round"]), per_gpu, float(b["batch_per_instance"]), float(run["tokens_per_s"]) / n,
                   float(b[rate]), float(run["mean_tpot_s"]), 1.0 / float(b["tokens_per_s_per_user"]),
