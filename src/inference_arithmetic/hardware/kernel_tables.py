@@ -284,8 +284,11 @@ OPS = {"moe": "grouped MoE GEMM by tokens, EP and expert TP (DeepSeek-V3: BF16, 
        "a2a": "expert dispatch and combine (DeepEP low-latency and normal, NVLink all-to-all) by tokens and EP"}
 #: operation classes no table covers: DeepSeek's kernels by the transfer rule
 NOT_MEASURED = ("FP8 GQA prefill attention; quantisation, norms, RoPE and routing kernels (the per-kernel floor and "
-                "the fitted pipeline efficiency cover them); on AMD GPUs every operation but the dense GEMMs and the MXFP4 and FP8 routed "
-                "experts (no aiconfigurator tables; the dense GEMMs read AITER's tuned-GEMM table, hardware/kernel_aiter.py, "
+                "the fitted pipeline efficiency cover them; aiconfigurator-core 0.12.0's quantize tables, an FP8 scale "
+                "computed and a matrix scaled as PyTorch operations, kernel source torch_ops, time a per-matrix "
+                "scale, not the per-group FP8 and NVFP4 activation quantisation these models' GEMMs run, and are not "
+                "read); on AMD GPUs every operation but the dense GEMMs and the MXFP4 and FP8 routed experts (no "
+                "aiconfigurator tables; the dense GEMMs read AITER's tuned-GEMM table, hardware/kernel_aiter.py, "
                 "gpt-oss-120b's MXFP4 and DeepSeek-V3's FP8 experts AITER's fused-MoE table, hardware/kernel_aiter_moe.py)")
 
 
