@@ -152,6 +152,8 @@ def test_the_decode_context_is_length_biased_where_output_lengths_vary():
     with pytest.raises(InputError, match="below half the mean output length"):
         workload.Service(800, 4000, context=1999)
     assert workload.Service(800, 4000, context=2000).decode_context == 2000
+    with pytest.raises(InputError, match=r"250\.0 tokens .* \(250\.5\)"):     # never printed equal to the bound
+        workload.Service(800, 501, context=250)
     e = validation.entries()["mlperf51-gb200-72-server"]
     assert e["lengths"]["context"] > e["lengths"]["isl"] + e["lengths"]["osl"] / 2
     p = _preds()["mlperf51-gb200-72-server"]

@@ -260,8 +260,8 @@ def print_validate(d: dict) -> None:
         a, lim = d["at_measured_load"]["summary"], d["at_measured_load"]["at_the_limits"]
         dis = sum(r["per"] == "decode GPU" for r in d["at_measured_load"]["rows"])
         print(f"at the measured load ({a['n']} MLPerf Server and Interactive runs, {dis} of them disaggregated and "
-              f"compared per decode GPU; conditional predictions): mean absolute error {100 * a['mape']:.0f} %, mean signed error "
-              f"{100 * a['mean_error']:+.0f} % (the same runs at the limits: {100 * lim['mape']:.0f} %, "
+              f"compared per decode GPU; conditional predictions): mean absolute error {100 * a['mape']:.0f} %, "
+              f"mean signed error {100 * a['mean_error']:+.0f} % (the same runs at the limits: {100 * lim['mape']:.0f} %, "
               f"{100 * lim['mean_error']:+.0f} %)")
     print("\t".join(("id", "framework", "gpu", "phase", "measured", "predicted", "error")))
     for r in d["rows"]:

@@ -22,6 +22,7 @@ import numpy as np
 
 from inference_arithmetic.core.errors import InputError
 from inference_arithmetic.core.inputs import MAX_PER_USER, MAX_TTFT_S, number
+from inference_arithmetic.core.rounding import decimals_apart
 
 __all__ = ["Profile", "Service", "Workload", "DAY_S", "inflight_context"]
 
@@ -99,9 +100,11 @@ class Service:
         object.__setattr__(self, "cache_hit", number(self.cache_hit, "cache hit rate", most=0.99))
         if self.context is not None:
             object.__setattr__(self, "context", number(self.context, "decode context tokens", least=1, most=10**8))
-            if self.context < self.osl / 2:     # E[L^2] / (2 E[L]) >= E[L] / 2: no dataset holds less
-                raise InputError(f"a decode context of {self.context:,.0f} tokens is below half the mean output length "
-                                 f"({self.osl / 2:,.0f}): a request decoding its L-th token holds L - 1 of its own, "
+            half = self.osl / 2
+            if self.context < half:     # E[L^2] / (2 E[L]) >= E[L] / 2: no dataset holds less
+                d = decimals_apart(self.context, half, least=0)
+                raise InputError(f"a decode context of {self.context:,.{d}f} tokens is below half the mean output length "
+                                 f"({half:,.{d}f}): a request decoding its L-th token holds L - 1 of its own, "
                                  "so no dataset's batch holds less on average")
 
 
